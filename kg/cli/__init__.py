@@ -1,0 +1,74 @@
+"""The ``kg`` command line.
+
+Errors print one line and exit 2 (bad input or usage) or 1 (failure); ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from kg import __version__
+from kg.errors import InputError, KgError
+
+
+class KgGroup(click.Group):
+    """Turns known errors into one line and an exit code unless --debug is given."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as e:  # noqa: BLE001 - the top-level boundary
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            code, msg = classify(e)
+            click.echo(f"Error: {msg}", err=True)
+            ctx.exit(code)
+
+
+def classify(e: Exception) -> tuple[int, str]:
+    """Exit code and one-line message for an exception."""
+    from kg.loaders.mapping import MappingError
+    from kg.rdf.store import StoreError
+    from kg.sources.tabular import SourceError
+
+    if isinstance(e, KgError):
+        return e.exit_code, str(e)
+    if isinstance(e, (SourceError, MappingError)):
+        return InputError.exit_code, str(e)
+    if isinstance(e, StoreError):
+        return 1, str(e)
+    if isinstance(e, KeyboardInterrupt):
+        return 1, "interrupted"
+    first = str(e).splitlines()[0] if str(e) else ""
+    return 1, f"{type(e).__name__}: {first} (run with --debug for the traceback)"
+
+
+@click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="kg")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """accelerator-kg: a knowledge graph of China's state-backed high-tech firms.
+
+    Build the graph from spreadsheets (kg build), see what is in it (kg stats, kg validate),
+    query it with SPARQL or canned queries, push it to Neo4j, export subgraphs and view
+    ownership networks.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main() -> None:
+    """Entry point of the ``kg`` console script."""
+    from kg.cli import commands  # noqa: F401  (registers the commands)
+
+    try:
+        cli.main(prog_name="kg", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("Error: interrupted", err=True)
+        sys.exit(1)

@@ -1,0 +1,165 @@
+"""Commands of the ``kg`` CLI: build, stats, validate, sparql (more in sibling modules)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kg.cli import cli
+from kg.cli.output import output_options, write_rows
+from kg.errors import InputError
+
+
+def db_option(f):
+    """``--db PATH``: the database folder (default $KG_DB, else ./kg-data)."""
+    return click.option(
+        "--db", "db", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Database folder (default: $KG_DB, else ./kg-data).",
+    )(f)
+
+
+def resolve_db(db: Path | None) -> Path:
+    from kg.rdf.store import default_db
+
+    return db or default_db()
+
+
+def read_text_arg(query: str | None, file: str | None, what: str) -> str:
+    """A query from the argument, or from -f FILE ('-' = stdin)."""
+    if (query is None) == (file is None):
+        raise InputError(f"give the {what} either as an argument or with -f FILE (not both)")
+    if file is None:
+        return query
+    if file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"{file}: cannot read ({e.strerror})") from None
+
+
+def parse_params(params: tuple[str, ...]) -> dict[str, str]:
+    """``-p name=value`` pairs into a dict (values stay text)."""
+    out: dict[str, str] = {}
+    for p in params:
+        if "=" not in p:
+            raise InputError(f"parameter {p!r} is not name=value; expected e.g. -p firm=leaderdrive")
+        k, v = p.split("=", 1)
+        k = k.strip().lstrip("?$")
+        if not k.replace("_", "a").isalnum():
+            raise InputError(f"parameter name {k!r} is not a variable name; expected letters, digits and _")
+        out[k] = v
+    return out
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--sample", is_flag=True, help="Build the bundled sample (data/sample).")
+@db_option
+@click.option("--strict", is_flag=True, help="Exit 2 on any rejected row and leave the existing graph untouched.")
+@click.option("--encoding", default=None, help="Encoding of text files (default: detect UTF-8, UTF-8 BOM or GB18030).")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Loader mapping for a different table layout (default: loaders/canonical.yaml).")
+@click.option("--no-derive", is_flag=True, help="Skip the derived facts (integrated ownership, control, state share, size).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-file table.")
+def build(sources, sample, db, strict, encoding, mapping, no_derive, quiet):
+    """Load, validate, resolve, derive and store SOURCES (files or folders).
+
+    Rows with bad values are rejected, never silently dropped: each goes to DB/rejects.csv
+    with file, row, column, value and the reason, and the counts are printed per file.
+    The new graph replaces the previous one only when the build succeeds.
+    """
+    from kg.build import build as run_build
+    from kg.loaders.mapping import load_mapping
+    from kg.resources import resource_path
+
+    if sample:
+        sources = (*sources, resource_path("data", "sample"))
+    if not sources:
+        raise InputError("nothing to build: give SOURCES (files or folders) or --sample")
+    dbp = resolve_db(db)
+    stages = ["load", "resolve", "derive", "store"]
+    show = not quiet and sys.stderr.isatty()
+    bar = click.progressbar(length=len(stages), label="building", file=sys.stderr, show_pos=False, item_show_func=lambda s: s) if show else None
+
+    def stage(name: str) -> None:
+        if bar is not None:
+            bar.update(1 if bar.pos or name != "load" else 0, name)
+
+    try:
+        if bar is not None:
+            bar.__enter__()
+        report = run_build(list(sources), dbp, mapping=load_mapping(mapping) if mapping else None,
+                           encoding=encoding, strict=strict, derive=not no_derive, stage=stage)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for w in report.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if not quiet:
+        write_rows(["file", "table", "loaded", "rejected"], report.files, "table")
+    shown = sorted(report.rejects, key=lambda r: (r.file, r.row))
+    for r in shown[:20]:
+        click.echo(r.line(), err=True)
+    if len(shown) > 20:
+        click.echo(f"... and {len(shown) - 20} more", err=True)
+    links = sum(report.links.values())
+    msg = (f"built {dbp}: {report.entities} entities, {links} links, {report.triples} triples "
+           f"in {sum(report.seconds.values()):.1f} s")
+    if report.rejects:
+        msg += f"; {report.rejected} row(s) rejected, see {dbp / 'rejects.csv'}"
+    click.echo(msg)
+
+
+@cli.command()
+@db_option
+@output_options
+def stats(db, fmt):
+    """What is in the graph: entities by type, links by kind, triples by graph."""
+    from kg.rdf.stats import graph_stats
+    from kg.rdf.store import open_store
+
+    store = open_store(resolve_db(db))
+    write_rows(["kind", "name", "count"], graph_stats(store), fmt)
+
+
+@cli.command()
+@db_option
+@output_options
+@click.option("--shapes", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SHACL shapes file (default: ontology/shapes.ttl).")
+def validate(db, fmt, shapes):
+    """Check the graph against the SHACL shapes. Exit 0 if it conforms, 1 with the violations."""
+    from kg.rdf.store import open_store
+    from kg.rdf.validate import validate_store
+
+    store = open_store(resolve_db(db))
+    conforms, rows = validate_store(store, shapes)
+    if rows:
+        write_rows(["severity", "focus", "path", "value", "message"], rows, fmt)
+    if not conforms:
+        click.echo(f"{len(rows)} violation(s)", err=True)
+        sys.exit(1)
+    click.echo("conforms", err=True)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("-f", "--file", "file", default=None, help="Read the query from FILE ('-' for stdin).")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Bind ?NAME to VALUE (a string literal) everywhere in the query; never pasted into the text.")
+@db_option
+@output_options
+def sparql(query, file, params, db, fmt):
+    """Run a SPARQL query on the embedded store (default graph = union of all graphs)."""
+    import pyoxigraph as ox
+
+    from kg.rdf.query import run_sparql
+    from kg.rdf.store import open_store
+
+    text = read_text_arg(query, file, "query")
+    bindings = {k: ox.Literal(v) for k, v in parse_params(params).items()}
+    cols, rows = run_sparql(open_store(resolve_db(db)), text, bindings)
+    write_rows(cols, rows, fmt)

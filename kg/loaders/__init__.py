@@ -1,0 +1,1 @@
+"""Loaders: apply a declarative mapping (loaders/*.yaml) to raw tables, giving typed records."""

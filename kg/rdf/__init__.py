@@ -1,0 +1,1 @@
+"""RDF: IRIs, N-Quads writing, the embedded Oxigraph store, SPARQL parameters."""

@@ -1,0 +1,197 @@
+"""Write resolved records as N-Quads, column by column (vectorised string building).
+
+One named graph per source dataset; the reference entities and the ontology get graphs of
+their own; derived facts are written by kg.derive into the derived graph.
+
+>>> literal_series(pd.Series(['a"b', None]), XSD + "string").tolist()
+['"a\\\\"b"', None]
+>>> decimal_text(1.5e8), decimal_text(0.51), decimal_text(1e-05)
+('150000000', '0.51', '0.00001')
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+import rdflib
+
+from kg.ontology import ID, KG, RDF_TYPE, XSD, Property, model
+from kg.resources import resource_path
+from kg.resolve import Resolved
+
+GRAPH_REFERENCE = f"{ID}graph/reference"
+GRAPH_ONTOLOGY = f"{ID}graph/ontology"
+GRAPH_DERIVED = f"{ID}graph/derived"
+
+
+def source_graph(source: str) -> str:
+    """The named graph of a source dataset.
+
+    >>> source_graph("merics 2024")
+    'https://w3id.org/accelerator-kg/id/graph/source/merics%202024'
+    """
+    return f"{ID}graph/source/{quote(str(source), safe='')}"
+
+
+def escape_series(s: pd.Series) -> pd.Series:
+    """N-Triples string escaping for a column of text."""
+    s = s.astype(str)
+    for a, b in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r")):
+        s = s.str.replace(a, b, regex=False)
+    return s
+
+
+def decimal_text(x: float) -> str:
+    """A float as an xsd:decimal lexical form (no exponent)."""
+    return np.format_float_positional(float(x), trim="-")
+
+
+def _lexical(value, datatype: str, position: str | None):
+    if datatype == XSD + "date":
+        d = value.last_day() if position == "end" else value.first_day()
+        return d.isoformat()
+    if datatype == XSD + "decimal":
+        return decimal_text(value)
+    if datatype == XSD + "integer":
+        return str(int(value))
+    if datatype == XSD + "boolean":
+        return "true" if value else "false"
+    return str(value)
+
+
+def literal_series(s: pd.Series, datatype: str, position: str | None = None) -> pd.Series:
+    """Serialise a column of Python values as N-Triples literals (None stays None)."""
+    mask = s.notna()
+    out = pd.Series([None] * len(s), index=s.index, dtype=object)
+    if not mask.any():
+        return out
+    vals = s[mask]
+    if datatype in (XSD + "string", None):
+        out[mask] = '"' + escape_series(vals) + '"'
+    elif datatype == str(rdflib.RDF.langString):
+        out[mask] = '"' + escape_series(vals) + '"@zh'
+    else:
+        lex = vals.map(lambda v: _lexical(v, datatype, position))
+        out[mask] = '"' + escape_series(lex) + '"^^<' + datatype + ">"
+    return out
+
+
+def _quads(subj: pd.Series, pred: str, obj: pd.Series, graph: pd.Series | str) -> pd.Series:
+    mask = obj.notna() & subj.notna()
+    g = graph[mask] if isinstance(graph, pd.Series) else graph
+    return "<" + subj[mask] + "> <" + pred + "> " + obj[mask] + " <" + g + "> .\n"
+
+
+def _iri_obj(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: None if v is None or v != v else f"<{v}>")
+
+
+def _precision(values: pd.Series) -> pd.Series:
+    return values.map(lambda d: d.precision if d is not None and d.precision != "day" else None)
+
+
+def _prop_quads(frame: pd.DataFrame, subj: pd.Series, graph: pd.Series, props: list[Property]) -> Iterator[pd.Series]:
+    m = model()
+    for p in props:
+        if p.local.endswith("Precision") or p.column not in frame:
+            continue
+        col = frame[p.column]
+        yield _quads(subj, p.iri, literal_series(col, p.datatype, p.date_position), graph)
+        if p.datatype == XSD + "date":
+            prec = m.prop(p.local + "Precision")
+            yield _quads(subj, prec.iri, literal_series(_precision(col), XSD + "string"), graph)
+
+
+def _provenance(frame: pd.DataFrame, subj: pd.Series, graph: pd.Series) -> Iterator[pd.Series]:
+    m = model()
+    yield _quads(subj, m.prop("source").iri, literal_series(frame["source"], XSD + "string"), graph)
+    yield _quads(subj, m.prop("sourceFile").iri, literal_series(frame["file"], XSD + "string"), graph)
+    yield _quads(subj, m.prop("sourceRow").iri, literal_series(frame["row"], XSD + "integer"), graph)
+
+
+def _type_quads(subj: pd.Series, class_iri: str, graph) -> pd.Series:
+    return _quads(subj, RDF_TYPE, pd.Series([f"<{class_iri}>"] * len(subj), index=subj.index), graph)
+
+
+def entity_quads(res: Resolved) -> Iterator[pd.Series]:
+    """Entity rows: types, attributes and a SourceRecord each, in the row's source graph."""
+    m = model()
+    rows = res.entity_rows
+    if not len(rows):
+        return
+    g = rows["source"].map(source_graph)
+    subj = rows["iri"]
+    for t in m.node_types:
+        sel = rows["type"] == t
+        if sel.any():
+            for label in m.node_type(t).labels:
+                yield _type_quads(subj[sel], KG + label, g[sel])
+    yield _quads(subj, m.prop("localId").iri, literal_series(rows["id"], XSD + "string"), g)
+    entity_props = [p for p in m.props_on("Entity") if not p.derived and p.local != "localId"]
+    yield from _prop_quads(rows, subj, g, entity_props)
+    rec = pd.Series(
+        [f"{ID}record/{_h(s, f, r)}" for s, f, r in zip(rows["source"], rows["file"], rows["row"], strict=True)],
+        index=rows.index,
+    )
+    yield _quads(subj, KG + "describedBy", _iri_obj(rec), g)
+    yield _quads(rec, KG + "describes", _iri_obj(subj), g)
+    yield _type_quads(rec, KG + "SourceRecord", g)
+    yield from _provenance(rows, rec, g)
+
+
+def _h(*parts) -> str:
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
+
+
+def link_quads(res: Resolved) -> Iterator[pd.Series]:
+    """Each link: the direct triple and its qualified node with properties and provenance."""
+    m = model()
+    for rel, df in res.links.items():
+        if not len(df):
+            continue
+        link = m.link(rel)
+        g = df["source"].map(source_graph)
+        yield _quads(df["from_iri"], link.predicate, _iri_obj(df["to_iri"]), g)
+        q = df["iri"]
+        yield _type_quads(q, KG + link.qualified_class, g)
+        yield _type_quads(q, KG + "Link", g)
+        yield _quads(q, KG + link.source_role, _iri_obj(df["from_iri"]), g)
+        yield _quads(q, KG + link.target_role, _iri_obj(df["to_iri"]), g)
+        yield from _prop_quads(df, q, g, list(link.properties))
+        yield from _provenance(df, q, g)
+
+
+def financial_quads(res: Resolved) -> Iterator[pd.Series]:
+    """REPORTED links to FinancialYear nodes that carry the values and provenance."""
+    m = model()
+    df = res.financials
+    if not len(df):
+        return
+    g = df["source"].map(source_graph)
+    yield _quads(df["from_iri"], m.link("REPORTED").predicate, _iri_obj(df["iri"]), g)
+    yield _type_quads(df["iri"], KG + "FinancialYear", g)
+    yield from _prop_quads(df, df["iri"], g, m.props_on("FinancialYear"))
+    yield from _provenance(df, df["iri"], g)
+
+
+def static_nquads() -> str:
+    """The ontology and the reference entities as N-Quads in their own graphs."""
+    out = []
+    for name, graph in (("kg.ttl", GRAPH_ONTOLOGY), ("reference.ttl", GRAPH_REFERENCE)):
+        g = rdflib.Graph()
+        g.parse(resource_path("ontology", name), format="turtle")
+        for s, p, o in sorted(g):
+            out.append(f"{s.n3()} {p.n3()} {o.n3()} <{graph}> .\n")
+    return "".join(out)
+
+
+def resolved_nquads(res: Resolved) -> Iterator[str]:
+    """All quads of the loaded sources, as text chunks."""
+    for gen in (entity_quads(res), link_quads(res), financial_quads(res)):
+        for s in gen:
+            if len(s):
+                yield "".join(s.tolist())

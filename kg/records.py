@@ -1,0 +1,98 @@
+"""Records: what loaders produce and later stages consume.
+
+Tables of typed values (pandas frames) for entities, links and financial years, each row with
+its provenance (``source``, ``file``, ``row``), plus the rejects: rows that could not be
+loaded, with the reason.
+
+>>> r = Reject("ownership.csv", 7, "share", "130%", "value '130%' is not a share between 0 and 100%; expected 0.51, 51% or 51")
+>>> r.line()
+"ownership.csv:7:share: value '130%' is not a share between 0 and 100%; expected 0.51, 51% or 51"
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+PROVENANCE = ("source", "file", "row")
+REJECT_COLUMNS = ("file", "row", "column", "value", "reason")
+
+
+@dataclass(frozen=True)
+class Reject:
+    file: str
+    row: int  # as a spreadsheet shows it: header is row 1
+    column: str
+    value: str
+    reason: str  # "value 'X' is not ...; expected ..."
+
+    def line(self) -> str:
+        """The one-line message: ``file:row:column: reason``."""
+        return f"{self.file}:{self.row}:{self.column}: {self.reason}"
+
+
+@dataclass
+class FileCount:
+    file: str
+    table: str
+    rows: int
+
+
+@dataclass
+class Records:
+    """Everything loaded from the sources, before resolution."""
+
+    entities: list[pd.DataFrame] = field(default_factory=list)
+    links: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    financials: list[pd.DataFrame] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    files: list[FileCount] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    headers: dict[tuple[str, str], str] = field(default_factory=dict)  # (file, column) -> header
+
+    def header(self, file: str, column: str) -> str:
+        """The header a file used for a mapping column (for messages)."""
+        return self.headers.get((file, column), column)
+
+    def add(self, kind: str, frame: pd.DataFrame, link: str | None = None) -> None:
+        if kind == "entity":
+            self.entities.append(frame)
+        elif kind == "link":
+            self.links.setdefault(link, []).append(frame)
+        else:
+            self.financials.append(frame)
+
+    def counts(self) -> list[tuple[str, str, int, int]]:
+        """(file, table, loaded, rejected) per file, from the rejects recorded so far."""
+        bad: dict[str, set[int]] = {}
+        for r in self.rejects:
+            bad.setdefault(r.file, set()).add(r.row)
+        return [(f.file, f.table, f.rows - len(bad.get(f.file, ())), len(bad.get(f.file, ()))) for f in self.files]
+
+
+def with_nones(df: pd.DataFrame, keep: tuple[str, ...] = ("row",)) -> pd.DataFrame:
+    """Object columns with None for missing values (pandas would infer str/float with NaN).
+
+    >>> with_nones(pd.DataFrame({"a": ["x", None], "row": [2, 3]}))["a"].tolist()
+    ['x', None]
+    """
+    out = df.copy()
+    for c in out.columns:
+        if c in keep:
+            continue
+        col = out[c].astype(object)
+        out[c] = col.where(col.notna(), None).astype(object)
+    return out
+
+
+def write_rejects(rejects: list[Reject], path: Path) -> None:
+    """Write the rejects report (file, row, column, value, reason) as UTF-8 CSV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(REJECT_COLUMNS)
+        for r in sorted(rejects, key=lambda r: (r.file, r.row, r.column)):
+            w.writerow([r.file, r.row, r.column, r.value, r.reason])

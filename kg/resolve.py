@@ -1,0 +1,265 @@
+"""Entity resolution: one entity per real-world firm, and every reference pointed at it.
+
+Rows naming the same firm by USCC, LEI, ticker or the same ``id`` become one entity (a
+connected-components pass over rows and their identifiers). Rows with no strong identifier
+join the entity with the same normalised name (and compatible province/city) when exactly one
+such entity exists. References (owner, owned, funder, recipient, firm) may use an ``id``,
+USCC, LEI, ticker or a name; an unknown or ambiguous reference rejects its row.
+
+IRIs come from the strongest identifier (USCC > LEI > ticker > local id), so the same input
+gives the same IRIs on every build.
+
+>>> entity_iri(uscc="91350200776049653A")
+'https://w3id.org/accelerator-kg/id/uscc/91350200776049653A'
+>>> entity_iri(local_id="big fund/II")
+'https://w3id.org/accelerator-kg/id/entity/big%20fund%2FII'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from kg.ontology import ID, model
+from kg.records import Records, Reject, with_nones
+from kg.values import lei as lei_mod
+from kg.values import ticker as ticker_mod
+from kg.values import uscc as uscc_mod
+from kg.values.errors import ValueProblem
+from kg.values.text import normalise_name
+
+ENTITY_COLUMNS = ("id", "type", "name", "name_zh", "uscc", "lei", "ticker", "country", "province",
+                  "city", "sector", "founded", "state_owned")
+
+
+def entity_iri(*, uscc: str | None = None, lei: str | None = None, ticker: str | None = None,
+               local_id: str | None = None) -> str:
+    """The IRI of an entity from its strongest identifier."""
+    if uscc:
+        return f"{ID}uscc/{uscc}"
+    if lei:
+        return f"{ID}lei/{lei}"
+    if ticker:
+        return f"{ID}ticker/{quote(ticker, safe='.')}"
+    return f"{ID}entity/{quote(str(local_id), safe='')}"
+
+
+def link_iri(kind: str, *parts) -> str:
+    """A stable IRI for a link occurrence (hash of its ends and provenance)."""
+    h = hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
+    return f"{ID}link/{kind.lower()}/{h}"
+
+
+def programme_iri(code: str) -> str:
+    return f"{ID}programme/{code}"
+
+
+def exchange_iri(code: str) -> str:
+    return f"{ID}exchange/{code}"
+
+
+@dataclass
+class Resolved:
+    """Resolved entities (one row each), the entity rows that describe them, and links."""
+
+    entities: pd.DataFrame
+    entity_rows: pd.DataFrame
+    links: dict[str, pd.DataFrame] = field(default_factory=dict)
+    financials: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def _concat(frames: list[pd.DataFrame], columns) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return with_nones(pd.concat(frames, ignore_index=True))
+
+
+def _cluster_rows(rows: pd.DataFrame) -> np.ndarray:
+    """Connected components over rows linked by shared id / USCC / LEI / ticker."""
+    n = len(rows)
+    keys: dict[str, int] = {}
+    ri, ki = [], []
+    for col in ("id", "uscc", "lei", "ticker"):
+        vals = rows[col]
+        for i, v in zip(vals.index, vals, strict=True):
+            if v is None or v != v:
+                continue
+            k = keys.setdefault(f"{col}:{v}", len(keys))
+            ri.append(i)
+            ki.append(k)
+    m = n + len(keys)
+    adj = coo_matrix((np.ones(len(ri)), (np.array(ri, dtype=np.int64), n + np.array(ki, dtype=np.int64))), shape=(m, m))
+    _, labels = connected_components(adj, directed=False)
+    return labels[:n]
+
+
+def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
+    """Clusters without USCC/LEI/ticker join a strong cluster with the same normalised name
+    (and no conflicting province/city) when exactly one exists; weak clusters with the same
+    name and place merge with each other."""
+    cl = rows["cluster"].copy()
+    strong = rows.groupby("cluster")[["uscc", "lei", "ticker"]].agg(lambda s: s.notna().any()).any(axis=1)
+    rows = rows.assign(_strong=rows["cluster"].map(strong), _key=rows["name"].map(normalise_name))
+    strong_keys: dict[str, set[int]] = {}
+    for k, c in zip(rows.loc[rows._strong, "_key"], rows.loc[rows._strong, "cluster"], strict=True):
+        strong_keys.setdefault(k, set()).add(c)
+    place = rows.groupby("cluster")[["province", "city"]].first()
+    weak = rows[~rows._strong]
+    remap: dict[int, int] = {}
+    weak_by_key: dict[tuple, int] = {}
+    for c, grp in weak.groupby("cluster"):
+        key = grp["_key"].iloc[0]
+        targets = strong_keys.get(key, set())
+        prov, city = grp["province"].iloc[0], grp["city"].iloc[0]
+
+        def compatible(t, prov=prov, city=city):
+            tp, tc = place.loc[t, "province"], place.loc[t, "city"]
+            return (prov is None or tp is None or prov == tp) and (city is None or tc is None or city == tc)
+
+        ok = [t for t in targets if compatible(t)]
+        if len(ok) == 1:
+            remap[c] = ok[0]
+        else:
+            wk = (key, prov, city)
+            remap[c] = weak_by_key.setdefault(wk, c)
+    return cl.map(lambda c: remap.get(c, c))
+
+
+def _v(x):
+    """None for missing (None or NaN), else the value."""
+    return None if x is None or x != x else x
+
+
+def _first(s: pd.Series):
+    nn = s.dropna()
+    return nn.iloc[0] if len(nn) else None
+
+
+class _RefIndex:
+    """Looks references up by id, USCC, LEI, ticker, then normalised name."""
+
+    def __init__(self, rows: pd.DataFrame):
+        self.exact: dict[str, str] = {}
+        self.names: dict[str, set[str]] = {}
+        for col in ("id", "uscc", "lei", "ticker"):
+            for v, iri in zip(rows[col], rows["iri"], strict=True):
+                if v is not None and v == v:
+                    self.exact.setdefault(str(v), iri)
+        for t, iri in zip(rows["ticker"], rows["iri"], strict=True):
+            if t is not None and t == t:
+                self.exact.setdefault(str(t).split(".")[0], iri)
+        for col in ("name", "name_zh"):
+            for v, iri in zip(rows[col], rows["iri"], strict=True):
+                if v is not None and v == v:
+                    self.names.setdefault(normalise_name(v), set()).add(iri)
+
+    def lookup(self, ref: str) -> str | ValueProblem:
+        if ref in self.exact:
+            return self.exact[ref]
+        for parse in (uscc_mod.parse, lei_mod.parse):
+            try:
+                v = parse(ref)
+            except ValueProblem:
+                continue
+            if v in self.exact:
+                return self.exact[v]
+        try:
+            t = ticker_mod.parse(ref).canonical
+            if t in self.exact:
+                return self.exact[t]
+        except ValueProblem:
+            pass
+        hits = self.names.get(normalise_name(ref), set())
+        if len(hits) == 1:
+            return next(iter(hits))
+        if len(hits) > 1:
+            cands = ", ".join(sorted(h.removeprefix(ID) for h in hits))
+            return ValueProblem(ref, f"a unique name (it matches {cands})", "an id, USCC, LEI or ticker")
+        return ValueProblem(ref, "a known entity", "an id, USCC, LEI or ticker from the entities table, or an entity's exact name")
+
+
+def resolve(records: Records) -> Resolved:
+    """Merge entity rows into entities and point every link at them."""
+    m = model()
+    rows = _concat(records.entities, (*ENTITY_COLUMNS, "source", "file", "row"))
+    for c in ENTITY_COLUMNS:
+        if c not in rows:
+            rows[c] = None
+    rows["ticker"] = rows["ticker"].map(lambda t: t.canonical if t is not None and hasattr(t, "canonical") else t)
+    rows = with_nones(rows.reset_index(drop=True))
+    if len(rows):
+        rows["cluster"] = _cluster_rows(rows)
+        rows["cluster"] = _merge_weak_by_name(rows)
+    else:
+        rows["cluster"] = pd.Series(dtype=np.int64)
+
+    # identifiers decide the IRI: the smallest USCC, else LEI, else ticker, else local id
+    clusters = pd.Index(rows["cluster"].unique())
+    best = {}
+    for col in ("uscc", "lei", "ticker", "id"):
+        have = rows[rows[col].notna()]
+        best[col] = have[col].astype(str).groupby(have["cluster"]).min().reindex(clusters)
+    iri = {}
+    for c, u, le, t, loc in zip(clusters, best["uscc"], best["lei"], best["ticker"], best["id"], strict=True):
+        iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc))
+    rows["iri"] = rows["cluster"].map(iri)
+
+    first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
+    ent = rows.groupby("iri", sort=True).agg(
+        **{c: (c, _first) for c in first_cols},
+        types=("type", lambda s: tuple(sorted(set(s.dropna())))),
+        local_ids=("id", lambda s: tuple(sorted(set(s.dropna().astype(str))))),
+    ).reset_index()
+    ent = with_nones(ent)
+    ent["labels"] = ent["types"].map(lambda ts: tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels)))
+    ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
+
+    index = _RefIndex(rows)
+    resolved = Resolved(entities=ent, entity_rows=rows)
+    for rel, frames in records.links.items():
+        link = m.link(rel)
+        spec_from, spec_to = "from_ref", "to_ref"
+        df = _concat(frames, ())
+        df, rejects = _resolve_refs(df, spec_from, "from_iri", index, records)
+        resolved.rejects += rejects
+        if rel == "CERTIFIED_AS":
+            df["to_iri"] = df[spec_to].map(programme_iri)
+        elif rel == "LISTED_ON":
+            df["to_iri"] = df[spec_to].map(exchange_iri)
+            df["ticker"] = df["ticker"].map(lambda t: t.canonical if t is not None else None)
+        else:
+            df, rejects = _resolve_refs(df, spec_to, "to_iri", index, records)
+            resolved.rejects += rejects
+        df["iri"] = [link_iri(rel, a, b, s, f, r) for a, b, s, f, r in
+                     zip(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], strict=True)]
+        df.attrs["link"] = link.rel_type
+        resolved.links[rel] = df.reset_index(drop=True)
+
+    fin = _concat(records.financials, ())
+    if len(fin):
+        fin, rejects = _resolve_refs(fin, "from_ref", "from_iri", index, records)
+        resolved.rejects += rejects
+        fin["iri"] = [link_iri("fy", a, y, s, f, r).replace("/link/fy/", "/fy/") for a, y, s, f, r in
+                      zip(fin["from_iri"], fin["year"], fin["source"], fin["file"], fin["row"], strict=True)]
+    resolved.financials = fin.reset_index(drop=True)
+    return resolved
+
+
+def _resolve_refs(df: pd.DataFrame, col: str, out: str, index: _RefIndex, records: Records):
+    looked = {v: index.lookup(v) for v in df[col].dropna().unique()}
+    res = df[col].map(looked)
+    bad = res.map(lambda v: isinstance(v, ValueProblem))
+    rejects = [
+        Reject(f, int(r), records.header(f, col), str(v), str(e))
+        for f, r, v, e in zip(df.loc[bad, "file"], df.loc[bad, "row"], df.loc[bad, col], res[bad], strict=True)
+    ]
+    df = df.loc[~bad].copy()
+    df[out] = res[~bad]
+    return df, rejects

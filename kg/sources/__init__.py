@@ -1,0 +1,1 @@
+"""Reading source files into raw tables (text cells), before any mapping is applied."""

@@ -1,0 +1,161 @@
+"""Text values: full-width to half-width, cleaning, and name keys for matching.
+
+Functions:
+
+- :func:`to_halfwidth` -- full-width ASCII variants (U+FF01..U+FF5E) and the ideographic space
+  (U+3000) to their ASCII forms; everything else (e.g. 。、《》) is kept.
+- :func:`clean` -- None/NaN/empty/blank to None; else half-width, trimmed, inner whitespace
+  collapsed to one space.
+- :func:`normalise_name` -- a key for *matching* names (never for display).
+
+>>> clean("  深圳市　大族激光（Han）  ")
+'深圳市 大族激光(Han)'
+>>> normalise_name("深圳市大族激光科技股份有限公司") == normalise_name("深圳市大族激光科技")
+True
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["to_halfwidth", "clean", "normalise_name", "LEGAL_FORMS_ZH", "LEGAL_FORMS_EN"]
+
+# U+FF01..U+FF5E are the full-width forms of U+0021..U+007E (offset 0xFEE0); U+3000 is the
+# ideographic (full-width) space.
+_HALFWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_HALFWIDTH[0x3000] = 0x20
+# clean() also drops invisible characters that creep in from web pages and Excel.
+_CLEAN = dict(_HALFWIDTH)
+_CLEAN.update(dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None))
+
+_WS = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+# Characters removed outright (so "Co.,Ltd." -> "co,ltd" and "S.A." -> "sa", "Han's" -> "hans").
+_JOIN = re.compile(r"[.'\u2019\u2018`]")
+_SPLIT = re.compile(r"[\W_]+")
+
+# Legal-form suffixes stripped from name keys. Chinese forms are matched on the key after
+# brackets and punctuation are removed, so "（有限合伙）" appears here as "有限合伙". Longest first;
+# stripping repeats, so "集团有限公司" keeps "集团" (part of the name) and only loses "有限公司".
+LEGAL_FORMS_ZH: tuple[str, ...] = (
+    "合伙企业有限合伙",  # 合伙企业（有限合伙）
+    "合伙企业普通合伙",
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "股份公司",
+    "合伙企业",
+    "有限合伙",  # （有限合伙）
+    "普通合伙",  # （普通合伙）
+    "公司",  # so "…集团公司" matches "…集团有限公司"
+)
+# English legal forms, matched as whole trailing words after dots were removed (so "co." is "co",
+# "s.a." is "sa", "co.,ltd" is "co ltd", "co.ltd" is "coltd"). Stripping repeats.
+LEGAL_FORMS_EN: frozenset[str] = frozenset(
+    {
+        "co", "ltd", "coltd", "company", "limited", "inc", "incorporated", "corp",
+        "corporation", "llc", "plc", "lp", "llp", "gmbh", "sa", "ag", "pte",
+    }
+)  # fmt: skip
+
+_converter: Any = None
+
+
+def _t2s(s: str) -> str:
+    global _converter
+    if _converter is None:  # built once, lazily: loading the dictionaries takes a moment
+        import opencc
+
+        _converter = opencc.OpenCC("t2s")
+    return _converter.convert(s)
+
+
+def to_halfwidth(s: str) -> str:
+    """Full-width ASCII variants (U+FF01..U+FF5E) and U+3000 to half-width; nothing else.
+
+    >>> to_halfwidth("５１．５％（ＡＢＣ）　ｘ")
+    '51.5%(ABC) x'
+    >>> to_halfwidth("你好。")
+    '你好。'
+    """
+    if s.isascii():
+        return s
+    return s.translate(_HALFWIDTH)
+
+
+def _is_missing(s: Any) -> bool:
+    if s is None:
+        return True
+    if isinstance(s, str):
+        return False
+    try:
+        return bool(s != s)  # NaN, NaT
+    except TypeError:  # pandas.NA refuses bool()
+        return type(s).__name__ == "NAType"
+
+
+def clean(s: Any) -> str | None:
+    """Missing or blank -> None; else half-width, stripped, inner whitespace runs -> one space.
+
+    Non-string values (numbers) are turned into strings. Zero-width characters and the BOM are
+    dropped.
+
+    >>> clean("  a\\t b\\n ") , clean("　") , clean(None), clean(float("nan"))
+    ('a b', None, None, None)
+    >>> clean("１２３")
+    '123'
+    """
+    if not isinstance(s, str):
+        if _is_missing(s):
+            return None
+        s = str(s)
+    if not s.isascii():
+        s = s.translate(_CLEAN)
+    s = _WS.sub(" ", s).strip()
+    return s or None
+
+
+def normalise_name(s: Any) -> str:
+    """A key for matching organisation names; never for display.
+
+    Half-width, traditional -> simplified Chinese, casefolded; "&" is read as the word "and";
+    legal-form suffixes (:data:`LEGAL_FORMS_ZH`, :data:`LEGAL_FORMS_EN`) stripped; then all
+    whitespace and punctuation (ASCII and Chinese brackets, quotes, dots) removed. A key is never
+    stripped to nothing. Missing/blank input gives "".
+
+    >>> normalise_name("深圳市大族激光科技股份有限公司")
+    '深圳市大族激光科技'
+    >>> normalise_name("Siasun Robot & Automation Co., Ltd.")
+    'siasunrobotandautomation'
+    >>> normalise_name("SIASUN ROBOT AND AUTOMATION") == normalise_name("Siasun Robot & Automation")
+    True
+    >>> normalise_name("瀋陽新松機器人自動化股份有限公司")
+    '沈阳新松机器人自动化'
+    >>> normalise_name("某某创业投资合伙企业（有限合伙）")
+    '某某创业投资'
+    >>> normalise_name("大族激光科技产业集团有限公司")
+    '大族激光科技产业集团'
+    """
+    c = clean(s)
+    if c is None:
+        return ""
+    if not c.isascii() and _CJK.search(c):
+        c = _t2s(c)
+    c = c.casefold()
+    if "&" in c:
+        c = c.replace("&", " and ")
+    c = _JOIN.sub("", c)
+    words = [w for w in _SPLIT.split(c) if w]
+    while len(words) > 1 and words[-1] in LEGAL_FORMS_EN:
+        words.pop()
+    key = "".join(words)
+    stripped = True
+    while stripped:
+        stripped = False
+        for form in LEGAL_FORMS_ZH:
+            if key.endswith(form) and len(key) > len(form):
+                key = key[: -len(form)]
+                stripped = True
+                break
+    return key
