@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,9 +91,10 @@ def build(
     derived_chunks = []
     if derive:
         stage("derive")
-        from kg.derive.facts import derived_nquads
+        from kg.derive.facts import derive as run_derive
 
-        derived_chunks = list(derived_nquads(resolved))
+        derived = run_derive(resolved)
+        derived_chunks = ["".join(q.tolist()) for q in nquads.derived_quads(derived) if len(q)]
     t3 = time.perf_counter()
     report.seconds["derive"] = t3 - t2
 
@@ -106,9 +108,12 @@ def build(
         "entities": report.entities,
         "links": report.links,
     }
+    meta["seconds"] = report.seconds
     build_store(db, _chain(chunks, nquads.resolved_nquads(resolved), derived_chunks), meta)
     report.triples = len(open_store(db))
     report.seconds["store"] = time.perf_counter() - t3
+    (db / "build.json").write_text(json.dumps({**meta, "triples": report.triples}, indent=2, ensure_ascii=False, default=str),
+                                   encoding="utf-8")
     return report
 
 

@@ -84,18 +84,16 @@ def _concat(frames: list[pd.DataFrame], columns) -> pd.DataFrame:
 def _cluster_rows(rows: pd.DataFrame) -> np.ndarray:
     """Connected components over rows linked by shared id / USCC / LEI / ticker."""
     n = len(rows)
-    keys: dict[str, int] = {}
-    ri, ki = [], []
+    ri, keys = [], []
     for col in ("id", "uscc", "lei", "ticker"):
         vals = rows[col]
-        for i, v in zip(vals.index, vals, strict=True):
-            if v is None or v != v:
-                continue
-            k = keys.setdefault(f"{col}:{v}", len(keys))
-            ri.append(i)
-            ki.append(k)
-    m = n + len(keys)
-    adj = coo_matrix((np.ones(len(ri)), (np.array(ri, dtype=np.int64), n + np.array(ki, dtype=np.int64))), shape=(m, m))
+        have = vals.notna().to_numpy()
+        ri.append(np.flatnonzero(have))
+        keys.append((col + ":" + vals[have].astype(str)).to_numpy())
+    ri = np.concatenate(ri) if ri else np.array([], dtype=np.int64)
+    codes, uniq = pd.factorize(np.concatenate(keys)) if len(ri) else (np.array([], dtype=np.int64), [])
+    m = n + len(uniq)
+    adj = coo_matrix((np.ones(len(ri)), (ri.astype(np.int64), n + codes.astype(np.int64))), shape=(m, m))
     _, labels = connected_components(adj, directed=False)
     return labels[:n]
 
@@ -105,7 +103,7 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
     (and no conflicting province/city) when exactly one exists; weak clusters with the same
     name and place merge with each other."""
     cl = rows["cluster"].copy()
-    strong = rows.groupby("cluster")[["uscc", "lei", "ticker"]].agg(lambda s: s.notna().any()).any(axis=1)
+    strong = rows[["uscc", "lei", "ticker"]].notna().any(axis=1).groupby(rows["cluster"]).any()
     rows = rows.assign(_strong=rows["cluster"].map(strong), _key=rows["name"].map(normalise_name))
     strong_keys: dict[str, set[int]] = {}
     for k, c in zip(rows.loc[rows._strong, "_key"], rows.loc[rows._strong, "cluster"], strict=True):
@@ -212,11 +210,12 @@ def resolve(records: Records) -> Resolved:
     rows["iri"] = rows["cluster"].map(iri)
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
-    ent = rows.groupby("iri", sort=True).agg(
-        **{c: (c, _first) for c in first_cols},
-        types=("type", lambda s: tuple(sorted(set(s.dropna())))),
-        local_ids=("id", lambda s: tuple(sorted(set(s.dropna().astype(str))))),
-    ).reset_index()
+    ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
+    pairs = rows[["iri", "type"]].dropna().drop_duplicates().sort_values(["iri", "type"])
+    ent["types"] = pairs.groupby("iri")["type"].agg(tuple).reindex(ent.index)
+    ids = rows[["iri", "id"]].dropna().astype({"id": str}).drop_duplicates().sort_values(["iri", "id"])
+    ent["local_ids"] = ids.groupby("iri")["id"].agg(tuple).reindex(ent.index)
+    ent = ent.reset_index()
     ent = with_nones(ent)
     ent["labels"] = ent["types"].map(lambda ts: tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels)))
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)

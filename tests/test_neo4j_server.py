@@ -29,6 +29,7 @@ def neo4j_conn() -> tuple[str, str, str]:
 def driver(neo4j_conn):
     uri, user, password = neo4j_conn
     with neo4j.GraphDatabase.driver(uri, auth=(user, password)) as d:
+        d.verify_connectivity()  # fail at once, not after the driver's 30 s of retries
         yield d
 
 

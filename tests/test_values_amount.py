@@ -114,7 +114,7 @@ def test_non_text_errors(raw):
 def test_wan_yuan_exact(n):
     assert parse(f"{n}万元") == Amount(n * 1e4, "CNY", None)
     assert parse(f"{n:,}万元").value == n * 10_000
-    assert parse(f"{n}亿").value == n * 100_000_000
+    assert parse(f"{n}亿").value == float(n * 100_000_000)  # correctly rounded beyond 2**53
 
 
 @given(st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False))

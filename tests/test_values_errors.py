@@ -8,7 +8,11 @@ from kg.values.errors import ValueProblem
 def test_message_and_fields():
     e = ValueProblem("130%", "a share between 0 and 100%", "0.51, 51% or 51")
     assert str(e) == "value '130%' is not a share between 0 and 100%; expected 0.51, 51% or 51"
-    assert (e.value, e.reason, e.expected) == ("130%", "a share between 0 and 100%", "0.51, 51% or 51")
+    assert (e.value, e.reason, e.expected) == (
+        "130%",
+        "a share between 0 and 100%",
+        "0.51, 51% or 51",
+    )
 
 
 def test_is_a_value_error():

@@ -137,18 +137,32 @@ _ZH = st.text(
 )
 
 
-@given(st.lists(_WORD, min_size=1, max_size=4), st.sampled_from(
-    [" Co., Ltd.", " Company Limited", " Inc.", " LLC", " Corp", " Co.,Ltd", " Limited", ""]
-))
+@given(
+    st.lists(_WORD, min_size=1, max_size=4),
+    st.sampled_from(
+        [" Co., Ltd.", " Company Limited", " Inc.", " LLC", " Corp", " Co.,Ltd", " Limited", ""]
+    ),
+)
 def test_english_legal_forms_do_not_matter(words, suffix):
     name = " ".join(words)
     assert normalise_name(name + suffix) == normalise_name(name)
     assert normalise_name(name.upper() + suffix) == normalise_name(name.lower())
 
 
-@given(_ZH, st.sampled_from(
-    ["有限公司", "股份有限公司", "有限责任公司", "（有限合伙）", "合伙企业（有限合伙）", "股份公司", ""]
-))
+@given(
+    _ZH,
+    st.sampled_from(
+        [
+            "有限公司",
+            "股份有限公司",
+            "有限责任公司",
+            "（有限合伙）",
+            "合伙企业（有限合伙）",
+            "股份公司",
+            "",
+        ]
+    ),
+)
 def test_chinese_legal_forms_do_not_matter(name, suffix):
     assert normalise_name(name + suffix) == normalise_name(name)
 

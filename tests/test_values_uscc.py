@@ -62,8 +62,11 @@ def test_errors_say_which_rule_failed(raw, why):
 def test_org_code_check_failure_is_reported():
     first17 = "9135020077604965" + "4"  # org code check should be 3
     code = first17 + uscc.check_char(first17)
-    with pytest.raises(ValueProblem, match=r"organisation code check character \(character 17\) "
-                       r"should be '3', not '4'"):
+    with pytest.raises(
+        ValueProblem,
+        match=r"organisation code check character \(character 17\) "
+        r"should be '3', not '4'",
+    ):
         uscc.parse(code)
     assert not uscc.is_valid(code)
     assert uscc.parse(code, check_org_code=False) == code

@@ -254,9 +254,10 @@ def _multiply(a_ptr, a_col, a_val, a_hop, right: _Rows, nrows: int, ncols: int, 
     Works in chunks of whole rows so that at most about ``_CHUNK`` products are alive at once.
     """
     with_hops = right.hop is not None
-    lens = right.length[a_col] if a_col.size else np.zeros(0, dtype=np.int64)
-    per_row = np.add.reduceat(lens, a_ptr[:-1]) if lens.size else np.zeros(nrows, np.int64)
-    per_row = np.where(np.diff(a_ptr) > 0, per_row, 0) if nrows else per_row
+    lens = right.length[a_col]
+    csum = np.zeros(lens.size + 1, dtype=np.int64)
+    np.cumsum(lens, out=csum[1:])
+    per_row = csum[a_ptr[1:]] - csum[a_ptr[:-1]]
     if plus is not None:
         per_row = per_row + np.diff(plus[0])
     bounds = _chunk_bounds(per_row, _CHUNK)
@@ -385,7 +386,7 @@ def integrated_ownership(W, floor: float = 0.01, *, tol: float = 1e-9, dense_max
     >>> A, B, C, D = range(4)
     >>> W = ownership_matrix([A, A, B, C], [B, C, D, D], [1.0, 0.8, 0.2, 0.4], n=4)
     >>> X = integrated_ownership(W)
-    >>> round(X[A, D], 10)
+    >>> round(float(X[A, D]), 10)
     0.52
 
     A cross-holding: A owns 50% of B, B owns 30% of A, A owns 20% of C. Uncorrected,
@@ -394,8 +395,8 @@ def integrated_ownership(W, floor: float = 0.01, *, tol: float = 1e-9, dense_max
 
     >>> W = ownership_matrix([0, 1, 0], [1, 0, 2], [0.5, 0.3, 0.2], n=3)
     >>> X = integrated_ownership(W, floor=0.0)
-    >>> round(X[0, 2], 10), round(X[1, 2], 10), round(X[0, 1], 10)
-    (0.2, 0.06, 0.5)
+    >>> [round(float(X[i, j]), 10) for i, j in [(0, 2), (1, 2), (0, 1)]]
+    [0.2, 0.06, 0.5]
     """
     X, _ = _integrate(W, floor, tol, False, dense_max)
     return X
@@ -413,8 +414,9 @@ def integrated_ownership_with_hops(
     Parameters
     ----------
     W : sparse or dense ``n x n``; ``W[i, j]`` = direct share of ``j`` held by ``i``.
-    floor : entries of the result below ``floor`` are dropped (the caller stores only these).
-    tol : pruning threshold while propagating (must be much smaller than ``floor``).
+    floor : entries of the result below ``floor`` are dropped (the caller stores only these);
+        ``floor=0`` keeps every entry that survived the pruning.
+    tol : pruning threshold while propagating (keep it much smaller than ``floor``).
     dense_max : SCCs up to this size are inverted densely; larger ones are solved by a sparse
         Neumann iteration.
 
@@ -430,7 +432,7 @@ def integrated_ownership_with_hops(
 
     >>> W = ownership_matrix([0, 1, 0, 2], [1, 3, 2, 3], [1.0, 0.6, 0.5, 0.1], n=4)
     >>> X, H = integrated_ownership_with_hops(W)
-    >>> round(X[0, 3], 10), int(H[0, 3])
+    >>> round(float(X[0, 3]), 10), int(H[0, 3])
     (0.65, 2)
     """
     return _integrate(W, floor, tol, True, dense_max)
@@ -439,8 +441,8 @@ def integrated_ownership_with_hops(
 def _integrate(W, floor, tol, with_hops, dense_max):
     W = _as_ownership(W)
     n = W.shape[0]
-    if not 0 <= tol <= floor or floor < 0:
-        raise ValueError("need 0 <= tol <= floor")
+    if tol < 0 or floor < 0:
+        raise ValueError("floor and tol must be >= 0")
     ncomp, labels, height = _condensation(W)
     sizes = np.bincount(labels, minlength=ncomp)
     diag = W.diagonal()
@@ -619,3 +621,254 @@ def _solve_iterative(c, nodes, B, intra_all, local, n, tol, with_hops, max_iter=
                 return nodes, Yn
         Y = Yn
     raise _cycle_error(nodes, "does not converge")
+
+
+# ---------------------------------------------------------------------------------------------
+# control
+
+
+def _above(S: sp.csr_matrix, threshold: float, row_ids: np.ndarray) -> sp.csr_matrix:
+    """Boolean csr of ``S > threshold`` without the entries where the column is the row's own
+    entity (``row_ids[k]`` is the entity of row ``k``)."""
+    S = S.tocsr()
+    S.sort_indices()
+    rows = _row_of_entries(S.indptr)
+    keep = (S.data > threshold) & (S.indices != row_ids[rows])
+    indptr = np.zeros(S.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=S.shape[0]), out=indptr[1:])
+    return sp.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=bool), S.indices[keep], indptr), shape=S.shape
+    )
+
+
+def _replace_rows(C: sp.csr_matrix, rows: np.ndarray, new: sp.csr_matrix) -> sp.csr_matrix:
+    n = C.shape[0]
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    r_old = _row_of_entries(C.indptr)
+    keep = ~mask[r_old]
+    r = np.concatenate([r_old[keep], rows[_row_of_entries(new.indptr)]])
+    c = np.concatenate([C.indices[keep], new.indices])
+    out = sp.csr_matrix((np.ones(r.size, dtype=bool), (r, c)), shape=C.shape)
+    out.sort_indices()
+    return out
+
+
+def control(W, threshold: float = 0.5) -> sp.csr_matrix:
+    """Control relation: ``C[x, y]`` is True when ``x`` controls ``y`` (DOMAIN.md).
+
+    ``x`` controls ``y`` if ``x`` directly owns more than ``threshold`` of ``y``, or if ``x``
+    together with the firms it already controls owns more than ``threshold`` of ``y`` (the sum
+    of the direct shares in ``y`` held by ``x`` and by every firm ``x`` controls). This is the
+    least fixed point of ``C <- (W + C W > threshold)``, reached by iterating sparse products;
+    only rows whose controlled set grew in the last round are recomputed (``x``'s combined
+    holdings depend only on ``x``'s own controlled set). Strictly greater than the threshold:
+    50/50 splits give no control; joint control is not modelled. The relation is transitive.
+    With mutual majority cross-holdings two firms can control each other; ``x`` never appears
+    as controlling itself (the diagonal is dropped).
+
+    >>> A, B, C, D = range(4)
+    >>> W = ownership_matrix([A, A, B, C], [B, C, D, D], [1.0, 0.8, 0.2, 0.4], n=4)
+    >>> Ctl = control(W)
+    >>> bool(Ctl[A, D]), bool(Ctl[B, D]), sorted(Ctl[A].indices.tolist())
+    (True, False, [1, 2, 3])
+    """
+    W = _as_ownership(W)
+    n = W.shape[0]
+    C = _above(W, threshold, np.arange(n))
+    rows = np.flatnonzero(np.diff(C.indptr) > 0)
+    while rows.size:
+        Cr = C[rows]
+        S = W[rows] + Cr.astype(np.float64) @ W
+        Cn = _above(S, threshold, rows)
+        grew = np.diff(Cn.indptr) > np.diff(Cr.indptr)
+        if not grew.any():
+            break
+        rows = rows[grew]
+        C = _replace_rows(C, rows, Cn[np.flatnonzero(grew)])
+    return C
+
+
+def ultimate_controller(W, threshold: float = 0.5, *, controls=None) -> np.ndarray:
+    """Ultimate controller of every entity (``-1`` when nobody controls it).
+
+    The top of the chain of control: an entity that controls ``j`` (per :func:`control`, which
+    aggregates holdings through controlled firms) and that is itself controlled by nobody.
+    Control cycles (``A`` controls ``B`` controls ``A``, possible with cross-holdings) have no
+    uncontrolled top; then the members of the cycle that nobody outside controls count as tops
+    and the **lowest entity index** among the tops that control ``j`` is taken. So every firm
+    under the cycle gets the cycle's lowest index, and a cycle member gets the lowest *other*
+    member (never itself). An entity nobody controls gets ``-1`` (also when it controls
+    others). Pass ``controls=control(W, threshold)`` to reuse a computed relation.
+
+    Compare :func:`ultimate_owner_chain` (Orbis-style): that one needs a single link of at
+    least 50.01% at every step and does not add up holdings of controlled firms.
+
+    >>> W = ownership_matrix([0, 1, 0, 2], [1, 3, 2, 3], [0.9, 0.3, 0.6, 0.3], n=4)
+    >>> ultimate_controller(W).tolist()   # 0 controls 1 and 2, which together own 60% of 3
+    [-1, 0, 0, 0]
+    """
+    C = control(W, threshold) if controls is None else sp.csr_matrix(controls, dtype=bool)
+    n = C.shape[0]
+    C.sort_indices()
+    CT = C.T.tocsr()
+    mutual = C.multiply(CT).tocsr()  # x controls y and y controls x
+    n_controllers = np.diff(CT.indptr)
+    top = n_controllers == np.diff(mutual.indptr)  # every controller of x is controlled by x
+    # lowest-index top among the controllers of each column j (CT row j lists them, sorted)
+    rows = _row_of_entries(CT.indptr)
+    cand = np.where(top[CT.indices], CT.indices, n).astype(np.int64)
+    out = np.full(n, n, dtype=np.int64)
+    if cand.size:
+        np.minimum.at(out, rows, cand)
+    out[out == n] = -1
+    return out
+
+
+def ultimate_owner_chain(W, link_threshold: float = 0.5001) -> np.ndarray:
+    """Orbis-style ultimate owner: the top of a chain with ``>= link_threshold`` at every link.
+
+    Each entity's *parent* is its direct owner with the largest share among those holding at
+    least ``link_threshold`` (50.01% by default; pass ``0.2501`` for Orbis's 25.01% variant,
+    where up to three owners can qualify: the largest wins, ties go to the lowest index).
+    The ultimate owner is reached by following parents until an entity without a parent
+    (pointer jumping, ``O(log depth)`` vectorised steps); ``-1`` when the entity has no
+    parent. Unlike :func:`ultimate_controller`, holdings are not added up: 30% direct plus 30%
+    through a wholly owned subsidiary is control, but not an Orbis chain link.
+
+    Cycles of parents (A holds 60% of B and B 60% of A) are broken deterministically like in
+    :func:`ultimate_controller`: everything hanging below the cycle gets the cycle's lowest
+    entity index, and each cycle member gets the lowest *other* member.
+
+    >>> W = ownership_matrix([0, 1, 3, 3], [1, 2, 2, 4], [0.6, 0.51, 0.3, 0.5], n=5)
+    >>> ultimate_owner_chain(W).tolist()
+    [-1, 0, 0, -1, -1]
+    >>> ultimate_owner_chain(W, link_threshold=0.2501).tolist()
+    [-1, 0, 0, -1, 3]
+    """
+    W = _as_ownership(W)
+    n = W.shape[0]
+    Wc = W.tocsc()
+    Wc.sort_indices()
+    col = _row_of_entries(Wc.indptr)
+    own = Wc.indices.astype(np.int64)
+    ok = (Wc.data >= link_threshold) & (own != col)
+    col, own, val = col[ok], own[ok], Wc.data[ok]
+    o = np.lexsort((own, -val, col))  # per column: largest share first, then lowest index
+    col, own = col[o], own[o]
+    first = np.ones(col.size, dtype=bool)
+    first[1:] = col[1:] != col[:-1]
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[col[first]] = own[first]
+
+    has_parent = parent >= 0
+    child = np.flatnonzero(has_parent)
+    G = sp.csr_matrix((np.ones(child.size), (child, parent[child])), shape=(n, n))
+    ncomp, lab = csgraph.connected_components(G, directed=True, connection="strong")
+    size = np.bincount(lab, minlength=ncomp)
+    in_cycle = size[lab] > 1
+    # lowest and second-lowest member of every cycle
+    o = np.lexsort((np.arange(n), lab))
+    starts = np.zeros(ncomp + 1, dtype=np.int64)
+    np.cumsum(size, out=starts[1:])
+    lowest = o[starts[:-1]]
+    second = np.where(size > 1, o[np.minimum(starts[:-1] + 1, n - 1)], -1)
+    nxt = np.where(has_parent, parent, np.arange(n))
+    reps = lowest[size > 1]
+    nxt[reps] = reps  # cut each cycle at its lowest member
+    while True:  # pointer jumping
+        nn = nxt[nxt]
+        if np.array_equal(nn, nxt):
+            break
+        nxt = nn
+    out = nxt.copy()
+    out[out == np.arange(n)] = -1  # roots: nobody above
+    is_rep = np.zeros(n, dtype=bool)
+    is_rep[reps] = True
+    out[is_rep] = second[lab[is_rep]]
+    out[~has_parent & ~in_cycle] = -1
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# explaining paths
+
+
+def best_paths(W, sources):
+    """Max-product ownership path from any of ``sources`` to every entity.
+
+    Returns ``(dist, predecessors)``: ``dist[j] = -log`` of the largest product of direct
+    shares along a path from some source to ``j`` (``0`` at the sources, ``inf`` when
+    unreachable; ``np.exp(-dist)`` is that product), and the predecessor of ``j`` on that path
+    (:data:`NO_PREDECESSOR` = -9999 at sources and unreachable entities). Computed by one
+    multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra(..., indices=sources,
+    min_only=True)``) on weights ``-log(share)``; 100% links have weight 0 (explicit zeros are
+    edges for csgraph). Ties are broken by scipy's traversal order.
+
+    >>> W = ownership_matrix([0, 0, 1, 2], [1, 2, 3, 3], [0.9, 0.5, 0.5, 0.8], n=4)
+    >>> dist, pred = best_paths(W, [0])
+    >>> round(float(np.exp(-dist[3])), 10), explain_path(pred, 3)
+    (0.45, [0, 1, 3])
+    """
+    W = _as_ownership(W)
+    sources = np.unique(np.asarray(sources, dtype=np.int64).ravel())
+    n = W.shape[0]
+    if sources.size == 0:
+        return np.full(n, np.inf), np.full(n, NO_PREDECESSOR, dtype=np.int32)
+    G = W.copy()
+    G.data = -np.log(np.minimum(G.data, 1.0))
+    G.data[G.data < 0] = 0.0
+    dist, pred, _ = csgraph.dijkstra(
+        G, directed=True, indices=sources, min_only=True, return_predecessors=True
+    )
+    return dist, pred
+
+
+def explain_path(predecessors, target: int, dist=None) -> list[int]:
+    """Entity indices of the path ending at ``target``, source first (from :func:`best_paths`).
+
+    ``[target]`` when ``target`` is itself a source; ``[]`` when ``dist`` is given and
+    ``target`` is unreachable (without ``dist`` an unreachable target also gives ``[target]``).
+
+    >>> explain_path(np.array([-9999, 0, 1]), 2)
+    [0, 1, 2]
+    """
+    if dist is not None and not np.isfinite(dist[target]):
+        return []
+    path = [int(target)]
+    cur = int(target)
+    for _ in range(len(predecessors)):
+        cur = int(predecessors[cur])
+        if cur < 0:
+            break
+        path.append(cur)
+    return path[::-1]
+
+
+def explain_paths(predecessors, targets, dist=None) -> np.ndarray:
+    """Paths for many targets at once: an ``(len(targets), L)`` int array, source first, padded
+    with ``-1`` on the right (``L`` = longest path). Rows of unreachable targets (when ``dist``
+    is given) are all ``-1``. Vectorised over targets (one step per link of the longest path).
+
+    >>> explain_paths(np.array([-9999, 0, 1, -9999]), [2, 1, 3]).tolist()
+    [[0, 1, 2], [0, 1, -1], [3, -1, -1]]
+    """
+    pred = np.asarray(predecessors, dtype=np.int64)
+    targets = np.asarray(targets, dtype=np.int64).ravel()
+    back = [targets]
+    cur = targets
+    for _ in range(pred.size):
+        cur = np.where(cur >= 0, pred[np.maximum(cur, 0)], -1)
+        cur = np.where(cur < 0, -1, cur)
+        if (cur < 0).all():
+            break
+        back.append(cur)
+    M = np.stack(back, axis=1)  # target first
+    length = (M >= 0).sum(axis=1)
+    L = M.shape[1]
+    k = np.arange(L)
+    src = length[:, None] - 1 - k[None, :]
+    out = np.where(src >= 0, np.take_along_axis(M, np.maximum(src, 0), axis=1), -1)
+    if dist is not None:
+        out[~np.isfinite(np.asarray(dist)[targets])] = -1
+    return out

@@ -57,6 +57,17 @@ def _nones(s: pd.Series) -> pd.Series:
     return s.where(s.notna(), None)
 
 
+def _map_unique(s: pd.Series, f) -> pd.Series:
+    """Apply f once per distinct value (columns repeat values a lot)."""
+    uniq = s.unique()
+    return _nones(s.map(dict(zip(uniq, map(f, uniq), strict=True))))
+
+
+def _is_problem(s: pd.Series) -> pd.Series:
+    types = s.map(type)
+    return types == ValueProblem
+
+
 def _parse_unique(values: pd.Series, parse, mapping: Mapping) -> dict:
     out = {}
     for v in values.unique():
@@ -85,7 +96,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
         if header is None:
             out[cname] = pd.Series([None] * n, dtype=object)
             continue
-        cleaned = _nones(frame[header].map(text.clean))
+        cleaned = _map_unique(frame[header], text.clean)
         if cspec.required:
             empty = cleaned.isna()
             for i in empty[empty].index:
@@ -95,7 +106,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             bad |= empty
         if cspec.type == "ticker" and cspec.options.get("exchange_column") in cols:
             hint_header = cols[cspec.options["exchange_column"]]
-            hints = _nones(frame[hint_header].map(text.clean))
+            hints = _map_unique(frame[hint_header], text.clean)
             pairs = pd.Series(list(zip(cleaned, hints, strict=True)), dtype=object)
             parsed_map = {}
             for v, h in set(pairs):
@@ -108,8 +119,8 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             parsed = pairs.map(lambda p, m=parsed_map: m.get(p) if p[0] is not None else None)
         else:
             parsed_map = _parse_unique(cleaned, COLUMN_TYPES[cspec.type], mapping)
-            parsed = cleaned.map(lambda v, m=parsed_map: None if v is None else m[v])
-        is_err = parsed.map(lambda v: isinstance(v, ValueProblem))
+            parsed = _nones(cleaned.map(parsed_map))
+        is_err = _is_problem(parsed)
         for i in is_err[is_err].index:
             e = parsed[i]
             records.rejects.append(Reject(raw.label, int(rows[i]), header, str(frame[header][i]), str(e)))
@@ -123,6 +134,8 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
     typed["source"] = src.where(src.notna(), raw.label)
     typed = with_nones(typed[~bad.values].reset_index(drop=True))
     _split_amount(typed, spec, records, raw, cols)
+    if "_drop" in typed:
+        typed = typed[~typed.pop("_drop").astype(bool)].reset_index(drop=True)
     _apply_defaults(typed, spec)
     if spec.record != "entity":
         # link ends get fixed names (from_ref, to_ref); other columns their ontology property
@@ -154,9 +167,11 @@ def _split_amount(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: R
                     Reject(raw.label, int(typed["row"][i]), cols.get(cname, cname), str(raw.frame[cols[cname]][typed["row"][i] - 2]),
                            f"value {raw.frame[cols[cname]][typed['row'][i] - 2]!r} is not in the currency of column currency ({typed['currency'][i]}); expected the same currency in both")
                 )
-            typed.drop(index=clash[clash].index, inplace=True)
+            keep = ~clash
+            for c in list(typed.columns):
+                typed[c] = typed[c].where(keep, None)
             typed["currency"] = typed["currency"].where(typed["currency"].notna(), given_ccy)
-        typed.reset_index(drop=True, inplace=True)
+            typed["_drop"] = clash
 
 
 def _apply_defaults(typed: pd.DataFrame, spec: TableSpec) -> None:
@@ -173,7 +188,7 @@ def _apply_defaults(typed: pd.DataFrame, spec: TableSpec) -> None:
             fill = typed[rule["year_of"]].map(lambda d: d.year if d is not None else None)
         elif "years_after" in rule:
             n = int(rule.get("years", 3))
-            fill = typed[rule["years_after"]].map(lambda d: _years_after(d, n))
+            fill = typed[rule["years_after"]].map(lambda d, n=n: _years_after(d, n))
         elif "board_of" in rule:
             fill = typed[rule["board_of"]].map(lambda t: t.board if t is not None else None)
         else:

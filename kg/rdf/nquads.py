@@ -20,8 +20,8 @@ import pandas as pd
 import rdflib
 
 from kg.ontology import ID, KG, RDF_TYPE, XSD, Property, model
-from kg.resources import resource_path
 from kg.resolve import Resolved
+from kg.resources import resource_path
 
 GRAPH_REFERENCE = f"{ID}graph/reference"
 GRAPH_ONTOLOGY = f"{ID}graph/ontology"
@@ -195,3 +195,40 @@ def resolved_nquads(res: Resolved) -> Iterator[str]:
         for s in gen:
             if len(s):
                 yield "".join(s.tolist())
+
+
+def derived_quads(d) -> Iterator[pd.Series]:
+    """Derived facts (kg.derive.facts.Derived) in the derived graph, each marked with its method."""
+    from kg.resolve import link_iri
+
+    m = model()
+    g = GRAPH_DERIVED
+    ctx = f"as_of={d.as_of.isoformat()}"
+    for rel, df, a, b, method in (
+        ("ULTIMATELY_OWNS", d.integrated, "owner", "owned",
+         f"integrated ownership, cycle-corrected (Vitali, Glattfelder & Battiston 2011); floor={d.floor}; {ctx}"),
+        ("CONTROLS", d.control, "controller", "controlled",
+         f"majority control, directly or through controlled firms (> 0.5); {ctx}"),
+    ):
+        if not len(df):
+            continue
+        link = m.link(rel)
+        q = pd.Series([link_iri(rel, x, y) for x, y in zip(df[a], df[b], strict=True)], index=df.index)
+        yield _quads(df[a], link.predicate, _iri_obj(df[b]), g)
+        yield _type_quads(q, KG + link.qualified_class, g)
+        yield _type_quads(q, KG + "Link", g)
+        yield _quads(q, KG + link.source_role, _iri_obj(df[a]), g)
+        yield _quads(q, KG + link.target_role, _iri_obj(df[b]), g)
+        yield from _prop_quads(df, q, g, [p for p in link.properties if p.column != "method"])
+        yield _quads(q, m.prop("method").iri, literal_series(pd.Series([method] * len(df), index=df.index), XSD + "string"), g)
+    ent = d.entity
+    if len(ent):
+        subj = ent["iri"]
+        yield _quads(subj, KG + "ultimateController", _iri_obj(ent["ultimate_controller"]), g)
+        props = [p for p in m.props_on("Entity") if p.derived and p.column in ent and p.column != "method"]
+        yield from _prop_quads(ent, subj, g, props)
+        has = ent["state_share"].notna() | ent["size_class"].notna()
+        method = (f"state share = integrated ownership held by state entities and what they control; "
+                  f"influence high (state-controlled) / medium (>= 25%) / low (> 0) / none; size class from the "
+                  f"latest reported year (SME thresholds by sector); {ctx}")
+        yield _quads(subj[has], m.prop("method").iri, literal_series(pd.Series([method] * int(has.sum()), index=subj[has].index), XSD + "string"), g)

@@ -34,7 +34,7 @@ _PATTERNS = tuple(
     re.compile(p)
     for p in (
         r"(?P<y>\d{4})-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2})" + _TIME + ")?",  # ISO, 2021-7
-        r"(?P<y>\d{4})",
+        r"(?P<y>\d{1,5})",  # a year; 1-3 or 5 digits only to say the year is out of range
         r"(?P<y>\d{4}) ?年(?: ?(?P<m>\d{1,2}) ?月(?: ?(?P<d>\d{1,2}) ?[日号])?)?",
         r"(?P<y>\d{4})(?P<sep>[/.])(?P<m>\d{1,2})(?:(?P=sep)(?P<d>\d{1,2})" + _TIME + ")?",
         r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})?",  # 20210701, 202107
@@ -171,6 +171,8 @@ def parse(s: Any) -> PartialDate:
     """
     if isinstance(s, PartialDate):
         return s
+    if s is None:
+        raise ValueProblem(s, "a date (it is empty)", EXPECTED)
     if isinstance(s, _dt.datetime | _dt.date):  # datetime and pandas Timestamp included
         if s != s:  # pandas NaT
             raise ValueProblem(s, "a date (it is empty)", EXPECTED)

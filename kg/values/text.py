@@ -60,6 +60,7 @@ LEGAL_FORMS_EN: frozenset[str] = frozenset(
 )  # fmt: skip
 
 _converter: Any = None
+_char_t2s: dict[str, str] = {}  # per-character cache: most names are already simplified
 
 
 def _t2s(s: str) -> str:
@@ -68,7 +69,13 @@ def _t2s(s: str) -> str:
         import opencc
 
         _converter = opencc.OpenCC("t2s")
-    return _converter.convert(s)
+    for ch in s:
+        simple = _char_t2s.get(ch)
+        if simple is None:
+            simple = _char_t2s[ch] = _converter.convert(ch)
+        if simple != ch:  # something traditional: convert the whole string (phrase-aware)
+            return _converter.convert(s)
+    return s
 
 
 def to_halfwidth(s: str) -> str:

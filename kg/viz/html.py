@@ -210,7 +210,7 @@ def build_view(graph: Mapping[str, Any], *, title: str, as_of: str | None = None
         style = model.EDGE_STYLES[key]
         derived = bool(e.get("derived"))
         edges.append({
-            "cid": f"e{i}", "id": str(e.get("id") or f"link-{i}"),
+            "cid": f"__link_{i}", "id": str(e.get("id") or f"link-{i}"),
             "source": str(e["source"]), "target": str(e["target"]), "etype": etype,
             "label": model.edge_label(e), "colour": style["colour"],
             "line": "dotted" if derived and style["line"] == "solid" else style["line"],

@@ -171,7 +171,8 @@ def edge_label(edge: Mapping[str, Any]) -> str:
     if etype == "CERTIFIED_AS":
         year = props.get("year") or (norm_date(edge.get("start")) or "")[:4]
         batch = props.get("batch")
-        return " ".join(x for x in (str(year) if year else "", f"#{batch}" if batch else "") if x)
+        return ", ".join(x for x in (str(year) if year else "", f"batch {batch}" if batch else "")
+                         if x)
     if etype == "LISTED_ON":
         return str(props.get("ticker") or "")
     return share or amount
@@ -296,11 +297,11 @@ def node_badges(node: Mapping[str, Any], edges: Iterable[Mapping[str, Any]] = ()
 
 
 def node_sizes(nodes: Iterable[Mapping[str, Any]], *, smallest: float = 34.0,
-               largest: float = 80.0, unmeasured: float = 28.0) -> dict[str, float]:
+               largest: float = 80.0, unmeasured: float = 30.0) -> dict[str, float]:
     """Node diameters: log scale of revenue (else registered capital) between two sizes.
 
     >>> node_sizes([{"id": "a", "revenue": 1e6}, {"id": "b", "revenue": 1e9}, {"id": "c"}])
-    {'a': 34.0, 'b': 80.0, 'c': 28.0}
+    {'a': 34.0, 'b': 80.0, 'c': 30.0}
     """
     nodes = list(nodes)
     logs: dict[str, float] = {}

@@ -35,8 +35,10 @@ class GraphvizNotFound(RuntimeError):
 
 
 def _h(value: Any) -> str:
-    """Text for a Graphviz HTML-like label."""
-    return _html.escape(_CONTROL.sub("", str(value)), quote=True)
+    """Text for a Graphviz HTML-like label: XML-escaped, backslashes doubled (dot expands
+    \\N, \\G... even inside HTML-like labels), line breaks as <BR/>."""
+    text = _html.escape(_CONTROL.sub("", str(value)), quote=True).replace("\\", "\\\\")
+    return re.sub(r"\r\n|\r|\n", "<BR/>", text)
 
 
 def _q(value: Any) -> str:
@@ -183,30 +185,41 @@ def to_dot(graph: Mapping[str, Any], *, title: str, as_of: str | None = None,
                    + ", ".join(f"{k}={v}" for k, v in attrs.items()) + "];")
 
     if legend and nodes:
-        rows = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>']
+        left: list[str] = []   # node kinds: pairs of <TD> cells
+        right: list[str] = []  # badges and link kinds
         for t in present_types:
             s = model.TYPE_STYLES[t]
-            rows.append(f'<TR><TD BGCOLOR="{_tint(s["colour"])}" BORDER="1" COLOR="{s["colour"]}" '
-                        f'WIDTH="16"> </TD><TD ALIGN="LEFT">{_h(s["legend"])}</TD></TR>')
+            left.append(f'<TD BGCOLOR="{_tint(s["colour"])}" BORDER="1" COLOR="{s["colour"]}" '
+                        f'WIDTH="16"> </TD><TD ALIGN="LEFT">{_h(s["legend"])}</TD>')
         if "controlled" in state_kinds:
-            rows.append(f'<TR><TD BORDER="3" COLOR="{model.STATE_COLOUR}"> </TD>'
-                        '<TD ALIGN="LEFT">state-controlled</TD></TR>')
+            left.append(f'<TD BORDER="3" COLOR="{model.STATE_COLOUR}"> </TD>'
+                        '<TD ALIGN="LEFT">state-controlled</TD>')
         if "minority" in state_kinds:
-            rows.append(f'<TR><TD BORDER="1" COLOR="{model.STATE_COLOUR}"> </TD>'
-                        '<TD ALIGN="LEFT">state minority share (dashed)</TD></TR>')
+            left.append(f'<TD BORDER="1" COLOR="{model.STATE_COLOUR}"> </TD>'
+                        '<TD ALIGN="LEFT">state minority share (dashed)</TD>')
         if focus in nodes:
-            rows.append('<TR><TD BGCOLOR="#fff3a0" BORDER="1"> </TD><TD ALIGN="LEFT">focus</TD></TR>')
+            left.append('<TD BGCOLOR="#fff3a0" BORDER="1"> </TD><TD ALIGN="LEFT">focus</TD>')
         for code, desc in sorted(all_badges.items()):
-            rows.append(f'<TR><TD><FONT COLOR="#7a5200">★ {_h(code)}</FONT></TD>'
-                        f'<TD ALIGN="LEFT">{_h(desc)}</TD></TR>')
+            right.append(f'<TD><FONT COLOR="#7a5200">★ {_h(code)}</FONT></TD>'
+                         f'<TD ALIGN="LEFT">{_h(desc)}</TD>')
         for k in present_edges:
             s = model.EDGE_STYLES[k]
             dash = {"solid": "───", "dashed": "- - -", "dotted": "·····"}[s["line"]]
-            rows.append(f'<TR><TD><FONT COLOR="{s["colour"]}">{dash}</FONT></TD>'
-                        f'<TD ALIGN="LEFT"><FONT COLOR="{s["colour"]}">{_h(s["legend"])}</FONT></TD></TR>')
+            right.append(f'<TD><FONT COLOR="{s["colour"]}">{dash}</FONT></TD>'
+                         f'<TD ALIGN="LEFT"><FONT COLOR="{s["colour"]}">{_h(s["legend"])}</FONT></TD>')
+        blank = "<TD> </TD><TD> </TD>"
+        rows = ['<TR><TD COLSPAN="5" ALIGN="LEFT"><B>Legend</B></TD></TR>']
+        for i in range(max(len(left), len(right))):
+            rows.append("<TR>" + (left[i] if i < len(left) else blank) + '<TD WIDTH="12"> </TD>'
+                        + (right[i] if i < len(right) else blank) + "</TR>")
         out.append('  legend [shape=plain, style="", fontsize=9, label=<<TABLE BORDER="1" '
                    'COLOR="#d9dee4" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
                    + "".join(rows) + "</TABLE>>];")
+        # Invisible links from the bottom nodes keep the legend under the diagram.
+        has_out = {str(e["source"]) for e in edges}
+        for nid in nodes:
+            if nid not in has_out:
+                out.append(f"  {ids[nid]} -> legend [style=invis, weight=0];")
     out.append("}")
     return "\n".join(out) + "\n"
 

@@ -71,7 +71,7 @@ public final class KgNeo4jServer {
             // Docker image does with NEO4J_AUTH): writes DATA/dbms/auth.ini, which the
             // system database reads when it is created.
             int rc = AdminTool.execute(new ExecutionContext(home, confDir),
-                    "dbms", "set-initial-password", password);
+                    "dbms", "set-initial-password", "--", password); // "--": it may start with '-' 
             if (rc != 0) {
                 fail("neo4j-admin dbms set-initial-password failed with exit code " + rc);
             }

@@ -1,0 +1,12 @@
+"""The derive layer: facts computed from the loaded graph, as plain functions over arrays.
+
+- :mod:`kg.derive.ownership` -- ownership matrix, integrated ownership (cycle-corrected),
+  hop counts, control, ultimate controller / Orbis-style ultimate owner, explaining paths
+- :mod:`kg.derive.state` -- the state as one owner: state-controlled set, state share,
+  influence level and the path that explains it
+- :mod:`kg.derive.size` -- SME size classes (2011 rule), thresholds in
+  ``kg/domain/sme_size_thresholds.csv``
+
+Entities are indexed ``0 .. n-1``; ``W[i, j]`` is the share of ``j`` owned directly by ``i``
+(``scipy.sparse.csr_matrix``). Nothing is imported here, so importing one module stays cheap.
+"""

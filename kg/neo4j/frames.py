@@ -1,0 +1,187 @@
+"""The stored graph as Neo4j-ready tables: nodes grouped by label set, links by type.
+
+Reads the embedded store through :mod:`kg.rdf.read` and types every column from the
+ontology: decimals become floats, integers ints, booleans bools, dates ``datetime.date``
+(partial dates are stored at the first or last day of their period; their ``*_precision``
+column says ``year`` or ``month``). Both the Bolt push and the bulk-import CSV writer use it.
+
+>>> import tempfile, pathlib
+>>> from kg.build import build
+>>> from kg.rdf.store import open_store
+>>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
+>>> _ = build([pathlib.Path(__file__).parents[2] / "tests" / "fixtures" / "mini"], db, derive=False)
+>>> g = read_graph(open_store(db))
+>>> sorted(g.nodes)[:2]
+[('KgNode', 'Bank'), ('KgNode', 'Exchange')]
+>>> owns = g.links["OWNS"]
+>>> sorted(owns["share"])[-1], type(owns["start"].dropna().iloc[0]).__name__
+(1.0, 'date')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyoxigraph as ox
+
+from kg.neo4j.schema import (
+    BOOL, DATE, FLOAT, INT, NODE_LABEL, STRING, all_labels, column_kinds, ident, link_columns,
+    node_labels,
+)
+from kg.ontology import model
+from kg.rdf.read import read_financial_years, read_links, read_nodes
+
+FROM, TO = "from", "to"
+
+
+@dataclass
+class GraphFrames:
+    """Nodes by label set (marker label first) and links by relationship type.
+
+    ``kinds`` maps each property column to its value kind (float, int, bool, date, string).
+    ``warnings`` lists what could not be represented (e.g. a link kind without a reader).
+    """
+
+    nodes: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
+    links: dict[str, pd.DataFrame] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def node_count(self) -> int:
+        return sum(len(f) for f in self.nodes.values())
+
+    @property
+    def link_count(self) -> int:
+        return sum(len(f) for f in self.links.values())
+
+
+def _float(v):
+    if v is None:
+        return None
+    f = float(v)
+    return None if math.isnan(f) else f
+
+
+def _int(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return int(v)
+
+
+def _bool(v):
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v in ("true", "1")
+    return bool(v)
+
+
+def _date(v):
+    if v is None:
+        return None
+    if isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+def _str(v):
+    return None if v is None else str(v)
+
+
+_CONVERT = {FLOAT: _float, INT: _int, BOOL: _bool, DATE: _date, STRING: _str}
+
+
+def typed_column(col: pd.Series, kind: str) -> pd.Series:
+    """A column converted to plain Python values of a kind (None where empty).
+
+    >>> typed_column(pd.Series(["2021-07-01", None]), "date").tolist()
+    [datetime.date(2021, 7, 1), None]
+    >>> typed_column(pd.Series([51, None], dtype=object), "float").tolist()
+    [51.0, None]
+    """
+    conv = _CONVERT[kind]
+    values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else conv(v) for v in col.tolist()]
+    return pd.Series(values, index=col.index, dtype=object, name=col.name)
+
+
+def _typed(df: pd.DataFrame, kinds: dict[str, str], skip: tuple[str, ...]) -> pd.DataFrame:
+    out = pd.DataFrame(index=df.index)
+    for c in df.columns:
+        out[c] = df[c] if c in skip else typed_column(df[c], kinds.get(c, STRING))
+    return out
+
+
+def _drop_empty_columns(df: pd.DataFrame, keep: tuple[str, ...]) -> pd.DataFrame:
+    cols = [c for c in df.columns if c in keep or df[c].notna().any()]
+    return df[cols]
+
+
+def read_graph(store: ox.Store) -> GraphFrames:
+    """Read every node, financial year and link of the store, typed for Neo4j.
+
+    Node frames have ``iri`` and the property columns present in that label set; link frames
+    ``from``, ``to``, ``iri`` (when the link has a qualified node), the properties, provenance
+    and ``derived`` (True on derived links).
+    """
+    m = model()
+    kinds = dict(column_kinds())
+    g = GraphFrames(kinds=kinds)
+    allowed = set(all_labels())
+
+    nodes = read_nodes(store)
+    if len(nodes):
+        for labels, grp in nodes.groupby("labels", sort=True):
+            bad = [x for x in labels if x not in allowed]
+            if bad:  # cannot happen with read_nodes, which only asks for ontology types
+                raise ValueError(f"labels {bad} are not in the ontology")
+            frame = grp.drop(columns="labels").reset_index(drop=True)
+            frame = _drop_empty_columns(_typed(frame, kinds, ("iri",)), ("iri",))
+            g.nodes[(NODE_LABEL, *labels)] = frame
+
+    fy_type = next((t for t in m.node_types if t == "FinancialYear"), None)
+    reported = m.links.get("REPORTED")
+    fys = None
+    if fy_type and reported:
+        fys = read_financial_years(store)
+        frame = fys.drop(columns=["firm"]).reset_index(drop=True)
+        g.nodes[node_labels(fy_type)] = _drop_empty_columns(_typed(frame, kinds, ("iri",)), ("iri",))
+
+    for rel, link in m.links.items():
+        ident(rel)
+        if link.qualified_class:
+            f = read_links(store, rel)
+            f = _typed(f, {**kinds, **link_columns(link)}, ("iri", FROM, TO))
+            if link.derived:
+                f["derived"] = True
+            g.links[rel] = _drop_empty_columns(f.reset_index(drop=True), ("iri", FROM, TO))
+        elif rel == "REPORTED" and fys is not None:
+            g.links[rel] = pd.DataFrame({FROM: fys["firm"].tolist(), TO: fys["iri"].tolist()})
+        else:
+            g.warnings.append(f"links {rel} have no qualified node and no reader; not written")
+    return g
+
+
+def records(df: pd.DataFrame, nest: tuple[str, ...] = ()) -> Iterator[dict]:
+    """Rows of a frame as dicts without empty values; columns not in ``nest`` go under ``p``.
+
+    >>> list(records(pd.DataFrame({"from": ["a"], "iri": ["x"], "share": [None]}), nest=("from",)))
+    [{'from': 'a', 'p': {'iri': 'x'}}]
+    >>> list(records(pd.DataFrame({"iri": ["x"], "name": [None]})))
+    [{'iri': 'x'}]
+    """
+    cols = list(df.columns)
+    if not nest:
+        for row in df.itertuples(index=False, name=None):
+            yield {c: v for c, v in zip(cols, row, strict=True) if v is not None}
+        return
+    top = [i for i, c in enumerate(cols) if c in nest]
+    inner = [i for i, c in enumerate(cols) if c not in nest]
+    for row in df.itertuples(index=False, name=None):
+        r = {cols[i]: row[i] for i in top}
+        r["p"] = {cols[i]: row[i] for i in inner if row[i] is not None}
+        yield r

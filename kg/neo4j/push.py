@@ -1,0 +1,268 @@
+"""Push the stored graph to Neo4j over Bolt: idempotent UNWIND batches with parameters.
+
+What a push writes (all names from the ontology, see :mod:`kg.neo4j.schema`):
+
+* every node with the marker label ``KgNode`` and its ontology labels, its properties typed
+  from the ontology (shares and amounts as floats, dates as Neo4j dates, partial dates at the
+  first/last day of their period with ``*_precision`` = ``year``/``month``);
+* FinancialYear nodes and the REPORTED links to them;
+* every link as a relationship of its ontology type with its properties and provenance
+  (``source``, ``source_file``, ``source_row``) and its link IRI as ``iri``; derived ones
+  (CONTROLS, ULTIMATELY_OWNS) with ``derived: true`` and their ``method``.
+
+Nodes are MERGEd on ``iri`` and relationships on their ``iri`` (REPORTED on its two ends), and
+``SET x = row`` replaces the properties, so pushing twice leaves the same graph. Nodes and
+links that disappeared from the embedded graph stay in Neo4j unless ``wipe=True``.
+
+>>> node_statement(("KgNode", "GuidanceFund", "Fund")).splitlines()[:3]
+['UNWIND $rows AS r', 'MERGE (n:KgNode {iri: r.iri})', 'SET n = r, n:GuidanceFund:Fund']
+>>> link_statement("OWNS", keyed=True).splitlines()[3]
+'MERGE (a)-[x:OWNS {iri: r.p.iri}]->(b)'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+import pyoxigraph as ox
+
+from kg.errors import KgError
+from kg.neo4j.connect import Settings, describe
+from kg.neo4j.frames import FROM, TO, GraphFrames, read_graph, records
+from kg.neo4j.schema import NODE_LABEL, all_labels, ident, rel_types, schema_statements
+
+DEFAULT_BATCH = 20_000
+WIPE_BATCH = 10_000
+
+
+class PushInterrupted(KgError):
+    """The connection failed part-way; the message says how far the push got (exit 1)."""
+
+
+@dataclass
+class PushReport:
+    """What a push wrote, and how long each stage took (seconds)."""
+
+    nodes: int = 0
+    links: int = 0
+    nodes_by_labels: dict[str, int] = field(default_factory=dict)
+    links_by_type: dict[str, int] = field(default_factory=dict)
+    skipped_links: int = 0
+    wiped_nodes: int = 0
+    wiped_links: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def links_per_second(self) -> float:
+        s = self.seconds.get("links", 0.0)
+        return self.links / s if s else 0.0
+
+    @property
+    def nodes_per_second(self) -> float:
+        s = self.seconds.get("nodes", 0.0)
+        return self.nodes / s if s else 0.0
+
+
+def node_statement(labels: tuple[str, ...]) -> str:
+    """The UNWIND statement that writes nodes of one label set (marker label first).
+
+    Labels come from the ontology's allow-list only; the ontology labels a node does not
+    have are removed, so a node whose type changed ends up with exactly its current labels.
+
+    >>> print(node_statement(("KgNode", "Firm")))  # doctest: +ELLIPSIS
+    UNWIND $rows AS r
+    MERGE (n:KgNode {iri: r.iri})
+    SET n = r, n:Firm
+    REMOVE n:Bank:Fund:GuidanceFund:...
+    RETURN count(*) AS n
+    """
+    allowed = all_labels()
+    if labels[0] != NODE_LABEL or any(x not in allowed for x in labels[1:]):
+        raise ValueError(f"labels {labels} are not the marker label plus ontology labels")
+    own = [ident(x) for x in labels[1:]]
+    other = [x for x in allowed if x not in own]
+    lines = ["UNWIND $rows AS r", f"MERGE (n:{NODE_LABEL} {{iri: r.iri}})",
+             "SET n = r" + (", n:" + ":".join(own) if own else "")]
+    if other:
+        lines.append("REMOVE n:" + ":".join(other))
+    lines.append("RETURN count(*) AS n")
+    return "\n".join(lines)
+
+
+def link_statement(rel: str, keyed: bool) -> str:
+    """The UNWIND statement that writes links of one type; ``keyed``: MERGE on the link IRI.
+
+    >>> print(link_statement("REPORTED", keyed=False))
+    UNWIND $rows AS r
+    MATCH (a:KgNode {iri: r.f})
+    MATCH (b:KgNode {iri: r.t})
+    MERGE (a)-[x:REPORTED]->(b)
+    SET x = r.p
+    RETURN count(*) AS n
+    """
+    if rel not in rel_types():
+        raise ValueError(f"{rel!r} is not a relationship type of the ontology")
+    rel = ident(rel)
+    merge = f"MERGE (a)-[x:{rel} {{iri: r.p.iri}}]->(b)" if keyed else f"MERGE (a)-[x:{rel}]->(b)"
+    return "\n".join(["UNWIND $rows AS r", f"MATCH (a:{NODE_LABEL} {{iri: r.f}})",
+                      f"MATCH (b:{NODE_LABEL} {{iri: r.t}})", merge, "SET x = r.p", "RETURN count(*) AS n"])
+
+
+def batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    """Lists of at most ``size`` rows.
+
+    >>> [len(b) for b in batches(range(5), 2)]
+    [2, 2, 1]
+    """
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _write(session, query: str, rows: list[dict]) -> int:
+    """Run one batch in its own transaction; retry transient errors (deadlocks) a few times."""
+    import neo4j.exceptions as nx
+
+    for attempt in range(6):
+        try:
+            with session.begin_transaction() as tx:
+                n = tx.run(query, {"rows": rows}).single(strict=True)["n"]
+                tx.commit()
+            return n
+        except nx.TransientError:
+            if attempt == 5:
+                raise
+            time.sleep(0.2 * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+def ensure_schema(session) -> None:
+    """Create the constraints and indexes (IF NOT EXISTS) and wait until they are online."""
+    for stmt in schema_statements():
+        session.run(stmt).consume()
+    session.run("CALL db.awaitIndexes(600)").consume()
+
+
+def wipe(session, batch: int = WIPE_BATCH) -> tuple[int, int]:
+    """Delete every ``KgNode`` and its relationships in batches; (nodes, relationships) deleted."""
+    rels = session.run(
+        f"MATCH (:{NODE_LABEL})-[r]->() CALL {{ WITH r DELETE r }} IN TRANSACTIONS OF {int(batch) * 5} ROWS"
+    ).consume().counters.relationships_deleted
+    c = session.run(
+        f"MATCH (n:{NODE_LABEL}) CALL {{ WITH n DETACH DELETE n }} IN TRANSACTIONS OF {int(batch)} ROWS"
+    ).consume().counters
+    return c.nodes_deleted, rels + c.relationships_deleted
+
+
+def _label_key(labels: tuple[str, ...]) -> str:
+    return ":".join(labels[1:])
+
+
+def push_frames(
+    driver,
+    g: GraphFrames,
+    settings: Settings,
+    *,
+    wipe_first: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+    report: PushReport | None = None,
+) -> PushReport:
+    """Write typed frames (from :func:`kg.neo4j.frames.read_graph`) through an open driver.
+
+    A broken connection raises :class:`PushInterrupted` saying how many nodes and links were
+    written; running the push again completes it.
+    """
+    import neo4j.exceptions as nx
+
+    report = report or PushReport()
+    report.warnings.extend(g.warnings)
+    progress = progress or (lambda n: None)
+    total_nodes, total_links = g.node_count, g.link_count
+    stage = "schema"
+    try:
+        with driver.session(database=settings.database) as session:
+            t = time.perf_counter()
+            ensure_schema(session)
+            report.seconds["schema"] = time.perf_counter() - t
+            if wipe_first:
+                stage = "wipe"
+                t = time.perf_counter()
+                report.wiped_nodes, report.wiped_links = wipe(session)
+                report.seconds["wipe"] = time.perf_counter() - t
+            stage = "nodes"
+            t = time.perf_counter()
+            for labels, frame in g.nodes.items():
+                q = node_statement(labels)
+                for chunk in batches(records(frame), batch_size):
+                    _write(session, q, chunk)
+                    report.nodes += len(chunk)
+                    report.nodes_by_labels[_label_key(labels)] = report.nodes_by_labels.get(_label_key(labels), 0) + len(chunk)
+                    progress(len(chunk))
+            report.seconds["nodes"] = time.perf_counter() - t
+            stage = "links"
+            t = time.perf_counter()
+            for rel, frame in g.links.items():
+                report.links_by_type.setdefault(rel, 0)
+                if not len(frame):
+                    continue
+                keyed = "iri" in frame.columns
+                q = link_statement(rel, keyed)
+                f = frame.rename(columns={FROM: "f", TO: "t"})
+                for chunk in batches(records(f, nest=("f", "t")), batch_size):
+                    n = _write(session, q, chunk)
+                    report.skipped_links += len(chunk) - n
+                    report.links += n
+                    report.links_by_type[rel] += n
+                    progress(len(chunk))
+            report.seconds["links"] = time.perf_counter() - t
+    except (nx.ServiceUnavailable, nx.SessionExpired, nx.IncompleteCommit, OSError) as e:
+        where = {"schema": "while creating the indexes", "wipe": "while wiping"}.get(stage, "")
+        raise PushInterrupted(
+            f"pushed {report.nodes} of {total_nodes} nodes and {report.links} of {total_links} links "
+            f"{where + ' ' if where else ''}before the connection failed: {describe(e, settings)}; "
+            "run the push again to complete it (MERGE makes reruns safe)"
+        ) from None
+    except (nx.Neo4jError, nx.DriverError) as e:
+        raise KgError(
+            f"push stopped after {report.nodes} of {total_nodes} nodes and {report.links} of {total_links} "
+            f"links: {describe(e, settings)}"
+        ) from None
+    if report.skipped_links:
+        report.warnings.append(f"{report.skipped_links} link(s) skipped: an end node was not in Neo4j")
+    return report
+
+
+def push(
+    store: ox.Store,
+    settings: Settings,
+    *,
+    wipe_first: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+    on_read: Callable[[GraphFrames], None] | None = None,
+) -> PushReport:
+    """Push the whole stored graph to the Neo4j named by ``settings``.
+
+    ``on_read`` is called with the frames once they are read (e.g. to size a progress bar).
+
+    >>> from kg.rdf.store import open_store  # needs a server: # doctest: +SKIP
+    >>> r = push(open_store(db), Settings(os.environ["NEO4J_URI"], password=os.environ["NEO4J_PASSWORD"]))  # doctest: +SKIP
+    >>> r.links_by_type["OWNS"]  # doctest: +SKIP
+    5
+    """
+    from kg.neo4j.connect import open_driver
+
+    report = PushReport()
+    t = time.perf_counter()
+    g = read_graph(store)
+    report.seconds["read"] = time.perf_counter() - t
+    if on_read is not None:
+        on_read(g)
+    with open_driver(settings) as driver:
+        return push_frames(driver, g, settings, wipe_first=wipe_first, batch_size=batch_size,
+                           progress=progress, report=report)
