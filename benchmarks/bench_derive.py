@@ -123,6 +123,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=1_000_000, help="number of entities")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--floor", type=float, default=0.01)
+    ap.add_argument("--tol", type=float, default=1e-9, help="pruning tolerance")
     ap.add_argument("--cross", type=float, default=0.01, help="cross-holdings per entity")
     ap.add_argument("--check-error", action="store_true", help="compare with tol=0 (slower)")
     args = ap.parse_args(argv)
@@ -141,7 +142,7 @@ def main(argv=None) -> int:
         return out
 
     W = step("W", lambda: ownership_matrix(owner, owned, share, args.n))
-    X, H = step("integrated", lambda: integrated_ownership_with_hops(W, args.floor))
+    X, H = step("integrated", lambda: integrated_ownership_with_hops(W, args.floor, tol=args.tol))
     C = step("control", lambda: control(W))
     uc = step("ultimate", lambda: ultimate_controller(W, controls=C))
     uo = step("orbis", lambda: ultimate_owner_chain(W))

@@ -87,9 +87,10 @@ def simple_synth(out: Path, firms: int, seed: int) -> None:
             f.write(f"{i},{rnd.choice(progs)},{y - 2018},{y},MIIT,{y}-07-01,,synthetic\n")
     with open(out / "listings.csv", "w", encoding="utf-8") as f:
         f.write("firm,exchange,ticker,board,listed,delisted,source\n")
-        for n, i in enumerate(rnd.sample(fs, max(1, firms // 33))):
-            ex, suf, base = rnd.choice([("SSE", "SH", 600000), ("SZSE", "SZ", 300000)])
-            f.write(f"{i},{ex},{base + n:06d}.{suf},main,{rnd.randint(2000, 2023)},,synthetic\n")
+        codes = [f"{p}{k:03d}" for k in range(1, 1000) for p in ("600", "601", "603", "688", "000", "002", "300", "301")]
+        for code, i in zip(codes, rnd.sample(fs, max(1, firms // 33)), strict=False):
+            ex, suf = ("SSE", "SH") if code[0] == "6" else ("SZSE", "SZ")
+            f.write(f"{i},{ex},{code}.{suf},main,{rnd.randint(2000, 2023)},,synthetic\n")
     with open(out / "financials.csv", "w", encoding="utf-8") as f:
         f.write("firm,year,revenue,net_profit,employees,rd_expense,exports,source\n")
         for i in fs:

@@ -27,6 +27,14 @@ from kg.records import Reject, write_rejects
 from kg.resolve import resolve
 
 
+class StrictRejects(InputError):
+    """Rows were rejected under --strict; ``report`` says which. The live graph is untouched."""
+
+    def __init__(self, message: str, report: BuildReport):
+        super().__init__(message)
+        self.report = report
+
+
 @dataclass
 class BuildReport:
     db: Path
@@ -82,9 +90,10 @@ def build(
     write_rejects(records.rejects, db / "rejects.csv")
     if strict and records.rejects:
         first = min(records.rejects, key=lambda r: (r.file, r.row))
-        raise InputError(
+        raise StrictRejects(
             f"{report.rejected} row(s) rejected with --strict; the graph in {db} was left as it was. "
-            f"First: {first.line()} (all in {db / 'rejects.csv'})"
+            f"First: {first.line()} (all in {db / 'rejects.csv'})",
+            report,
         )
 
     chunks = [nquads.static_nquads()]

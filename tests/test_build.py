@@ -16,7 +16,7 @@ from kg.rdf.store import open_store
 
 ZH_HEADERS = {
     "id": "编号", "type": "类型", "name": "企业名称", "name_zh": "中文名称", "uscc": "统一社会信用代码",
-    "ticker": "股票代码", "country": "国家", "province": "省份", "city": "城市", "sector": "行业",
+    "lei": "法人机构识别编码", "ticker": "股票代码", "country": "国家", "province": "省份", "city": "城市", "sector": "行业",
     "founded": "成立日期", "state_owned": "是否国有", "source": "来源", "owner": "股东",
     "owned": "被持股企业", "share": "持股比例", "start": "开始日期", "end": "结束日期", "funder": "出资方",
     "recipient": "接受方", "instrument": "方式", "amount": "金额", "currency": "币种", "date": "日期",
@@ -131,10 +131,11 @@ def test_bad_rows_are_rejected_with_reasons(tmp_path, mini_dir, run):
     uscc_rej = rejects[("entities.csv", "4", "uscc")]
     assert "check character" in uscc_rej["reason"]
     # the hold row is gone, so its subsidiary link is rejected too (unknown owner), never silently kept
-    assert ("ownership.csv", "4", "owner") in rejects
+    assert ("ownership.csv", "4", "owner") in rejects  # hold -> sub
+    assert ("ownership.csv", "3", "owned") in rejects  # grp -> hold
     # stdout table shows loaded/rejected per file
     line = next(ln for ln in res.stdout.splitlines() if ln.startswith("ownership.csv"))
-    assert line.split()[-2:] == ["4", "4"]
+    assert line.split()[-2:] == ["3", "5"]
     # every message is one line: file:row:column: value '...' is not ...; expected ...
     for ln in res.stderr.splitlines():
         if ln.startswith(("entities.csv", "ownership.csv", "funding.csv")):

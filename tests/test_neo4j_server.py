@@ -51,7 +51,9 @@ def test_write_and_read_a_node(driver):
         driver.execute_query(
             f"CREATE (:{label} {{name: $name, share: $share}})", name="测试 Holdings", share=0.51
         )
-        records, _, _ = driver.execute_query(f"MATCH (n:{label}) RETURN n.name AS name, n.share AS share")
+        records, _, _ = driver.execute_query(
+            f"MATCH (n:{label}) RETURN n.name AS name, n.share AS share"
+        )
         assert [(r["name"], r["share"]) for r in records] == [("测试 Holdings", 0.51)]
     finally:
         driver.execute_query(f"MATCH (n:{label}) DETACH DELETE n")
@@ -65,7 +67,9 @@ def _script(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
-    assert result.returncode == 0, f"scripts/neo4j {' '.join(args)} failed:\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, (
+        f"scripts/neo4j {' '.join(args)} failed:\n{result.stderr[-4000:]}"
+    )
     return result
 
 
@@ -85,7 +89,8 @@ def test_bulk_import_then_serve(tmp_path):
     data = tmp_path / "data"
     imported = _script(
         "import",
-        "--data", str(data),
+        "--data",
+        str(data),
         f"--nodes={tmp_path / 'nodes.csv'}",
         f"--relationships={tmp_path / 'relationships.csv'}",
     )
@@ -123,5 +128,7 @@ def test_bulk_import_then_serve(tmp_path):
     finally:
         if started:
             _script("stop", "--name", name, timeout=180)
-    gone = subprocess.run(["bash", str(SCRIPT), "status", "--name", name], capture_output=True, text=True)
+    gone = subprocess.run(
+        ["bash", str(SCRIPT), "status", "--name", name], capture_output=True, text=True
+    )
     assert gone.returncode == 3, gone.stdout

@@ -164,22 +164,44 @@ def test_view_model_of_example(page_html):
 # ---------------------------------------------------------------- browser
 
 
+class _Chromium:
+    """Starts Chromium on first use, inside the test, so that a browser which cannot start
+    makes the test FAIL (not error at setup, and never skip)."""
+
+    def __init__(self):
+        self._pw = None
+        self._browser = None
+
+    def get(self):
+        if self._browser is None:
+            try:
+                from playwright.sync_api import sync_playwright
+            except ImportError as exc:
+                pytest.fail(f"playwright is not installed: {exc}")
+            try:
+                self._pw = sync_playwright().start()
+                self._browser = self._pw.chromium.launch(executable_path=CHROMIUM,
+                                                         args=CHROMIUM_ARGS)
+            except Exception as exc:
+                self.close()
+                pytest.fail(f"could not start headless Chromium at {CHROMIUM} "
+                            f"(Debian package chromium): {exc}")
+        return self._browser
+
+    def close(self):
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+        if self._pw is not None:
+            self._pw.stop()
+            self._pw = None
+
+
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # a missing driver is a failure, not a skip
-        pytest.fail(f"playwright is not installed: {exc}")
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    except Exception as exc:
-        pw.stop()
-        pytest.fail(f"could not start headless Chromium at {CHROMIUM} "
-                    f"(Debian package chromium): {exc}")
-    yield b
-    b.close()
-    pw.stop()
+    chromium = _Chromium()
+    yield chromium
+    chromium.close()
 
 
 class Opened:
@@ -197,7 +219,7 @@ def open_page(browser, tmp_path):
     def _open(html: str, name: str = "view.html") -> Opened:
         path = tmp_path / name
         path.write_text(html, encoding="utf-8")
-        ctx = browser.new_context(offline=True, viewport={"width": 1400, "height": 900},
+        ctx = browser.get().new_context(offline=True, viewport={"width": 1400, "height": 900},
                                   accept_downloads=True)
         contexts.append(ctx)
         blocked: list[str] = []

@@ -88,14 +88,29 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, quiet):
         if bar is not None:
             bar.update(1 if bar.pos or name != "load" else 0, name)
 
+    from kg.build import StrictRejects
+
     try:
         if bar is not None:
             bar.__enter__()
         report = run_build(list(sources), dbp, mapping=load_mapping(mapping) if mapping else None,
                            encoding=encoding, strict=strict, derive=not no_derive, stage=stage)
+    except StrictRejects as e:
+        _print_report(e.report, quiet)
+        raise
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    _print_report(report, quiet)
+    links = sum(report.links.values())
+    msg = (f"built {dbp}: {report.entities} entities, {links} links, {report.triples} triples "
+           f"in {sum(report.seconds.values()):.1f} s")
+    if report.rejects:
+        msg += f"; {report.rejected} row(s) rejected, see {dbp / 'rejects.csv'}"
+    click.echo(msg)
+
+
+def _print_report(report, quiet: bool) -> None:
     for w in report.warnings:
         click.echo(f"warning: {w}", err=True)
     if not quiet:
@@ -105,12 +120,6 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, quiet):
         click.echo(r.line(), err=True)
     if len(shown) > 20:
         click.echo(f"... and {len(shown) - 20} more", err=True)
-    links = sum(report.links.values())
-    msg = (f"built {dbp}: {report.entities} entities, {links} links, {report.triples} triples "
-           f"in {sum(report.seconds.values()):.1f} s")
-    if report.rejects:
-        msg += f"; {report.rejected} row(s) rejected, see {dbp / 'rejects.csv'}"
-    click.echo(msg)
 
 
 @cli.command()

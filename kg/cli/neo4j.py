@@ -81,8 +81,8 @@ def push_neo4j(uri, user, database, wipe, batch_size, schema_only, db, quiet):
                source_file, source_row and its link IRI as iri
       types    shares, amounts, rates as floats (shares 0..1, amounts in currency units with
                currency); counts and years as integers; dates as Neo4j dates
-      indexes  unique KgNode.iri and OWNS.iri etc.; id, uscc, lei, ticker, code, mic per label;
-               full-text index kg_names on name, name_zh
+      indexes  unique KgNode.iri; id, uscc, lei, ticker, code, mic per label; full-text
+               index kg_names on name, name_zh (CJK analyser)
 
     Partial dates ("2021", "2021-07") are stored as a full date at the first day of the
     period for start-like properties (start, date, valid_from, listed, founded) and at the last
@@ -98,7 +98,7 @@ def push_neo4j(uri, user, database, wipe, batch_size, schema_only, db, quiet):
     from kg.neo4j.push import push as run_push
     from kg.rdf.store import open_store
 
-    store = open_store(resolve_db(db))
+    store = None if schema_only else open_store(resolve_db(db))
     s = settings(uri, user, database)
     show = not quiet and sys.stderr.isatty()
     with scrubbed(s.password):

@@ -29,7 +29,16 @@ import pandas as pd
 import pyoxigraph as ox
 
 from kg.neo4j.schema import (
-    BOOL, DATE, FLOAT, INT, NODE_LABEL, STRING, all_labels, column_kinds, ident, link_columns,
+    BOOL,
+    DATE,
+    FLOAT,
+    INT,
+    NODE_LABEL,
+    STRING,
+    all_labels,
+    column_kinds,
+    ident,
+    link_columns,
     node_labels,
 )
 from kg.ontology import model
@@ -139,7 +148,7 @@ def read_graph(store: ox.Store) -> GraphFrames:
             bad = [x for x in labels if x not in allowed]
             if bad:  # cannot happen with read_nodes, which only asks for ontology types
                 raise ValueError(f"labels {bad} are not in the ontology")
-            frame = grp.drop(columns="labels").reset_index(drop=True)
+            frame = grp.drop(columns="labels").drop_duplicates(subset="iri").reset_index(drop=True)
             frame = _drop_empty_columns(_typed(frame, kinds, ("iri",)), ("iri",))
             g.nodes[(NODE_LABEL, *labels)] = frame
 
@@ -148,13 +157,14 @@ def read_graph(store: ox.Store) -> GraphFrames:
     fys = None
     if fy_type and reported:
         fys = read_financial_years(store)
+        fys = fys.drop_duplicates(subset="iri")
         frame = fys.drop(columns=["firm"]).reset_index(drop=True)
         g.nodes[node_labels(fy_type)] = _drop_empty_columns(_typed(frame, kinds, ("iri",)), ("iri",))
 
     for rel, link in m.links.items():
         ident(rel)
         if link.qualified_class:
-            f = read_links(store, rel)
+            f = read_links(store, rel).drop_duplicates(subset="iri")
             f = _typed(f, {**kinds, **link_columns(link)}, ("iri", FROM, TO))
             if link.derived:
                 f["derived"] = True

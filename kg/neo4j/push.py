@@ -14,16 +14,18 @@ Nodes are MERGEd on ``iri`` and relationships on their ``iri`` (REPORTED on its 
 ``SET x = row`` replaces the properties, so pushing twice leaves the same graph. Nodes and
 links that disappeared from the embedded graph stay in Neo4j unless ``wipe=True``.
 
->>> node_statement(("KgNode", "GuidanceFund", "Fund")).splitlines()[:3]
-['UNWIND $rows AS r', 'MERGE (n:KgNode {iri: r.iri})', 'SET n = r, n:GuidanceFund:Fund']
->>> link_statement("OWNS", keyed=True).splitlines()[3]
-'MERGE (a)-[x:OWNS {iri: r.p.iri}]->(b)'
+>>> node_statement(("KgNode", "GuidanceFund", "Fund"), ["iri", "name"]).splitlines()[:3]
+['UNWIND $rows AS r', 'MERGE (n:KgNode {iri: r[0]})', 'SET n = {iri: r[0], name: r[1]}, n:GuidanceFund:Fund']
+>>> link_statement("OWNS", ["iri", "share"]).splitlines()[3]
+'MERGE (a)-[x:OWNS {iri: r[2]}]->(b)'
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -31,10 +33,11 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.neo4j.connect import Settings, describe
-from kg.neo4j.frames import FROM, TO, GraphFrames, read_graph, records
+from kg.neo4j.frames import FROM, TO, GraphFrames, read_graph
 from kg.neo4j.schema import NODE_LABEL, all_labels, ident, rel_types, schema_statements
 
 DEFAULT_BATCH = 20_000
+DEFAULT_WORKERS = 1
 WIPE_BATCH = 10_000
 
 
@@ -67,49 +70,91 @@ class PushReport:
         return self.nodes / s if s else 0.0
 
 
-def node_statement(labels: tuple[str, ...]) -> str:
-    """The UNWIND statement that writes nodes of one label set (marker label first).
+def _map_literal(columns: list[str], offset: int) -> str:
+    """``{col: r[i], ...}`` over row positions (columns checked to be plain identifiers)."""
+    return "{" + ", ".join(f"{ident(c)}: r[{i + offset}]" for i, c in enumerate(columns)) + "}"
 
-    Labels come from the ontology's allow-list only; the ontology labels a node does not
-    have are removed, so a node whose type changed ends up with exactly its current labels.
 
-    >>> print(node_statement(("KgNode", "Firm")))  # doctest: +ELLIPSIS
+def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = False) -> str:
+    """The UNWIND statement that writes nodes of one label set; rows are lists in ``columns``
+    order, ``iri`` first.
+
+    Labels come from the ontology's allow-list only. ``SET n = {...}`` replaces the
+    properties (empty values leave no property). A MERGE also removes the ontology labels the
+    node does not have, so a node whose type changed ends up with exactly its current labels.
+    ``fresh`` (nothing of ours in the database yet) CREATEs instead.
+
+    >>> print(node_statement(("KgNode", "Firm"), ["iri", "name"]))  # doctest: +ELLIPSIS
     UNWIND $rows AS r
-    MERGE (n:KgNode {iri: r.iri})
-    SET n = r, n:Firm
+    MERGE (n:KgNode {iri: r[0]})
+    SET n = {iri: r[0], name: r[1]}, n:Firm
     REMOVE n:Bank:Fund:GuidanceFund:...
+    RETURN count(*) AS n
+    >>> print(node_statement(("KgNode", "GuidanceFund", "Fund"), ["iri"], fresh=True))
+    UNWIND $rows AS r
+    CREATE (n:KgNode:GuidanceFund:Fund)
+    SET n = {iri: r[0]}
     RETURN count(*) AS n
     """
     allowed = all_labels()
     if labels[0] != NODE_LABEL or any(x not in allowed for x in labels[1:]):
         raise ValueError(f"labels {labels} are not the marker label plus ontology labels")
+    if columns[0] != "iri":
+        raise ValueError("the first column must be iri")
     own = [ident(x) for x in labels[1:]]
+    props = _map_literal(columns, 0)
+    if fresh:
+        return "\n".join(["UNWIND $rows AS r", f"CREATE (n:{':'.join((NODE_LABEL, *own))})",
+                          f"SET n = {props}", "RETURN count(*) AS n"])
     other = [x for x in allowed if x not in own]
-    lines = ["UNWIND $rows AS r", f"MERGE (n:{NODE_LABEL} {{iri: r.iri}})",
-             "SET n = r" + (", n:" + ":".join(own) if own else "")]
+    lines = ["UNWIND $rows AS r", f"MERGE (n:{NODE_LABEL} {{iri: r[0]}})",
+             f"SET n = {props}" + (", n:" + ":".join(own) if own else "")]
     if other:
         lines.append("REMOVE n:" + ":".join(other))
     lines.append("RETURN count(*) AS n")
     return "\n".join(lines)
 
 
-def link_statement(rel: str, keyed: bool) -> str:
-    """The UNWIND statement that writes links of one type; ``keyed``: MERGE on the link IRI.
+def link_statement(rel: str, columns: list[str], fresh: bool = False) -> str:
+    """The UNWIND statement that writes links of one type; rows are lists ``[from, to, *columns]``.
 
-    >>> print(link_statement("REPORTED", keyed=False))
+    With an ``iri`` column a MERGE matches the link by it (else by its two ends: REPORTED);
+    ``fresh`` (no link of this type in the database yet) CREATEs instead.
+
+    >>> print(link_statement("OWNS", ["iri", "share"]))
     UNWIND $rows AS r
-    MATCH (a:KgNode {iri: r.f})
-    MATCH (b:KgNode {iri: r.t})
-    MERGE (a)-[x:REPORTED]->(b)
-    SET x = r.p
+    MATCH (a:KgNode {iri: r[0]})
+    MATCH (b:KgNode {iri: r[1]})
+    MERGE (a)-[x:OWNS {iri: r[2]}]->(b)
+    SET x = {iri: r[2], share: r[3]}
     RETURN count(*) AS n
+    >>> print(link_statement("REPORTED", [], fresh=True).splitlines()[3])
+    CREATE (a)-[x:REPORTED]->(b)
     """
     if rel not in rel_types():
         raise ValueError(f"{rel!r} is not a relationship type of the ontology")
     rel = ident(rel)
-    merge = f"MERGE (a)-[x:{rel} {{iri: r.p.iri}}]->(b)" if keyed else f"MERGE (a)-[x:{rel}]->(b)"
-    return "\n".join(["UNWIND $rows AS r", f"MATCH (a:{NODE_LABEL} {{iri: r.f}})",
-                      f"MATCH (b:{NODE_LABEL} {{iri: r.t}})", merge, "SET x = r.p", "RETURN count(*) AS n"])
+    if fresh:
+        merge = f"CREATE (a)-[x:{rel}]->(b)"
+    elif "iri" in columns:
+        merge = f"MERGE (a)-[x:{rel} {{iri: r[{2 + columns.index('iri')}]}}]->(b)"
+    else:
+        merge = f"MERGE (a)-[x:{rel}]->(b)"
+    lines = ["UNWIND $rows AS r", f"MATCH (a:{NODE_LABEL} {{iri: r[0]}})", f"MATCH (b:{NODE_LABEL} {{iri: r[1]}})", merge]
+    if columns:
+        lines.append(f"SET x = {_map_literal(columns, 2)}")
+    lines.append("RETURN count(*) AS n")
+    return "\n".join(lines)
+
+
+def rows_of(frame, columns: list[str]) -> list[list]:
+    """The frame's rows as lists in ``columns`` order (None where empty).
+
+    >>> import pandas as pd
+    >>> rows_of(pd.DataFrame({"iri": ["x"], "share": [None]}), ["iri", "share"])
+    [['x', None]]
+    """
+    return frame[columns].astype(object).values.tolist()
 
 
 def batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -158,6 +203,59 @@ def wipe(session, batch: int = WIPE_BATCH) -> tuple[int, int]:
     return c.nodes_deleted, rels + c.relationships_deleted
 
 
+def run_batches(driver, settings: Settings, jobs: Iterable[tuple[str, list, object]],
+                done: Callable[[object, list, int], None], workers: int = 1) -> None:
+    """Run ``(query, rows, key)`` jobs, each in its own transaction, on ``workers`` sessions.
+
+    ``done(key, rows, written)`` is called in this thread for every finished batch, also for
+    those that finish after another one failed; then the first error is raised.
+    """
+    if workers <= 1:
+        with driver.session(database=settings.database) as session:
+            for q, rows, key in jobs:
+                done(key, rows, _write(session, q, rows))
+        return
+    local = threading.local()
+    sessions = []
+    lock = threading.Lock()
+
+    def run(q, rows):
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = driver.session(database=settings.database)
+            with lock:
+                sessions.append(session)
+        return _write(session, q, rows)
+
+    error: BaseException | None = None
+    pending: dict = {}
+
+    def collect(futures) -> None:
+        nonlocal error
+        for f in futures:
+            key, rows = pending.pop(f)
+            try:
+                done(key, rows, f.result())
+            except BaseException as e:  # noqa: BLE001 - re-raised below, the first one wins
+                error = error or e
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for q, rows, key in jobs:
+                pending[pool.submit(run, q, rows)] = (key, rows)
+                if len(pending) >= 2 * workers:
+                    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                    collect(finished)
+                    if error is not None:
+                        break
+            collect(list(pending))
+    finally:
+        for session in sessions:
+            session.close()
+    if error is not None:
+        raise error
+
+
 def _label_key(labels: tuple[str, ...]) -> str:
     return ":".join(labels[1:])
 
@@ -171,11 +269,13 @@ def push_frames(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
     report: PushReport | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> PushReport:
     """Write typed frames (from :func:`kg.neo4j.frames.read_graph`) through an open driver.
 
-    A broken connection raises :class:`PushInterrupted` saying how many nodes and links were
-    written; running the push again completes it.
+    ``workers`` sessions write batches concurrently (all nodes before any link). A broken
+    connection raises :class:`PushInterrupted` saying how many nodes and links were written;
+    running the push again completes it.
     """
     import neo4j.exceptions as nx
 
@@ -194,32 +294,46 @@ def push_frames(
                 t = time.perf_counter()
                 report.wiped_nodes, report.wiped_links = wipe(session)
                 report.seconds["wipe"] = time.perf_counter() - t
-            stage = "nodes"
-            t = time.perf_counter()
+            # nothing of ours in the database (a first push, or after --wipe): CREATE, else MERGE
+            fresh = session.run(f"MATCH (n:{NODE_LABEL}) RETURN count(n) AS c").single()["c"] == 0
+
+        def node_jobs():
             for labels, frame in g.nodes.items():
-                q = node_statement(labels)
-                for chunk in batches(records(frame), batch_size):
-                    _write(session, q, chunk)
-                    report.nodes += len(chunk)
-                    report.nodes_by_labels[_label_key(labels)] = report.nodes_by_labels.get(_label_key(labels), 0) + len(chunk)
-                    progress(len(chunk))
-            report.seconds["nodes"] = time.perf_counter() - t
-            stage = "links"
-            t = time.perf_counter()
+                cols = ["iri", *(c for c in frame.columns if c != "iri")]
+                q = node_statement(labels, cols, fresh=fresh)
+                key = _label_key(labels)
+                for chunk in batches(rows_of(frame, cols), batch_size):
+                    yield q, chunk, key
+
+        def node_done(key, rows, n):
+            report.nodes += len(rows)
+            report.nodes_by_labels[key] = report.nodes_by_labels.get(key, 0) + len(rows)
+            progress(len(rows))
+
+        def link_jobs():
             for rel, frame in g.links.items():
                 report.links_by_type.setdefault(rel, 0)
                 if not len(frame):
                     continue
-                keyed = "iri" in frame.columns
-                q = link_statement(rel, keyed)
-                f = frame.rename(columns={FROM: "f", TO: "t"})
-                for chunk in batches(records(f, nest=("f", "t")), batch_size):
-                    n = _write(session, q, chunk)
-                    report.skipped_links += len(chunk) - n
-                    report.links += n
-                    report.links_by_type[rel] += n
-                    progress(len(chunk))
-            report.seconds["links"] = time.perf_counter() - t
+                cols = [c for c in frame.columns if c not in (FROM, TO)]
+                q = link_statement(rel, cols, fresh=fresh)
+                for chunk in batches(rows_of(frame, [FROM, TO, *cols]), batch_size):
+                    yield q, chunk, rel
+
+        def link_done(rel, rows, n):
+            report.skipped_links += len(rows) - n
+            report.links += n
+            report.links_by_type[rel] += n
+            progress(len(rows))
+
+        stage = "nodes"
+        t = time.perf_counter()
+        run_batches(driver, settings, node_jobs(), node_done, workers)
+        report.seconds["nodes"] = time.perf_counter() - t
+        stage = "links"
+        t = time.perf_counter()
+        run_batches(driver, settings, link_jobs(), link_done, workers)
+        report.seconds["links"] = time.perf_counter() - t
     except (nx.ServiceUnavailable, nx.SessionExpired, nx.IncompleteCommit, OSError) as e:
         where = {"schema": "while creating the indexes", "wipe": "while wiping"}.get(stage, "")
         raise PushInterrupted(
@@ -245,6 +359,7 @@ def push(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
     on_read: Callable[[GraphFrames], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> PushReport:
     """Push the whole stored graph to the Neo4j named by ``settings``.
 
@@ -265,4 +380,4 @@ def push(
         on_read(g)
     with open_driver(settings) as driver:
         return push_frames(driver, g, settings, wipe_first=wipe_first, batch_size=batch_size,
-                           progress=progress, report=report)
+                           progress=progress, report=report, workers=workers)

@@ -4,7 +4,9 @@
   which makes MERGE and endpoint lookups one index seek) plus its ontology labels, most
   specific first (a GuidanceFund is also a Fund).
 * Relationship types are the ontology's ``kg:relType`` values; links that have a qualified
-  node in RDF carry its IRI as ``iri`` (unique per type), derived ones ``derived: true``.
+  node in RDF carry its IRI as ``iri``, derived ones ``derived: true``. No relationship index:
+  a MERGE finds a link from its two ends (one index seek each), and a relationship index
+  would slow every write by about a third.
 * Identifier indexes (id, uscc, lei, ticker, code, mic) per label that carries them, and a
   full-text index ``kg_names`` on ``name`` and ``name_zh`` (CJK analyser).
 
@@ -161,10 +163,6 @@ def schema_statements() -> list[str]:
     True
     """
     out = [f"CREATE CONSTRAINT kg_node_iri IF NOT EXISTS FOR (n:{NODE_LABEL}) REQUIRE n.iri IS UNIQUE"]
-    for rel, link in model().links.items():
-        if link.qualified_class:
-            out.append(f"CREATE CONSTRAINT kg_rel_{rel.lower()}_iri IF NOT EXISTS "
-                       f"FOR ()-[r:{ident(rel)}]-() REQUIRE r.iri IS UNIQUE")
     for col in IDENTIFIER_COLUMNS[:4]:
         out.append(f"CREATE INDEX kg_node_{col} IF NOT EXISTS FOR (n:{NODE_LABEL}) ON (n.{col})")
     done = set()

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 import pandas as pd
 import pyoxigraph as ox
 
-from kg.ontology import KG, XSD, Property, model
+from kg.ontology import KG, RDF_TYPE, XSD, Property, model
 
 PROVENANCE_COLUMNS = {"source": "source", "sourceFile": "source_file", "sourceRow": "source_row"}
 
@@ -159,3 +159,149 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
 def _nones(df: pd.DataFrame) -> pd.DataFrame:
     df = df.astype(object)
     return df.where(df.notna(), None)
+
+
+# ---------------------------------------------------------------- reads by IRI (subgraphs)
+#
+# The functions below read given nodes / links only, with one indexed lookup per subject
+# (a VALUES join on the subject), so their cost follows the size of the selection and not the
+# size of the graph: kg.subgraph reads a few hundred nodes of a graph of millions this way.
+
+_CHUNK = 2000
+
+
+def _safe_iris(iris: Iterable[str]) -> list[str]:
+    """IRIs that can stand in <...> unescaped (the store's own IRIs always can)."""
+    return [i for i in dict.fromkeys(iris) if i and not any(c in i for c in '<>" {}|\\^`\n\r\t')]
+
+
+def _long_frame(store: ox.Store, iris: Iterable[str], *, graphs: bool = False) -> pd.DataFrame:
+    """The literals and types of the given subjects as (s, p, o[, g]) strings (lexical forms;
+    IRIs bare). Links to other nodes are left out, so a hub's thousands of direct link triples
+    never leave the store."""
+    iris = _safe_iris(iris)
+    frames = []
+    keep = f"FILTER(isLiteral(?o) || ?p = <{RDF_TYPE}> || ?p IN ({_role_list()}))"
+    for k in range(0, len(iris), _CHUNK):
+        values = " ".join(f"<{i}>" for i in iris[k:k + _CHUNK])
+        pattern = "GRAPH ?g { ?s ?p ?o }" if graphs else "?s ?p ?o"
+        frames.append(select_frame(store, f"SELECT ?s ?p ?o{' ?g' if graphs else ''} WHERE {{ VALUES ?s {{ {values} }} {pattern} {keep} }}"))
+    cols = ["s", "p", "o", "g"] if graphs else ["s", "p", "o"]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _role_list() -> str:
+    """The qualified nodes' role properties (kg:owner, kg:owned, ...), as a SPARQL list."""
+    m = model()
+    roles = {r for link in m.links.values() for r in (link.source_role, link.target_role) if r}
+    return ", ".join(f"<{KG}{r}>" for r in sorted(roles))
+
+
+def _pivot(long: pd.DataFrame, props: Iterable[Property], index: pd.Index) -> dict[str, pd.Series]:
+    """One typed column per property: the smallest value each subject has (as read_nodes)."""
+    out: dict[str, pd.Series] = {}
+    by_p = {p: g for p, g in long.groupby("p", sort=False)} if len(long) else {}
+    for p in props:
+        g = by_p.get(p.iri)
+        if g is None:
+            continue
+        f = pd.DataFrame({"s": g["s"].values, "v": typed(g["o"], p.datatype).values})
+        f = f[f["v"].notna()]
+        if not len(f):
+            continue
+        if not f["s"].is_unique:  # several values (sources disagree): keep the smallest
+            f = f.sort_values(["s", "v"], kind="stable").drop_duplicates("s")
+        out[p.column] = pd.Series(f["v"].values, index=f["s"].values, dtype=object).reindex(index)
+    return out
+
+
+def read_nodes_by_iri(store: ox.Store, iris: Iterable[str]) -> pd.DataFrame:
+    """Like :func:`read_nodes` for the given IRIs only, read with one lookup per node.
+
+    Same columns as ``read_nodes(store, iris=...)``: ``iri``, ``labels`` (most specific first)
+    and the property columns some of the nodes have. IRIs that are not nodes are left out.
+
+    >>> s = ox.Store()
+    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode(RDF_TYPE), ox.NamedNode(KG + "Firm"), ox.DefaultGraph()))
+    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode(KG + "name"), ox.Literal("A"), ox.DefaultGraph()))
+    >>> read_nodes_by_iri(s, ["http://e/a"]).to_dict("records")
+    [{'iri': 'http://e/a', 'labels': ('Firm',), 'name': 'A'}]
+    """
+    m = model()
+    long = _long_frame(store, iris)
+    names = [t for t in m.node_types if t != "FinancialYear"]
+    wanted = {KG + t: t for t in names}
+    tf = long[(long["p"] == RDF_TYPE) & long["o"].isin(list(wanted))]
+    if not len(tf):
+        return pd.DataFrame(columns=["iri", "labels"])
+    order = {t: i for i, t in enumerate(m.node_types)}
+    labels = tf.assign(t=tf["o"].map(wanted)).groupby("s", sort=True)["t"].agg(
+        lambda ts: tuple(sorted(set(ts), key=lambda t: (-len(m.node_type(t).labels), order[t]))))
+    out = labels.rename("labels").reset_index().rename(columns={"s": "iri"})
+    props, seen = [], set()
+    for cls in ("Entity", "Exchange", "Programme"):
+        for p in m.props_on(cls):
+            if p.iri not in seen:
+                seen.add(p.iri)
+                props.append(p)
+    cols = _pivot(long[long["s"].isin(set(out["iri"]))], props, pd.Index(out["iri"]))
+    for p in props:
+        if p.column in cols:
+            out[p.column] = cols[p.column].values
+    return _nones(out)
+
+
+def read_links_by_iri(store: ox.Store, rel: str, iris: Iterable[str]) -> pd.DataFrame:
+    """Like :func:`read_links` for the given qualified link nodes only, plus ``graph``.
+
+    Columns: ``iri``, ``from``, ``to``, the link's property columns, ``source``,
+    ``source_file``, ``source_row`` and ``graph`` (the named graph holding the link).
+
+    >>> s = ox.Store()
+    >>> g = ox.NamedNode("http://e/g")
+    >>> for p, o in [(RDF_TYPE, ox.NamedNode(KG + "Ownership")), (KG + "owner", ox.NamedNode("http://e/a")),
+    ...              (KG + "owned", ox.NamedNode("http://e/b")), (KG + "share", ox.Literal("0.5", datatype=ox.NamedNode(XSD + "decimal")))]:
+    ...     s.add(ox.Quad(ox.NamedNode("http://e/l"), ox.NamedNode(p), o, g))
+    >>> r = read_links_by_iri(s, "OWNS", ["http://e/l"]).iloc[0]
+    >>> r["from"], r["to"], r["share"], r["graph"]
+    ('http://e/a', 'http://e/b', 0.5, 'http://e/g')
+    """
+    m = model()
+    link = m.link(rel)
+    if link.qualified_class is None:
+        raise ValueError(f"{rel} has no qualified node; use read_financial_years")
+    props = list(link.properties)
+    prov = [m.prop(k) for k in PROVENANCE_COLUMNS]
+    cols = ["iri", "from", "to", *[p.column for p in props], *PROVENANCE_COLUMNS.values(), "graph"]
+    long = _long_frame(store, iris, graphs=True)
+    qual = long[(long["p"] == RDF_TYPE) & (long["o"] == KG + link.qualified_class)]
+    if not len(qual):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    index = pd.Index(sorted(set(qual["s"])))
+    long = long[long["s"].isin(set(index))]
+    out = pd.DataFrame({"iri": list(index)})
+    for name, role in (("from", link.source_role), ("to", link.target_role)):
+        r = long[long["p"] == KG + role].groupby("s")["o"].min()
+        out[name] = r.reindex(index).values
+    piv = _pivot(long, [*props, *prov], index)
+    for c in cols[3:-1]:
+        out[c] = piv[c].values if c in piv else None
+    out["graph"] = qual.groupby("s")["g"].min().reindex(index).values
+    out.attrs["rel"] = rel
+    return _nones(out)
+
+
+def subject_quads(store: ox.Store, iris: Iterable[str]) -> list[ox.Quad]:
+    """Every quad whose subject is one of ``iris`` (in the order given), by index lookups.
+
+    >>> s = ox.Store()
+    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("1"), ox.NamedNode("http://e/g")))
+    >>> [str(q.object) for q in subject_quads(s, ["http://e/a", "http://e/b"])]
+    ['"1"']
+    """
+    out: list[ox.Quad] = []
+    for i in _safe_iris(iris):
+        out.extend(store.quads_for_pattern(ox.NamedNode(i), None, None, None))
+    return out

@@ -1,0 +1,313 @@
+"""Run catalog queries on the embedded store (SPARQL) or on Neo4j (Cypher), same rows from both.
+
+:func:`run_query` parses and checks the parameters, resolves references to entity IRIs, binds
+the values (SPARQL: Jena-style pre-binding of typed terms; Cypher: Bolt parameters), runs the
+query and returns ``(columns, rows)`` after the shared row normalisation
+(:func:`normalise_value`): floats rounded to 9 significant digits (never coarser than 0.01, so
+amounts in yuan keep their fen), dates as ISO text, Decimals as floats. Both backends' answers
+go through it, which is what makes them comparable.
+
+>>> import tempfile, pathlib, datetime
+>>> from kg.build import build
+>>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
+>>> _ = build([pathlib.Path(__file__).parents[2] / "data" / "sample"], db)
+>>> cols, rows = run_query(db, "sme-threshold-breaches", {}, as_of="2023-12-31")
+>>> cols[:3], sorted(r[1] for r in rows)[:1]
+(['firm', 'firm_name', 'year'], ['Anhui Qingyun Intelligent Equipment Group Co., Ltd.'])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.errors import InputError, KgError
+from kg.ontology import ID, KG, model
+from kg.queries.catalog import Query, get_query
+from kg.queries.params import AS_OF, cypher_params, parse_params, sparql_bindings
+from kg.queries.refs import EmbeddedLookup, Neo4jLookup, resolve_ref
+
+__all__ = ["EmbeddedBackend", "Neo4jBackend", "as_backend", "prepare", "run_query", "run_prepared",
+           "normalise_value", "normalise_rows", "entity_iris", "same_rows", "uses_derived",
+           "derived_as_of", "neo4j_backend"]
+
+
+class EmbeddedBackend:
+    """The embedded Oxigraph store; runs a query's SPARQL text.
+
+    >>> EmbeddedBackend(ox.Store()).name
+    'embedded'
+    """
+
+    name = "embedded"
+
+    def __init__(self, store: ox.Store):
+        self.store = store
+        self.lookup = EmbeddedLookup(store)
+
+    def execute(self, query: Query, values: Mapping[str, Any]) -> tuple[list[str], list[list]]:
+        """Run ``query.sparql`` with ``values`` pre-bound (unbound when None)."""
+        from kg.rdf.prebind import query_variables
+        from kg.rdf.query import run_sparql
+
+        if query.sparql is None:
+            raise InputError(f"query {query.name} has no SPARQL version ({query.name}.rq); run it with --backend neo4j")
+        bindings = sparql_bindings(query.params, values, query_variables(query.sparql))
+        return run_sparql(self.store, query.sparql, bindings)
+
+
+class Neo4jBackend:
+    """A Neo4j server (an open driver and its settings); runs a query's Cypher text.
+
+    >>> from kg.neo4j.connect import Settings
+    >>> Neo4jBackend(None, Settings()).name
+    'neo4j'
+    """
+
+    name = "neo4j"
+
+    def __init__(self, driver, settings):
+        self.driver, self.settings = driver, settings
+        self.lookup = Neo4jLookup(driver, settings)
+
+    def execute(self, query: Query, values: Mapping[str, Any]) -> tuple[list[str], list[list]]:
+        """Run ``query.cypher`` with every declared parameter as a Bolt parameter."""
+        from kg.neo4j.cypher import run_cypher
+
+        if query.cypher is None:
+            raise InputError(f"query {query.name} has no Cypher version ({query.name}.cypher); run it with --backend embedded")
+        return run_cypher(self.driver, self.settings, query.cypher, cypher_params(query.params, values))
+
+
+@contextmanager
+def neo4j_backend(settings):
+    """A :class:`Neo4jBackend` for ``settings`` (kg.neo4j.connect.Settings), closed afterwards.
+
+    >>> from kg.neo4j.connect import Settings  # needs a server: # doctest: +SKIP
+    >>> with neo4j_backend(Settings(uri, password=pw)) as b:  # doctest: +SKIP
+    ...     run_query(b, "weak-performers", {})
+    """
+    from kg.neo4j.connect import open_driver
+
+    with open_driver(settings) as driver:
+        yield Neo4jBackend(driver, settings)
+
+
+def as_backend(x) -> EmbeddedBackend | Neo4jBackend:
+    """A backend from a backend, a pyoxigraph Store or a database folder.
+
+    >>> as_backend(ox.Store()).name
+    'embedded'
+    """
+    if isinstance(x, (EmbeddedBackend, Neo4jBackend)):
+        return x
+    if isinstance(x, ox.Store):
+        return EmbeddedBackend(x)
+    if isinstance(x, (str, Path)):
+        from kg.rdf.store import open_store
+
+        return EmbeddedBackend(open_store(Path(x)))
+    raise TypeError(f"not a backend, store or database folder: {type(x).__name__}")
+
+
+def prepare(query: Query, params: Mapping[str, Any] | None, as_of: Any = None, backend=None) -> dict[str, Any]:
+    """Typed parameter values: checked, defaults filled in, ``as_of`` set, references resolved.
+
+    >>> from kg.queries.catalog import get_query
+    >>> v = prepare(get_query("expiring-certifications"), {"window_days": "30"}, "2023-12-31")
+    >>> v["window_days"], v["as_of"]
+    (30, datetime.date(2023, 12, 31))
+    """
+    given = dict(params or {})
+    if as_of is not None:
+        if AS_OF in given and given[AS_OF] not in (None, "") and str(given[AS_OF]) != str(as_of):
+            raise InputError("as_of is given twice (as --as-of and as -p as_of=...); give it once")
+        given[AS_OF] = as_of
+    values = parse_params(query.params, given, f"query {query.name}")
+    if backend is not None:
+        for name, spec in query.params.items():
+            if spec.type == "ref" and values.get(name) is not None:
+                try:
+                    values[name] = resolve_ref(backend.lookup, values[name])
+                except InputError as e:
+                    raise type(e)(f"parameter {name}: {e}") from None
+    return values
+
+
+def run_prepared(backend, query: Query, values: Mapping[str, Any]) -> tuple[list[str], list[list]]:
+    """Run with already prepared values (:func:`prepare`); normalised rows, output columns."""
+    cols, rows = backend.execute(query, values)
+    rows = normalise_rows(rows)
+    want = query.output_columns(values)
+    if want and all(c in cols for c in want) and want != cols:
+        idx = [cols.index(c) for c in want]
+        rows = [[r[i] for i in idx] for r in rows]
+        cols = want
+    return cols, rows
+
+
+def run_query(store_or_backend, name: str | Query, params: Mapping[str, Any] | None = None,
+              as_of: Any = None, *, dirs: Iterable[Path | str] = (), catalog=None) -> tuple[list[str], list[list]]:
+    """Run a catalog query by name and return ``(columns, rows)``.
+
+    ``store_or_backend``: a pyoxigraph Store, a database folder, an :class:`EmbeddedBackend` or
+    a :class:`Neo4jBackend`. ``params``: name -> text (as from ``-p``) or Python value.
+    ``as_of``: a date or date text (default today). Raises InputError for unknown or bad
+    parameters and unresolvable references.
+
+    >>> import tempfile, pathlib
+    >>> from kg.build import build
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
+    >>> _ = build([pathlib.Path(__file__).parents[2] / "data" / "sample"], db)
+    >>> cols, rows = run_query(db, "ultimate-owners", {"ref": "junli-logistics"}, "2023-12-31")
+    >>> [(r[1], r[2]) for r in rows][:2]
+    [('Shenyang Hunhe Robotics Holding Co., Ltd.', 0.7), ('SIASUN Robot & Automation Co., Ltd.', 0.7)]
+    """
+    backend = as_backend(store_or_backend)
+    query = name if isinstance(name, Query) else get_query(name, dirs, catalog=catalog)
+    values = prepare(query, params, as_of, backend)
+    return run_prepared(backend, query, values)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _round(x: float) -> float:
+    if x == 0 or not math.isfinite(x):
+        return 0.0 if x == 0 else x
+    digits = max(2, 9 - (math.floor(math.log10(abs(x))) + 1))
+    return round(x, digits) + 0.0
+
+
+def normalise_value(v: Any) -> Any:
+    """One value as both backends should show it.
+
+    >>> normalise_value(0.1 + 0.2), normalise_value(70588235.29411765), normalise_value(Decimal("1.50"))
+    (0.3, 70588235.29, 1.5)
+    >>> normalise_value(dt.date(2021, 7, 1)), normalise_value(-0.0), normalise_value(True)
+    ('2021-07-01', 0.0, True)
+    """
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return _round(v)
+    if isinstance(v, Decimal):
+        return _round(float(v))
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    iso = getattr(v, "iso_format", None)
+    if callable(iso):
+        return iso()
+    if isinstance(v, (list, tuple)):
+        return [normalise_value(x) for x in v]
+    if isinstance(v, dict):
+        return {k: normalise_value(x) for k, x in v.items()}
+    return v
+
+
+def normalise_rows(rows: Iterable[Sequence]) -> list[list]:
+    """Every value of every row through :func:`normalise_value`."""
+    return [[normalise_value(v) for v in r] for r in rows]
+
+
+def _hashable(v):
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _hashable(x)) for k, x in v.items()))
+    return v
+
+
+def same_rows(a: Sequence[Sequence], b: Sequence[Sequence], ordered: bool) -> bool:
+    """Whether two normalised row lists are equal: in order, or as multisets.
+
+    >>> same_rows([[1, "a"], [2, "b"]], [[2, "b"], [1.0, "a"]], ordered=False)
+    True
+    """
+    ta = [tuple(_hashable(x) for x in r) for r in a]
+    tb = [tuple(_hashable(x) for x in r) for r in b]
+    return ta == tb if ordered else Counter(ta) == Counter(tb)
+
+
+def entity_iris(columns: Sequence[str], rows: Iterable[Sequence], query: Query | None = None) -> list[str]:
+    """Entity IRIs in the rows, first appearance order: the query's ``iri_columns``, else every
+    column whose values are all entity IRIs (for subgraph exports: ``--from-query``).
+
+    >>> entity_iris(["firm", "n"], [[ID + "entity/a", 1], [ID + "entity/b", 2], [None, 3]])
+    ['https://w3id.org/accelerator-kg/id/entity/a', 'https://w3id.org/accelerator-kg/id/entity/b']
+    """
+    rows = list(rows)
+    if query is not None and query.iri_columns:
+        idx = [columns.index(c) for c in query.iri_columns if c in columns]
+    else:
+        idx = [i for i in range(len(columns))
+               if any(r[i] is not None for r in rows)
+               and all(r[i] is None or (isinstance(r[i], str) and r[i].startswith(ID)) for r in rows)]
+    seen: dict[str, None] = {}
+    for r in rows:
+        for i in idx:
+            v = r[i]
+            if isinstance(v, str) and v.startswith(ID) and "/link/" not in v:
+                seen.setdefault(v, None)
+    return list(seen)
+
+
+# --------------------------------------------------------------------------- derived facts
+
+
+@cache
+def _derived_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Derived terms: kg: local names (SPARQL) and column / relationship names (Cypher)."""
+    m = model()
+    local = {p.local for p in m.properties.values() if p.derived}
+    cols = {p.column for p in m.properties.values() if p.derived and p.column not in ("method", "hops")}
+    for rel, link in m.links.items():
+        if link.derived:
+            local |= {link.local, link.qualified_class or ""}
+            cols.add(rel)
+    local |= {"ultimateController", "integratedOwner", "integratedOwned", "controller", "controlled"}
+    return frozenset(x for x in local if x), frozenset(cols)
+
+
+def uses_derived(query: Query) -> bool:
+    """Whether a query reads derived facts (integrated ownership, control, state share, size).
+
+    >>> from kg.queries.catalog import get_query
+    >>> uses_derived(get_query("ultimate-owners")), uses_derived(get_query("certified-listings-share"))
+    (True, False)
+    """
+    local, cols = _derived_names()
+    if query.sparql and any(re.search(rf"\bkg:{re.escape(x)}\b|{re.escape(KG + x)}>", query.sparql) for x in local):
+        return True
+    return bool(query.cypher and any(re.search(rf"\b{re.escape(x)}\b", query.cypher) for x in cols))
+
+
+_AS_OF_RE = re.compile(r"as_of=(\d{4}-\d{2}-\d{2})")
+
+
+def derived_as_of(backend) -> dt.date | None:
+    """The date the stored derived facts were computed at (from their ``method``), or None."""
+    try:
+        if isinstance(backend, EmbeddedBackend):
+            from kg.rdf.query import run_sparql
+
+            rows = run_sparql(backend.store, f"SELECT ?m WHERE {{ ?x <{KG}method> ?m }} LIMIT 1")[1]
+        else:
+            from kg.neo4j.cypher import run_cypher
+
+            rows = run_cypher(backend.driver, backend.settings,
+                              "MATCH (n:KgNode) WHERE n.method IS NOT NULL RETURN n.method LIMIT 1")[1]
+    except KgError:
+        return None
+    m = _AS_OF_RE.search(str(rows[0][0])) if rows else None
+    return dt.date.fromisoformat(m.group(1)) if m else None

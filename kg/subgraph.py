@@ -1,0 +1,762 @@
+"""One subgraph selection for ``kg export`` and ``kg viz``: the neighbourhood of an entity.
+
+``around(store, "leaderdrive", Selection(hops=2))`` resolves the reference (id, USCC, LEI,
+ticker or name) and walks the graph hop by hop from it; ``select(store, [iri, ...], ...)``
+starts from given IRIs (e.g. the entities of a canned query's rows). What it follows:
+
+* **links** (``--links``, default OWNS, FUNDED, CERTIFIED_AS, LISTED_ON): relationship types of
+  the ontology that have a qualified node (``kg:relType``; REPORTED is not a link here, a
+  firm's financial years come with the firm). Links whose far end is a reference entity
+  (CERTIFIED_AS -> Programme, LISTED_ON -> Exchange: the ontology's ``rdfs:range`` is not an
+  Entity) are *attributes*: every selected entity gets them, they do not count as a hop, and
+  the walk never continues from a programme or an exchange (each is a hub of thousands).
+* **direction**: ``up`` follows links towards owners and funders (from a link's target to its
+  source), ``down`` towards what is owned or funded, ``both`` either way.
+* **as of** a date: links not valid on that day are left out, and not walked: a start-like
+  date property (start, date, valid_from, listed: ``kg:datePosition "start"``) after the day,
+  or an end-like one (end, valid_to, delisted) before it. Financial years after its year are
+  left out. Derived links (CONTROLS, ULTIMATELY_OWNS) are as of the build.
+* **min share**: OWNS and ULTIMATELY_OWNS links with a share below it are left out.
+* **limit** (default 500 entities): the walk stops when it is reached. Each hop expands the
+  nodes with the fewest links first and reads a hub's links only up to a budget, so a hub
+  (a bank lending to 100,000 firms) costs no more than the limit. ``truncated`` says what was
+  cut. The programmes and exchanges of the selected entities come on top of the limit.
+
+The result holds every link *between* the selected nodes (of the selected kinds, valid as of
+the date), not just those the walk took, so a cross-holding between two neighbours is kept.
+
+Every step is an indexed lookup: a SPARQL ``VALUES`` join over the frontier's IRIs on the
+qualified-node role properties (``kg:owner``/``kg:owned``...), counts first so that hubs are
+known before their links are read; the reference is resolved with exact-match
+``quads_for_pattern`` lookups. No query text contains user input: the as-of date and the
+minimum share are pre-bound parameters (kg.rdf.prebind), IRIs come from the store.
+
+>>> import tempfile, pathlib
+>>> from kg.build import build
+>>> from kg.rdf.store import open_store
+>>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
+>>> _ = build([pathlib.Path(__file__).parents[1] / "tests" / "fixtures" / "mini"], db, derive=False)
+>>> sub = around(open_store(db), "sub", Selection(hops=1, direction="up", links=("OWNS",)))
+>>> sorted(sub.nodes["name"])
+['Example Drive Co.', 'Example Holding Co.']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pandas as pd
+import pyoxigraph as ox
+
+from kg.errors import InputError
+from kg.ontology import ID, KG, RDF_TYPE, XSD, Link, graph, model
+from kg.rdf.read import (
+    _safe_iris,
+    read_financial_years,
+    read_links_by_iri,
+    read_nodes_by_iri,
+    select_frame,
+)
+
+__all__ = [
+    "DEFAULT_LINKS",
+    "DIRECTIONS",
+    "SHARE_FILTERED",
+    "Selection",
+    "Subgraph",
+    "around",
+    "select",
+    "resolve_ref",
+    "parse_links",
+    "parse_as_of",
+    "parse_min_share",
+    "terminal_links",
+    "reference_classes",
+    "link_interval",
+]
+
+DEFAULT_LINKS = ("OWNS", "FUNDED", "CERTIFIED_AS", "LISTED_ON")
+"""Relationship types followed when ``--links`` is not given."""
+
+DIRECTIONS = ("up", "down", "both")
+
+SHARE_FILTERED = ("OWNS", "ULTIMATELY_OWNS")
+"""Link kinds ``--min-share`` applies to (ownership shares; CONTROLS is yes/no)."""
+
+
+# ---------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class Selection:
+    """How far and along what to walk from the focus (see the module docstring).
+
+    >>> Selection().links
+    ('OWNS', 'FUNDED', 'CERTIFIED_AS', 'LISTED_ON')
+    >>> Selection(hops=1, as_of=dt.date(2021, 12, 31)).describe()["as_of"]
+    '2021-12-31'
+    """
+
+    hops: int = 2
+    direction: str = "both"
+    links: tuple[str, ...] = DEFAULT_LINKS
+    as_of: dt.date | None = None
+    min_share: float | None = None
+    limit: int = 500
+
+    def __post_init__(self) -> None:
+        if self.hops < 0:
+            raise InputError(f"--hops {self.hops} is negative; expected 0 or more")
+        if self.direction not in DIRECTIONS:
+            raise InputError(f"--direction {self.direction!r} is not one of {', '.join(DIRECTIONS)}")
+        if self.limit < 1:
+            raise InputError(f"--limit {self.limit} is below 1; expected a number of nodes, e.g. 500")
+        if self.min_share is not None and not 0 <= self.min_share <= 1:
+            raise InputError(f"--min-share {self.min_share} is outside 0..1")
+        object.__setattr__(self, "links", parse_links(self.links))
+
+    def describe(self) -> dict[str, Any]:
+        """The parameters as plain values (for metadata and file headers)."""
+        return {"hops": self.hops, "direction": self.direction, "links": list(self.links),
+                "as_of": self.as_of.isoformat() if self.as_of else None,
+                "min_share": self.min_share, "limit": self.limit}
+
+
+def parse_links(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Relationship types from ``OWNS,FUNDED`` (or a list), checked against the ontology.
+
+    >>> parse_links("owns, funded")
+    ('OWNS', 'FUNDED')
+    >>> parse_links("OWNS,SELLS")
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: --links: 'SELLS' is not a link type; expected some of OWNS, FUNDED, CERTIFIED_AS, LISTED_ON, CONTROLS, ULTIMATELY_OWNS
+    """
+    if value is None:
+        return DEFAULT_LINKS
+    items = value.split(",") if isinstance(value, str) else list(value)
+    allowed = selectable_links()
+    out: list[str] = []
+    for item in items:
+        name = str(item).strip().upper()
+        if not name:
+            continue
+        if name not in allowed:
+            raise InputError(f"--links: {str(item).strip()!r} is not a link type; expected some of {', '.join(allowed)}")
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise InputError(f"--links is empty; expected some of {', '.join(allowed)}")
+    return tuple(out)
+
+
+@cache
+def selectable_links() -> tuple[str, ...]:
+    """Relationship types that can be selected: the ontology's links with a qualified node.
+
+    >>> "REPORTED" in selectable_links(), "CONTROLS" in selectable_links()
+    (False, True)
+    """
+    return tuple(r for r, link in model().links.items() if link.qualified_class)
+
+
+def parse_as_of(value: str | dt.date | None) -> dt.date | None:
+    """An as-of date; a partial date means the end of its period ("2021" -> 31 Dec 2021).
+
+    >>> parse_as_of("2021"), parse_as_of("2021-07-15")
+    (datetime.date(2021, 12, 31), datetime.date(2021, 7, 15))
+    """
+    if value is None or isinstance(value, dt.date):
+        return value
+    from kg.values import dates
+    from kg.values.errors import ValueProblem
+
+    try:
+        return dates.parse(value).last_day()
+    except ValueProblem as e:
+        raise InputError(f"--as-of: {e}") from None
+
+
+def parse_min_share(value: str | float | None) -> float | None:
+    """A minimum share: 0.25, 25% or 25 (a number above 1 is a percent).
+
+    >>> parse_min_share("25%"), parse_min_share("0.5"), parse_min_share(None)
+    (0.25, 0.5, None)
+    """
+    if value is None:
+        return None
+    from kg.values import share
+    from kg.values.errors import ValueProblem
+
+    try:
+        return share.parse(value)
+    except ValueProblem as e:
+        raise InputError(f"--min-share: {e}") from None
+
+
+@cache
+def reference_classes() -> frozenset[str]:
+    """Classes of the shipped reference entities: those carrying ``kg:code`` in the ontology.
+
+    >>> sorted(reference_classes())
+    ['Exchange', 'Programme']
+    """
+    return frozenset(model().prop("code").on)
+
+
+@cache
+def terminal_links() -> frozenset[str]:
+    """Links whose target is a reference entity or not an entity: attributes, never walked.
+
+    >>> sorted(terminal_links())
+    ['CERTIFIED_AS', 'LISTED_ON', 'REPORTED']
+    """
+    import rdflib
+    from rdflib.namespace import RDFS
+
+    g = graph()
+    entity = rdflib.URIRef(KG + "Entity")
+    out = set()
+    for rel, link in model().links.items():
+        rng = g.value(rdflib.URIRef(link.predicate), RDFS.range)
+        if (rng is None or str(rng).removeprefix(KG) in reference_classes()
+                or entity not in set(g.transitive_objects(rng, RDFS.subClassOf))):
+            out.add(rel)
+    return frozenset(out)
+
+
+def link_interval(rel: str) -> tuple[list[str], list[str]]:
+    """Columns of a link kind that start and end its validity (from ``kg:datePosition``).
+
+    >>> link_interval("OWNS"), link_interval("FUNDED"), link_interval("CERTIFIED_AS")
+    ((['start'], ['end']), (['date'], []), (['valid_from'], ['valid_to']))
+    """
+    props = model().link(rel).properties
+    return ([p.column for p in props if p.date_position == "start" and p.datatype == XSD + "date"],
+            [p.column for p in props if p.date_position == "end" and p.datatype == XSD + "date"])
+
+
+# ---------------------------------------------------------------- the result
+
+
+@dataclass
+class Subgraph:
+    """A selected subgraph, as frames.
+
+    * ``nodes``: one row per node: ``iri``, ``labels`` (most specific first), the ontology's
+      node properties (derived ones such as ``state_share``, ``state_controlled`` included),
+      ``hop`` (distance from the focus; reference entities one more than their firm) and
+      ``focus``;
+    * ``links``: relationship type -> frame with ``iri`` (the qualified node), ``from``, ``to``,
+      the link's properties, ``source``, ``source_file``, ``source_row`` and ``graph``;
+    * ``certifications``: the CERTIFIED_AS links of the selected entities (valid as of the
+      date), whether or not CERTIFIED_AS is among the selected links;
+    * ``financials``: the financial years the selected firms reported;
+    * ``records``: the source rows describing each node (``iri``, ``record``, ``source``,
+      ``source_file``, ``source_row``);
+    * ``focus``: the IRIs the walk started from; ``selection``: its parameters;
+      ``truncated``: what the limit cut (None when nothing was cut); ``found``: how many nodes
+      the walk found (an upper bound when a hub was cut).
+    """
+
+    store: ox.Store = field(repr=False)
+    focus: tuple[str, ...]
+    selection: Selection
+    nodes: pd.DataFrame
+    links: dict[str, pd.DataFrame]
+    certifications: pd.DataFrame
+    financials: pd.DataFrame
+    records: pd.DataFrame
+    truncated: str | None = None
+    found: int = 0
+
+    @property
+    def node_iris(self) -> list[str]:
+        """The IRIs of the nodes, focus first."""
+        return list(self.nodes["iri"])
+
+    def link_count(self) -> int:
+        """How many links the subgraph holds."""
+        return sum(len(f) for f in self.links.values())
+
+    def edges(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(rel, row)`` for every link, rows as dicts without empty values, in a stable order."""
+        for rel in self.selection.links:
+            frame = self.links.get(rel)
+            if frame is None or not len(frame):
+                continue
+            cols = list(frame.columns)
+            for row in frame.itertuples(index=False, name=None):
+                yield rel, {c: v for c, v in zip(cols, row, strict=True) if not _missing(v)}
+
+    def edges_of(self, rel: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(rel, row)`` for the links of one kind."""
+        return ((r, row) for r, row in self.edges() if r == rel)
+
+    def node_rows(self) -> Iterator[dict[str, Any]]:
+        """Every node as a dict without empty values (``labels`` a tuple)."""
+        cols = list(self.nodes.columns)
+        for row in self.nodes.itertuples(index=False, name=None):
+            yield {c: v for c, v in zip(cols, row, strict=True) if not _missing(v)}
+
+    def display_name(self, iri: str) -> str:
+        """Name, else Chinese name, else local id, else the end of the IRI."""
+        row = self._by_iri().get(iri, {})
+        for key in ("name", "name_zh", "id", "code"):
+            if row.get(key):
+                return str(row[key])
+        return iri.rsplit("/", 1)[-1]
+
+    def _by_iri(self) -> dict[str, dict[str, Any]]:
+        cache_ = self.__dict__.get("_node_index")
+        if cache_ is None:
+            cache_ = {r["iri"]: r for r in self.node_rows()}
+            self.__dict__["_node_index"] = cache_
+        return cache_
+
+    def node(self, iri: str) -> dict[str, Any]:
+        """The node row of an IRI (empty dict if absent)."""
+        return self._by_iri().get(iri, {})
+
+    def meta(self) -> dict[str, Any]:
+        """Focus, parameters and what was cut, as plain values."""
+        return {"focus": self.focus[0] if len(self.focus) == 1 else list(self.focus),
+                **self.selection.describe(), "node_count": len(self.nodes), "link_count": self.link_count(),
+                "truncated": self.truncated}
+
+
+def _missing(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- resolving a reference
+
+_ID_PROPS = ("localId", "uscc", "lei", "ticker")
+
+
+def _entity_types() -> frozenset[str]:
+    """IRIs of node types whose nodes can be a focus (Entity subclasses)."""
+    import rdflib
+    from rdflib.namespace import RDFS
+
+    g = graph()
+    entity = rdflib.URIRef(KG + "Entity")
+    out = set()
+    for name, nt in model().node_types.items():
+        if name not in reference_classes() and entity in set(g.transitive_objects(rdflib.URIRef(nt.iri), RDFS.subClassOf)):
+            out.add(KG + name)
+    return frozenset(out)
+
+
+def _is_entity(store: ox.Store, node: ox.NamedNode) -> bool:
+    types = _entity_types()
+    return any(q.object.value in types for q in store.quads_for_pattern(node, ox.NamedNode(RDF_TYPE), None, None)
+               if isinstance(q.object, ox.NamedNode))
+
+
+def _subjects(store: ox.Store, prop: str, value: ox.Literal) -> set[str]:
+    return {q.subject.value for q in store.quads_for_pattern(None, ox.NamedNode(KG + prop), value, None)
+            if isinstance(q.subject, ox.NamedNode)}
+
+
+def _entities(store: ox.Store, iris: Iterable[str]) -> list[str]:
+    return sorted(i for i in iris if _is_entity(store, ox.NamedNode(i)))
+
+
+def _id_candidates(ref: str) -> list[tuple[str, str]]:
+    """(property, value) pairs to look a reference up by, most specific first."""
+    from kg.values import lei as lei_mod
+    from kg.values import ticker as ticker_mod
+    from kg.values import uscc as uscc_mod
+    from kg.values.errors import ValueProblem
+
+    out = [(p, ref) for p in _ID_PROPS]
+    for prop, parse in (("uscc", uscc_mod.parse), ("lei", lei_mod.parse)):
+        try:
+            out.append((prop, parse(ref)))
+        except ValueProblem:
+            pass
+    try:
+        out.append(("ticker", ticker_mod.parse(ref).canonical))
+    except ValueProblem:
+        pass
+    return list(dict.fromkeys(out))
+
+
+def resolve_ref(store: ox.Store, ref: str) -> str:
+    """The IRI of the entity a reference names: an IRI, id, USCC, LEI, ticker or name.
+
+    Identifiers and exact names are exact-match index lookups; a name that matches no name
+    exactly is compared after :func:`kg.values.text.normalise_name`. A reference naming several
+    entities raises InputError listing them; one naming none raises InputError (with close
+    names when there are some).
+
+    >>> import tempfile, pathlib
+    >>> from kg.build import build
+    >>> from kg.rdf.store import open_store
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
+    >>> _ = build([pathlib.Path(__file__).parents[1] / "tests" / "fixtures" / "mini"], db, derive=False)
+    >>> s = open_store(db)
+    >>> resolve_ref(s, "688017") == resolve_ref(s, "Suzhou Gear Co.") == resolve_ref(s, "lg2")
+    True
+    """
+    ref = str(ref).strip()
+    if not ref:
+        raise InputError("the reference is empty; give an id, USCC, LEI, ticker or name")
+    if ref.startswith(("http://", "https://")):
+        if ref in _safe_iris([ref]) and _is_entity(store, ox.NamedNode(ref)):
+            return ref
+        raise InputError(f"no entity has the IRI {ref}")
+    for prop, value in _id_candidates(ref):
+        hits = _entities(store, _subjects(store, prop, ox.Literal(value)))
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise _ambiguous(store, ref, hits)
+    hits = _entities(store, _subjects(store, "name", ox.Literal(ref))
+                     | _subjects(store, "nameZh", ox.Literal(ref, language="zh"))
+                     | _subjects(store, "nameZh", ox.Literal(ref)))
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        raise _ambiguous(store, ref, hits)
+    exact, close = _normalised_name_hits(store, ref)
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise _ambiguous(store, ref, exact)
+    hint = ""
+    if close:
+        shown = ", ".join(_describe(store, i) for i in close[:5])
+        more = f" and {len(close) - 5} more" if len(close) > 5 else ""
+        hint = f"; names containing it: {shown}{more}"
+    raise InputError(f"no entity matches {ref!r}; give an id, USCC, LEI, ticker or an entity's name{hint}")
+
+
+def _normalised_name_hits(store: ox.Store, ref: str) -> tuple[list[str], list[str]]:
+    """Entities whose normalised name equals the reference's, and those whose name contains
+    the reference's longest word (the candidates, found by one scan inside the store)."""
+    import re
+
+    from kg.rdf.prebind import prebind
+    from kg.values.text import clean, normalise_name
+
+    key = normalise_name(ref)
+    if not key:
+        return [], []
+    words = [w for w in re.split(r"[\s\W_]+", (clean(ref) or "").casefold()) if w]
+    needle = max(words, key=len) if words else key
+    q = (f"SELECT DISTINCT ?s ?n WHERE {{ {{ ?s <{KG}name> ?n }} UNION {{ ?s <{KG}nameZh> ?n }} "
+         f"FILTER(CONTAINS(LCASE(STR(?n)), ?needle)) }} LIMIT 10000")
+    rows = select_frame(store, prebind(q, {"needle": ox.Literal(needle)}))
+    exact: set[str] = set()
+    close: set[str] = set()
+    for s, n in zip(rows["s"], rows["n"], strict=True):
+        (exact if normalise_name(n) == key else close).add(s)
+    exact_l = _entities(store, exact)
+    return exact_l, _entities(store, close - exact)
+
+
+def _describe(store: ox.Store, iri: str) -> str:
+    node = ox.NamedNode(iri)
+
+    def first(prop: str) -> str | None:
+        vals = sorted(q.object.value for q in store.quads_for_pattern(node, ox.NamedNode(KG + prop), None, None))
+        return vals[0] if vals else None
+
+    types = sorted(q.object.value.removeprefix(KG) for q in store.quads_for_pattern(node, ox.NamedNode(RDF_TYPE), None, None)
+                   if q.object.value in _entity_types())
+    ident = first("localId") or first("uscc") or first("lei") or first("ticker") or iri.removeprefix(ID)
+    name = first("name") or first("nameZh") or ""
+    return f"{ident} ({'/'.join(types[:1]) or 'entity'}: {name})" if name else f"{ident} ({'/'.join(types[:1])})"
+
+
+def _ambiguous(store: ox.Store, ref: str, hits: Sequence[str]) -> InputError:
+    shown = "; ".join(_describe(store, h) for h in hits[:10])
+    more = f"; and {len(hits) - 10} more" if len(hits) > 10 else ""
+    return InputError(f"{ref!r} is ambiguous: it names {len(hits)} entities: {shown}{more}; "
+                      "give one of their ids, USCCs, LEIs or tickers")
+
+
+# ---------------------------------------------------------------- walking
+
+
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(f"<{i}>" for i in iris)
+
+
+def _filters(rel: str, sel: Selection, var: str = "l") -> tuple[str, dict[str, ox.Literal]]:
+    """FILTER clauses leaving out links not valid as of the date / below the minimum share."""
+    link = model().link(rel)
+    parts: list[str] = []
+    binds: dict[str, ox.Literal] = {}
+    if sel.as_of is not None and not link.derived:
+        starts, ends = link_interval(rel)
+        cols = {p.column: p for p in link.properties}
+        for i, c in enumerate(starts):
+            parts.append(f"FILTER NOT EXISTS {{ ?{var} <{cols[c].iri}> ?s{i} FILTER(?s{i} > ?asof) }}")
+        for i, c in enumerate(ends):
+            parts.append(f"FILTER NOT EXISTS {{ ?{var} <{cols[c].iri}> ?e{i} FILTER(?e{i} < ?asof) }}")
+        if parts:
+            binds["asof"] = ox.Literal(sel.as_of.isoformat(), datatype=ox.NamedNode(XSD + "date"))
+    if sel.min_share is not None and rel in SHARE_FILTERED:
+        share = next((p for p in link.properties if p.column == "share"), None)
+        if share is not None:
+            parts.append(f"FILTER NOT EXISTS {{ ?{var} <{share.iri}> ?sh FILTER(?sh < ?minshare) }}")
+            from kg.rdf.nquads import decimal_text
+
+            binds["minshare"] = ox.Literal(decimal_text(sel.min_share), datatype=ox.NamedNode(XSD + "decimal"))
+    return " ".join(parts), binds
+
+
+def _run(store: ox.Store, query: str, binds: dict[str, ox.Literal]) -> pd.DataFrame:
+    if binds:
+        from kg.rdf.prebind import prebind
+
+        query = prebind(query, binds)
+    return select_frame(store, query)
+
+
+def _roles(link: Link, way: str) -> tuple[str, str]:
+    """(role of the node we stand on, role of the node we go to) for a direction."""
+    if way == "down":
+        return KG + link.source_role, KG + link.target_role
+    return KG + link.target_role, KG + link.source_role
+
+
+def _count(store: ox.Store, rel: str, way: str, frontier: list[str]) -> dict[str, int]:
+    """Links of a kind at each frontier node, in one direction (unfiltered; index-only)."""
+    me, _ = _roles(model().link(rel), way)
+    out: dict[str, int] = {}
+    for k in range(0, len(frontier), 2000):
+        f = select_frame(store, f"SELECT ?f (COUNT(?l) AS ?n) WHERE {{ VALUES ?f {{ {_values(frontier[k:k + 2000])} }} "
+                                f"?l <{me}> ?f }} GROUP BY ?f")
+        out.update({a: int(n) for a, n in zip(f["f"], f["n"], strict=True)})
+    return out
+
+
+def _fetch(store: ox.Store, rel: str, way: str, nodes: list[str], sel: Selection, limit: int | None) -> pd.DataFrame:
+    """(f, o, l): links of a kind from the given nodes in one direction, filtered."""
+    me, other = _roles(model().link(rel), way)
+    flt, binds = _filters(rel, sel)
+    q = (f"SELECT ?f ?o ?l WHERE {{ VALUES ?f {{ {_values(nodes)} }} ?l <{me}> ?f ; <{other}> ?o . {flt} }}"
+         + (f" LIMIT {int(limit)}" if limit is not None else ""))
+    return _run(store, q, binds)
+
+
+@dataclass(order=True)
+class _Item:
+    n: int
+    rel_order: int
+    node: str
+    rel: str = field(compare=False)
+    way: str = field(compare=False)
+
+
+def _walk(store: ox.Store, focus: Sequence[str], sel: Selection) -> tuple[dict[str, int], str | None, int]:
+    """BFS from the focus; returns (node -> hop, truncation note, nodes found)."""
+    seen: dict[str, int] = {f: 0 for f in focus}
+    walk_rels = [r for r in sel.links if r not in terminal_links()]
+    ways = ("up", "down") if sel.direction == "both" else (sel.direction,)
+    frontier = list(focus)
+    budget_per_hop = max(5 * sel.limit, 1000)
+    truncated = None
+    found_extra = 0
+    upper = False
+    for hop in range(1, sel.hops + 1):
+        if not frontier or not walk_rels:
+            break
+        items: list[_Item] = []
+        for ri, rel in enumerate(walk_rels):
+            for way in ways:
+                for node, n in _count(store, rel, way, frontier).items():
+                    items.append(_Item(n, ri * 2 + (way == "down"), node, rel, way))
+        items.sort()
+        budget = budget_per_hop
+        nxt: list[str] = []
+        pos = 0
+        hub_note = None
+        while pos < len(items) and len(seen) < sel.limit and budget > 0:
+            batch = [items[pos]]
+            total = items[pos].n
+            pos += 1
+            while pos < len(items) and total + items[pos].n <= budget and len(batch) < 2000:
+                batch.append(items[pos])
+                total += items[pos].n
+                pos += 1
+            partial = total > budget
+            if partial:  # one hub: read only as many of its links as the budget allows
+                it = batch[0]
+                hub_note = (it.node, it.n, it.rel)
+                found_extra += it.n - budget
+                upper = True
+            rank = {(it.node, it.rel, it.way): i for i, it in enumerate(batch)}
+            rows = []
+            groups: dict[tuple[str, str], list[str]] = {}
+            for it in batch:
+                groups.setdefault((it.rel, it.way), []).append(it.node)
+            for (rel, way), nodes in groups.items():
+                f = _fetch(store, rel, way, nodes, sel, budget if partial else None)
+                for a, o in zip(f["f"], f["o"], strict=True):
+                    rows.append((rank[(a, rel, way)], o))
+            budget -= min(total, budget)
+            rows.sort()
+            new = list(dict.fromkeys(o for _, o in rows if o not in seen))
+            room = sel.limit - len(seen)
+            for o in new[:room]:
+                seen[o] = hop
+                nxt.append(o)
+            if len(new) > room:
+                found_extra += len(new) - room
+        rest = items[pos:]
+        if rest:
+            found_extra += sum(it.n for it in rest)
+            upper = True
+            if hub_note is None:
+                big = max(rest, key=lambda it: it.n)
+                hub_note = (big.node, big.n, big.rel)
+        if found_extra:
+            kept = len(seen)
+            total = kept + found_extra
+            about = "up to " if upper else ""
+            note = f"kept {kept:,} of {about}{total:,} nodes within {hop} hop{'s' if hop > 1 else ''}"
+            if hop < sel.hops:
+                note += f" (hop{'s' if sel.hops - hop > 1 else ''} {hop + 1}{'-' + str(sel.hops) if sel.hops - hop > 1 else ''} not walked)"
+            if hub_note is not None:
+                note += f"; {_display(store, hub_note[0])} has {hub_note[1]:,} {hub_note[2]} links"
+            truncated = note + "; raise --limit to see more"
+            return seen, truncated, total
+        frontier = nxt
+    return seen, truncated, len(seen)
+
+
+def _display(store: ox.Store, iri: str) -> str:
+    node = ox.NamedNode(iri)
+    for prop in ("name", "nameZh", "localId"):
+        vals = sorted(q.object.value for q in store.quads_for_pattern(node, ox.NamedNode(KG + prop), None, None))
+        if vals:
+            return vals[0]
+    return iri.rsplit("/", 1)[-1]
+
+
+def _links_among(store: ox.Store, rel: str, nodes: list[str], sel: Selection) -> pd.DataFrame:
+    """(l, a, b): links of a kind whose both ends are among the nodes (read from the targets)."""
+    link = model().link(rel)
+    flt, binds = _filters(rel, sel)
+    frames = []
+    for k in range(0, len(nodes), 2000):
+        q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?b {{ {_values(nodes[k:k + 2000])} }} ?l <{KG}{link.target_role}> ?b ; "
+             f"<{KG}{link.source_role}> ?a . VALUES ?a {{ {_values(nodes)} }} {flt} }}")
+        frames.append(_run(store, q, binds))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["l", "a", "b"])
+
+
+def _links_from(store: ox.Store, rel: str, nodes: list[str], sel: Selection) -> pd.DataFrame:
+    """(l, a, b): links of a kind starting at the nodes (for attribute links)."""
+    link = model().link(rel)
+    flt, binds = _filters(rel, sel)
+    frames = []
+    for k in range(0, len(nodes), 2000):
+        q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?a {{ {_values(nodes[k:k + 2000])} }} ?l <{KG}{link.source_role}> ?a ; "
+             f"<{KG}{link.target_role}> ?b . {flt} }}")
+        frames.append(_run(store, q, binds))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["l", "a", "b"])
+
+
+def _records(store: ox.Store, iris: list[str]) -> pd.DataFrame:
+    cols = ["iri", "record", "source", "source_file", "source_row"]
+    frames = []
+    for k in range(0, len(iris), 2000):
+        q = (f"SELECT ?iri ?record ?source ?source_file ?source_row WHERE {{ VALUES ?iri {{ {_values(iris[k:k + 2000])} }} "
+             f"?iri <{KG}describedBy> ?record . OPTIONAL {{ ?record <{KG}source> ?source }} "
+             f"OPTIONAL {{ ?record <{KG}sourceFile> ?source_file }} OPTIONAL {{ ?record <{KG}sourceRow> ?source_row }} }}")
+        frames.append(select_frame(store, q))
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    f = pd.concat(frames, ignore_index=True)
+    f["source_row"] = f["source_row"].map(lambda v: None if v is None else int(v))
+    f = f.sort_values(["iri", "source", "source_file", "source_row"], na_position="last", kind="stable")
+    return f[cols].reset_index(drop=True).astype(object)
+
+
+def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | None = None) -> Subgraph:
+    """The subgraph around one or more entity IRIs (see the module docstring).
+
+    >>> import tempfile, pathlib
+    >>> from kg.build import build
+    >>> from kg.rdf.store import open_store
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
+    >>> _ = build([pathlib.Path(__file__).parents[1] / "tests" / "fixtures" / "mini"], db, derive=False)
+    >>> s = open_store(db)
+    >>> sub = select(s, resolve_ref(s, "hold"), Selection(hops=1, links=("OWNS",)))
+    >>> sub.link_count(), len(sub.nodes)
+    (2, 3)
+    """
+    sel = selection or Selection()
+    focus = (focus,) if isinstance(focus, str) else tuple(dict.fromkeys(focus))
+    if not focus:
+        raise InputError("nothing to start from: the selection has no focus entity")
+    hops, truncated, found = _walk(store, focus, sel)
+    entities = list(hops)
+    link_iris: dict[str, list[str]] = {}
+    extra: dict[str, int] = {}
+    for rel in sel.links:
+        if rel in terminal_links():
+            f = _links_from(store, rel, entities, sel)
+            for a, b in zip(f["a"], f["b"], strict=True):
+                extra.setdefault(b, hops[a] + 1)
+                extra[b] = min(extra[b], hops[a] + 1)
+        else:
+            f = _links_among(store, rel, entities, sel)
+        link_iris[rel] = sorted(set(f["l"]))
+    cert_rel = "CERTIFIED_AS" if "CERTIFIED_AS" in model().links else None
+    all_hops = {**hops, **{b: h for b, h in extra.items() if b not in hops}}
+    nodes = read_nodes_by_iri(store, list(all_hops))
+    order = {iri: i for i, iri in enumerate(all_hops)}
+    nodes["hop"] = nodes["iri"].map(all_hops)
+    nodes["focus"] = nodes["iri"].isin(set(focus))
+    nodes = nodes.assign(_o=nodes["iri"].map(order)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
+    present = set(nodes["iri"])
+    links: dict[str, pd.DataFrame] = {}
+    for rel in sel.links:
+        f = read_links_by_iri(store, rel, link_iris[rel])
+        f = f[f["from"].isin(present) & f["to"].isin(present)]
+        links[rel] = f.sort_values(["from", "to", "iri"], kind="stable").reset_index(drop=True)
+    if cert_rel in links:
+        certs = links[cert_rel]
+    elif cert_rel:
+        f = _links_from(store, cert_rel, entities, sel)
+        certs = read_links_by_iri(store, cert_rel, sorted(set(f["l"])))
+    else:
+        certs = pd.DataFrame(columns=["iri", "from", "to"])
+    fin = read_financial_years(store, firms=entities) if entities else pd.DataFrame(columns=["firm", "iri", "year"])
+    if sel.as_of is not None and len(fin):
+        fin = fin[fin["year"].map(lambda y: y is None or y <= sel.as_of.year)]
+    fin = fin.sort_values(["firm", "year", "iri"], kind="stable").reset_index(drop=True)
+    return Subgraph(store=store, focus=focus, selection=sel, nodes=nodes, links=links,
+                    certifications=certs.reset_index(drop=True), financials=fin,
+                    records=_records(store, list(nodes["iri"])), truncated=truncated, found=found)
+
+
+def around(store: ox.Store, ref: str, selection: Selection | None = None) -> Subgraph:
+    """The subgraph around the entity a reference names (id, USCC, LEI, ticker or name).
+
+    >>> import tempfile, pathlib
+    >>> from kg.build import build
+    >>> from kg.rdf.store import open_store
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
+    >>> _ = build([pathlib.Path(__file__).parents[1] / "tests" / "fixtures" / "mini"], db, derive=False)
+    >>> sub = around(open_store(db), "Example Drive Co.", Selection(hops=2, direction="up", links=("OWNS",)))
+    >>> sub.display_name(sub.focus[0]), len(sub.nodes), sub.link_count()
+    ('Example Drive Co.', 3, 2)
+    """
+    return select(store, resolve_ref(store, ref), selection)

@@ -1,0 +1,45 @@
+//+ summary: Certified firms (Little Giants by default) that a large firm owns, directly or through holdings
+//+ description: |
+//+   Firms holding a certification of `programme` (default little_giant) valid at as_of
+//+   (valid_from <= as_of <= valid_to) in which a large firm has an integrated (direct +
+//+   indirect, cycle-corrected) share >= min_share (default 0.5), from the stored derived
+//+   ULTIMATELY_OWNS facts. One row per (firm, parent); a firm owned through a holding appears
+//+   with the group at the top and with any other large firm in the chain.
+//+
+//+   "Large firm" (the brief's "subsidiaries of larger firms"): the parent is a Firm (not a
+//+   government body, fund, bank or person) that
+//+     (a) has size_class 'large' in its latest reported year (employees and revenue over the
+//+         SME thresholds of its sector), or
+//+     (b) is listed on an exchange at as_of (a listed group; its accounts may be missing, as
+//+         for Siasun and STEP Electric in the sample),
+//+   and that holds no SME-tier certification (innovative_sme, specialized_sme, little_giant)
+//+   valid at as_of: a firm that is itself certified as an SME is not a "larger firm".
+//+   Intermediate holdings that are neither large nor listed (e.g. Siasun's Hunhe Holding) are
+//+   not parents. parent_basis says which test the parent passed: large, listed, or both.
+//+   Shares and hops are as derived at build time (the store's derived facts).
+//+ params:
+//+   min_share: {type: decimal, default: 0.5, min: 0, max: 1, description: "lowest integrated share of the parent in the firm (0.5 = 50%; 50% also accepted)"}
+//+   programme: {type: programme, default: little_giant, description: "the certification the firm holds at as_of"}
+//+ columns: firm, firm_name, parent, parent_name, share, hops, parent_basis
+//+ iri_columns: firm, parent
+MATCH (firm:Firm)-[c:CERTIFIED_AS]->(:Programme {code: $programme})
+WHERE (c.valid_from IS NULL OR c.valid_from <= $as_of) AND (c.valid_to IS NULL OR c.valid_to >= $as_of)
+WITH DISTINCT firm
+MATCH (parent:Firm)-[io:ULTIMATELY_OWNS]->(firm)
+WHERE io.share >= $min_share
+WITH firm, parent, io,
+     coalesce(parent.size_class = 'large', false) AS large,
+     EXISTS {
+       MATCH (parent)-[l:LISTED_ON]->(:Exchange)
+       WHERE (l.listed IS NULL OR l.listed <= $as_of) AND (l.delisted IS NULL OR l.delisted >= $as_of)
+     } AS listed
+WHERE (large OR listed)
+  AND NOT EXISTS {
+    MATCH (parent)-[pc:CERTIFIED_AS]->(pp:Programme)
+    WHERE pp.tier <= 3 AND (pc.valid_from IS NULL OR pc.valid_from <= $as_of)
+      AND (pc.valid_to IS NULL OR pc.valid_to >= $as_of)
+  }
+RETURN firm.iri AS firm, firm.name AS firm_name, parent.iri AS parent, parent.name AS parent_name,
+       io.share AS share, io.hops AS hops,
+       CASE WHEN large AND listed THEN 'large, listed' WHEN large THEN 'large' ELSE 'listed' END AS parent_basis
+ORDER BY parent_name, firm_name, parent, firm

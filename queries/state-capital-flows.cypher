@@ -1,0 +1,74 @@
+//+ summary: Capital reaching firms from state sources, directly and through chains of funds, with look-through amounts
+//+ description: |
+//+   Every FUNDED link (equity, loan, subsidy, bond: anything but lp_commitment) to a Firm whose
+//+   funder is a state source or is reached from one through a chain of funds (fund of funds ->
+//+   sub-fund -> firm). A state source is an entity with the derived state_controlled = true:
+//+   government bodies, guidance funds, entities marked state-owned (state banks, SOEs) and
+//+   everything the state controls. One row per (source, chain, funding).
+//+
+//+   A chain source -> fund_1 -> ... -> fund_k -> firm has k intermediate Funds (distinct, k <=
+//+   max_hops - 1; hops = k + 1, so 1 = the source funded the firm itself). Each step x -> fund
+//+   carries x's share of the fund at as_of: its LP commitments to the fund over all LP
+//+   commitments to it (commitments dated on or before as_of, with an amount), or, when the fund
+//+   has no LP commitments on record, x's direct ownership share of it (OWNS valid at as_of).
+//+   share = the product of the step shares; look_through_amount = amount x share, the part of
+//+   the funding attributable to the source. Sources at several levels of one chain each get a
+//+   row (the Ministry of Finance and the national fund it co-owns), so do not add up
+//+   look_through_amount over all sources.
+//+
+//+   Filters: source (a reference; only state-controlled sources are reported), programme (the
+//+   recipient was certified under it by as_of), from_year / to_year (the year of the funding
+//+   date; undated fundings drop out when a year filter is given), fundings dated after as_of
+//+   are left out. via names the intermediate funds.
+//+ params:
+//+   source: {type: ref, description: "the state source (id, USCC, LEI, ticker or name)"}
+//+   programme: {type: programme, description: "only recipients certified under this programme by as_of"}
+//+   from_year: {type: year, description: "first year of the funding date"}
+//+   to_year: {type: year, description: "last year of the funding date"}
+//+   max_hops: {type: integer, default: 4, min: 1, max: 4, description: "longest chain: 1 = direct only, 4 = up to three intermediate funds"}
+//+ columns: source, source_name, recipient, recipient_name, instrument, year, amount, look_through_amount, hops, share, via, date
+//+ iri_columns: source, recipient
+MATCH (s:KgNode)
+WHERE s.state_controlled = true AND ($source IS NULL OR s.iri = $source)
+MATCH path = (s)((a)-[:OWNS|FUNDED]->(b:Fund)){0,3}(last)
+WITH s, last, nodes(path) AS ns
+WHERE size(ns) <= $max_hops AND ALL(i IN range(0, size(ns) - 1) WHERE NOT ns[i] IN ns[i + 1..])
+WITH DISTINCT s, last, ns
+CALL {
+  WITH ns
+  UNWIND range(0, size(ns) - 2) AS i
+  WITH ns[i] AS x, ns[i + 1] AS f
+  // x's share of fund f: LP commitments over all LP commitments, else direct ownership
+  CALL {
+    WITH x, f
+    OPTIONAL MATCH (:KgNode)-[t:FUNDED]->(f)
+    WHERE t.instrument = 'lp_commitment' AND t.amount IS NOT NULL AND (t.date IS NULL OR t.date <= $as_of)
+    WITH x, f, sum(t.amount) AS total
+    OPTIONAL MATCH (x)-[m:FUNDED]->(f)
+    WHERE m.instrument = 'lp_commitment' AND m.amount IS NOT NULL AND (m.date IS NULL OR m.date <= $as_of)
+    WITH x, f, total, sum(m.amount) AS mine
+    OPTIONAL MATCH (x)-[o:OWNS]->(f)
+    WHERE (o.start IS NULL OR o.start <= $as_of) AND (o.end IS NULL OR o.end >= $as_of)
+    WITH total, mine, max(o.share) AS owned
+    RETURN CASE WHEN total > 0 THEN mine / total ELSE coalesce(owned, 0.0) END AS w
+  }
+  RETURN collect(w) AS ws
+}
+WITH s, last, ns, ws
+WHERE ALL(w IN ws WHERE w > 0)
+WITH s, last, ns, reduce(p = 1.0, w IN ws | p * w) AS share,
+     reduce(t = '', n IN ns[1..] | t + CASE WHEN t = '' THEN '' ELSE ' > ' END + coalesce(n.name, n.iri)) AS via
+MATCH (last)-[r:FUNDED]->(recipient:Firm)
+WHERE r.instrument <> 'lp_commitment' AND recipient <> s
+  AND (r.date IS NULL OR r.date <= $as_of)
+  AND ($from_year IS NULL OR r.date.year >= $from_year)
+  AND ($to_year IS NULL OR r.date.year <= $to_year)
+  AND ($programme IS NULL OR EXISTS {
+    MATCH (recipient)-[rc:CERTIFIED_AS]->(:Programme {code: $programme})
+    WHERE rc.valid_from IS NULL OR rc.valid_from <= $as_of
+  })
+RETURN s.iri AS source, s.name AS source_name, recipient.iri AS recipient, recipient.name AS recipient_name,
+       r.instrument AS instrument, r.date.year AS year, r.amount AS amount, r.amount * share AS look_through_amount,
+       size(ns) AS hops, share, via, r.date AS date
+ORDER BY source_name, source, recipient_name, recipient, coalesce(date, date('0001-01-01')), instrument,
+         coalesce(amount, -1), hops, via

@@ -1,0 +1,37 @@
+//+ summary: Who owns a firm, directly and indirectly, by integrated share
+//+ description: |
+//+   Every owner with a stored integrated (direct + indirect, cycle-corrected) share of the
+//+   entity `ref` (derived ULTIMATELY_OWNS; shares under the build's floor, 1%, are not stored),
+//+   largest first. controls = the owner controls it (derived CONTROLS: over 50% directly or
+//+   through firms it controls); direct_share = its own direct holding valid at as_of (empty when
+//+   it holds nothing directly); state_controlled = the owner is a state entity or controlled by
+//+   the state. path = the chain of direct holdings valid at as_of with the largest product of
+//+   shares (up to four links, owner first, the firm last; empty when longer), names joined by
+//+   " > ". Integrated shares and control are as derived at build time.
+//+ params:
+//+   ref: {type: ref, required: true, description: "the firm (id, USCC, LEI, ticker or name)"}
+//+ columns: owner, owner_name, share, hops, controls, direct_share, state_controlled, path
+//+ iri_columns: owner
+MATCH (owner:KgNode)-[io:ULTIMATELY_OWNS]->(firm:KgNode {iri: $ref})
+CALL {
+  WITH owner, firm
+  OPTIONAL MATCH (owner)-[d:OWNS]->(firm)
+  WHERE (d.start IS NULL OR d.start <= $as_of) AND (d.end IS NULL OR d.end >= $as_of)
+  RETURN max(d.share) AS direct_share
+}
+CALL {
+  // the chain of direct holdings with the largest product (ties: the greatest text)
+  WITH owner, firm
+  OPTIONAL MATCH p = (owner)-[:OWNS*1..4]->(firm)
+  WHERE ALL(r IN relationships(p) WHERE (r.start IS NULL OR r.start <= $as_of) AND (r.end IS NULL OR r.end >= $as_of))
+    AND ALL(i IN range(0, length(p)) WHERE NOT nodes(p)[i] IN nodes(p)[i + 1..])
+  WITH p, reduce(x = 1.0, r IN relationships(p) | x * r.share) AS prod
+  RETURN max(CASE WHEN p IS NULL THEN null
+                  ELSE toString(toInteger(prod * 1000000000) + 1000000000000) + '|' +
+                       reduce(t = '', n IN nodes(p) | t + CASE WHEN t = '' THEN '' ELSE ' > ' END + coalesce(n.name, n.iri))
+             END) AS best
+}
+RETURN owner.iri AS owner, owner.name AS owner_name, io.share AS share, io.hops AS hops,
+       EXISTS { (owner)-[:CONTROLS]->(firm) } AS controls, direct_share,
+       owner.state_controlled AS state_controlled, substring(best, 14) AS path
+ORDER BY share DESC, owner_name, owner
