@@ -54,7 +54,7 @@ import pandas as pd
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.ontology import ID, KG, RDF_TYPE, XSD, Link, graph, model
+from kg.ontology import KG, RDF_TYPE, XSD, Link, graph, model
 from kg.rdf.read import (
     _safe_iris,
     read_financial_years,
@@ -395,10 +395,12 @@ def _id_candidates(ref: str) -> list[tuple[str, str]]:
 def resolve_ref(store: ox.Store, ref: str) -> str:
     """The IRI of the entity a reference names: an IRI, id, USCC, LEI, ticker or name.
 
-    Identifiers and exact names are exact-match index lookups; a name that matches no name
-    exactly is compared after :func:`kg.values.text.normalise_name`. A reference naming several
-    entities raises InputError listing them; one naming none raises InputError (with close
-    names when there are some).
+    Identifiers and exact names are exact-match index lookups (``quads_for_pattern``, no query
+    text at all), so the usual case costs a few index seeks at any graph size. Anything else
+    goes to the canned queries' resolver (kg.queries.refs: names compared after
+    :func:`kg.values.text.normalise_name`, then a unique partial name), so ``kg export``,
+    ``kg viz`` and ``kg query`` read a reference the same way. Several matches raise an
+    InputError (exit 2) listing the candidates; none raises InputError.
 
     >>> import tempfile, pathlib
     >>> from kg.build import build
@@ -421,49 +423,22 @@ def resolve_ref(store: ox.Store, ref: str) -> str:
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:
-            raise _ambiguous(store, ref, hits)
+            raise _ambiguous(store, ref, hits, "identifier")
     hits = _entities(store, _subjects(store, "name", ox.Literal(ref))
                      | _subjects(store, "nameZh", ox.Literal(ref, language="zh"))
                      | _subjects(store, "nameZh", ox.Literal(ref)))
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
-        raise _ambiguous(store, ref, hits)
-    exact, close = _normalised_name_hits(store, ref)
-    if len(exact) == 1:
-        return exact[0]
-    if len(exact) > 1:
-        raise _ambiguous(store, ref, exact)
-    hint = ""
-    if close:
-        shown = ", ".join(_describe(store, i) for i in close[:5])
-        more = f" and {len(close) - 5} more" if len(close) > 5 else ""
-        hint = f"; names containing it: {shown}{more}"
-    raise InputError(f"no entity matches {ref!r}; give an id, USCC, LEI, ticker or an entity's name{hint}")
+        raise _ambiguous(store, ref, hits, "name")
+    from kg.queries.refs import EmbeddedLookup
+    from kg.queries.refs import resolve_ref as resolve_by_name
 
-
-def _normalised_name_hits(store: ox.Store, ref: str) -> tuple[list[str], list[str]]:
-    """Entities whose normalised name equals the reference's, and those whose name contains
-    the reference's longest word (the candidates, found by one scan inside the store)."""
-    import re
-
-    from kg.rdf.prebind import prebind
-    from kg.values.text import clean, normalise_name
-
-    key = normalise_name(ref)
-    if not key:
-        return [], []
-    words = [w for w in re.split(r"[\s\W_]+", (clean(ref) or "").casefold()) if w]
-    needle = max(words, key=len) if words else key
-    q = (f"SELECT DISTINCT ?s ?n WHERE {{ {{ ?s <{KG}name> ?n }} UNION {{ ?s <{KG}nameZh> ?n }} "
-         f"FILTER(CONTAINS(LCASE(STR(?n)), ?needle)) }} LIMIT 10000")
-    rows = select_frame(store, prebind(q, {"needle": ox.Literal(needle)}))
-    exact: set[str] = set()
-    close: set[str] = set()
-    for s, n in zip(rows["s"], rows["n"], strict=True):
-        (exact if normalise_name(n) == key else close).add(s)
-    exact_l = _entities(store, exact)
-    return exact_l, _entities(store, close - exact)
+    iri = resolve_by_name(EmbeddedLookup(store), ref)
+    if not _is_entity(store, ox.NamedNode(iri)):
+        raise InputError(f"{ref!r} names {_describe(store, iri)}, a reference entity; give a firm, bank, fund, "
+                         "government body or person (an id, USCC, LEI, ticker or name)")
+    return iri
 
 
 def _describe(store: ox.Store, iri: str) -> str:
@@ -474,17 +449,17 @@ def _describe(store: ox.Store, iri: str) -> str:
         return vals[0] if vals else None
 
     types = sorted(q.object.value.removeprefix(KG) for q in store.quads_for_pattern(node, ox.NamedNode(RDF_TYPE), None, None)
-                   if q.object.value in _entity_types())
-    ident = first("localId") or first("uscc") or first("lei") or first("ticker") or iri.removeprefix(ID)
-    name = first("name") or first("nameZh") or ""
-    return f"{ident} ({'/'.join(types[:1]) or 'entity'}: {name})" if name else f"{ident} ({'/'.join(types[:1])})"
+                   if q.object.value.startswith(KG))
+    name = first("name") or first("nameZh") or first("code") or iri.rsplit("/", 1)[-1]
+    bits = ", ".join(x for x in (types[0] if types else "", f"id {first('localId')}" if first("localId") else "") if x)
+    return f"{name} ({bits}) <{iri}>" if bits else f"{name} <{iri}>"
 
 
-def _ambiguous(store: ox.Store, ref: str, hits: Sequence[str]) -> InputError:
-    shown = "; ".join(_describe(store, h) for h in hits[:10])
-    more = f"; and {len(hits) - 10} more" if len(hits) > 10 else ""
-    return InputError(f"{ref!r} is ambiguous: it names {len(hits)} entities: {shown}{more}; "
-                      "give one of their ids, USCCs, LEIs or tickers")
+def _ambiguous(store: ox.Store, ref: str, hits: Sequence[str], how: str) -> InputError:
+    shown = "\n".join(f"  {_describe(store, h)}" for h in hits[:20])
+    more = f"\n  ... and {len(hits) - 20} more" if len(hits) > 20 else ""
+    return InputError(f"{ref!r} is ambiguous: {len(hits)} entities match by {how}; give an id, USCC, LEI or "
+                      f"ticker, or the full name:\n{shown}{more}")
 
 
 # ---------------------------------------------------------------- walking

@@ -20,7 +20,7 @@ give byte-identical files. What the data looks like:
   of Champions drawn from the Little Giants, three-year validity (valid_to left empty on about
   half the rows) and re-reviews three years on for ~87% of the early batches.
 - Listings on SSE, SZSE and BSE with tickers in their exchange's code ranges (~5% of firms;
-  the A-share code ranges cap the count near 40,000), financial years 2016-2024 for every
+  the code ranges cap the count near 53,000), financial years 2016-2024 for every
   certified firm and group company (group parents are large firms; ~3% of certified firms
   breach the SME size thresholds; ~10% perform poorly).
 - Values in the spellings analysts meet: ~10% of amounts as 万元/亿元, shares as 0.51 / 51% /
@@ -244,14 +244,32 @@ INDUSTRIES = (
 )  # fmt: skip
 
 # Spellings of vocabulary values (the first is the canonical code; the others appear in ~10%).
-_TYPE_ZH = {"Firm": "企业", "Bank": "银行", "Fund": "基金", "GuidanceFund": "政府引导基金",
-            "GovernmentBody": "政府机构", "Person": "自然人"}
-_INSTRUMENT_ZH = {"equity": "股权投资", "loan": "贷款", "subsidy": "补贴",
-                  "lp_commitment": "出资承诺", "bond": "债券"}
-_PROGRAMME_ZH = {"innovative_sme": "创新型中小企业", "specialized_sme": "专精特新中小企业",
-                 "little_giant": '专精特新"小巨人"', "manufacturing_champion": "制造业单项冠军"}
-_EXCHANGE_SPELLINGS = {"SSE": ("SSE", "上交所", "XSHG"), "SZSE": ("SZSE", "深交所", "XSHE"),
-                       "BSE": ("BSE", "北交所", "BJSE")}
+_TYPE_ZH = {
+    "Firm": "企业",
+    "Bank": "银行",
+    "Fund": "基金",
+    "GuidanceFund": "政府引导基金",
+    "GovernmentBody": "政府机构",
+    "Person": "自然人",
+}
+_INSTRUMENT_ZH = {
+    "equity": "股权投资",
+    "loan": "贷款",
+    "subsidy": "补贴",
+    "lp_commitment": "出资承诺",
+    "bond": "债券",
+}
+_PROGRAMME_ZH = {
+    "innovative_sme": "创新型中小企业",
+    "specialized_sme": "专精特新中小企业",
+    "little_giant": '专精特新"小巨人"',
+    "manufacturing_champion": "制造业单项冠军",
+}
+_EXCHANGE_SPELLINGS = {
+    "SSE": ("SSE", "上交所", "XSHG"),
+    "SZSE": ("SZSE", "深交所", "XSHE"),
+    "BSE": ("BSE", "北交所", "BJSE"),
+}
 # Stock code prefixes (DOMAIN.md "Stock codes"): prefix -> exchange, board, suffix, first day.
 _PREFIXES: dict[str, tuple[str, str, str, str]] = {
     "600": ("SSE", "main", "SH", "2010-01-01"), "601": ("SSE", "main", "SH", "2010-01-01"),
@@ -285,7 +303,7 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 def _rng(seed: int, stream: str) -> np.random.Generator:
     """An independent random stream per component, so one part's draws never shift another's."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(stream.encode())])
+    return np.random.default_rng([int(seed) % (1 << 64), zlib.crc32(stream.encode())])
 
 
 def _syllables(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -301,11 +319,6 @@ _GIV_EN, _GIV_ZH = _syllables(GIVEN_SYLLABLES)
 
 def _days(text: str) -> int:
     return int((np.datetime64(text, "D") - _EPOCH).astype(np.int64))
-
-
-def _year_start(years: np.ndarray) -> np.ndarray:
-    """Days since 1970 of 1 January of each year."""
-    return (np.asarray(years, dtype=np.int64) - 1970).astype("M8[Y]").astype("M8[D]").astype(np.int64)
 
 
 def _year_of(days: np.ndarray) -> np.ndarray:
@@ -339,7 +352,9 @@ def _fmt_dates(days: np.ndarray, precision: np.ndarray | int = 2) -> np.ndarray:
     return out
 
 
-def _precision(rng: np.random.Generator, n: int, month: float = 0.12, year: float = 0.06) -> np.ndarray:
+def _precision(
+    rng: np.random.Generator, n: int, month: float = 0.12, year: float = 0.06
+) -> np.ndarray:
     u = rng.random(n)
     return np.where(u < year, 0, np.where(u < year + month, 1, 2)).astype(np.int8)
 
@@ -356,13 +371,17 @@ def _str(values: np.ndarray) -> np.ndarray:
     return np.array(list(map(str, np.asarray(values).tolist())), dtype=object)
 
 
-def _fmt_money(values: np.ndarray, spelled: np.ndarray, empty: np.ndarray | None = None) -> np.ndarray:
+def _fmt_money(
+    values: np.ndarray, spelled: np.ndarray, empty: np.ndarray | None = None
+) -> np.ndarray:
     """Integer yuan as plain numbers, or as 万元 / 亿元 where `spelled`."""
     values = np.asarray(values, dtype=np.int64)
     out = _str(values)
     idx = np.flatnonzero(spelled)
     out[idx] = [
-        _num(v / 1e8, 2) + "亿元" if abs(v) >= 100_000_000 and (v // 1000) % 3 else _num(v / 1e4, 2) + "万元"
+        _num(v / 1e8, 2) + "亿元"
+        if abs(v) >= 100_000_000 and (v // 1000) % 3
+        else _num(v / 1e4, 2) + "万元"
         for v in values[idx].tolist()
     ]
     if empty is not None:
@@ -374,7 +393,9 @@ def _fmt_share(bp: np.ndarray, style: np.ndarray) -> np.ndarray:
     """Shares given in basis points as 0.51 (style 0), 51% (1) or 51 (2; only above 2%, since a
     bare number up to 1 reads as a fraction)."""
     out = np.empty(len(bp), dtype=object)
-    for i, (b, s) in enumerate(zip(np.asarray(bp).tolist(), np.asarray(style).tolist(), strict=True)):
+    for i, (b, s) in enumerate(
+        zip(np.asarray(bp).tolist(), np.asarray(style).tolist(), strict=True)
+    ):
         if s == 0 or (s == 2 and b < 200):
             out[i] = "1" if b == 10000 else "0." + f"{b:04d}".rstrip("0")
         else:
@@ -386,8 +407,14 @@ def _fmt_share(bp: np.ndarray, style: np.ndarray) -> np.ndarray:
 def _fmt_rate(bp: np.ndarray, style: np.ndarray) -> np.ndarray:
     """Interest rates (basis points, below 100%) as 0.0285 or 2.85%."""
     out = np.empty(len(bp), dtype=object)
-    for i, (b, s) in enumerate(zip(np.asarray(bp).tolist(), np.asarray(style).tolist(), strict=True)):
-        out[i] = "0." + f"{b:04d}".rstrip("0") if s == 0 else (f"{b // 100}.{b % 100:02d}".rstrip("0").rstrip(".") + "%")
+    for i, (b, s) in enumerate(
+        zip(np.asarray(bp).tolist(), np.asarray(style).tolist(), strict=True)
+    ):
+        out[i] = (
+            "0." + f"{b:04d}".rstrip("0")
+            if s == 0
+            else (f"{b // 100}.{b % 100:02d}".rstrip("0").rstrip(".") + "%")
+        )
     return out
 
 
@@ -441,8 +468,13 @@ def make_usccs(divisions: np.ndarray, org8: np.ndarray) -> np.ndarray:
     n = len(org8)
     c9 = 11 - (_ALPHA_36[org8] * np.array(uscc_mod.ORG_CODE_WEIGHTS)).sum(axis=1) % 11
     c9 = np.where(c9 == 10, _X, np.where(c9 == 11, 0, c9))
-    div = np.array([[int(ch) for ch in d] for d in np.asarray(divisions).tolist()], dtype=np.int64).reshape(n, 6)
-    first17 = np.hstack([np.full((n, 1), 9), np.ones((n, 1), dtype=np.int64), div, org8, c9[:, None]])
+    uniq, inv = np.unique(np.asarray(divisions).astype(str), return_inverse=True)
+    div = np.array([[int(ch) for ch in d] for d in uniq.tolist()], dtype=np.int64).reshape(
+        len(uniq), 6
+    )[inv.ravel()]
+    first17 = np.hstack(
+        [np.full((n, 1), 9), np.ones((n, 1), dtype=np.int64), div, org8, c9[:, None]]
+    )
     check = (31 - (first17 * np.array(uscc_mod.WEIGHTS)).sum(axis=1) % 31) % 31
     chars = np.ascontiguousarray(_ALPHA[np.hstack([first17, check[:, None]])])
     return chars.view("U18").ravel().astype(object)
@@ -465,7 +497,11 @@ class _Table:
 
 
 def _cat(parts: list[np.ndarray], dtype=np.int64) -> np.ndarray:
-    return np.concatenate([np.asarray(p, dtype=dtype) for p in parts]) if parts else np.empty(0, dtype=dtype)
+    return (
+        np.concatenate([np.asarray(p, dtype=dtype) for p in parts])
+        if parts
+        else np.empty(0, dtype=dtype)
+    )
 
 
 class _Rows:
@@ -479,7 +515,9 @@ class _Rows:
         k = max(len(v) for v in cols.values() if not np.isscalar(v))
         for c, dt in self.dtypes.items():
             v = cols[c]
-            self.parts[c].append(np.full(k, v, dtype=dt) if np.isscalar(v) else np.asarray(v, dtype=dt))
+            self.parts[c].append(
+                np.full(k, v, dtype=dt) if np.isscalar(v) else np.asarray(v, dtype=dt)
+            )
 
     def done(self) -> dict[str, np.ndarray]:
         return {c: _cat(p, self.dtypes[c]) for c, p in self.parts.items()}
@@ -500,7 +538,9 @@ class _World:
         self.provinces = list(dict.fromkeys(d[1] for d in DIVISIONS))
         self.prov_zh = {d[1]: d[2] for d in DIVISIONS}
         self.div_prov = np.array([self.provinces.index(d[1]) for d in DIVISIONS])
-        self.prov_capital_div = np.array([next(i for i, d in enumerate(DIVISIONS) if d[1] == p) for p in self.provinces])
+        self.prov_capital_div = np.array(
+            [next(i for i, d in enumerate(DIVISIONS) if d[1] == p) for p in self.provinces]
+        )
         self.tables: dict[str, _Table] = {}
         self._government()
         self._banks()
@@ -534,16 +574,30 @@ class _World:
             sasac.append(len(rows))
             rows.append((f"{p} {level} SASAC", f"{zh}人民政府国有资产监督管理委员会", p, ""))
             finance.append(len(rows))
-            rows.append((f"{p} {level} Department of Finance", f"{zh}{'财政局' if muni else '财政厅'}", p, ""))
+            rows.append(
+                (
+                    f"{p} {level} Department of Finance",
+                    f"{zh}{'财政局' if muni else '财政厅'}",
+                    p,
+                    "",
+                )
+            )
             diit.append(len(rows))
-            name = (f"{p} {level} Department of Industry and Information Technology",
-                    f"{zh}{'经济和信息化局' if muni else '工业和信息化厅'}")
+            name = (
+                f"{p} {level} Department of Industry and Information Technology",
+                f"{zh}{'经济和信息化局' if muni else '工业和信息化厅'}",
+            )
             rows.append((*name, p, ""))
             diit_names.append(name)
-        self.gb_prov_sasac, self.gb_prov_finance, self.gb_prov_diit = (np.array(x) for x in (sasac, finance, diit))
+        self.gb_prov_sasac, self.gb_prov_finance, self.gb_prov_diit = (
+            np.array(x) for x in (sasac, finance, diit)
+        )
         self.prov_diit_names = np.array(diit_names, dtype=object)
         self.gb_city = np.arange(len(rows), len(rows) + len(DIVISIONS))
-        rows += [(f"{d[3]} Municipal People's Government", f"{d[4]}市人民政府", d[1], d[3]) for d in DIVISIONS]
+        rows += [
+            (f"{d[3]} Municipal People's Government", f"{d[4]}市人民政府", d[1], d[3])
+            for d in DIVISIONS
+        ]
         self.gov = rows
         self.bank_off = len(rows)
 
@@ -566,17 +620,23 @@ class _World:
         self.sub_prov = self.div_prov[self.sub_div]
         self.sub_size = np.round(np.exp(rng.normal(np.log(1.2e9), 0.7, n_sub)), -6).astype(np.int64)
         self.prov_size = np.round(np.exp(rng.normal(np.log(5e9), 0.5, n_prov)), -7).astype(np.int64)
-        self.fund_div = np.concatenate([np.zeros(n_nat, dtype=np.int64), self.prov_capital_div, self.sub_div])
-        self.fund_founded = np.concatenate([
-            [_days(f[2]) for f in NATIONAL_FUNDS],
-            _random_day(rng, rng.integers(2015, 2021, n_prov)),
-            _random_day(rng, rng.integers(2015, 2024, n_sub)),
-        ]).astype(np.int64)
+        self.fund_div = np.concatenate(
+            [np.zeros(n_nat, dtype=np.int64), self.prov_capital_div, self.sub_div]
+        )
+        self.fund_founded = np.concatenate(
+            [
+                [_days(f[2]) for f in NATIONAL_FUNDS],
+                _random_day(rng, rng.integers(2015, 2021, n_prov)),
+                _random_day(rng, rng.integers(2015, 2024, n_sub)),
+            ]
+        ).astype(np.int64)
         # LP commitments into each sub-fund: its provincial fund 20-40%, often a national one 10-30%
         self.sub_c_prov = rng.integers(2000, 4001, n_sub)
         self.sub_has_nat = rng.random(n_sub) < 0.7
         self.sub_c_nat = np.where(self.sub_has_nat, rng.integers(1000, 3001, n_sub), 0)
-        self.sub_nat = np.where(rng.random(n_sub) < 0.6, 3, 4)  # SME Development / Manufacturing fund
+        self.sub_nat = np.where(
+            rng.random(n_sub) < 0.6, 3, 4
+        )  # SME Development / Manufacturing fund
         self.sub_names = _name_triples(rng, n_sub)
         order = np.argsort(self.sub_prov, kind="stable")
         self.sub_by_prov = order
@@ -594,7 +654,9 @@ class _World:
         """A sub-fund of the given province where there is one (80%), else any sub-fund."""
         n_sub = len(self.sub_funds)
         cnt = self.sub_prov_count[prov]
-        pick = self.sub_prov_start[prov] + (rng.random(len(prov)) * np.maximum(cnt, 1)).astype(np.int64)
+        pick = self.sub_prov_start[prov] + (rng.random(len(prov)) * np.maximum(cnt, 1)).astype(
+            np.int64
+        )
         local = self.sub_by_prov[np.minimum(pick, n_sub - 1)]
         anywhere = rng.integers(0, n_sub, len(prov))
         return self.sub_funds[np.where((cnt > 0) & (rng.random(len(prov)) < 0.8), local, anywhere)]
@@ -621,8 +683,11 @@ class _World:
         h2 = np.ceil((m - h1) * 0.6).astype(np.int64)  # subsidiaries under the holdings
         level = np.where(k == 0, 0, np.where(k <= h1, 1, np.where(k <= h1 + h2, 2, 3)))
         u = rng.random(t)
-        local = np.where(level == 1, 0, np.where(level == 2, 1 + np.floor(u * h1),
-                                                 1 + h1 + np.floor(u * np.maximum(h2, 1))))
+        local = np.where(
+            level == 1,
+            0,
+            np.where(level == 2, 1 + np.floor(u * h1), 1 + h1 + np.floor(u * np.maximum(h2, 1))),
+        )
         parent = np.where(level == 0, -1, starts[grp] + local.astype(np.int64))
 
         self.group_sizes, self.group_root = sizes, starts.astype(np.int64)
@@ -638,7 +703,9 @@ class _World:
         holding = self.firm_level == 1
         full = np.where(holding, u < 0.7, u < 0.5)
         minority = ~holding & (u >= 0.85)
-        bp = np.where(full, 10000, np.where(minority, rng.integers(500, 3501, n), rng.integers(5100, 9001, n)))
+        bp = np.where(
+            full, 10000, np.where(minority, rng.integers(500, 3501, n), rng.integers(5100, 9001, n))
+        )
         self.parent_bp = np.where(self.firm_parent >= 0, bp, 0)
 
         # state ownership: state groups down majority links; 3% of independent firms
@@ -657,7 +724,9 @@ class _World:
         yw = np.exp(-(((yrs - 2010) / 7.0) ** 2))
         year = rng.choice(yrs, size=n, p=yw / yw.sum())
         root_year = rng.integers(1985, 2006, len(sizes))
-        year[:t] = np.where(level == 0, root_year[grp], np.minimum(2020, root_year[grp] + rng.integers(1, 16, t)))
+        year[:t] = np.where(
+            level == 0, root_year[grp], np.minimum(2020, root_year[grp] + rng.integers(1, 16, t))
+        )
         self.firm_founded = _random_day(rng, year)
         self.founded_prec = _precision(rng, n, 0.10, 0.06)
 
@@ -679,39 +748,75 @@ class _World:
         order = eligible[rng.permutation(len(eligible))]
         n_champ = int(round(0.01 * n))
         n_champ_lg = int(round(0.4 * n_champ))
-        sizes = [n_champ - n_champ_lg, int(round(0.12 * n)), int(round(0.23 * n)), int(round(0.37 * n))]
+        sizes = [
+            n_champ - n_champ_lg,
+            int(round(0.12 * n)),
+            int(round(0.23 * n)),
+            int(round(0.37 * n)),
+        ]
         b = np.minimum(np.cumsum([0, *sizes]), len(order))
-        champ_only, lg, spec_top, innov_top = (order[b[i]:b[i + 1]] for i in range(4))
+        champ_only, lg, spec_top, innov_top = (order[b[i] : b[i + 1]] for i in range(4))
         tier = np.zeros(n, dtype=np.int64)  # 0 none, 1 innovative, 2 specialized, 3 LG, 4 champion
         tier[innov_top], tier[spec_top], tier[lg], tier[champ_only] = 1, 2, 3, 4
 
         # Little Giant batches in the national proportions (exact quotas, shuffled)
-        batch = np.repeat(np.arange(1, 8), _quota(len(lg), [v[1] for v in LITTLE_GIANT_BATCHES.values()]))
+        batch = np.repeat(
+            np.arange(1, 8), _quota(len(lg), [v[1] for v in LITTLE_GIANT_BATCHES.values()])
+        )
         rng.shuffle(batch)
         lg_year = np.array([v[0] for v in LITTLE_GIANT_BATCHES.values()])[batch - 1]
         lg_day = np.array([_days(v[2]) for v in LITTLE_GIANT_BATCHES.values()])[batch - 1]
         self.lg_firms, self.lg_batch = lg, batch
 
-        rows = _Rows(firm=np.int64, programme=object, batch=np.int64, year=np.int64, day=np.int64, issuer=object)
+        rows = _Rows(
+            firm=np.int64,
+            programme=object,
+            batch=np.int64,
+            year=np.int64,
+            day=np.int64,
+            issuer=object,
+        )
         miit = np.array(["MIIT", "工业和信息化部"], dtype=object)
 
         def national(k):
             return miit[(rng.random(k) < 0.15).astype(np.int64)]
 
         def provincial(firms):
-            return self.prov_diit_names[self.div_prov[self.firm_div[firms]], (rng.random(len(firms)) < 0.15).astype(np.int64)]
+            return self.prov_diit_names[
+                self.div_prov[self.firm_div[firms]],
+                (rng.random(len(firms)) < 0.15).astype(np.int64),
+            ]
 
-        rows.add(firm=lg, programme="little_giant", batch=batch, year=lg_year, day=lg_day, issuer=national(len(lg)))
+        rows.add(
+            firm=lg,
+            programme="little_giant",
+            batch=batch,
+            year=lg_year,
+            day=lg_day,
+            issuer=national(len(lg)),
+        )
         again = (batch <= 4) & (rng.random(len(lg)) < RE_REVIEW_PASS)  # re-reviewed 3 years on
-        rows.add(firm=lg[again], programme="little_giant", batch=batch[again], year=lg_year[again] + 3,
-                 day=_plus_years_minus_day(lg_day[again], 3) + 1, issuer=national(int(again.sum())))
+        rows.add(
+            firm=lg[again],
+            programme="little_giant",
+            batch=batch[again],
+            year=lg_year[again] + 3,
+            day=_plus_years_minus_day(lg_day[again], 3) + 1,
+            issuer=national(int(again.sum())),
+        )
         early = np.flatnonzero(batch <= 5)
         pick = early[_choice(rng, len(early), n_champ_lg)]
         c_year = np.minimum(2024, lg_year[pick] + 1 + rng.integers(0, 3, len(pick)))
         c_year = np.concatenate([c_year, rng.integers(CHAMPION_FIRST_YEAR, 2025, len(champ_only))])
         champs = np.concatenate([lg[pick], champ_only])
-        rows.add(firm=champs, programme="manufacturing_champion", batch=c_year - (CHAMPION_FIRST_YEAR - 1),
-                 year=c_year, day=_random_day(rng, c_year), issuer=national(len(champs)))
+        rows.add(
+            firm=champs,
+            programme="manufacturing_champion",
+            batch=c_year - (CHAMPION_FIRST_YEAR - 1),
+            year=c_year,
+            day=_random_day(rng, c_year),
+            issuer=national(len(champs)),
+        )
         self.champions = champs
         tier[lg[pick]] = 4
 
@@ -723,16 +828,28 @@ class _World:
         st_year = rng.choice(sy, size=len(spec_top), p=sw / sw.sum())
         spec = np.concatenate([lg[has_spec], spec_top])
         spec_year = np.concatenate([s_year[has_spec], st_year])
-        rows.add(firm=spec, programme="specialized_sme", batch=-1, year=spec_year,
-                 day=_random_day(rng, spec_year), issuer=provincial(spec))
+        rows.add(
+            firm=spec,
+            programme="specialized_sme",
+            batch=-1,
+            year=spec_year,
+            day=_random_day(rng, spec_year),
+            issuer=provincial(spec),
+        )
         has_innov = np.concatenate([rng.random(len(lg)) < 0.6, rng.random(len(spec_top)) < 0.7])
         below = np.concatenate([np.where(has_spec, s_year, lg_year - 2), st_year])[has_innov]
         innov = np.concatenate([lg, spec_top])[has_innov]
         innov_year = np.maximum(2012, below - rng.integers(1, 3, len(below)))
         innov = np.concatenate([innov, innov_top])
         innov_year = np.concatenate([innov_year, rng.integers(2022, 2026, len(innov_top))])
-        rows.add(firm=innov, programme="innovative_sme", batch=-1, year=innov_year,
-                 day=_random_day(rng, innov_year), issuer=provincial(innov))
+        rows.add(
+            firm=innov,
+            programme="innovative_sme",
+            batch=-1,
+            year=innov_year,
+            day=_random_day(rng, innov_year),
+            issuer=provincial(innov),
+        )
 
         r = rows.done()
         o = np.lexsort((r["day"], r["firm"]))  # by firm, then date
@@ -746,16 +863,21 @@ class _World:
         self.tier = tier
         self.certified = np.zeros(n, dtype=bool)
         self.certified[r["firm"]] = True
-        self.tables["certifications.csv"] = _Table({
-            "firm": self.firm(r["firm"]),
-            "programme": programme,
-            "batch": np.where(r["batch"] > 0, r["batch"].astype(str), "").astype(object),
-            "year": _str(r["year"]),
-            "issuer": r["issuer"],
-            "valid_from": _fmt_dates(r["day"], prec),
-            "valid_to": _fmt_dates(_plus_years_minus_day(r["day"], 3), np.where(to_empty, -1, 2)),
-            "source": np.full(k, SOURCE, dtype=object),
-        }, refs=("firm",))
+        self.tables["certifications.csv"] = _Table(
+            {
+                "firm": self.firm(r["firm"]),
+                "programme": programme,
+                "batch": np.where(r["batch"] > 0, r["batch"].astype(str), "").astype(object),
+                "year": _str(r["year"]),
+                "issuer": r["issuer"],
+                "valid_from": _fmt_dates(r["day"], prec),
+                "valid_to": _fmt_dates(
+                    _plus_years_minus_day(r["day"], 3), np.where(to_empty, -1, 2)
+                ),
+                "source": np.full(k, SOURCE, dtype=object),
+            },
+            refs=("firm",),
+        )
 
     # -- ownership ----------------------------------------------------------------------------
 
@@ -765,8 +887,12 @@ class _World:
         rows = _Rows(owner=np.int64, owned=np.int64, bp=np.int64, start=np.int64)
 
         members = np.flatnonzero(self.firm_parent >= 0)
-        rows.add(owner=self.firm(self.firm_parent[members]), owned=self.firm(members),
-                 bp=self.parent_bp[members], start=self.firm_founded[members])
+        rows.add(
+            owner=self.firm(self.firm_parent[members]),
+            owned=self.firm(members),
+            bp=self.parent_bp[members],
+            start=self.firm_founded[members],
+        )
 
         # cross-holdings between private independent firms: A owns 5-15% of B, B owns 2-8% of A
         ext = np.zeros(n, dtype=np.int64)  # basis points held by funds and cross-holders
@@ -774,7 +900,7 @@ class _World:
         pair = private[_choice(rng, len(private), 2 * int(round(0.0025 * n)))]
         pair = pair[rng.permutation(len(pair))]
         h = len(pair) // 2
-        a, b = pair[:h], pair[h: 2 * h]
+        a, b = pair[:h], pair[h : 2 * h]
         x, y = rng.integers(500, 1501, h), rng.integers(200, 801, h)
         when = _random_day(rng, rng.integers(2016, 2025, h))
         rows.add(owner=self.firm(a), owned=self.firm(b), bp=x, start=when)
@@ -784,16 +910,30 @@ class _World:
         self.cross_pairs = np.stack([a, b], axis=1)
 
         # minority stakes of funds in certified firms that have room for them
-        room = np.where(self.independent & ~self.ind_state, 3000 - ext,
-                        np.where(self.firm_parent >= 0, 10000 - self.parent_bp, 0))
+        room = np.where(
+            self.independent & ~self.ind_state,
+            3000 - ext,
+            np.where(self.firm_parent >= 0, 10000 - self.parent_bp, 0),
+        )
         prob = np.array([0.0, 0.04, 0.10, 0.35, 0.30])[self.tier]
         f = np.flatnonzero((rng.random(n) < prob) & (room >= 200))
         stake = np.minimum(rng.integers(100, 1501, len(f)), room[f] - 100)
         u = rng.random(len(f))
-        national = np.where(rng.random(len(f)) < 0.5, 3, rng.integers(0, len(NATIONAL_FUNDS), len(f)))
+        national = np.where(
+            rng.random(len(f)) < 0.5, 3, rng.integers(0, len(NATIONAL_FUNDS), len(f))
+        )
         prov = self.div_prov[self.firm_div[f]]
-        fund = np.where(u < 0.75, self.local_sub_fund(rng, prov), np.where(u < 0.95, self.prov_funds[prov], national))
-        lo = np.maximum(np.maximum(self.firm_founded[f], self.fund_founded[fund]), _days("2016-01-01")) + 180
+        fund = np.where(
+            u < 0.75,
+            self.local_sub_fund(rng, prov),
+            np.where(u < 0.95, self.prov_funds[prov], national),
+        )
+        lo = (
+            np.maximum(
+                np.maximum(self.firm_founded[f], self.fund_founded[fund]), _days("2016-01-01")
+            )
+            + 180
+        )
         hi = _days("2025-06-30")
         lo = np.minimum(lo, hi)
         when = lo + (rng.random(len(f)) * (hi - lo)).astype(np.int64)
@@ -805,64 +945,120 @@ class _World:
         roots, st = self.group_root, self.group_state
         u = rng.random(len(roots))
         rdiv = self.firm_div[roots]
-        gov = np.where(u < 0.10, self.gb_central_sasac, np.where(u < 0.15, self.gb_mof, np.where(
-            u < 0.75, self.gb_prov_sasac[self.div_prov[rdiv]], self.gb_city[rdiv])))
+        gov = np.where(
+            u < 0.10,
+            self.gb_central_sasac,
+            np.where(
+                u < 0.15,
+                self.gb_mof,
+                np.where(u < 0.75, self.gb_prov_sasac[self.div_prov[rdiv]], self.gb_city[rdiv]),
+            ),
+        )
         g_bp = np.where(rng.random(len(roots)) < 0.6, 10000, rng.integers(5100, 7601, len(roots)))
-        rows.add(owner=gov[st], owned=self.firm(roots[st]), bp=g_bp[st], start=self.firm_founded[roots[st]])
+        rows.add(
+            owner=gov[st],
+            owned=self.firm(roots[st]),
+            bp=g_bp[st],
+            start=self.firm_founded[roots[st]],
+        )
         ind = np.flatnonzero(self.ind_state)
         s_bp = np.where(rng.random(len(ind)) < 0.7, 10000, rng.integers(5100, 9001, len(ind)))
-        rows.add(owner=self.gb_city[self.firm_div[ind]], owned=self.firm(ind), bp=s_bp, start=self.firm_founded[ind])
+        rows.add(
+            owner=self.gb_city[self.firm_div[ind]],
+            owned=self.firm(ind),
+            bp=s_bp,
+            start=self.firm_founded[ind],
+        )
 
         # persons own the private groups and 65% of the private independent firms (1-3 each)
         known = self.independent & ~self.ind_state & (rng.random(n) < 0.65)
         targets = np.concatenate([roots[~st], np.flatnonzero(known)])
         avail = 10000 - ext[targets]
         n_owners = rng.choice([1, 2, 3], size=len(targets), p=[0.55, 0.35, 0.10])
-        self.n_persons = min(len(SURNAMES) * len(GIVEN_SYLLABLES) ** 2, max(3, int(round(0.25 * n))))
+        self.n_persons = min(
+            len(SURNAMES) * len(GIVEN_SYLLABLES) ** 2, max(3, int(round(0.25 * n)))
+        )
         slot = np.repeat(np.arange(len(targets)), n_owners)
         rank = np.arange(len(slot)) - (np.cumsum(n_owners) - n_owners)[slot]
         w = rng.uniform(0.2, 1.0, len(slot)) * np.where(rank == 0, 3.0, 1.0)
         tot = np.bincount(slot, weights=w, minlength=len(targets))
         sbp = np.floor(w / tot[slot] * avail[slot]).astype(np.int64)
-        sbp[rank == 0] += avail - np.bincount(slot, weights=sbp, minlength=len(targets)).astype(np.int64)
-        person = (rng.integers(0, self.n_persons, len(targets))[slot] + rank * 7919) % self.n_persons
-        rows.add(owner=self.person_off + person, owned=self.firm(targets[slot]), bp=sbp,
-                 start=self.firm_founded[targets[slot]])
+        sbp[rank == 0] += avail - np.bincount(slot, weights=sbp, minlength=len(targets)).astype(
+            np.int64
+        )
+        person = (
+            rng.integers(0, self.n_persons, len(targets))[slot] + rank * 7919
+        ) % self.n_persons
+        rows.add(
+            owner=self.person_off + person,
+            owned=self.firm(targets[slot]),
+            bp=sbp,
+            start=self.firm_founded[targets[slot]],
+        )
 
         # guidance funds: the MoF in the national funds, provincial finance in the provincial
         # ones, and the guidance funds' LP shares in the sub-funds (so state share flows through)
-        rows.add(owner=np.full(len(NATIONAL_FUNDS), self.gb_mof), owned=self.fund(self.nat_funds),
-                 bp=[int(round(f[4] * 10000)) for f in NATIONAL_FUNDS], start=self.fund_founded[self.nat_funds])
-        rows.add(owner=self.gb_prov_finance, owned=self.fund(self.prov_funds), bp=10000,
-                 start=self.fund_founded[self.prov_funds])
+        rows.add(
+            owner=np.full(len(NATIONAL_FUNDS), self.gb_mof),
+            owned=self.fund(self.nat_funds),
+            bp=[int(round(f[4] * 10000)) for f in NATIONAL_FUNDS],
+            start=self.fund_founded[self.nat_funds],
+        )
+        rows.add(
+            owner=self.gb_prov_finance,
+            owned=self.fund(self.prov_funds),
+            bp=10000,
+            start=self.fund_founded[self.prov_funds],
+        )
         sub = self.sub_funds
-        rows.add(owner=self.fund(self.prov_funds[self.sub_prov]), owned=self.fund(sub), bp=self.sub_c_prov,
-                 start=self.fund_founded[sub])
+        rows.add(
+            owner=self.fund(self.prov_funds[self.sub_prov]),
+            owned=self.fund(sub),
+            bp=self.sub_c_prov,
+            start=self.fund_founded[sub],
+        )
         hn = self.sub_has_nat
-        rows.add(owner=self.fund(self.sub_nat[hn]), owned=self.fund(sub[hn]), bp=self.sub_c_nat[hn],
-                 start=np.maximum(self.fund_founded[sub[hn]], self.fund_founded[self.sub_nat[hn]]))
+        rows.add(
+            owner=self.fund(self.sub_nat[hn]),
+            owned=self.fund(sub[hn]),
+            bp=self.sub_c_nat[hn],
+            start=np.maximum(self.fund_founded[sub[hn]], self.fund_founded[self.sub_nat[hn]]),
+        )
 
         r = rows.done()
         k = len(r["owner"])
         prec = np.where(rng.random(k) < 0.1, -1, _precision(rng, k, 0.2, 0.15))
-        self.tables["ownership.csv"] = _Table({
-            "owner": r["owner"], "owned": r["owned"],
-            "share": _fmt_share(r["bp"], rng.choice(3, size=k, p=[0.7, 0.15, 0.15])),
-            "start": _fmt_dates(r["start"], prec), "end": np.full(k, "", dtype=object),
-            "source": np.full(k, SOURCE, dtype=object),
-        }, refs=("owner", "owned"))
+        self.tables["ownership.csv"] = _Table(
+            {
+                "owner": r["owner"],
+                "owned": r["owned"],
+                "share": _fmt_share(r["bp"], rng.choice(3, size=k, p=[0.7, 0.15, 0.15])),
+                "start": _fmt_dates(r["start"], prec),
+                "end": np.full(k, "", dtype=object),
+                "source": np.full(k, SOURCE, dtype=object),
+            },
+            refs=("owner", "owned"),
+        )
 
     # -- funding ------------------------------------------------------------------------------
 
     def _funding(self) -> None:
         rng = self.rng("funding")
         n = self.n
-        rows = _Rows(funder=np.int64, recipient=np.int64, instrument=object, amount=np.int64, day=np.int64,
-                     rate=np.int64)
+        rows = _Rows(
+            funder=np.int64,
+            recipient=np.int64,
+            instrument=object,
+            amount=np.int64,
+            day=np.int64,
+            rate=np.int64,
+        )
         first, last = _days("2016-01-01"), _days("2025-06-30")
 
         def lognormal(median, sigma, k, lo, hi, digits=-4):
-            return np.round(np.clip(np.exp(rng.normal(np.log(median), sigma, k)), lo, hi), digits).astype(np.int64)
+            return np.round(
+                np.clip(np.exp(rng.normal(np.log(median), sigma, k)), lo, hi), digits
+            ).astype(np.int64)
 
         def after(start):
             lo = np.minimum(np.maximum(start, first), last)
@@ -870,42 +1066,88 @@ class _World:
 
         # capital of the guidance funds and LP commitments down the fund-of-funds chain
         nat, pf, sub, hn = self.nat_funds, self.prov_funds, self.sub_funds, self.sub_has_nat
-        rows.add(funder=np.full(len(nat), self.gb_mof), recipient=self.fund(nat), instrument="equity",
-                 amount=[int(round(f[3] * f[4], -6)) for f in NATIONAL_FUNDS], day=self.fund_founded[nat], rate=-1)
-        rows.add(funder=self.gb_prov_finance, recipient=self.fund(pf), instrument="lp_commitment",
-                 amount=self.prov_size, day=self.fund_founded[pf], rate=-1)
-        rows.add(funder=self.fund(pf[self.sub_prov]), recipient=self.fund(sub), instrument="lp_commitment",
-                 amount=np.round(self.sub_size * self.sub_c_prov / 10000, -4), day=self.fund_founded[sub], rate=-1)
-        rows.add(funder=self.fund(self.sub_nat[hn]), recipient=self.fund(sub[hn]), instrument="lp_commitment",
-                 amount=np.round(self.sub_size[hn] * self.sub_c_nat[hn] / 10000, -4),
-                 day=np.maximum(self.fund_founded[sub[hn]], self.fund_founded[self.sub_nat[hn]]), rate=-1)
+        rows.add(
+            funder=np.full(len(nat), self.gb_mof),
+            recipient=self.fund(nat),
+            instrument="equity",
+            amount=[int(round(f[3] * f[4], -6)) for f in NATIONAL_FUNDS],
+            day=self.fund_founded[nat],
+            rate=-1,
+        )
+        rows.add(
+            funder=self.gb_prov_finance,
+            recipient=self.fund(pf),
+            instrument="lp_commitment",
+            amount=self.prov_size,
+            day=self.fund_founded[pf],
+            rate=-1,
+        )
+        rows.add(
+            funder=self.fund(pf[self.sub_prov]),
+            recipient=self.fund(sub),
+            instrument="lp_commitment",
+            amount=np.round(self.sub_size * self.sub_c_prov / 10000, -4),
+            day=self.fund_founded[sub],
+            rate=-1,
+        )
+        rows.add(
+            funder=self.fund(self.sub_nat[hn]),
+            recipient=self.fund(sub[hn]),
+            instrument="lp_commitment",
+            amount=np.round(self.sub_size[hn] * self.sub_c_nat[hn] / 10000, -4),
+            day=np.maximum(self.fund_founded[sub[hn]], self.fund_founded[self.sub_nat[hn]]),
+            rate=-1,
+        )
 
         # the equity behind every fund stake
         fund, f, stake, when = self.fund_stakes
         valuation = np.exp(rng.normal(np.log(6e8), 0.8, len(f)))
-        rows.add(funder=self.fund(fund), recipient=self.firm(f), instrument="equity",
-                 amount=np.round(valuation * stake / 10000, -4), day=when, rate=-1)
+        rows.add(
+            funder=self.fund(fund),
+            recipient=self.firm(f),
+            instrument="equity",
+            amount=np.round(valuation * stake / 10000, -4),
+            day=when,
+            rate=-1,
+        )
 
         # loans: certified firms and group companies borrow most; state banks lend cheaply to
         # certified firms (below the 4.35% benchmark), private banks mostly above it
-        weight = np.array([0.12, 0.3, 0.5, 1.0, 1.0])[self.tier] + np.where(self.firm_group >= 0, 0.4, 0.0)
+        weight = np.array([0.12, 0.3, 0.5, 1.0, 1.0])[self.tier] + np.where(
+            self.firm_group >= 0, 0.4, 0.0
+        )
         k = int(round(0.25 * n))
         borrower = rng.choice(n, size=k, p=weight / weight.sum())
         state_bank = rng.random(k) < 0.7
         st, pr = np.flatnonzero(self.bank_state), np.flatnonzero(~self.bank_state)
-        bank = np.where(state_bank, st[rng.integers(0, len(st), k)], pr[rng.integers(0, len(pr), k)])
+        bank = np.where(
+            state_bank, st[rng.integers(0, len(st), k)], pr[rng.integers(0, len(pr), k)]
+        )
         p_cheap = np.where(state_bank, np.where(self.tier[borrower] >= 2, 0.75, 0.45), 0.15)
-        rate = np.where(rng.random(k) < p_cheap, rng.integers(250, 401, k), rng.integers(435, 751, k))
+        rate = np.where(
+            rng.random(k) < p_cheap, rng.integers(250, 401, k), rng.integers(435, 751, k)
+        )
         amount = lognormal(2e7, 1.0, k, 5e5, 2e9) * np.where(self.firm_group[borrower] >= 0, 5, 1)
-        rows.add(funder=self.bank_off + bank, recipient=self.firm(borrower), instrument="loan", amount=amount,
-                 day=after(self.firm_founded[borrower]), rate=rate)
+        rows.add(
+            funder=self.bank_off + bank,
+            recipient=self.firm(borrower),
+            instrument="loan",
+            amount=amount,
+            day=after(self.firm_founded[borrower]),
+            rate=rate,
+        )
 
         # bonds of group parents, taken up by state banks
         issuers = self.group_root[rng.random(len(self.group_root)) < 0.3]
         kb = len(issuers)
-        rows.add(funder=self.bank_off + st[rng.integers(0, len(st), kb)], recipient=self.firm(issuers),
-                 instrument="bond", amount=lognormal(1.5e9, 0.7, kb, 2e8, 2e10, -6),
-                 day=after(self.firm_founded[issuers]), rate=rng.integers(220, 521, kb))
+        rows.add(
+            funder=self.bank_off + st[rng.integers(0, len(st), kb)],
+            recipient=self.firm(issuers),
+            instrument="bond",
+            amount=lognormal(1.5e9, 0.7, kb, 2e8, 2e10, -6),
+            day=after(self.firm_founded[issuers]),
+            rate=rng.integers(220, 521, kb),
+        )
 
         # subsidies: city governments, provincial departments, and MIIT for Little Giants
         sw = np.array([0.02, 0.1, 0.25, 1.0, 0.5])[self.tier]
@@ -913,10 +1155,19 @@ class _World:
         rec = rng.choice(n, size=ks, p=sw / sw.sum())
         u = rng.random(ks)
         rdiv = self.firm_div[rec]
-        giver = np.where((u < 0.25) & (self.tier[rec] == 3), self.gb_miit,
-                         np.where(u < 0.55, self.gb_prov_diit[self.div_prov[rdiv]], self.gb_city[rdiv]))
-        rows.add(funder=giver, recipient=self.firm(rec), instrument="subsidy",
-                 amount=lognormal(1e6, 1.0, ks, 5e4, 5e7, -3), day=after(self.firm_founded[rec]), rate=-1)
+        giver = np.where(
+            (u < 0.25) & (self.tier[rec] == 3),
+            self.gb_miit,
+            np.where(u < 0.55, self.gb_prov_diit[self.div_prov[rdiv]], self.gb_city[rdiv]),
+        )
+        rows.add(
+            funder=giver,
+            recipient=self.firm(rec),
+            instrument="subsidy",
+            amount=lognormal(1e6, 1.0, ks, 5e4, 5e7, -3),
+            day=after(self.firm_founded[rec]),
+            rate=-1,
+        )
 
         r = rows.done()
         k = len(r["funder"])
@@ -926,13 +1177,21 @@ class _World:
         rate_text = np.full(k, "", dtype=object)
         has = np.flatnonzero(r["rate"] >= 0)
         rate_text[has] = _fmt_rate(r["rate"][has], (rng.random(len(has)) < 0.3).astype(np.int64))
-        self.tables["funding.csv"] = _Table({
-            "funder": r["funder"], "recipient": r["recipient"], "instrument": instrument,
-            "amount": _fmt_money(r["amount"], rng.random(k) < 0.1),
-            "currency": np.array(["", "CNY", "人民币"], dtype=object)[rng.choice(3, size=k, p=[0.75, 0.2, 0.05])],
-            "date": _fmt_dates(r["day"], _precision(rng, k, 0.15, 0.08)),
-            "interest_rate": rate_text, "source": np.full(k, SOURCE, dtype=object),
-        }, refs=("funder", "recipient"))
+        self.tables["funding.csv"] = _Table(
+            {
+                "funder": r["funder"],
+                "recipient": r["recipient"],
+                "instrument": instrument,
+                "amount": _fmt_money(r["amount"], rng.random(k) < 0.1),
+                "currency": np.array(["", "CNY", "人民币"], dtype=object)[
+                    rng.choice(3, size=k, p=[0.75, 0.2, 0.05])
+                ],
+                "date": _fmt_dates(r["day"], _precision(rng, k, 0.15, 0.08)),
+                "interest_rate": rate_text,
+                "source": np.full(k, SOURCE, dtype=object),
+            },
+            refs=("funder", "recipient"),
+        )
 
     # -- listings -----------------------------------------------------------------------------
 
@@ -941,12 +1200,16 @@ class _World:
         n = self.n
         p = np.where(self.is_root, 0.35, np.array([0.005, 0.01, 0.03, 0.2, 0.4])[self.tier])
         listed = np.flatnonzero(rng.random(n) < p)
-        kind = np.where(self.is_root[listed], "group", np.where(self.tier[listed] >= 2, "tech", "other"))
+        kind = np.where(
+            self.is_root[listed], "group", np.where(self.tier[listed] >= 2, "tech", "other")
+        )
         prefix = np.empty(len(listed), dtype=object)
         for name, (prefs, w) in _BOARD_PLAN.items():
             sel = np.flatnonzero(kind == name)
             w = np.asarray(w, dtype=float)
-            prefix[sel] = np.array(prefs, dtype=object)[rng.choice(len(prefs), size=len(sel), p=w / w.sum())]
+            prefix[sel] = np.array(prefs, dtype=object)[
+                rng.choice(len(prefs), size=len(sel), p=w / w.sum())
+            ]
         # unique codes in each prefix's range; a full range spills over to the BSE ranges
         code = np.full(len(listed), -1, dtype=np.int64)
         pools: dict[str, list] = {}
@@ -954,10 +1217,15 @@ class _World:
         def take(pref: str, rows: np.ndarray) -> np.ndarray:
             if pref not in pools:
                 lowest = 1 if len(pref) == 3 else 0
-                pools[pref] = [_rng(self.seed, f"codes-{pref}").permutation(np.arange(lowest, 10 ** (6 - len(pref)))), 0]
+                pools[pref] = [
+                    _rng(self.seed, f"codes-{pref}").permutation(
+                        np.arange(lowest, 10 ** (6 - len(pref)))
+                    ),
+                    0,
+                ]
             pool, used = pools[pref]
             fit = min(len(rows), len(pool) - used)
-            code[rows[:fit]] = pool[used: used + fit]
+            code[rows[:fit]] = pool[used : used + fit]
             prefix[rows[:fit]] = pref
             pools[pref][1] = used + fit
             return rows[fit:]
@@ -973,31 +1241,50 @@ class _World:
         meta = [_PREFIXES[x] for x in prefix]
         exchange = np.array([m[0] for m in meta], dtype=object)
         board = np.array([m[1] for m in meta], dtype=object)
-        bare = np.array([f"{x}{c:0{6 - len(x)}d}" for x, c in zip(prefix, code.tolist(), strict=True)], dtype=object)
+        bare = np.array(
+            [f"{x}{c:0{6 - len(x)}d}" for x, c in zip(prefix, code.tolist(), strict=True)],
+            dtype=object,
+        )
         suffix = np.array([m[2] for m in meta], dtype=object)
         ticker = bare + "." + suffix
         # listing day: after the board opened and 3 years after founding; 2021-2023 busiest
         yrs = np.arange(2010, 2026)
         yw = np.where((yrs >= 2021) & (yrs <= 2023), 3.0, 1.0)
         day = _random_day(rng, rng.choice(yrs, size=k, p=yw / yw.sum()))
-        lo = np.maximum(np.array([_days(m[3]) for m in meta], dtype=np.int64), self.firm_founded[listed] + 3 * 365)
+        lo = np.maximum(
+            np.array([_days(m[3]) for m in meta], dtype=np.int64),
+            self.firm_founded[listed] + 3 * 365,
+        )
         hi = _days("2025-12-28")
         lo = np.minimum(lo, hi)
         day = np.where(day < lo, lo + (rng.random(k) * (hi - lo)).astype(np.int64), day)
         form = rng.choice(3, size=k, p=[0.75, 0.2, 0.05])  # 688123.SH, 688123, sh688123
-        ticker_text = np.where(form == 0, ticker, np.where(form == 1, bare, np.char.lower(suffix.astype(str)).astype(object) + bare))
+        ticker_text = np.where(
+            form == 0,
+            ticker,
+            np.where(form == 1, bare, np.char.lower(suffix.astype(str)).astype(object) + bare),
+        )
         spelling = rng.choice(3, size=k, p=[0.8, 0.12, 0.08])
         self.listed, self.ticker, self.listed_exchange = listed, ticker, exchange
         self.entity_ticker = rng.random(k) < 0.5  # these firms show the ticker in entities.csv too
-        self.tables["listings.csv"] = _Table({
-            "firm": self.firm(listed),
-            "exchange": np.array([_EXCHANGE_SPELLINGS[e][s] for e, s in zip(exchange, spelling.tolist(), strict=True)], dtype=object),
-            "ticker": ticker_text.astype(object),
-            "board": np.where(rng.random(k) < 0.5, board, "").astype(object),
-            "listed": _fmt_dates(day, _precision(rng, k, 0.1, 0.03)),
-            "delisted": np.full(k, "", dtype=object),
-            "source": np.full(k, SOURCE, dtype=object),
-        }, refs=("firm",))
+        self.tables["listings.csv"] = _Table(
+            {
+                "firm": self.firm(listed),
+                "exchange": np.array(
+                    [
+                        _EXCHANGE_SPELLINGS[e][s]
+                        for e, s in zip(exchange, spelling.tolist(), strict=True)
+                    ],
+                    dtype=object,
+                ),
+                "ticker": ticker_text.astype(object),
+                "board": np.where(rng.random(k) < 0.5, board, "").astype(object),
+                "listed": _fmt_dates(day, _precision(rng, k, 0.1, 0.03)),
+                "delisted": np.full(k, "", dtype=object),
+                "source": np.full(k, SOURCE, dtype=object),
+            },
+            refs=("firm",),
+        )
 
     # -- financial years ----------------------------------------------------------------------
 
@@ -1017,12 +1304,17 @@ class _World:
         r0 = np.clip(np.where(root, np.exp(rng.normal(np.log(5e9), 1.0, k)), r0), 3e6, 5e11)
         start = np.maximum(_FIRST_YEAR, _year_of(self.firm_founded[firms]) + 1)
         self.fin = {
-            "firms": firms, "root": root, "large": large, "r0": r0,
+            "firms": firms,
+            "root": root,
+            "large": large,
+            "r0": r0,
             "growth": np.where(weak, rng.normal(-0.12, 0.04, k), rng.normal(0.08, 0.08, k)),
             "margin": np.where(weak, rng.normal(-0.08, 0.04, k), rng.normal(0.08, 0.04, k)),
-            "per_emp": rng.uniform(4e5, 1.5e6, k), "rd": rng.uniform(0.03, 0.12, k),
+            "per_emp": rng.uniform(4e5, 1.5e6, k),
+            "rd": rng.uniform(0.03, 0.12, k),
             "export": np.where(rng.random(k) < 0.45, rng.uniform(0.05, 0.6, k), 0.0),
-            "start": start, "years": _LAST_YEAR - start + 1,
+            "start": start,
+            "years": _LAST_YEAR - start + 1,
         }
         self.fin_large, self.fin_weak = firms[large], firms[weak]
         self.fin_rows = int(self.fin["years"].sum())
@@ -1038,25 +1330,34 @@ class _World:
             i = np.repeat(np.arange(len(years)), years)
             year = f["start"][sl][i] + (np.arange(k) - (np.cumsum(years) - years)[i])
             root, large = f["root"][sl][i], f["large"][sl][i]
-            rev = f["r0"][sl][i] * np.exp(f["growth"][sl][i] * (year - _FIRST_YEAR) + rng.normal(0, 0.06, k))
-            rev = np.where(root, np.maximum(rev, 4.2e8), np.where(large, np.maximum(rev, 4.5e8), rev))
+            rev = f["r0"][sl][i] * np.exp(
+                f["growth"][sl][i] * (year - _FIRST_YEAR) + rng.normal(0, 0.06, k)
+            )
+            rev = np.where(
+                root, np.maximum(rev, 4.2e8), np.where(large, np.maximum(rev, 4.5e8), rev)
+            )
             rev = np.round(rev, -3)
             emp = rev / f["per_emp"][sl][i] * np.exp(rng.normal(0, 0.1, k))
-            emp = np.where(root | large, np.maximum(emp, 1000 + rng.integers(0, 400, k)), np.clip(emp, 20, 980))
+            emp = np.where(
+                root | large, np.maximum(emp, 1000 + rng.integers(0, 400, k)), np.clip(emp, 20, 980)
+            )
             profit = np.round(rev * (f["margin"][sl][i] + rng.normal(0, 0.02, k)), -3)
             rd = np.round(rev * f["rd"][sl][i] * np.exp(rng.normal(0, 0.1, k)), -3)
             exports = np.round(rev * f["export"][sl][i], -3)
             spelled = rng.random((4, k)) < 0.1
-            yield _Table({
-                "firm": self.firm(f["firms"][sl][i]),
-                "year": _str(year),
-                "revenue": _fmt_money(rev, spelled[0]),
-                "net_profit": _fmt_money(profit, spelled[1]),
-                "employees": _str(np.round(emp).astype(np.int64)),
-                "rd_expense": _fmt_money(rd, spelled[2], rng.random(k) < 0.02),
-                "exports": _fmt_money(exports, spelled[3], exports <= 0),
-                "source": np.full(k, SOURCE, dtype=object),
-            }, refs=("firm",))
+            yield _Table(
+                {
+                    "firm": self.firm(f["firms"][sl][i]),
+                    "year": _str(year),
+                    "revenue": _fmt_money(rev, spelled[0]),
+                    "net_profit": _fmt_money(profit, spelled[1]),
+                    "employees": _str(np.round(emp).astype(np.int64)),
+                    "rd_expense": _fmt_money(rd, spelled[2], rng.random(k) < 0.02),
+                    "exports": _fmt_money(exports, spelled[3], exports <= 0),
+                    "source": np.full(k, SOURCE, dtype=object),
+                },
+                refs=("firm",),
+            )
 
     # -- the entities table -------------------------------------------------------------------
 
@@ -1078,9 +1379,17 @@ class _World:
             parts.append(b)
 
         g = self.gov
-        block(len(g), id=_ids("gb", len(g), 3), type="GovernmentBody", name=[r[0] for r in g],
-              name_zh=[r[1] for r in g], province=[r[2] for r in g], city=[r[3] for r in g],
-              sector="government", state_owned="true")
+        block(
+            len(g),
+            id=_ids("gb", len(g), 3),
+            type="GovernmentBody",
+            name=[r[0] for r in g],
+            name_zh=[r[1] for r in g],
+            province=[r[2] for r in g],
+            city=[r[3] for r in g],
+            sector="government",
+            state_owned="true",
+        )
 
         # USCCs for banks, funds and firms from one pool of organisation codes: half new-style
         # "MA..." codes, half 8 digits, all distinct
@@ -1097,38 +1406,90 @@ class _World:
 
         nb, nf = self.n_banks, self.n_funds
         bd = self.bank_div
-        block(nb, id=_ids("bank", nb, 3), type="Bank", name=[b[0] for b in BANKS], name_zh=[b[1] for b in BANKS],
-              uscc=uscc[:nb], province=self.div_prov_en[bd], city=self.div_city_en[bd], sector="finance",
-              state_owned=np.where(self.bank_state, "true", "false"))
+        block(
+            nb,
+            id=_ids("bank", nb, 3),
+            type="Bank",
+            name=[b[0] for b in BANKS],
+            name_zh=[b[1] for b in BANKS],
+            uscc=uscc[:nb],
+            province=self.div_prov_en[bd],
+            city=self.div_city_en[bd],
+            sector="finance",
+            state_owned=np.where(self.bank_state, "true", "false"),
+        )
 
         brand, mod, ind = self.sub_names
         sd = self.sub_div
-        names = [f[0] for f in NATIONAL_FUNDS] + [f"{p} Specialized and Innovative SME Guidance Fund" for p in self.provinces]
-        names += [f"{c} {b} {MODIFIERS[m][0]} {INDUSTRIES[i][0]} Industry Investment Fund (Limited Partnership)"
-                  for c, b, m, i in zip(self.div_city_en[sd], _brand_en(brand), mod.tolist(), ind.tolist(), strict=True)]
-        names_zh = [f[1] for f in NATIONAL_FUNDS] + [f"{self.prov_zh[p]}专精特新中小企业发展基金" for p in self.provinces]
-        names_zh += [f"{c}{b}{MODIFIERS[m][1]}{INDUSTRIES[i][1]}产业投资基金合伙企业（有限合伙）"
-                     for c, b, m, i in zip(self.div_city_zh[sd], _brand_zh(brand), mod.tolist(), ind.tolist(), strict=True)]
+        names = [f[0] for f in NATIONAL_FUNDS] + [
+            f"{p} Specialized and Innovative SME Guidance Fund" for p in self.provinces
+        ]
+        names += [
+            f"{c} {b} {MODIFIERS[m][0]} {INDUSTRIES[i][0]} Industry Investment Fund (Limited Partnership)"
+            for c, b, m, i in zip(
+                self.div_city_en[sd], _brand_en(brand), mod.tolist(), ind.tolist(), strict=True
+            )
+        ]
+        names_zh = [f[1] for f in NATIONAL_FUNDS] + [
+            f"{self.prov_zh[p]}专精特新中小企业发展基金" for p in self.provinces
+        ]
+        names_zh += [
+            f"{c}{b}{MODIFIERS[m][1]}{INDUSTRIES[i][1]}产业投资基金合伙企业（有限合伙）"
+            for c, b, m, i in zip(
+                self.div_city_zh[sd], _brand_zh(brand), mod.tolist(), ind.tolist(), strict=True
+            )
+        ]
         n_gf = len(NATIONAL_FUNDS) + len(self.provinces)
         fcity = self.div_city_en[self.fund_div].copy()
-        fcity[len(NATIONAL_FUNDS):n_gf] = ""
+        fcity[len(NATIONAL_FUNDS) : n_gf] = ""
         sub_state = np.where(self.sub_c_prov + self.sub_c_nat >= 5000, "true", "false")
-        block(nf, id=_ids("fund", nf, 4), type=np.array(["GuidanceFund"] * n_gf + ["Fund"] * (nf - n_gf), dtype=object),
-              name=names, name_zh=names_zh, uscc=uscc[nb:nb + nf], province=self.div_prov_en[self.fund_div],
-              city=fcity, sector="finance", founded=_fmt_dates(self.fund_founded),
-              state_owned=np.concatenate([np.full(n_gf, "true", dtype=object), sub_state]))
+        block(
+            nf,
+            id=_ids("fund", nf, 4),
+            type=np.array(["GuidanceFund"] * n_gf + ["Fund"] * (nf - n_gf), dtype=object),
+            name=names,
+            name_zh=names_zh,
+            uscc=uscc[nb : nb + nf],
+            province=self.div_prov_en[self.fund_div],
+            city=fcity,
+            sector="finance",
+            founded=_fmt_dates(self.fund_founded),
+            state_owned=np.concatenate([np.full(n_gf, "true", dtype=object), sub_state]),
+        )
 
         brand, mod, ind = self.firm_names
         fd = self.firm_div
         level = self.firm_level
-        suffix = np.where(level == 0, " Group Co., Ltd.", np.where(level == 1, " Holding Co., Ltd.", " Co., Ltd."))
-        suffix_zh = np.where(level == 0, "集团股份有限公司", np.where(level == 1, "控股有限公司", "有限公司"))
+        suffix = np.where(
+            level == 0, " Group Co., Ltd.", np.where(level == 1, " Holding Co., Ltd.", " Co., Ltd.")
+        )
+        suffix_zh = np.where(
+            level == 0, "集团股份有限公司", np.where(level == 1, "控股有限公司", "有限公司")
+        )
         mods = np.array(MODIFIERS, dtype=object)
         inds = np.array([i[:2] for i in INDUSTRIES], dtype=object)
-        name = [f"{c} {b} {m} {i}{s}" for c, b, m, i, s in
-                zip(self.div_city_en[fd], _brand_en(brand), mods[mod, 0], inds[ind, 0], suffix, strict=True)]
-        name_zh = [f"{c}{b}{m}{i}{s}" for c, b, m, i, s in
-                   zip(self.div_city_zh[fd], _brand_zh(brand), mods[mod, 1], inds[ind, 1], suffix_zh, strict=True)]
+        name = [
+            f"{c} {b} {m} {i}{s}"
+            for c, b, m, i, s in zip(
+                self.div_city_en[fd],
+                _brand_en(brand),
+                mods[mod, 0],
+                inds[ind, 0],
+                suffix,
+                strict=True,
+            )
+        ]
+        name_zh = [
+            f"{c}{b}{m}{i}{s}"
+            for c, b, m, i, s in zip(
+                self.div_city_zh[fd],
+                _brand_zh(brand),
+                mods[mod, 1],
+                inds[ind, 1],
+                suffix_zh,
+                strict=True,
+            )
+        ]
         ticker = np.full(n, "", dtype=object)
         ticker[self.listed[self.entity_ticker]] = self.ticker[self.entity_ticker]
         lei = np.full(n, "", dtype=object)
@@ -1137,19 +1498,42 @@ class _World:
         b36 = np.array(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
         lei[with_lei] = [lei_mod.make("300300CN" + "".join(r)) for r in b36[stems].tolist()]
         u = rng.random(n)
-        state = np.where(self.firm_state, np.where(u < 0.08, "是", "true"), np.where(u < 0.08, "否", "false")).astype(object)
+        state = np.where(
+            self.firm_state, np.where(u < 0.08, "是", "true"), np.where(u < 0.08, "否", "false")
+        ).astype(object)
         state[rng.random(n) < 0.12] = ""
-        block(n, id=self.firm_ids, type="Firm", name=name, name_zh=name_zh, uscc=uscc[nb + nf:], lei=lei,
-              ticker=ticker, province=self.div_prov_en[fd], city=self.div_city_en[fd], sector=self.firm_sector,
-              founded=_fmt_dates(self.firm_founded, self.founded_prec), state_owned=state)
+        block(
+            n,
+            id=self.firm_ids,
+            type="Firm",
+            name=name,
+            name_zh=name_zh,
+            uscc=uscc[nb + nf :],
+            lei=lei,
+            ticker=ticker,
+            province=self.div_prov_en[fd],
+            city=self.div_city_en[fd],
+            sector=self.firm_sector,
+            founded=_fmt_dates(self.firm_founded, self.founded_prec),
+            state_owned=state,
+        )
 
         npn = self.n_persons
         ng = len(GIVEN_SYLLABLES)
         pidx = _distinct(rng, len(SURNAMES) * ng * ng, npn)
         s, g1, g2 = pidx // (ng * ng), (pidx // ng) % ng, pidx % ng
-        block(npn, id=_ids("p", npn, 5), type="Person",
-              name=[f"{a} {b}{c.lower()}" for a, b, c in zip(_SUR_EN[s], _GIV_EN[g1], _GIV_EN[g2], strict=True)],
-              name_zh=[a + b + c for a, b, c in zip(_SUR_ZH[s], _GIV_ZH[g1], _GIV_ZH[g2], strict=True)])
+        block(
+            npn,
+            id=_ids("p", npn, 5),
+            type="Person",
+            name=[
+                f"{a} {b}{c.lower()}"
+                for a, b, c in zip(_SUR_EN[s], _GIV_EN[g1], _GIV_EN[g2], strict=True)
+            ],
+            name_zh=[
+                a + b + c for a, b, c in zip(_SUR_ZH[s], _GIV_ZH[g1], _GIV_ZH[g2], strict=True)
+            ],
+        )
 
         out = {c: np.concatenate([p[c] for p in parts]) for c in cols}
         zh = np.flatnonzero(rng.random(len(out["id"])) < 0.05)
@@ -1157,7 +1541,9 @@ class _World:
         return _Table(out)
 
 
-def _name_triples(rng: np.random.Generator, n: int, groups: tuple[np.ndarray, np.ndarray] | None = None):
+def _name_triples(
+    rng: np.random.Generator, n: int, groups: tuple[np.ndarray, np.ndarray] | None = None
+):
     """Distinct (brand, modifier, industry) index triples; the firms of a group share a brand.
 
     Triples are numbered brand-major and cut into blocks of 64 (10 blocks a brand); each group
@@ -1186,7 +1572,9 @@ def _name_triples(rng: np.random.Generator, n: int, groups: tuple[np.ndarray, np
 
 def _brand_en(brand: np.ndarray) -> list[str]:
     nb = len(BRAND_SYLLABLES)
-    return [a + b.lower() for a, b in zip(_BRAND_EN[brand // nb], _BRAND_EN[brand % nb], strict=True)]
+    return [
+        a + b.lower() for a, b in zip(_BRAND_EN[brand // nb], _BRAND_EN[brand % nb], strict=True)
+    ]
 
 
 def _brand_zh(brand: np.ndarray) -> list[str]:
@@ -1226,8 +1614,13 @@ _BAD_KINDS: dict[str, tuple[tuple[str, object], ...]] = {
 }  # fmt: skip
 
 
-def _plant(name: str, cols: dict[str, np.ndarray], rows: np.ndarray, rng: np.random.Generator,
-           first_row: int = 0) -> list[dict]:
+def _plant(
+    name: str,
+    cols: dict[str, np.ndarray],
+    rows: np.ndarray,
+    rng: np.random.Generator,
+    first_row: int = 0,
+) -> list[dict]:
     """Spoil `rows` (indices into `cols`) of file `name`; return what was planted."""
     kinds = _BAD_KINDS[name]
     planted = []
@@ -1248,7 +1641,9 @@ def _write(path: Path, cols: dict[str, np.ndarray], name: str, header: bool = Tr
         w.writerows(zip(*(cols[c] for c in COLUMNS[name]), strict=True))
 
 
-def _generate(out: Path, firms: int, seed: int, bad_rows: float) -> tuple[dict[str, int], list[dict]]:
+def _generate(
+    out: Path, firms: int, seed: int, bad_rows: float
+) -> tuple[dict[str, int], list[dict]]:
     if int(firms) < 1:
         raise ValueError(f"firms must be at least 1, not {firms}")
     if not 0.0 <= float(bad_rows) <= 1.0:
@@ -1258,7 +1653,7 @@ def _generate(out: Path, firms: int, seed: int, bad_rows: float) -> tuple[dict[s
     ids = entities.columns["id"].copy()
     n_ent = len(ids)
     uscc = np.full(n_ent, "", dtype=object)
-    uscc[world.bank_off: world.firm_off + world.n] = world.coded_uscc
+    uscc[world.bank_off : world.firm_off + world.n] = world.coded_uscc
     referenced = np.zeros(n_ent, dtype=bool)
     for table in world.tables.values():
         for c in table.refs:
@@ -1281,11 +1676,17 @@ def _generate(out: Path, firms: int, seed: int, bad_rows: float) -> tuple[dict[s
     planted: list[dict] = []
 
     cols = entities.columns
-    k = min(int(round(bad * n_ent)), int((~referenced[world.firm_off: world.firm_off + world.n]).sum()))
+    k = min(
+        int(round(bad * n_ent)), int((~referenced[world.firm_off : world.firm_off + world.n]).sum())
+    )
     if k:
         rng = _rng(world.seed, "bad-entities.csv")
-        candidates = world.firm_off + np.flatnonzero(~referenced[world.firm_off: world.firm_off + world.n])
-        planted += _plant("entities.csv", cols, np.sort(rng.choice(candidates, size=k, replace=False)), rng)
+        candidates = world.firm_off + np.flatnonzero(
+            ~referenced[world.firm_off : world.firm_off + world.n]
+        )
+        planted += _plant(
+            "entities.csv", cols, np.sort(rng.choice(candidates, size=k, replace=False)), rng
+        )
     _write(out / "entities.csv", cols, "entities.csv")
     counts["entities.csv"] = n_ent
 
@@ -1293,7 +1694,9 @@ def _generate(out: Path, firms: int, seed: int, bad_rows: float) -> tuple[dict[s
         table = world.tables[name]
         spell_refs(table, _rng(world.seed, f"refs-{name}"))
         rng = _rng(world.seed, f"bad-{name}")
-        planted += _plant(name, table.columns, _choice(rng, len(table), int(round(bad * len(table)))), rng)
+        planted += _plant(
+            name, table.columns, _choice(rng, len(table), int(round(bad * len(table)))), rng
+        )
         _write(out / name, table.columns, name)
         counts[name] = len(table)
 
@@ -1312,7 +1715,9 @@ def _generate(out: Path, firms: int, seed: int, bad_rows: float) -> tuple[dict[s
 
     report = out / PLANTED_FILE
     if planted:
-        report.write_text(json.dumps(planted, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        report.write_text(
+            json.dumps(planted, ensure_ascii=False, indent=0) + "\n", encoding="utf-8"
+        )
     elif report.exists():
         report.unlink()  # a stale list from an earlier run would mislead
     return counts, planted

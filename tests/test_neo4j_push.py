@@ -245,6 +245,14 @@ def test_derived_links_are_marked(clean, kg, sample_db):
 
 # ---------------------------------------------------------------- idempotency and --wipe
 
+def test_concurrent_small_batches_give_the_same_graph(clean, kg, sample_db):
+    pushed(kg, sample_db, "--workers", "3", "--batch-size", "7")
+    assert_same_graph(clean, open_store(sample_db))
+    first = counts(clean)
+    pushed(kg, sample_db, "--workers", "3", "--batch-size", "7")  # the MERGE path
+    assert counts(clean) == first
+
+
 def test_push_twice_gives_identical_counts(clean, kg, sample_db):
     pushed(kg, sample_db)
     first = counts(clean)

@@ -122,7 +122,9 @@ def test_make_usccs_agrees_with_uscc_make():
     org = rng.integers(0, 31, (200, 8))
     divs = np.array([d[0] for d in synth.DIVISIONS])[rng.integers(0, len(synth.DIVISIONS), 200)]
     got = synth.make_usccs(divs, org)
-    want = [uscc.make(d, "".join(uscc.ALPHABET[i] for i in o)) for d, o in zip(divs, org, strict=True)]
+    want = [
+        uscc.make(d, "".join(uscc.ALPHABET[i] for i in o)) for d, o in zip(divs, org, strict=True)
+    ]
     assert list(got) == want
 
 
@@ -160,13 +162,20 @@ def test_little_giant_batches_in_national_proportions(mid_tables):
     total = sum(weights.values())
     for b, w in weights.items():
         assert abs(batches[b] / len(first) - w / total) < 0.005, b
-        assert all(int(r["year"]) == synth.LITTLE_GIANT_BATCHES[int(r["batch"])][0]
-                   for r in first.values() if int(r["batch"]) == b)
+        assert all(
+            int(r["year"]) == synth.LITTLE_GIANT_BATCHES[int(r["batch"])][0]
+            for r in first.values()
+            if int(r["batch"]) == b
+        )
 
 
 def test_certification_ladder_and_tiers(mid_tables):
-    code = {"创新型中小企业": "innovative_sme", "专精特新中小企业": "specialized_sme",
-            '专精特新"小巨人"': "little_giant", "制造业单项冠军": "manufacturing_champion"}
+    code = {
+        "创新型中小企业": "innovative_sme",
+        "专精特新中小企业": "specialized_sme",
+        '专精特新"小巨人"': "little_giant",
+        "制造业单项冠军": "manufacturing_champion",
+    }
     years: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for r in mid_tables["certifications.csv"]:
         years[r["firm"]][code.get(r["programme"], r["programme"])].append(int(r["year"]))
@@ -197,15 +206,22 @@ def test_ownership_structure(mid_tables):
     assert 20 <= len(cycles) <= 80  # ~0.5% of 20,000 firms in a 2-cycle
     parents = Counter(r["owner"] for r in own if r["owner"].startswith("g"))
     assert max(parents.values()) >= 3
-    owners_of_groups = {ents[r["owner"]]["type"] for r in own
-                        if r["owned"].startswith("g") and r["owner"] in ents}
+    owners_of_groups = {
+        ents[r["owner"]]["type"] for r in own if r["owned"].startswith("g") and r["owner"] in ents
+    }
     assert owners_of_groups <= {"GovernmentBody", "政府机构", "Person", "自然人"}
-    assert {"GovernmentBody", "Person"} <= {t.replace("政府机构", "GovernmentBody").replace("自然人", "Person")
-                                            for t in owners_of_groups}
-    spellings = Counter("%" if r["share"].endswith("%") else "fraction" if float(r["share"]) <= 1 else "percent"
-                        for r in own)
+    assert {"GovernmentBody", "Person"} <= {
+        t.replace("政府机构", "GovernmentBody").replace("自然人", "Person")
+        for t in owners_of_groups
+    }
+    spellings = Counter(
+        "%" if r["share"].endswith("%") else "fraction" if float(r["share"]) <= 1 else "percent"
+        for r in own
+    )
     assert spellings["%"] > 0 and spellings["percent"] > 0 and spellings["fraction"] > len(own) / 2
-    fund_ids = {i for i, e in ents.items() if e["type"] in ("Fund", "基金", "GuidanceFund", "政府引导基金")}
+    fund_ids = {
+        i for i, e in ents.items() if e["type"] in ("Fund", "基金", "GuidanceFund", "政府引导基金")
+    }
     assert any(r["owner"] in fund_ids and r["owned"].startswith("f") for r in own)
 
 
@@ -215,15 +231,26 @@ def test_funding_structure(mid_tables):
     kinds = Counter(r["instrument"] for r in rows)
     assert {"equity", "loan", "subsidy", "lp_commitment", "bond", "贷款"} <= set(kinds)
     loans = [r for r in rows if r["instrument"] in ("loan", "贷款")]
-    rates = [float(r["interest_rate"].rstrip("%")) / (100 if r["interest_rate"].endswith("%") else 1) for r in loans]
+    rates = [
+        float(r["interest_rate"].rstrip("%")) / (100 if r["interest_rate"].endswith("%") else 1)
+        for r in loans
+    ]
     below = sum(x < synth.BENCHMARK_RATE for x in rates) / len(rates)
     assert 0.3 < below < 0.8
-    state = {i for i, e in ents.items() if e["type"] in ("Bank", "银行") and e["state_owned"] == "true"}
-    private = {i for i, e in ents.items() if e["type"] in ("Bank", "银行") and e["state_owned"] == "false"}
+    state = {
+        i for i, e in ents.items() if e["type"] in ("Bank", "银行") and e["state_owned"] == "true"
+    }
+    private = {
+        i for i, e in ents.items() if e["type"] in ("Bank", "银行") and e["state_owned"] == "false"
+    }
     assert {r["funder"] for r in loans} & state and {r["funder"] for r in loans} & private
     # fund-of-funds chain: guidance fund -> lp_commitment -> sub-fund -> equity -> firm
     gf = {i for i, e in ents.items() if e["type"] in ("GuidanceFund", "政府引导基金")}
-    subs = {r["recipient"] for r in rows if r["instrument"] in ("lp_commitment", "出资承诺") and r["funder"] in gf}
+    subs = {
+        r["recipient"]
+        for r in rows
+        if r["instrument"] in ("lp_commitment", "出资承诺") and r["funder"] in gf
+    }
     assert subs and all(ents[s]["type"] in ("Fund", "基金") for s in subs if s in ents)
     assert any(r["funder"] in subs and r["recipient"].startswith("f") for r in rows)
     amounts = Counter("spelled" if r["amount"].endswith("元") else "plain" for r in rows)
@@ -290,13 +317,29 @@ def test_build_of_2000_firms_has_no_rejects(tmp_path):
 
 def test_cli_and_planted_bad_rows_are_exactly_the_rejects(tmp_path):
     out = tmp_path / "bad"
-    result = CliRunner().invoke(cli, ["synth", "--firms", "800", "--seed", "9", "--out", str(out),
-                                      "--bad-rows", "0.01", "--format", "json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "synth",
+            "--firms",
+            "800",
+            "--seed",
+            "9",
+            "--out",
+            str(out),
+            "--bad-rows",
+            "0.01",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     printed = {r["file"]: r for r in json.loads(result.output)}
     assert set(printed) == set(synth.FILES)
     planted = synth.planted_rows(out)
-    assert Counter(p["file"] for p in planted) == {f: r["bad_rows"] for f, r in printed.items() if r["bad_rows"]}
+    assert Counter(p["file"] for p in planted) == {
+        f: r["bad_rows"] for f, r in printed.items() if r["bad_rows"]
+    }
     for p in planted:
         if p["file"] != "entities.csv":  # capped there by the rows nothing refers to
             assert printed[p["file"]]["bad_rows"] == round(0.01 * printed[p["file"]]["rows"])
@@ -313,5 +356,7 @@ def test_cli_and_planted_bad_rows_are_exactly_the_rejects(tmp_path):
 def test_cli_rejects_bad_options(tmp_path):
     r = CliRunner().invoke(cli, ["synth", "--firms", "0", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "--firms" in r.output
-    r = CliRunner().invoke(cli, ["synth", "--firms", "5", "--out", str(tmp_path), "--bad-rows", "2"])
+    r = CliRunner().invoke(
+        cli, ["synth", "--firms", "5", "--out", str(tmp_path), "--bad-rows", "2"]
+    )
     assert r.exit_code == 2 and "--bad-rows" in r.output

@@ -172,3 +172,8 @@ def sparql(query, file, params, db, fmt):
     bindings = {k: ox.Literal(v) for k, v in parse_params(params).items()}
     cols, rows = run_sparql(open_store(resolve_db(db)), text, bindings)
     write_rows(cols, rows, fmt)
+
+
+# commands defined in sibling modules register themselves on import
+from kg.cli import neo4j as _neo4j  # noqa: E402,F401
+from kg.cli import synth as _synth  # noqa: E402,F401

@@ -17,7 +17,7 @@ from kg.cli.commands import db_option, parse_params, read_text_arg, resolve_db
 from kg.cli.output import output_options, write_rows
 from kg.errors import KgError
 from kg.neo4j.connect import DEFAULT_URI, DEFAULT_USER, Settings, password_from_env, scrub
-from kg.neo4j.push import DEFAULT_BATCH
+from kg.neo4j.push import DEFAULT_BATCH, DEFAULT_WORKERS
 
 
 def neo4j_options(f):
@@ -62,11 +62,13 @@ def push() -> None:
               help="First delete everything an earlier push or import wrote (all KgNode nodes and their relationships).")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=DEFAULT_BATCH, show_default=True,
               help="Rows per UNWIND batch (one transaction each).")
+@click.option("--workers", type=click.IntRange(1, 32), default=DEFAULT_WORKERS, show_default=True,
+              help="Concurrent write sessions (more can help on a server with several cores).")
 @click.option("--schema-only", is_flag=True,
               help="Only create the constraints and indexes (e.g. after a neo4j-admin bulk import).")
 @db_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-label table.")
-def push_neo4j(uri, user, database, wipe, batch_size, schema_only, db, quiet):
+def push_neo4j(uri, user, database, wipe, batch_size, workers, schema_only, db, quiet):
     """Push the graph to Neo4j over Bolt (idempotent; the password from NEO4J_PASSWORD).
 
     The password is read from NEO4J_PASSWORD, or asked for (hidden) on a terminal; it is
@@ -120,7 +122,7 @@ def push_neo4j(uri, user, database, wipe, batch_size, schema_only, db, quiet):
                 bar.__enter__()
 
         try:
-            report = run_push(store, s, wipe_first=wipe, batch_size=batch_size,
+            report = run_push(store, s, wipe_first=wipe, batch_size=batch_size, workers=workers,
                               progress=lambda n: bar.update(n) if bar is not None else None, on_read=on_read)
         finally:
             if bar is not None:

@@ -20,15 +20,33 @@ from kg.cli.output import output_options, write_rows
 
 
 @cli.command()
-@click.option("--firms", type=click.IntRange(min=1), required=True,
-              help="How many firms (group companies included); other entities scale with it.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Random seed: the same firms and seed give byte-identical files.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write entities.csv, ownership.csv, ... to (created if missing).")
-@click.option("--bad-rows", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
-              help="Fraction of the rows of each file to spoil with bad values; they are listed in "
-                   "OUT/planted-bad-rows.json (file, row, column, value).")
+@click.option(
+    "--firms",
+    type=click.IntRange(min=1),
+    required=True,
+    help="How many firms (group companies included); other entities scale with it.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same firms and seed give byte-identical files.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write entities.csv, ownership.csv, ... to (created if missing).",
+)
+@click.option(
+    "--bad-rows",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Fraction of the rows of each file to spoil with bad values; they are listed in "
+    "OUT/planted-bad-rows.json (file, row, column, value).",
+)
 @output_options
 def synth(firms: int, seed: int, out: Path, bad_rows: float, fmt: str) -> None:
     """Write a synthetic canonical CSV folder with FIRMS firms to OUT.

@@ -29,7 +29,14 @@ import math
 from typing import Any
 
 from kg.export.common import missing
-from kg.neo4j.schema import NODE_LABEL, column_kinds, ident, link_columns, node_labels, schema_statements
+from kg.neo4j.schema import (
+    NODE_LABEL,
+    column_kinds,
+    ident,
+    link_columns,
+    node_labels,
+    schema_statements,
+)
 from kg.ontology import model
 from kg.subgraph import Subgraph
 

@@ -1,0 +1,35 @@
+//+ summary: Certifications running out within a window of as_of, and those already lapsed without renewal
+//+ description: |
+//+   For each firm and programme, the certification that runs longest (latest valid_to, among
+//+   those starting on or before as_of; a renewal on record is such a later certification).
+//+   status 'expiring': it ends within window_days (default 180) after as_of (as_of <= valid_to
+//+   <= as_of + window_days); status 'expired': it ended before as_of and no renewal is on record.
+//+   A firm that holds a higher tier valid at as_of (e.g. a Little Giant whose provincial
+//+   specialized_sme status lapsed) is not listed for the lower tier. days_left = valid_to - as_of
+//+   in days (negative when expired). batch and valid_from are those of that certification.
+//+ params:
+//+   window_days: {type: integer, default: 180, min: 0, description: "how far ahead of as_of to look, in days"}
+//+   programme: {type: programme, description: "only this programme"}
+//+   only: {type: string, choices: [expiring, expired], description: "only this status"}
+//+ columns: firm, firm_name, programme, batch, valid_from, valid_to, status, days_left
+//+ iri_columns: firm
+MATCH (firm:Firm)-[c0:CERTIFIED_AS]->(p:Programme)
+WHERE c0.valid_to IS NOT NULL AND (c0.valid_from IS NULL OR c0.valid_from <= $as_of)
+  AND ($programme IS NULL OR p.code = $programme)
+WITH firm, p, max(c0.valid_to) AS valid_to
+WHERE valid_to < $as_of OR valid_to <= $as_of + duration({days: $window_days})
+WITH firm, p, valid_to, CASE WHEN valid_to < $as_of THEN 'expired' ELSE 'expiring' END AS status
+WHERE ($only IS NULL OR status = $only)
+  AND NOT EXISTS {
+    MATCH (firm)-[h:CERTIFIED_AS]->(hp:Programme)
+    WHERE hp.tier > p.tier AND (h.valid_from IS NULL OR h.valid_from <= $as_of)
+      AND (h.valid_to IS NULL OR h.valid_to >= $as_of)
+  }
+MATCH (firm)-[c:CERTIFIED_AS]->(p)
+WHERE c.valid_to = valid_to AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
+WITH firm, p, valid_to, status, collect(c) AS cs
+RETURN firm.iri AS firm, firm.name AS firm_name, p.code AS programme,
+       CASE WHEN all(c IN cs WHERE c.batch IS NOT NULL) THEN reduce(m = null, c IN cs | CASE WHEN m IS NULL OR c.batch < m THEN c.batch ELSE m END) END AS batch,
+       CASE WHEN all(c IN cs WHERE c.valid_from IS NOT NULL) THEN reduce(m = null, c IN cs | CASE WHEN m IS NULL OR c.valid_from < m THEN c.valid_from ELSE m END) END AS valid_from,
+       valid_to, status, duration.inDays($as_of, valid_to).days AS days_left
+ORDER BY valid_to, firm_name, firm, programme
