@@ -16,7 +16,9 @@ The generator (vectorised, seeded) builds a forest-like network:
 
 Timed: building W, integrated ownership with hops (floor 0.01), control, ultimate controller
 (reusing the control relation), Orbis-style ultimate owner chain, state shares (state set,
-share, best paths). Prints a markdown table row with seconds per step, total and peak RSS.
+share, best paths). Prints a markdown table row with wall seconds per step, the total wall
+and CPU seconds (CPU time is the steadier number on a shared machine) and peak RSS
+(``resource.getrusage``, includes the generator).
 ``--check-error`` also computes integrated ownership with ``tol=0`` and reports the largest
 difference caused by pruning.
 """
@@ -70,7 +72,9 @@ def generate(n: int, seed: int = 0, cross: float = 0.01):
     tree_share = np.where(
         kind < 0.40,
         1.0,
-        np.where(kind < 0.75, rng.uniform(0.51, 0.99, child.size), rng.uniform(0.1, 0.5, child.size)),
+        np.where(
+            kind < 0.75, rng.uniform(0.51, 0.99, child.size), rng.uniform(0.1, 0.5, child.size)
+        ),
     )
     remaining = np.zeros(n)
     remaining[child] = 1.0 - tree_share
@@ -133,12 +137,13 @@ def main(argv=None) -> int:
     t_gen = time.perf_counter() - t0
     rss_gen = peak_rss_mb()
 
-    times = {}
+    times, cpu = {}, {}
 
     def step(name, fn):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         times[name] = time.perf_counter() - t
+        cpu[name] = time.process_time() - c
         return out
 
     W = step("W", lambda: ownership_matrix(owner, owned, share, args.n))
@@ -148,6 +153,7 @@ def main(argv=None) -> int:
     uo = step("orbis", lambda: ultimate_owner_chain(W))
     ss = step("state", lambda: state_shares(W, is_state))
     total = sum(times.values())
+    total_cpu = sum(cpu.values())
 
     print(
         f"n={args.n:,} edges={W.nnz:,} (generated in {t_gen:.1f}s, RSS then {rss_gen:.0f} MB); "
@@ -156,11 +162,12 @@ def main(argv=None) -> int:
         f"orbis-owned={int((uo >= 0).sum()):,}; state-controlled={int(ss.controlled.sum()):,}; "
         f"state share>0={int((ss.share > 0).sum()):,}"
     )
-    cols = ["n", "edges", *times.keys(), "total s", "peak RSS MB"]
+    cols = ["n", "edges", *(f"{k} s" for k in times), "total s", "total CPU s", "peak RSS MB"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     vals = [f"{args.n:,}", f"{W.nnz:,}", *(f"{v:.2f}" for v in times.values())]
-    print("| " + " | ".join([*vals, f"{total:.2f}", f"{peak_rss_mb():.0f}"]) + " |")
+    vals += [f"{total:.2f}", f"{total_cpu:.2f}", f"{peak_rss_mb():.0f}"]
+    print("| " + " | ".join(vals) + " |")
 
     if args.check_error:
         t = time.perf_counter()

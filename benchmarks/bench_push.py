@@ -121,13 +121,34 @@ def rust_ext() -> str:
         return "no"
 
 
-def bench_one(db: Path, settings, batch: int, work: Path, do_import: bool) -> dict:
-    import neo4j
+def server_pid(uri: str) -> int | None:
+    """The local process listening on the URI's port (to read its CPU time), if any."""
+    try:
+        import psutil
 
+        port = int(uri.rsplit(":", 1)[1].split("/")[0])
+        for c in psutil.net_connections(kind="tcp"):
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid:
+                return c.pid
+    except Exception:  # noqa: BLE001 - CPU figures are optional
+        return None
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return float("nan")
+    import psutil
+
+    t = psutil.Process(pid).cpu_times()
+    return t.user + t.system
+
+
+def bench_one(db: Path, settings, batch: int, workers: int, work: Path, do_import: bool) -> dict:
     from kg.neo4j.bulk_csv import write_frames
     from kg.neo4j.connect import open_driver
     from kg.neo4j.frames import read_graph
-    from kg.neo4j.push import PushReport, push_frames
+    from kg.neo4j.push import PushReport, push_frames, wipe
     from kg.rdf.store import open_store
 
     store = open_store(db)
@@ -135,17 +156,21 @@ def bench_one(db: Path, settings, batch: int, work: Path, do_import: bool) -> di
     g = read_graph(store)
     read_s = time.perf_counter() - t
     row: dict = {"nodes": g.node_count, "links": g.link_count, "read_s": read_s}
+    pid = server_pid(settings.uri)
     with open_driver(settings) as driver:
-        r1 = push_frames(driver, g, settings, wipe_first=True, batch_size=batch, report=PushReport())
-        r2 = push_frames(driver, g, settings, wipe_first=False, batch_size=batch, report=PushReport())
+        with driver.session(database=settings.database) as session:
+            wipe(session)
+        s0, c0 = cpu_seconds(pid), time.process_time()
+        r1 = push_frames(driver, g, settings, batch_size=batch, workers=workers, report=PushReport())
+        row.update(server_cpu=cpu_seconds(pid) - s0, client_cpu=time.process_time() - c0)
+        r2 = push_frames(driver, g, settings, batch_size=batch, workers=workers, report=PushReport())
         recs, _, _ = driver.execute_query("MATCH (n:KgNode) RETURN count(n) AS n", database_=settings.database)
         assert recs[0]["n"] == g.node_count, (recs[0]["n"], g.node_count)
         recs, _, _ = driver.execute_query("MATCH (:KgNode)-[r]->() RETURN count(r) AS n", database_=settings.database)
         assert recs[0]["n"] == g.link_count, (recs[0]["n"], g.link_count)
-    row.update(wipe_s=r1.seconds.get("wipe", 0), nodes_s=r1.seconds["nodes"], links_s=r1.seconds["links"],
+    row.update(nodes_s=r1.seconds["nodes"], links_s=r1.seconds["links"],
                nodes_per_s=r1.nodes_per_second, links_per_s=r1.links_per_second,
                rerun_links_per_s=r2.links_per_second, rerun_s=r2.seconds["nodes"] + r2.seconds["links"])
-    del neo4j
     if do_import:
         out = work / "import"
         t = time.perf_counter()
@@ -158,7 +183,10 @@ def bench_one(db: Path, settings, batch: int, work: Path, do_import: bool) -> di
         row["import_s"] = time.perf_counter() - t
         if p.returncode != 0 or "IMPORT DONE" not in p.stdout:
             raise SystemExit(f"import.sh failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+        done = [ln for ln in p.stdout.splitlines() if ln.startswith("IMPORT DONE")]
+        row["import_note"] = done[0].strip() if done else ""
         shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
     return row
 
 
@@ -168,7 +196,9 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--db", type=Path, default=None, help="Push this built graph instead of synthetic ones.")
     ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--no-import", action="store_true", help="Skip the neo4j-admin import timing.")
+    ap.add_argument("--no-derive", action="store_true", help="Build without the derived facts.")
     args = ap.parse_args(argv)
 
     from kg.build import build
@@ -190,9 +220,9 @@ def main(argv=None) -> None:
                 gen = make_source(src, firms, args.seed)
                 db = work / f"db-{firms}"
                 t = time.perf_counter()
-                build([src], db)
+                build([src], db, derive=not args.no_derive)
                 build_s = time.perf_counter() - t
-            row = bench_one(db, settings, batch, work, not args.no_import)
+            row = bench_one(db, settings, batch, args.workers, work, not args.no_import)
             row.update(firms=firms if firms is not None else str(args.db), gen=gen, build_s=build_s)
             rows.append(row)
             print(f"# {row['firms']}: {row['links']} links at {row['links_per_s']:,.0f}/s", file=sys.stderr)
@@ -201,18 +231,24 @@ def main(argv=None) -> None:
 
     import neo4j
 
-    print(f"\nBolt push to Neo4j ({uri}); batch {batch}; neo4j driver {neo4j.__version__}, "
-          f"neo4j-rust-ext {rust_ext()}; Python {platform.python_version()}; {os.cpu_count()} cores\n")
-    head = ["firms", "nodes", "links", "read s", "push nodes/s", "push links/s", "push total s",
-            "rerun links/s", "CSV write s", "neo4j-admin import s"]
+    print(f"\nBolt push to Neo4j ({uri}); batch {batch}, workers {args.workers}; neo4j driver "
+          f"{neo4j.__version__}, neo4j-rust-ext {rust_ext()}; Python {platform.python_version()}; "
+          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end\n")
+    head = ["firms", "nodes", "links", "read s", "push nodes/s", "push links/s", "push s",
+            "server CPU s", "client CPU s", "rows per server CPU s", "rerun links/s", "CSV write s",
+            "neo4j-admin import s"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
+        per_cpu = (r["nodes"] + r["links"]) / r["server_cpu"] if r["server_cpu"] == r["server_cpu"] else float("nan")
         cells = [r["firms"], f"{r['nodes']:,}", f"{r['links']:,}", f"{r['read_s']:.1f}",
                  f"{r['nodes_per_s']:,.0f}", f"{r['links_per_s']:,.0f}", f"{r['nodes_s'] + r['links_s']:.1f}",
-                 f"{r['rerun_links_per_s']:,.0f}", f"{r.get('csv_s', 0):.1f}" if "csv_s" in r else "-",
+                 f"{r['server_cpu']:.1f}", f"{r['client_cpu']:.1f}", f"{per_cpu:,.0f}",
+                 f"{r['rerun_links_per_s']:,.0f}", f"{r['csv_s']:.1f}" if "csv_s" in r else "-",
                  f"{r['import_s']:.1f}" if "import_s" in r else "-"]
         print("| " + " | ".join(str(c) for c in cells) + " |")
+    print("\nrows per server CPU s: (nodes + links) / CPU seconds the Neo4j process used during the "
+          "first push; it shows what the server sustains per core when the machine is busy.")
     gens = {r["gen"] for r in rows if r["gen"]}
     if gens:
         print(f"\nsource generator: {', '.join(sorted(gens))}")

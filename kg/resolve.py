@@ -102,32 +102,47 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
     """Clusters without USCC/LEI/ticker join a strong cluster with the same normalised name
     (and no conflicting province/city) when exactly one exists; weak clusters with the same
     name and place merge with each other."""
-    cl = rows["cluster"].copy()
     strong = rows[["uscc", "lei", "ticker"]].notna().any(axis=1).groupby(rows["cluster"]).any()
-    rows = rows.assign(_strong=rows["cluster"].map(strong), _key=rows["name"].map(normalise_name))
-    strong_keys: dict[str, set[int]] = {}
-    for k, c in zip(rows.loc[rows._strong, "_key"], rows.loc[rows._strong, "cluster"], strict=True):
-        strong_keys.setdefault(k, set()).add(c)
-    place = rows.groupby("cluster")[["province", "city"]].first()
-    weak = rows[~rows._strong]
-    remap: dict[int, int] = {}
-    weak_by_key: dict[tuple, int] = {}
-    for c, grp in weak.groupby("cluster"):
-        key = grp["_key"].iloc[0]
-        targets = strong_keys.get(key, set())
-        prov, city = grp["province"].iloc[0], grp["city"].iloc[0]
+    is_strong = rows["cluster"].map(strong).to_numpy(dtype=bool)
+    if is_strong.all():
+        return rows["cluster"]
+    weak = rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster")
+    weak["_key"] = weak["name"].map(normalise_name)
+    names_needed = set(weak["_key"])
+    st = _name_keys(rows.loc[is_strong])
+    st = st[st["_key"].isin(names_needed)]
+    cand = weak.merge(st, on="_key", suffixes=("", "_s"))
+    compatible = ((cand["province"].isna() | cand["province_s"].isna() | (cand["province"] == cand["province_s"]))
+                  & (cand["city"].isna() | cand["city_s"].isna() | (cand["city"] == cand["city_s"])))
+    cand = cand[compatible]
+    unique = cand.drop_duplicates(["cluster", "cluster_s"]).groupby("cluster")["cluster_s"].agg(["nunique", "first"])
+    remap = unique.loc[unique["nunique"] == 1, "first"].to_dict()
+    rest = weak[~weak["cluster"].isin(remap)]
+    same = rest.groupby(["_key", rest["province"].fillna(""), rest["city"].fillna("")])["cluster"].transform("min")
+    remap.update(dict(zip(rest["cluster"], same, strict=True)))
+    return rows["cluster"].map(lambda c: remap.get(c, c))
 
-        def compatible(t, prov=prov, city=city):
-            tp, tc = place.loc[t, "province"], place.loc[t, "city"]
-            return (prov is None or tp is None or prov == tp) and (city is None or tc is None or city == tc)
 
-        ok = [t for t in targets if compatible(t)]
-        if len(ok) == 1:
-            remap[c] = ok[0]
-        else:
-            wk = (key, prov, city)
-            remap[c] = weak_by_key.setdefault(wk, c)
-    return cl.map(lambda c: remap.get(c, c))
+def _name_keys(rows: pd.DataFrame) -> pd.DataFrame:
+    """cluster, province, city and _key for every distinct name or Chinese name of the rows."""
+    parts = []
+    for col in ("name", "name_zh"):
+        p = rows.loc[rows[col].notna(), ["cluster", col, "province", "city"]].rename(columns={col: "_name"})
+        parts.append(p)
+    keys = pd.concat(parts, ignore_index=True).drop_duplicates(["cluster", "_name"])
+    keys["_key"] = keys["_name"].map(normalise_name)
+    return keys.drop(columns="_name").drop_duplicates(["cluster", "_key"])
+
+
+def _tuples(rows: pd.DataFrame, col: str) -> pd.Series:
+    """Sorted distinct values of a column per entity IRI, as tuples (fast for single values)."""
+    pairs = rows[["iri", col]].dropna().drop_duplicates().sort_values(["iri", col])
+    counts = pairs.groupby("iri")[col].size()
+    out = pairs.drop_duplicates("iri").set_index("iri")[col].map(lambda v: (v,))
+    multi = counts.index[counts > 1]
+    if len(multi):
+        out.update(pairs[pairs["iri"].isin(multi)].groupby("iri")[col].agg(tuple))
+    return out
 
 
 def _v(x):
@@ -202,8 +217,9 @@ def resolve(records: Records) -> Resolved:
     clusters = pd.Index(rows["cluster"].unique())
     best = {}
     for col in ("uscc", "lei", "ticker", "id"):
-        have = rows[rows[col].notna()]
-        best[col] = have[col].astype(str).groupby(have["cluster"]).min().reindex(clusters)
+        have = rows.loc[rows[col].notna(), ["cluster", col]].astype({col: str})
+        first = have.sort_values([col]).drop_duplicates("cluster")  # the smallest value per cluster
+        best[col] = first.set_index("cluster")[col].reindex(clusters)
     iri = {}
     for c, u, le, t, loc in zip(clusters, best["uscc"], best["lei"], best["ticker"], best["id"], strict=True):
         iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc))
@@ -211,10 +227,8 @@ def resolve(records: Records) -> Resolved:
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
     ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
-    pairs = rows[["iri", "type"]].dropna().drop_duplicates().sort_values(["iri", "type"])
-    ent["types"] = pairs.groupby("iri")["type"].agg(tuple).reindex(ent.index)
-    ids = rows[["iri", "id"]].dropna().astype({"id": str}).drop_duplicates().sort_values(["iri", "id"])
-    ent["local_ids"] = ids.groupby("iri")["id"].agg(tuple).reindex(ent.index)
+    ent["types"] = _tuples(rows, "type").reindex(ent.index)
+    ent["local_ids"] = _tuples(rows.astype({"id": str}), "id").reindex(ent.index)
     ent = ent.reset_index()
     ent = with_nones(ent)
     ent["labels"] = ent["types"].map(lambda ts: tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels)))

@@ -596,9 +596,9 @@ def _walk(store: ox.Store, focus: Sequence[str], sel: Selection) -> tuple[dict[s
         if rest:
             found_extra += sum(it.n for it in rest)
             upper = True
-            if hub_note is None:
-                big = max(rest, key=lambda it: it.n)
-                hub_note = (big.node, big.n, big.rel)
+        if found_extra and hub_note is None and items:
+            big = max(rest or items, key=lambda it: it.n)
+            hub_note = (big.node, big.n, big.rel)
         if found_extra:
             kept = len(seen)
             total = kept + found_extra

@@ -306,8 +306,7 @@ def test_tiny_and_bad_arguments(tmp_path):
 def test_build_of_2000_firms_has_no_rejects(tmp_path):
     out = tmp_path / "synth"
     counts = synth.generate(out, firms=2000, seed=5)
-    # derive=False: rejects are decided when loading and resolving, before derivation
-    report = build([out], tmp_path / "db", derive=False)
+    report = build([out], tmp_path / "db")
     assert report.rejects == []
     assert report.warnings == []
     assert {f: n for f, _, n, _ in report.files} == counts
@@ -344,7 +343,7 @@ def test_cli_and_planted_bad_rows_are_exactly_the_rejects(tmp_path):
         if p["file"] != "entities.csv":  # capped there by the rows nothing refers to
             assert printed[p["file"]]["bad_rows"] == round(0.01 * printed[p["file"]]["rows"])
     assert {p["file"] for p in planted} >= {"entities.csv", "ownership.csv", "financials.csv"}
-    report = build([out], tmp_path / "db", derive=False)
+    report = build([out], tmp_path / "db")
     assert report.warnings == []  # planted-bad-rows.json is not read as a table
     assert {(r.file, r.row) for r in report.rejects} == {(p["file"], p["row"]) for p in planted}
     by_row = {(r.file, r.row): r for r in report.rejects}

@@ -21,7 +21,15 @@ from kg.neo4j.push import DEFAULT_BATCH, DEFAULT_WORKERS
 
 
 def neo4j_options(f):
-    """``--uri``, ``--user`` and ``--database`` (from NEO4J_URI / NEO4J_USER / NEO4J_DATABASE)."""
+    """``--uri``, ``--user`` and ``--database`` (from NEO4J_URI / NEO4J_USER / NEO4J_DATABASE).
+
+    >>> @click.command()
+    ... @neo4j_options
+    ... def show(uri, user, database):
+    ...     print(uri, user, database)
+    >>> show.main([], standalone_mode=False, default_map=None)  # doctest: +SKIP
+    bolt://localhost:7687 neo4j None
+    """
     f = click.option("--database", envvar="NEO4J_DATABASE", default=None, show_envvar=True,
                      help="Database name (default: the server's default database).")(f)
     f = click.option("--user", envvar="NEO4J_USER", default=DEFAULT_USER, show_default=True, show_envvar=True,
@@ -32,13 +40,24 @@ def neo4j_options(f):
 
 
 def settings(uri: str, user: str, database: str | None) -> Settings:
-    """Connection settings; the password from NEO4J_PASSWORD or a hidden prompt on a terminal."""
+    """Connection settings; the password from NEO4J_PASSWORD or a hidden prompt on a terminal.
+
+    >>> settings("bolt://db:7687", "neo4j", None)  # with NEO4J_PASSWORD set: # doctest: +SKIP
+    Settings(uri='bolt://db:7687', user='neo4j', database=None)
+    """
     return Settings(uri=uri, user=user, password=password_from_env(), database=database or None)
 
 
 @contextmanager
 def scrubbed(password: str):
-    """Turn any error whose text contains the password into a one-line KgError without it."""
+    """Turn any error whose text contains the password into a one-line KgError without it.
+
+    >>> with scrubbed("pw"):
+    ...     raise ValueError("bad pw")
+    Traceback (most recent call last):
+    ...
+    kg.errors.KgError: ValueError: bad ***
+    """
     try:
         yield
     except KgError as e:

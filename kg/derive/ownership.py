@@ -45,10 +45,12 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from scipy.sparse import csgraph
 
 __all__ = [
     "OwnershipCycleError",
+    "IntegratedOwnershipTooLarge",
     "ownership_matrix",
     "integrated_ownership",
     "integrated_ownership_with_hops",
@@ -67,6 +69,10 @@ NO_PREDECESSOR = -9999
 # Products per chunk of the sparse expand-and-aggregate kernel (bounds temporary memory to
 # roughly 50 bytes per product).
 _CHUNK = 4_000_000
+_TOO_LARGE = (
+    "integrated ownership exceeds max_entries stored entries (large cross-holding cycles?); "
+    "raise tol or max_entries"
+)
 # Batched Floyd-Warshall for hop distances inside SCC blocks up to this size, BFS above.
 _FW_MAX = 32
 
@@ -81,6 +87,16 @@ class OwnershipCycleError(ValueError):
     def __init__(self, message: str, members: np.ndarray):
         super().__init__(message)
         self.members = np.asarray(members)
+
+
+class IntegratedOwnershipTooLarge(MemoryError):
+    """The integrated matrix under construction exceeded ``max_entries`` stored entries.
+
+    Integrated ownership holds one entry per (owner, reachable firm) pair above ``tol``; it
+    grows with the size of cross-holding cycles times everything they reach (a "giant
+    strongly connected component" makes it quadratic). Raise ``tol`` or ``max_entries``, or
+    look at the cycles (``scipy.sparse.csgraph.connected_components(W, connection='strong')``).
+    """
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,12 +262,15 @@ def _aggregate(rows, cols, vals, hops, nrows: int, ncols: int):
     return indptr, c, v, h
 
 
-def _multiply(a_ptr, a_col, a_val, a_hop, right: _Rows, nrows: int, ncols: int, plus=None):
+def _multiply(
+    a_ptr, a_col, a_val, a_hop, right: _Rows, nrows: int, ncols: int, plus=None, limit=None
+):
     """``C = A @ right`` (+ ``plus``) with hops ``min(a_hop + right.hop)``.
 
     ``A`` is a local CSR (``a_ptr`` over ``nrows`` rows, columns are row ids of ``right``);
     ``plus`` is another local CSR tuple added entrywise (its hops enter the min as they are).
     Works in chunks of whole rows so that at most about ``_CHUNK`` products are alive at once.
+    Raises :class:`IntegratedOwnershipTooLarge` when the result exceeds ``limit`` entries.
     """
     with_hops = right.hop is not None
     lens = right.length[a_col]
@@ -281,6 +300,10 @@ def _multiply(a_ptr, a_col, a_val, a_hop, right: _Rows, nrows: int, ncols: int, 
             if with_hops:
                 hops = np.concatenate([hops, p_hop[q0:q1]])
         parts.append(_aggregate(rows, cols, vals, hops, r1 - r0, ncols))
+        if limit is not None:
+            limit -= parts[-1][1].size
+            if limit < 0:
+                raise IntegratedOwnershipTooLarge(_TOO_LARGE)
     return _concat_csr(parts, with_hops)
 
 
@@ -312,9 +335,14 @@ def _concat_csr(parts, with_hops):
     )
 
 
-def _prune(csr, tol: float):
+def _prune(csr, tol):
+    """Drop entries below ``tol`` (a scalar or one threshold per row)."""
     indptr, ind, val, hop = csr
-    keep = val >= tol
+    if np.ndim(tol):
+        rows = _row_of_entries(indptr)
+        keep = val >= tol[rows]
+    else:
+        keep = val >= tol
     if keep.all():
         return csr
     rows = _row_of_entries(indptr)[keep]
@@ -369,7 +397,14 @@ def _condensation(W: sp.csr_matrix):
 # integrated ownership
 
 
-def integrated_ownership(W, floor: float = 0.01, *, tol: float = 1e-9, dense_max: int = 1000):
+def integrated_ownership(
+    W,
+    floor: float = 0.01,
+    *,
+    tol: float = 1e-9,
+    dense_max: int = 1000,
+    max_entries: int | None = 200_000_000,
+):
     """Integrated (direct + indirect) ownership, corrected for cycles; entries ``>= floor``.
 
     ``X[i, j]`` = sum over all walks from ``i`` to ``j`` that do not return through ``i`` of
@@ -398,12 +433,17 @@ def integrated_ownership(W, floor: float = 0.01, *, tol: float = 1e-9, dense_max
     >>> [round(float(X[i, j]), 10) for i, j in [(0, 2), (1, 2), (0, 1)]]
     [0.2, 0.06, 0.5]
     """
-    X, _ = _integrate(W, floor, tol, False, dense_max)
+    X, _ = _integrate(W, floor, tol, False, dense_max, max_entries)
     return X
 
 
 def integrated_ownership_with_hops(
-    W, floor: float = 0.01, *, tol: float = 1e-9, dense_max: int = 1000
+    W,
+    floor: float = 0.01,
+    *,
+    tol: float = 1e-9,
+    dense_max: int = 1000,
+    max_entries: int | None = 200_000_000,
 ):
     """Integrated ownership ``X`` (as :func:`integrated_ownership`) and hop counts ``H``.
 
@@ -419,6 +459,10 @@ def integrated_ownership_with_hops(
     tol : pruning threshold while propagating (keep it much smaller than ``floor``).
     dense_max : SCCs up to this size are inverted densely; larger ones are solved by a sparse
         Neumann iteration.
+    max_entries : stop with :class:`IntegratedOwnershipTooLarge` when the matrix under
+        construction (all pairs above ``tol``, about 16 bytes each) grows beyond this; ``None``
+        for no limit. Guards against giant cross-holding cycles, whose integrated rows are
+        dense.
 
     Error bound of the pruning: a propagated entry ``X[k, j] < tol`` is dropped at most once
     per entity ``k``; it reaches an upstream ``i`` multiplied by ``X[i, k]`` (<= 1 in an acyclic
@@ -435,10 +479,10 @@ def integrated_ownership_with_hops(
     >>> round(float(X[0, 3]), 10), int(H[0, 3])
     (0.65, 2)
     """
-    return _integrate(W, floor, tol, True, dense_max)
+    return _integrate(W, floor, tol, True, dense_max, max_entries)
 
 
-def _integrate(W, floor, tol, with_hops, dense_max):
+def _integrate(W, floor, tol, with_hops, dense_max, max_entries):
     W = _as_ownership(W)
     n = W.shape[0]
     if tol < 0 or floor < 0:
@@ -470,6 +514,7 @@ def _integrate(W, floor, tol, with_hops, dense_max):
     level_bounds = np.flatnonzero(np.diff(h_sorted)) + 1
     level_bounds = np.concatenate([[0], level_bounds, [order.size]])
 
+    unowned = (np.bincount(W.indices, minlength=n) == 0) & ~nontrivial[labels]
     store = _Store(n, with_hops, capacity=2 * W.nnz + 16)
     local = np.full(n, -1, dtype=np.int64)
     for b0, b1 in zip(level_bounds[:-1], level_bounds[1:], strict=True):
@@ -478,13 +523,19 @@ def _integrate(W, floor, tol, with_hops, dense_max):
         WR = W[R]
         a_hop = np.ones(WR.nnz, dtype=np.int32) if with_hops else None
         plus = (WR.indptr.astype(np.int64), WR.indices, WR.data, a_hop)
-        B = _multiply(WR.indptr, WR.indices, WR.data, a_hop, store, R.size, n, plus=plus)
-        B = _prune(B, tol)
+        budget = None if max_entries is None else max_entries - store.size
+        B = _multiply(
+            WR.indptr, WR.indices, WR.data, a_hop, store, R.size, n, plus=plus, limit=budget
+        )
+        # rows of entities nobody owns are never propagated further: prune them at the floor
+        B = _prune(B, np.where(unowned[R], max(tol, floor), tol))
 
         comps = np.unique(labels[R])
         comps = comps[nontrivial[comps]]
         if comps.size == 0:
             store.put(R, *B)
+            if max_entries is not None and store.size > max_entries:
+                raise IntegratedOwnershipTooLarge(_TOO_LARGE)
         else:
             in_scc = nontrivial[labels[R]]
             triv = np.flatnonzero(~in_scc)
@@ -492,34 +543,53 @@ def _integrate(W, floor, tol, with_hops, dense_max):
                 store.put(R[triv], *_take_rows(B, triv))
             ctx = (labels, sizes, comp_ptr, by_comp, pos_in_comp, local)
             intra_all = (intra_r, intra_c, intra_v, intra_comp)
-            for nodes, xc in _solve_sccs(comps, B, ctx, intra_all, n, tol, with_hops, dense_max):
+            solved = _solve_sccs(comps, B, ctx, intra_all, n, tol, with_hops, dense_max, budget)
+            for nodes, xc in solved:
                 store.put(nodes, *xc)
+                if max_entries is not None and store.size > max_entries:
+                    raise IntegratedOwnershipTooLarge(_TOO_LARGE)
         local[R] = -1
 
-    # assemble rows in entity order, apply the cycle correction, drop diagonal and < floor
+    return _assemble(store, n, floor, with_hops)
+
+
+def _assemble(store: _Store, n: int, floor: float, with_hops: bool):
+    """Rows in entity order with the cycle correction ``X[i, :] / (1 + X[i, i])``, without the
+    diagonal and entries below ``floor``; in chunks of entities to bound temporary memory."""
     lens = store.length
+    csum = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens, out=csum[1:])
+    bounds = _chunk_bounds(lens, _CHUNK)
+    inds, vals, hops, counts = [], [], [], []
+    for e0, e1 in zip(bounds[:-1], bounds[1:], strict=True):
+        ln = lens[e0:e1]
+        src = _ranges(store.start[e0:e1], ln)
+        ind, val = store.ind[src], store.val[src]
+        rows = np.repeat(np.arange(e0, e1), ln)
+        on_diag = ind == rows
+        dvals = np.zeros(e1 - e0)
+        dvals[rows[on_diag] - e0] = val[on_diag]
+        val = val / (1.0 + dvals[rows - e0])
+        keep = ~on_diag & ((val >= floor) if floor > 0 else (val > 0))
+        inds.append(ind[keep])
+        vals.append(val[keep])
+        if with_hops:
+            hops.append(store.hop[src][keep])
+        counts.append(np.bincount(rows[keep] - e0, minlength=e1 - e0))
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lens, out=indptr[1:])
-    src = _ranges(store.start, lens)
-    ind, val = store.ind[src], store.val[src]
-    hop = store.hop[src] if with_hops else None
-    rows = _row_of_entries(indptr)
-    on_diag = ind == rows
-    dvals = np.zeros(n)
-    dvals[rows[on_diag]] = val[on_diag]
-    val = val / (1.0 + dvals[rows])
-    keep = (~on_diag) & (val >= floor) if floor > 0 else (~on_diag) & (val > 0)
-    rows, ind, val = rows[keep], ind[keep], val[keep]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    if n:
+        np.cumsum(np.concatenate(counts), out=indptr[1:])
+    ind = np.concatenate(inds) if inds else np.zeros(0, dtype=_index_dtype(n))
+    val = np.concatenate(vals) if vals else np.zeros(0)
     X = sp.csr_matrix((val, ind, indptr), shape=(n, n))
     H = None
     if with_hops:
-        H = sp.csr_matrix((hop[keep], ind.copy(), indptr.copy()), shape=(n, n))
+        hop = np.concatenate(hops) if hops else np.zeros(0, dtype=np.int32)
+        H = sp.csr_matrix((hop, ind.copy(), indptr.copy()), shape=(n, n))
     return X, H
 
 
-def _solve_sccs(comps, B, ctx, intra_all, n, tol, with_hops, dense_max):
+def _solve_sccs(comps, B, ctx, intra_all, n, tol, with_hops, dense_max, limit):
     """Yield ``(nodes, X_C rows)`` for the nontrivial SCCs ``comps`` of one level."""
     labels, sizes, comp_ptr, by_comp, pos_in_comp, local = ctx
     right = _Rows.from_csr(*B)
@@ -528,11 +598,13 @@ def _solve_sccs(comps, B, ctx, intra_all, n, tol, with_hops, dense_max):
         group = comps[csizes == s]
         if s <= dense_max:
             nodes = by_comp[comp_ptr[group][:, None] + np.arange(s)]  # (m, s)
-            yield _solve_dense(group, nodes, right, intra_all, pos_in_comp, local, n, with_hops)
+            yield _solve_dense(
+                group, nodes, right, intra_all, pos_in_comp, local, n, with_hops, limit
+            )
         else:
             for c in group:
                 nodes = by_comp[comp_ptr[c] : comp_ptr[c + 1]]
-                yield _solve_iterative(c, nodes, B, intra_all, local, n, tol, with_hops)
+                yield _solve_iterative(c, nodes, B, intra_all, local, n, tol, with_hops, limit)
 
 
 def _block_entries(group, intra_all):
@@ -556,7 +628,7 @@ def _cycle_error(nodes, what):
     )
 
 
-def _solve_dense(group, nodes, right, intra_all, pos_in_comp, local, n, with_hops):
+def _solve_dense(group, nodes, right, intra_all, pos_in_comp, local, n, with_hops, limit):
     """X_C = (I - W_CC)^-1 B_C for a batch of ``m`` SCCs of equal size ``s``."""
     m, s = nodes.shape
     b, r, c, v = _block_entries(group, intra_all)
@@ -577,7 +649,8 @@ def _solve_dense(group, nodes, right, intra_all, pos_in_comp, local, n, with_hop
     a_val = inv.reshape(-1)
     a_hop = _block_hops(blocks > 0).reshape(-1).astype(np.int32) if with_hops else None
     a_ptr = np.arange(0, m * s * s + 1, s, dtype=np.int64)
-    return nodes.reshape(-1), _multiply(a_ptr, a_cols, a_val, a_hop, right, m * s, n)
+    xc = _multiply(a_ptr, a_cols, a_val, a_hop, right, m * s, n, limit=limit)
+    return nodes.reshape(-1), xc
 
 
 def _block_hops(adj: np.ndarray) -> np.ndarray:
@@ -595,7 +668,7 @@ def _block_hops(adj: np.ndarray) -> np.ndarray:
     return out
 
 
-def _solve_iterative(c, nodes, B, intra_all, local, n, tol, with_hops, max_iter=100_000):
+def _solve_iterative(c, nodes, B, intra_all, local, n, tol, with_hops, limit, max_iter=100_000):
     """Neumann iteration ``X_C <- B_C + W_CC X_C`` on sparse rows, for one large SCC."""
     _, r, cc, v = _block_entries(np.array([c]), intra_all)
     s = nodes.size
@@ -611,7 +684,8 @@ def _solve_iterative(c, nodes, B, intra_all, local, n, tol, with_hops, max_iter=
     B_C = _take_rows(B, loc)
     Y = B_C
     for _ in range(max_iter):
-        Yn = _prune(_multiply(w_ptr, wc, wv, w_hop, _Rows.from_csr(*Y), s, n, plus=B_C), tol)
+        Yn = _multiply(w_ptr, wc, wv, w_hop, _Rows.from_csr(*Y), s, n, plus=B_C, limit=limit)
+        Yn = _prune(Yn, tol)
         if Yn[2].size and not (np.isfinite(Yn[2]).all() and Yn[2].max() < 1e6):
             break
         if np.array_equal(Yn[0], Y[0]) and np.array_equal(Yn[1], Y[1]):
@@ -621,6 +695,78 @@ def _solve_iterative(c, nodes, B, intra_all, local, n, tol, with_hops, max_iter=
                 return nodes, Yn
         Y = Yn
     raise _cycle_error(nodes, "does not converge")
+
+
+def _level_solve(M, b, dense_max: int = 1000) -> np.ndarray:
+    """Solve ``y = b + M y`` for a nonnegative sparse ``M`` whose cycles shrink.
+
+    Same condensation as the integrated matrix: levels of the DAG of strongly connected
+    components from the sinks up; acyclic rows are a sparse mat-vec per level, SCC blocks are
+    solved densely (batched by size) or with SuperLU above ``dense_max``. Exact up to rounding
+    in one pass, however long the chains.
+    """
+    M = _as_ownership(M)
+    n = M.shape[0]
+    b = np.asarray(b, dtype=np.float64)
+    y = np.zeros(n)
+    if n == 0:
+        return y
+    ncomp, labels, height = _condensation(M)
+    sizes = np.bincount(labels, minlength=ncomp)
+    nontrivial = sizes > 1
+    nontrivial[labels[M.diagonal() > 0]] = True
+    order = np.lexsort((np.arange(n), height[labels]))
+    hs = height[labels][order]
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(hs)) + 1, [n]])
+    pos = np.empty(n, dtype=np.int64)
+    for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True):
+        R = np.sort(order[b0:b1])
+        MR = M[R]
+        y[R] = b[R] + MR @ y  # unknowns of this level (and of its SCCs) are still 0 in y
+        lab = labels[R]
+        cyc = nontrivial[lab]
+        if not cyc.any():
+            continue
+        # SCC blocks of this level: (I - M_CC) y_C = rhs_C, rhs_C = the value just computed
+        Rc, labc = R[cyc], lab[cyc]
+        o = np.lexsort((Rc, labc))
+        Rc, labc = Rc[o], labc[o]
+        first = np.r_[True, labc[1:] != labc[:-1]]
+        starts = np.flatnonzero(first)
+        csize = np.diff(np.r_[starts, Rc.size])
+        pos[Rc] = np.arange(Rc.size) - np.repeat(starts, csize)
+        sub = M[Rc][:, Rc].tocoo()
+        same = labc[sub.row] == labc[sub.col]
+        er, ec, ev = sub.row[same], sub.col[same], sub.data[same]
+        comp_of = np.repeat(np.arange(starts.size), csize)
+        for s in np.unique(csize):
+            group = np.flatnonzero(csize == s)
+            nodes = Rc[starts[group][:, None] + np.arange(s)]  # (m, s)
+            if s <= dense_max:
+                slot = np.full(starts.size, -1, dtype=np.int64)
+                slot[group] = np.arange(group.size)
+                k = slot[comp_of[er]]
+                sel = k >= 0
+                blocks = np.zeros((group.size, s, s))
+                blocks[k[sel], pos[Rc[er[sel]]], pos[Rc[ec[sel]]]] = ev[sel]
+                with np.errstate(all="ignore"):
+                    try:
+                        inv = np.linalg.inv(np.eye(s) - blocks)
+                    except np.linalg.LinAlgError:
+                        inv = np.full(blocks.shape, np.nan)
+                bad = ~np.isfinite(inv).all(axis=(1, 2)) | (inv < -1e-9).any(axis=(1, 2))
+                if bad.any():
+                    raise _cycle_error(nodes[int(np.flatnonzero(bad)[0])], "diverges")
+                y[nodes] = np.einsum("mij,mj->mi", inv, y[nodes])
+            else:
+                for q in range(group.size):
+                    C = nodes[q]
+                    A = sp.identity(s, format="csc") - M[C][:, C].tocsc()
+                    yc = spla.spsolve(A, y[C])
+                    if not np.isfinite(yc).all() or (yc < -1e-9).any():
+                        raise _cycle_error(C, "diverges")
+                    y[C] = yc
+    return y
 
 
 # ---------------------------------------------------------------------------------------------

@@ -83,6 +83,9 @@ def write_frames(g: GraphFrames, out_dir: Path) -> dict:
     """Write typed frames as import CSVs, ``import.sh`` and ``schema.cypher``; return the counts.
 
     Returns ``{"nodes": N, "relationships": M, "files": {file name: rows}}``.
+
+    >>> write_frames(read_graph(store), Path("neo4j-import"))["nodes"]  # doctest: +SKIP
+    468
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +134,13 @@ def import_command(node_files: list[str], rel_files: list[str], database: str = 
 
 
 def write_import_script(out_dir: Path, node_files: list[str], rel_files: list[str]) -> Path:
-    """Write the executable ``import.sh`` that runs neo4j-admin on the CSVs next to it."""
+    """Write the executable ``import.sh`` that runs neo4j-admin on the CSVs next to it.
+
+    >>> import tempfile
+    >>> p = write_import_script(Path(tempfile.mkdtemp()), ["nodes-Firm.csv"], [])
+    >>> os.access(p, os.X_OK), "--nodes=nodes-Firm.csv" in p.read_text()
+    (True, True)
+    """
     cmd = import_command(node_files, rel_files, "DATABASE")
     args = " \\\n  ".join(shlex.quote(a) for a in cmd[5:])
     text = f"""#!/bin/sh

@@ -61,21 +61,21 @@ def scrub(text: str, *secrets: str | None) -> str:
     return text
 
 
-def password_from_env(prompt=None, isatty=None) -> str:
+def password_from_env(environ=None, prompt=None, isatty=None) -> str:
     """NEO4J_PASSWORD, else a hidden prompt when stdin is a terminal, else InputError (exit 2).
 
-    >>> os.environ["NEO4J_PASSWORD"] = "x"; password_from_env()
+    >>> password_from_env({"NEO4J_PASSWORD": "x"})
     'x'
-    >>> del os.environ["NEO4J_PASSWORD"]; password_from_env(isatty=lambda: False)
+    >>> password_from_env({}, isatty=lambda: False)
     Traceback (most recent call last):
     ...
     kg.errors.InputError: no Neo4j password: set NEO4J_PASSWORD (it is never read from the command line)
     """
-    pw = os.environ.get("NEO4J_PASSWORD")
-    if pw is not None and pw != "":
-        return pw
     import sys
 
+    pw = (os.environ if environ is None else environ).get("NEO4J_PASSWORD")
+    if pw:
+        return pw
     tty = isatty() if isatty is not None else sys.stdin.isatty()
     if not tty:
         raise InputError("no Neo4j password: set NEO4J_PASSWORD (it is never read from the command line)")

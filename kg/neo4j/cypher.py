@@ -31,11 +31,11 @@ def plain(v):
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     if isinstance(v, Node):
-        out = {k: plain(x) for k, x in v.items()}
+        out = {k: plain(v[k]) for k in sorted(v.keys())}
         out["labels"] = sorted(v.labels)
         return out
     if isinstance(v, Relationship):
-        out = {k: plain(x) for k, x in v.items()}
+        out = {k: plain(v[k]) for k in sorted(v.keys())}
         out["type"] = v.type
         return out
     if isinstance(v, Path):

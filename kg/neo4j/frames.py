@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -136,6 +135,10 @@ def read_graph(store: ox.Store) -> GraphFrames:
     Node frames have ``iri`` and the property columns present in that label set; link frames
     ``from``, ``to``, ``iri`` (when the link has a qualified node), the properties, provenance
     and ``derived`` (True on derived links).
+
+    >>> g = read_graph(store)  # doctest: +SKIP
+    >>> g.node_count, sorted(g.links)[:2]  # doctest: +SKIP
+    (468, ['CERTIFIED_AS', 'CONTROLS'])
     """
     m = model()
     kinds = dict(column_kinds())
@@ -174,24 +177,3 @@ def read_graph(store: ox.Store) -> GraphFrames:
         else:
             g.warnings.append(f"links {rel} have no qualified node and no reader; not written")
     return g
-
-
-def records(df: pd.DataFrame, nest: tuple[str, ...] = ()) -> Iterator[dict]:
-    """Rows of a frame as dicts without empty values; columns not in ``nest`` go under ``p``.
-
-    >>> list(records(pd.DataFrame({"from": ["a"], "iri": ["x"], "share": [None]}), nest=("from",)))
-    [{'from': 'a', 'p': {'iri': 'x'}}]
-    >>> list(records(pd.DataFrame({"iri": ["x"], "name": [None]})))
-    [{'iri': 'x'}]
-    """
-    cols = list(df.columns)
-    if not nest:
-        for row in df.itertuples(index=False, name=None):
-            yield {c: v for c, v in zip(cols, row, strict=True) if v is not None}
-        return
-    top = [i for i, c in enumerate(cols) if c in nest]
-    inner = [i for i, c in enumerate(cols) if c not in nest]
-    for row in df.itertuples(index=False, name=None):
-        r = {cols[i]: row[i] for i in top}
-        r["p"] = {cols[i]: row[i] for i in inner if row[i] is not None}
-        yield r

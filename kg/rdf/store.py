@@ -72,7 +72,8 @@ def build_store(db: Path, chunks: Iterable[str | bytes], meta: dict | None = Non
     path = db / f"store-{stamp}"
     try:
         store = ox.Store(str(path))
-        store.bulk_load(io.BufferedReader(_ChunkReader(chunks), 1 << 20), format=ox.RdfFormat.N_QUADS)
+        # lenient: the quads come from our own writer, which escapes literals and quotes IRIs
+        store.bulk_load(io.BufferedReader(_ChunkReader(chunks), 1 << 20), format=ox.RdfFormat.N_QUADS, lenient=True)
         store.flush()
         del store
         tmp_link = db / f".current-{stamp}"

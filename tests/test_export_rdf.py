@@ -1,0 +1,130 @@
+"""RDF exports (kg/export/rdf.py): Turtle, N-Triples, N-Quads and JSON-LD, re-imported into
+rdflib and pyoxigraph and compared with the subgraph and with the store."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from kg.export import render
+from kg.export.rdf import context
+from kg.ontology import ID, KG, RDF_TYPE, model
+from kg.rdf.store import open_store
+from kg.subgraph import Selection, around
+
+
+@pytest.fixture(scope="module")
+def store(sample_db):
+    return open_store(sample_db)
+
+
+@pytest.fixture(scope="module")
+def sub(store):
+    return around(store, "qingyun-reducer", Selection(hops=2, links=("OWNS", "FUNDED", "CERTIFIED_AS", "LISTED_ON", "CONTROLS")))
+
+
+NODE_TYPES = {KG + t for t in model().node_types if t != "FinancialYear"}
+
+
+def entities(triples) -> set[str]:
+    return {str(s) for s, p, o in triples if str(p) == RDF_TYPE and str(o) in NODE_TYPES}
+
+
+def direct_links(triples) -> set[tuple[str, str, str]]:
+    preds = {link.predicate: rel for rel, link in model().links.items() if rel != "REPORTED"}
+    return {(preds[str(p)], str(s), str(o)) for s, p, o in triples if str(p) in preds}
+
+
+def qualified(triples) -> set[str]:
+    return {str(s) for s, p, o in triples if str(p) == RDF_TYPE and str(o) == KG + "Link"}
+
+
+def expected(sub):
+    return (set(sub.nodes["iri"]), {(rel, r["from"], r["to"]) for rel, r in sub.edges()}, {r["iri"] for _, r in sub.edges()})
+
+
+def as_tuples(triples):
+    return [(t.subject.value, t.predicate.value, t.object.value) for t in triples]
+
+
+def test_turtle_round_trips_into_rdflib(sub):
+    g = rdflib.Graph()
+    g.parse(data=render(sub, "ttl").decode("utf-8"), format="turtle")
+    nodes, links, quals = expected(sub)
+    assert entities(g) == nodes
+    assert direct_links(g) == links
+    assert qualified(g) == quals
+
+
+def test_turtle_and_ntriples_and_jsonld_hold_the_same_triples(sub):
+    ttl = set(ox.parse(render(sub, "ttl"), format=ox.RdfFormat.TURTLE))
+    nt = set(ox.parse(render(sub, "nt"), format=ox.RdfFormat.N_TRIPLES))
+    jl = set(ox.parse(render(sub, "jsonld"), format=ox.RdfFormat.JSON_LD))
+    assert ttl == nt == jl
+    g = rdflib.Graph()
+    g.parse(data=render(sub, "jsonld").decode("utf-8"), format="json-ld")
+    assert len(g) == len(nt)
+    assert entities(g) == expected(sub)[0]
+
+
+def test_nquads_keep_the_source_graphs(sub, store):
+    quads = list(ox.parse(render(sub, "nq"), format=ox.RdfFormat.N_QUADS))
+    graphs = {q.graph_name.value for q in quads}
+    assert ID + "graph/source/synthetic" in graphs and ID + "graph/reference" in graphs
+    assert ID + "graph/derived" in graphs  # state share and CONTROLS links
+    for q in quads:  # every quad is in the store, in the same graph
+        assert q in store
+    # a certification's qualified node sits in its source's graph
+    cert = next(r for rel, r in sub.edges() if rel == "CERTIFIED_AS")
+    assert {q.graph_name.value for q in quads if q.subject.value == cert["iri"]} == {cert["graph"]}
+
+
+def test_nothing_points_outside_the_selection(sub):
+    triples = as_tuples(ox.parse(render(sub, "nt"), format=ox.RdfFormat.N_TRIPLES))
+    nodes = set(sub.nodes["iri"])
+    preds = {link.predicate for link in model().links.values() if link.qualified_class}
+    for s, p, o in triples:
+        if p in preds:
+            assert s in nodes and o in nodes
+
+
+def test_provenance_travels_with_the_data(sub):
+    g = rdflib.Graph()
+    g.parse(data=render(sub, "ttl").decode("utf-8"), format="turtle")
+    kg = rdflib.Namespace(KG)
+    focus = rdflib.URIRef(sub.focus[0])
+    records = list(g.objects(focus, kg.describedBy))
+    assert records and all(g.value(r, kg.sourceFile) == rdflib.Literal("entities.csv") for r in records)
+    for rel, r in sub.edges():
+        link = rdflib.URIRef(r["iri"])
+        if model().link(rel).derived:  # how it was computed instead of a source row
+            assert "majority control" in str(g.value(link, kg.method))
+        else:
+            assert g.value(link, kg.source) is not None and g.value(link, kg.sourceRow) is not None
+    fy = list(g.subjects(rdflib.RDF.type, kg.FinancialYear))
+    assert len(fy) == len(sub.financials)
+
+
+def test_as_of_export_leaves_out_invalid_links(store):
+    then = around(store, "qingyun-group", Selection(hops=1, direction="up", links=("OWNS",), as_of=__import__("datetime").date(2019, 12, 31)))
+    triples = as_tuples(ox.parse(render(then, "nt"), format=ox.RdfFormat.N_TRIPLES))
+    shares = sorted(o for s, p, o in triples if p == KG + "share")
+    assert shares == ["1"]  # the 100% SASAC stake, not the later 95%/5%
+
+
+def test_turtle_has_prefixes_and_a_header(sub):
+    text = render(sub, "ttl").decode("utf-8")
+    assert text.startswith("# accelerator-kg subgraph around Hefei Qingyun Precision Reducer")
+    assert "@prefix kg: <https://w3id.org/accelerator-kg/ont#> ." in text
+
+
+def test_jsonld_uses_the_ontology_context(sub):
+    doc = json.loads(render(sub, "jsonld"))
+    assert doc["@context"] == context()
+    focus = next(n for n in doc["@graph"] if n["@id"] == sub.focus[0])
+    assert focus["@type"] == "Firm" and focus["nameZh"] == "合肥青云精密减速机有限公司"
+    own = next(n for n in doc["@graph"] if n.get("@type") == ["Link", "Ownership"] or n.get("@type") == ["Ownership", "Link"])
+    assert isinstance(own["share"], str) and own["owner"].startswith(ID)
