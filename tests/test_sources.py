@@ -15,11 +15,11 @@ from kg.sources.tabular import SourceError, decode, read_tables, sniff_delimiter
 
 
 def test_decode_detects_utf8_bom_and_gb18030():
-    assert decode("名称".encode("utf-8")) == ("名称", "utf-8")
+    assert decode("名称".encode()) == ("名称", "utf-8")
     assert decode("\ufeff名称".encode("utf-8")) == ("名称", "utf-8-sig")
     assert decode("名称".encode("gb18030")) == ("名称", "gb18030")
     with pytest.raises(SourceError, match="cannot decode with encoding 'ascii'"):
-        decode("名称".encode("utf-8"), "ascii", label="x.csv")
+        decode("名称".encode(), "ascii", label="x.csv")
 
 
 def test_delimiters():
