@@ -32,10 +32,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.derive.ownership import (  # noqa: E402
+    IntegratedOwnershipTooLarge,
     control,
     integrated_ownership,
     integrated_ownership_with_hops,
@@ -147,7 +149,14 @@ def main(argv=None) -> int:
         return out
 
     W = step("W", lambda: ownership_matrix(owner, owned, share, args.n))
-    X, H = step("integrated", lambda: integrated_ownership_with_hops(W, args.floor, tol=args.tol))
+    t_start = time.perf_counter()
+    try:
+        X, H = step(
+            "integrated", lambda: integrated_ownership_with_hops(W, args.floor, tol=args.tol)
+        )
+    except IntegratedOwnershipTooLarge as e:
+        print(f"integrated ownership stopped after {time.perf_counter() - t_start:.1f}s: {e}")
+        X = H = sp.csr_matrix(W.shape)
     C = step("control", lambda: control(W))
     uc = step("ultimate", lambda: ultimate_controller(W, controls=C))
     uo = step("orbis", lambda: ultimate_owner_chain(W))

@@ -57,10 +57,13 @@ from kg.errors import InputError
 from kg.ontology import KG, RDF_TYPE, XSD, Link, graph, model
 from kg.rdf.read import (
     _safe_iris,
+    link_predicates,
+    links_from_quads,
+    nodes_from_quads,
     read_financial_years,
     read_links_by_iri,
-    read_nodes_by_iri,
     select_frame,
+    subject_quads,
 )
 
 __all__ = [
@@ -261,7 +264,9 @@ class Subgraph:
       ``source_file``, ``source_row``);
     * ``focus``: the IRIs the walk started from; ``selection``: its parameters;
       ``truncated``: what the limit cut (None when nothing was cut); ``found``: how many nodes
-      the walk found (an upper bound when a hub was cut).
+      the walk found (an upper bound when a hub was cut); ``quads``: the stored statements
+      of the nodes (without direct link triples), of the links' qualified nodes and of the
+      nodes' source records, as read.
     """
 
     store: ox.Store = field(repr=False)
@@ -274,6 +279,7 @@ class Subgraph:
     records: pd.DataFrame
     truncated: str | None = None
     found: int = 0
+    quads: list[ox.Quad] = field(default_factory=list, repr=False)
 
     @property
     def node_iris(self) -> list[str]:
@@ -493,11 +499,19 @@ def _filters(rel: str, sel: Selection, var: str = "l") -> tuple[str, dict[str, o
     return " ".join(parts), binds
 
 
-def _run(store: ox.Store, query: str, binds: dict[str, ox.Literal]) -> pd.DataFrame:
+def _run(store: ox.Store, query: str, binds: dict[str, ox.Literal], values: dict[str, list[str]]) -> pd.DataFrame:
+    """Run a query template: pre-bind the parameters (the as-of date, the minimum share) in
+    the small template, then fill each ``VALUES ?v { }`` with store IRIs. The template keeps
+    the pre-binding cheap however many IRIs the frontier has."""
     if binds:
         from kg.rdf.prebind import prebind
 
         query = prebind(query, binds)
+    for var, iris in values.items():
+        slot = f"VALUES ?{var} {{ }}"
+        if query.count(slot) != 1:
+            raise RuntimeError(f"query template has no single {slot!r}")
+        query = query.replace(slot, f"VALUES ?{var} {{ {_values(iris)} }}")
     return select_frame(store, query)
 
 
@@ -523,9 +537,9 @@ def _fetch(store: ox.Store, rel: str, way: str, nodes: list[str], sel: Selection
     """(f, o, l): links of a kind from the given nodes in one direction, filtered."""
     me, other = _roles(model().link(rel), way)
     flt, binds = _filters(rel, sel)
-    q = (f"SELECT ?f ?o ?l WHERE {{ VALUES ?f {{ {_values(nodes)} }} ?l <{me}> ?f ; <{other}> ?o . {flt} }}"
+    q = (f"SELECT ?f ?o ?l WHERE {{ VALUES ?f {{ }} ?l <{me}> ?f ; <{other}> ?o . {flt} }}"
          + (f" LIMIT {int(limit)}" if limit is not None else ""))
-    return _run(store, q, binds)
+    return _run(store, q, binds, {"f": nodes})
 
 
 @dataclass(order=True)
@@ -539,6 +553,10 @@ class _Item:
 
 def _walk(store: ox.Store, focus: Sequence[str], sel: Selection) -> tuple[dict[str, int], str | None, int]:
     """BFS from the focus; returns (node -> hop, truncation note, nodes found)."""
+    if len(focus) > sel.limit:  # a canned query gave more entities than the limit
+        note = (f"kept {sel.limit:,} of {len(focus):,} start entities (no hop walked); "
+                "raise --limit to see more")
+        return {f: 0 for f in focus[:sel.limit]}, note, len(focus)
     seen: dict[str, int] = {f: 0 for f in focus}
     walk_rels = [r for r in sel.links if r not in terminal_links()]
     ways = ("up", "down") if sel.direction == "both" else (sel.direction,)
@@ -629,9 +647,9 @@ def _links_among(store: ox.Store, rel: str, nodes: list[str], sel: Selection) ->
     flt, binds = _filters(rel, sel)
     frames = []
     for k in range(0, len(nodes), 2000):
-        q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?b {{ {_values(nodes[k:k + 2000])} }} ?l <{KG}{link.target_role}> ?b ; "
-             f"<{KG}{link.source_role}> ?a . VALUES ?a {{ {_values(nodes)} }} {flt} }}")
-        frames.append(_run(store, q, binds))
+        q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?b {{ }} ?l <{KG}{link.target_role}> ?b ; "
+             f"<{KG}{link.source_role}> ?a . VALUES ?a {{ }} {flt} }}")
+        frames.append(_run(store, q, binds, {"b": nodes[k:k + 2000], "a": nodes}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["l", "a", "b"])
 
 
@@ -641,26 +659,30 @@ def _links_from(store: ox.Store, rel: str, nodes: list[str], sel: Selection) -> 
     flt, binds = _filters(rel, sel)
     frames = []
     for k in range(0, len(nodes), 2000):
-        q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?a {{ {_values(nodes[k:k + 2000])} }} ?l <{KG}{link.source_role}> ?a ; "
+        q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?a {{ }} ?l <{KG}{link.source_role}> ?a ; "
              f"<{KG}{link.target_role}> ?b . {flt} }}")
-        frames.append(_run(store, q, binds))
+        frames.append(_run(store, q, binds, {"a": nodes[k:k + 2000]}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["l", "a", "b"])
 
 
-def _records(store: ox.Store, iris: list[str]) -> pd.DataFrame:
+def _records(store: ox.Store, node_quads: list[ox.Quad]) -> tuple[pd.DataFrame, list[ox.Quad]]:
+    """The source rows describing the nodes (``kg:describedBy`` -> kg:SourceRecord) as a frame
+    (``iri``, ``record``, ``source``, ``source_file``, ``source_row``), and their quads."""
     cols = ["iri", "record", "source", "source_file", "source_row"]
-    frames = []
-    for k in range(0, len(iris), 2000):
-        q = (f"SELECT ?iri ?record ?source ?source_file ?source_row WHERE {{ VALUES ?iri {{ {_values(iris[k:k + 2000])} }} "
-             f"?iri <{KG}describedBy> ?record . OPTIONAL {{ ?record <{KG}source> ?source }} "
-             f"OPTIONAL {{ ?record <{KG}sourceFile> ?source_file }} OPTIONAL {{ ?record <{KG}sourceRow> ?source_row }} }}")
-        frames.append(select_frame(store, q))
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    f = pd.concat(frames, ignore_index=True)
-    f["source_row"] = f["source_row"].map(lambda v: None if v is None else int(v))
+    pairs = [(q.subject.value, q.object.value) for q in node_quads
+             if q.predicate.value == KG + "describedBy" and isinstance(q.object, ox.NamedNode)]
+    quads = subject_quads(store, [r for _, r in pairs], hubs=False)
+    vals: dict[tuple[str, str], object] = {}
+    for q in quads:
+        local = q.predicate.value.removeprefix(KG)
+        if local in ("source", "sourceFile", "sourceRow") and isinstance(q.object, ox.Literal):
+            vals.setdefault((q.subject.value, local), q.object.value)
+    rows = [(iri, rec, vals.get((rec, "source")), vals.get((rec, "sourceFile")),
+             None if vals.get((rec, "sourceRow")) is None else int(vals[(rec, "sourceRow")]))
+            for iri, rec in dict.fromkeys(pairs)]
+    f = pd.DataFrame(rows, columns=cols, dtype=object)
     f = f.sort_values(["iri", "source", "source_file", "source_row"], na_position="last", kind="stable")
-    return f[cols].reset_index(drop=True).astype(object)
+    return f.reset_index(drop=True).astype(object), quads
 
 
 def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | None = None) -> Subgraph:
@@ -695,16 +717,21 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
         link_iris[rel] = sorted(set(f["l"]))
     cert_rel = "CERTIFIED_AS" if "CERTIFIED_AS" in model().links else None
     all_hops = {**hops, **{b: h for b, h in extra.items() if b not in hops}}
-    nodes = read_nodes_by_iri(store, list(all_hops))
+    node_quads = subject_quads(store, list(all_hops), skip=link_predicates())
+    nodes = nodes_from_quads(node_quads)
     order = {iri: i for i, iri in enumerate(all_hops)}
     nodes["hop"] = nodes["iri"].map(all_hops)
     nodes["focus"] = nodes["iri"].isin(set(focus))
     nodes = nodes.assign(_o=nodes["iri"].map(order)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
     present = set(nodes["iri"])
     links: dict[str, pd.DataFrame] = {}
+    link_quads: list[ox.Quad] = []
     for rel in sel.links:
-        f = read_links_by_iri(store, rel, link_iris[rel])
+        quads = subject_quads(store, link_iris[rel], hubs=False)
+        f = links_from_quads(rel, quads)
         f = f[f["from"].isin(present) & f["to"].isin(present)]
+        kept = set(f["iri"])
+        link_quads.extend(q for q in quads if q.subject.value in kept)
         links[rel] = f.sort_values(["from", "to", "iri"], kind="stable").reset_index(drop=True)
     if cert_rel in links:
         certs = links[cert_rel]
@@ -717,9 +744,10 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
     if sel.as_of is not None and len(fin):
         fin = fin[fin["year"].map(lambda y: y is None or y <= sel.as_of.year)]
     fin = fin.sort_values(["firm", "year", "iri"], kind="stable").reset_index(drop=True)
+    records, record_quads = _records(store, node_quads)
     return Subgraph(store=store, focus=focus, selection=sel, nodes=nodes, links=links,
-                    certifications=certs.reset_index(drop=True), financials=fin,
-                    records=_records(store, list(nodes["iri"])), truncated=truncated, found=found)
+                    certifications=certs.reset_index(drop=True), financials=fin, records=records,
+                    truncated=truncated, found=found, quads=node_quads + link_quads + record_quads)
 
 
 def around(store: ox.Store, ref: str, selection: Selection | None = None) -> Subgraph:

@@ -6,14 +6,14 @@
 //+   as_of) count. For each firm and each tier it reached, the first year it held that tier
 //+   (to_year) and the highest lower tier it held no later than that (from_programme, first held
 //+   in from_year) make one promotion. A firm that entered the ladder at a tier has no row for it.
-//+   from_year / to_year (params) restrict the year of the promotion (to_year).
+//+   since / until restrict the year of the promotion (to_year).
 //+
 //+   With summary=true, one row per (from_programme, to_programme): firms = promotions,
 //+   to_firms = firms that ever reached to_programme, share = firms / to_firms, e.g. the share of
 //+   Manufacturing Champions that came from the Little Giants (the brief: 268 of 1,200, 22%).
 //+ params:
-//+   from_year: {type: year, description: "first year of promotion"}
-//+   to_year: {type: year, description: "last year of promotion"}
+//+   since: {type: year, description: "first year of promotion (to_year)"}
+//+   until: {type: year, description: "last year of promotion (to_year)"}
 //+   summary: {type: boolean, default: false, description: "counts per step of the ladder instead of firms"}
 //+ columns: firm, firm_name, from_programme, from_year, to_programme, to_year
 //+ columns_when:
@@ -30,7 +30,7 @@ WITH f, collect({p: p, first: first}) AS held
 UNWIND held AS b
 WITH f, held, b, [a IN held WHERE a.p.tier < b.p.tier AND a.first <= b.first] AS lower
 WHERE size(lower) > 0
-  AND ($from_year IS NULL OR b.first >= $from_year) AND ($to_year IS NULL OR b.first <= $to_year)
+  AND ($since IS NULL OR b.first >= $since) AND ($until IS NULL OR b.first <= $until)
 WITH f, b, reduce(m = lower[0], a IN lower | CASE WHEN a.p.tier > m.p.tier THEN a ELSE m END) AS a
 WITH f, a.p AS pa, a.first AS from_year, b.p AS pb, b.first AS to_year
 CALL {

@@ -193,7 +193,9 @@ def brute_force(edges, n):
             if i == j:
                 continue
             for path in nx.all_simple_paths(G, i, j):
-                X[i, j] += math.prod(G.edges[a, b]["w"] for a, b in zip(path, path[1:]))
+                X[i, j] += math.prod(
+                    G.edges[a, b]["w"] for a, b in zip(path, path[1:], strict=False)
+                )
     return X
 
 
@@ -362,3 +364,49 @@ def test_best_paths_and_explain():
 def test_best_paths_no_sources():
     dist, pred = best_paths(W_of([(0, 1, 0.5)], 2), [])
     assert np.isinf(dist).all() and (pred == NO_PREDECESSOR).all()
+
+
+def _random_cyclic(n, m, seed):
+    rng = np.random.default_rng(seed)
+    o = rng.integers(0, n, m)
+    d = rng.integers(0, n, m)
+    keep = o != d
+    o, d = o[keep], d[keep]
+    s = rng.uniform(0.05, 1.0, o.size)
+    tot = np.bincount(d, weights=s, minlength=n)
+    s = s * np.where(tot > 0.9, 0.9 / np.maximum(tot, 1e-300), 1.0)[d]
+    return ownership_matrix(o, d, s, n)
+
+
+@pytest.mark.parametrize("dense_max", [1000, 20, 1])
+def test_large_scc_all_solvers_agree_with_closed_form(dense_max):
+    # ~60 entities, most of them in one strongly connected component (> _FW_MAX, so the BFS
+    # hop branch runs with the dense solver; the iterative solver with dense_max < size)
+    W = _random_cyclic(60, 150, seed=3)
+    sizes = np.bincount(csgraph.connected_components(W, connection="strong")[1])
+    assert sizes.max() > 32
+    X, H = integrated_ownership_with_hops(W, floor=0.0, tol=0.0, dense_max=dense_max)
+    np.testing.assert_allclose(X.toarray(), dense_corrected(W), atol=1e-10)
+    _check_hops(W, X, H)
+
+
+def test_max_entries_guard():
+    from kg.derive.ownership import IntegratedOwnershipTooLarge
+
+    W = _random_cyclic(60, 150, seed=3)
+    with pytest.raises(IntegratedOwnershipTooLarge):
+        integrated_ownership(W, floor=0.0, tol=0.0, max_entries=100)
+    with pytest.raises(IntegratedOwnershipTooLarge):
+        integrated_ownership(W, floor=0.0, tol=0.0, max_entries=100, dense_max=1)
+    assert integrated_ownership(W, max_entries=None).nnz > 0
+
+
+def test_chunked_kernel_matches_unchunked(monkeypatch):
+    import kg.derive.ownership as ow
+
+    W = _random_cyclic(300, 900, seed=5)
+    ref = integrated_ownership(W, floor=0.0, tol=0.0).toarray()
+    monkeypatch.setattr(ow, "_CHUNK", 7)
+    X, H = integrated_ownership_with_hops(W, floor=0.0, tol=0.0)
+    np.testing.assert_allclose(X.toarray(), ref, atol=1e-12)
+    _check_hops(W, X, H)

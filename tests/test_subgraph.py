@@ -341,3 +341,10 @@ def test_every_node_is_read_once_and_nodes_of_the_whole_graph_agree(store):
         for k, v in row.items():
             if k in ref.index and k not in ("hop", "focus"):
                 assert (ref[k] == v) or (isinstance(v, tuple) and tuple(ref[k]) == v), (row["iri"], k)
+
+
+def test_more_start_entities_than_the_limit(store):
+    firms = [resolve_ref(store, x) for x in ("siasun", "leaderdrive", "hunnan-servo", "qingyun-group")]
+    sub = select(store, firms, Selection(hops=2, limit=3, links=("OWNS",)))
+    assert list(sub.nodes["iri"]) == firms[:3]
+    assert sub.truncated == "kept 3 of 4 start entities (no hop walked); raise --limit to see more"

@@ -17,7 +17,9 @@ closed form ``X = (I - W)^-1 W = W + W^2 + ...`` ("integrated ownership", Briosc
 Colombo 1989; Baldone, Brioschi & Paleari 1998). With cross-holdings a walk may pass through
 its own origin ``i`` again, so value that flows back to ``i`` through a cycle is counted again as
 ``i``'s. Vitali, Glattfelder & Battiston, "The network of global corporate control", PLoS ONE
-6(10): e25995 (2011), Supporting Information S3, and Glattfelder, *Decoding Complexity*
+6(10): e25995 (2011), Supporting Information section 3 "Network Control" (3.2 "Computing
+Control While Remedying the Problems", 3.3 "Proving the BFS Methodology Corrects for Cycles"),
+and Glattfelder, *Decoding Complexity*
 (Springer 2013), ch. 2, remove it with a diagonal correction::
 
     X' = D^-1 X,   D = diag((I - W)^-1)          i.e.  X'[i, j] = X[i, j] / (1 + X[i, i])
@@ -27,10 +29,9 @@ at its *last* visit to ``i``; the part before is a closed walk ``i -> i`` (total
 ``D[i, i] = 1 + X[i, i]``), the part after never returns to ``i``. So ``X'[i, j]`` is the sum
 over walks from ``i`` to ``j`` that never come back through ``i``. Only the owner's own returns
 are removed: walks that loop through *other* firms' cycles are genuine cash-flow claims of
-``i`` and stay. (The formula above is restated from those sources and checked here against
-the last-exit decomposition and the tests; the session that wrote this module could not open
-the Supporting Information itself.) The diagonal ``X'[i, i]`` (self-ownership through cycles)
-is not returned.
+``i`` and stay. (The formula is restated from those sources, not copied from them; the
+last-exit argument above is what the tests check, against a dense inverse and hand-computed
+cycles.) The diagonal ``X'[i, i]`` (self-ownership through cycles) is not returned.
 
 Algorithm of :func:`integrated_ownership_with_hops`: strongly connected components (SCC) of
 ``W`` are condensed into a DAG; its levels are processed from the sinks up. For the rows ``R``
@@ -38,7 +39,10 @@ of one level ``B_R = W_R + W_R X`` needs only rows of lower levels, which are fi
 ``C`` of that level, ``X_C = (I - W_CC)^-1 B_C``: the small block is inverted densely (batched
 over SCCs of equal size); SCCs larger than ``dense_max`` are solved by the Neumann iteration
 ``X_C <- B_C + W_CC X_C`` on the sparse rows. Entries below ``tol`` (default ``1e-9``, far below
-any ``floor``) are pruned while propagating; see the docstring for the error bound.
+any ``floor``) are pruned while propagating; see the docstring for the error bound. Rows of
+entities that nobody owns are never propagated further, so they are pruned at ``floor`` at once.
+The products are a numpy expand-and-aggregate kernel (gather the rows, sort by (row, column),
+``add.reduceat`` the values and ``minimum.reduceat`` the hop counts), chunked to bound memory.
 """
 
 from __future__ import annotations
@@ -402,14 +406,15 @@ def integrated_ownership(
     floor: float = 0.01,
     *,
     tol: float = 1e-9,
-    dense_max: int = 1000,
-    max_entries: int | None = 200_000_000,
+    dense_max: int = 4000,
+    max_entries: int | None = 100_000_000,
 ):
     """Integrated (direct + indirect) ownership, corrected for cycles; entries ``>= floor``.
 
     ``X[i, j]`` = sum over all walks from ``i`` to ``j`` that do not return through ``i`` of
     the product of the shares along the walk, i.e. (Vitali, Glattfelder & Battiston 2011,
-    PLoS ONE 6(10): e25995, SI S3; Glattfelder 2013, *Decoding Complexity*, ch. 2)::
+    PLoS ONE 6(10): e25995, SI sections 3.2-3.3; Glattfelder 2013, *Decoding Complexity*,
+    ch. 2)::
 
         X = D^-1 (I - W)^-1 W,   D = diag((I - W)^-1)
 
@@ -442,8 +447,8 @@ def integrated_ownership_with_hops(
     floor: float = 0.01,
     *,
     tol: float = 1e-9,
-    dense_max: int = 1000,
-    max_entries: int | None = 200_000_000,
+    dense_max: int = 4000,
+    max_entries: int | None = 100_000_000,
 ):
     """Integrated ownership ``X`` (as :func:`integrated_ownership`) and hop counts ``H``.
 
@@ -457,8 +462,8 @@ def integrated_ownership_with_hops(
     floor : entries of the result below ``floor`` are dropped (the caller stores only these);
         ``floor=0`` keeps every entry that survived the pruning.
     tol : pruning threshold while propagating (keep it much smaller than ``floor``).
-    dense_max : SCCs up to this size are inverted densely; larger ones are solved by a sparse
-        Neumann iteration.
+    dense_max : SCCs up to this size are inverted densely (``O(s^3)``, ``8 s^2`` bytes);
+        larger ones by a sparse Neumann iteration on the block.
     max_entries : stop with :class:`IntegratedOwnershipTooLarge` when the matrix under
         construction (all pairs above ``tol``, about 16 bytes each) grows beyond this; ``None``
         for no limit. Guards against giant cross-holding cycles, whose integrated rows are
@@ -599,7 +604,7 @@ def _solve_sccs(comps, B, ctx, intra_all, n, tol, with_hops, dense_max, limit):
         if s <= dense_max:
             nodes = by_comp[comp_ptr[group][:, None] + np.arange(s)]  # (m, s)
             yield _solve_dense(
-                group, nodes, right, intra_all, pos_in_comp, local, n, with_hops, limit
+                group, nodes, right, intra_all, pos_in_comp, local, n, tol, with_hops, limit
             )
         else:
             for c in group:
@@ -628,7 +633,7 @@ def _cycle_error(nodes, what):
     )
 
 
-def _solve_dense(group, nodes, right, intra_all, pos_in_comp, local, n, with_hops, limit):
+def _solve_dense(group, nodes, right, intra_all, pos_in_comp, local, n, tol, with_hops, limit):
     """X_C = (I - W_CC)^-1 B_C for a batch of ``m`` SCCs of equal size ``s``."""
     m, s = nodes.shape
     b, r, c, v = _block_entries(group, intra_all)
@@ -643,12 +648,13 @@ def _solve_dense(group, nodes, right, intra_all, pos_in_comp, local, n, with_hop
     bad = ~np.isfinite(inv).all(axis=(1, 2)) | (inv < -1e-9).any(axis=(1, 2))
     if bad.any():
         raise _cycle_error(nodes[int(np.flatnonzero(bad)[0])], "has a divergent walk sum")
-    inv = np.maximum(inv, 0.0)
+    keep = inv >= tol if tol > 0 else inv > 0  # walk sums below tol are pruned, as elsewhere
     loc = local[nodes]  # (m, s) row ids of B
-    a_cols = np.broadcast_to(loc[:, None, :], (m, s, s)).reshape(-1)
-    a_val = inv.reshape(-1)
-    a_hop = _block_hops(blocks > 0).reshape(-1).astype(np.int32) if with_hops else None
-    a_ptr = np.arange(0, m * s * s + 1, s, dtype=np.int64)
+    a_cols = np.broadcast_to(loc[:, None, :], (m, s, s))[keep]
+    a_val = inv[keep]
+    a_hop = _block_hops(blocks > 0)[keep].astype(np.int32) if with_hops else None
+    a_ptr = np.zeros(m * s + 1, dtype=np.int64)
+    np.cumsum(keep.sum(axis=2).reshape(-1), out=a_ptr[1:])
     xc = _multiply(a_ptr, a_cols, a_val, a_hop, right, m * s, n, limit=limit)
     return nodes.reshape(-1), xc
 
@@ -669,7 +675,8 @@ def _block_hops(adj: np.ndarray) -> np.ndarray:
 
 
 def _solve_iterative(c, nodes, B, intra_all, local, n, tol, with_hops, limit, max_iter=100_000):
-    """Neumann iteration ``X_C <- B_C + W_CC X_C`` on sparse rows, for one large SCC."""
+    """``X_C = N B_C`` for one large SCC, ``N = (I - W_CC)^-1`` by the sparse Neumann iteration
+    ``N <- I + W_CC N`` (pruned at ``tol``; hop counts = iteration of first appearance)."""
     _, r, cc, v = _block_entries(np.array([c]), intra_all)
     s = nodes.size
     loc = local[nodes]
@@ -681,19 +688,26 @@ def _solve_iterative(c, nodes, B, intra_all, local, n, tol, with_hops, limit, ma
     w_ptr = np.zeros(s + 1, dtype=np.int64)
     np.cumsum(np.bincount(wr, minlength=s), out=w_ptr[1:])
     w_hop = np.ones(wv.size, dtype=np.int32) if with_hops else None
-    B_C = _take_rows(B, loc)
-    Y = B_C
+    eye = (
+        np.arange(s + 1, dtype=np.int64),
+        np.arange(s, dtype=_index_dtype(s)),
+        np.ones(s),
+        np.zeros(s, dtype=np.int32) if with_hops else None,
+    )
+    N = eye
     for _ in range(max_iter):
-        Yn = _multiply(w_ptr, wc, wv, w_hop, _Rows.from_csr(*Y), s, n, plus=B_C, limit=limit)
-        Yn = _prune(Yn, tol)
-        if Yn[2].size and not (np.isfinite(Yn[2]).all() and Yn[2].max() < 1e6):
+        Nn = _prune(_multiply(w_ptr, wc, wv, w_hop, _Rows.from_csr(*N), s, s, plus=eye), tol)
+        if not (np.isfinite(Nn[2]).all() and Nn[2].max() < 1e6):
             break
-        if np.array_equal(Yn[0], Y[0]) and np.array_equal(Yn[1], Y[1]):
-            diff = np.abs(Yn[2] - Y[2]).max() if Yn[2].size else 0.0
-            hops_same = not with_hops or np.array_equal(Yn[3], Y[3])
-            if hops_same and diff <= 1e-15 + 1e-13 * (Yn[2].max() if Yn[2].size else 0.0):
-                return nodes, Yn
-        Y = Yn
+        if np.array_equal(Nn[0], N[0]) and np.array_equal(Nn[1], N[1]):
+            diff = np.abs(Nn[2] - N[2]).max()
+            hops_same = not with_hops or np.array_equal(Nn[3], N[3])
+            if hops_same and diff <= 1e-13 * Nn[2].max():
+                n_ptr, n_col, n_val, n_hop = Nn
+                right = _Rows.from_csr(*B)
+                xc = _multiply(n_ptr, loc[n_col], n_val, n_hop, right, s, n, limit=limit)
+                return nodes, xc
+        N = Nn
     raise _cycle_error(nodes, "does not converge")
 
 

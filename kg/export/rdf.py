@@ -37,7 +37,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.ontology import KG, RDF_TYPE, XSD, model
-from kg.rdf.read import _safe_iris
+from kg.rdf.read import subject_quads
 from kg.subgraph import Subgraph
 
 FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS}
@@ -46,25 +46,8 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 PREFIXES = {"kg": KG, "xsd": XSD, "rdf": RDF, "rdfs": RDFS}
 
 
-def _link_predicates() -> list[str]:
-    return sorted({link.predicate for link in model().links.values()})
-
-
-def _quads_of(store: ox.Store, subjects: list[str], exclude: Iterable[str] = ()) -> list[ox.Quad]:
-    """Quads of the subjects (in their graphs), without the excluded predicates."""
-    subjects = _safe_iris(subjects)
-    exclude = list(exclude)
-    flt = f"FILTER(?p NOT IN ({', '.join(f'<{p}>' for p in exclude)}))" if exclude else ""
-    out: list[ox.Quad] = []
-    for k in range(0, len(subjects), 2000):
-        values = " ".join(f"<{s}>" for s in subjects[k:k + 2000])
-        res = store.query(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} {flt} }}")
-        out.extend(ox.Quad(sol["s"], sol["p"], sol["o"], sol["g"]) for sol in res)
-    return out
-
-
 def subgraph_quads(sub: Subgraph) -> list[ox.Quad]:
-    """The quads describing the subgraph, sorted (see the module docstring).
+    """The quads describing the subgraph, in a stable order (see the module docstring).
 
     >>> import tempfile, pathlib
     >>> from kg.build import build
@@ -79,20 +62,18 @@ def subgraph_quads(sub: Subgraph) -> list[ox.Quad]:
     """
     m = model()
     store = sub.store
-    quads = _quads_of(store, sub.node_iris, _link_predicates())
-    others: list[str] = []
-    others += [q.object.value for q in quads if q.predicate.value == KG + "describedBy" and isinstance(q.object, ox.NamedNode)]
-    for rel, row in sub.edges():
-        pred = ox.NamedNode(m.link(rel).predicate)
-        quads.extend(store.quads_for_pattern(ox.NamedNode(row["from"]), pred, ox.NamedNode(row["to"]), None))
-        others.append(row["iri"])
+    quads = list(sub.quads)  # nodes (no direct link triples), qualified link nodes, source records
+    for rel, row in sub.edges():  # the direct triple of each selected link, in its graph(s)
+        quads.extend(store.quads_for_pattern(ox.NamedNode(row["from"]), ox.NamedNode(m.link(rel).predicate),
+                                             ox.NamedNode(row["to"]), None))
+    more: list[str] = []
     if len(sub.financials):
         reported = ox.NamedNode(m.link("REPORTED").predicate)
         for firm, fy in zip(sub.financials["firm"], sub.financials["iri"], strict=True):
             quads.extend(store.quads_for_pattern(ox.NamedNode(firm), reported, ox.NamedNode(fy), None))
-            others.append(fy)
-    quads.extend(_quads_of(store, list(dict.fromkeys(others))))
-    return sorted(set(quads), key=lambda q: (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name)))
+            more.append(fy)
+    quads.extend(subject_quads(store, more, hubs=False))
+    return list(dict.fromkeys(quads))
 
 
 def _triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:

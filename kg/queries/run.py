@@ -140,7 +140,7 @@ def prepare(query: Query, params: Mapping[str, Any] | None, as_of: Any = None, b
                 try:
                     values[name] = resolve_ref(backend.lookup, values[name])
                 except InputError as e:
-                    raise type(e)(f"parameter {name}: {e}") from None
+                    raise InputError(f"parameter {name}: {e}") from None
     return values
 
 

@@ -163,9 +163,10 @@ def _nones(df: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- reads by IRI (subgraphs)
 #
-# The functions below read given nodes / links only, with one indexed lookup per subject
-# (a VALUES join on the subject), so their cost follows the size of the selection and not the
-# size of the graph: kg.subgraph reads a few hundred nodes of a graph of millions this way.
+# The functions below read given nodes / links only, with index lookups per subject, so their
+# cost follows the size of the selection and not the size of the graph: kg.subgraph reads a
+# few hundred nodes of a graph of millions this way. They work on the quads themselves
+# (``subject_quads``), so a caller that also needs the RDF (kg.export.rdf) reads it once.
 
 _CHUNK = 2000
 
@@ -175,28 +176,82 @@ def _safe_iris(iris: Iterable[str]) -> list[str]:
     return [i for i in dict.fromkeys(iris) if i and not any(c in i for c in '<>" {}|\\^`\n\r\t')]
 
 
-def _long_frame(store: ox.Store, iris: Iterable[str], *, graphs: bool = False) -> pd.DataFrame:
-    """The literals and types of the given subjects as (s, p, o[, g]) strings (lexical forms;
-    IRIs bare). Links to other nodes are left out, so a hub's thousands of direct link triples
-    never leave the store."""
-    iris = _safe_iris(iris)
-    frames = []
-    keep = f"FILTER(isLiteral(?o) || ?p = <{RDF_TYPE}> || ?p IN ({_role_list()}))"
+HUB_ROWS = 200
+"""A subject with more statements than this (a bank's thousands of direct ``kg:funded``
+triples) is read with one lookup per ontology property instead of a scan of all its triples."""
+
+
+def big_subjects(store: ox.Store, iris: list[str], rows: int | None = None) -> set[str]:
+    """The subjects among ``iris`` with more than ``rows`` statements (counted in the store,
+    which decodes nothing, so this costs little even for a hub).
+
+    >>> big_subjects(ox.Store(), ["http://e/a"])
+    set()
+    """
+    out: set[str] = set()
+    rows = HUB_ROWS if rows is None else rows
     for k in range(0, len(iris), _CHUNK):
         values = " ".join(f"<{i}>" for i in iris[k:k + _CHUNK])
-        pattern = "GRAPH ?g { ?s ?p ?o }" if graphs else "?s ?p ?o"
-        frames.append(select_frame(store, f"SELECT ?s ?p ?o{' ?g' if graphs else ''} WHERE {{ VALUES ?s {{ {values} }} {pattern} {keep} }}"))
-    cols = ["s", "p", "o", "g"] if graphs else ["s", "p", "o"]
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    return pd.concat(frames, ignore_index=True)
+        f = select_frame(store, f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }} GROUP BY ?s "
+                                f"HAVING (COUNT(*) > {int(rows)})")
+        out.update(f["s"])
+    return out
 
 
-def _role_list() -> str:
-    """The qualified nodes' role properties (kg:owner, kg:owned, ...), as a SPARQL list."""
-    m = model()
-    roles = {r for link in m.links.values() for r in (link.source_role, link.target_role) if r}
-    return ", ".join(f"<{KG}{r}>" for r in sorted(roles))
+def link_predicates() -> frozenset[str]:
+    """The direct link predicates (kg:owns, kg:funded, ..., kg:reported)."""
+    return frozenset(link.predicate for link in model().links.values())
+
+
+def _node_predicates() -> list[str]:
+    """What a hub is read by: rdf:type and every kg: property that is not a direct link."""
+    from rdflib.namespace import OWL, RDF
+
+    from kg.ontology import graph
+
+    g = graph()
+    props = {str(s) for t in (OWL.DatatypeProperty, OWL.ObjectProperty) for s in g.subjects(RDF.type, t)
+             if str(s).startswith(KG)}
+    return [RDF_TYPE, *sorted(props - link_predicates())]
+
+
+def subject_quads(store: ox.Store, iris: Iterable[str], *, hubs: bool = True,
+                  skip: Iterable[str] = ()) -> list[ox.Quad]:
+    """Every quad whose subject is one of ``iris`` (in the order given), by index lookups.
+
+    With ``hubs``, a subject with more than :data:`HUB_ROWS` statements is read property by
+    property (rdf:type and the ontology's non-link properties), so a bank's thousands of
+    direct ``kg:funded`` triples are never decoded. Quads with a predicate in ``skip`` are
+    left out.
+
+    >>> s = ox.Store()
+    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("1"), ox.NamedNode("http://e/g")))
+    >>> [str(q.object) for q in subject_quads(s, ["http://e/a", "http://e/b"])]
+    ['"1"']
+    """
+    iris = _safe_iris(iris)
+    big = big_subjects(store, iris) if hubs and iris else set()
+    skip = frozenset(skip)
+    preds = [ox.NamedNode(p) for p in _node_predicates() if p not in skip] if big else []
+    out: list[ox.Quad] = []
+    for i in iris:
+        node = ox.NamedNode(i)
+        if i in big:
+            for p in preds:
+                out.extend(store.quads_for_pattern(node, p, None, None))
+        elif skip:
+            out.extend(q for q in store.quads_for_pattern(node, None, None, None) if q.predicate.value not in skip)
+        else:
+            out.extend(store.quads_for_pattern(node, None, None, None))
+    return out
+
+
+def _long_frame(quads: Iterable[ox.Quad]) -> pd.DataFrame:
+    """Quads as a frame of strings (s, p, o, g): lexical forms, IRIs bare, blank nodes out."""
+    rows = [(q.subject.value, q.predicate.value, q.object.value,
+             q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else None)
+            for q in quads if not isinstance(q.object, ox.BlankNode) and isinstance(q.subject, ox.NamedNode)]
+    return pd.DataFrame(rows, columns=["s", "p", "o", "g"], dtype=object)
 
 
 def _pivot(long: pd.DataFrame, props: Iterable[Property], index: pd.Index) -> dict[str, pd.Series]:
@@ -217,29 +272,20 @@ def _pivot(long: pd.DataFrame, props: Iterable[Property], index: pd.Index) -> di
     return out
 
 
-def read_nodes_by_iri(store: ox.Store, iris: Iterable[str]) -> pd.DataFrame:
-    """Like :func:`read_nodes` for the given IRIs only, read with one lookup per node.
-
-    Same columns as ``read_nodes(store, iris=...)``: ``iri``, ``labels`` (most specific first)
-    and the property columns some of the nodes have. IRIs that are not nodes are left out.
-
-    >>> s = ox.Store()
-    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode(RDF_TYPE), ox.NamedNode(KG + "Firm"), ox.DefaultGraph()))
-    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode(KG + "name"), ox.Literal("A"), ox.DefaultGraph()))
-    >>> read_nodes_by_iri(s, ["http://e/a"]).to_dict("records")
-    [{'iri': 'http://e/a', 'labels': ('Firm',), 'name': 'A'}]
-    """
+def nodes_from_quads(quads: Iterable[ox.Quad]) -> pd.DataFrame:
+    """The node table (as :func:`read_nodes`) of the subjects of some quads."""
     m = model()
-    long = _long_frame(store, iris)
+    long = _long_frame(quads)
     names = [t for t in m.node_types if t != "FinancialYear"]
     wanted = {KG + t: t for t in names}
     tf = long[(long["p"] == RDF_TYPE) & long["o"].isin(list(wanted))]
     if not len(tf):
         return pd.DataFrame(columns=["iri", "labels"])
     order = {t: i for i, t in enumerate(m.node_types)}
-    labels = tf.assign(t=tf["o"].map(wanted)).groupby("s", sort=True)["t"].agg(
-        lambda ts: tuple(sorted(set(ts), key=lambda t: (-len(m.node_type(t).labels), order[t]))))
-    out = labels.rename("labels").reset_index().rename(columns={"s": "iri"})
+    rank = {t: (-len(m.node_type(t).labels), order[t]) for t in names}
+    labels = {s: tuple(sorted(set(ts), key=rank.__getitem__))
+              for s, ts in tf.assign(t=tf["o"].map(wanted)).groupby("s", sort=True)["t"]}
+    out = pd.DataFrame({"iri": list(labels), "labels": list(labels.values())})
     props, seen = [], set()
     for cls in ("Entity", "Exchange", "Programme"):
         for p in m.props_on(cls):
@@ -250,6 +296,49 @@ def read_nodes_by_iri(store: ox.Store, iris: Iterable[str]) -> pd.DataFrame:
     for p in props:
         if p.column in cols:
             out[p.column] = cols[p.column].values
+    return _nones(out)
+
+
+def read_nodes_by_iri(store: ox.Store, iris: Iterable[str]) -> pd.DataFrame:
+    """Like :func:`read_nodes` for the given IRIs only, read with index lookups per node.
+
+    Same columns as ``read_nodes(store, iris=...)``: ``iri``, ``labels`` (most specific first)
+    and the property columns some of the nodes have. IRIs that are not nodes are left out.
+
+    >>> s = ox.Store()
+    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode(RDF_TYPE), ox.NamedNode(KG + "Firm"), ox.DefaultGraph()))
+    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode(KG + "name"), ox.Literal("A"), ox.DefaultGraph()))
+    >>> read_nodes_by_iri(s, ["http://e/a"]).to_dict("records")
+    [{'iri': 'http://e/a', 'labels': ('Firm',), 'name': 'A'}]
+    """
+    return nodes_from_quads(subject_quads(store, iris, skip=link_predicates()))
+
+
+def links_from_quads(rel: str, quads: Iterable[ox.Quad]) -> pd.DataFrame:
+    """The link table (as :func:`read_links`, plus ``graph``) of the qualified nodes of
+    one kind among the subjects of some quads."""
+    m = model()
+    link = m.link(rel)
+    if link.qualified_class is None:
+        raise ValueError(f"{rel} has no qualified node; use read_financial_years")
+    props = list(link.properties)
+    prov = [m.prop(k) for k in PROVENANCE_COLUMNS]
+    cols = ["iri", "from", "to", *[p.column for p in props], *PROVENANCE_COLUMNS.values(), "graph"]
+    long = _long_frame(quads)
+    qual = long[(long["p"] == RDF_TYPE) & (long["o"] == KG + link.qualified_class)]
+    if not len(qual):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    index = pd.Index(sorted(set(qual["s"])))
+    long = long[long["s"].isin(set(index))]
+    out = pd.DataFrame({"iri": list(index)})
+    for name, role in (("from", link.source_role), ("to", link.target_role)):
+        r = long[long["p"] == KG + role].drop_duplicates("s").set_index("s")["o"]
+        out[name] = r.reindex(index).values
+    piv = _pivot(long, [*props, *prov], index)
+    for c in cols[3:-1]:
+        out[c] = piv[c].values if c in piv else None
+    out["graph"] = qual.drop_duplicates("s").set_index("s")["g"].reindex(index).values
+    out.attrs["rel"] = rel
     return _nones(out)
 
 
@@ -268,40 +357,4 @@ def read_links_by_iri(store: ox.Store, rel: str, iris: Iterable[str]) -> pd.Data
     >>> r["from"], r["to"], r["share"], r["graph"]
     ('http://e/a', 'http://e/b', 0.5, 'http://e/g')
     """
-    m = model()
-    link = m.link(rel)
-    if link.qualified_class is None:
-        raise ValueError(f"{rel} has no qualified node; use read_financial_years")
-    props = list(link.properties)
-    prov = [m.prop(k) for k in PROVENANCE_COLUMNS]
-    cols = ["iri", "from", "to", *[p.column for p in props], *PROVENANCE_COLUMNS.values(), "graph"]
-    long = _long_frame(store, iris, graphs=True)
-    qual = long[(long["p"] == RDF_TYPE) & (long["o"] == KG + link.qualified_class)]
-    if not len(qual):
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    index = pd.Index(sorted(set(qual["s"])))
-    long = long[long["s"].isin(set(index))]
-    out = pd.DataFrame({"iri": list(index)})
-    for name, role in (("from", link.source_role), ("to", link.target_role)):
-        r = long[long["p"] == KG + role].groupby("s")["o"].min()
-        out[name] = r.reindex(index).values
-    piv = _pivot(long, [*props, *prov], index)
-    for c in cols[3:-1]:
-        out[c] = piv[c].values if c in piv else None
-    out["graph"] = qual.groupby("s")["g"].min().reindex(index).values
-    out.attrs["rel"] = rel
-    return _nones(out)
-
-
-def subject_quads(store: ox.Store, iris: Iterable[str]) -> list[ox.Quad]:
-    """Every quad whose subject is one of ``iris`` (in the order given), by index lookups.
-
-    >>> s = ox.Store()
-    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("1"), ox.NamedNode("http://e/g")))
-    >>> [str(q.object) for q in subject_quads(s, ["http://e/a", "http://e/b"])]
-    ['"1"']
-    """
-    out: list[ox.Quad] = []
-    for i in _safe_iris(iris):
-        out.extend(store.quads_for_pattern(ox.NamedNode(i), None, None, None))
-    return out
+    return links_from_quads(rel, subject_quads(store, iris, hubs=False))
