@@ -54,7 +54,7 @@ import pandas as pd
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.ontology import KG, RDF_TYPE, XSD, Link, graph, model
+from kg.ontology import ID, KG, RDF_TYPE, XSD, Link, graph, model
 from kg.rdf.read import (
     _safe_iris,
     link_predicates,
@@ -283,15 +283,27 @@ class Subgraph:
 
     @property
     def node_iris(self) -> list[str]:
-        """The IRIs of the nodes, focus first."""
+        """The IRIs of the nodes, focus first.
+
+        >>> [i.rsplit("/", 1)[-1] for i in Subgraph.example().node_iris]
+        ['a', 'b']
+        """
         return list(self.nodes["iri"])
 
     def link_count(self) -> int:
-        """How many links the subgraph holds."""
+        """How many links the subgraph holds.
+
+        >>> Subgraph.example().link_count()
+        1
+        """
         return sum(len(f) for f in self.links.values())
 
     def edges(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """``(rel, row)`` for every link, rows as dicts without empty values, in a stable order."""
+        """``(rel, row)`` for every link, rows as dicts without empty values, in a stable order.
+
+        >>> [(rel, r["start"]) for rel, r in Subgraph.example().edges()]
+        [('OWNS', '2019-01-01')]
+        """
         for rel in self.selection.links:
             frame = self.links.get(rel)
             if frame is None or not len(frame):
@@ -301,17 +313,29 @@ class Subgraph:
                 yield rel, {c: v for c, v in zip(cols, row, strict=True) if not _missing(v)}
 
     def edges_of(self, rel: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """``(rel, row)`` for the links of one kind."""
+        """``(rel, row)`` for the links of one kind.
+
+        >>> len(list(Subgraph.example().edges_of("FUNDED")))
+        0
+        """
         return ((r, row) for r, row in self.edges() if r == rel)
 
     def node_rows(self) -> Iterator[dict[str, Any]]:
-        """Every node as a dict without empty values (``labels`` a tuple)."""
+        """Every node as a dict without empty values (``labels`` a tuple).
+
+        >>> next(Subgraph.example().node_rows())["labels"]
+        ('Firm',)
+        """
         cols = list(self.nodes.columns)
         for row in self.nodes.itertuples(index=False, name=None):
             yield {c: v for c, v in zip(cols, row, strict=True) if not _missing(v)}
 
     def display_name(self, iri: str) -> str:
-        """Name, else Chinese name, else local id, else the end of the IRI."""
+        """Name, else Chinese name, else local id, else the end of the IRI.
+
+        >>> Subgraph.example().display_name(ID + "entity/b")
+        'B Bureau'
+        """
         row = self._by_iri().get(iri, {})
         for key in ("name", "name_zh", "id", "code"):
             if row.get(key):
@@ -326,14 +350,47 @@ class Subgraph:
         return cache_
 
     def node(self, iri: str) -> dict[str, Any]:
-        """The node row of an IRI (empty dict if absent)."""
+        """The node row of an IRI (empty dict if absent).
+
+        >>> Subgraph.example().node(ID + "entity/a")["name_zh"]
+        '甲公司'
+        """
         return self._by_iri().get(iri, {})
 
     def meta(self) -> dict[str, Any]:
-        """Focus, parameters and what was cut, as plain values."""
+        """Focus, parameters and what was cut, as plain values.
+
+        >>> Subgraph.example().meta()["link_count"]
+        1
+        """
         return {"focus": self.focus[0] if len(self.focus) == 1 else list(self.focus),
                 **self.selection.describe(), "node_count": len(self.nodes), "link_count": self.link_count(),
                 "truncated": self.truncated}
+
+    @classmethod
+    def example(cls) -> Subgraph:
+        """A tiny hand-made subgraph (no store behind it) for examples: the firm ``a`` (甲公司),
+        60% owned since 2019 by the government body ``b``, one financial year, one source row each.
+
+        >>> sub = Subgraph.example()
+        >>> [r["name"] for r in sub.node_rows()], [(rel, r["share"]) for rel, r in sub.edges()]
+        (['A Co.', 'B Bureau'], [('OWNS', 0.6)])
+        """
+        a, b, g = ID + "entity/a", ID + "entity/b", ID + "graph/source/demo"
+        nodes = pd.DataFrame({"iri": [a, b], "labels": [("Firm",), ("GovernmentBody",)], "name": ["A Co.", "B Bureau"],
+                              "name_zh": ["甲公司", None], "country": ["CN", "CN"], "id": ["a", "b"],
+                              "state_controlled": [True, True], "state_share": [0.6, None],
+                              "hop": [0, 1], "focus": [True, False]}, dtype=object)
+        owns = pd.DataFrame({"iri": [ID + "link/owns/1"], "from": [b], "to": [a], "end": [None], "end_precision": [None],
+                             "share": [0.6], "start": ["2019-01-01"], "start_precision": ["year"], "source": ["demo"],
+                             "source_file": ["ownership.csv"], "source_row": [2], "graph": [g]}, dtype=object)
+        fin = pd.DataFrame({"firm": [a], "iri": [ID + "fy/1"], "year": [2023], "revenue": [1.5e8], "source": ["demo"],
+                            "source_file": ["financials.csv"], "source_row": [2]}, dtype=object)
+        records = pd.DataFrame({"iri": [a, b], "record": [ID + "record/1", ID + "record/2"], "source": ["demo", "demo"],
+                                "source_file": ["entities.csv", "entities.csv"], "source_row": [2, 3]}, dtype=object)
+        return cls(store=ox.Store(), focus=(a,), selection=Selection(hops=1, links=("OWNS",)), nodes=nodes,
+                   links={"OWNS": owns}, certifications=pd.DataFrame(columns=["iri", "from", "to"]),
+                   financials=fin, records=records, found=2)
 
 
 def _missing(v: Any) -> bool:

@@ -180,3 +180,12 @@ def test_json_state_and_derived_links(derived):
 def test_formats_listed():
     assert set(FORMATS) == {"graphml", "gexf", "ttl", "nt", "nq", "jsonld", "json", "csv", "cypher", "bods", "ftm",
                             "neo4j-import"}
+
+
+def test_control_characters_do_not_break_the_xml(store):
+    sub = around(store, "leaderdrive", Selection(hops=0))
+    sub.nodes.loc[0, "name"] = "bad\x01name\x0b  with\ttab"
+    for fmt in ("graphml", "gexf"):
+        ET.fromstring(render(sub, fmt))  # parses
+    g = nx.read_graphml(io.BytesIO(render(sub, "graphml")), force_multigraph=True)
+    assert g.nodes[sub.focus[0]]["name"] == "badname  with\ttab"

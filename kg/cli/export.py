@@ -21,7 +21,16 @@ from kg.export import FORMATS
 
 
 def selection_options(f):
-    """The subgraph selection options shared by ``kg export`` and ``kg viz``."""
+    """The subgraph selection options shared by ``kg export`` and ``kg viz``.
+
+    >>> @click.command()
+    ... @selection_options
+    ... def show(**kw):
+    ...     click.echo(sorted(kw))
+    >>> from click.testing import CliRunner
+    >>> CliRunner().invoke(show, ["--around", "x"]).output.strip()
+    "['around', 'as_of', 'direction', 'from_query', 'hops', 'limit', 'links', 'min_share', 'params']"
+    """
     from kg.subgraph import DEFAULT_LINKS, DIRECTIONS
 
     opts = [
@@ -59,7 +68,17 @@ def _selection(hops, direction, links, as_of, min_share, limit):
 
 
 def build_subgraph(store, around, from_query, params, selection, query_dirs=()):
-    """The subgraph a command's options select (``--around`` or ``--from-query``)."""
+    """The subgraph a command's options select (``--around`` or ``--from-query``).
+
+    >>> import tempfile, pathlib
+    >>> from kg.build import build
+    >>> from kg.rdf.store import open_store
+    >>> from kg.subgraph import Selection
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
+    >>> _ = build([pathlib.Path(__file__).parents[2] / "tests" / "fixtures" / "mini"], db, derive=False)
+    >>> len(build_subgraph(open_store(db), "sub", None, (), Selection(hops=1, links=("OWNS",))).nodes)
+    2
+    """
     from kg.subgraph import around as around_ref
     from kg.subgraph import select
 
@@ -74,7 +93,18 @@ def build_subgraph(store, around, from_query, params, selection, query_dirs=()):
 
 
 def query_entities(store, name, params, selection, query_dirs=()):
-    """The entity IRIs in the rows of a canned query (for ``--from-query``)."""
+    """The entity IRIs in the rows of a canned query (for ``--from-query``).
+
+    >>> import tempfile, pathlib
+    >>> from kg.build import build
+    >>> from kg.rdf.store import open_store
+    >>> from kg.subgraph import Selection
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
+    >>> _ = build([pathlib.Path(__file__).parents[2] / "tests" / "fixtures" / "mini"], db)
+    >>> "https://w3id.org/accelerator-kg/id/entity/sasac" in query_entities(
+    ...     open_store(db), "ultimate-owners", {"ref": "sub"}, Selection())
+    True
+    """
     try:
         from kg.queries import entity_iris, get_query, run_query
     except ImportError as e:  # pragma: no cover - the catalog ships with kg

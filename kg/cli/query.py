@@ -140,6 +140,10 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
     from kg.queries.run import derived_as_of, prepare, run_prepared, uses_derived
 
     q = get_query(name, query_dirs)
+    if backend == "neo4j" and q.cypher is None:
+        raise InputError(f"query {name} has no Cypher version ({name}.cypher); run it with --backend embedded")
+    if backend == "embedded" and q.sparql is None:
+        raise InputError(f"query {name} has no SPARQL version ({name}.rq); run it with --backend neo4j")
     given = parse_params(params)
     day = _as_of(as_of)
 

@@ -6,6 +6,7 @@
   influence level and the path that explains it
 - :mod:`kg.derive.size` -- SME size classes (2011 rule), thresholds in
   ``kg/domain/sme_size_thresholds.csv``
+- :mod:`kg.derive.facts` -- the derived tables of a build, computed with the modules above
 
 Entities are indexed ``0 .. n-1``; ``W[i, j]`` is the share of ``j`` owned directly by ``i``
 (``scipy.sparse.csr_matrix``). Nothing is imported here, so importing one module stays cheap.

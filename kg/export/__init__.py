@@ -53,7 +53,12 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
 
 
 def render(sub: Subgraph, fmt: str) -> bytes:
-    """The bytes of a subgraph in a one-file format."""
+    """The bytes of a subgraph in a one-file format.
+
+    >>> from kg.subgraph import Subgraph
+    >>> render(Subgraph.example(), "ftm").count(b"\\n")
+    3
+    """
     spec = FORMATS[fmt]
     if spec.folder:
         raise ValueError(f"{fmt} writes a folder; use export_subgraph")
@@ -68,7 +73,13 @@ def render(sub: Subgraph, fmt: str) -> bytes:
 
 
 def export_subgraph(sub: Subgraph, fmt: str, out: Path) -> dict[str, int]:
-    """Write a subgraph in a folder format (csv); return what was written (file -> rows)."""
+    """Write a subgraph in a folder format (csv); return what was written (file -> rows).
+
+    >>> import tempfile
+    >>> from kg.subgraph import Subgraph
+    >>> export_subgraph(Subgraph.example(), "csv", Path(tempfile.mkdtemp()))
+    {'nodes.csv': 2, 'edges.csv': 1}
+    """
     spec = FORMATS[fmt]
     if not spec.folder or spec.whole:
         raise ValueError(f"{fmt} is not a folder format for a subgraph")
@@ -76,7 +87,12 @@ def export_subgraph(sub: Subgraph, fmt: str, out: Path) -> dict[str, int]:
 
 
 def export_whole(store: ox.Store, fmt: str, out: Path | str) -> dict:
-    """Write the whole graph in a format that takes no selection (neo4j-import)."""
+    """Write the whole graph in a format that takes no selection (neo4j-import).
+
+    >>> import tempfile, pyoxigraph
+    >>> export_whole(pyoxigraph.Store(), "neo4j-import", Path(tempfile.mkdtemp()))["nodes"]
+    0
+    """
     spec = FORMATS[fmt]
     if not spec.whole:
         raise ValueError(f"{fmt} exports a subgraph")

@@ -146,7 +146,14 @@ def _person_details(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def statements(sub: Subgraph, *, published: dt.date | None = None) -> list[dict[str, Any]]:
-    """The BODS statements of a subgraph (entities and persons first, then relationships)."""
+    """The BODS statements of a subgraph (entities and persons first, then relationships).
+
+    >>> st = statements(Subgraph.example(), published=dt.date(2024, 1, 1))
+    >>> [s["recordDetails"].get("entityType", {}).get("type") for s in st]
+    ['registeredEntity', 'stateBody', None]
+    >>> st[2]["recordDetails"]["interests"]
+    [{'type': 'shareholding', 'directOrIndirect': 'direct', 'share': {'exact': 60.0}, 'startDate': '2019-01-01'}]
+    """
     published = published or dt.date.today()
     statement_date = (sub.selection.as_of or published).isoformat()
     pub = {"publicationDate": published.isoformat(), "bodsVersion": BODS_VERSION, "publisher": PUBLISHER}
@@ -195,5 +202,9 @@ def statements(sub: Subgraph, *, published: dt.date | None = None) -> list[dict[
 
 
 def render(sub: Subgraph) -> bytes:
-    """The statements as a JSON array (UTF-8, indented)."""
+    """The statements as a JSON array (UTF-8, indented).
+
+    >>> json.loads(render(Subgraph.example()))[0]["publicationDetails"]["bodsVersion"]
+    '0.4'
+    """
     return (json.dumps(statements(sub), ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -88,19 +89,31 @@ def interval(rel: str, row: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 
 def is_derived(rel: str) -> bool:
-    """Whether a link kind is computed by kg (CONTROLS, ULTIMATELY_OWNS)."""
+    """Whether a link kind is computed by kg (CONTROLS, ULTIMATELY_OWNS).
+
+    >>> is_derived("OWNS"), is_derived("CONTROLS")
+    (False, True)
+    """
     return model().link(rel).derived
 
 
 def link_provenance(row: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"source", "file", "row", "graph"}`` of a link row, without empty values."""
+    """``{"source", "file", "row", "graph"}`` of a link row, without empty values.
+
+    >>> link_provenance({"source": "demo", "source_file": "ownership.csv", "source_row": 2})
+    {'source': 'demo', 'file': 'ownership.csv', 'row': 2}
+    """
     out = {"source": row.get("source"), "file": row.get("source_file"), "row": row.get("source_row"),
            "graph": row.get("graph")}
     return {k: jsonable(v) for k, v in out.items() if not missing(v)}
 
 
 def node_sources(sub: Subgraph) -> dict[str, list[dict[str, Any]]]:
-    """Node IRI -> the source rows describing it (``source``, ``file``, ``row``)."""
+    """Node IRI -> the source rows describing it (``source``, ``file``, ``row``).
+
+    >>> node_sources(Subgraph.example())[ID + "entity/a"]
+    [{'source': 'demo', 'file': 'entities.csv', 'row': 2}]
+    """
     out: dict[str, list[dict[str, Any]]] = {}
     for iri, src, f, r in zip(sub.records["iri"], sub.records["source"], sub.records["source_file"],
                               sub.records["source_row"], strict=True):
@@ -124,7 +137,11 @@ def sources_text(items: Iterable[Mapping[str, Any]]) -> str:
 
 
 def latest_financials(sub: Subgraph) -> dict[str, dict[str, Any]]:
-    """Firm IRI -> its latest reported year (``year``, ``revenue``, ``employees``, ...)."""
+    """Firm IRI -> its latest reported year (``year``, ``revenue``, ``employees``, ...).
+
+    >>> latest_financials(Subgraph.example())[ID + "entity/a"]["revenue"]
+    150000000.0
+    """
     out: dict[str, dict[str, Any]] = {}
     fin = sub.financials
     if not len(fin):
@@ -143,7 +160,11 @@ def latest_financials(sub: Subgraph) -> dict[str, dict[str, Any]]:
 
 def certifications(sub: Subgraph) -> dict[str, list[dict[str, Any]]]:
     """Firm IRI -> its certifications (programme code and name, batch, year, validity, issuer,
-    provenance), as of the selection's date, oldest first."""
+    provenance), as of the selection's date, oldest first.
+
+    >>> certifications(Subgraph.example())
+    {}
+    """
     out: dict[str, list[dict[str, Any]]] = {}
     certs = sub.certifications
     if not len(certs):
@@ -167,7 +188,11 @@ def certifications(sub: Subgraph) -> dict[str, list[dict[str, Any]]]:
 
 
 def generated_at() -> str:
-    """The current UTC time, to the second, ISO 8601."""
+    """The current UTC time, to the second, ISO 8601.
+
+    >>> generated_at().endswith("Z")
+    True
+    """
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
@@ -212,8 +237,13 @@ def flat_nodes(sub: Subgraph) -> list[dict[str, Any]]:
     """Nodes as flat typed records for tabular and graph-file formats (no empty values).
 
     Keys: ``iri``, ``label`` (display name), ``type`` (most specific label), ``labels``
-    (``;``-joined), the ontology's node columns (the local ``id`` as ``local_id``), ``hop``, ``focus``, ``revenue`` and
-    ``revenue_year`` (latest reported year), ``certifications`` and ``sources`` (text).
+    (``;``-joined), the ontology's node columns (the local ``id`` as ``local_id``), ``hop``,
+    ``focus``, ``revenue`` and ``revenue_year`` (latest reported year), ``certifications``
+    and ``sources`` (text).
+
+    >>> n = flat_nodes(Subgraph.example())[0]
+    >>> n["label"], n["type"], n["local_id"], n["revenue_year"], n["sources"]
+    ('A Co.', 'Firm', 'a', 2023, 'demo (entities.csv:2)')
     """
     fin = latest_financials(sub)
     certs = certifications(sub)
@@ -244,7 +274,12 @@ def flat_nodes(sub: Subgraph) -> list[dict[str, Any]]:
 def flat_edges(sub: Subgraph) -> list[dict[str, Any]]:
     """Links as flat typed records: ``id``, ``source``, ``target``, ``type``, ``label``,
     ``weight`` (the share, else 1), ``start``/``end`` (validity), the link's columns,
-    ``derived``, and provenance as ``dataset``, ``source_file``, ``source_row``, ``graph``."""
+    ``derived``, and provenance as ``dataset``, ``source_file``, ``source_row``, ``graph``.
+
+    >>> e = flat_edges(Subgraph.example())[0]
+    >>> e["type"], e["weight"], e["start"], e["dataset"], e["derived"]
+    ('OWNS', 0.6, '2019-01-01', 'demo', False)
+    """
     out = []
     for rel, r in sub.edges():
         start, end = interval(rel, r)
@@ -261,3 +296,15 @@ def flat_edges(sub: Subgraph) -> list[dict[str, Any]]:
         rec["graph"] = r.get("graph")
         out.append({k: v for k, v in rec.items() if v is not None})
     return out
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(v: Any) -> Any:
+    """Text without the characters XML 1.0 cannot hold (other values unchanged).
+
+    >>> xml_safe("a\x01b"), xml_safe(1.5)
+    ('ab', 1.5)
+    """
+    return _XML_BAD.sub("", v) if isinstance(v, str) else v

@@ -93,7 +93,12 @@ def _write(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> int:
 
 
 def write_dir(sub: Subgraph, out_dir: Path | str) -> dict[str, int]:
-    """Write nodes.csv and edges.csv into ``out_dir`` (created); return the row counts."""
+    """Write nodes.csv and edges.csv into ``out_dir`` (created); return the row counts.
+
+    >>> import tempfile
+    >>> write_dir(Subgraph.example(), Path(tempfile.mkdtemp()) / "out")
+    {'nodes.csv': 2, 'edges.csv': 1}
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     nodes = [{("id" if k == "iri" else k): v for k, v in n.items()} for n in flat_nodes(sub)]

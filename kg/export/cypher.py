@@ -119,7 +119,11 @@ def _unwind(rows: list[dict[str, Any]], body: str) -> list[str]:
 
 
 def statements(sub: Subgraph, *, schema: bool = True) -> list[str]:
-    """The script as a list of statements (each ends with ``;``)."""
+    """The script as a list of statements (each ends with ``;``).
+
+    >>> [s.splitlines()[-1] for s in statements(Subgraph.example(), schema=False)][-2:]
+    ['MERGE (a)-[r:OWNS {iri: row.iri}]->(b) SET r += row.p;', 'MERGE (a)-[:REPORTED]->(b);']
+    """
     m = model()
     kinds = dict(column_kinds())
     out = [s + ";" for s in schema_statements()] if schema else []
@@ -172,7 +176,11 @@ def _fy_rows(sub: Subgraph) -> list[dict[str, Any]]:
 
 
 def render(sub: Subgraph) -> bytes:
-    """The Cypher script as UTF-8 bytes, with a header comment naming the selection."""
+    """The Cypher script as UTF-8 bytes, with a header comment naming the selection.
+
+    >>> render(Subgraph.example()).decode().splitlines()[0]
+    '// accelerator-kg subgraph around A Co.: 2 nodes, 1 links'
+    """
     m = sub.meta()
     focus = ", ".join(sub.display_name(f) for f in sub.focus)
     head = [f"// accelerator-kg subgraph around {focus}: {m['node_count']} nodes, {m['link_count']} links",

@@ -72,7 +72,11 @@ def _entity(eid: str, schema: str, props: dict[str, list[Any]]) -> dict[str, Any
 
 
 def entities(sub: Subgraph) -> Iterator[dict[str, Any]]:
-    """The FtM entities of a subgraph, nodes first, then links (as plain dicts)."""
+    """The FtM entities of a subgraph, nodes first, then links (as plain dicts).
+
+    >>> [(e["schema"], e["properties"].get("percentage")) for e in entities(Subgraph.example())]
+    [('Company', None), ('PublicBody', None), ('Ownership', ['60'])]
+    """
     sources = node_sources(sub)
     certs = certifications(sub)
     tickers: dict[str, list[str]] = {}
@@ -156,5 +160,9 @@ def _link(rel: str, r: dict[str, Any], sub: Subgraph) -> Iterator[dict[str, Any]
 
 
 def render(sub: Subgraph) -> bytes:
-    """JSON lines, one entity per line (UTF-8)."""
+    """JSON lines, one entity per line (UTF-8).
+
+    >>> len(render(Subgraph.example()).splitlines())
+    3
+    """
     return "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in entities(sub)).encode("utf-8")

@@ -27,7 +27,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from kg.export.common import flat_edges, flat_nodes
+from kg.export.common import flat_edges, flat_nodes, xml_safe
 from kg.subgraph import Subgraph
 
 NS = "http://gexf.net/1.3"
@@ -55,7 +55,7 @@ def _text(v: Any, kind: str) -> str:
         return "true" if v else "false"
     if kind == "double":
         return repr(float(v))
-    return str(v)
+    return xml_safe(str(v))
 
 
 def _declare(graph: ET.Element, cls: str, records: list[dict[str, Any]], skip: tuple[str, ...]) -> dict[str, tuple[str, str]]:
@@ -99,7 +99,12 @@ def _colour(node_type: str) -> tuple[int, int, int] | None:
 
 
 def to_element(sub: Subgraph, *, generated: dt.date | None = None) -> ET.Element:
-    """The GEXF document as an ElementTree element."""
+    """The GEXF document as an ElementTree element.
+
+    >>> root = to_element(Subgraph.example())
+    >>> [e.get("start") for e in root.iter(f"{{{NS}}}edge")]
+    ['2019-01-01']
+    """
     ET.register_namespace("", NS)
     ET.register_namespace("viz", NS_VIZ)
     ET.register_namespace("xsi", NS_XSI)
@@ -113,7 +118,7 @@ def to_element(sub: Subgraph, *, generated: dt.date | None = None) -> ET.Element
             f"{', '.join(m['links'])}" + (f", as of {m['as_of']}" if m["as_of"] else "")
             + (f", min share {m['min_share']}" if m["min_share"] is not None else "")
             + (f". {m['truncated']}" if m["truncated"] else ""))
-    ET.SubElement(meta, f"{{{NS}}}description").text = desc
+    ET.SubElement(meta, f"{{{NS}}}description").text = xml_safe(desc)
     graph = ET.SubElement(root, f"{{{NS}}}graph", {"mode": "dynamic", "defaultedgetype": "directed",
                                                    "timeformat": "date", "timerepresentation": "interval"})
     nodes = flat_nodes(sub)
@@ -122,7 +127,7 @@ def to_element(sub: Subgraph, *, generated: dt.date | None = None) -> ET.Element
     edecl = _declare(graph, "edge", edges, _EDGE_SKIP)
     nel = ET.SubElement(graph, f"{{{NS}}}nodes")
     for n in nodes:
-        node = ET.SubElement(nel, f"{{{NS}}}node", {"id": n["iri"], "label": n["label"]})
+        node = ET.SubElement(nel, f"{{{NS}}}node", {"id": n["iri"], "label": " ".join(xml_safe(n["label"]).split())})
         _attvalues(node, n, ndecl)
         rgb = _colour(n["type"])
         if rgb:
@@ -141,7 +146,11 @@ def to_element(sub: Subgraph, *, generated: dt.date | None = None) -> ET.Element
 
 
 def render(sub: Subgraph) -> bytes:
-    """GEXF 1.3 bytes (UTF-8, indented)."""
+    """GEXF 1.3 bytes (UTF-8, indented).
+
+    >>> b'xmlns="http://gexf.net/1.3"' in render(Subgraph.example())
+    True
+    """
     root = to_element(sub)
     ET.indent(root, space="  ")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

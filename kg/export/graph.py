@@ -38,7 +38,12 @@ _EDGE_TOP = ("iri", "from", "to", "share", "amount", "currency", "instrument", "
 
 
 def node_dicts(sub: Subgraph) -> list[dict[str, Any]]:
-    """The nodes of a subgraph as graph-dict nodes (see the module docstring)."""
+    """The nodes of a subgraph as graph-dict nodes (see the module docstring).
+
+    >>> n = node_dicts(Subgraph.example())[0]
+    >>> n["label"], n["types"], n["revenue"], n["focus"], n["sources"][0]["file"]
+    ('A Co.', ['Firm'], 150000000.0, True, 'entities.csv')
+    """
     certs = certifications(sub)
     fin = latest_financials(sub)
     sources = node_sources(sub)
@@ -69,7 +74,12 @@ def node_dicts(sub: Subgraph) -> list[dict[str, Any]]:
 
 
 def edge_dicts(sub: Subgraph) -> list[dict[str, Any]]:
-    """The links of a subgraph as graph-dict edges."""
+    """The links of a subgraph as graph-dict edges.
+
+    >>> e = edge_dicts(Subgraph.example())[0]
+    >>> e["type"], e["share"], e["start"], e["end"], e["derived"]
+    ('OWNS', 0.6, '2019-01-01', None, False)
+    """
     out = []
     for rel, r in sub.edges():
         start, end = interval(rel, r)
@@ -85,7 +95,11 @@ def edge_dicts(sub: Subgraph) -> list[dict[str, Any]]:
 
 
 def graph_dict(sub: Subgraph, *, generated: str | None = None) -> dict[str, Any]:
-    """``{"nodes": [...], "edges": [...], "meta": {...}}`` for kg.viz and JSON export."""
+    """``{"nodes": [...], "edges": [...], "meta": {...}}`` for kg.viz and JSON export.
+
+    >>> graph_dict(Subgraph.example(), generated="2024-01-01T00:00:00Z")["meta"]["generated"]
+    '2024-01-01T00:00:00Z'
+    """
     from kg.export.common import generated_at
 
     meta = sub.meta()

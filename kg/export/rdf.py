@@ -82,7 +82,11 @@ def _triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
 
 
 def render(sub: Subgraph, fmt: str) -> bytes:
-    """The subgraph's RDF as ``ttl``, ``nt``, ``nq`` or ``jsonld`` bytes."""
+    """The subgraph's RDF as ``ttl``, ``nt``, ``nq`` or ``jsonld`` bytes.
+
+    >>> render(Subgraph.example(), "nt")  # the example has no store behind it: no statements
+    b''
+    """
     quads = subgraph_quads(sub)
     if fmt == "nq":
         return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
@@ -146,7 +150,13 @@ def _term_for(pred: str, ctx: dict[str, Any]) -> str:
 
 
 def jsonld(quads: Iterable[ox.Quad]) -> dict[str, Any]:
-    """A JSON-LD document (``@context`` + flat ``@graph``) of the quads' triples."""
+    """A JSON-LD document (``@context`` + flat ``@graph``) of the quads' triples.
+
+    >>> q = ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode(KG + "share"),
+    ...             ox.Literal("0.5", datatype=ox.NamedNode(XSD + "decimal")), ox.DefaultGraph())
+    >>> jsonld([q])["@graph"]
+    [{'@id': 'http://e/a', 'share': '0.5'}]
+    """
     ctx = context()
     nodes: dict[str, dict[str, Any]] = {}
     for t in _triples(quads):

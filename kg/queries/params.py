@@ -33,8 +33,8 @@ unbound in SPARQL and is ``null`` in Cypher. References are resolved to entity I
 (Decimal('0.51'), Decimal('0.5'))
 >>> ParamSpec("batches", "integers").parse("1-3")
 [1, 2, 3]
->>> sparql_term(ParamSpec("as_of", "date"), spec_date("2023-12-31"))
-<Literal value=2023-12-31 datatype=<http://www.w3.org/2001/XMLSchema#date>>
+>>> sparql_term(ParamSpec("as_of", "date"), spec_date("2023-12-31")).datatype.value
+'http://www.w3.org/2001/XMLSchema#date'
 """
 
 from __future__ import annotations
@@ -317,8 +317,8 @@ def parse_params(specs: Mapping[str, ParamSpec], given: Mapping[str, Any], query
 def sparql_term(spec: ParamSpec, value: Any):
     """The pyoxigraph term a typed value is bound to in SPARQL (None stays unbound).
 
-    >>> sparql_term(ParamSpec("n", "integers"), [1, 2])
-    <Literal value=1,2 datatype=<http://www.w3.org/2001/XMLSchema#string>>
+    >>> sparql_term(ParamSpec("n", "integers"), [1, 2]).value
+    '1,2'
     """
     if value is None:
         return None

@@ -171,7 +171,7 @@ def run_query(store_or_backend, name: str | Query, params: Mapping[str, Any] | N
     >>> _ = build([pathlib.Path(__file__).parents[2] / "data" / "sample"], db)
     >>> cols, rows = run_query(db, "ultimate-owners", {"ref": "junli-logistics"}, "2023-12-31")
     >>> [(r[1], r[2]) for r in rows][:2]
-    [('Shenyang Hunhe Robotics Holding Co., Ltd.', 0.7), ('SIASUN Robot & Automation Co., Ltd.', 0.7)]
+    [('SIASUN Robot & Automation Co., Ltd.', 0.7), ('Shenyang Hunhe Robotics Holding Co., Ltd.', 0.7)]
     """
     backend = as_backend(store_or_backend)
     query = name if isinstance(name, Query) else get_query(name, dirs, catalog=catalog)
