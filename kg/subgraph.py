@@ -459,11 +459,13 @@ def resolve_ref(store: ox.Store, ref: str) -> str:
     """The IRI of the entity a reference names: an IRI, id, USCC, LEI, ticker or name.
 
     Identifiers and exact names are exact-match index lookups (``quads_for_pattern``, no query
-    text at all), so the usual case costs a few index seeks at any graph size. Anything else
-    goes to the canned queries' resolver (kg.queries.refs: names compared after
+    text at all), so the usual case costs a few index seeks at any graph size; a text shaped
+    like a USCC, LEI or ticker that no entity has fails at once. Anything else goes to the
+    canned queries' resolver (kg.queries.refs: names compared after
     :func:`kg.values.text.normalise_name`, then a unique partial name), so ``kg export``,
-    ``kg viz`` and ``kg query`` read a reference the same way. Several matches raise an
-    InputError (exit 2) listing the candidates; none raises InputError.
+    ``kg viz`` and ``kg query`` read a reference the same way; that is a scan of every name
+    (minutes at 10^6 firms). Several matches raise an InputError (exit 2) listing the
+    candidates; none raises InputError.
 
     >>> import tempfile, pathlib
     >>> from kg.build import build
@@ -494,6 +496,9 @@ def resolve_ref(store: ox.Store, ref: str) -> str:
         return hits[0]
     if len(hits) > 1:
         raise _ambiguous(store, ref, hits, "name")
+    kind = _identifier_kind(ref)
+    if kind:  # shaped like an identifier: no name can match, and a name search scans every name
+        raise InputError(f"no entity has the {kind} {ref!r}; give an id, USCC, LEI, ticker or name of an entity in the graph")
     from kg.queries.refs import EmbeddedLookup
     from kg.queries.refs import resolve_ref as resolve_by_name
 
@@ -502,6 +507,26 @@ def resolve_ref(store: ox.Store, ref: str) -> str:
         raise InputError(f"{ref!r} names {_describe(store, iri)}, a reference entity; give a firm, bank, fund, "
                          "government body or person (an id, USCC, LEI, ticker or name)")
     return iri
+
+
+def _identifier_kind(ref: str) -> str | None:
+    """"USCC", "LEI" or "ticker" when the text is one (check characters included), else None.
+
+    >>> _identifier_kind("91350200776049653A"), _identifier_kind("688017"), _identifier_kind("Siasun")
+    ('USCC', 'ticker', None)
+    """
+    from kg.values import lei as lei_mod
+    from kg.values import ticker as ticker_mod
+    from kg.values import uscc as uscc_mod
+    from kg.values.errors import ValueProblem
+
+    for kind, parse in (("USCC", uscc_mod.parse), ("LEI", lei_mod.parse), ("ticker", ticker_mod.parse)):
+        try:
+            parse(ref)
+            return kind
+        except ValueProblem:
+            continue
+    return None
 
 
 def _describe(store: ox.Store, iri: str) -> str:

@@ -348,3 +348,10 @@ def test_more_start_entities_than_the_limit(store):
     sub = select(store, firms, Selection(hops=2, limit=3, links=("OWNS",)))
     assert list(sub.nodes["iri"]) == firms[:3]
     assert sub.truncated == "kept 3 of 4 start entities (no hop walked); raise --limit to see more"
+
+
+def test_identifier_shaped_reference_fails_fast(store):
+    with pytest.raises(InputError, match="no entity has the USCC '91350200776049653A'"):
+        resolve_ref(store, "91350200776049653A")
+    with pytest.raises(InputError, match="no entity has the ticker '600000'"):
+        resolve_ref(store, "600000")
