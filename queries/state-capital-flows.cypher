@@ -17,12 +17,12 @@
 //+   look_through_amount over all sources.
 //+
 //+   Filters: source (a reference; only state-controlled sources are reported), programme (the
-//+   recipient was certified under it by as_of), from_year / to_year (the year of the funding
-//+   date; undated fundings drop out when a year filter is given), fundings dated after as_of
-//+   are left out. via names the intermediate funds.
+//+   recipient holds or held a certification of it), from_year / to_year (the year of the
+//+   funding date; undated fundings drop out when a year filter is given); fundings dated after
+//+   as_of are left out. via names the intermediate funds.
 //+ params:
 //+   source: {type: ref, description: "the state source (id, USCC, LEI, ticker or name)"}
-//+   programme: {type: programme, description: "only recipients certified under this programme by as_of"}
+//+   programme: {type: programme, description: "only recipients certified under this programme (at any time)"}
 //+   from_year: {type: year, description: "first year of the funding date"}
 //+   to_year: {type: year, description: "last year of the funding date"}
 //+   max_hops: {type: integer, default: 4, min: 1, max: 4, description: "longest chain: 1 = direct only, 4 = up to three intermediate funds"}
@@ -63,10 +63,7 @@ WHERE r.instrument <> 'lp_commitment' AND recipient <> s
   AND (r.date IS NULL OR r.date <= $as_of)
   AND ($from_year IS NULL OR r.date.year >= $from_year)
   AND ($to_year IS NULL OR r.date.year <= $to_year)
-  AND ($programme IS NULL OR EXISTS {
-    MATCH (recipient)-[rc:CERTIFIED_AS]->(:Programme {code: $programme})
-    WHERE rc.valid_from IS NULL OR rc.valid_from <= $as_of
-  })
+  AND ($programme IS NULL OR EXISTS { (recipient)-[:CERTIFIED_AS]->(:Programme {code: $programme}) })
 RETURN s.iri AS source, s.name AS source_name, recipient.iri AS recipient, recipient.name AS recipient_name,
        r.instrument AS instrument, r.date.year AS year, r.amount AS amount, r.amount * share AS look_through_amount,
        size(ns) AS hops, share, via, r.date AS date

@@ -88,13 +88,13 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
     Xc, Hc = X.tocoo(), H.tocoo()
     iri = ents["iri"].to_numpy(dtype=object)
     integrated = pd.DataFrame({
-        "owner": iri[Xc.row], "owned": iri[Xc.col], "share": Xc.data.astype(float), "hops": Hc.data.astype(int),
+        "owner": iri[Xc.row], "owned": iri[Xc.col], "share": np.round(Xc.data.astype(float), 10), "hops": Hc.data.astype(int),
     })
 
     C = own.control(W, CONTROL_THRESHOLD).tocoo()
     xs = np.asarray(X[C.row, C.col]).ravel() if C.nnz else np.array([])
     hs = np.asarray(H[C.row, C.col]).ravel() if C.nnz else np.array([])
-    control = pd.DataFrame({"controller": iri[C.row], "controlled": iri[C.col], "share": xs.astype(float),
+    control = pd.DataFrame({"controller": iri[C.row], "controlled": iri[C.col], "share": np.round(xs.astype(float), 10),
                             "hops": hs.astype(int)})
 
     uc = own.ultimate_controller(W, CONTROL_THRESHOLD)

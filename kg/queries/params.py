@@ -24,7 +24,8 @@ integers       1,2 or 1-3 or [1, 2]                         xsd:string "1,2" lis
 
 A list (``integers``) cannot be one SPARQL term, so SPARQL gets its canonical text ``"1,2"``
 (test membership with ``CONTAINS(CONCAT(",", ?batches, ","), CONCAT(",", STR(?batch), ","))``);
-Cypher gets the list (``c.batch IN $batches``). An optional parameter without a value stays
+Cypher gets the list (``c.batch IN $batches``). A programme parameter ``P`` is also bound as
+``?P_iri`` (the programme's IRI) when the SPARQL text uses that variable. An optional parameter without a value stays
 unbound in SPARQL and is ``null`` in Cypher. References are resolved to entity IRIs by
 :mod:`kg.queries.refs` before a query runs.
 
@@ -364,6 +365,9 @@ def cypher_value(spec: ParamSpec, value: Any) -> Any:
 def sparql_bindings(specs: Mapping[str, ParamSpec], values: Mapping[str, Any], used: Iterable[str]) -> dict:
     """Bindings for prebind: bound values of the parameters the query text uses.
 
+    A programme parameter ``P`` (bound to its code) is also offered as ``?P_iri``, the IRI of
+    the programme, so a query can match ``?c kg:programme ?P_iri`` without joining on the code.
+
     >>> specs = {"as_of": ParamSpec("as_of", "date")}
     >>> sorted(sparql_bindings(specs, {"as_of": dt.date(2023, 1, 1)}, ["as_of"]))
     ['as_of']
@@ -374,6 +378,10 @@ def sparql_bindings(specs: Mapping[str, ParamSpec], values: Mapping[str, Any], u
         term = sparql_term(spec, values.get(name))
         if term is not None and name in used:
             out[name] = term
+        if spec.type == "programme" and values.get(name) is not None and f"{name}_iri" in used:
+            from kg.reference import programme_iri
+
+            out[f"{name}_iri"] = ox.NamedNode(programme_iri(values[name]))
     return out
 
 
