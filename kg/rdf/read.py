@@ -86,8 +86,13 @@ def read_nodes(store: ox.Store, iris: Iterable[str] | None = None, types: Iterab
         return pd.DataFrame(columns=["iri", "labels"])
     tf["t"] = tf["t"].str.removeprefix(KG)
     order = {t: i for i, t in enumerate(m.node_types)}
-    labels = tf.groupby("s")["t"].agg(lambda ts: tuple(sorted(set(ts), key=lambda t: (-len(m.node_type(t).labels), order[t]))))
-    out = labels.rename("labels").reset_index().rename(columns={"s": "iri"})
+    # the label set of each node, most specific first; few distinct sets, so map patterns
+    flags = pd.crosstab(tf["s"], tf["t"]).astype(bool)
+    cols = sorted(flags.columns, key=lambda t: (-len(m.node_type(t).labels), order[t]))
+    flags = flags[cols]
+    pattern = pd.Series(list(map(tuple, flags.to_numpy())), index=flags.index)
+    sets = {pat: tuple(c for c, on in zip(cols, pat, strict=True) if on) for pat in set(pattern)}
+    out = pd.DataFrame({"iri": flags.index, "labels": pattern.map(sets).to_numpy()})
     seen = set()
     for cls in ("Entity", "Exchange", "Programme"):
         for p in m.props_on(cls):
@@ -95,19 +100,19 @@ def read_nodes(store: ox.Store, iris: Iterable[str] | None = None, types: Iterab
                 continue
             seen.add(p.iri)
             f = _prop_frame_any(store, p, iris)
+            f = f[f["s"].isin(out["iri"])]
             if len(f):
-                out = out.merge(f, left_on="iri", right_on="s", how="left").drop(columns="s")
-                if p.datatype == XSD + "integer":  # the merge turned them into floats
+                f = f.sort_values(["s", p.column]).drop_duplicates("s")  # the smallest value per node
+                f[p.column] = typed(f[p.column], p.datatype)
+                out[p.column] = out["iri"].map(f.set_index("s")[p.column])
+                if p.datatype == XSD + "integer":  # mapping through NaN made them floats
                     out[p.column] = out[p.column].map(lambda v: None if v is None or v != v else int(v))
-    return _nones(out)
+    return _nones(out.sort_values("iri").reset_index(drop=True))
 
 
 def _prop_frame_any(store: ox.Store, p: Property, iris) -> pd.DataFrame:
-    q = (f"SELECT ?s (MIN(?v) AS ?val) WHERE {{ {_values_clause('s', iris)} ?s <{p.iri}> ?v . "
-         f"FILTER NOT EXISTS {{ ?s a <{KG}Link> }} FILTER NOT EXISTS {{ ?s a <{KG}FinancialYear> }} }} GROUP BY ?s")
-    f = select_frame(store, q).rename(columns={"val": p.column})
-    f[p.column] = typed(f[p.column], p.datatype)
-    return f
+    q = f"SELECT ?s ?v WHERE {{ {_values_clause('s', iris)} ?s <{p.iri}> ?v }}"
+    return select_frame(store, q).rename(columns={"v": p.column})
 
 
 def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) -> pd.DataFrame:
