@@ -57,10 +57,10 @@ from kg.errors import InputError
 from kg.ontology import ID, KG, RDF_TYPE, XSD, Link, graph, model
 from kg.rdf.read import (
     _safe_iris,
+    financial_years_from_quads,
     link_predicates,
     links_from_quads,
     nodes_from_quads,
-    read_financial_years,
     read_links_by_iri,
     select_frame,
     subject_quads,
@@ -259,7 +259,8 @@ class Subgraph:
       the link's properties, ``source``, ``source_file``, ``source_row`` and ``graph``;
     * ``certifications``: the CERTIFIED_AS links of the selected entities (valid as of the
       date), whether or not CERTIFIED_AS is among the selected links;
-    * ``financials``: the financial years the selected firms reported;
+    * ``financials``: the financial years the selected firms reported, up to the as-of year:
+      all of them for the focus entities, the latest one for every other firm;
     * ``records``: the source rows describing each node (``iri``, ``record``, ``source``,
       ``source_file``, ``source_row``);
     * ``focus``: the IRIs the walk started from; ``selection``: its parameters;
@@ -679,8 +680,9 @@ def _walk(store: ox.Store, focus: Sequence[str], sel: Selection) -> tuple[dict[s
             groups: dict[tuple[str, str], list[str]] = {}
             for it in batch:
                 groups.setdefault((it.rel, it.way), []).append(it.node)
-            for (rel, way), nodes in groups.items():
-                f = _fetch(store, rel, way, nodes, sel, budget if partial else None)
+            room = sel.limit - len(seen)
+            for (rel, way), nodes in groups.items():  # a hub: twice the room left is plenty
+                f = _fetch(store, rel, way, nodes, sel, min(budget, max(2 * room, 100)) if partial else None)
                 for a, o in zip(f["f"], f["o"], strict=True):
                     rows.append((rank[(a, rel, way)], o))
             budget -= min(total, budget)
@@ -745,6 +747,26 @@ def _links_from(store: ox.Store, rel: str, nodes: list[str], sel: Selection) -> 
              f"<{KG}{link.target_role}> ?b . {flt} }}")
         frames.append(_run(store, q, binds, {"a": nodes[k:k + 2000]}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["l", "a", "b"])
+
+
+def _financials(store: ox.Store, firms: list[str], focus: set[str], sel: Selection) -> tuple[pd.DataFrame, list[ox.Quad]]:
+    """Financial years: every year (up to the as-of year) of the focus entities, the latest
+    one of every other selected firm; as a frame (as read_financial_years) and their quads."""
+    reported = model().link("REPORTED").predicate
+    frames = []
+    for k in range(0, len(firms), 2000):
+        q = f"SELECT ?firm ?fy ?year WHERE {{ VALUES ?firm {{ }} ?firm <{reported}> ?fy . ?fy <{KG}year> ?year }}"
+        frames.append(_run(store, q, {}, {"firm": firms[k:k + 2000]}))
+    years = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["firm", "fy", "year"])
+    years["year"] = years["year"].map(int)
+    if sel.as_of is not None:
+        years = years[years["year"] <= sel.as_of.year]
+    latest = years.sort_values(["firm", "year", "fy"], kind="stable").groupby("firm").tail(1)
+    keep = pd.concat([years[years["firm"].isin(focus)], latest]).drop_duplicates("fy")
+    firm_of = dict(zip(keep["fy"], keep["firm"], strict=True))
+    quads = subject_quads(store, list(firm_of), hubs=False)
+    fin = financial_years_from_quads(quads, firm_of)
+    return fin.sort_values(["firm", "year", "iri"], kind="stable").reset_index(drop=True), quads
 
 
 def _records(store: ox.Store, node_quads: list[ox.Quad]) -> tuple[pd.DataFrame, list[ox.Quad]]:
@@ -822,14 +844,11 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
         certs = read_links_by_iri(store, cert_rel, sorted(set(f["l"])))
     else:
         certs = pd.DataFrame(columns=["iri", "from", "to"])
-    fin = read_financial_years(store, firms=entities) if entities else pd.DataFrame(columns=["firm", "iri", "year"])
-    if sel.as_of is not None and len(fin):
-        fin = fin[fin["year"].map(lambda y: y is None or y <= sel.as_of.year)]
-    fin = fin.sort_values(["firm", "year", "iri"], kind="stable").reset_index(drop=True)
+    fin, fin_quads = _financials(store, entities, set(focus), sel)
     records, record_quads = _records(store, node_quads)
     return Subgraph(store=store, focus=focus, selection=sel, nodes=nodes, links=links,
                     certifications=certs.reset_index(drop=True), financials=fin, records=records,
-                    truncated=truncated, found=found, quads=node_quads + link_quads + record_quads)
+                    truncated=truncated, found=found, quads=node_quads + link_quads + record_quads + fin_quads)
 
 
 def around(store: ox.Store, ref: str, selection: Selection | None = None) -> Subgraph:

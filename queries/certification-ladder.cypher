@@ -1,12 +1,12 @@
 //+ summary: Promotions up the certification ladder, with years; with summary=true the share of each tier that came from the tier below
 //+ description: |
 //+   The ladder: innovative_sme (tier 1) -> specialized_sme (2) -> little_giant (3) ->
-//+   manufacturing_champion (4). A certification's year is its `year`, else the year of its
+//+   manufacturing_champion (4), the certified entity's tiers. A certification's year is its `year`, else the year of its
 //+   valid_from; only certifications of a year up to that of as_of (and not starting after
 //+   as_of) count. For each firm and each tier it reached, the first year it held that tier
 //+   (to_year) and the highest lower tier it held no later than that (from_programme, first held
 //+   in from_year) make one promotion. A firm that entered the ladder at a tier has no row for it.
-//+   since / until restrict the year of the promotion (to_year).
+//+   since / until restrict the year of the promotion (to_year), in both modes.
 //+
 //+   With summary=true, one row per (from_programme, to_programme): firms = promotions,
 //+   to_firms = firms that ever reached to_programme, share = firms / to_firms, e.g. the share of
@@ -19,34 +19,49 @@
 //+ columns_when:
 //+   summary: from_programme, to_programme, firms, to_firms, share
 //+ iri_columns: firm
+// One pass over the certifications pivots each firm's first year per tier (tiers 1-4).
 CALL {
-  // first year each firm held each programme (by as_of)
-  MATCH (f:Firm)-[c:CERTIFIED_AS]->(p:Programme)
+  MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
   WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
   WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
-  RETURN f, p, min(cy) AS first
+  // per firm: the first year it held each tier (9999: never), by as_of
+  WITH f, min(CASE WHEN p.tier = 1 THEN cy ELSE 9999 END) AS y1, min(CASE WHEN p.tier = 2 THEN cy ELSE 9999 END) AS y2,
+       min(CASE WHEN p.tier = 3 THEN cy ELSE 9999 END) AS y3, min(CASE WHEN p.tier = 4 THEN cy ELSE 9999 END) AS y4
+  // each tier reached above the first, and the highest lower tier held by then
+  UNWIND [2, 3, 4] AS tB
+  WITH f, y1, y2, y3, tB, CASE tB WHEN 2 THEN y2 WHEN 3 THEN y3 ELSE y4 END AS yB
+  WHERE yB < 9999 AND ($since IS NULL OR yB >= $since) AND ($until IS NULL OR yB <= $until)
+  WITH f, y1, y2, y3, tB, yB,
+       CASE WHEN tB > 3 AND y3 <= yB THEN 3 WHEN tB > 2 AND y2 <= yB THEN 2 WHEN y1 <= yB THEN 1 ELSE 0 END AS tFrom
+  WITH f, y1, y2, y3, tB, yB, tFrom
+  WHERE NOT $summary AND tFrom > 0
+  MATCH (pa:Programme {tier: tFrom}), (pb:Programme {tier: tB})
+  RETURN f.iri AS firm, f.name AS firm_name, pa.code AS from_programme,
+         CASE tFrom WHEN 1 THEN y1 WHEN 2 THEN y2 ELSE y3 END AS from_year, pb.code AS to_programme, yB AS to_year,
+         null AS firms, null AS to_firms, null AS share, tB, tFrom
+  UNION ALL
+  MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
+  WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
+  WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
+  // per firm: the first year it held each tier (9999: never), by as_of
+  WITH f, min(CASE WHEN p.tier = 1 THEN cy ELSE 9999 END) AS y1, min(CASE WHEN p.tier = 2 THEN cy ELSE 9999 END) AS y2,
+       min(CASE WHEN p.tier = 3 THEN cy ELSE 9999 END) AS y3, min(CASE WHEN p.tier = 4 THEN cy ELSE 9999 END) AS y4
+  // each tier reached above the first, and the highest lower tier held by then
+  UNWIND [2, 3, 4] AS tB
+  WITH f, y1, y2, y3, tB, CASE tB WHEN 2 THEN y2 WHEN 3 THEN y3 ELSE y4 END AS yB
+  WHERE yB < 9999 AND ($since IS NULL OR yB >= $since) AND ($until IS NULL OR yB <= $until)
+  WITH f, y1, y2, y3, tB, yB,
+       CASE WHEN tB > 3 AND y3 <= yB THEN 3 WHEN tB > 2 AND y2 <= yB THEN 2 WHEN y1 <= yB THEN 1 ELSE 0 END AS tFrom
+  WITH tB, tFrom
+  WHERE $summary
+  UNWIND [1, 2, 3] AS tA
+  WITH tB, tFrom, tA
+  WHERE tA < tB
+  WITH tB, tA, sum(CASE WHEN tFrom = tA THEN 1 ELSE 0 END) AS promoted, count(*) AS reached
+  WHERE promoted > 0
+  MATCH (pa:Programme {tier: tA}), (pb:Programme {tier: tB})
+  RETURN null AS firm, null AS firm_name, pa.code AS from_programme, null AS from_year, pb.code AS to_programme,
+         null AS to_year, promoted AS firms, reached AS to_firms, toFloat(promoted) / reached AS share, tB, tA AS tFrom
 }
-WITH f, collect({p: p, first: first}) AS held
-UNWIND held AS b
-WITH f, held, b, [a IN held WHERE a.p.tier < b.p.tier AND a.first <= b.first] AS lower
-WHERE size(lower) > 0
-  AND ($since IS NULL OR b.first >= $since) AND ($until IS NULL OR b.first <= $until)
-WITH f, b, reduce(m = lower[0], a IN lower | CASE WHEN a.p.tier > m.p.tier THEN a ELSE m END) AS a
-WITH f, a.p AS pa, a.first AS from_year, b.p AS pb, b.first AS to_year
-CALL {
-  // how many firms reached the upper tier (by as_of)
-  WITH pb
-  MATCH (g:Firm)-[c:CERTIFIED_AS]->(pb)
-  WHERE coalesce(c.year, c.valid_from.year) <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
-  RETURN count(DISTINCT g) AS reached
-}
-WITH f, pa, from_year, pb, to_year, reached
-WITH CASE WHEN $summary THEN null ELSE f END AS firm_node, CASE WHEN $summary THEN null ELSE from_year END AS fy,
-     CASE WHEN $summary THEN null ELSE to_year END AS ty, pa, pb, reached, f
-WITH firm_node, fy, ty, pa, pb, count(f) AS firms, min(reached) AS to_firms
-RETURN CASE WHEN $summary THEN null ELSE firm_node.iri END AS firm,
-       CASE WHEN $summary THEN null ELSE firm_node.name END AS firm_name,
-       pa.code AS from_programme, fy AS from_year, pb.code AS to_programme, ty AS to_year,
-       CASE WHEN $summary THEN firms END AS firms, CASE WHEN $summary THEN to_firms END AS to_firms,
-       CASE WHEN $summary THEN toFloat(firms) / to_firms END AS share
-ORDER BY pb.tier, pa.tier, to_year, firm_name, firm
+RETURN firm, firm_name, from_programme, from_year, to_programme, to_year, firms, to_firms, share
+ORDER BY tB, tFrom, to_year, firm_name, firm

@@ -6,7 +6,8 @@
 //+   <= as_of + window_days); status 'expired': it ended before as_of and no renewal is on record.
 //+   A firm that holds a higher tier valid at as_of (e.g. a Little Giant whose provincial
 //+   specialized_sme status lapsed) is not listed for the lower tier. days_left = valid_to - as_of
-//+   in days (negative when expired). batch and valid_from are those of that certification.
+//+   in days (negative when expired). batch and valid_from are those of that certification (of
+//+   several ending the same day: the latest starting, then the highest batch).
 //+ params:
 //+   window_days: {type: integer, default: 180, min: 0, description: "how far ahead of as_of to look, in days"}
 //+   programme: {type: programme, description: "only this programme"}
@@ -16,20 +17,20 @@
 MATCH (firm:Firm)-[c0:CERTIFIED_AS]->(p:Programme)
 WHERE c0.valid_to IS NOT NULL AND (c0.valid_from IS NULL OR c0.valid_from <= $as_of)
   AND ($programme IS NULL OR p.code = $programme)
-WITH firm, p, max(c0.valid_to) AS valid_to
+// the latest certification: greatest "valid_to|valid_from|batch" key (ISO dates sort as text)
+WITH firm, p, max(toString(c0.valid_to) + '|' + coalesce(toString(c0.valid_from), '') + '|' +
+                  coalesce(toString(c0.batch), '')) AS latest
+WITH firm, p, latest, date(substring(latest, 0, 10)) AS valid_to, split(latest, '|') AS parts
 WHERE valid_to < $as_of OR valid_to <= $as_of + duration({days: $window_days})
-WITH firm, p, valid_to, CASE WHEN valid_to < $as_of THEN 'expired' ELSE 'expiring' END AS status
+WITH firm, p, parts, valid_to, CASE WHEN valid_to < $as_of THEN 'expired' ELSE 'expiring' END AS status
 WHERE ($only IS NULL OR status = $only)
   AND NOT EXISTS {
     MATCH (firm)-[h:CERTIFIED_AS]->(hp:Programme)
     WHERE hp.tier > p.tier AND (h.valid_from IS NULL OR h.valid_from <= $as_of)
       AND (h.valid_to IS NULL OR h.valid_to >= $as_of)
   }
-MATCH (firm)-[c:CERTIFIED_AS]->(p)
-WHERE c.valid_to = valid_to AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
-WITH firm, p, valid_to, status, collect(c) AS cs
 RETURN firm.iri AS firm, firm.name AS firm_name, p.code AS programme,
-       CASE WHEN all(c IN cs WHERE c.batch IS NOT NULL) THEN reduce(m = null, c IN cs | CASE WHEN m IS NULL OR c.batch < m THEN c.batch ELSE m END) END AS batch,
-       CASE WHEN all(c IN cs WHERE c.valid_from IS NOT NULL) THEN reduce(m = null, c IN cs | CASE WHEN m IS NULL OR c.valid_from < m THEN c.valid_from ELSE m END) END AS valid_from,
+       CASE WHEN parts[2] = '' THEN null ELSE toInteger(parts[2]) END AS batch,
+       CASE WHEN parts[1] = '' THEN null ELSE date(parts[1]) END AS valid_from,
        valid_to, status, duration.inDays($as_of, valid_to).days AS days_left
 ORDER BY valid_to, firm_name, firm, programme

@@ -1,6 +1,6 @@
 //+ summary: Certified firms (Little Giants by default) that a large firm owns, directly or through holdings
 //+ description: |
-//+   Firms holding a certification of `programme` (default little_giant) valid at as_of
+//+   Entities holding a certification of `programme` (default little_giant) valid at as_of
 //+   (valid_from <= as_of <= valid_to) in which a large firm has an integrated (direct +
 //+   indirect, cycle-corrected) share >= min_share (default 0.5), from the stored derived
 //+   ULTIMATELY_OWNS facts. One row per (firm, parent); a firm owned through a holding appears
@@ -22,7 +22,7 @@
 //+   programme: {type: programme, default: little_giant, description: "the certification the firm holds at as_of"}
 //+ columns: firm, firm_name, parent, parent_name, share, hops, parent_basis
 //+ iri_columns: firm, parent
-MATCH (firm:Firm)-[c:CERTIFIED_AS]->(:Programme {code: $programme})
+MATCH (firm)-[c:CERTIFIED_AS]->(:Programme {code: $programme})
 WHERE (c.valid_from IS NULL OR c.valid_from <= $as_of) AND (c.valid_to IS NULL OR c.valid_to >= $as_of)
 WITH DISTINCT firm
 MATCH (parent:Firm)-[io:ULTIMATELY_OWNS]->(firm)

@@ -4,8 +4,8 @@
 //+   programme) that, in their financial years up to the year of as_of,
 //+     - revenue decline: have a latest-year revenue below their revenue three years earlier
 //+       (latest year - 3; no comparison when that year is missing), or
-//+     - losses: have a net loss (net_profit < 0) in two or more of their last three reported
-//+       years (the three most recent years with any reported figures, consecutive or not).
+//+     - losses: have a net loss (net_profit < 0) in two or more of the three years ending
+//+       with their latest year (latest - 2 .. latest; a missing year counts as no loss).
 //+   reason names what applies ("revenue decline", "losses" or both). latest_year, revenue,
 //+   revenue_3y_before and loss_years show the figures (the smallest revenue when sources
 //+   differ for a year; a year counts as a loss when any source reports a loss).
@@ -19,15 +19,14 @@ WHERE (c.valid_from IS NULL OR c.valid_from <= $as_of) AND (c.valid_to IS NULL O
 WITH DISTINCT firm
 MATCH (firm)-[:REPORTED]->(fy:FinancialYear)
 WHERE fy.year <= $as_of.year
-WITH firm, collect(fy) AS fys, collect(DISTINCT fy.year) AS years, max(fy.year) AS latest
-WITH firm, fys, latest, [y IN years WHERE size([z IN years WHERE z > y]) < 3] AS last3
+WITH firm, collect(fy) AS fys, max(fy.year) AS latest
 WITH firm, latest,
      [x IN fys WHERE x.year = latest AND x.revenue IS NOT NULL | x.revenue] AS rl,
      [x IN fys WHERE x.year = latest - 3 AND x.revenue IS NOT NULL | x.revenue] AS rb,
-     size([y IN last3 WHERE any(x IN fys WHERE x.year = y AND x.net_profit < 0)]) AS loss_years
+     size([y IN range(latest - 2, latest) WHERE any(x IN fys WHERE x.year = y AND x.net_profit < 0)]) AS loss_years
 WITH firm, latest, loss_years,
-     CASE WHEN size(rl) = 0 THEN null ELSE reduce(m = rl[0], r IN rl | CASE WHEN r < m THEN r ELSE m END) END AS revenue,
-     CASE WHEN size(rb) = 0 THEN null ELSE reduce(m = rb[0], r IN rb | CASE WHEN r < m THEN r ELSE m END) END AS revenue_3y_before
+     CASE WHEN size(rl) = 0 THEN null ELSE reduce(m = toFloat(rl[0]), r IN rl | CASE WHEN r < m THEN toFloat(r) ELSE m END) END AS revenue,
+     CASE WHEN size(rb) = 0 THEN null ELSE reduce(m = toFloat(rb[0]), r IN rb | CASE WHEN r < m THEN toFloat(r) ELSE m END) END AS revenue_3y_before
 WITH firm, latest, loss_years, revenue, revenue_3y_before,
      coalesce(revenue < revenue_3y_before, false) AS decline, loss_years >= 2 AS losses
 WHERE decline OR losses

@@ -18,13 +18,13 @@ import pytest
 import kg.cli.query  # noqa: F401  (registers query and owners)
 import kg.queries.catalog
 import kg.queries.owners
-import kg.queries.run
 import kg.queries.params
 import kg.queries.refs
+import kg.queries.run
 from kg.errors import InputError
 from kg.queries import entity_iris, get_query, load_catalog, run_query
 from kg.queries.catalog import parse_header
-from kg.queries.params import ParamSpec, cypher_params, sparql_term
+from kg.queries.params import ParamSpec, cypher_params, sparql_bindings, sparql_term
 from kg.queries.refs import AmbiguousRef, EmbeddedLookup, resolve_ref
 from kg.queries.run import normalise_value, prepare, uses_derived
 from kg.rdf.prebind import prebind, query_variables
@@ -78,8 +78,9 @@ def test_each_query_has_both_files_and_one_header(name):
 def test_each_parameter_is_used_by_both_texts(name):
     q = get_query(name)
     used = set(query_variables(q.sparql))
-    for p in q.params:
-        assert p in used, f"?{p} not in {name}.rq"
+    for p, spec in q.params.items():
+        # a programme parameter may be used through its IRI (?P_iri)
+        assert p in used or (spec.type == "programme" and f"{p}_iri" in used), f"?{p} not in {name}.rq"
         assert re.search(rf"\${p}\b", q.cypher), f"${p} not in {name}.cypher"
 
 
@@ -90,7 +91,10 @@ def test_every_parameter_can_be_prebound(name, store):
     values = prepare(q, {p: EXAMPLES[s.type] for p, s in q.params.items() if p != "as_of" and not s.choices}
                      | {p: s.choices[0] for p, s in q.params.items() if s.choices}, AS_OF,
                      kg.queries.run.EmbeddedBackend(store))
-    bindings = {p: sparql_term(q.params[p], v) for p, v in values.items() if v is not None}
+    bindings = sparql_bindings(q.params, values, query_variables(q.sparql))
+    for p, v in values.items():
+        if v is not None:
+            assert p in bindings or f"{p}_iri" in bindings, p
     assert prebind(q.sparql, bindings)
     assert set(cypher_params(q.params, values)) == set(q.params)
 
@@ -429,4 +433,7 @@ def test_cli_list_show_run(run, sample_db):
 def test_cli_notes_when_as_of_differs_from_the_derived_facts(run, sample_db):
     r = run("query", "run", "little-giant-subsidiaries", "--as-of", "2023-12-31", "--db", sample_db, "--format", "csv")
     assert r.exit_code == 0
-    assert "derived facts as of" in r.stderr if hasattr(r, "stderr") else True
+    assert "are derived facts as of" in r.stderr and "as_of 2023-12-31 applies to dated facts" in r.stderr
+    assert r.stdout.startswith("firm,firm_name,parent")
+    r = run("query", "run", "little-giant-subsidiaries", "--db", sample_db, "--format", "csv")
+    assert r.stderr == ""

@@ -143,7 +143,7 @@ i,2022,105000000,1000000,100
 i,2023,95000000,1000000,100
 j,2019,80000000,-5000000,100
 j,2020,90000000,-1000000,100
-j,2021,95000000,1000000,100
+j,2021,95000000,-1000000,100
 j,2023,99000000,-1000000,100
 k,2019,80000000,-5000000,100
 k,2020,90000000,-1000000,100
@@ -303,16 +303,17 @@ def test_sme_threshold_breaches(store):
 def test_weak_performers(store):
     rows = {r["firm"]: r for r in q(store, "weak-performers")}
     # i: 95m in 2023 below 110m in 2020 (2021 missing does not matter)
-    # j: losses in 2020 and 2023 among its last three reported years 2020, 2021, 2023
-    # k: its losses (2019, 2020) are not among its last three years; a, c flat; b no year 3 back
+    # j: losses in 2021 and 2023, two of the three years 2021-2023 (2022 is missing)
+    # k: its losses (2019, 2020) are before 2021-2023; a, c flat; b has no year 3 back
     assert set(rows) == {iri("i"), iri("j")}
     assert (rows[iri("i")]["reason"], rows[iri("i")]["revenue"], rows[iri("i")]["revenue_3y_before"]) == (
         "revenue decline", 95_000_000, 110_000_000)
     assert (rows[iri("j")]["reason"], rows[iri("j")]["loss_years"]) == ("losses", 2)
-    # as of 2022: j's last three years are 2019-2021 (losses 2019, 2020); k's are 2020-2022 (one
-    # loss); i's latest year is 2022 and 105m is not below 2019's 100m
+    assert rows[iri("j")]["revenue"] == 99_000_000 and rows[iri("j")]["revenue_3y_before"] == 90_000_000
+    # as of 2022: j's latest year is 2021, losses in 2019, 2020 and 2021; k's latest is 2022,
+    # one loss in 2020-2022; i's latest year is 2022 and 105m is not below 2019's 100m
     rows = {r["firm"]: r for r in q(store, "weak-performers", as_of="2022-12-31")}
-    assert set(rows) == {iri("j")}
+    assert set(rows) == {iri("j")} and rows[iri("j")]["loss_years"] == 3
 
 
 # --------------------------------------------------------------------------- owners and state

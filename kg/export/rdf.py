@@ -3,7 +3,8 @@
 The quads are those of the selected nodes (types, properties, derived properties, their
 ``kg:describedBy`` source records), of the selected links (the direct triple, e.g.
 ``?a kg:owns ?b``, and the qualified node with its properties and provenance) and of the
-financial years the selected firms reported. Direct link triples that the selection left out
+financial years the subgraph holds (every year of the focus entity, the latest of each other
+firm, up to the as-of year). Direct link triples that the selection left out
 (other neighbours, links not valid as of the date) are not written, so the file describes
 the same nodes and links as every other export of the selection.
 
@@ -37,7 +38,6 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.ontology import KG, RDF_TYPE, XSD, model
-from kg.rdf.read import subject_quads
 from kg.subgraph import Subgraph
 
 FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS}
@@ -66,13 +66,10 @@ def subgraph_quads(sub: Subgraph) -> list[ox.Quad]:
     for rel, row in sub.edges():  # the direct triple of each selected link, in its graph(s)
         quads.extend(store.quads_for_pattern(ox.NamedNode(row["from"]), ox.NamedNode(m.link(rel).predicate),
                                              ox.NamedNode(row["to"]), None))
-    more: list[str] = []
-    if len(sub.financials):
+    if len(sub.financials):  # the REPORTED triples of the years the subgraph holds
         reported = ox.NamedNode(m.link("REPORTED").predicate)
         for firm, fy in zip(sub.financials["firm"], sub.financials["iri"], strict=True):
             quads.extend(store.quads_for_pattern(ox.NamedNode(firm), reported, ox.NamedNode(fy), None))
-            more.append(fy)
-    quads.extend(subject_quads(store, more, hubs=False))
     return list(dict.fromkeys(quads))
 
 

@@ -88,13 +88,12 @@ def owner_tree(store: ox.Store, iri: str, as_of: dt.date | None = None, *, max_d
     from kg.derive import ownership as own
 
     as_of = as_of or dt.date.today()
-    # walk upward: every holding valid at as_of whose owned entity is in the visited set
+    # walk upward through all ancestors (the shares need every path, however long; only the
+    # printout stops at max_depth): every holding valid at as_of whose owned entity was seen
     seen = {iri}
     frontier = [iri]
     edges: dict[tuple[str, str], float] = {}
-    for _ in range(max(1, max_depth) + 1):
-        if not frontier:
-            break
+    while frontier:
         nxt = []
         for owner, owned, share, start, end in _links(store, frontier):
             if not _valid(start, end, as_of):

@@ -63,6 +63,22 @@ def _lexical(value, datatype: str, position: str | None):
     return str(value)
 
 
+def _lexical_series(vals: pd.Series, datatype: str, position: str | None) -> pd.Series:
+    """Lexical forms of non-missing values; bulk paths for numbers, once per distinct value otherwise."""
+    if datatype in (XSD + "decimal", XSD + "integer"):
+        num = pd.to_numeric(vals, errors="coerce")
+        arr = num.to_numpy(dtype=float)
+        whole = np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2**53)
+        out = pd.Series([None] * len(vals), index=vals.index, dtype=object)
+        out[whole] = arr[whole].astype(np.int64).astype(str)
+        rest = ~whole
+        if rest.any():
+            out[rest] = vals[rest].map(lambda v: _lexical(v, datatype, position))
+        return out
+    uniq = vals.unique()
+    return vals.map(dict(zip(uniq, (_lexical(v, datatype, position) for v in uniq), strict=True)))
+
+
 def literal_series(s: pd.Series, datatype: str, position: str | None = None) -> pd.Series:
     """Serialise a column of Python values as N-Triples literals (None stays None)."""
     mask = s.notna()
@@ -75,7 +91,7 @@ def literal_series(s: pd.Series, datatype: str, position: str | None = None) -> 
     elif datatype == str(rdflib.RDF.langString):
         out[mask] = '"' + escape_series(vals) + '"@zh'
     else:
-        lex = vals.map(lambda v: _lexical(v, datatype, position))
+        lex = _lexical_series(vals, datatype, position)
         out[mask] = '"' + escape_series(lex) + '"^^<' + datatype + ">"
     return out
 
@@ -87,11 +103,16 @@ def _quads(subj: pd.Series, pred: str, obj: pd.Series, graph: pd.Series | str) -
 
 
 def _iri_obj(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: None if v is None or v != v else f"<{v}>")
+    out = pd.Series([None] * len(s), index=s.index, dtype=object)
+    mask = s.notna()
+    out[mask] = "<" + s[mask].astype(str) + ">"
+    return out
 
 
 def _precision(values: pd.Series) -> pd.Series:
-    return values.map(lambda d: d.precision if d is not None and d.precision != "day" else None)
+    uniq = [v for v in values.unique() if v is not None]
+    table = {d: (d.precision if d.precision != "day" else None) for d in uniq}
+    return values.map(table).astype(object).where(values.notna(), None)
 
 
 def _prop_quads(frame: pd.DataFrame, subj: pd.Series, graph: pd.Series, props: list[Property]) -> Iterator[pd.Series]:

@@ -363,3 +363,30 @@ def read_links_by_iri(store: ox.Store, rel: str, iris: Iterable[str]) -> pd.Data
     ('http://e/a', 'http://e/b', 0.5, 'http://e/g')
     """
     return links_from_quads(rel, subject_quads(store, iris, hubs=False))
+
+
+def financial_years_from_quads(quads: Iterable[ox.Quad], firm_of: dict[str, str]) -> pd.DataFrame:
+    """The financial-year table (as :func:`read_financial_years`) of the FinancialYear nodes
+    among the subjects of some quads; ``firm_of`` maps each year's IRI to its firm.
+
+    >>> s = ox.Store()
+    >>> fy, g = ox.NamedNode("http://e/fy"), ox.DefaultGraph()
+    >>> s.add(ox.Quad(fy, ox.NamedNode(KG + "year"), ox.Literal("2023", datatype=ox.NamedNode(XSD + "integer")), g))
+    >>> s.add(ox.Quad(fy, ox.NamedNode(KG + "revenue"), ox.Literal("1.5", datatype=ox.NamedNode(XSD + "decimal")), g))
+    >>> financial_years_from_quads(subject_quads(s, ["http://e/fy"]), {"http://e/fy": "http://e/a"})[["firm", "year", "revenue"]].values.tolist()
+    [['http://e/a', 2023, 1.5]]
+    """
+    m = model()
+    props = [p for p in m.props_on("FinancialYear") if p.column not in PROVENANCE_COLUMNS.values()]
+    prov = [m.prop(k) for k in PROVENANCE_COLUMNS]
+    cols = ["firm", "iri", *[p.column for p in props], *PROVENANCE_COLUMNS.values()]
+    long = _long_frame(quads)
+    long = long[long["s"].isin(set(firm_of))]
+    index = pd.Index(sorted(set(long["s"])))
+    if not len(index):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    out = pd.DataFrame({"firm": [firm_of[i] for i in index], "iri": list(index)})
+    piv = _pivot(long, [*props, *prov], index)
+    for c in cols[2:]:
+        out[c] = piv[c].values if c in piv else None
+    return _nones(out)
