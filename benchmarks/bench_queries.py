@@ -186,7 +186,7 @@ def main(argv=None) -> int:
         notes.append(f"Store.optimize() (RocksDB compaction) {opt_s:.0f} s.")
     if push_s:
         notes.append(f"Push to Neo4j {push_s:.0f} s.")
-    section = (f"\n## Canned queries ({dt.date.today().isoformat()})\n\n"
+    section = (f"\n### Canned queries ({dt.date.today().isoformat()})\n\n"
                "`python benchmarks/bench_queries.py` — each canned query on the embedded store "
                "(and on Neo4j when given); target <= 1 s at 10^5 firms (bold: over).\n\n"
                + " ".join(notes) + "\n\n" + table(columns, cases) + "\n")
