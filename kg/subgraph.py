@@ -598,6 +598,13 @@ def _run(store: ox.Store, query: str, binds: dict[str, ox.Literal], values: dict
     return select_frame(store, query)
 
 
+def _run_chunked(store: ox.Store, query: str, binds: dict[str, ox.Literal], var: str, iris: list[str],
+                 columns: list[str], fixed: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """:func:`_run` over ``iris`` in slices of 2,000 for ``VALUES ?var``, results concatenated."""
+    frames = [_run(store, query, binds, {var: iris[k:k + 2000], **(fixed or {})}) for k in range(0, len(iris), 2000)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
 def _roles(link: Link, way: str) -> tuple[str, str]:
     """(role of the node we stand on, role of the node we go to) for a direction."""
     if way == "down":
@@ -729,35 +736,26 @@ def _links_among(store: ox.Store, rel: str, nodes: list[str], sel: Selection) ->
     """(l, a, b): links of a kind whose both ends are among the nodes (read from the targets)."""
     link = model().link(rel)
     flt, binds = _filters(rel, sel)
-    frames = []
-    for k in range(0, len(nodes), 2000):
-        q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?b {{ }} ?l <{KG}{link.target_role}> ?b ; "
-             f"<{KG}{link.source_role}> ?a . VALUES ?a {{ }} {flt} }}")
-        frames.append(_run(store, q, binds, {"b": nodes[k:k + 2000], "a": nodes}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["l", "a", "b"])
+    q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?b {{ }} ?l <{KG}{link.target_role}> ?b ; "
+         f"<{KG}{link.source_role}> ?a . VALUES ?a {{ }} {flt} }}")
+    return _run_chunked(store, q, binds, "b", nodes, ["l", "a", "b"], {"a": nodes})
 
 
 def _links_from(store: ox.Store, rel: str, nodes: list[str], sel: Selection) -> pd.DataFrame:
     """(l, a, b): links of a kind starting at the nodes (for attribute links)."""
     link = model().link(rel)
     flt, binds = _filters(rel, sel)
-    frames = []
-    for k in range(0, len(nodes), 2000):
-        q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?a {{ }} ?l <{KG}{link.source_role}> ?a ; "
-             f"<{KG}{link.target_role}> ?b . {flt} }}")
-        frames.append(_run(store, q, binds, {"a": nodes[k:k + 2000]}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["l", "a", "b"])
+    q = (f"SELECT ?l ?a ?b WHERE {{ VALUES ?a {{ }} ?l <{KG}{link.source_role}> ?a ; "
+         f"<{KG}{link.target_role}> ?b . {flt} }}")
+    return _run_chunked(store, q, binds, "a", nodes, ["l", "a", "b"])
 
 
 def _financials(store: ox.Store, firms: list[str], focus: set[str], sel: Selection) -> tuple[pd.DataFrame, list[ox.Quad]]:
     """Financial years: every year (up to the as-of year) of the focus entities, the latest
     one of every other selected firm; as a frame (as read_financial_years) and their quads."""
     reported = model().link("REPORTED").predicate
-    frames = []
-    for k in range(0, len(firms), 2000):
-        q = f"SELECT ?firm ?fy ?year WHERE {{ VALUES ?firm {{ }} ?firm <{reported}> ?fy . ?fy <{KG}year> ?year }}"
-        frames.append(_run(store, q, {}, {"firm": firms[k:k + 2000]}))
-    years = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["firm", "fy", "year"])
+    q = f"SELECT ?firm ?fy ?year WHERE {{ VALUES ?firm {{ }} ?firm <{reported}> ?fy . ?fy <{KG}year> ?year }}"
+    years = _run_chunked(store, q, {}, "firm", firms, ["firm", "fy", "year"])
     years["year"] = years["year"].map(int)
     if sel.as_of is not None:
         years = years[years["year"] <= sel.as_of.year]
