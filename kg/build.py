@@ -60,10 +60,13 @@ def build(
     strict: bool = False,
     derive: bool = True,
     stage: Callable[[str], None] | None = None,
+    as_of: dt.date | None = None,
+    floor: float | None = None,
 ) -> BuildReport:
     """Build the graph from ``sources`` into the database folder ``db``.
 
     With ``strict`` any rejected row raises InputError and leaves the live store untouched.
+    Derived facts hold at ``as_of`` (default today) and keep integrated shares >= ``floor``.
     """
     stage = stage or (lambda name: None)
     mapping = mapping or load_mapping()
@@ -98,11 +101,13 @@ def build(
 
     chunks = [nquads.static_nquads()]
     derived_chunks = []
+    derived_as_of = None
     if derive:
         stage("derive")
         from kg.derive.facts import derive as run_derive
 
-        derived = run_derive(resolved)
+        derived = run_derive(resolved, as_of=as_of, **({} if floor is None else {"floor": floor}))
+        derived_as_of = derived.as_of.isoformat()
         derived_chunks = ["".join(q.tolist()) for q in nquads.derived_quads(derived) if len(q)]
     t3 = time.perf_counter()
     report.seconds["derive"] = t3 - t2
@@ -116,6 +121,7 @@ def build(
         "files": report.files,
         "entities": report.entities,
         "links": report.links,
+        "derived_as_of": derived_as_of,
     }
     meta["seconds"] = report.seconds
     build_store(db, _chain(chunks, nquads.resolved_nquads(resolved), derived_chunks), meta)

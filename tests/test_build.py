@@ -222,3 +222,37 @@ def test_conflicting_sources_stay_side_by_side(tmp_path, mini_dir):
                          "<https://w3id.org/accelerator-kg/ont#name> ?n } }")
     }
     assert names == {("fixture", "Example Drive Co."), ("other-register", "Example Drive Company")}
+
+
+def _integrated(db: Path) -> dict[tuple[str, str], float]:
+    q = ("PREFIX kg: <https://w3id.org/accelerator-kg/ont#> SELECT ?o ?f ?s WHERE { "
+         "?x a kg:IntegratedOwnership ; kg:integratedOwner ?o ; kg:integratedOwned ?f ; kg:share ?s }")
+    out = {}
+    for r in open_store(db).query(q, use_default_graph_as_union=True):
+        out[(r["o"].value.rsplit("/", 1)[-1], r["f"].value.rsplit("/", 1)[-1])] = float(r["s"].value)
+    short = {"91210100MA0GRP015Y": "grp", "91320500MA0LGB046J": "lg2"}
+    return {(short.get(o, o), short.get(f, f)): v for (o, f), v in out.items()}
+
+
+def test_build_as_of_and_floor_set_the_derived_facts(tmp_path, mini_dir, run):
+    """grp held 10% of lg2 in 2015-2019: derived as of 2018 it counts (SASAC 51% x 10% = 5.1%
+    through it), as of today it does not; --floor 0.06 drops the 5.1% indirect stake."""
+    db = tmp_path / "db"
+    res = run("build", mini_dir, "--db", db, "--as-of", "2018", "--floor", "0.05", "-q")
+    assert res.exit_code == 0, res.output
+    io = _integrated(db)
+    assert io[("grp", "lg2")] == pytest.approx(0.1)
+    assert io[("sasac", "lg2")] == pytest.approx(0.051)
+    assert ("gf", "lg2") not in io  # gf's stake starts 2021-07
+    assert json.loads((db / "build.json").read_text())["derived_as_of"] == "2018-12-31"
+
+    assert run("build", mini_dir, "--db", db, "--as-of", "2018-12-31", "--floor", "0.06", "-q").exit_code == 0
+    io = _integrated(db)
+    assert ("grp", "lg2") in io and ("sasac", "lg2") not in io
+
+    assert run("build", mini_dir, "--db", db, "-q").exit_code == 0
+    io = _integrated(db)
+    assert ("grp", "lg2") not in io and io[("gf", "lg2")] == pytest.approx(0.2)
+
+    bad = run("build", mini_dir, "--db", db, "--as-of", "2018-13-01", "-q")
+    assert bad.exit_code == 2 and "2018-13-01" in bad.output

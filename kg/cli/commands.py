@@ -63,22 +63,32 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Loader mapping for a different table layout (default: loaders/canonical.yaml).")
 @click.option("--no-derive", is_flag=True, help="Skip the derived facts (integrated ownership, control, state share, size).")
+@click.option("--as-of", "as_of", metavar="DATE", default=None,
+              help="Date the derived facts hold at: ownership valid then, latest year up to then (default: today).")
+@click.option("--floor", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="SHARE",
+              help="Smallest integrated share kept as a derived ownership fact (default 0.01 = 1%).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-file table.")
-def build(sources, sample, db, strict, encoding, mapping, no_derive, quiet):
+def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet):
     """Load, validate, resolve, derive and store SOURCES (files or folders).
 
     Rows with bad values are rejected, never silently dropped: each goes to DB/rejects.csv
     with file, row, column, value and the reason, and the counts are printed per file.
     The new graph replaces the previous one only when the build succeeds.
+
+    Derived facts (integrated ownership, control, state share, size class) hold at --as-of;
+    canned queries run with another --as-of say so.
     """
     from kg.build import build as run_build
+    from kg.derive.facts import DEFAULT_FLOOR
     from kg.loaders.mapping import load_mapping
+    from kg.queries.params import ParamSpec
     from kg.resources import resource_path
 
     if sample:
         sources = (*sources, resource_path("data", "sample"))
     if not sources:
         raise InputError("nothing to build: give SOURCES (files or folders) or --sample")
+    derive_date = ParamSpec("as_of", "date", end_of_period=True).parse(as_of) if as_of else None
     dbp = resolve_db(db)
     stages = ["load", "resolve", "derive", "store"]
     show = not quiet and sys.stderr.isatty()
@@ -94,7 +104,8 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, quiet):
         if bar is not None:
             bar.__enter__()
         report = run_build(list(sources), dbp, mapping=load_mapping(mapping) if mapping else None,
-                           encoding=encoding, strict=strict, derive=not no_derive, stage=stage)
+                           encoding=encoding, strict=strict, derive=not no_derive, stage=stage,
+                           as_of=derive_date, floor=DEFAULT_FLOOR if floor is None else floor)
     except StrictRejects as e:
         _print_report(e.report, quiet)
         raise
