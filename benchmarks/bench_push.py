@@ -6,6 +6,12 @@ it with ``--wipe`` (nodes/s, links/s), push it again (the idempotent MERGE-over-
 case), then write the bulk-import CSVs and time ``import.sh`` (neo4j-admin database import
 full through ``scripts/neo4j admin``) into a fresh data directory. Prints a markdown table.
 
+The server is warmed up first (a slice of the graph pushed and wiped, so the JIT has compiled
+the write paths); then a fresh push with the Rust codec of the driver (neo4j-rust-ext, when
+installed) and one with the pure-Python codec, each after a wipe, then a re-push (MERGE). For
+each run: nodes/s and links/s, and the CPU seconds the Neo4j process (read from
+/proc/PID/stat) and the client used per million links during the links stage.
+
     eval "$(scripts/neo4j start)"      # or let the benchmark start one
     python benchmarks/bench_push.py --firms 10000 100000
     python benchmarks/bench_push.py --db kg-data          # an existing graph
@@ -14,6 +20,7 @@ full through ``scripts/neo4j admin``) into a fresh data directory. Prints a mark
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -121,6 +128,41 @@ def rust_ext() -> str:
         return "no"
 
 
+def hide_rust() -> None:
+    """Make the driver use its pure-Python PackStream codec in this process (call before
+    ``import neo4j``): the driver picks its codec when the module is imported."""
+    sys.modules["neo4j._rust"] = None  # the driver's `from ..._rust... import` then fails
+
+
+def python_codec_push(frames: Path, batch: int, workers: int, label: str) -> dict:
+    """A fresh push in a child process whose driver runs without neo4j-rust-ext."""
+    p = subprocess.run([sys.executable, __file__, "--child-push", str(frames), "--batch-size", str(batch),
+                        "--workers", str(workers), "--label", label], capture_output=True, text=True, env=os.environ)
+    if p.returncode != 0:
+        raise SystemExit(f"the pure-Python codec push failed:\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def child_push(frames: Path, batch: int, workers: int, label: str) -> None:
+    hide_rust()
+    import pickle
+
+    from kg.neo4j.connect import Settings, open_driver
+    from kg.neo4j.push import wipe
+
+    g = pickle.loads(frames.read_bytes())
+    uri, user, password = connection()
+    settings = Settings(uri=uri, user=user, password=password, database=os.environ.get("NEO4J_DATABASE") or None)
+    with open_driver(settings) as driver:
+        with driver.session(database=settings.database) as session:
+            wipe(session)
+        row = timed_push(driver, g, settings, batch, workers, server_pid(settings.uri), label)
+    from neo4j._codec.packstream import v1
+
+    row["run"] += "" if v1.Packer._pack.__code__.co_names.count("_rust_pack") == 0 else " (Rust codec still on!)"
+    print(json.dumps(row))
+
+
 def server_pid(uri: str) -> int | None:
     """The local process listening on the URI's port (to read its CPU time), if any."""
     try:
@@ -136,41 +178,105 @@ def server_pid(uri: str) -> int | None:
 
 
 def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process, from /proc/PID/stat (nan if unknown)."""
     if pid is None:
         return float("nan")
-    import psutil
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        import psutil
 
-    t = psutil.Process(pid).cpu_times()
-    return t.user + t.system
+        t = psutil.Process(pid).cpu_times()
+        return t.user + t.system
 
 
-def bench_one(db: Path, settings, batch: int, workers: int, work: Path, do_import: bool) -> dict:
+def timed_push(driver, g, settings, batch: int, workers: int, pid: int | None, label: str) -> dict:
+    """One push with the server's CPU seconds per stage; the figures of one table row."""
+    from kg.neo4j.push import PushReport, push_frames
+
+    marks: list[tuple[str, float, float]] = []
+    load0 = os.getloadavg()[0]
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    r = push_frames(driver, g, settings, batch_size=batch, workers=workers, report=PushReport(),
+                    on_stage=lambda name: marks.append((name, cpu_seconds(pid), time.process_time())))
+    wall = time.perf_counter() - t0
+    at = {name: (srv, cli) for name, srv, cli in marks}
+    stages = [name for name, _, _ in marks]
+
+    def server(stage: str) -> float:
+        nxt = stages[stages.index(stage) + 1]
+        return at[nxt][0] - at[stage][0]
+
+    def client(stage: str) -> float:
+        nxt = stages[stages.index(stage) + 1]
+        return at[nxt][1] - at[stage][1]
+
+    links_m = r.links / 1e6
+    return {
+        "run": label, "nodes": r.nodes, "links": r.links, "nodes_per_s": r.nodes_per_second,
+        "links_per_s": r.links_per_second, "push_s": wall, "indexes_s": r.seconds.get("indexes", 0.0),
+        "server_links_cpu": server("links"), "server_links_cpu_per_m": server("links") / links_m if links_m else 0,
+        "server_cpu": at["done"][0] - at[stages[0]][0], "client_cpu": time.process_time() - c0,
+        "client_links_cpu_per_m": client("links") / links_m if links_m else 0,
+        "load": f"{load0:.1f}-{os.getloadavg()[0]:.1f}",
+    }
+
+
+def warm_up(driver, g, settings, batch: int, pid) -> None:
+    """Push a slice of the graph and wipe it: the server compiles its code paths (JIT) first,
+    so the measured runs do not pay for that."""
+    from kg.neo4j.frames import GraphFrames
+    from kg.neo4j.push import wipe
+
+    small = GraphFrames(nodes={k: f.head(20_000) for k, f in g.nodes.items()},
+                        links={k: f.head(20_000) for k, f in g.links.items()}, kinds=g.kinds)
+    for _ in range(2):
+        timed_push(driver, small, settings, batch, 1, pid, "warm-up")
+        timed_push(driver, small, settings, batch, 1, pid, "warm-up")  # the MERGE path
+        with driver.session(database=settings.database) as session:
+            wipe(session)
+
+
+def bench_one(db: Path, settings, batch: int, workers: int, work: Path, do_import: bool, warm: bool) -> dict:
     from kg.neo4j.bulk_csv import write_frames
     from kg.neo4j.connect import open_driver
     from kg.neo4j.frames import read_graph
-    from kg.neo4j.push import PushReport, push_frames, wipe
+    from kg.neo4j.push import wipe
     from kg.rdf.store import open_store
 
     store = open_store(db)
     t = time.perf_counter()
     g = read_graph(store)
     read_s = time.perf_counter() - t
-    row: dict = {"nodes": g.node_count, "links": g.link_count, "read_s": read_s}
+    row: dict = {"nodes": g.node_count, "links": g.link_count, "read_s": read_s, "runs": []}
     pid = server_pid(settings.uri)
+    rust = rust_ext() != "no"
     with open_driver(settings) as driver:
         with driver.session(database=settings.database) as session:
             wipe(session)
-        s0, c0 = cpu_seconds(pid), time.process_time()
-        r1 = push_frames(driver, g, settings, batch_size=batch, workers=workers, report=PushReport())
-        row.update(server_cpu=cpu_seconds(pid) - s0, client_cpu=time.process_time() - c0)
-        r2 = push_frames(driver, g, settings, batch_size=batch, workers=workers, report=PushReport())
+        if warm:
+            warm_up(driver, g, settings, batch, pid)
+        codec = "Rust codec" if rust else "Python codec"
+        with driver.session(database=settings.database) as session:
+            wipe(session)
+        print(f"# fresh push, {codec} ...", file=sys.stderr)
+        row["runs"].append(timed_push(driver, g, settings, batch, workers, pid, f"fresh push, {codec}"))
+        print("# re-push (MERGE) ...", file=sys.stderr)
+        row["runs"].append(timed_push(driver, g, settings, batch, workers, pid, f"re-push (MERGE), {codec}"))
+        if rust:
+            import pickle
+
+            frames = work / "frames.pickle"
+            frames.write_bytes(pickle.dumps(g))
+            print("# fresh push, Python codec (a child process without neo4j-rust-ext) ...", file=sys.stderr)
+            row["runs"].append(python_codec_push(frames, batch, workers, "fresh push, Python codec"))
+            frames.unlink()
         recs, _, _ = driver.execute_query("MATCH (n:KgNode) RETURN count(n) AS n", database_=settings.database)
         assert recs[0]["n"] == g.node_count, (recs[0]["n"], g.node_count)
         recs, _, _ = driver.execute_query("MATCH (:KgNode)-[r]->() RETURN count(r) AS n", database_=settings.database)
         assert recs[0]["n"] == g.link_count, (recs[0]["n"], g.link_count)
-    row.update(nodes_s=r1.seconds["nodes"], links_s=r1.seconds["links"],
-               nodes_per_s=r1.nodes_per_second, links_per_s=r1.links_per_second,
-               rerun_links_per_s=r2.links_per_second, rerun_s=r2.seconds["nodes"] + r2.seconds["links"])
     if do_import:
         out = work / "import"
         t = time.perf_counter()
@@ -178,9 +284,12 @@ def bench_one(db: Path, settings, batch: int, workers: int, work: Path, do_impor
         row["csv_s"] = time.perf_counter() - t
         data = work / "import-data"
         env = dict(os.environ, NEO4J_ADMIN=f"bash {ROOT / 'scripts' / 'neo4j'} admin --data {data}")
+        print("# neo4j-admin import ...", file=sys.stderr)
+        load0 = os.getloadavg()[0]
         t = time.perf_counter()
         p = subprocess.run(["sh", str(out / "import.sh")], env=env, capture_output=True, text=True)
         row["import_s"] = time.perf_counter() - t
+        row["import_load"] = f"{load0:.1f}-{os.getloadavg()[0]:.1f}"
         if p.returncode != 0 or "IMPORT DONE" not in p.stdout:
             raise SystemExit(f"import.sh failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
         done = [ln for ln in p.stdout.splitlines() if ln.startswith("IMPORT DONE")]
@@ -196,14 +305,23 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--db", type=Path, default=None, help="Push this built graph instead of synthetic ones.")
     ap.add_argument("--batch-size", type=int, default=None)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=None, help="Concurrent sessions (default: kg push's).")
     ap.add_argument("--no-import", action="store_true", help="Skip the neo4j-admin import timing.")
     ap.add_argument("--no-derive", action="store_true", help="Build without the derived facts.")
+    ap.add_argument("--no-warm-up", action="store_true",
+                    help="Measure from a cold server (the first push then pays for the JIT compiling).")
+    ap.add_argument("--child-push", type=Path, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--label", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    from kg.neo4j.push import DEFAULT_BATCH, DEFAULT_WORKERS
+
+    args.workers = args.workers or DEFAULT_WORKERS
+    if args.child_push:
+        child_push(args.child_push, args.batch_size or DEFAULT_BATCH, args.workers, args.label)
+        return
 
     from kg.build import build
     from kg.neo4j.connect import Settings
-    from kg.neo4j.push import DEFAULT_BATCH
 
     uri, user, password = connection()
     settings = Settings(uri=uri, user=user, password=password, database=os.environ.get("NEO4J_DATABASE") or None)
@@ -222,10 +340,10 @@ def main(argv=None) -> None:
                 t = time.perf_counter()
                 build([src], db, derive=not args.no_derive)
                 build_s = time.perf_counter() - t
-            row = bench_one(db, settings, batch, args.workers, work, not args.no_import)
+            row = bench_one(db, settings, batch, args.workers, work, not args.no_import, not args.no_warm_up)
             row.update(firms=firms if firms is not None else str(args.db), gen=gen, build_s=build_s)
             rows.append(row)
-            print(f"# {row['firms']}: {row['links']} links at {row['links_per_s']:,.0f}/s", file=sys.stderr)
+            print(f"# {row['firms']}: {row['links']} links at {row['runs'][0]['links_per_s']:,.0f}/s", file=sys.stderr)
             if firms is not None:
                 shutil.rmtree(db, ignore_errors=True)
 
@@ -233,22 +351,29 @@ def main(argv=None) -> None:
 
     print(f"\nBolt push to Neo4j ({uri}); batch {batch}, workers {args.workers}; neo4j driver "
           f"{neo4j.__version__}, neo4j-rust-ext {rust_ext()}; Python {platform.python_version()}; "
-          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end\n")
-    head = ["firms", "nodes", "links", "read s", "push nodes/s", "push links/s", "push s",
-            "server CPU s", "client CPU s", "rows per server CPU s", "rerun links/s", "CSV write s",
-            "neo4j-admin import s"]
+          f"{os.cpu_count()} cores; {'server warmed up first' if not args.no_warm_up else 'cold server'}\n")
+    head = ["firms", "nodes", "links", "read s", "run", "push nodes/s", "push links/s", "push s (incl. indexes)",
+            "server CPU s per M links", "server CPU s", "client CPU s per M links", "client CPU s", "load avg"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
-        per_cpu = (r["nodes"] + r["links"]) / r["server_cpu"] if r["server_cpu"] == r["server_cpu"] else float("nan")
-        cells = [r["firms"], f"{r['nodes']:,}", f"{r['links']:,}", f"{r['read_s']:.1f}",
-                 f"{r['nodes_per_s']:,.0f}", f"{r['links_per_s']:,.0f}", f"{r['nodes_s'] + r['links_s']:.1f}",
-                 f"{r['server_cpu']:.1f}", f"{r['client_cpu']:.1f}", f"{per_cpu:,.0f}",
-                 f"{r['rerun_links_per_s']:,.0f}", f"{r['csv_s']:.1f}" if "csv_s" in r else "-",
-                 f"{r['import_s']:.1f}" if "import_s" in r else "-"]
-        print("| " + " | ".join(str(c) for c in cells) + " |")
-    print("\nrows per server CPU s: (nodes + links) / CPU seconds the Neo4j process used during the "
-          "first push; it shows what the server sustains per core when the machine is busy.")
+        for k, run in enumerate(r["runs"]):
+            first = k == 0
+            cells = [r["firms"] if first else "", f"{r['nodes']:,}" if first else "", f"{r['links']:,}" if first else "",
+                     f"{r['read_s']:.1f}" if first else "", run["run"], f"{run['nodes_per_s']:,.0f}",
+                     f"{run['links_per_s']:,.0f}", f"{run['push_s']:.1f} ({run['indexes_s']:.1f})",
+                     f"{run['server_links_cpu_per_m']:.1f}", f"{run['server_cpu']:.1f}",
+                     f"{run['client_links_cpu_per_m']:.1f}", f"{run['client_cpu']:.1f}", run["load"]]
+            print("| " + " | ".join(str(c) for c in cells) + " |")
+    for r in rows:
+        if "import_s" in r:
+            rows_n = r["nodes"] + r["links"]
+            print(f"\nneo4j-admin import ({r['firms']}): CSV write {r['csv_s']:.1f} s, import {r['import_s']:.1f} s "
+                  f"({rows_n / r['import_s']:,.0f} rows/s incl. the JVM start; load avg {r['import_load']}); "
+                  f"{r['import_note']}")
+    print("\nserver CPU s per M links: CPU seconds the Neo4j process used during the links stage, per million "
+          "links (steadier than wall time on a shared machine); push s includes creating the indexes after the "
+          "data on a fresh push (in brackets).")
     gens = {r["gen"] for r in rows if r["gen"]}
     if gens:
         print(f"\nsource generator: {', '.join(sorted(gens))}")

@@ -38,6 +38,7 @@ class Property:
     on: tuple[str, ...]  # local names of the classes that carry it
     derived: bool = False
     date_position: str | None = None  # 'start' | 'end' for date properties
+    any_as_of: bool = False  # derived, but exact for every as_of date (kg:anyAsOf)
 
     @property
     def local(self) -> str:
@@ -150,6 +151,7 @@ def model() -> Model:
             on=on,
             derived=bool(g.value(p, _K.derived)),
             date_position=str(g.value(p, _K.datePosition)) if g.value(p, _K.datePosition) else None,
+            any_as_of=bool(g.value(p, _K.anyAsOf)),
         )
 
     node_types: dict[str, NodeType] = {}

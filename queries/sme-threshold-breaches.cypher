@@ -4,7 +4,8 @@
 //+   programme) whose derived size_class is 'large': in their latest reported year they are over
 //+   the SME thresholds of their sector (industry: employees >= 1000 and revenue >= 400 million
 //+   yuan; 2011 classification, see kg/derive/size.py). year, employees and revenue are those of
-//+   that latest year (the largest figure when sources differ). programme is the highest tier the
+//+   that latest year (the largest figure of the sources that give both; stored with the size
+//+   class at build: kg:sizeEmployees, kg:sizeRevenue). programme is the highest tier the
 //+   firm holds at as_of (or `programme` when given); a Manufacturing Champion is not an SME tier,
 //+   so give programme=little_giant (or specialized_sme) to see SME-tier breaches only.
 //+ params:

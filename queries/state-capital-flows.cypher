@@ -20,6 +20,11 @@
 //+   recipient holds or held a certification of it), from_year / to_year (the year of the
 //+   funding date; undated fundings drop out when a year filter is given); fundings dated after
 //+   as_of are left out. via names the intermediate funds.
+//+
+//+   The flows are derived at build time (LOOK_THROUGH_FUNDED, kg.derive.flows), as of the
+//+   build date (`kg build --as-of`): the state sources, the chains and their shares are those
+//+   of that day, and fundings dated after it are not in the graph's flows. The fundings' dates
+//+   are checked against as_of here, so an earlier as_of drops the later fundings exactly.
 //+ params:
 //+   source: {type: ref, description: "the state source (id, USCC, LEI, ticker or name)"}
 //+   programme: {type: programme, description: "only recipients certified under this programme (at any time)"}
@@ -28,44 +33,15 @@
 //+   max_hops: {type: integer, default: 4, min: 1, max: 4, description: "longest chain: 1 = direct only, 4 = up to three intermediate funds"}
 //+ columns: source, source_name, recipient, recipient_name, instrument, year, amount, look_through_amount, hops, share, via, date
 //+ iri_columns: source, recipient
-MATCH (s:KgNode)
-WHERE s.state_controlled = true AND ($source IS NULL OR s.iri = $source)
-MATCH path = (s)((a)-[:OWNS|FUNDED]->(b:Fund)){0,3}(last)
-WITH s, last, nodes(path) AS ns
-WHERE size(ns) <= $max_hops AND ALL(i IN range(0, size(ns) - 1) WHERE NOT ns[i] IN ns[i + 1..])
-WITH DISTINCT s, last, ns
-CALL {
-  WITH ns
-  UNWIND range(0, size(ns) - 2) AS i
-  WITH ns[i] AS x, ns[i + 1] AS f
-  // x's share of fund f: LP commitments over all LP commitments, else direct ownership
-  CALL {
-    WITH x, f
-    OPTIONAL MATCH (:KgNode)-[t:FUNDED]->(f)
-    WHERE t.instrument = 'lp_commitment' AND t.amount IS NOT NULL AND (t.date IS NULL OR t.date <= $as_of)
-    WITH x, f, sum(t.amount) AS total
-    OPTIONAL MATCH (x)-[m:FUNDED]->(f)
-    WHERE m.instrument = 'lp_commitment' AND m.amount IS NOT NULL AND (m.date IS NULL OR m.date <= $as_of)
-    WITH x, f, total, sum(m.amount) AS mine
-    OPTIONAL MATCH (x)-[o:OWNS]->(f)
-    WHERE (o.start IS NULL OR o.start <= $as_of) AND (o.end IS NULL OR o.end >= $as_of)
-    WITH total, mine, max(o.share) AS owned
-    RETURN CASE WHEN total > 0 THEN mine / total ELSE coalesce(owned, 0.0) END AS w
-  }
-  RETURN collect(w) AS ws
-}
-WITH s, last, ns, ws
-WHERE ALL(w IN ws WHERE w > 0)
-WITH s, last, ns, reduce(p = 1.0, w IN ws | p * w) AS share,
-     reduce(t = '', n IN ns[1..] | t + CASE WHEN t = '' THEN '' ELSE ' > ' END + coalesce(n.name, n.iri)) AS via
-MATCH (last)-[r:FUNDED]->(recipient:Firm)
-WHERE r.instrument <> 'lp_commitment' AND recipient <> s
+// Reads the derived look-through flows (LOOK_THROUGH_FUNDED, one per source, chain and funding).
+MATCH (s:KgNode)-[r:LOOK_THROUGH_FUNDED]->(recipient:KgNode)
+WHERE ($source IS NULL OR s.iri = $source) AND r.hops <= $max_hops
   AND (r.date IS NULL OR r.date <= $as_of)
   AND ($from_year IS NULL OR r.date.year >= $from_year)
   AND ($to_year IS NULL OR r.date.year <= $to_year)
   AND ($programme IS NULL OR EXISTS { (recipient)-[:CERTIFIED_AS]->(:Programme {code: $programme}) })
 RETURN s.iri AS source, s.name AS source_name, recipient.iri AS recipient, recipient.name AS recipient_name,
-       r.instrument AS instrument, r.date.year AS year, r.amount AS amount, r.amount * share AS look_through_amount,
-       size(ns) AS hops, share, via, r.date AS date
+       r.instrument AS instrument, r.date.year AS year, r.amount AS amount, r.amount * r.share AS look_through_amount,
+       r.hops AS hops, r.share AS share, coalesce(r.via, '') AS via, r.date AS date
 ORDER BY source_name, source, recipient_name, recipient, coalesce(date, date('0001-01-01')), instrument,
-         coalesce(amount, -1), hops, via
+         coalesce(amount, -1), hops, via, share

@@ -9,6 +9,8 @@
 //+   reason names what applies ("revenue decline", "losses" or both). latest_year, revenue,
 //+   revenue_3y_before and loss_years show the figures (the smallest revenue when sources
 //+   differ for a year; a year counts as a loss when any source reports a loss).
+//+   The figures are derived facts of the financial years (kg/derive/performance.py), stored
+//+   per firm and year, so the answer is exact for any as_of, not only the build date.
 //+ params:
 //+   programme: {type: programme, description: "only firms holding this certification at as_of"}
 //+ columns: firm, firm_name, reason, latest_year, revenue, revenue_3y_before, loss_years

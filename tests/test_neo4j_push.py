@@ -22,8 +22,9 @@ from click.testing import CliRunner
 import kg.cli.commands  # noqa: F401  (registers the core commands)
 import kg.cli.neo4j  # noqa: F401  (registers push neo4j, cypher, neo4j-import)
 from kg.cli import cli
+from kg.neo4j.schema import object_links, schema_names
 from kg.ontology import model
-from kg.rdf.read import read_financial_years, read_links, read_nodes
+from kg.rdf.read import read_financial_years, read_links, read_nodes, read_object_links
 from kg.rdf.store import open_store
 
 try:  # tests/ as a package or as a plain directory on sys.path
@@ -102,7 +103,7 @@ def expected_graph(store) -> dict:
     """What Neo4j should hold, straight from the embedded store via kg.rdf.read.
 
     nodes: iri -> (labels, {column: value}); links: type -> key -> (from, to, {column: value}).
-    Dates are ISO text; REPORTED links are keyed by (firm, financial year).
+    Dates are ISO text; REPORTED and ULTIMATE_CONTROLLER links (no link IRI) are keyed by their ends.
     """
     m = model()
     nodes: dict[str, tuple[frozenset, dict]] = {}
@@ -130,6 +131,9 @@ def expected_graph(store) -> dict:
                 props["derived"] = True
             out[rec["iri"]] = (rec["from"], rec["to"], props)
         links[rel] = out
+    for rel, ol in object_links().items():  # ULTIMATE_CONTROLLER: keyed by its two ends
+        links[rel] = {(r["from"], r["to"]): (r["from"], r["to"], {"derived": True} if ol.derived else {})
+                      for r in read_object_links(store, ol.predicate).to_dict("records")}
     return {"nodes": nodes, "links": links}
 
 
@@ -177,7 +181,7 @@ def assert_same_graph(driver, store) -> dict:
         for key, (a, b, props) in items.items():
             ga, gb, gprops = got["links"][rel][key]
             assert (ga, gb) == (a, b), (rel, key)
-            assert set(gprops) == set(props) | ({"iri"} if rel != "REPORTED" else set()), (rel, key)
+            assert set(gprops) == set(props) | ({"iri"} if isinstance(key, str) else set()), (rel, key)
             for k, v in props.items():
                 assert same(gprops[k], v), (rel, key, k, gprops[k], v)
     return want
@@ -241,6 +245,68 @@ def test_derived_links_are_marked(clean, kg, sample_db):
         assert (recs[0]["n"], recs[0]["m"], recs[0]["d"]) == (n, n, n), rel
     recs, _, _ = clean.execute_query("MATCH ()-[r:OWNS]->() WHERE r.derived IS NOT NULL RETURN count(r) AS n")
     assert recs[0]["n"] == 0
+
+
+def test_ultimate_controller_arrives_as_derived_relationships(clean, kg, sample_db):
+    store = open_store(sample_db)
+    n = int(next(iter(store.query(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a <https://w3id.org/accelerator-kg/ont#ultimateController> ?b }",
+        use_default_graph_as_union=True)))["n"].value)
+    assert n > 0, "the sample should have ultimate controllers"
+    pushed(kg, sample_db)
+    recs, _, _ = clean.execute_query(
+        "MATCH (:KgNode)-[r:ULTIMATE_CONTROLLER]->(:KgNode) RETURN count(r) AS n, "
+        "sum(CASE WHEN r.derived = true THEN 1 ELSE 0 END) AS d")
+    assert (recs[0]["n"], recs[0]["d"]) == (n, n)
+    # the same pair as in the store, e.g. the first one
+    a, b = next((str(s["a"].value), str(s["b"].value)) for s in store.query(
+        "SELECT ?a ?b WHERE { ?a <https://w3id.org/accelerator-kg/ont#ultimateController> ?b } ORDER BY ?a LIMIT 1",
+        use_default_graph_as_union=True))
+    recs, _, _ = clean.execute_query(
+        "MATCH (x {iri: $a})-[:ULTIMATE_CONTROLLER]->(y) RETURN y.iri AS y", a=a)
+    assert [r["y"] for r in recs] == [b]
+    pushed(kg, sample_db)  # the MERGE path adds none
+    recs, _, _ = clean.execute_query("MATCH ()-[r:ULTIMATE_CONTROLLER]->() RETURN count(r) AS n")
+    assert recs[0]["n"] == n
+
+
+def test_links_find_their_ends_by_node_id(clean):
+    """Link writes seek their end nodes by internal id (returned by the node batches), not by IRI."""
+    from kg.neo4j.push import link_statement, node_statement
+
+    for fresh in (True, False):
+        plan = clean.session().run("EXPLAIN " + link_statement("OWNS", ["iri", "share"], fresh=fresh), rows=[]).consume().plan
+
+        def ops(p):
+            yield p["operatorType"].split("@")[0]
+            for c in p.get("children", []):
+                yield from ops(c)
+
+        found = list(ops(plan))
+        assert found.count("NodeByIdSeek") == 2, found
+        assert not any("Index" in o for o in found), found
+    with clean.session() as s:
+        ids = s.run(node_statement(("KgNode", "Firm"), ["iri", "name"], fresh=True),
+                    rows=[["http://e/a", "A"], ["http://e/b", "B"]]).single()["ids"]
+        n = s.run(link_statement("OWNS", ["iri", "share"], fresh=True), rows=[[ids[0], ids[1], "http://e/l", 0.5]]).single()["n"]
+    assert n == 1
+    recs, _, _ = clean.execute_query("MATCH (a)-[o:OWNS]->(b) RETURN a.iri AS a, b.iri AS b, o.share AS s")
+    assert recs[0].values() == ["http://e/a", "http://e/b", 0.5]
+
+
+def test_fresh_push_creates_the_indexes_after_the_data(clean, kg, mini_db, sample_db):
+    """A push into a database without KgNode drops our indexes, writes, then creates them again
+    (all online); a later push keeps them."""
+    pushed(kg, sample_db)
+    r = pushed(kg, mini_db, "--wipe")
+    assert "wiped" in r.stdout
+    want = {name for _, name in schema_names()}
+    recs, _, _ = clean.execute_query("SHOW INDEXES YIELD name, state RETURN name, state")
+    states = {r["name"]: r["state"] for r in recs}
+    assert want <= set(states) and all(states[n] == "ONLINE" for n in want), states
+    recs, _, _ = clean.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names")
+    assert "kg_node_iri" in recs[0]["names"]
+    assert_same_graph(clean, open_store(mini_db))
 
 
 # ---------------------------------------------------------------- idempotency and --wipe
@@ -456,9 +522,11 @@ def test_broken_connection_reports_progress_and_rerun_completes(clean, kg, neo4j
     assert f"of {len(want['nodes'])} nodes and " in line and f" of {n_links} links" in line
     done = int(line.split(" nodes and ")[1].split(" of ")[0])
     assert 0 < done < n_links
-    # a rerun completes it
+    # a rerun completes it, and has the constraint and indexes (a fresh push makes them last)
     pushed(kg, sample_db, "--batch-size", "40")
     assert_same_graph(clean, open_store(sample_db))
+    recs, _, _ = clean.execute_query("SHOW INDEXES YIELD name RETURN collect(name) AS names")
+    assert {name for _, name in schema_names()} <= set(recs[0]["names"])
 
 
 def test_progress_bar_hidden_when_not_a_terminal(clean, kg, mini_db):

@@ -6,8 +6,10 @@ Uses NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD when set, else starts the server it
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
+from pathlib import Path
 
 import neo4j
 import pytest
@@ -59,13 +61,14 @@ def test_write_and_read_a_node(driver):
         driver.execute_query(f"MATCH (n:{label}) DETACH DELETE n")
 
 
-def _script(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def _script(*args: str, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         ["bash", str(SCRIPT), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
+        env=None if env is None else {**os.environ, **env},
     )
     assert result.returncode == 0, (
         f"scripts/neo4j {' '.join(args)} failed:\n{result.stderr[-4000:]}"
@@ -132,3 +135,22 @@ def test_bulk_import_then_serve(tmp_path):
         ["bash", str(SCRIPT), "status", "--name", name], capture_output=True, text=True
     )
     assert gone.returncode == 3, gone.stdout
+
+
+def test_memory_and_jvm_settings_reach_the_server():
+    """KG_NEO4J_HEAP sets the initial and maximum heap, KG_NEO4J_PAGECACHE the page cache, and
+    a collector in KG_NEO4J_JAVA_OPTS replaces G1."""
+    name = f"pytest-jvm-{uuid.uuid4().hex[:8]}"
+    env = {"KG_NEO4J_HEAP": "640m", "KG_NEO4J_PAGECACHE": "300m", "KG_NEO4J_JAVA_OPTS": "-XX:+UseSerialGC"}
+    _script("start", "--name", name, env=env)
+    try:
+        inst = Path(_script("logs", "--name", name).stdout.strip()).parent
+        pid = next(line.split("=", 1)[1] for line in (inst / "state").read_text().splitlines()
+                   if line.startswith("PID="))
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert b"-Xms640m" in cmd and b"-Xmx640m" in cmd
+        assert b"-XX:+UseSerialGC" in cmd and b"-XX:+UseG1GC" not in cmd
+        assert "server.memory.pagecache.size=300m" in (inst / "conf" / "neo4j.conf").read_text()
+    finally:
+        _script("stop", "--name", name, timeout=180)
+

@@ -25,7 +25,7 @@ def test_model_has_the_design_types_and_links():
                                  "Programme", "FinancialYear"}
     assert m.node_type("GuidanceFund").labels == ("GuidanceFund", "Fund")
     assert {r for r, lk in m.links.items() if not lk.derived} == {"OWNS", "FUNDED", "CERTIFIED_AS", "LISTED_ON", "REPORTED"}
-    assert {r for r, lk in m.links.items() if lk.derived} == {"CONTROLS", "ULTIMATELY_OWNS"}
+    assert {r for r, lk in m.links.items() if lk.derived} == {"CONTROLS", "ULTIMATELY_OWNS", "LOOK_THROUGH_FUNDED"}
     assert [p.column for p in m.links["OWNS"].properties if not p.local.endswith("Precision")] == ["end", "share", "start"]
 
 

@@ -154,7 +154,7 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
         if (as_of is not None or "as_of" in given) and uses_derived(q):
             built = derived_as_of(b)
             if built is not None and when is not None and built != when:
-                click.echo(f"note: integrated ownership, control, state share and size class are derived facts "
+                click.echo(f"note: integrated ownership, control, state share, size class and look-through flows are derived facts "
                            f"as of {built.isoformat()} (the build); as_of {when.isoformat()} applies to dated "
                            f"facts (certifications, holdings, funding, listings)", err=True)
         return cols, rows

@@ -6,6 +6,8 @@
   influence level and the path that explains it
 - :mod:`kg.derive.size` -- SME size classes (2011 rule), thresholds in
   ``kg/domain/sme_size_thresholds.csv``
+- :mod:`kg.derive.performance` -- performance by firm and year (weak years: revenue decline,
+  losses) keyed by year-end, and the figures of the size class's year
 - :mod:`kg.derive.facts` -- the derived tables of a build, computed with the modules above
 
 Entities are indexed ``0 .. n-1``; ``W[i, j]`` is the share of ``j`` owned directly by ``i``

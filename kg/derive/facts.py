@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kg.derive import flows as flows_mod
 from kg.derive import ownership as own
+from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
 from kg.derive import state as state_mod
 from kg.resolve import Resolved
@@ -45,6 +47,10 @@ class Derived:
     control: pd.DataFrame  # controller, controlled, share, hops
     entity: pd.DataFrame  # iri + derived entity properties (state_share, state_influence, ...)
     params: dict = field(default_factory=dict)
+    # look-through flows of state capital (kg.derive.flows): source, recipient, funding, ...
+    flows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # weak firm-years (kg.derive.performance): FinancialYear iri, weak_reason, min_revenue, ...
+    performance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def valid_on(frame: pd.DataFrame, day: dt.date, start: str = "start", end: str = "end") -> pd.Series:
@@ -125,4 +131,12 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
         entity["size_year"] = None
 
     params = {"as_of": as_of.isoformat(), "floor": floor, "control_threshold": CONTROL_THRESHOLD}
-    return Derived(as_of=as_of, floor=floor, integrated=integrated, control=control, entity=entity, params=params)
+    flows = flows_mod.derive_flows(res, entity, as_of)
+    if len(fin) and "size_year" in entity:  # the figures of the size class's year (kg.derive.performance)
+        large = entity[entity["size_class"] == "large"]
+        figs = perf_mod.size_figures(fin, large.set_index("iri")["size_year"])
+        entity = entity.merge(figs, left_on="iri", right_index=True, how="left")
+    performance = perf_mod.performance_facts(res)
+    return Derived(as_of=as_of, floor=floor, integrated=integrated, control=control, entity=entity, params=params,
+                   flows=flows,
+                   performance=performance)

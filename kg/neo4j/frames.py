@@ -39,9 +39,10 @@ from kg.neo4j.schema import (
     ident,
     link_columns,
     node_labels,
+    object_links,
 )
 from kg.ontology import model
-from kg.rdf.read import read_financial_years, read_links, read_nodes
+from kg.rdf.read import read_financial_years, read_links, read_nodes, read_object_links
 
 FROM, TO = "from", "to"
 
@@ -134,7 +135,9 @@ def read_graph(store: ox.Store) -> GraphFrames:
 
     Node frames have ``iri`` and the property columns present in that label set; link frames
     ``from``, ``to``, ``iri`` (when the link has a qualified node), the properties, provenance
-    and ``derived`` (True on derived links).
+    and ``derived`` (True on derived links). Node-to-node object properties that are not links
+    (``kg:ultimateController``) become links too (ULTIMATE_CONTROLLER, see
+    :func:`kg.neo4j.schema.object_links`), with only ``from``, ``to`` and ``derived``.
 
     >>> g = read_graph(store)  # doctest: +SKIP
     >>> g.node_count, sorted(g.links)[:2]  # doctest: +SKIP
@@ -176,4 +179,9 @@ def read_graph(store: ox.Store) -> GraphFrames:
             g.links[rel] = pd.DataFrame({FROM: fys["firm"].tolist(), TO: fys["iri"].tolist()})
         else:
             g.warnings.append(f"links {rel} have no qualified node and no reader; not written")
+    for rel, ol in object_links().items():  # node-to-node object properties: ultimate controller
+        f = read_object_links(store, ol.predicate)
+        if ol.derived:
+            f["derived"] = True
+        g.links[rel] = f.reset_index(drop=True)
     return g

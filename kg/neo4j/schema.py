@@ -1,11 +1,11 @@
 """Neo4j names and schema, all taken from the ontology (never from user input).
 
 * Every node pushed gets the marker label ``KgNode`` (one uniqueness constraint on ``iri``,
-  which makes MERGE and endpoint lookups one index seek) plus its ontology labels, most
-  specific first (a GuidanceFund is also a Fund).
+  which makes a node MERGE one index seek; a push finds link ends by internal id) plus its
+  ontology labels, most specific first (a GuidanceFund is also a Fund).
 * Relationship types are the ontology's ``kg:relType`` values; links that have a qualified
   node in RDF carry its IRI as ``iri``, derived ones ``derived: true``. No relationship index:
-  a MERGE finds a link from its two ends (one index seek each), and a relationship index
+  a MERGE finds a link from its two ends (found by id), and a relationship index
   would slow every write by about a third.
 * Identifier indexes (id, uscc, lei, ticker, code, mic) per label that carries them, and a
   full-text index ``kg_names`` on ``name`` and ``name_zh`` (CJK analyser).
@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from kg.ontology import KG, XSD, Link, Property, graph, model
@@ -119,13 +120,60 @@ def all_labels() -> tuple[str, ...]:
     return tuple(seen)
 
 
-def rel_types() -> tuple[str, ...]:
-    """Every relationship type of the ontology (the allow-list).
+@dataclass(frozen=True)
+class ObjectLink:
+    """A node-to-node object property that is not a link of the ontology (it has no
+    ``kg:relType`` nor a qualified node), such as ``kg:ultimateController``: pushed as a
+    relationship named after its ``kg:column`` in capitals (ULTIMATE_CONTROLLER), with
+    ``derived: true`` when the property is ``kg:derived``."""
 
-    >>> rel_types()[:2]
-    ('OWNS', 'FUNDED')
+    rel_type: str
+    predicate: str
+    derived: bool
+
+
+@cache
+def object_links() -> dict[str, ObjectLink]:
+    """Relationship type -> :class:`ObjectLink`, for the ontology's object properties with a
+    ``kg:column`` whose domain and range are node classes (or their superclasses, such as
+    Entity). ``kg:issuer`` (domain Certification, a link's qualified node) is not one: a
+    relationship cannot start at a relationship.
+
+    >>> object_links()["ULTIMATE_CONTROLLER"].derived
+    True
+    >>> "ISSUER" in object_links()
+    False
     """
-    return tuple(ident(r) for r in model().links)
+    import rdflib
+    from rdflib.namespace import OWL, RDF, RDFS
+
+    g = graph()
+    m = model()
+    node_classes = set()
+    for nt in m.node_types:
+        node_classes |= _superclasses(nt)
+    link_predicates = {link.predicate for link in m.links.values()}
+    out: dict[str, ObjectLink] = {}
+    for p in sorted(g.subjects(RDF.type, OWL.ObjectProperty), key=str):
+        column = g.value(p, rdflib.URIRef(KG + "column"))
+        if not str(p).startswith(KG) or column is None or str(p) in link_predicates:
+            continue
+        dom, rng = g.value(p, RDFS.domain), g.value(p, RDFS.range)
+        if dom is None or rng is None or not {str(dom).removeprefix(KG), str(rng).removeprefix(KG)} <= node_classes:
+            continue
+        rel = ident(str(column).upper())
+        out[rel] = ObjectLink(rel_type=rel, predicate=str(p), derived=bool(g.value(p, rdflib.URIRef(KG + "derived"))))
+    return out
+
+
+def rel_types() -> tuple[str, ...]:
+    """Every relationship type of the ontology (the allow-list): its links, then its
+    node-to-node object properties (:func:`object_links`).
+
+    >>> rel_types()[:2], rel_types()[-1]
+    (('OWNS', 'FUNDED'), 'ULTIMATE_CONTROLLER')
+    """
+    return tuple(ident(r) for r in model().links) + tuple(object_links())
 
 
 def link_columns(link: Link) -> dict[str, str]:
@@ -178,3 +226,21 @@ def schema_statements() -> list[str]:
                f"ON EACH [{', '.join('n.' + c for c in NAME_COLUMNS)}] "
                "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}")
     return out
+
+
+_SCHEMA_NAME = re.compile(r"^CREATE (CONSTRAINT|INDEX|FULLTEXT INDEX) ([A-Za-z0-9_]+) IF NOT EXISTS")
+
+
+def schema_names() -> list[tuple[str, str]]:
+    """``(kind, name)`` of every constraint and index :func:`schema_statements` creates, kind
+    ``CONSTRAINT`` or ``INDEX`` (what a ``DROP`` needs).
+
+    >>> schema_names()[0], ("INDEX", "kg_names") in schema_names()
+    (('CONSTRAINT', 'kg_node_iri'), True)
+    """
+    out = []
+    for stmt in schema_statements():
+        m = _SCHEMA_NAME.match(stmt)
+        out.append(("CONSTRAINT" if m.group(1) == "CONSTRAINT" else "INDEX", m.group(2)))
+    return out
+

@@ -46,8 +46,9 @@ def escape_series(s: pd.Series) -> pd.Series:
 
 
 def decimal_text(x: float) -> str:
-    """A float as an xsd:decimal lexical form (no exponent)."""
-    return np.format_float_positional(float(x), trim="-")
+    """A float as an xsd:decimal lexical form (no exponent; at most 18 fractional digits, which is
+    what Oxigraph's xsd:decimal holds: a longer one would be an invalid literal there)."""
+    return np.format_float_positional(float(x), precision=18, unique=True, fractional=True, trim="-")
 
 
 def _lexical(value, datatype: str, position: str | None):
@@ -253,3 +254,47 @@ def derived_quads(d) -> Iterator[pd.Series]:
                   f"influence high (state-controlled) / medium (>= 25%) / low (> 0) / none; size class from the "
                   f"latest reported year (SME thresholds by sector); {ctx}")
         yield _quads(subj[has], m.prop("method").iri, literal_series(pd.Series([method] * int(has.sum()), index=subj[has].index), XSD + "string"), g)
+    yield from _flow_quads(d, g, ctx)
+    yield from _performance_quads(d, g, ctx)
+
+
+def _flow_quads(d, g: str, ctx: str) -> Iterator[pd.Series]:
+    """Look-through flows of state capital (kg.derive.flows) as LOOK_THROUGH_FUNDED link nodes."""
+    from kg.resolve import link_iri
+
+    df = getattr(d, "flows", None)
+    if df is None or not len(df):
+        return
+    m = model()
+    link = m.link("LOOK_THROUGH_FUNDED")
+    q = pd.Series([link_iri("LOOK_THROUGH_FUNDED", s, f, c) for s, f, c in zip(df["source"], df["funding"], df["chain"], strict=True)],
+                  index=df.index)
+    method = (f"look-through of fundings from state-controlled sources, directly or through up to three funds; step share = "
+              f"LP commitments over all LP commitments to the fund, else direct ownership; {ctx}")
+    yield _quads(df["source"], link.predicate, _iri_obj(df["recipient"]), g)
+    yield _type_quads(q, KG + link.qualified_class, g)
+    yield _type_quads(q, KG + "Link", g)
+    yield _quads(q, KG + link.source_role, _iri_obj(df["source"]), g)
+    yield _quads(q, KG + link.target_role, _iri_obj(df["recipient"]), g)
+    yield _quads(q, KG + "lookThroughOf", _iri_obj(df["funding"]), g)
+    yield from _prop_quads(df, q, g, [p for p in link.properties if p.column != "method"])
+    yield _quads(q, m.prop("method").iri, literal_series(pd.Series([method] * len(df), index=df.index), XSD + "string"), g)
+
+
+def _performance_quads(d, g: str, ctx: str) -> Iterator[pd.Series]:
+    """Weak firm-years (kg.derive.performance) as derived properties of their FinancialYear nodes."""
+    df = getattr(d, "performance", None)
+    if df is None or not len(df):
+        return
+    m = model()
+    subj = df["iri"]
+    props = [p for p in m.props_on("FinancialYear") if p.derived and p.column in df and p.column != "method"]
+    yield from _prop_quads(df, subj, g, props)
+    at = df[["iri", "weak_at"]].explode("weak_at").dropna(subset=["weak_at"])
+    if len(at):
+        yield _quads(at["iri"], m.prop("weakAt").iri, literal_series(at["weak_at"], XSD + "integer"), g)
+    method = ("performance with this year as the firm's latest: revenue decline (smallest revenue below the smallest "
+              "of three years earlier) and/or losses (net loss in >= 2 of this year and the two before); "
+              f"per year, so exact for any as_of (built {ctx})")
+    yield _quads(subj, m.prop("method").iri, literal_series(pd.Series([method] * len(df), index=df.index), XSD + "string"), g)
+

@@ -42,8 +42,9 @@ def term_value(t):
     return str(t)
 
 
-def run_sparql(store: ox.Store, query: str, bindings: dict | None = None) -> tuple[list[str], list[list]]:
-    """Run a query (parameters pre-bound, never pasted) and return (columns, rows)."""
+def evaluate(store: ox.Store, query: str, bindings: dict | None = None):
+    """Oxigraph's result of a query with parameters pre-bound (never pasted); bad queries and
+    bad parameters raise InputError (one line)."""
     if bindings:
         from kg.rdf.prebind import PrebindError, prebind
 
@@ -52,11 +53,16 @@ def run_sparql(store: ox.Store, query: str, bindings: dict | None = None) -> tup
         except PrebindError as e:
             raise InputError(str(e)) from None
     try:
-        res = store.query(query, use_default_graph_as_union=True)
+        return store.query(query, use_default_graph_as_union=True)
     except SyntaxError as e:
         raise InputError(f"SPARQL syntax error: {str(e).splitlines()[0]}") from None
     except OSError as e:
         raise InputError(f"SPARQL evaluation failed: {e}") from None
+
+
+def run_sparql(store: ox.Store, query: str, bindings: dict | None = None) -> tuple[list[str], list[list]]:
+    """Run a query (parameters pre-bound, never pasted) and return (columns, rows)."""
+    res = evaluate(store, query, bindings)
     if isinstance(res, ox.QuerySolutions):
         cols = [v.value for v in res.variables]
         return cols, [[term_value(sol[c]) for c in cols] for sol in res]

@@ -115,15 +115,34 @@ def _prop_frame_any(store: ox.Store, p: Property, iris) -> pd.DataFrame:
     return select_frame(store, q).rename(columns={"v": p.column})
 
 
+def _with_props(base: pd.DataFrame, store: ox.Store, key: str, columns: dict[str, str]) -> pd.DataFrame:
+    """``base`` left-joined with each property (IRI -> column) read in one scan of its own.
+
+    The same rows as OPTIONAL patterns would give (several values of a property multiply the
+    rows), but each property is one index scan instead of a lookup per row: for the financial
+    years (most of a graph's nodes, properties found only on them) about twice as fast in
+    Oxigraph. Links keep OPTIONALs: their provenance properties are shared with every node.
+    """
+    for iri, column in columns.items():
+        f = select_frame(store, f"SELECT ?s ?v WHERE {{ ?s <{iri}> ?v }}")
+        f = f.rename(columns={"s": key, "v": column})
+        f = f[f[key].isin(base[key])] if len(f) else pd.DataFrame({key: pd.Series(dtype=object), column: pd.Series(dtype=object)})
+        base = base.merge(f, on=key, how="left")
+    return base
+
+
 def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) -> pd.DataFrame:
     """FinancialYear nodes with the firm that reported them and their provenance."""
     m = model()
     props = [p for p in m.props_on("FinancialYear") if p.column not in ("source", "source_file", "source_row")]
-    opt = " ".join(f"OPTIONAL {{ ?fy <{p.iri}> ?{p.column} }}" for p in props)
-    prov = " ".join(f"OPTIONAL {{ ?fy <{KG}{k}> ?{v} }}" for k, v in PROVENANCE_COLUMNS.items())
-    q = (f"SELECT ?firm ?fy {' '.join('?' + p.column for p in props)} {' '.join('?' + v for v in PROVENANCE_COLUMNS.values())} "
-         f"WHERE {{ {_values_clause('firm', firms)} ?firm <{m.link('REPORTED').predicate}> ?fy . {opt} {prov} }}")
-    f = select_frame(store, q).rename(columns={"fy": "iri"})
+    base = select_frame(store, f"SELECT ?firm ?fy WHERE {{ {_values_clause('firm', firms)} "
+                               f"?firm <{m.link('REPORTED').predicate}> ?fy }}").rename(columns={"fy": "iri"})
+    if not len(base):
+        base = pd.DataFrame({"firm": pd.Series(dtype=object), "iri": pd.Series(dtype=object)})
+    columns = {p.iri: p.column for p in props} | {KG + k: v for k, v in PROVENANCE_COLUMNS.items()}
+    f = _with_props(base, store, "iri", columns)
+    f = f.sort_values(["iri", "firm"], kind="stable").reset_index(drop=True)
+    f = f.astype(object).where(f.notna(), None)
     for p in props:
         f[p.column] = typed(f[p.column], p.datatype)
     f["source_row"] = typed(f["source_row"], XSD + "integer")
@@ -159,6 +178,21 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
         f["source_row"] = typed(f["source_row"], XSD + "integer")
     f.attrs["rel"] = rel
     return _nones(f)
+
+
+def read_object_links(store: ox.Store, predicate: str) -> pd.DataFrame:
+    """``from`` and ``to`` of every triple of a node-to-node object property that is not a
+    qualified link (``kg:ultimateController``), one row per distinct pair.
+
+    >>> s = ox.Store()
+    >>> s.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode(KG + "ultimateController"), ox.NamedNode("http://e/b"), ox.DefaultGraph()))
+    >>> read_object_links(s, KG + "ultimateController").to_dict("records")
+    [{'from': 'http://e/a', 'to': 'http://e/b'}]
+    """
+    f = select_frame(store, f"SELECT DISTINCT ?from ?to WHERE {{ ?from <{predicate}> ?to . FILTER(isIRI(?to)) }}")
+    if not len(f):
+        return pd.DataFrame({"from": pd.Series(dtype=object), "to": pd.Series(dtype=object)})
+    return _nones(f[["from", "to"]])
 
 
 def _nones(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,41 @@
+"""`kg query run --as-of` says when a query reads derived facts computed at another date (the
+build's --as-of), and stays quiet for queries whose stored facts hold at every date."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import kg.cli.commands  # noqa: F401  (registers the core commands)
+import kg.cli.query  # noqa: F401  (registers query)
+from kg.cli import cli
+
+
+@pytest.fixture(scope="module")
+def db_2021(tmp_path_factory, sample_dir):
+    db = tmp_path_factory.mktemp("asof") / "db"
+    r = CliRunner().invoke(cli, ["build", str(sample_dir), "--db", str(db), "--as-of", "2021-12-31", "-q"])
+    assert r.exit_code == 0, r.output
+    return db
+
+
+def _run(db, *args):
+    return CliRunner().invoke(cli, ["query", "run", *args, "--db", str(db), "--format", "csv"], catch_exceptions=False)
+
+
+def test_note_when_the_derived_date_differs(db_2021):
+    r = _run(db_2021, "state-influence", "--as-of", "2023-12-31")
+    assert r.exit_code == 0, r.output
+    assert "note: " in r.stderr and "as of 2021-12-31 (the build)" in r.stderr
+
+
+def test_no_note_on_the_build_date(db_2021):
+    r = _run(db_2021, "state-influence", "--as-of", "2021-12-31")
+    assert r.exit_code == 0 and "note: " not in r.stderr
+
+
+def test_no_note_for_facts_exact_at_every_date(db_2021):
+    r = _run(db_2021, "weak-performers", "--as-of", "2023-12-31")
+    assert r.exit_code == 0, r.output
+    assert "note: " not in r.stderr
+    assert r.stdout.startswith("firm,firm_name,reason")
