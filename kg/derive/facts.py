@@ -84,7 +84,8 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
 
     owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
     owns = owns[valid_on(owns, as_of)] if len(owns) else owns
-    pairs = (owns.assign(i=owns["from_iri"].map(index), j=owns["to_iri"].map(index))
+    # shares as floats before grouping: on an object column pandas takes each group's max in Python
+    pairs = (owns.assign(i=owns["from_iri"].map(index), j=owns["to_iri"].map(index), share=owns["share"].astype(float))
              .dropna(subset=["i", "j"]).groupby(["i", "j"], as_index=False)["share"].max()) if len(owns) else \
         pd.DataFrame({"i": [], "j": [], "share": []})
     W = own.ownership_matrix(pairs["i"].astype(np.int64).to_numpy(), pairs["j"].astype(np.int64).to_numpy(),
