@@ -256,3 +256,18 @@ def test_build_as_of_and_floor_set_the_derived_facts(tmp_path, mini_dir, run):
 
     bad = run("build", mini_dir, "--db", db, "--as-of", "2018-13-01", "-q")
     assert bad.exit_code == 2 and "2018-13-01" in bad.output
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(mini_db):
+    """`kg ... | head -1`: the closed pipe ends the command quietly, exit 0, no error line."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", "from kg.cli import main; main()", "sparql", "--db", str(mini_db),
+           "SELECT ?s ?p ?o WHERE { ?s ?p ?o }", "--format", "tsv"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away after one line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert first.startswith(b"s\tp\to") and err == ""

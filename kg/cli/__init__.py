@@ -6,6 +6,7 @@ traceback instead.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -22,6 +23,11 @@ class KgGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            # the reader went away (`kg stats | head`): stop quietly, as Unix tools do; point
+            # stdout at /dev/null so Python's flush at exit does not complain again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as e:  # noqa: BLE001 - the top-level boundary
             if ctx.obj and ctx.obj.get("debug"):
                 raise
