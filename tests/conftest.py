@@ -51,3 +51,24 @@ def run():
         return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return invoke
+
+
+# --------------------------------------------------------------------------- Neo4j summary
+# CI's log says how many tests ran against the real Neo4j server (tests marked ``neo4j``).
+
+_neo4j_outcomes: dict[str, int] = {}
+
+
+def pytest_runtest_logreport(report):
+    # one count per test: its call, or the setup/teardown that failed or skipped it
+    if "neo4j" in report.keywords and (report.when == "call" or report.outcome != "passed"):
+        _neo4j_outcomes[report.outcome] = _neo4j_outcomes.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    import os
+
+    if _neo4j_outcomes:
+        where = os.environ.get("NEO4J_URI", "a server started by tests/neo4j_fixture.py")
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(_neo4j_outcomes.items()))
+        terminalreporter.write_line(f"neo4j: {sum(_neo4j_outcomes.values())} tests ran against {where} ({counts})")
