@@ -98,6 +98,7 @@ def _graph_of(session, iris: list[str]) -> tuple[dict, set]:
     return nodes, rels
 
 
+@pytest.mark.neo4j
 def test_script_runs_on_neo4j(sub):
     uri, user, password = neo4j_connection()  # raises (test fails) when no server can be had
     text = render(sub, "cypher").decode("utf-8")
