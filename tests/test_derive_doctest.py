@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["kg.derive.ownership", "kg.derive.state", "kg.derive.size"]
+MODULES = ["kg.derive.ownership", "kg.derive.state", "kg.derive.size", "kg.derive.periods", "kg.derive.flows",
+           "kg.derive.performance", "kg.derive.facts"]
 
 
 @pytest.mark.parametrize("name", MODULES)

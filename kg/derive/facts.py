@@ -4,17 +4,6 @@ state share and influence, size classes. The RDF layer writes them into the deri
 Ownership counts when it is valid on the build date (``as_of``): started on or before it and
 not ended before it. Where sources give different shares for the same owner and firm, the
 largest is used (sources stand side by side in the store; the algebra needs one number).
-
->>> import datetime as dt
->>> from kg.loaders.sources import load_sources
->>> from kg.resolve import resolve
->>> from kg.resources import resource_path
->>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
->>> d = derive(res, as_of=dt.date(2024, 1, 1))
->>> sasac = "https://w3id.org/accelerator-kg/id/entity/sasac"
->>> sub = d.integrated[(d.integrated.owner == sasac) & (d.integrated.owned.str.endswith("MA0DRY033M"))]
->>> round(float(sub.share.iloc[0]), 4), int(sub.hops.iloc[0])
-(0.357, 3)
 """
 
 from __future__ import annotations
@@ -30,7 +19,10 @@ from kg.derive import ownership as own
 from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
 from kg.derive import state as state_mod
+from kg.derive.periods import valid_on
 from kg.resolve import Resolved
+
+__all__ = ["Derived", "derive", "DEFAULT_FLOOR", "CONTROL_THRESHOLD"]
 
 DEFAULT_FLOOR = 0.01
 CONTROL_THRESHOLD = 0.5
@@ -53,13 +45,6 @@ class Derived:
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def valid_on(frame: pd.DataFrame, day: dt.date, start: str = "start", end: str = "end") -> pd.Series:
-    """Rows whose [start, end] period contains ``day`` (partial dates: first/last day)."""
-    s = frame[start].map(lambda d: d is None or d.first_day() <= day) if start in frame else True
-    e = frame[end].map(lambda d: d is None or d.last_day() >= day) if end in frame else True
-    return pd.Series(s, index=frame.index).astype(bool) & pd.Series(e, index=frame.index).astype(bool)
-
-
 def _state_mask(ents: pd.DataFrame) -> np.ndarray:
     typ = ents["labels"].map(lambda ls: any(t in STATE_TYPES for t in ls))
     flagged = ents["state_owned"].map(lambda v: v is True)
@@ -75,7 +60,19 @@ def _path_text(path: list[int], names: np.ndarray, shares: dict) -> str:
 
 
 def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAULT_FLOOR) -> Derived:
-    """Compute the derived facts of a resolved build."""
+    """Compute the derived facts of a resolved build.
+
+    >>> import datetime as dt
+    >>> from kg.loaders.sources import load_sources
+    >>> from kg.resolve import resolve
+    >>> from kg.resources import resource_path
+    >>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
+    >>> d = derive(res, as_of=dt.date(2024, 1, 1))
+    >>> sasac = "https://w3id.org/accelerator-kg/id/entity/sasac"
+    >>> sub = d.integrated[(d.integrated.owner == sasac) & (d.integrated.owned.str.endswith("MA0DRY033M"))]
+    >>> round(float(sub.share.iloc[0]), 4), int(sub.hops.iloc[0])
+    (0.357, 3)
+    """
     as_of = as_of or dt.date.today()
     ents = res.entities.reset_index(drop=True)
     n = len(ents)

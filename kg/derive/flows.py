@@ -21,16 +21,6 @@ which reads them instead of walking fund chains on every run. The rules are the 
 
 One row per (source, chain, funding); a chain whose via text, hops and share repeat another's
 for the same funding is the same row (as the query's grouping makes it).
-
->>> import datetime as dt
->>> ents = pd.DataFrame({"iri": ["g", "f", "x"], "labels": [("GovernmentBody",), ("Fund",), ("Firm",)],
-...                      "name": ["Gov", "Fund", "X"]})
->>> owns = pd.DataFrame({"from_iri": ["g"], "to_iri": ["f"], "share": [0.4], "start": [None], "end": [None]})
->>> funded = pd.DataFrame({"from_iri": ["f"], "to_iri": ["x"], "instrument": ["equity"], "amount": [10.0],
-...                        "date": [None], "iri": ["l1"]})
->>> fl = look_through_flows(ents, owns, funded, np.array([True, False, False]), dt.date(2024, 1, 1))
->>> fl[["source", "recipient", "hops", "share", "via"]].values.tolist()
-[['g', 'x', 2, 0.4, 'Fund']]
 """
 
 from __future__ import annotations
@@ -39,6 +29,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+
+from kg.derive.periods import valid_on
 
 __all__ = ["look_through_flows", "step_weights", "MAX_HOPS", "FLOW_COLUMNS"]
 
@@ -49,19 +41,6 @@ MAX_HOPS = 4
 FLOW_COLUMNS = ["source", "recipient", "funding", "instrument", "amount", "date", "hops", "share", "via", "chain"]
 
 LP = "lp_commitment"
-
-
-def _on_or_before(dates: pd.Series, day: dt.date) -> np.ndarray:
-    """Undated, or dated (start-like: first day) on or before ``day``."""
-    uniq = dates.dropna().unique()
-    ok = {d: d.first_day() <= day for d in uniq}
-    return dates.map(lambda d: True if d is None or d is np.nan else ok[d]).to_numpy(dtype=bool)
-
-
-def _valid_on(frame: pd.DataFrame, day: dt.date) -> np.ndarray:
-    s = frame["start"].map(lambda d: d is None or d.first_day() <= day) if "start" in frame else True
-    e = frame["end"].map(lambda d: d is None or d.last_day() >= day) if "end" in frame else True
-    return (pd.Series(s, index=frame.index).astype(bool) & pd.Series(e, index=frame.index).astype(bool)).to_numpy()
 
 
 def step_weights(owns: pd.DataFrame, funded: pd.DataFrame, is_fund: pd.Series, as_of: dt.date) -> pd.DataFrame:
@@ -79,7 +58,7 @@ def step_weights(owns: pd.DataFrame, funded: pd.DataFrame, is_fund: pd.Series, a
     cols = ["x", "fund", "w"]
     lp = funded[(funded["instrument"] == LP) & funded["amount"].notna()] if len(funded) else funded
     if len(lp):
-        lp = lp[_on_or_before(lp["date"], as_of)]
+        lp = lp[valid_on(lp, as_of, start="date", end=None)]
     parts = []
     lp_funds: set = set()
     if len(lp):
@@ -93,7 +72,7 @@ def step_weights(owns: pd.DataFrame, funded: pd.DataFrame, is_fund: pd.Series, a
         parts.append(pd.DataFrame({"x": mine["x"], "fund": mine["fund"], "w": mine["mine"] / mine["total"]}))
     if len(owns):
         o = owns[owns["to_iri"].map(is_fund).fillna(False).astype(bool).to_numpy()]
-        o = o[_valid_on(o, as_of)] if len(o) else o
+        o = o[valid_on(o, as_of)] if len(o) else o
         o = o[~o["to_iri"].isin(lp_funds)]
         if len(o):
             g = o.assign(share=o["share"].astype(float)).groupby(["from_iri", "to_iri"], as_index=False)["share"].max()
@@ -112,6 +91,16 @@ def look_through_flows(entities: pd.DataFrame, owns: pd.DataFrame, funded: pd.Da
     ``entities``: ``iri``, ``labels`` (and ``name``); ``is_source``: a mask over its rows (the
     derived state_controlled). ``owns`` / ``funded``: the resolved OWNS / FUNDED link tables.
     ``names``: IRI -> display name (default the entities' ``name``).
+
+    >>> import datetime as dt
+    >>> ents = pd.DataFrame({"iri": ["g", "f", "x"], "labels": [("GovernmentBody",), ("Fund",), ("Firm",)],
+    ...                      "name": ["Gov", "Fund", "X"]})
+    >>> owns = pd.DataFrame({"from_iri": ["g"], "to_iri": ["f"], "share": [0.4], "start": [None], "end": [None]})
+    >>> funded = pd.DataFrame({"from_iri": ["f"], "to_iri": ["x"], "instrument": ["equity"], "amount": [10.0],
+    ...                        "date": [None], "iri": ["l1"]})
+    >>> fl = look_through_flows(ents, owns, funded, np.array([True, False, False]), dt.date(2024, 1, 1))
+    >>> fl[["source", "recipient", "hops", "share", "via"]].values.tolist()
+    [['g', 'x', 2, 0.4, 'Fund']]
     """
     iri = entities["iri"]
     labels = entities["labels"]
@@ -127,7 +116,7 @@ def look_through_flows(entities: pd.DataFrame, owns: pd.DataFrame, funded: pd.Da
     # fundings that count as flows: anything but an LP commitment, to a Firm
     fl = funded[funded["instrument"].notna() & (funded["instrument"] != LP)]
     fl = fl[fl["to_iri"].map(is_firm).fillna(False).astype(bool).to_numpy()]
-    fl = fl[_on_or_before(fl["date"], as_of)]
+    fl = fl[valid_on(fl, as_of, start="date", end=None)]
     fl = pd.DataFrame({"funder": fl["from_iri"].to_numpy(), "recipient": fl["to_iri"].to_numpy(),
                        "funding": fl["iri"].to_numpy(), "instrument": fl["instrument"].to_numpy(),
                        "amount": fl["amount"].to_numpy(), "date": fl["date"].to_numpy()})

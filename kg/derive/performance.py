@@ -18,15 +18,6 @@ next reported year (``next_year``) is after ``C``. So the rows keyed by year giv
 for *any* as_of, not only the build date: :func:`weak_years` lists, for each weak firm-year,
 the year-ends it holds for (``weak_at``: ``Y .. next_year - 1``) or, for the firm's last
 reported year, ``weak_since = Y`` (it holds for every later year-end).
-
->>> fin = pd.DataFrame({"from_iri": ["f"] * 4, "iri": ["y19", "y20", "y22", "y23"],
-...                     "year": [2019, 2020, 2022, 2023], "revenue": [100.0, 110.0, 105.0, 95.0],
-...                     "net_profit": [1.0, -1.0, 1.0, -2.0]})
->>> w = weak_years(fin)
->>> w[["iri", "year", "weak_reason", "min_revenue", "revenue_3y_before", "loss_years"]].values.tolist()
-[['y23', 2023, 'revenue decline', 95.0, 110.0, 1]]
->>> w["weak_at"].tolist(), w["weak_since"].tolist(), w["next_year"].tolist()
-([[]], [2023], [None])
 """
 
 from __future__ import annotations
@@ -79,6 +70,11 @@ def firm_years(fin: pd.DataFrame, _keys=None) -> pd.DataFrame:
 
     ``fin`` is the financial-year table of a build (``from_iri``, ``year``, ``revenue``,
     ``net_profit``); rows without a year are left out.
+
+    >>> fin = pd.DataFrame({"from_iri": ["f", "f", "f"], "year": [2020, 2020, 2022],
+    ...                     "revenue": [110.0, 100.0, None], "net_profit": [1.0, -1.0, 2.0]})
+    >>> firm_years(fin)[["firm", "year", "min_revenue", "loss", "next_year"]].values.tolist()
+    [['f', 2020, 100.0, True, 2022.0], ['f', 2022, nan, False, nan]]
     """
     cols = {"firm": pd.Series(dtype=object), "year": pd.Series(dtype=np.int64), "min_revenue": pd.Series(dtype=float),
             "loss": pd.Series(dtype=bool), "next_year": pd.Series(dtype=float)}
@@ -111,6 +107,15 @@ def weak_years(fin: pd.DataFrame, firms=None) -> pd.DataFrame:
     year), ``weak_at`` (the year-ends ``year .. next_year - 1`` for which this is the latest
     year; empty for the last year) and ``weak_since`` (``year`` for the last year, else None).
     ``firms`` (IRIs) keeps the rows of those firms only.
+
+    >>> fin = pd.DataFrame({"from_iri": ["f"] * 4, "iri": ["y19", "y20", "y22", "y23"],
+    ...                     "year": [2019, 2020, 2022, 2023], "revenue": [100.0, 110.0, 105.0, 95.0],
+    ...                     "net_profit": [1.0, -1.0, 1.0, -2.0]})
+    >>> w = weak_years(fin)
+    >>> w[["iri", "year", "weak_reason", "min_revenue", "revenue_3y_before", "loss_years"]].values.tolist()
+    [['y23', 2023, 'revenue decline', 95.0, 110.0, 1]]
+    >>> w["weak_at"].tolist(), w["weak_since"].tolist(), w["next_year"].tolist()
+    ([[]], [2023], [None])
     """
     if firms is not None and len(fin):
         fin = fin[fin["from_iri"].isin(set(firms))]
@@ -158,7 +163,15 @@ def weak_years(fin: pd.DataFrame, firms=None) -> pd.DataFrame:
 def performance_facts(res) -> pd.DataFrame:
     """The weak firm-years a build stores (:func:`weak_years`), for the firms with a
     certification on record (any programme, any date: the canned query asks about certified
-    firms only, and the certification's validity is checked at query time for its as_of)."""
+    firms only, and the certification's validity is checked at query time for its as_of).
+
+    >>> from types import SimpleNamespace
+    >>> fin = pd.DataFrame({"from_iri": ["f", "f", "g", "g"], "iri": ["fy1", "fy2", "gy1", "gy2"],
+    ...                     "year": [2022, 2023, 2022, 2023], "revenue": [1.0] * 4, "net_profit": [-1.0] * 4})
+    >>> res = SimpleNamespace(financials=fin, links={"CERTIFIED_AS": pd.DataFrame({"from_iri": ["g"]})})
+    >>> performance_facts(res)["iri"].tolist()  # g's second loss year; f is not certified
+    ['gy2']
+    """
     cert = res.links.get("CERTIFIED_AS")
     firms = cert["from_iri"].unique() if cert is not None and len(cert) else []
     return weak_years(res.financials, firms=firms)
