@@ -255,12 +255,11 @@ def drop_schema(session) -> None:
     >>> with driver.session() as session:  # doctest: +SKIP
     ...     drop_schema(session)
     """
-    names = set(schema_names())
     have = {("CONSTRAINT", r["name"]) for r in session.run("SHOW CONSTRAINTS YIELD name")}
     have |= {("INDEX", r["name"]) for r in session.run("SHOW INDEXES YIELD name, owningConstraint "
                                                         "WHERE owningConstraint IS NULL RETURN name")}
     for kind, name in schema_names():  # the constraint first: it owns an index
-        if (kind, name) in have and (kind, name) in names:
+        if (kind, name) in have:
             session.run(f"DROP {kind} {ident(name)} IF EXISTS").consume()
 
 
@@ -396,7 +395,6 @@ def push_frames(
             report.seconds["schema"] = time.perf_counter() - t
 
         ids: dict[str, int] = {}  # node IRI -> internal id, from the node batches
-        id_series = pd.Series(dtype="int64")
 
         def node_jobs():
             for labels, frame in g.nodes.items():
@@ -415,7 +413,6 @@ def push_frames(
             progress(len(rows))
 
         def link_jobs():
-            nonlocal id_series
             id_series = pd.Series(list(ids.values()), index=pd.Index(list(ids), dtype=object), dtype="int64")
             for rel, frame in g.links.items():
                 report.links_by_type.setdefault(rel, 0)

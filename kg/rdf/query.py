@@ -62,7 +62,11 @@ def evaluate(store: ox.Store, query: str, bindings: dict | None = None):
 
 def run_sparql(store: ox.Store, query: str, bindings: dict | None = None) -> tuple[list[str], list[list]]:
     """Run a query (parameters pre-bound, never pasted) and return (columns, rows)."""
-    res = evaluate(store, query, bindings)
+    return result_rows(evaluate(store, query, bindings))
+
+
+def result_rows(res) -> tuple[list[str], list[list]]:
+    """(columns, rows) of an Oxigraph query result: solutions, a boolean (ASK) or triples."""
     if isinstance(res, ox.QuerySolutions):
         cols = [v.value for v in res.variables]
         return cols, [[term_value(sol[c]) for c in cols] for sol in res]
