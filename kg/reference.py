@@ -64,6 +64,16 @@ def exchange_code(value: str) -> str | None:
     return iri.rsplit("/", 1)[1] if iri else None
 
 
+def names() -> list[tuple[str, str]]:
+    """(IRI, name) of every reference entity with a name (exchanges, programmes).
+
+    >>> ("https://w3id.org/accelerator-kg/id/exchange/SSE", "Shanghai Stock Exchange") in names()
+    True
+    """
+    g = graph()
+    return sorted((str(s), str(o)) for s, o in g.subject_objects(_K.name))
+
+
 def codes(cls: str) -> list[str]:
     """Codes of the reference entities of a class, e.g. codes('Exchange')."""
     g = graph()

@@ -77,9 +77,14 @@ def test_nquads_keep_the_source_graphs(sub, store):
     assert ID + "graph/derived" in graphs  # state share and CONTROLS links
     for q in quads:  # every quad is in the store, in the same graph
         assert q in store
-    # a certification's qualified node sits in its source's graph
+    # a certification's qualified node sits in its source's graph; the build's lookups on it
+    # (derived properties) in the derived graph
     cert = next(r for rel, r in sub.edges() if rel == "CERTIFIED_AS")
-    assert {q.graph_name.value for q in quads if q.subject.value == cert["iri"]} == {cert["graph"]}
+    derived = {p.iri for p in model().properties.values() if p.derived}
+    on_cert = [q for q in quads if q.subject.value == cert["iri"]]
+    assert {q.graph_name.value for q in on_cert if q.predicate.value not in derived} == {cert["graph"]}
+    assert {q.graph_name.value for q in on_cert if q.predicate.value in derived} == {ID + "graph/derived"}
+    assert KG + "countsFrom" in {q.predicate.value for q in on_cert}
 
 
 def test_nothing_points_outside_the_selection(sub):

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from kg.derive import flows as flows_mod
+from kg.derive import lookups
 from kg.derive import ownership as own
 from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
@@ -43,6 +44,9 @@ class Derived:
     flows: pd.DataFrame = field(default_factory=pd.DataFrame)
     # weak firm-years (kg.derive.performance): FinancialYear iri, weak_reason, min_revenue, ...
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # lookups for SPARQL (kg.derive.lookups): iri, display_name; certification iri, cert_year, counts_from
+    display_names: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cert_years: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _state_mask(ents: pd.DataFrame) -> np.ndarray:
@@ -135,6 +139,11 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
         figs = perf_mod.size_figures(fin, large.set_index("iri")["size_year"])
         entity = entity.merge(figs, left_on="iri", right_index=True, how="left")
     performance = perf_mod.performance_facts(res)
+    from kg.reference import names as reference_names
+
+    ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
+    display = lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True))
+    certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "year", "valid_from"]))
     return Derived(as_of=as_of, floor=floor, integrated=integrated, control=control, entity=entity, params=params,
-                   flows=flows,
-                   performance=performance)
+                   flows=flows, performance=performance, display_names=display,
+                   cert_years=lookups.certification_years(certs))

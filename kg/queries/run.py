@@ -25,7 +25,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from functools import cache
+from functools import cache, total_ordering
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -346,14 +347,88 @@ def _tsv_cell(cell: str) -> Any:
         return float(cell)
 
 
-def _sort_rows(rows: list[list], idx: list[tuple[int, bool]]) -> bool:
-    """Sort in place by the key columns (stable, last key first); False if values do not compare."""
+@total_ordering
+class _Unbound:
+    """Sorts before every value (SPARQL puts unbound first); stands in for None while sorting."""
+
+    def __eq__(self, other):
+        return other is self
+
+    def __lt__(self, other):
+        return other is not self
+
+    __hash__ = object.__hash__
+
+
+_UNBOUND = _Unbound()
+
+
+def _sort_order(columns: list[list], idx: list[tuple[int, bool]]) -> list[int] | None:
+    """Row numbers in the order of the key columns ``(column, desc)``; None if values do not
+    compare (mixed kinds).
+
+    Keys of one direction next to each other are sorted in one pass (a tuple key); passes run
+    last key first, each stable, which gives the order of all keys together. Unbound cells sort
+    first (:data:`_UNBOUND`).
+
+    >>> _sort_order([[1, None, 1, 0.5], ["b", "a", "a", "c"]], [(0, True), (1, False)])
+    [2, 0, 3, 1]
+    """
+    groups: list[tuple[list[int], bool]] = []
+    for i, desc in idx:
+        if groups and groups[-1][1] == desc:
+            groups[-1][0].append(i)
+        else:
+            groups.append(([i], desc))
+    keyed = {i: [_UNBOUND if v is None else v for v in columns[i]] if None in columns[i] else columns[i]
+             for i, _ in idx}
+    order = list(range(len(columns[0]) if columns else 0))
     try:
-        for i, desc in reversed(idx):
-            rows.sort(key=lambda r, i=i: (0, 0) if r[i] is None else (1, r[i]), reverse=desc)
+        for cols, desc in reversed(groups):
+            keys = keyed[cols[0]] if len(cols) == 1 else list(zip(*(keyed[i] for i in cols), strict=True))
+            order.sort(key=keys.__getitem__, reverse=desc)
     except TypeError:
-        return False
-    return True
+        return None
+    return order
+
+
+def _tsv_columns(data: bytes) -> tuple[list[str], list[list]]:
+    r"""Variable names and the values of each column (plain values, floats unrounded) of a
+    SPARQL TSV result.
+
+    Cells never hold a raw tab or newline (TSV escapes them), so the whole body is one split;
+    each distinct cell is converted once.
+
+    >>> _tsv_columns(b'?a\t?b\n<http://e/x>\t"1.5"^^<http://www.w3.org/2001/XMLSchema#double>\n\t2\n')
+    (['a', 'b'], [['http://e/x', None], [1.5, 2]])
+    """
+    text = data.decode("utf-8")
+    head, _, body = text.partition("\n")
+    names = [c[1:] for c in head.split("\t")] if head else []
+    if not names or not body:
+        return names, [[] for _ in names]
+    cells = body.replace("\n", "\t").split("\t")
+    cells.pop()  # after the last newline
+    values = {c: _tsv_cell(c) for c in set(cells)}
+    flat = list(map(values.__getitem__, cells))
+    width = len(names)
+    return names, [flat[j::width] for j in range(width)]
+
+
+def _normalised(column: list) -> list:
+    """A column through :func:`normalise_value`: only floats change (each distinct one rounded once)."""
+    if float not in set(map(type, column)):
+        return column
+    rounded: dict[float, float] = {}
+    out = []
+    for v in column:
+        if type(v) is float:
+            n = rounded.get(v)
+            if n is None:
+                n = rounded[v] = _round(v)
+            v = n
+        out.append(v)
+    return out
 
 
 def run_sparql_rows(store: ox.Store, sparql: str, bindings: Mapping[str, Any] | None = None) -> tuple[list[str], list[list]]:
@@ -375,32 +450,25 @@ def run_sparql_rows(store: ox.Store, sparql: str, bindings: Mapping[str, Any] | 
     if not isinstance(res, ox.QuerySolutions):
         cols, rows = result_rows(res)  # ASK / CONSTRUCT: no ORDER BY to honour
         return cols, normalise_rows(rows)
+    variables = [v.value for v in res.variables]
     try:
         data = res.serialize(format=ox.QueryResultsFormat.TSV)
     except OSError as e:
         raise InputError(f"SPARQL evaluation failed: {e}") from None
-    lines = data.decode("utf-8").split("\n")
-    cols = [c[1:] for c in lines[0].split("\t")] if lines and lines[0] else [v.value for v in res.variables]
-    seen: dict[str, Any] = {}
-    rows = []
-    for line in lines[1:]:
-        if not line and len(cols) > 1:
-            continue
-        row = []
-        for cell in line.split("\t"):
-            v = seen.get(cell, seen)
-            if v is seen:
-                v = seen[cell] = _tsv_cell(cell)
-            row.append(v)
-        rows.append(row)
-    if len(cols) == 1 and rows and lines[-1] == "":
-        rows.pop()  # the trailing newline
+    cols, columns = _tsv_columns(data)
+    cols = cols or variables
+    order = None
     if keys:
         idx = [(cols.index(k), desc) for k, desc in keys if k in cols]
-        if len(idx) != len(keys) or not _sort_rows(rows, idx):
+        order = _sort_order(columns, idx) if len(idx) == len(keys) else None
+        if order is None:
             # a key is not projected, or its values do not compare: Oxigraph sorts, at a second run
             cols, rows = run_sparql(store, sparql, bindings)
-    return cols, normalise_rows(rows)
+            return cols, normalise_rows(rows)
+    columns = [_normalised(c) for c in columns]
+    if order is not None and len(order) > 1:
+        columns = [itemgetter(*order)(c) for c in columns]
+    return cols, list(map(list, zip(*columns, strict=True)))
 
 
 # --------------------------------------------------------------------------- derived facts

@@ -256,6 +256,7 @@ def derived_quads(d) -> Iterator[pd.Series]:
         yield _quads(subj[has], m.prop("method").iri, literal_series(pd.Series([method] * int(has.sum()), index=subj[has].index), XSD + "string"), g)
     yield from _flow_quads(d, g, ctx)
     yield from _performance_quads(d, g, ctx)
+    yield from _lookup_quads(d, g)
 
 
 def _flow_quads(d, g: str, ctx: str) -> Iterator[pd.Series]:
@@ -298,3 +299,17 @@ def _performance_quads(d, g: str, ctx: str) -> Iterator[pd.Series]:
               f"per year, so exact for any as_of (built {ctx})")
     yield _quads(subj, m.prop("method").iri, literal_series(pd.Series([method] * len(df), index=df.index), XSD + "string"), g)
 
+
+
+def _lookup_quads(d, g: str) -> Iterator[pd.Series]:
+    """Lookups for SPARQL (kg.derive.lookups): display names, certification years. They hold for
+    every as_of, so they carry no method of their own (the ontology describes them)."""
+    m = model()
+    names = getattr(d, "display_names", None)
+    if names is not None and len(names):
+        yield _quads(names["iri"], m.prop("displayName").iri, literal_series(names["display_name"], XSD + "string"), g)
+    certs = getattr(d, "cert_years", None)
+    if certs is not None and len(certs):
+        yield _quads(certs["iri"], m.prop("certYear").iri, literal_series(certs["cert_year"], XSD + "integer"), g)
+        days = pd.Series([f'"{x.isoformat()}"^^<{XSD}date>' for x in certs["counts_from"]], index=certs.index)
+        yield _quads(certs["iri"], m.prop("countsFrom").iri, days, g)
