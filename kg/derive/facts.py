@@ -44,9 +44,11 @@ class Derived:
     flows: pd.DataFrame = field(default_factory=pd.DataFrame)
     # weak firm-years (kg.derive.performance): FinancialYear iri, weak_reason, min_revenue, ...
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # lookups for SPARQL (kg.derive.lookups): iri, display_name; certification iri, cert_year, counts_from
+    # lookups for SPARQL (kg.derive.lookups): iri, display_name; certification iri, cert_year, counts_from;
+    # certification iri, superseded_from
     display_names: pd.DataFrame = field(default_factory=pd.DataFrame)
     cert_years: pd.DataFrame = field(default_factory=pd.DataFrame)
+    superseded: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _state_mask(ents: pd.DataFrame) -> np.ndarray:
@@ -143,7 +145,8 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
 
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
     display = lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True))
-    certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "year", "valid_from"]))
+    certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
+                                                                 "valid_to", "batch"]))
     return Derived(as_of=as_of, floor=floor, integrated=integrated, control=control, entity=entity, params=params,
                    flows=flows, performance=performance, display_names=display,
-                   cert_years=lookups.certification_years(certs))
+                   cert_years=lookups.certification_years(certs), superseded=lookups.superseded_from(certs))

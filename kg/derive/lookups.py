@@ -5,6 +5,11 @@ already has them (a node's ``name`` is its smallest name) or computes them in Cy
 
 - ``display_name``: an entity's smallest name (code point order), the one Neo4j's ``name``
   property holds and ``MIN(?name)`` gives; read with one lookup instead of a GROUP BY.
+- ``superseded_from`` on a certification: the first day a certification of the same firm and
+  programme with a greater ``valid_to|valid_from|batch`` key has started (0001-01-01 when that
+  one has no valid_from). The latest certification at D among those started by D (what
+  ``expiring-certifications`` reports) is then the one started by D and not superseded by D,
+  found with two anti-joins instead of a MAX per firm and programme.
 - ``cert_year`` and ``counts_from`` on a certification: its year (the year column, else the year
   of valid_from) and the first day it counts at (the later of valid_from and 1 January of that
   year). A certification has been held by a date D exactly when ``counts_from <= D``, which is
@@ -19,7 +24,7 @@ import datetime as dt
 
 import pandas as pd
 
-__all__ = ["display_names", "certification_years"]
+__all__ = ["display_names", "certification_years", "superseded_from"]
 
 
 def display_names(rows: pd.DataFrame) -> pd.DataFrame:
@@ -57,3 +62,48 @@ def certification_years(certs: pd.DataFrame) -> pd.DataFrame:
               for s, y in zip(start[keep], years, strict=True)]
     return pd.DataFrame({"iri": certs.loc[keep, "iri"].to_numpy(dtype=object), "cert_year": years.to_numpy(),
                          "counts_from": counts})
+
+
+def _key_text(vt, vf, batch) -> str:
+    """The ``valid_to|valid_from|batch`` key the canned query compares (ISO dates, batch digits)."""
+    return f"{vt.last_day().isoformat()}|{vf.first_day().isoformat() if vf is not None else ''}|" \
+           f"{int(batch) if batch is not None else ''}"
+
+
+def superseded_from(certs: pd.DataFrame) -> pd.DataFrame:
+    """``iri, superseded_from`` (a ``datetime.date``) for certifications with a valid_to that a
+    certification of the same firm (``from_iri``) and programme (``to_iri``) with a greater
+    ``valid_to|valid_from|batch`` key can supersede: the earliest valid_from of those (0001-01-01
+    when one has none). Certifications without valid_to take no part (the key needs it).
+
+    >>> from kg.values.dates import parse
+    >>> certs = pd.DataFrame({"iri": ["a", "b", "c", "d"], "from_iri": ["f"] * 4, "to_iri": ["lg", "lg", "lg", "sme"],
+    ...     "valid_from": [parse("2019"), parse("2022-07"), None, parse("2020")],
+    ...     "valid_to": [parse("2021"), parse("2025"), parse("2024"), parse("2022")], "batch": [1, 3, None, None]})
+    >>> [(r.iri, r.superseded_from.isoformat()) for r in superseded_from(certs).itertuples()]
+    [('a', '0001-01-01'), ('c', '2022-07-01')]
+    """
+    def nothing():
+        return pd.DataFrame({"iri": pd.Series(dtype=object), "superseded_from": pd.Series(dtype=object)})
+
+    if not len(certs):
+        return nothing()
+    c = certs.loc[certs["valid_to"].map(lambda d: d is not None and d == d), ["iri", "from_iri", "to_iri", "valid_from", "valid_to", "batch"]]
+    if not len(c):
+        return nothing()
+    vf = [None if d is None or d != d else d for d in c["valid_from"]]
+    batch = [None if b is None or b != b else b for b in c["batch"]]
+    c = c.assign(key=[_key_text(a, b, n) for a, b, n in zip(c["valid_to"], vf, batch, strict=True)],
+                 start=[dt.date.min if d is None else d.first_day() for d in vf])
+    # per firm and programme, keys from the greatest down; a key's certifications are superseded
+    # from the earliest start among the strictly greater keys
+    blocks = (c.groupby(["from_iri", "to_iri", "key"], sort=False)["start"].min().reset_index()
+              .sort_values(["from_iri", "to_iri", "key"], ascending=[True, True, False]))
+    ordinal = blocks["start"].map(dt.date.toordinal)
+    earliest = ordinal.groupby([blocks["from_iri"], blocks["to_iri"]]).cummin()
+    blocks["before"] = earliest.groupby([blocks["from_iri"], blocks["to_iri"]]).shift(1)
+    blocks = blocks[blocks["before"].notna()]
+    out = c.merge(blocks[["from_iri", "to_iri", "key", "before"]], on=["from_iri", "to_iri", "key"])
+    out = out.sort_values("iri")
+    return pd.DataFrame({"iri": out["iri"].to_numpy(dtype=object),
+                         "superseded_from": [dt.date.fromordinal(int(x)) for x in out["before"]]})

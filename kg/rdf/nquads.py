@@ -311,5 +311,12 @@ def _lookup_quads(d, g: str) -> Iterator[pd.Series]:
     certs = getattr(d, "cert_years", None)
     if certs is not None and len(certs):
         yield _quads(certs["iri"], m.prop("certYear").iri, literal_series(certs["cert_year"], XSD + "integer"), g)
-        days = pd.Series([f'"{x.isoformat()}"^^<{XSD}date>' for x in certs["counts_from"]], index=certs.index)
-        yield _quads(certs["iri"], m.prop("countsFrom").iri, days, g)
+        yield _quads(certs["iri"], m.prop("countsFrom").iri, _date_literals(certs["counts_from"]), g)
+    sup = getattr(d, "superseded", None)
+    if sup is not None and len(sup):
+        yield _quads(sup["iri"], m.prop("supersededFrom").iri, _date_literals(sup["superseded_from"]), g)
+
+
+def _date_literals(days: pd.Series) -> pd.Series:
+    """xsd:date literals of a column of datetime.date values."""
+    return pd.Series([f'"{x.isoformat()}"^^<{XSD}date>' for x in days], index=days.index)
