@@ -36,8 +36,11 @@ def display_names(rows: pd.DataFrame) -> pd.DataFrame:
     [['a', 'Alpha Co'], ['b', 'Beta']]
     """
     named = rows.loc[rows["name"].notna(), ["iri", "name"]]
-    out = named.groupby("iri", sort=True)["name"].min() if len(named) else pd.Series(dtype=object)
-    return pd.DataFrame({"iri": out.index.astype(object), "display_name": out.to_numpy(dtype=object)})
+    # most entities have one name: only the others are sorted (a grouped min of text runs in Python)
+    several = named["iri"].duplicated(keep=False)
+    smallest = named[several].sort_values(["iri", "name"]).drop_duplicates("iri")
+    out = pd.concat([named[~several], smallest]).sort_values("iri")
+    return pd.DataFrame({"iri": out["iri"].to_numpy(dtype=object), "display_name": out["name"].to_numpy(dtype=object)})
 
 
 def certification_years(certs: pd.DataFrame) -> pd.DataFrame:
@@ -89,6 +92,7 @@ def superseded_from(certs: pd.DataFrame) -> pd.DataFrame:
     if not len(certs):
         return nothing()
     c = certs.loc[certs["valid_to"].map(lambda d: d is not None and d == d), ["iri", "from_iri", "to_iri", "valid_from", "valid_to", "batch"]]
+    c = c[c.duplicated(["from_iri", "to_iri"], keep=False)]  # only a firm's renewals can supersede
     if not len(c):
         return nothing()
     vf = [None if d is None or d != d else d for d in c["valid_from"]]
