@@ -39,3 +39,27 @@ def test_no_note_for_facts_exact_at_every_date(db_2021):
     assert r.exit_code == 0, r.output
     assert "note: " not in r.stderr
     assert r.stdout.startswith("firm,firm_name,reason")
+
+
+@pytest.fixture(scope="module")
+def db_plain(tmp_path_factory, sample_dir):
+    db = tmp_path_factory.mktemp("plain") / "db"
+    r = CliRunner().invoke(cli, ["build", str(sample_dir), "--db", str(db), "--no-derive", "-q"])
+    assert r.exit_code == 0, r.output
+    return db
+
+
+@pytest.mark.parametrize("name", ["expiring-certifications", "certification-ladder", "state-influence"])
+def test_a_graph_built_without_derived_facts_is_refused_by_queries_that_read_them(db_plain, name):
+    """Names, certification years and state facts come from the build's derived facts: on a
+    --no-derive graph the rows would silently lack them, so the query says so instead."""
+    r = CliRunner().invoke(cli, ["query", "run", name, "--db", str(db_plain)])
+    assert r.exit_code != 0
+    assert "reads facts derived at build" in r.stderr and "without --no-derive" in r.stderr
+    assert "Traceback" not in r.output and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_query_without_derived_facts_runs_on_such_a_graph(db_plain):
+    r = _run(db_plain, "certified-listings-share", "--as-of", "2023-12-31")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("year,")

@@ -40,7 +40,7 @@ from kg.queries.refs import EmbeddedLookup, Neo4jLookup, resolve_ref
 
 __all__ = ["EmbeddedBackend", "Neo4jBackend", "as_backend", "prepare", "run_query", "run_prepared",
            "normalise_value", "normalise_rows", "entity_iris", "same_rows", "uses_derived",
-           "derived_as_of", "neo4j_backend"]
+           "derived_as_of", "check_derived", "neo4j_backend"]
 
 
 class EmbeddedBackend:
@@ -140,6 +140,7 @@ def prepare(query: Query, params: Mapping[str, Any] | None, as_of: Any = None, b
         given[AS_OF] = as_of
     values = parse_params(query.params, given, f"query {query.name}")
     if backend is not None:
+        check_derived(query, backend)
         for name, spec in query.params.items():
             if spec.type == "ref" and values.get(name) is not None:
                 try:
@@ -475,11 +476,11 @@ def run_sparql_rows(store: ox.Store, sparql: str, bindings: Mapping[str, Any] | 
 
 
 @cache
-def _derived_names() -> tuple[frozenset[str], frozenset[str]]:
-    """Derived terms as of the build: kg: local names (SPARQL) and column / relationship names
-    (Cypher); derived properties exact for any as_of (kg:anyAsOf) are left out."""
+def _derived_names(any_as_of: bool = False) -> tuple[frozenset[str], frozenset[str]]:
+    """Derived terms: kg: local names (SPARQL) and column / relationship names (Cypher); those
+    exact for any as_of (kg:anyAsOf) only with ``any_as_of``."""
     m = model()
-    dated = [p for p in m.properties.values() if p.derived and not p.any_as_of]
+    dated = [p for p in m.properties.values() if p.derived and (any_as_of or not p.any_as_of)]
     local = {p.local for p in dated}
     cols = {p.column for p in dated if p.column not in ("method", "hops")}
     for rel, link in m.links.items():
@@ -499,10 +500,41 @@ def uses_derived(query: Query) -> bool:
     >>> uses_derived(get_query("weak-performers"))  # its stored facts hold for every as_of
     False
     """
-    local, cols = _derived_names()
-    if query.sparql and any(re.search(rf"\bkg:{re.escape(x)}\b|{re.escape(KG + x)}>", query.sparql) for x in local):
+    return _mentions_derived(query, query.sparql, query.cypher, any_as_of=False)
+
+
+def _mentions_derived(query: Query, sparql: str | None, cypher: str | None, any_as_of: bool) -> bool:
+    local, cols = _derived_names(any_as_of)
+    if sparql and any(re.search(rf"\bkg:{re.escape(x)}\b|{re.escape(KG + x)}>", sparql) for x in local):
         return True
-    return bool(query.cypher and any(re.search(rf"\b{re.escape(x)}\b", query.cypher) for x in cols))
+    return bool(cypher and any(re.search(rf"\b{re.escape(x)}\b", cypher) for x in cols))
+
+
+def check_derived(query: Query, backend) -> None:
+    """Raise InputError when the query reads facts derived at build (any of them, the lookups
+    for SPARQL included) and the backend's graph holds none (built with ``--no-derive``):
+    its rows would silently miss them.
+
+    >>> from kg.queries.catalog import get_query
+    >>> check_derived(get_query("certified-listings-share"), EmbeddedBackend(ox.Store()))  # reads none
+    >>> check_derived(get_query("ultimate-owners"), EmbeddedBackend(ox.Store()))
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: query ultimate-owners reads facts derived at build (integrated ownership, state share, display names ...), and this graph holds none: build it again without --no-derive
+    """
+    embedded = isinstance(backend, EmbeddedBackend)
+    if not _mentions_derived(query, query.sparql if embedded else None, None if embedded else query.cypher, any_as_of=True):
+        return
+    has = getattr(backend, "_has_derived", None)
+    if has is None:
+        has = derived_as_of(backend) is not None
+        try:
+            backend._has_derived = has
+        except AttributeError:
+            pass
+    if not has:
+        raise InputError(f"query {query.name} reads facts derived at build (integrated ownership, state share, display "
+                         f"names ...), and this graph holds none: build it again without --no-derive")
 
 
 _AS_OF_RE = re.compile(r"as_of=(\d{4}-\d{2}-\d{2})")
