@@ -81,12 +81,13 @@ def main(argv=None) -> int:
         if label.startswith("state-capital-flows floor: "):
             flows_tsv = data
     # the query runner's side: reading the printed flow rows into normalised Python rows
-    from kg.queries.run import _normalised, _tsv_columns
+    from kg.queries.run import _normalised
+    from kg.rdf.query import tsv_columns
 
     best = None
     for _ in range(args.repeat):
         t = time.perf_counter()
-        _, columns = _tsv_columns(flows_tsv)
+        _, columns = tsv_columns(flows_tsv)
         rows = list(map(list, zip(*[_normalised(c) for c in columns], strict=True)))
         d = time.perf_counter() - t
         best = d if best is None else min(best, d)

@@ -21,6 +21,7 @@ from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
 from kg.derive import state as state_mod
 from kg.derive.periods import valid_on
+from kg.reference import names as reference_names
 from kg.resolve import Resolved
 
 __all__ = ["Derived", "derive", "DEFAULT_FLOOR", "CONTROL_THRESHOLD"]
@@ -141,8 +142,6 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
         figs = perf_mod.size_figures(fin, large.set_index("iri")["size_year"])
         entity = entity.merge(figs, left_on="iri", right_index=True, how="left")
     performance = perf_mod.performance_facts(res)
-    from kg.reference import names as reference_names
-
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
     display = lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True))
     certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",

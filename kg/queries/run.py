@@ -273,18 +273,11 @@ def entity_iris(columns: Sequence[str], rows: Iterable[Sequence], query: Query |
 
 # Oxigraph decodes a text term from its dictionary on every comparison while sorting, so an ORDER
 # BY over names costs ~50 us per row at 10^5 firms (2.5 s for 50,000 rows); Python sorts the same
-# rows in milliseconds. Results come back as SPARQL TSV (serialised in Rust) and are parsed here,
-# each distinct cell once, which is 3-4 times faster than reading terms one by one.
+# rows in milliseconds. Results come back as SPARQL TSV (serialised in Rust) and are read by
+# kg.rdf.query.tsv_columns, each distinct cell once, 3-4 times faster than term by term.
 
 _ORDER_KEY = r"(?:(?:ASC|DESC)\s*\(\s*[?$]\w+\s*\)|[?$]\w+)"
 _ORDER_RE = re.compile(rf"\bORDER\s+BY((?:\s+{_ORDER_KEY})+)\s*$", re.IGNORECASE)
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_INT_TYPES = {_XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
-                                 "negativeInteger", "nonPositiveInteger", "unsignedLong", "unsignedInt",
-                                 "unsignedShort", "unsignedByte")}
-_FLOAT_TYPES = {_XSD + t for t in ("decimal", "double", "float")}
-_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
-_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 
 def split_order(sparql: str) -> tuple[str, list[tuple[str, bool]]]:
@@ -306,46 +299,6 @@ def split_order(sparql: str) -> tuple[str, list[tuple[str, bool]]]:
     keys = [(k.split("(")[-1].strip(" )?$"), k.upper().startswith("DESC"))
             for k in re.findall(_ORDER_KEY, m.group(1), flags=re.IGNORECASE)]
     return body[:m.start()], keys
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)) if (m.group(1) or m.group(2))
-                       else _ESCAPES.get(m.group(3), m.group(3)), text)
-
-
-def _tsv_cell(cell: str) -> Any:
-    """One SPARQL TSV cell as the plain value :func:`kg.rdf.query.term_value` gives (floats unrounded)."""
-    if not cell:
-        return None
-    c = cell[0]
-    if c == "<":
-        return cell[1:-1]
-    if c == '"':
-        end = cell.rfind('"')
-        lex = _unescape(cell[1:end])
-        rest = cell[end + 1:]
-        if rest.startswith("^^<"):
-            dtype = rest[3:-1]
-            try:
-                if dtype in _INT_TYPES:
-                    return int(lex)
-                if dtype in _FLOAT_TYPES:
-                    return float(lex)
-            except ValueError:
-                return lex
-            if dtype == _XSD + "boolean":
-                return lex in ("true", "1")
-        return lex
-    if cell == "true" or cell == "false":
-        return cell == "true"
-    if c == "_":
-        return cell
-    try:
-        return int(cell)
-    except ValueError:
-        return float(cell)
 
 
 @total_ordering
@@ -393,29 +346,6 @@ def _sort_order(columns: list[list], idx: list[tuple[int, bool]]) -> list[int] |
     return order
 
 
-def _tsv_columns(data: bytes) -> tuple[list[str], list[list]]:
-    r"""Variable names and the values of each column (plain values, floats unrounded) of a
-    SPARQL TSV result.
-
-    Cells never hold a raw tab or newline (TSV escapes them), so the whole body is one split;
-    each distinct cell is converted once.
-
-    >>> _tsv_columns(b'?a\t?b\n<http://e/x>\t"1.5"^^<http://www.w3.org/2001/XMLSchema#double>\n\t2\n')
-    (['a', 'b'], [['http://e/x', None], [1.5, 2]])
-    """
-    text = data.decode("utf-8")
-    head, _, body = text.partition("\n")
-    names = [c[1:] for c in head.split("\t")] if head else []
-    if not names or not body:
-        return names, [[] for _ in names]
-    cells = body.replace("\n", "\t").split("\t")
-    cells.pop()  # after the last newline
-    values = {c: _tsv_cell(c) for c in set(cells)}
-    flat = list(map(values.__getitem__, cells))
-    width = len(names)
-    return names, [flat[j::width] for j in range(width)]
-
-
 def _normalised(column: list) -> list:
     """A column through :func:`normalise_value`: only floats change (each distinct one rounded once)."""
     if float not in set(map(type, column)):
@@ -444,7 +374,7 @@ def run_sparql_rows(store: ox.Store, sparql: str, bindings: Mapping[str, Any] | 
     >>> run_sparql_rows(s, 'SELECT ?x ?y WHERE { VALUES (?x ?y) { (2 "b") (1.5 "a\\tb") (UNDEF "c") } } ORDER BY DESC(?x)')
     (['x', 'y'], [[2, 'b'], [1.5, 'a\tb'], [None, 'c']])
     """
-    from kg.rdf.query import evaluate, result_rows, run_sparql
+    from kg.rdf.query import evaluate, result_rows, run_sparql, tsv_columns
 
     text, keys = split_order(sparql)
     res = evaluate(store, text, bindings)
@@ -456,7 +386,7 @@ def run_sparql_rows(store: ox.Store, sparql: str, bindings: Mapping[str, Any] | 
         data = res.serialize(format=ox.QueryResultsFormat.TSV)
     except OSError as e:
         raise InputError(f"SPARQL evaluation failed: {e}") from None
-    cols, columns = _tsv_columns(data)
+    cols, columns = tsv_columns(data)
     cols = cols or variables
     order = None
     if keys:
@@ -500,10 +430,11 @@ def uses_derived(query: Query) -> bool:
     >>> uses_derived(get_query("weak-performers"))  # its stored facts hold for every as_of
     False
     """
-    return _mentions_derived(query, query.sparql, query.cypher, any_as_of=False)
+    return _mentions_derived(query.sparql, query.cypher, any_as_of=False)
 
 
-def _mentions_derived(query: Query, sparql: str | None, cypher: str | None, any_as_of: bool) -> bool:
+def _mentions_derived(sparql: str | None, cypher: str | None, any_as_of: bool) -> bool:
+    """Whether the SPARQL text names a derived kg: term, or the Cypher text a derived column or type."""
     local, cols = _derived_names(any_as_of)
     if sparql and any(re.search(rf"\bkg:{re.escape(x)}\b|{re.escape(KG + x)}>", sparql) for x in local):
         return True
@@ -523,16 +454,11 @@ def check_derived(query: Query, backend) -> None:
     kg.errors.InputError: query ultimate-owners reads facts derived at build (integrated ownership, state share, display names ...), and this graph holds none: build it again without --no-derive
     """
     embedded = isinstance(backend, EmbeddedBackend)
-    if not _mentions_derived(query, query.sparql if embedded else None, None if embedded else query.cypher, any_as_of=True):
+    if not _mentions_derived(query.sparql if embedded else None, None if embedded else query.cypher, any_as_of=True):
         return
-    has = getattr(backend, "_has_derived", None)
-    if has is None:
-        has = derived_as_of(backend) is not None
-        try:
-            backend._has_derived = has
-        except AttributeError:
-            pass
-    if not has:
+    if getattr(backend, "_has_derived", None) is None:  # asked once per backend
+        backend._has_derived = derived_as_of(backend) is not None
+    if not backend._has_derived:
         raise InputError(f"query {query.name} reads facts derived at build (integrated ownership, state share, display "
                          f"names ...), and this graph holds none: build it again without --no-derive")
 

@@ -300,10 +300,10 @@ def _performance_quads(d, g: str, ctx: str) -> Iterator[pd.Series]:
     yield _quads(subj, m.prop("method").iri, literal_series(pd.Series([method] * len(df), index=df.index), XSD + "string"), g)
 
 
-
 def _lookup_quads(d, g: str) -> Iterator[pd.Series]:
-    """Lookups for SPARQL (kg.derive.lookups): display names, certification years. They hold for
-    every as_of, so they carry no method of their own (the ontology describes them)."""
+    """Lookups for SPARQL (kg.derive.lookups): display names, certification years and first
+    counted days, superseding starts. They hold for every as_of, so they carry no method of their
+    own (the ontology describes them)."""
     m = model()
     names = getattr(d, "display_names", None)
     if names is not None and len(names):
