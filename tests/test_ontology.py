@@ -24,9 +24,11 @@ def test_model_has_the_design_types_and_links():
     assert set(m.node_types) == {"Firm", "Bank", "Fund", "GuidanceFund", "GovernmentBody", "Exchange", "Person",
                                  "Programme", "FinancialYear"}
     assert m.node_type("GuidanceFund").labels == ("GuidanceFund", "Fund")
-    assert {r for r, lk in m.links.items() if not lk.derived} == {"OWNS", "FUNDED", "CERTIFIED_AS", "LISTED_ON", "REPORTED"}
+    assert {r for r, lk in m.links.items() if not lk.derived} == {"OWNS", "FUNDED", "CERTIFIED_AS", "LISTED_ON", "REPORTED",
+                                                                      "DECLARED_CONTROL"}
     assert {r for r, lk in m.links.items() if lk.derived} == {"CONTROLS", "ULTIMATELY_OWNS", "LOOK_THROUGH_FUNDED"}
-    assert [p.column for p in m.links["OWNS"].properties if not p.local.endswith("Precision")] == ["end", "share", "start"]
+    assert [p.column for p in m.links["OWNS"].properties if not p.local.endswith("Precision")] == [
+        "direct_or_indirect", "end", "share", "share_basis", "share_max", "share_min", "start"]
 
 
 def test_every_kg_term_in_a_built_graph_is_defined(mini_db):
