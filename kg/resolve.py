@@ -34,6 +34,10 @@ from kg.values import uscc as uscc_mod
 from kg.values.errors import ValueProblem
 from kg.values.text import normalise_name
 
+TYPE_CONFLICT_COLUMNS = ("iri", "file", "row", "source", "type", "ref_file", "ref_row", "ref_source", "ref_type", "shared")
+#: Links whose two ends must be different entities (a self-holding is no holding by another).
+DISTINCT_ENDS = ("OWNS", "DECLARED_CONTROL")
+
 ENTITY_COLUMNS = ("id", "type", "name", "name_zh", "uscc", "lei", "ticker", "country", "province",
                   "city", "sector", "founded", "state_owned")
 
@@ -73,6 +77,9 @@ class Resolved:
     links: dict[str, pd.DataFrame] = field(default_factory=dict)
     financials: pd.DataFrame = field(default_factory=pd.DataFrame)
     rejects: list[Reject] = field(default_factory=list)
+    # entity rows rejected because their primary type contradicts the entity's first row
+    # (TYPE_CONFLICT_COLUMNS); kg.conflicts lists them
+    type_conflicts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(TYPE_CONFLICT_COLUMNS)))
 
 
 def _concat(frames: list[pd.DataFrame], columns) -> pd.DataFrame:
@@ -98,6 +105,88 @@ def _cluster_rows(rows: pd.DataFrame) -> np.ndarray:
     return labels[:n]
 
 
+def compatible_types(a: str | None, b: str | None) -> bool:
+    """Two primary types can describe one entity: equal, missing, or one refines the other.
+
+    >>> compatible_types("GuidanceFund", "Fund"), compatible_types("Firm", "Bank")
+    (True, False)
+    """
+    if a is None or b is None or a == b:
+        return True
+    m = model()
+    return a in m.node_type(b).labels or b in m.node_type(a).labels
+
+
+def _more_specific(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return b if a in model().node_type(b).labels else a
+
+
+def _reject_conflicting_types(rows: pd.DataFrame, records: Records):
+    """Cluster rows by identifiers; a row whose type contradicts its entity is rejected.
+
+    The rule: rows of one entity are taken in (file, row) order; the first row's type is the
+    entity's, a later row may refine it (GuidanceFund after Fund) or repeat its supertype (Fund
+    after GuidanceFund); any other type (Bank after Firm) rejects that row, naming the first.
+    Rejected rows are taken out and the rest is clustered again (a rejected row may have been
+    the only link between two groups of rows). Returns (rows with ``cluster``, rejects, the
+    conflicts as a TYPE_CONFLICT_COLUMNS frame).
+    """
+    rejects: list[Reject] = []
+    found = []
+    while True:
+        rows = rows.reset_index(drop=True)
+        rows["cluster"] = _cluster_rows(rows)
+        typed = rows[rows["type"].notna()]
+        mixed = typed.groupby("cluster")["type"].nunique()
+        mixed = mixed.index[mixed > 1]
+        if not len(mixed):
+            return rows, rejects, pd.DataFrame(found, columns=list(TYPE_CONFLICT_COLUMNS))
+        drop = []
+        group = typed[typed["cluster"].isin(mixed)].sort_values(["cluster", "file", "row"])
+        for _, g in group.groupby("cluster", sort=False):
+            ref = g.iloc[0]
+            current = ref["type"]
+            for i, r in g.iloc[1:].iterrows():
+                if compatible_types(current, r["type"]):
+                    current = _more_specific(current, r["type"])
+                    continue
+                shared = _shared_identifiers(r, ref)
+                drop.append(i)
+                found.append((ref["_rid"], r["file"], int(r["row"]), r["source"], r["type"], ref["file"], int(ref["row"]),
+                              ref["source"], ref["type"], shared))
+                rejects.append(Reject(
+                    r["file"], int(r["row"]), records.header(r["file"], "type"), str(r["type"]),
+                    f"value {r['type']!r} is not the type {ref['file']}:{int(ref['row'])} gives the same entity "
+                    f"({ref['type']}; {shared}); expected one primary type per entity (a subtype refines its "
+                    "supertype, as GuidanceFund refines Fund), so this row is rejected"))
+        rows = rows.drop(index=drop)
+
+
+def _shared_identifiers(a: pd.Series, b: pd.Series) -> str:
+    """'same id leaderdrive' / 'same USCC ...': what makes two rows one entity."""
+    same = [f"same {label} {a[col]}" for col, label in (("id", "id"), ("uscc", "USCC"), ("lei", "LEI"), ("ticker", "ticker"))
+            if a[col] is not None and str(a[col]) == str(b[col])]
+    return ", ".join(same) or "linked through the identifiers of other rows"
+
+
+def _reject_self_links(df: pd.DataFrame, records: Records):
+    """Links from an entity to itself (a 100% self-holding diverges) are rejected."""
+    same = (df["from_iri"] == df["to_iri"]).to_numpy(dtype=bool)
+    rejects = [
+        Reject(f, int(r), records.header(f, "to_ref"), str(b),
+               f"value {b!r} is not an entity other than {a!r} (both are {iri.removeprefix(ID)}); expected two "
+               "different entities: a holding of an entity in itself (treasury shares) is not ownership by "
+               "another entity, and a 100% self-holding makes integrated ownership diverge")
+        for f, r, a, b, iri in zip(df.loc[same, "file"], df.loc[same, "row"], df.loc[same, "from_ref"],
+                                   df.loc[same, "to_ref"], df.loc[same, "from_iri"], strict=True)
+    ]
+    return df.loc[~same].copy(), rejects
+
+
 def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
     """Clusters without USCC/LEI/ticker join a strong cluster with the same normalised name
     (and no conflicting province/city) when exactly one exists; weak clusters with the same
@@ -114,11 +203,16 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
     cand = weak.merge(st, on="_key", suffixes=("", "_s"))
     compatible = ((cand["province"].isna() | cand["province_s"].isna() | (cand["province"] == cand["province_s"]))
                   & (cand["city"].isna() | cand["city_s"].isna() | (cand["city"] == cand["city_s"])))
+    # a name is no identifier: a Bank and a Firm of one name stay two entities
+    ctype = rows.dropna(subset=["type"]).groupby("cluster")["type"].first()
+    compatible &= np.array([compatible_types(ctype.get(a), ctype.get(b))
+                            for a, b in zip(cand["cluster"], cand["cluster_s"], strict=True)], dtype=bool)
     cand = cand[compatible]
     unique = cand.drop_duplicates(["cluster", "cluster_s"]).groupby("cluster")["cluster_s"].agg(["nunique", "first"])
     remap = unique.loc[unique["nunique"] == 1, "first"].to_dict()
     rest = weak[~weak["cluster"].isin(remap)]
-    same = rest.groupby(["_key", rest["province"].fillna(""), rest["city"].fillna("")])["cluster"].transform("min")
+    rest_type = rest["cluster"].map(ctype).fillna("")
+    same = rest.groupby(["_key", rest["province"].fillna(""), rest["city"].fillna(""), rest_type])["cluster"].transform("min")
     remap.update(dict(zip(rest["cluster"], same, strict=True)))
     return rows["cluster"].map(lambda c: remap.get(c, c))
 
@@ -207,8 +301,11 @@ def resolve(records: Records) -> Resolved:
             rows[c] = None
     rows["ticker"] = rows["ticker"].map(lambda t: t.canonical if t is not None and hasattr(t, "canonical") else t)
     rows = with_nones(rows.reset_index(drop=True))
+    type_rejects: list[Reject] = []
+    type_conflicts = pd.DataFrame(columns=list(TYPE_CONFLICT_COLUMNS))
     if len(rows):
-        rows["cluster"] = _cluster_rows(rows)
+        rows["_rid"] = np.arange(len(rows))
+        rows, type_rejects, type_conflicts = _reject_conflicting_types(rows, records)
         rows["cluster"] = _merge_weak_by_name(rows)
     else:
         rows["cluster"] = pd.Series(dtype=np.int64)
@@ -224,6 +321,9 @@ def resolve(records: Records) -> Resolved:
     for c, u, le, t, loc in zip(clusters, best["uscc"], best["lei"], best["ticker"], best["id"], strict=True):
         iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc))
     rows["iri"] = rows["cluster"].map(iri)
+    if "_rid" in rows:  # the conflicts name the entity of the row that set its type
+        type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"], rows["iri"], strict=True)))
+        rows = rows.drop(columns="_rid")
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
     ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
@@ -235,7 +335,7 @@ def resolve(records: Records) -> Resolved:
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
 
     index = _RefIndex(rows)
-    resolved = Resolved(entities=ent, entity_rows=rows)
+    resolved = Resolved(entities=ent, entity_rows=rows, rejects=type_rejects, type_conflicts=type_conflicts)
     for rel, frames in records.links.items():
         link = m.link(rel)
         spec_from, spec_to = "from_ref", "to_ref"
@@ -249,6 +349,9 @@ def resolve(records: Records) -> Resolved:
             df["ticker"] = df["ticker"].map(lambda t: t.canonical if t is not None else None)
         else:
             df, rejects = _resolve_refs(df, spec_to, "to_iri", index, records)
+            resolved.rejects += rejects
+        if rel in DISTINCT_ENDS:
+            df, rejects = _reject_self_links(df, records)
             resolved.rejects += rejects
         df["iri"] = [link_iri(rel, a, b, s, f, r) for a, b, s, f, r in
                      zip(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], strict=True)]

@@ -22,6 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from kg.loaders.checks import check_rows
 from kg.loaders.columns import COLUMN_TYPES
 from kg.loaders.mapping import Mapping, MappingError, TableSpec
 from kg.records import FileCount, Records, Reject, with_nones
@@ -174,6 +175,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             records.rejects.append(Reject(raw.label, int(rows[i]), header, str(frame[header][i]), str(e)))
         bad |= is_err
         out[cname] = parsed.where(~is_err, None)
+    bad |= check_rows(raw, spec, cols, out, rows, records)  # several columns of one row (end before start)
 
     typed = pd.DataFrame(out)
     typed["row"] = list(rows)
