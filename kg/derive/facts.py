@@ -4,6 +4,15 @@ state share and influence, size classes. The RDF layer writes them into the deri
 Ownership counts when it is valid on the build date (``as_of``): started on or before it and
 not ended before it. Where sources give different shares for the same owner and firm, the
 largest is used (sources stand side by side in the store; the algebra needs one number).
+What enters the algebra (:func:`ownership_pairs`): direct holdings only (a declared indirect
+holding is a declaration, not a link of the chain); a share given as a range counts with its
+lower bound, so integrated shares through it are lower bounds; an owned entity whose shares
+still sum over 100% (sources that disagree, listed by kg.conflicts) has them scaled to 100%.
+So every derived share stays in [0, 1]; a clamp at the end is only the last guard.
+Control also counts what sources declare: a DECLARED_CONTROL whose basis is an accounting
+consolidation (GLEIF direct or ultimate consolidation), valid at ``as_of`` and not INACTIVE,
+makes the parent control the child (no share is invented). Run kg.conflicts.find_conflicts
+first (the build does): it rejects the cycles whose shares do not shrink.
 """
 
 from __future__ import annotations
@@ -13,7 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
+from kg.conflicts import algebra_shares
 from kg.derive import flows as flows_mod
 from kg.derive import lookups
 from kg.derive import ownership as own
@@ -29,6 +40,8 @@ __all__ = ["Derived", "derive", "DEFAULT_FLOOR", "CONTROL_THRESHOLD"]
 DEFAULT_FLOOR = 0.01
 CONTROL_THRESHOLD = 0.5
 STATE_TYPES = ("GovernmentBody", "GuidanceFund")
+#: DECLARED_CONTROL bases that count as control of the child by the parent.
+CONTROL_BASES = ("direct_consolidation", "ultimate_consolidation")
 
 
 @dataclass
@@ -58,12 +71,68 @@ def _state_mask(ents: pd.DataFrame) -> np.ndarray:
     return (typ | flagged).to_numpy(dtype=bool)
 
 
+def _fraction(values) -> np.ndarray:
+    """Derived shares rounded and kept in [0, 1] (the last guard; the inputs already are)."""
+    return np.clip(np.round(np.asarray(values, dtype=float), 10), 0.0, 1.0)
+
+
 def _path_text(path: list[int], names: np.ndarray, shares: dict) -> str:
     """'Owner -> 60% Holding -> 70% Firm' for a path of entity indices."""
     parts = [str(names[path[0]])]
     for a, b in zip(path, path[1:], strict=False):
         parts.append(f"{shares[(a, b)]:.4g} {names[b]}" if shares[(a, b)] < 0.01 else f"{shares[(a, b)]:.0%} {names[b]}")
     return " -> ".join(parts)
+
+
+def ownership_pairs(owns: pd.DataFrame, index: pd.Series, as_of: dt.date) -> pd.DataFrame:
+    """Direct ownership the algebra uses (columns i, j, share): valid at ``as_of``, direct,
+    the largest share per (owner, owned), each owned entity's shares scaled to at most 100%.
+
+    >>> owns = pd.DataFrame({"from_iri": ["mof", "miit", "mof"], "to_iri": ["ld", "ld", "ld"],
+    ...                      "share": [0.7, 0.6, 0.5], "start": [None] * 3, "end": [None] * 3})
+    >>> p = ownership_pairs(owns, pd.Series([0, 1, 2], index=["mof", "miit", "ld"]), dt.date(2024, 1, 1))
+    >>> p.round(4).values.tolist()
+    [[0.0, 2.0, 0.5385], [1.0, 2.0, 0.4615]]
+    """
+    empty = pd.DataFrame({"i": pd.Series(dtype=np.int64), "j": pd.Series(dtype=np.int64), "share": pd.Series(dtype=float)})
+    if not len(owns):
+        return empty
+    owns = owns[valid_on(owns, as_of)]
+    p = pd.DataFrame({"i": owns["from_iri"].map(index), "j": owns["to_iri"].map(index), "share": algebra_shares(owns)})
+    p = p.dropna()
+    p = p[(p["share"] > 0) & (p["i"] != p["j"])].astype({"i": np.int64, "j": np.int64})
+    if not len(p):
+        return empty
+    # shares as floats before grouping: on an object column pandas takes each group's max in Python
+    p = p.groupby(["i", "j"], as_index=False)["share"].max()
+    total = p.groupby("j")["share"].transform("sum").to_numpy()
+    p["share"] = np.minimum(p["share"].to_numpy() / np.maximum(total, 1.0), 1.0)
+    return p
+
+
+def declared_control(res: Resolved, index: pd.Series, as_of: dt.date) -> sp.csr_matrix:
+    """``D[x, y]`` True when a source declares that x consolidates y (CONTROL_BASES), valid at
+    ``as_of`` and not INACTIVE.
+
+    >>> from kg.resolve import Resolved
+    >>> dc = pd.DataFrame({"from_iri": ["p", "p"], "to_iri": ["c", "d"], "basis": ["direct_consolidation", "voting_rights"],
+    ...                    "status": ["ACTIVE", None], "start": [None, None], "end": [None, None]})
+    >>> res = Resolved(entities=pd.DataFrame(), entity_rows=pd.DataFrame(), links={"DECLARED_CONTROL": dc})
+    >>> declared_control(res, pd.Series([0, 1, 2], index=["p", "c", "d"]), dt.date(2024, 1, 1)).toarray().astype(int).tolist()
+    [[0, 1, 0], [0, 0, 0], [0, 0, 0]]
+    """
+    n = len(index)
+    dc = res.links.get("DECLARED_CONTROL")
+    if dc is None or not len(dc) or "basis" not in dc:
+        return sp.csr_matrix((n, n), dtype=bool)
+    dc = dc[valid_on(dc, as_of) & dc["basis"].isin(CONTROL_BASES).to_numpy(dtype=bool)]
+    if "status" in dc:
+        dc = dc[dc["status"].astype(object).map(lambda v: str(v).upper() != "INACTIVE" if v is not None else True)
+                .to_numpy(dtype=bool)]
+    i, j = dc["from_iri"].map(index), dc["to_iri"].map(index)
+    ok = (i.notna() & j.notna() & (i != j)).to_numpy(dtype=bool)
+    i, j = i[ok].astype(np.int64).to_numpy(), j[ok].astype(np.int64).to_numpy()
+    return sp.csr_matrix((np.ones(i.size, dtype=bool), (i, j)), shape=(n, n))
 
 
 def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAULT_FLOOR) -> Derived:
@@ -87,11 +156,8 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
     names = ents["name"].fillna(ents["iri"]).to_numpy(dtype=object)
 
     owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
-    owns = owns[valid_on(owns, as_of)] if len(owns) else owns
-    # shares as floats before grouping: on an object column pandas takes each group's max in Python
-    pairs = (owns.assign(i=owns["from_iri"].map(index), j=owns["to_iri"].map(index), share=owns["share"].astype(float))
-             .dropna(subset=["i", "j"]).groupby(["i", "j"], as_index=False)["share"].max()) if len(owns) else \
-        pd.DataFrame({"i": [], "j": [], "share": []})
+    pairs = ownership_pairs(owns, index, as_of)
+    declared = declared_control(res, index, as_of)
     W = own.ownership_matrix(pairs["i"].astype(np.int64).to_numpy(), pairs["j"].astype(np.int64).to_numpy(),
                              pairs["share"].astype(float).to_numpy(), n)
 
@@ -99,21 +165,22 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
     Xc, Hc = X.tocoo(), H.tocoo()
     iri = ents["iri"].to_numpy(dtype=object)
     integrated = pd.DataFrame({
-        "owner": iri[Xc.row], "owned": iri[Xc.col], "share": np.round(Xc.data.astype(float), 10), "hops": Hc.data.astype(int),
+        "owner": iri[Xc.row], "owned": iri[Xc.col], "share": _fraction(Xc.data), "hops": Hc.data.astype(int),
     })
 
-    C = own.control(W, CONTROL_THRESHOLD).tocoo()
+    controls = own.control(W, CONTROL_THRESHOLD, declared=declared)
+    C = controls.tocoo()
     xs = np.asarray(X[C.row, C.col]).ravel() if C.nnz else np.array([])
     hs = np.asarray(H[C.row, C.col]).ravel() if C.nnz else np.array([])
-    control = pd.DataFrame({"controller": iri[C.row], "controlled": iri[C.col], "share": np.round(xs.astype(float), 10),
+    control = pd.DataFrame({"controller": iri[C.row], "controlled": iri[C.col], "share": _fraction(xs),
                             "hops": hs.astype(int)})
 
-    uc = own.ultimate_controller(W, CONTROL_THRESHOLD)
+    uc = own.ultimate_controller(W, CONTROL_THRESHOLD, controls=controls)
     entity = pd.DataFrame({"iri": iri})
     entity["ultimate_controller"] = [iri[k] if k >= 0 else None for k in uc]
 
-    st = state_mod.state_shares(W, _state_mask(ents), threshold=CONTROL_THRESHOLD)
-    entity["state_share"] = np.round(st.share, 10)
+    st = state_mod.state_shares(W, _state_mask(ents), threshold=CONTROL_THRESHOLD, declared=declared)
+    entity["state_share"] = _fraction(st.share)
     entity["state_controlled"] = st.controlled
     entity["state_influence"] = st.level
     targets = np.flatnonzero((st.path_share > 0) & ~st.root)

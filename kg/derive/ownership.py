@@ -814,7 +814,7 @@ def _replace_rows(C: sp.csr_matrix, rows: np.ndarray, new: sp.csr_matrix) -> sp.
     return out
 
 
-def control(W, threshold: float = 0.5) -> sp.csr_matrix:
+def control(W, threshold: float = 0.5, *, declared=None) -> sp.csr_matrix:
     """Control relation: ``C[x, y]`` is True when ``x`` controls ``y`` (DOMAIN.md).
 
     ``x`` controls ``y`` if ``x`` directly owns more than ``threshold`` of ``y``, or if ``x``
@@ -827,6 +827,16 @@ def control(W, threshold: float = 0.5) -> sp.csr_matrix:
     With mutual majority cross-holdings two firms can control each other; ``x`` never appears
     as controlling itself (the diagonal is dropped).
 
+    ``declared`` (boolean ``n x n``, optional): control a source declares without a share, such
+    as an accounting consolidation (``declared[x, y]``: x consolidates y). It counts as control
+    of ``y`` by ``x`` and passes on like any other: what ``x`` controls includes what its
+    controlled firms control or hold a majority of together with it.
+
+    >>> D = sp.csr_matrix(([True], ([0], [1])), shape=(3, 3))   # 0 consolidates 1
+    >>> W = ownership_matrix([1], [2], [0.6], n=3)                # 1 owns 60% of 2
+    >>> sorted(control(W, declared=D)[0].indices.tolist())
+    [1, 2]
+
     >>> A, B, C, D = range(4)
     >>> W = ownership_matrix([A, A, B, C], [B, C, D, D], [1.0, 0.8, 0.2, 0.4], n=4)
     >>> Ctl = control(W)
@@ -835,11 +845,17 @@ def control(W, threshold: float = 0.5) -> sp.csr_matrix:
     """
     W = _as_ownership(W)
     n = W.shape[0]
-    C = _above(W, threshold, np.arange(n))
+    D = None
+    if declared is not None:
+        D = _as_ownership(sp.csr_matrix(declared, dtype=np.float64))  # 1.0 where declared
+        D.data[:] = 2.0 * max(threshold, 1.0)  # always above the threshold
+    C = _above(W if D is None else W + D, threshold, np.arange(n))
     rows = np.flatnonzero(np.diff(C.indptr) > 0)
     while rows.size:
         Cr = C[rows]
         S = W[rows] + Cr.astype(np.float64) @ W
+        if D is not None:  # declared control: one's own, and that of the firms one controls
+            S = S + D[rows] + Cr.astype(np.float64) @ D
         Cn = _above(S, threshold, rows)
         grew = np.diff(Cn.indptr) > np.diff(Cr.indptr)
         if not grew.any():

@@ -109,12 +109,19 @@ class StateShares:
         )
 
 
-def state_set(W, is_state, threshold: float = 0.5, *, joint: bool = True) -> np.ndarray:
+def state_set(W, is_state, threshold: float = 0.5, *, joint: bool = True, declared=None) -> np.ndarray:
     """Boolean mask of S: the state roots plus everything the state controls.
 
     ``joint=True`` (default): the state acts as one owner; an entity joins S when the
     S-members together hold more than ``threshold`` of it directly, repeated to a fixed point.
     ``joint=False``: roots plus the union over roots of :func:`~kg.derive.ownership.control`.
+    ``declared`` (boolean ``n x n``): control declared without a share (an accounting
+    consolidation, ``declared[x, y]``: x consolidates y); an entity a member of S consolidates
+    joins S.
+
+    >>> D = sp.csr_matrix(([True], ([0], [1])), shape=(2, 2))
+    >>> state_set(sp.csr_matrix((2, 2)), np.array([True, False]), declared=D).tolist()
+    [True, True]
 
     >>> W = sp.csr_matrix(([0.3, 0.3, 0.6], ([0, 1, 2], [2, 2, 3])), shape=(4, 4))
     >>> state_set(W, np.array([True, True, False, False])).tolist()
@@ -125,15 +132,18 @@ def state_set(W, is_state, threshold: float = 0.5, *, joint: bool = True) -> np.
     W = _as_ownership(W)
     roots = _mask(is_state, W.shape[0])
     if not joint:
-        C = control(W, threshold)
+        C = control(W, threshold, declared=declared)
         S = roots.copy()
         S[C[np.flatnonzero(roots)].indices] = True
         return S
     WT = W.T.tocsr()
+    DT = sp.csr_matrix(declared, dtype=np.float64).T.tocsr() if declared is not None else None
     S = roots.copy()
     while True:  # one round per layer of state-controlled vehicles
         held = WT @ S.astype(np.float64)
         new = roots | (held > threshold)
+        if DT is not None:
+            new |= (DT @ S.astype(np.float64)) > 0
         if np.array_equal(new, S):
             return S
         S = new
@@ -147,6 +157,7 @@ def state_shares(
     medium: float = 0.25,
     joint: bool = True,
     dense_max: int = 1000,
+    declared=None,
 ) -> StateShares:
     """State share, state control, influence level and explaining path of every entity.
 
@@ -155,6 +166,8 @@ def state_shares(
     non-state ownership graph (cross-holding blocks up to ``dense_max`` entities are solved
     densely, larger ones with SuperLU). Raises
     :class:`~kg.derive.ownership.OwnershipCycleError` if a cycle's shares do not shrink.
+    ``declared``: control declared without a share (see :func:`state_set`); it widens S and
+    so the level, never the share.
 
     Hand check: GovBody (0) owns 100% of Holding (1), which owns 60% of Firm (2) and 20% of
     Other (3); a private owner (4) holds 70% of Other.
@@ -171,13 +184,13 @@ def state_shares(
     W = _as_ownership(W)
     n = W.shape[0]
     roots = _mask(is_state, n)
-    S = state_set(W, roots, threshold, joint=joint)
+    S = state_set(W, roots, threshold, joint=joint, declared=declared)
     WT = W.T.tocsr()
     b = WT @ S.astype(np.float64)
     # y = b + W^T P y: only owners outside S pass value on
     M = (WT @ sp.diags((~S).astype(np.float64))).tocsr()
     y = _level_solve(M, b, dense_max)
-    share = np.clip(y, 0.0, None)
+    share = np.clip(y, 0.0, 1.0)  # a last guard: with every column sum <= 1 the solution is in [0, 1]
     share[roots] = 1.0
 
     level = np.full(n, "none", dtype="<U6")
