@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg import __version__
-from kg.conflicts import find_conflicts, write_conflicts
+from kg.conflicts import conflicts_file, find_conflicts, write_conflicts
 from kg.errors import InputError
 from kg.loaders.mapping import Mapping, load_mapping
 from kg.loaders.sources import load_sources
@@ -86,7 +86,7 @@ def build(
     conflicts = find_conflicts(resolved, records.header)
     records.rejects.extend(conflicts.rejects)
     records.warnings.extend(conflicts.warnings)
-    write_conflicts(conflicts.table, db / "conflicts.csv")
+    write_conflicts(conflicts.table, conflicts_file(db))
     t2 = time.perf_counter()
     report.seconds["resolve"] = t2 - t1
 

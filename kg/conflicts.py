@@ -51,6 +51,7 @@ from kg.records import Reject
 from kg.resolve import Resolved
 
 __all__ = ["CONFLICT_COLUMNS", "Conflicts", "algebra_shares", "find_conflicts", "write_conflicts", "read_conflicts",
+           "conflicts_file",
            "SUM_TOLERANCE", "ATTRIBUTES"]
 
 CONFLICT_COLUMNS = ("conflict", "kind", "entity", "name", "field", "value", "action", "file", "row", "source", "note")
@@ -362,8 +363,16 @@ def write_conflicts(table: pd.DataFrame, path: Path) -> None:
             w.writerow(["" if v is None or v != v else v for v in r])
 
 
+def conflicts_file(db: Path) -> Path:
+    """Where the conflicts of the live build of a database folder are (beside rejects.csv)."""
+    return db / "conflicts.csv"
+
+
 def read_conflicts(path: Path) -> list[list[str]]:
-    """The rows of a conflicts.csv written by :func:`write_conflicts` (header dropped)."""
+    """The rows of a conflicts.csv written by :func:`write_conflicts` (header dropped); none
+    when the file is missing (a graph built before conflicts were recorded)."""
+    if not path.exists():
+        return []
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     return rows[1:]

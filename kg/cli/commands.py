@@ -186,6 +186,7 @@ def sparql(query, file, params, db, fmt):
 
 
 # commands defined in sibling modules register themselves on import
+from kg.cli import conflicts as _conflicts  # noqa: E402,F401
 from kg.cli import export as _export  # noqa: E402,F401
 from kg.cli import neo4j as _neo4j  # noqa: E402,F401
 from kg.cli import query as _query  # noqa: E402,F401

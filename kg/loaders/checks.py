@@ -2,9 +2,10 @@
 
 Single values are checked by their column type (kg.values); a check that compares two columns
 of the same row lives here and rejects the row the same way, with one line naming file, row,
-column, the value and what is accepted. Which date columns are ordered comes from the SHACL
-shapes (``sh:lessThanOrEquals`` in ontology/shapes.ttl: start/end, valid_from/valid_to,
-listed/delisted), so ``kg build`` rejects at load exactly what ``kg validate`` would flag.
+column, the value and what is accepted. Which columns are ordered comes from the SHACL shapes
+(``sh:lessThanOrEquals`` in ontology/shapes.ttl: start/end, valid_from/valid_to,
+listed/delisted, share_min/share_max), so ``kg build`` rejects at load what ``kg validate``
+would flag.
 
 Partial dates compare as stored: a start from its first day, an end to its last day, so
 start "2020-05" with end "2020" is fine and end "2020-04" is not.
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import pandas as pd
 import rdflib
 from rdflib.namespace import SH
@@ -38,15 +40,17 @@ from kg.ontology import KG, model
 from kg.records import Records, Reject
 from kg.resources import resource_path
 from kg.sources.tabular import RawTable
+from kg.values.dates import PartialDate
 
-__all__ = ["date_order_pairs", "check_rows"]
+__all__ = ["order_pairs", "check_rows"]
 
 
 @cache
-def date_order_pairs() -> tuple[tuple[str, str], ...]:
-    """(start column, end column) pairs that must be ordered, from the shapes' ``sh:lessThanOrEquals``.
+def order_pairs() -> tuple[tuple[str, str], ...]:
+    """(lower column, upper column) pairs a row must keep in order, from the shapes'
+    ``sh:lessThanOrEquals`` (start/end dates, share_min/share_max).
 
-    >>> ("start", "end") in date_order_pairs() and ("listed", "delisted") in date_order_pairs()
+    >>> ("start", "end") in order_pairs() and ("listed", "delisted") in order_pairs()
     True
     """
     g = rdflib.Graph().parse(resource_path("ontology", "shapes.ttl"), format="turtle")
@@ -60,35 +64,48 @@ def date_order_pairs() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs))
 
 
+def _keys(values: pd.Series, upper: bool) -> np.ndarray:
+    """Comparable numbers: a date's first day (lower) or last day (upper) as an ordinal, a
+    number as itself; NaN when missing. Each distinct value is converted once."""
+    def key(v):
+        if isinstance(v, PartialDate):
+            return float((v.last_day() if upper else v.first_day()).toordinal())
+        return float(v)
+
+    seen = {v: key(v) for v in values.dropna().unique()}
+    return values.map(seen).to_numpy(dtype=float)
+
+
 def check_rows(raw: RawTable, spec: TableSpec, cols: dict[str, str], parsed: dict[str, pd.Series],
                rows: pd.Index, records: Records) -> pd.Series:
-    """Reject rows whose end date is before their start date; returns the mask of those rows.
+    """Reject rows whose end is before their start (or upper bound below lower bound); returns
+    the mask of those rows.
 
     ``cols``: mapping column -> header in the file (the columns the file has); ``parsed``:
-    mapping column -> typed values (PartialDate or None), positionally aligned with the raw
-    frame; ``rows``: the row number of each frame row as messages show it. The pairs of the
-    shapes are looked up by each column's ontology property, so any mapping's names work.
+    mapping column -> typed values (PartialDate, numbers or None), positionally aligned with
+    the raw frame; ``rows``: the row number of each frame row as messages show it. The pairs of
+    the shapes are looked up by each column's ontology property, so any mapping's names work.
     """
     n = len(raw.frame)
-    bad = pd.Series(False, index=range(n))
+    bad = np.zeros(n, dtype=bool)
     by_prop = {(spec.columns[c].property or c) if c in spec.columns else c: c for c in cols}
-    for start_prop, end_prop in date_order_pairs():
-        s_col, e_col = by_prop.get(start_prop), by_prop.get(end_prop)
+    for low_prop, high_prop in order_pairs():
+        s_col, e_col = by_prop.get(low_prop), by_prop.get(high_prop)
         if s_col is None or e_col is None:
             continue
         starts = parsed[s_col].reset_index(drop=True)
         ends = parsed[e_col].reset_index(drop=True)
-        both = starts.notna() & ends.notna()
-        if not both.any():
-            continue
-        idx = both[both].index
-        wrong = [i for i in idx if ends[i].last_day() < starts[i].first_day()]
+        with np.errstate(invalid="ignore"):
+            wrong = np.flatnonzero(_keys(ends, True) < _keys(starts, False))  # NaN compares False
         s_head, e_head = cols[s_col], cols[e_col]
         for i in wrong:
             start_raw, end_raw = str(raw.frame[s_head].iloc[i]), str(raw.frame[e_head].iloc[i])
-            records.rejects.append(Reject(
-                raw.label, int(rows[i]), e_head, end_raw,
-                f"value {end_raw!r} is not on or after the start {start_raw!r} (column {s_head}); "
-                "expected an end date on or after the start date, or no end date"))
-            bad[i] = True
-    return bad
+            if isinstance(ends[i], PartialDate):
+                reason = (f"value {end_raw!r} is not on or after the start {start_raw!r} (column {s_head}); "
+                          "expected an end date on or after the start date, or no end date")
+            else:
+                reason = (f"value {end_raw!r} is not at least {start_raw!r} (column {s_head}); "
+                          f"expected {e_head} >= {s_head}")
+            records.rejects.append(Reject(raw.label, int(rows[i]), e_head, end_raw, reason))
+        bad[wrong] = True
+    return pd.Series(bad, index=range(n))
