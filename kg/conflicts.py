@@ -16,11 +16,12 @@ one line per row involved (``CONFLICT_COLUMNS``), written to ``conflicts.csv`` n
   ownership diverges, so every link of the cycle is rejected and the rest of the graph builds.
 - ``two-shares``: one holding (owner, owned) with different shares in rows valid at the same
   time: kept side by side (action ``kept``); the algebra takes the largest.
-- ``two-types``: rows of one entity with contradicting primary types (Firm and Bank):
-  rejected at resolution (kg.resolve), listed here with the row whose type the entity keeps.
+- ``two-types``: rows of one entity with contradicting primary types (Firm and Bank): the
+  first row loaded sets the type (a later row may refine it: GuidanceFund after Fund), a row
+  that contradicts it is rejected at resolution (kg.resolve); listed here with both rows.
 - ``two-values``: one entity with different values of an attribute (name, country, ...) in
   different rows: kept side by side (each in its source's graph); the entity's single-valued
-  fields take the value of its first row.
+  fields (state_owned, founded, ...) take the first value loaded.
 
 Declared indirect holdings (``direct_or_indirect`` = indirect) are declarations, not inputs of
 the algebra, so they take no part in the sums; a holding given as a range counts with its
@@ -250,7 +251,7 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
     warnings: list[str] = []
 
     def add(group, kind, entity, fld, value, action, file, row, source, note):
-        items.append({"group": group, "kind": kind, "entity": _short(entity), "name": names.get(entity), "field": fld,
+        items.append({"seq": len(items), "group": group, "kind": kind, "entity": _short(entity), "name": names.get(entity), "field": fld,
                       "value": value, "action": action, "file": file, "row": int(row), "source": source, "note": note})
 
     owns = res.links.get("OWNS")
@@ -326,7 +327,7 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
         v = rows.loc[rows[fld].notna(), ["iri", fld, "file", "row", "source"]]
         v = v.assign(text=v[fld].map(_value_text))
         many = v.groupby("iri")["text"].transform("nunique") > 1
-        for iri, g in v[many].sort_values(["iri", "file", "row"]).groupby("iri"):
+        for iri, g in v[many].groupby("iri"):  # rows in the order they were loaded
             note = f"{fld} of {_short(iri)} differs between rows: {' | '.join(dict.fromkeys(g['text']))}; kept side by side"
             for r in g.itertuples():
                 add(("value", iri, fld), "two-values", iri, fld, r.text, "kept", r.file, r.row, r.source, note)
@@ -346,10 +347,10 @@ def _number(items: list[dict]) -> pd.DataFrame:
     t = pd.DataFrame(items)
     t["_kind"] = t["kind"].map(_KIND_ORDER.index)
     t["_group"] = t["group"].map(repr)
-    first = t.sort_values(["file", "row"]).groupby("_group")[["_kind", "entity", "file", "row"]].first()
-    order = first.sort_values(["_kind", "entity", "file", "row"]).index
+    first = t.groupby("_group")[["_kind", "entity", "seq"]].first()
+    order = first.sort_values(["_kind", "entity", "seq"]).index
     t["conflict"] = t["_group"].map({g: k + 1 for k, g in enumerate(order)})
-    t = t.sort_values(["conflict", "file", "row", "value"]).reset_index(drop=True)
+    t = t.sort_values(["conflict", "seq"]).reset_index(drop=True)
     return t[list(CONFLICT_COLUMNS)]
 
 

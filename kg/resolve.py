@@ -128,8 +128,8 @@ def _more_specific(a: str | None, b: str | None) -> str | None:
 def _reject_conflicting_types(rows: pd.DataFrame, records: Records):
     """Cluster rows by identifiers; a row whose type contradicts its entity is rejected.
 
-    The rule: rows of one entity are taken in (file, row) order; the first row's type is the
-    entity's, a later row may refine it (GuidanceFund after Fund) or repeat its supertype (Fund
+    The rule: rows of one entity are taken in the order they were loaded (sources in the order
+    given, then rows); the first row's type is the entity's, a later row may refine it (GuidanceFund after Fund) or repeat its supertype (Fund
     after GuidanceFund); any other type (Bank after Firm) rejects that row, naming the first.
     Rejected rows are taken out and the rest is clustered again (a rejected row may have been
     the only link between two groups of rows). Returns (rows with ``cluster``, rejects, the
@@ -143,10 +143,8 @@ def _reject_conflicting_types(rows: pd.DataFrame, records: Records):
         typed = rows[rows["type"].notna()]
         mixed = typed.groupby("cluster")["type"].nunique()
         mixed = mixed.index[mixed > 1]
-        if not len(mixed):
-            return rows, rejects, pd.DataFrame(found, columns=list(TYPE_CONFLICT_COLUMNS))
         drop = []
-        group = typed[typed["cluster"].isin(mixed)].sort_values(["cluster", "file", "row"])
+        group = typed[typed["cluster"].isin(mixed)].sort_values(["cluster", "_rid"])
         for _, g in group.groupby("cluster", sort=False):
             ref = g.iloc[0]
             current = ref["type"]
@@ -163,6 +161,8 @@ def _reject_conflicting_types(rows: pd.DataFrame, records: Records):
                     f"value {r['type']!r} is not the type {ref['file']}:{int(ref['row'])} gives the same entity "
                     f"({ref['type']}; {shared}); expected one primary type per entity (a subtype refines its "
                     "supertype, as GuidanceFund refines Fund), so this row is rejected"))
+        if not drop:  # only refinements (GuidanceFund with Fund), or nothing mixed
+            return rows, rejects, pd.DataFrame(found, columns=list(TYPE_CONFLICT_COLUMNS))
         rows = rows.drop(index=drop)
 
 
