@@ -325,7 +325,7 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
         if fld not in rows or not len(rows):
             continue
         v = rows.loc[rows[fld].notna(), ["iri", fld, "file", "row", "source"]]
-        v = v.assign(text=v[fld].map(_value_text))
+        v = v.assign(text=v[fld].map({x: _value_text(x) for x in v[fld].unique()}))
         many = v.groupby("iri")["text"].transform("nunique") > 1
         for iri, g in v[many].groupby("iri"):  # rows in the order they were loaded
             note = f"{fld} of {_short(iri)} differs between rows: {' | '.join(dict.fromkeys(g['text']))}; kept side by side"
