@@ -9,7 +9,8 @@ which reads them instead of walking fund chains on every run. The rules are the 
 - **Step weight** of ``x -> fund`` (``fund`` typed Fund): x's LP commitments to the fund over all
   LP commitments to it (commitments with an amount, dated on or before as_of or undated) when
   that total is > 0; else, when the fund has no such commitment with a positive amount, x's
-  direct ownership share of it (the largest share valid at as_of). Steps with weight <= 0 drop.
+  direct ownership share of it (the largest share valid at as_of; a declared indirect holding
+  does not count, a share range counts with its lower bound). Steps with weight <= 0 drop.
 - **Chains**: ``source -> fund_1 -> ... -> fund_k`` with distinct entities and k <= 3 (``hops`` =
   k + 1 <= 4); ``share`` = the product of the step weights; ``via`` = the funds' names (the
   smallest where sources disagree, else the IRI) joined by ``" > "``.
@@ -30,6 +31,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from kg.conflicts import algebra_shares
 from kg.derive.periods import valid_on
 
 __all__ = ["look_through_flows", "step_weights", "MAX_HOPS", "FLOW_COLUMNS"]
@@ -74,8 +76,9 @@ def step_weights(owns: pd.DataFrame, funded: pd.DataFrame, is_fund: pd.Series, a
         o = owns[owns["to_iri"].map(is_fund).fillna(False).astype(bool).to_numpy()]
         o = o[valid_on(o, as_of)] if len(o) else o
         o = o[~o["to_iri"].isin(lp_funds)]
+        o = o.assign(share=algebra_shares(o)).dropna(subset=["share"]) if len(o) else o  # direct; a range's lower bound
         if len(o):
-            g = o.assign(share=o["share"].astype(float)).groupby(["from_iri", "to_iri"], as_index=False)["share"].max()
+            g = o.groupby(["from_iri", "to_iri"], as_index=False)["share"].max()
             parts.append(pd.DataFrame({"x": g["from_iri"], "fund": g["to_iri"], "w": g["share"]}))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object if c != "w" else float) for c in cols})
