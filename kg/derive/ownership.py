@@ -85,7 +85,8 @@ class OwnershipCycleError(ValueError):
     """A cycle of cross-holdings whose shares do not shrink: ``(I - W_CC)`` is singular or its
     walk sum diverges (spectral radius >= 1, e.g. A owns 100% of B and B owns 100% of A, or
     column sums above 1 from conflicting sources). ``members`` lists the entities of one such
-    strongly connected component.
+    strongly connected component. A build never gets here: kg.conflicts rejects the links of
+    such cycles and the derive layer scales column sums to at most 1 before calling the algebra.
     """
 
     def __init__(self, message: str, members: np.ndarray):
