@@ -41,7 +41,17 @@ def read_text_arg(query: str | None, file: str | None, what: str) -> str:
 
 
 def parse_params(params: tuple[str, ...]) -> dict[str, str]:
-    """``-p name=value`` pairs into a dict (values stay text)."""
+    """``-p name=value`` pairs into a dict (values stay text, and must be UTF-8).
+
+    A byte that is not UTF-8 reaches Python as a lone surrogate (``\\udcff`` for 0xff):
+
+    >>> parse_params(("firm=leaderdrive",))
+    {'firm': 'leaderdrive'}
+    >>> parse_params(("firm=a\\udcffb",))
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: parameter 'firm': value 'a\\xffb' has byte 0xff at character 2, which is not UTF-8; -p values must be UTF-8 text
+    """
     out: dict[str, str] = {}
     for p in params:
         if "=" not in p:
@@ -50,6 +60,15 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
         k = k.strip().lstrip("?$")
         if not k.replace("_", "a").isalnum():
             raise InputError(f"parameter name {k!r} is not a variable name; expected letters, digits and _")
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError as e:
+            bad = v[e.start]
+            what = f"byte 0x{ord(bad) - 0xDC00:02x}" if "\udc80" <= bad <= "\udcff" else f"U+{ord(bad):04X}"
+            shown = v.encode("utf-8", "surrogateescape" if what.startswith("byte") else "backslashreplace")
+            shown = shown.decode("utf-8", "backslashreplace")
+            raise InputError(f"parameter {k!r}: value '{shown}' has {what} at character {e.start + 1}, "
+                             "which is not UTF-8; -p values must be UTF-8 text") from None
         out[k] = v
     return out
 

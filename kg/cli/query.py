@@ -160,11 +160,11 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
         return cols, rows
 
     if backend == "neo4j":
-        from kg.cli.neo4j import scrubbed, settings
+        from kg.cli.neo4j import settings
         from kg.queries.run import neo4j_backend
 
         s = settings(uri, user, database)
-        with scrubbed(s.password), neo4j_backend(s) as b:
+        with neo4j_backend(s) as b:
             cols, rows = go(b)
     else:
         from kg.queries.run import as_backend
