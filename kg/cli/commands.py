@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kg.cli import cli
-from kg.cli.output import output_options, write_rows
+from kg.cli.output import output_options, safe_text, write_rows
 from kg.errors import InputError
 
 
@@ -141,13 +141,13 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
 
 
 def _print_report(report, quiet: bool) -> None:
-    for w in report.warnings:
-        click.echo(f"warning: {w}", err=True)
+    for w in report.warnings:  # file names and headers may hold control characters
+        click.echo(f"warning: {safe_text(w)}", err=True)
     if not quiet:
         write_rows(["file", "table", "loaded", "rejected"], report.files, "table")
     shown = sorted(report.rejects, key=lambda r: (r.file, r.row))
     for r in shown[:20]:
-        click.echo(r.line(), err=True)
+        click.echo(safe_text(r.line()), err=True)
     if len(shown) > 20:
         click.echo(f"... and {len(shown) - 20} more", err=True)
 
