@@ -50,6 +50,17 @@ def test_a_cell_over_the_limit_after_a_multi_line_cell_names_row_and_line(tmp_pa
     )
 
 
+def test_a_header_over_the_limit_is_named_as_row_1(tmp_path):
+    p = tmp_path / "entities.csv"
+    p.write_text("id,type,name," + "h" * (MAX_CELL_CHARS + 1) + "\na,Firm,A,x\n", encoding="utf-8")
+    with pytest.raises(SourceError) as e:
+        read_text_table(p)
+    assert str(e.value) == (
+        "entities.csv: row 1, column 'hhhhhhhhhhhhhhhhhhhh...': a cell of 1,048,577 characters; "
+        "cells hold at most 1,048,576 characters"
+    )
+
+
 def test_a_cell_at_the_limit_is_read(tmp_path):
     p = tmp_path / "entities.csv"
     p.write_text("id,type,name\nb,Firm," + "y" * MAX_CELL_CHARS + "\n", encoding="utf-8")
@@ -104,7 +115,7 @@ def test_an_unclosed_quote_names_the_line_it_opens_on(run, tmp_path):
     text = 'id,type,name\na,Firm,A\nb,Firm,B\nc,Firm,C\nd,Firm,"D\ne,Firm,E\n'
     d = _folder(tmp_path, "entities.csv", text.encode())
     assert _build_error(run, tmp_path, d) == (
-        "Error: entities.csv: line 5: a quote opened here is never closed, so the rest of the file "
+        "Error: entities.csv: line 5, column 'name': a quote opened here is never closed, so the rest of the file "
         'would be one cell (lines of the file counted from 1); close it, or write a quote inside a cell as ""'
     )
 
@@ -114,10 +125,10 @@ def test_an_unclosed_quote_after_multi_line_cells_and_blank_lines(tmp_path):
     text = 'id,type,name\na,Firm,A\n\nb,Firm,"B\nB"\nc,Firm,C\nd,"Firm,D\ne,Firm,E\n'
     p = tmp_path / "entities.csv"
     p.write_text(text, encoding="utf-8")
-    with pytest.raises(SourceError, match=r"^entities.csv: line 7: a quote opened here is never closed"):
+    with pytest.raises(SourceError, match=r"^entities.csv: line 7, column 'type': a quote opened here is never closed"):
         read_text_table(p)
     p.write_text('id,type,name\na,Firm,"A\nA",x,"never\nclosed\n', encoding="utf-8")
-    with pytest.raises(SourceError, match=r"^entities.csv: line 3: a quote opened here"):
+    with pytest.raises(SourceError, match=r"^entities.csv: line 3: a quote opened here"):  # 5th cell: no column
         read_text_table(p)
 
 
