@@ -29,12 +29,17 @@ from kg.records import Reject, write_rejects
 from kg.resolve import resolve
 
 
-class StrictRejects(InputError):
-    """Rows were rejected under --strict; ``report`` says which. The live graph is untouched."""
+class BuildRefused(InputError):
+    """The build read its sources but will not replace the live graph, which is untouched;
+    ``report`` says what it read and rejected."""
 
     def __init__(self, message: str, report: BuildReport):
         super().__init__(message)
         self.report = report
+
+
+class StrictRejects(BuildRefused):
+    """Rows were rejected under --strict; ``report`` says which."""
 
 
 @dataclass
@@ -86,7 +91,7 @@ def build(
             report = _build_generation(sources, db, gen, mapping=mapping, encoding=encoding, strict=strict,
                                        derive=derive, stage=stage, as_of=as_of, floor=floor,
                                        replace=replace, confirm=confirm)
-        except StrictRejects:
+        except BuildRefused:
             discard(gen, keep=("rejects.csv",))  # the report the error names stays until the next build
             raise
         except BaseException:
@@ -148,7 +153,8 @@ def _build_generation(
             report,
         )
     by_source = counts_by_source(resolved.entity_rows, resolved.links, resolved.financials)
-    _check_shrinkage(db, by_source, replace, confirm)
+    if not replace:
+        _check_shrinkage(db, gen, by_source, report, confirm)
 
     chunks = [nquads.static_nquads()]
     derived_chunks = []
@@ -183,17 +189,19 @@ def _build_generation(
     return report
 
 
-def _check_shrinkage(db: Path, by_source: dict, replace: bool, confirm: Callable[[str], bool] | None) -> None:
-    """Refuse to keep less than half of what the live graph has from a source, unless told to."""
+def _check_shrinkage(db: Path, gen: Path, by_source: dict, report: BuildReport,
+                     confirm: Callable[[str], bool] | None) -> None:
+    """Refuse to keep less than half of what the live graph has from a source, unless confirmed."""
     drops = shrinkage(build_info(db).get("by_source") or {}, by_source)
-    if not drops or replace:
+    if not drops:
         return
     what = "; ".join(drops[:3]) + (f"; and {len(drops) - 3} more" if len(drops) > 3 else "")
     if confirm is not None and confirm(f"This build keeps less than half of the live graph in {db} from the same "
                                        f"sources ({what}). Replace the live graph?"):
         return
-    raise InputError(f"this build keeps less than half of the live graph in {db} from the same sources ({what}); "
-                     "the graph was left as it was; pass --replace to replace it")
+    rejected = f"; {report.rejected} row(s) rejected, see {gen / 'rejects.csv'}" if report.rejects else ""
+    raise BuildRefused(f"this build keeps less than half of the live graph in {db} from the same sources ({what}); "
+                       f"the graph was left as it was; pass --replace to replace it{rejected}", report)
 
 
 def _chain(*iterables):

@@ -43,6 +43,7 @@ import shlex
 import shutil
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -116,7 +117,7 @@ def claim(db: Path) -> None:
             raise InputError(f"{db} was made by a newer kg (database format {data['format']}, this kg reads "
                              f"up to {FORMAT}); upgrade kg or give --db another folder")
         return
-    entries = sorted(e for e in os.listdir(db) if e != LOCK and not e.startswith(MARKER + "."))
+    entries = sorted(e for e in os.listdir(db) if e != LOCK and not e.startswith(MARKER))  # another build's, just made
     info = {"format": FORMAT, "kg_version": __version__, "created": _now()}
     legacy = _legacy_stores(db)
     if legacy is not None:
@@ -282,11 +283,10 @@ def _fsync_dir(path: Path) -> None:
 
 
 def discard(gen: Path, keep: tuple[str, ...] = ()) -> None:
-    """Remove a failed generation's output, except the files named in ``keep`` (its report).
-
-    With nothing kept the generation goes altogether; what is kept goes with the next build.
+    """Remove a failed generation's output, except the files named in ``keep`` (its report);
+    what is kept goes with the next build. With nothing to keep the generation goes altogether.
     """
-    if not keep:
+    if not any((gen / name).exists() for name in keep):
         _remove(gen, gen.parent)
         return
     for child in gen.iterdir():
@@ -396,6 +396,7 @@ def _refs(h: _Hold) -> int:
 
 
 _holds: list[_Hold] = []
+_holds_lock = threading.Lock()
 _UNUSED_REFS = _refs(_Hold(object(), -1))  # references when only the hold itself keeps the owner
 
 
@@ -404,15 +405,19 @@ def keep_held(owner: object, fd: int) -> None:
 
     pyoxigraph's Store takes neither weak references nor attributes, so the holds keep the
     owner and are released when nothing else refers to it any more: checked on every new hold
-    and before a build removes generations.
+    and before a build removes generations. Keep the store referenced while iterating its
+    query results (they do not refer to it).
     """
     release_unused()
-    _holds.append(_Hold(owner, fd))
+    with _holds_lock:
+        _holds.append(_Hold(owner, fd))
 
 
 def release_unused() -> None:
     """Close the owners nobody uses any more and release their locks."""
-    for h in [h for h in _holds if _refs(h) <= _UNUSED_REFS]:
-        _holds.remove(h)
-        h.owner = None  # drop the store first (it closes its files), then the lock
-        os.close(h.fd)
+    with _holds_lock:
+        unused = [h for h in _holds if _refs(h) <= _UNUSED_REFS]
+        for h in unused:
+            _holds.remove(h)
+            h.owner = None  # drop the store first (it closes its files), then the lock
+            os.close(h.fd)

@@ -104,7 +104,7 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
         if bar is not None:
             bar.update(1 if bar.pos or name != "load" else 0, name)
 
-    from kg.build import StrictRejects
+    from kg.build import BuildRefused
 
     try:
         if bar is not None:
@@ -114,7 +114,7 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
                            as_of=derive_date, floor=DEFAULT_FLOOR if floor is None else floor,
                            wait=wait, replace=replace, confirm=_confirm if sys.stdin.isatty() else None,
                            on_wait=lambda holder: click.echo(f"waiting for {holder} to finish with {dbp}", err=True))
-    except StrictRejects as e:
+    except BuildRefused as e:
         _print_report(e.report, quiet)
         raise
     finally:
