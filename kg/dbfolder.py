@@ -34,7 +34,6 @@ itself) is recognised and taken over: its store stays live until the next build 
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import fcntl
 import json
 import os
@@ -368,21 +367,19 @@ def hold_live(db: Path) -> tuple[Path, int] | None:
             return None
         try:
             fd = os.open(gen, os.O_RDONLY | os.O_DIRECTORY)
-        except FileNotFoundError:
-            continue
-        except OSError as e:
-            if e.errno == errno.ENOTDIR:
-                return None
-            raise
+        except (FileNotFoundError, NotADirectoryError):
+            if live_generation(db) == gen:
+                return None  # current points at nothing
+            continue  # a build switched current meanwhile
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             if os.stat(gen).st_ino == os.fstat(fd).st_ino:
                 return gen, fd
         except (BlockingIOError, FileNotFoundError):
-            pass  # being removed (no longer live): read current again
+            pass  # being removed, so no longer live: read current again
         os.close(fd)
         time.sleep(0.01)
-    return None
+    raise TimeoutError(f"the live graph in {db} kept changing while it was being opened; try again")
 
 
 @dataclass(slots=True)

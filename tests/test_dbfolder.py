@@ -129,6 +129,15 @@ def test_the_earlier_layout_is_taken_over(tmp_path, mini_dir, run):
     assert sorted(os.listdir(db)) == [".kg-db", ".lock", "build.json", "builds", "current", "rejects.csv"]
 
 
+def test_a_live_pointer_to_nothing_is_no_graph(tmp_path, run):
+    db = tmp_path / "db"
+    db.mkdir()
+    os.symlink("builds/gone", db / "current")
+    res = run("stats", "--db", db)
+    assert res.exit_code == 1
+    assert res.stderr == f"Error: no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)\n"
+
+
 def test_a_build_removes_only_generations_kg_made(live_db, mini_dir):
     mine = live_db / "builds" / "mine"
     mine.mkdir()
@@ -380,7 +389,7 @@ while not stop.exists():
     m = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))["n"].value)
     del store
     print(n, m, flush=True)
-    time.sleep(0.05)
+    time.sleep(0.1)
 """
 
 

@@ -87,7 +87,10 @@ def build_store(gen: Path, chunks: Iterable[str | bytes]) -> int:
 def open_store(db: Path, read_only: bool = True) -> ox.Store:
     """Open the live store of a database folder; it stays whole while the returned store is in use
     (a build removes no generation a reader holds)."""
-    held = hold_live(db)
+    try:
+        held = hold_live(db)
+    except TimeoutError as e:
+        raise StoreError(str(e)) from None
     if held is None:
         raise StoreError(f"no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)")
     gen, fd = held
