@@ -87,12 +87,18 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
 @click.option("--floor", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="SHARE",
               help="Smallest integrated share kept as a derived ownership fact (default 0.01 = 1%).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-file table.")
-def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet):
+@click.option("--wait", is_flag=True, help="If another build holds the database folder, wait for it (default: exit 2).")
+@click.option("--replace", is_flag=True,
+              help="Replace the live graph even if this build keeps less than half of what it has from a source.")
+def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet, wait, replace):
     """Load, validate, resolve, derive and store SOURCES (files or folders).
 
     Rows with bad values are rejected, never silently dropped: each goes to DB/rejects.csv
     with file, row, column, value and the reason, and the counts are printed per file.
-    The new graph replaces the previous one only when the build succeeds.
+    The new graph replaces the previous one only when the build succeeds; one build at a time
+    writes a database folder, and kg builds only into a new or empty folder or one it made.
+    A build that keeps less than half of what the live graph has from a source asks first
+    (on a terminal; elsewhere it exits 2 unless --replace is given).
 
     Derived facts (integrated ownership, control, state share, size class) hold at --as-of;
     canned queries run with another --as-of say so.
@@ -117,15 +123,17 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
         if bar is not None:
             bar.update(1 if bar.pos or name != "load" else 0, name)
 
-    from kg.build import StrictRejects
+    from kg.build import BuildRefused
 
     try:
         if bar is not None:
             bar.__enter__()
         report = run_build(list(sources), dbp, mapping=load_mapping(mapping) if mapping else None,
                            encoding=encoding, strict=strict, derive=not no_derive, stage=stage,
-                           as_of=derive_date, floor=DEFAULT_FLOOR if floor is None else floor)
-    except StrictRejects as e:
+                           as_of=derive_date, floor=DEFAULT_FLOOR if floor is None else floor,
+                           wait=wait, replace=replace, confirm=_confirm if sys.stdin.isatty() else None,
+                           on_wait=lambda holder: click.echo(f"waiting for {holder} to finish with {dbp}", err=True))
+    except BuildRefused as e:
         _print_report(e.report, quiet)
         raise
     finally:
@@ -138,6 +146,11 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
     if report.rejects:
         msg += f"; {report.rejected} row(s) rejected, see {dbp / 'rejects.csv'}"
     click.echo(msg)
+
+
+def _confirm(question: str) -> bool:
+    click.echo(err=True)  # off the progress bar's line
+    return click.confirm(question, default=False, err=True)
 
 
 def _print_report(report, quiet: bool) -> None:
