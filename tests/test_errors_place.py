@@ -209,3 +209,11 @@ def test_a_bad_uri_from_the_environment_is_refused_before_the_password_is_asked(
                  ("query", "run", "state-influence", "--backend", "neo4j")):
         r = run(*args)
         assert r.exit_code == 2 and r.output == f"Error: Neo4j URI 'http://localhost:7474' has scheme 'http'; {SCHEMES}\n"
+
+
+def test_a_query_file_that_is_not_utf8_names_byte_and_line(run, mini_db, tmp_path):
+    q = tmp_path / "q.rq"
+    q.write_bytes("SELECT * WHERE {\n  ?s ?p '名称' }\n".encode("gb18030"))
+    r = run("sparql", "-f", q, "--db", mini_db)
+    assert r.exit_code == 2
+    assert r.output.strip() == f"Error: {q}: byte 26 (line 2) is not UTF-8; a query file must be UTF-8 text"

@@ -118,3 +118,14 @@ def test_safe_text_leaves_printable_text_alone():
     s = "绿的谐波 Leaderdrive (688017.SH) 100%"
     assert safe_text(s) is s
     assert safe_text("a\u3000b") == "a\u3000b"  # not printable by str.isprintable, not a control
+
+
+def test_bidi_overrides_are_escaped_in_table_and_json():
+    """U+202E (right-to-left override) and U+2066 (isolate) would reorder the rest of the line."""
+    name = "Acme\u202eoC evil\u2066x"
+    out = io.StringIO()
+    write_rows(["name"], [[name]], "table", out=out)
+    assert "\u202e" not in out.getvalue() and "\\u202e" in out.getvalue() and "\\u2066" in out.getvalue()
+    out = io.StringIO()
+    write_rows(["name"], [[name]], "json", out=out)
+    assert "\u202e" not in out.getvalue() and json.loads(out.getvalue())[0]["name"] == name

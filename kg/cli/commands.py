@@ -32,12 +32,16 @@ def read_text_arg(query: str | None, file: str | None, what: str) -> str:
         raise InputError(f"give the {what} either as an argument or with -f FILE (not both)")
     if file is None:
         return query
-    if file == "-":
-        return sys.stdin.read()
     try:
-        return Path(file).read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as e:
         raise InputError(f"{file}: cannot read ({e.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(f"{'stdin' if file == '-' else file}: byte {e.start} (line {line}) is not UTF-8; "
+                         f"a {what} file must be UTF-8 text") from None
 
 
 def parse_params(params: tuple[str, ...]) -> dict[str, str]:

@@ -51,10 +51,13 @@ def _text(v) -> str:
 # C0 controls, DEL and C1 controls: a terminal acts on them (ESC starts escape sequences, BEL
 # rings, CSI = ESC [, CR moves back over what was printed)
 _CONTROLS = (*range(0x20), 0x7F, *range(0x80, 0xA0))
+# bidirectional embeddings, overrides and isolates reorder what follows them on screen
+# ("Trojan Source"): shown as escapes too
+_BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
-_ESCAPES = {c: _NAMED.get(c, f"\\x{c:02x}") for c in _CONTROLS}  # for the table
+_ESCAPES = {c: _NAMED.get(c, f"\\x{c:02x}") for c in _CONTROLS} | {c: f"\\u{c:04x}" for c in _BIDI}  # for the table
 _ESCAPES_CSV = {c: e for c, e in _ESCAPES.items() if c not in (0x09, 0x0A)}  # quoted cells keep tab, newline
-_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}  # json.dumps escapes only C0
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), *_BIDI)}  # json.dumps escapes only C0
 
 
 def safe_text(s: str, *, keep_tab_newline: bool = False) -> str:
