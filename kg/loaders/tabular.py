@@ -42,7 +42,12 @@ def _column_map(raw: RawTable, spec: TableSpec, records: Records) -> dict[str, s
         col = spec.column_for_header(h)
         if col is None:
             ignored.append(h)
-        elif col not in found:
+        elif col in found:  # two headers for one column: which one holds the data is a guess
+            raise MappingError(
+                f"{raw.label}:1: headers {found[col]!r} and {h!r} both name column {col!r} of table "
+                f"{spec.name}; keep one of them (accepted headers: {spec.accepted_headers(col)})"
+            )
+        else:
             found[col] = h
     missing = [c.name for c in spec.columns.values() if c.required and c.name not in found]
     if missing:
