@@ -249,8 +249,10 @@ def _column(c: _Check, cname: str, col, key: str, formats: dict, vocabs: dict, c
     for k in ("value", "param", "percent", "unit", "exchange_column", "vocabulary", "currency_column", "bound_column"):
         if k in col:
             opts[k] = col[k]
+    if col.get("required") and "param" in col:
+        opts["needed"] = True  # checked by the loader: from the file, --loader-param or the title
     return ColumnSpec(
-        name=cname, type=ctype, required=bool(col.get("required", False)),
+        name=cname, type=ctype, required=bool(col.get("required", False)) and "param" not in col,
         headers=c.strings(col.get("headers"), f"{key}.headers"), property=col.get("property", cname), options=opts,
     )
 

@@ -217,7 +217,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
         header = cols.get(cname)
         if header is None:
             const = _constant(cspec, spec, mapping, raw, context)
-            if const is None and cspec.required and "param" in cspec.options:
+            if const is None and cspec.options.get("needed"):
                 raise SourceError(
                     f"{raw.label}: no {cname} for table {spec.name}: give it with --loader-param {cspec.options['param']}=VALUE, "
                     f"a column ({spec.accepted_headers(cname)}) or a title row such as 第三批专精特新“小巨人”企业名单")
