@@ -117,10 +117,38 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
     cand = cand[compatible]
     unique = cand.drop_duplicates(["cluster", "cluster_s"]).groupby("cluster")["cluster_s"].agg(["nunique", "first"])
     remap = unique.loc[unique["nunique"] == 1, "first"].to_dict()
-    rest = weak[~weak["cluster"].isin(remap)]
+    several = cand[cand["cluster"].isin(unique.index[unique["nunique"] > 1])]
+    rows.attrs["ambiguous"] = several.groupby("cluster")["cluster_s"].agg(lambda c: sorted(set(c))).to_dict()
+    rest = weak[~weak["cluster"].isin(remap) & ~weak["cluster"].isin(rows.attrs["ambiguous"])]
     same = rest.groupby(["_key", rest["province"].fillna(""), rest["city"].fillna("")])["cluster"].transform("min")
     remap.update(dict(zip(rest["cluster"], same, strict=True)))
     return rows["cluster"].map(lambda c: remap.get(c, c))
+
+
+def _name_place(rows: pd.DataFrame) -> pd.Series:
+    """Per cluster: its smallest normalised name, with its province and city when known
+    ('name@province/city'): the IRI of an entity no source gives an identifier or id."""
+    keys = rows[["cluster", "name", "province", "city"]].dropna(subset=["name"]).copy()
+    keys["_k"] = keys["name"].map(normalise_name)
+    keys = keys.sort_values(["cluster", "_k"]).drop_duplicates("cluster").set_index("cluster")
+    place = keys["province"].fillna("") + "/" + keys["city"].fillna("")
+    return keys["_k"] + place.map(lambda p: "" if p == "/" else "@" + p.rstrip("/"))
+
+
+def _reject_ambiguous(rows: pd.DataFrame, iri: dict) -> tuple[pd.DataFrame, list[Reject]]:
+    """Rows without USCC/LEI/ticker whose normalised name and place fit several entities are
+    rejected with the candidates (never guessed); so are the links the same rows make."""
+    ambiguous = rows.attrs.get("ambiguous") or {}
+    if not ambiguous:
+        return rows, []
+    sel = rows["cluster"].isin(ambiguous)
+    rejects = [
+        Reject(f, int(r), "name", str(n),
+               f"value {str(n)!r} is not a unique entity by name and place (it matches "
+               f"{', '.join(sorted(iri[x].removeprefix(ID) for x in ambiguous[c]))}); expected a USCC, or a province or city that tells them apart")
+        for f, r, n, c in zip(rows.loc[sel, "file"], rows.loc[sel, "row"], rows.loc[sel, "name"], rows.loc[sel, "cluster"], strict=True)
+    ]
+    return rows[~sel].reset_index(drop=True), rejects
 
 
 def _name_keys(rows: pd.DataFrame) -> pd.DataFrame:
@@ -165,6 +193,10 @@ class _RefIndex:
             for v, iri in zip(rows[col], rows["iri"], strict=True):
                 if v is not None and v == v:
                     self.exact.setdefault(str(v), iri)
+        if "row_ref" in rows:  # a row's own entity, for the links that row makes (kg.loaders.tabular.row_ref)
+            for v, iri in zip(rows["row_ref"], rows["iri"], strict=True):
+                if v is not None and v == v:
+                    self.exact[v] = iri
         for t, iri in zip(rows["ticker"], rows["iri"], strict=True):
             if t is not None and t == t:
                 self.exact.setdefault(str(t).split(".")[0], iri)
@@ -221,9 +253,12 @@ def resolve(records: Records) -> Resolved:
         first = have.sort_values([col]).drop_duplicates("cluster")  # the smallest value per cluster
         best[col] = first.set_index("cluster")[col].reindex(clusters)
     iri = {}
-    for c, u, le, t, loc in zip(clusters, best["uscc"], best["lei"], best["ticker"], best["id"], strict=True):
-        iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc))
+    named = _name_place(rows).reindex(clusters)  # for entities a source names without any id
+    for c, u, le, t, loc, nm in zip(clusters, best["uscc"], best["lei"], best["ticker"], best["id"], named, strict=True):
+        iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc)) if any(
+            _v(x) is not None for x in (u, le, t, loc)) else f"{ID}name/{quote(str(nm), safe='')}"
     rows["iri"] = rows["cluster"].map(iri)
+    rows, ambiguous = _reject_ambiguous(rows, iri)
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
     ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
@@ -235,11 +270,13 @@ def resolve(records: Records) -> Resolved:
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
 
     index = _RefIndex(rows)
-    resolved = Resolved(entities=ent, entity_rows=rows)
+    resolved = Resolved(entities=ent, entity_rows=rows, rejects=ambiguous)
+    gone = {(r.file, r.row) for r in ambiguous}
     for rel, frames in records.links.items():
         link = m.link(rel)
         spec_from, spec_to = "from_ref", "to_ref"
         df = _concat(frames, ())
+        df = df[[(f, r) not in gone for f, r in zip(df["file"], df["row"], strict=True)]] if gone else df
         df, rejects = _resolve_refs(df, spec_from, "from_iri", index, records)
         resolved.rejects += rejects
         if rel == "CERTIFIED_AS":

@@ -374,15 +374,15 @@ def _defaults(c: _Check, data, key: str, cols: dict[str, ColumnSpec], extra: set
     for col, rule in data.items():
         rkey = f"{key}.{col}"
         rule = c.mapping(rule, rkey)
-        kinds = [k for k in DEFAULT_RULES if k in rule]
-        if len(kinds) != 1 or (kinds[0] == "value" and len(rule) > 1 and "when_contains" not in rule):
+        kinds = [k for k in DEFAULT_RULES if k in rule and k != "value"] or [k for k in ("value",) if k in rule]
+        if len(kinds) != 1:
             c.fail(rkey, f"expected one rule of {', '.join(DEFAULT_RULES)}")
         kind = kinds[0]
         c.keys(rule, rkey, (kind, *DEFAULT_RULES[kind]))
         if kind != "value":
-            source = rule[kind]
-            if source not in known_cols:
-                c.fail(f"{rkey}.{kind}", f"names column {source!r}, which is not defined")
+            for source in c.strings(rule[kind], f"{rkey}.{kind}") if kind == "copy_when" else [rule[kind]]:
+                if source not in known_cols:
+                    c.fail(f"{rkey}.{kind}", f"names column {source!r}, which is not defined")
         if kind == "when_contains" and not c.strings(rule.get("words"), f"{rkey}.words"):
             c.fail(f"{rkey}.words", "expected the words to look for, e.g. [国有独资, 国有控股]")
         if kind == "copy_when":

@@ -442,7 +442,11 @@ def _apply_defaults(typed: pd.DataFrame, spec: TableSpec, records: Records, raw:
         elif "copy_when" in rule:
             allowed = {str(x) for x in (rule.get("in") or [])}
             when = typed[rule["when"]].map(lambda v, allowed=allowed: v is not None and str(v) in allowed)
-            fill = typed[rule["copy_when"]].where(when, None)
+            sources = rule["copy_when"] if isinstance(rule["copy_when"], list) else [rule["copy_when"]]
+            first = typed[sources[0]]
+            for other in sources[1:]:  # the first of the columns with a value
+                first = first.where(first.notna(), typed[other])
+            fill = first.where(when, None)
         elif "share_of_total" in rule:
             fill, missing = _share_of_total(typed, rule)
             need = cur.isna() & missing
