@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from kg.ontology import ID, model
 from kg.records import Records, Reject, with_nones
 from kg.values import lei as lei_mod
+from kg.values import place
 from kg.values import ticker as ticker_mod
 from kg.values import uscc as uscc_mod
 from kg.values.errors import ValueProblem
@@ -106,10 +107,10 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
     is_strong = rows["cluster"].map(strong).to_numpy(dtype=bool)
     if is_strong.all():
         return rows["cluster"]
-    weak = rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster")
+    weak = _place_keys(rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster"))
     weak["_key"] = weak["name"].map(normalise_name)
     names_needed = set(weak["_key"])
-    st = _name_keys(rows.loc[is_strong])
+    st = _place_keys(_name_keys(rows.loc[is_strong]))
     st = st[st["_key"].isin(names_needed)]
     cand = weak.merge(st, on="_key", suffixes=("", "_s"))
     compatible = ((cand["province"].isna() | cand["province_s"].isna() | (cand["province"] == cand["province_s"]))
@@ -125,12 +126,20 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
     return rows["cluster"].map(lambda c: remap.get(c, c))
 
 
+def _place_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """Province and city as matching keys (江苏省 = 江苏 = Jiangsu; kg.values.place)."""
+    out = frame.copy()
+    out["province"] = out["province"].map(place.province_key, na_action="ignore")
+    out["city"] = out["city"].map(place.city_key, na_action="ignore")
+    return out
+
+
 def _name_place(rows: pd.DataFrame) -> pd.Series:
     """Per cluster: its smallest normalised name, with its province and city when known
-    ('name@province/city'): the IRI of an entity no source gives an identifier or id."""
-    keys = rows[["cluster", "name", "province", "city"]].dropna(subset=["name"]).copy()
+    as keys ('name@32/苏州'): the IRI of an entity no source gives an identifier or id."""
+    keys = _place_keys(rows[["cluster", "name", "province", "city"]].dropna(subset=["name"]))
     keys["_k"] = keys["name"].map(normalise_name)
-    keys = keys.sort_values(["cluster", "_k"]).drop_duplicates("cluster").set_index("cluster")
+    keys = keys.sort_values(["cluster", "_k", "province", "city"], kind="stable").drop_duplicates("cluster").set_index("cluster")
     place = keys["province"].fillna("") + "/" + keys["city"].fillna("")
     return keys["_k"] + place.map(lambda p: "" if p == "/" else "@" + p.rstrip("/"))
 

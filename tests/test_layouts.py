@@ -11,13 +11,13 @@ from kg.rdf.store import open_store
 from kg.resolve import resolve
 
 ENTITIES = """id,type,name,uscc,province
-gear,Firm,苏州齿轮有限公司,91320500MA0LGB046J,江苏
-drive,Firm,示例驱动有限公司,91210100MA0DRY033M,辽宁
-pump,Firm,杭州泵业有限公司,,浙江
+gear,Firm,苏州齿轮有限公司,91320500MA0LGB046J,Jiangsu
+drive,Firm,示例驱动有限公司,91210100MA0DRY033M,Liaoning
+pump,Firm,杭州泵业有限公司,,浙江省
 """
 MIIT = """第三批专精特新“小巨人”企业名单
 序号,企业名称,省份,所属领域
-1,苏州齿轮有限公司,江苏,精密齿轮
+1,苏州齿轮有限公司,江苏省,精密齿轮
 2,杭州泵业股份有限公司,浙江,工业泵
 3,宁波新材料有限公司,浙江,新材料
 """
@@ -46,7 +46,8 @@ def test_miit_list_registry_export_and_canonical_folder_are_one_entity_per_firm(
     assert res.rejects == []
     names = res.entities.set_index("iri")["name"].to_dict()
     by_name = {v: k.rsplit("/", 2)[-2] + "/" + k.rsplit("/", 1)[-1] for k, v in names.items()}
-    # the MIIT row without USCC joined the canonical firm with the USCC (name + province)
+    # the MIIT row without USCC joined the canonical firm with the USCC (name + province,
+    # 江苏省 = Jiangsu; 浙江 = 浙江省)
     gear = "https://w3id.org/accelerator-kg/id/uscc/91320500MA0LGB046J"
     cert = res.links["CERTIFIED_AS"]
     assert (gear, "little_giant", 3) in set(zip(cert["from_iri"], cert["to_iri"].str.rsplit("/", n=1).str[1], cert["batch"],
