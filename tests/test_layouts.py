@@ -158,3 +158,49 @@ def test_investment_events_split_investors_and_keep_vague_amounts_as_ranges(tmp_
     investors = res.entities[res.entities["type"] == "Fund"]["name"].tolist()
     assert sorted(investors) == ["国投创业", "深创投", "红杉中国", "高瓴资本"]
     assert set(fund["instrument"]) == {"equity"} and set(fund["currency"]) == {"CNY"}
+
+
+def test_miit_workbook_with_a_merged_title_cell_and_programme_in_the_sheet_name(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "第二批专精特新小巨人企业名单"
+    other = book.create_sheet("说明")
+    other.append(["本名单按地区排列"])
+    ws.append(["2020年公示名单"])
+    ws.merge_cells("A1:D1")
+    ws.append(["序号", "企业名称", "所在地区", "主导产品"])
+    ws.append([1, "苏州齿轮有限公司", "江苏省", "齿轮"])
+    ws.append([2, "宁波新材料有限公司", "宁波市", "新材料"])
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    recs = load_sources([path])
+    assert recs.rejects == []
+    assert recs.warnings == ["list.xlsx[说明]: not a table of the canonical mapping (entities, ownership, funding, certifications, "
+                             "listings, financials); nor has it the headers of a shipped layout (kg loaders); skipped"]
+    cert = recs.links["CERTIFIED_AS"][0]
+    assert cert[["to_ref", "batch", "year", "row"]].values.tolist() == [["little_giant", 2, 2020, 3], ["little_giant", 2, 2020, 4]]
+    assert [d.iso() for d in cert["valid_to"]] == ["2022-12-31", "2022-12-31"]
+    ent = recs.entities[0]
+    assert ent[["name", "province", "sector", "row"]].values.tolist() == [
+        ["苏州齿轮有限公司", "江苏省", "齿轮", 3], ["宁波新材料有限公司", "宁波市", "新材料", 4]]
+
+
+def test_mixed_sources_build_prints_counts_per_file(three_sources, tmp_path, run):
+    canon, miit, holders = three_sources
+    db = tmp_path / "db"
+    r = run("build", canon, miit, holders, "--db", db, "--no-derive")
+    assert r.exit_code == 0, r.output
+    assert "built" in r.output and "6 entities" in r.output
+    lines = [ln.split() for ln in r.output.splitlines()]
+    assert ["小巨人名单.csv", "miit_list", "3", "0"] in lines
+    assert ["股东信息.csv", "registry_shareholders", "2", "0"] in lines
+
+
+def test_shipped_mappings_check(run):
+    from kg.resources import resource_path
+
+    for path in sorted(resource_path("loaders").glob("*.yaml")):
+        r = run("mapping", "check", path)
+        assert r.exit_code == 0 and f"{path.name}: mapping" in r.output, r.output
