@@ -50,6 +50,17 @@ def test_a_cell_over_the_limit_after_a_multi_line_cell_names_row_and_line(tmp_pa
     )
 
 
+def test_a_header_over_the_limit_is_named_as_row_1(tmp_path):
+    p = tmp_path / "entities.csv"
+    p.write_text("id,type,name," + "h" * (MAX_CELL_CHARS + 1) + "\na,Firm,A,x\n", encoding="utf-8")
+    with pytest.raises(SourceError) as e:
+        read_text_table(p)
+    assert str(e.value) == (
+        "entities.csv: row 1, column 'hhhhhhhhhhhhhhhhhhhh...': a cell of 1,048,577 characters; "
+        "cells hold at most 1,048,576 characters"
+    )
+
+
 def test_a_cell_at_the_limit_is_read(tmp_path):
     p = tmp_path / "entities.csv"
     p.write_text("id,type,name\nb,Firm," + "y" * MAX_CELL_CHARS + "\n", encoding="utf-8")
@@ -104,7 +115,7 @@ def test_an_unclosed_quote_names_the_line_it_opens_on(run, tmp_path):
     text = 'id,type,name\na,Firm,A\nb,Firm,B\nc,Firm,C\nd,Firm,"D\ne,Firm,E\n'
     d = _folder(tmp_path, "entities.csv", text.encode())
     assert _build_error(run, tmp_path, d) == (
-        "Error: entities.csv: line 5: a quote opened here is never closed, so the rest of the file "
+        "Error: entities.csv: line 5, column 'name': a quote opened here is never closed, so the rest of the file "
         'would be one cell (lines of the file counted from 1); close it, or write a quote inside a cell as ""'
     )
 
@@ -114,10 +125,10 @@ def test_an_unclosed_quote_after_multi_line_cells_and_blank_lines(tmp_path):
     text = 'id,type,name\na,Firm,A\n\nb,Firm,"B\nB"\nc,Firm,C\nd,"Firm,D\ne,Firm,E\n'
     p = tmp_path / "entities.csv"
     p.write_text(text, encoding="utf-8")
-    with pytest.raises(SourceError, match=r"^entities.csv: line 7: a quote opened here is never closed"):
+    with pytest.raises(SourceError, match=r"^entities.csv: line 7, column 'type': a quote opened here is never closed"):
         read_text_table(p)
     p.write_text('id,type,name\na,Firm,"A\nA",x,"never\nclosed\n', encoding="utf-8")
-    with pytest.raises(SourceError, match=r"^entities.csv: line 3: a quote opened here"):
+    with pytest.raises(SourceError, match=r"^entities.csv: line 3: a quote opened here"):  # 5th cell: no column
         read_text_table(p)
 
 
@@ -141,3 +152,60 @@ def test_two_headers_for_one_column_is_an_error_naming_both(run, tmp_path, mini_
         "Error: ownership.csv:1: headers 'share' and '持股比例' both name column 'share' of table ownership; "
         "keep one of them (accepted headers: share, 持股比例, 股权比例, 比例)"
     )
+
+
+# --------------------------------------------------------------------------- -p values
+
+NOT_UTF8 = "a\udcffb"  # how Python hands over the argument bytes 61 ff 62 (0xff is not UTF-8)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sparql", "SELECT ?x WHERE { BIND(?v AS ?x) }", "-p", f"v={NOT_UTF8}"),
+        ("query", "run", "state-capital-flows", "-p", f"v={NOT_UTF8}"),
+        ("export", "--from-query", "state-capital-flows", "-p", f"v={NOT_UTF8}", "--format", "graphml", "-o", "x.graphml"),
+    ],
+)
+def test_a_param_value_that_is_not_utf8_exits_2_with_one_line(run, mini_db, args):
+    r = run(*args, "--db", mini_db)
+    assert r.exit_code == 2, r.output
+    assert r.stderr == ("Error: parameter 'v': value 'a\\xffb' has byte 0xff at character 2, which is not UTF-8; "
+                        "-p values must be UTF-8 text\n")
+
+
+def test_a_param_value_that_is_not_utf8_exits_2_before_connecting_to_neo4j(run, monkeypatch):
+    monkeypatch.setenv("NEO4J_PASSWORD", "pw")
+    r = run("cypher", "RETURN $v", "-p", f"v={NOT_UTF8}", "--uri", "bolt://127.0.0.1:1")
+    assert r.exit_code == 2 and r.stderr.startswith("Error: parameter 'v': value 'a\\xffb' has byte 0xff")
+
+
+# --------------------------------------------------------------------------- Neo4j URIs
+
+SCHEMES = "accepted: bolt, bolt+s, bolt+ssc, neo4j, neo4j+s, neo4j+ssc (e.g. bolt://localhost:7687)"
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("http://localhost:7474", f"Neo4j URI 'http://localhost:7474' has scheme 'http'; {SCHEMES}"),
+        ("https://db.example", f"Neo4j URI 'https://db.example' has scheme 'https'; {SCHEMES}"),
+        ("localhost:7687", f"Neo4j URI 'localhost:7687' has no scheme; {SCHEMES}"),
+        ("bolt://", f"Neo4j URI 'bolt://' names no host; {SCHEMES}"),
+        ("bolt://h:99999", f"Neo4j URI 'bolt://h:99999' is not a valid URI (Port out of range 0-65535); {SCHEMES}"),
+    ],
+)
+def test_push_to_a_uri_that_is_not_bolt_exits_2_with_one_line(run, mini_db, monkeypatch, uri, message):
+    monkeypatch.setenv("NEO4J_PASSWORD", "pw")
+    r = run("push", "neo4j", "--uri", uri, "--db", mini_db, "-q")
+    assert r.exit_code == 2, r.output
+    assert r.output == f"Error: {message}\n"
+
+
+def test_a_bad_uri_from_the_environment_is_refused_before_the_password_is_asked(run, mini_db, monkeypatch):
+    monkeypatch.setenv("NEO4J_URI", "http://localhost:7474")
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    for args in (("push", "neo4j", "--db", mini_db), ("cypher", "RETURN 1"),
+                 ("query", "run", "state-influence", "--backend", "neo4j")):
+        r = run(*args)
+        assert r.exit_code == 2 and r.output == f"Error: Neo4j URI 'http://localhost:7474' has scheme 'http'; {SCHEMES}\n"

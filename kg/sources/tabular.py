@@ -171,14 +171,16 @@ def _records(text: str, delim: str):
 def _parse_problem(name: str, text: str, delim: str, error: str) -> str:
     """One line for a table pandas refused, naming the line where the problem starts.
 
-    >>> _parse_problem("x.csv", 'id,n\\na,"A\\nb\\n', ",", "EOF inside string starting at row 1")
-    'x.csv: line 2: a quote opened here is never closed, so the rest of the file would be one cell (lines of the file counted from 1); close it, or write a quote inside a cell as ""'
+    >>> print(_parse_problem("x.csv", 'id,n\\na,"A\\nb\\n', ",", "EOF inside string starting at row 1"))
+    x.csv: line 2, column 'n': a quote opened here is never closed, so the rest of the file would be one cell (lines of the file counted from 1); close it, or write a quote inside a cell as ""
     """
     records = [(line, cells) for line, cells in _records(text, delim) if cells]
     if "EOF inside string" in error and records:
         start, cells = records[-1]  # an unclosed quote runs to the end of the file
         line = start + sum(_newlines(c) for c in cells[:-1])
-        return (f"{name}: line {line}: a quote opened here is never closed, so the rest of the file "
+        header = records[0][1]
+        column = f", column {header[len(cells) - 1]!r}" if len(records) > 1 and len(cells) <= len(header) else ""
+        return (f"{name}: line {line}{column}: a quote opened here is never closed, so the rest of the file "
                 f'would be one cell ({LINES}); close it, or write a quote inside a cell as ""')
     if "Expected" in error and records:
         width = len(records[0][1])
@@ -192,7 +194,7 @@ def _parse_problem(name: str, text: str, delim: str, error: str) -> str:
 def _too_long(frame: pd.DataFrame) -> tuple[int, str, int] | None:
     """(data row index, header, length) of the first cell over MAX_CELL_CHARS, if any."""
     for col in frame.columns:
-        lengths = frame[col].astype(str).str.len()
+        lengths = frame[col].str.len()
         over = lengths > MAX_CELL_CHARS
         if over.any():
             i = int(over.to_numpy().argmax())
@@ -232,7 +234,7 @@ def read_text_table(path: Path, encoding: str | None = None, delimiter: str | No
     >>> read_text_table(p)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    kg.sources.tabular.SourceError: entities.csv: line 3: a quote opened here is never closed, ...
+    kg.sources.tabular.SourceError: entities.csv: line 3, column 'name': a quote opened here is never closed, ...
     """
     try:
         data = path.read_bytes()
