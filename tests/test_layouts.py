@@ -204,3 +204,12 @@ def test_shipped_mappings_check(run):
     for path in sorted(resource_path("loaders").glob("*.yaml")):
         r = run("mapping", "check", path)
         assert r.exit_code == 0 and f"{path.name}: mapping" in r.output, r.output
+
+
+def test_registry_and_investment_graph_conforms_to_the_shapes(tmp_path, run):
+    (tmp_path / "工商信息.csv").write_text(BASIC, encoding="utf-8")
+    (tmp_path / "投资事件.csv").write_text(INVEST, encoding="utf-8")
+    db = tmp_path / "db"
+    assert run("build", tmp_path / "工商信息.csv", tmp_path / "投资事件.csv", "--db", db, "-q").exit_code == 0
+    r = run("validate", "--db", db)
+    assert r.exit_code == 0 and r.stderr.strip() == "conforms", r.output
