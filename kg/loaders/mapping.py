@@ -221,9 +221,8 @@ def _column(c: _Check, cname: str, col, key: str, formats: dict, vocabs: dict, c
     if ctype == "vocabulary" and col.get("vocabulary") not in vocabs:
         c.fail(f"{key}.vocabulary", f"names no vocabulary of this mapping ({col.get('vocabulary')!r}); defined: {', '.join(sorted(vocabs)) or 'none'}")
     opts = {**formats, **_formats(c, col, key)}
-    for k in ("percent",):
-        if k in col and not isinstance(col[k], bool):
-            c.fail(f"{key}.{k}", f"expected true or false, not {col[k]!r}")
+    if "percent" in col and not isinstance(col["percent"], bool):
+        c.fail(f"{key}.percent", f"expected true or false, not {col['percent']!r}")
     if col.get("percent") and ctype not in ("share", "rate"):
         c.fail(f"{key}.percent", f"applies to share and rate columns, not to type {ctype}")
     if "unit" in col:
@@ -437,9 +436,11 @@ def parse_mapping(data: dict, path: Path) -> Mapping:
         if len(splits) > 1:
             c.fail(f"{key}.columns.{splits[1]}.split", f"one column per table may be split (already {splits[0]})")
         for cname, col in cols.items():
-            for opt in ("currency_column", "bound_column", "exchange_column"):
-                if opt in col.options and col.options[opt] not in cols and opt == "exchange_column":
-                    c.fail(f"{key}.columns.{cname}.{opt}", f"names column {col.options[opt]!r}, which is not defined")
+            if "exchange_column" in col.options and col.options["exchange_column"] not in cols:
+                c.fail(f"{key}.columns.{cname}.exchange_column", f"names column {col.options['exchange_column']!r}, which is not defined")
+            for opt in ("currency_column", "bound_column"):
+                if opt in col.options and col.type != "amount":
+                    c.fail(f"{key}.columns.{cname}.{opt}", f"applies to amount columns, not to type {col.type}")
         extra = set()
         for n, col in cols.items():
             if col.type == "amount":  # an amount cell also gives its currency, bound and range
