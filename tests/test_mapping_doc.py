@@ -72,3 +72,29 @@ def test_mapping_errors_are_one_line_naming_file_and_key(tmp_path, run, yaml_tex
     assert str(e.value) == error
     r = run("mapping", "check", m)
     assert r.exit_code == 2 and r.stderr.strip() == f"Error: {error}"
+
+
+def test_read_options_encoding_delimiter_header_row_and_rows_to_skip(tmp_path):
+    mapping = tmp_path / "report.yaml"
+    mapping.write_text(
+        """
+name: report
+read: {encoding: latin-1, delimiter: "|", header_row: 3, skip_rows: 1}
+tables:
+  firms:
+    files: [report]
+    record: entity
+    columns:
+      name: {type: string, required: true, headers: [Société]}
+      founded: {type: date, date_order: DMY, headers: [Créée]}
+      type: {type: entity_type, value: Firm}
+""",
+        encoding="utf-8",
+    )
+    data = "Rapport 2024\nConfidentiel\nSociété|Créée\n(texte)|(jj.mm.aaaa)\nÉlectro SA|05.06.2001\n"
+    (tmp_path / "report.csv").write_bytes(data.encode("latin-1"))
+    recs = load_sources([tmp_path / "report.csv"], load_mapping(mapping))
+    assert recs.rejects == []
+    e = recs.entities[0]
+    assert e[["name", "type", "row"]].values.tolist() == [["Électro SA", "Firm", 5]]
+    assert e["founded"][0].iso() == "2001-06-05"

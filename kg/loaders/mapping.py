@@ -420,6 +420,9 @@ def parse_mapping(data: dict, path: Path) -> Mapping:
             for alias in [canonical, *c.strings(aliases, f"vocabularies.{vname}.{canonical}")]:
                 table[vocab_key(alias)] = canonical
         vocabs[vname] = table
+    for node_type in m.node_types:  # the ontology's own names are always understood
+        if node_type not in ("Programme", "FinancialYear"):
+            vocabs.setdefault("entity_type", {}).setdefault(vocab_key(node_type), node_type)
     for t in ("entity_type",):
         for value in set(vocabs.get(t, {}).values()):
             if value not in m.node_types:
