@@ -99,14 +99,15 @@ def _cluster_rows(rows: pd.DataFrame) -> np.ndarray:
     return labels[:n]
 
 
-def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
+def _merge_weak_by_name(rows: pd.DataFrame) -> tuple[pd.Series, dict]:
     """Clusters without USCC/LEI/ticker join a strong cluster with the same normalised name
     (and no conflicting province/city) when exactly one exists; weak clusters with the same
-    name and place merge with each other."""
+    name and place merge with each other. Also: weak cluster -> the strong clusters it fits
+    when it fits several (an ambiguity, never guessed)."""
     strong = rows[["uscc", "lei", "ticker"]].notna().any(axis=1).groupby(rows["cluster"]).any()
     is_strong = rows["cluster"].map(strong).to_numpy(dtype=bool)
     if is_strong.all():
-        return rows["cluster"]
+        return rows["cluster"], {}
     weak = _place_keys(rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster"))
     weak["_key"] = weak["name"].map(normalise_name)
     names_needed = set(weak["_key"])
@@ -119,11 +120,11 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
     unique = cand.drop_duplicates(["cluster", "cluster_s"]).groupby("cluster")["cluster_s"].agg(["nunique", "first"])
     remap = unique.loc[unique["nunique"] == 1, "first"].to_dict()
     several = cand[cand["cluster"].isin(unique.index[unique["nunique"] > 1])]
-    rows.attrs["ambiguous"] = several.groupby("cluster")["cluster_s"].agg(lambda c: sorted(set(c))).to_dict()
-    rest = weak[~weak["cluster"].isin(remap) & ~weak["cluster"].isin(rows.attrs["ambiguous"])]
+    ambiguous = several.groupby("cluster")["cluster_s"].agg(lambda c: sorted(set(c))).to_dict()
+    rest = weak[~weak["cluster"].isin(remap) & ~weak["cluster"].isin(ambiguous)]
     same = rest.groupby(["_key", rest["province"].fillna(""), rest["city"].fillna("")])["cluster"].transform("min")
     remap.update(dict(zip(rest["cluster"], same, strict=True)))
-    return rows["cluster"].map(lambda c: remap.get(c, c))
+    return rows["cluster"].map(lambda c: remap.get(c, c)), ambiguous
 
 
 def _place_keys(frame: pd.DataFrame) -> pd.DataFrame:
@@ -140,14 +141,13 @@ def _name_place(rows: pd.DataFrame) -> pd.Series:
     keys = _place_keys(rows[["cluster", "name", "province", "city"]].dropna(subset=["name"]))
     keys["_k"] = keys["name"].map(normalise_name)
     keys = keys.sort_values(["cluster", "_k", "province", "city"], kind="stable").drop_duplicates("cluster").set_index("cluster")
-    place = keys["province"].fillna("") + "/" + keys["city"].fillna("")
-    return keys["_k"] + place.map(lambda p: "" if p == "/" else "@" + p.rstrip("/"))
+    where = keys["province"].fillna("") + "/" + keys["city"].fillna("")
+    return keys["_k"] + where.map(lambda p: "" if p == "/" else "@" + p.rstrip("/"))
 
 
-def _reject_ambiguous(rows: pd.DataFrame, iri: dict) -> tuple[pd.DataFrame, list[Reject]]:
+def _reject_ambiguous(rows: pd.DataFrame, iri: dict, ambiguous: dict) -> tuple[pd.DataFrame, list[Reject]]:
     """Rows without USCC/LEI/ticker whose normalised name and place fit several entities are
     rejected with the candidates (never guessed); so are the links the same rows make."""
-    ambiguous = rows.attrs.get("ambiguous") or {}
     if not ambiguous:
         return rows, []
     sel = rows["cluster"].isin(ambiguous)
@@ -248,9 +248,10 @@ def resolve(records: Records) -> Resolved:
             rows[c] = None
     rows["ticker"] = rows["ticker"].map(lambda t: t.canonical if t is not None and hasattr(t, "canonical") else t)
     rows = with_nones(rows.reset_index(drop=True))
+    ambiguous: dict = {}
     if len(rows):
         rows["cluster"] = _cluster_rows(rows)
-        rows["cluster"] = _merge_weak_by_name(rows)
+        rows["cluster"], ambiguous = _merge_weak_by_name(rows)
     else:
         rows["cluster"] = pd.Series(dtype=np.int64)
 
@@ -267,7 +268,7 @@ def resolve(records: Records) -> Resolved:
         iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc)) if any(
             _v(x) is not None for x in (u, le, t, loc)) else f"{ID}name/{quote(str(nm), safe='')}"
     rows["iri"] = rows["cluster"].map(iri)
-    rows, ambiguous = _reject_ambiguous(rows, iri)
+    rows, ambiguous = _reject_ambiguous(rows, iri, ambiguous)
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
     ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
