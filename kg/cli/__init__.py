@@ -34,7 +34,7 @@ class KgGroup(click.Group):
             from kg.cli.output import safe_text
 
             code, msg = classify(e)
-            click.echo(f"Error: {safe_text(msg)}", err=True)  # a value in it may hold ESC, BEL, ...
+            click.echo(f"Error: {safe_text(msg, keep_tab_newline=True)}", err=True)  # a value may hold ESC, BEL
             ctx.exit(code)
 
 
