@@ -213,3 +213,10 @@ def test_registry_and_investment_graph_conforms_to_the_shapes(tmp_path, run):
     assert run("build", tmp_path / "工商信息.csv", tmp_path / "投资事件.csv", "--db", db, "-q").exit_code == 0
     r = run("validate", "--db", db)
     assert r.exit_code == 0 and r.stderr.strip() == "conforms", r.output
+
+
+def test_a_batch_without_a_year_gets_the_batch_year(three_sources):
+    _, miit, _ = three_sources  # "第三批专精特新“小巨人”企业名单": no year in the title
+    cert = load_sources([miit], params={"issuer": "工业和信息化部"}).links["CERTIFIED_AS"][0]
+    assert set(cert["year"]) == {2021} and set(cert["issuer_name"]) == {"工业和信息化部"}
+    assert {d.iso() for d in cert["valid_from"]} == {"2021"} and {d.iso() for d in cert["valid_to"]} == {"2023-12-31"}

@@ -52,6 +52,7 @@ DEFAULT_RULES = {
     "when_contains": ("words", "value", "reason_column", "reason"),
     "copy_when": ("when", "in"),
     "share_of_total": ("per", "basis_column", "basis"),
+    "batch_year": ("programme",),
 }
 NUMERIC_TYPES = ("share", "rate", "amount", "money", "signed_money", "integer", "year")
 
@@ -384,6 +385,8 @@ def _defaults(c: _Check, data, key: str, cols: dict[str, ColumnSpec], extra: set
                     c.fail(f"{rkey}.{kind}", f"names column {source!r}, which is not defined")
         if kind == "when_contains" and not c.strings(rule.get("words"), f"{rkey}.words"):
             c.fail(f"{rkey}.words", "expected the words to look for, e.g. [国有独资, 国有控股]")
+        if kind == "batch_year" and rule.get("programme") not in known_cols:
+            c.fail(f"{rkey}.programme", f"names column {rule.get('programme')!r}, which is not defined")
         if kind == "copy_when":
             if rule.get("when") not in known_cols:
                 c.fail(f"{rkey}.when", f"names column {rule.get('when')!r}, which is not defined")

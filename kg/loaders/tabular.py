@@ -22,6 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from kg.loaders.batches import batch_year
 from kg.loaders.columns import parser_for
 from kg.loaders.mapping import ColumnSpec, Mapping, MappingError, Output, TableSpec
 from kg.records import FileCount, Records, Reject, with_nones
@@ -408,7 +409,7 @@ def _split_amount(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: R
 
 def _apply_defaults(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: RawTable, cols) -> pd.Series:
     """Declarative defaults (in mapping order; docs/mapping.md): value, start_of_year, year_of,
-    years_after, board_of, when_contains, copy_when, share_of_total. Rows a rule cannot fill
+    years_after, board_of, when_contains, copy_when, share_of_total, batch_year. Rows a rule cannot fill
     where it must (a share with neither a stated share nor capital) are rejected."""
     bad = pd.Series(False, index=typed.index)
     for col, rule in spec.defaults.items():
@@ -439,6 +440,9 @@ def _apply_defaults(typed: pd.DataFrame, spec: TableSpec, records: Records, raw:
             fill = typed[rule["years_after"]].map(lambda d, n=n: _years_after(d, n))
         elif "board_of" in rule:
             fill = typed[rule["board_of"]].map(lambda t: t.board if t is not None else None)
+        elif "batch_year" in rule:
+            fill = pd.Series([batch_year(p, b) for p, b in zip(typed[rule["programme"]], typed[rule["batch_year"]], strict=True)],
+                             index=typed.index, dtype=object)
         elif "copy_when" in rule:
             allowed = {str(x) for x in (rule.get("in") or [])}
             when = typed[rule["when"]].map(lambda v, allowed=allowed: v is not None and str(v) in allowed)
