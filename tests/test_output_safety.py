@@ -49,7 +49,7 @@ def test_build_prints_warnings_and_rejects_without_raw_controls(evil_db):
     assert r.stderr.splitlines()[:2] == [
         "warning: entities.csv: ignored columns not in the entities mapping: note\\x1b[2J",
         "warning: notes\\x1b]0;pwned\\x07.csv: not a table of the canonical mapping (entities, ownership, funding, "
-        "certifications, listings, financials); skipped",
+        "certifications, listings, financials); nor has it the headers of a shipped layout (kg loaders); skipped",
     ]
     assert "ownership.csv:3:share: value '5[2J%' is not a share; expected 0.51, 51% or 51" in r.stderr
 

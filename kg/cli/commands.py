@@ -223,6 +223,7 @@ def sparql(query, file, params, db, fmt):
 
 # commands defined in sibling modules register themselves on import
 from kg.cli import export as _export  # noqa: E402,F401
+from kg.cli import mapping as _mapping  # noqa: E402,F401
 from kg.cli import neo4j as _neo4j  # noqa: E402,F401
 from kg.cli import query as _query  # noqa: E402,F401
 from kg.cli import synth as _synth  # noqa: E402,F401

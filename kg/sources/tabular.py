@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,8 @@ def sniff_delimiter(text: str) -> str:
     >>> sniff_delimiter("a;b;c\\n1;2;3")
     ';'
     """
-    header = text.split("\n", 1)[0]
+    lines = text.split("\n", 10)[:10]  # a title row above the header has no delimiters: skip it
+    header = next((ln for ln in lines if any(d in ln for d in ",\t;")), lines[0])
     counts = {d: 0 for d in (",", "\t", ";")}
     quoted = False
     for ch in header:
@@ -221,7 +223,7 @@ def _check_cells(table: RawTable, text: str) -> None:
     raise SourceError(_too_long_message(table.label, i + 2, line, column, length))
 
 
-def read_text_table(path: Path, encoding: str | None = None) -> RawTable:
+def read_text_table(path: Path, encoding: str | None = None, delimiter: str | None = None) -> RawTable:
     """Read one delimited text file.
 
     Problems are one line naming the place, e.g. a cell that is never closed:
@@ -239,7 +241,12 @@ def read_text_table(path: Path, encoding: str | None = None) -> RawTable:
     except OSError as e:
         raise SourceError(f"{path}: cannot read ({e.strerror})") from None
     text, enc = decode(data, encoding, label=path.name)
-    delim = sniff_delimiter(text)
+    delim = delimiter or sniff_delimiter(text)
+    # a title row above the header (MIIT lists) is narrower than the table: read every line as
+    # data, as wide as the widest of the first lines, and let the loader find the header
+    head = [cells for _, cells in itertools.islice(_records(text, delim), 20) if cells]
+    width = max((len(c) for c in head), default=0)
+    ragged = bool(head) and len(head[0]) < width and sum(1 for c in head[0] if c.strip()) <= 1
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -249,7 +256,11 @@ def read_text_table(path: Path, encoding: str | None = None) -> RawTable:
             na_filter=False,
             quoting=csv.QUOTE_MINIMAL,
             skip_blank_lines=True,
+            **({"header": None, "names": list(range(width))} if ragged else {}),
         )
+        if ragged:
+            frame.columns = [str(c) for c in frame.iloc[0]]
+            frame = frame.iloc[1:].reset_index(drop=True)
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame()
     except (pd.errors.ParserError, ValueError) as e:
@@ -279,13 +290,13 @@ def read_workbook(path: Path) -> list[RawTable]:
     return tables
 
 
-def read_tables(path: Path, encoding: str | None = None) -> list[RawTable]:
+def read_tables(path: Path, encoding: str | None = None, delimiter: str | None = None) -> list[RawTable]:
     """Read a file (text or workbook) into raw tables."""
     suffix = path.suffix.lower()
     if suffix in SHEET_SUFFIXES:
         return read_workbook(path)
     if suffix in TEXT_SUFFIXES:
-        return [read_text_table(path, encoding)]
+        return [read_text_table(path, encoding, delimiter)]
     raise SourceError(f"{path.name}: unsupported file type {suffix!r}; expected .csv, .tsv, .txt or .xlsx")
 
 
