@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kg.loaders.mapping import Mapping, load_mapping
-from kg.loaders.registry import HEAD_BYTES, LoadOptions, by_name, pick
+from kg.loaders.registry import HEAD_BYTES, LoadOptions, by_name, known_suffixes, pick
 from kg.loaders.tabular import load_table
 from kg.records import Records
 from kg.sources.tabular import SourceError, discover, read_tables
@@ -24,7 +24,7 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
     options = LoadOptions(mapping=mapping or load_mapping(), encoding=encoding, params=dict(params or {}))
     forced = by_name(loader) if loader else None
     records = Records()
-    for path in discover([Path(s) for s in sources]):
+    for path in discover([Path(s) for s in sources], known_suffixes()):
         chosen = forced
         if chosen is None:
             try:
