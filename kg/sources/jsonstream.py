@@ -87,5 +87,6 @@ def _stream(path: Path, prefix: str, multiple: bool) -> Iterator[tuple[int, obje
             for number, value in enumerate(ijson.items(f, prefix, use_float=True, multiple_values=multiple), 1):
                 yield number, value
         except ijson.JSONError as e:
-            raise SourceError(f"{path.name}:{number + 1}: record {number + 1} is not valid JSON ({e}); "
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise SourceError(f"{path.name}:{number + 1}: record {number + 1} is not valid JSON ({reason}); "
                               "the rest of the file cannot be read") from None
