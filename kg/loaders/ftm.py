@@ -79,6 +79,9 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _NUM = r"(\d+(?:\.\d+)?)\s*%?"
 _PERCENT = re.compile(rf"^\s*{_NUM}\s*$")
 _RANGE = re.compile(rf"^\s*(?:{_NUM})?\s*(?:-|–|to)\s*(?:{_NUM})?\s*$")
+FTM_EXPECTED = {"date": "a date such as 2019, 2019-06 or 2019-06-22", "country": "a country code such as cn",
+                "number": "a number such as 1500000", "entity": "an entity id", "url": "a URL",
+                "email": "an e-mail address", "phone": "a phone number", "topic": "a FollowTheMoney topic such as gov.soe"}
 PERCENT_EXPECTED = "percent text such as 51, 51%, 0.5 (half a percent) or a range 25-50"
 
 
@@ -173,9 +176,14 @@ def _read(f: _File, number: int, data) -> None:
     try:
         schema.validate(data)
     except InvalidData as e:
-        errors = (e.errors or {}).get("properties", {})
-        prop = next(iter(errors), "properties")
-        raise _Bad(f"properties.{prop}", props.get(prop, ""), f"{errors.get(prop, e)} (FollowTheMoney {schema.name})") from None
+        name = next(iter((e.errors or {}).get("properties", {})), None)
+        prop = schema.properties.get(name)
+        if prop is None:
+            raise _Bad("properties", props, f"{e}; expected valid FollowTheMoney {schema.name} properties") from None
+        value = next((v for v in props[name] if not prop.type.validate(v)), "")
+        kind = prop.type.name
+        raise _Bad(f"properties.{name}", value, f"value {value!r} is not a valid {kind} (FollowTheMoney {schema.name}.{name}); "
+                                                f"expected {FTM_EXPECTED.get(kind, 'a valid ' + kind)}") from None
     proxy = model.get_proxy(data)
     kg = data.get("kg") if isinstance(data.get("kg"), dict) else {}
     if kg.get("derived"):
