@@ -63,6 +63,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -124,6 +125,7 @@ def interest_types() -> tuple[str, ...]:
     return tuple(schemas()["urn:relationship"]["$defs"]["Interest"]["properties"]["type"]["enum"])
 
 
+@lru_cache(maxsize=256)
 def snake(name: str) -> str:
     """An interest type in snake_case.
 
@@ -135,7 +137,7 @@ def snake(name: str) -> str:
 
 # ---------------------------------------------------------------- one statement -> compact tuple
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Interest:
     kind: str
     direct: str | None
@@ -147,7 +149,7 @@ class _Interest:
     details: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Version:
     """One statement of a record, reduced to what kg keeps."""
 
@@ -170,7 +172,9 @@ def _pdate(d: dt.date) -> dates.PartialDate:
     return dates.PartialDate(d.year, d.month, d.day)
 
 
+@lru_cache(maxsize=1 << 16)
 def _date(v: str | None) -> dates.PartialDate | None:
+    """A BODS date (one shared object per distinct date: millions of statements repeat few)."""
     return None if not v else _pdate(dt.date.fromisoformat(v[:10]))
 
 
@@ -288,7 +292,7 @@ def _version(st: dict, number: int) -> _Version:
 
 # ---------------------------------------------------------------- a file's records -> frames
 
-@dataclass
+@dataclass(slots=True)
 class _Link:
     rel: str
     values: dict
