@@ -122,7 +122,7 @@ def test_ranges_stay_ranges_and_indirect_interests_stay_declarations(tmp_path):
     assert set(stored["direct_or_indirect"]) == {"direct", "indirect"}
 
 
-def test_state_body_owning_a_firm_directly_and_through_a_subsidiary_holds_all_of_it(tmp_path):
+def test_state_body_owning_a_firm_directly_and_through_a_subsidiary_holds_all_of_it(tmp_path, run):
     """The issue's check: 76.5% directly and the rest through a wholly owned subsidiary is 100%."""
     src = tmp_path / "bods"
     src.mkdir()
@@ -133,6 +133,7 @@ def test_state_body_owning_a_firm_directly_and_through_a_subsidiary_holds_all_of
         rel("r1", "sasac", "firm", holding(76.5, startDate="2019-01-01")),
         rel("r2", "sasac", "sub", holding(100)),
         rel("r3", "sub", "firm", holding(23.5)),
+        rel("r4", "sasac", "firm", holding(23.5, direct="indirect")),  # declared: not computed again
     ])
     # the same firm from a canonical table, by its USCC: one entity
     tables = tmp_path / "tables"
@@ -150,6 +151,11 @@ def test_state_body_owning_a_firm_directly_and_through_a_subsidiary_holds_all_of
     integ = read_links(store, "ULTIMATELY_OWNS")
     row = integ[(integ["from"].str.endswith("/sasac")) & (integ["to"].str.endswith(F_USCC))]
     assert row["share"].tolist() == [pytest.approx(1.0)]
+    # the canned query shows the declared indirect holding beside the computed share
+    res = run("query", "run", "declared-vs-computed", "--db", db, "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert [(r["firm_name"], r["owner_name"], r["declared_share"], r["computed_share"]) for r in json.loads(res.stdout)] == [
+        ("Xiamen Servo Co.", "Fujian SASAC", 0.235, 1.0)]
 
 
 def test_source_record_and_statement_numbers_are_stored(tmp_path):
