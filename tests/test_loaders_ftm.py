@@ -149,7 +149,9 @@ def test_foreign_ftm_maps_by_schema(tmp_path):
      "bad.jsonl:1:properties.percentage: entity o: value '130' is not a percentage between 0 and 100 (a range low-high); "
      "expected percent text such as 51, 51%, 0.5 (half a percent) or a range 25-50"),
     ({"id": "o", "schema": "Ownership", "properties": {"owner": ["a"]}},
-     "bad.jsonl:1:properties.asset: entity o: is empty; expected the id of the asset"),
+     "bad.jsonl:1:properties.asset: entity o: is empty; expected the asset (FollowTheMoney Ownership requires it)"),
+    ({"id": "c", "schema": "Company", "properties": {"uscCode": ["91350200776049653A"]}},
+     "bad.jsonl:1:properties.name: entity c: is empty; expected the name (FollowTheMoney Company requires it)"),
     ({"id": "c", "schema": "Company", "properties": {"name": ["A"], "uscCode": ["91350200776049653B"]}},
      "bad.jsonl:1:properties.uscCode: entity c: value '91350200776049653B' is not a valid USCC (check character should be 'A', "
      "not 'B'); expected 18 characters from 0-9 and A-Z except I, O, S, V, Z, e.g. 91350200776049653A"),
@@ -178,7 +180,7 @@ def test_bad_lines_and_unknown_references_are_rejected_not_dropped(tmp_path, run
     with (tmp_path / "db" / "rejects.csv").open(encoding="utf-8") as f:
         rows = [(r["row"], r["column"], r["reason"]) for r in csv.DictReader(f)]
     assert rows == [
-        ("2", "properties (link start)", "value 'ghost' is not a known entity; expected an id, USCC, LEI or ticker from the "
-                                         "entities table, or an entity's exact name"),
+        ("2", "properties.owner|director|payer|creditor|issuer",
+         "value 'ghost' is not a known entity; expected an id, USCC, LEI or ticker from the entities table, or an entity's exact name"),
         ("3", "json", "line is not JSON (Expecting ',' delimiter); expected one FollowTheMoney entity per line"),
     ]

@@ -147,7 +147,8 @@ def load_ftm(path: Path, records: Records, options=None) -> None:
             eid = data.get("id") if isinstance(data, dict) else None
             records.rejects.append(Reject(f.label, number, e.prop, _short(e.value), f"entity {eid}: {e.problem}"))
     records.files.append(FileCount(f.label, "entities", f.count))
-    records.headers.update({(f.label, "from_ref"): "properties (link start)", (f.label, "to_ref"): "properties (link end)"})
+    records.headers.update({(f.label, "from_ref"): "properties.owner|director|payer|creditor|issuer",
+                            (f.label, "to_ref"): "properties.asset|organization|beneficiary|debtor"})
     _warnings(f, records)
     _emit(f, records)
 
@@ -173,6 +174,9 @@ def _read(f: _File, number: int, data) -> None:
     for p in props:
         if p not in schema.properties:
             f.unknown_props[f"{schema.name}.{p}"] += 1
+    for p in schema.required:
+        if not props.get(p):
+            raise _Bad(f"properties.{p}", "", f"is empty; expected the {p} (FollowTheMoney {schema.name} requires it)")
     try:
         schema.validate(data)
     except InvalidData as e:
