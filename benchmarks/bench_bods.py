@@ -130,6 +130,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--statements", type=int, nargs="+", default=[100_000])
     ap.add_argument("--build", action="store_true", help="also time the whole kg build of the file")
+    ap.add_argument("--readers", nargs="+", choices=list(_READERS), default=list(_READERS))
     ap.add_argument("--keep", type=Path, help="write the generated files here (default: a temporary folder)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-bods-"))
@@ -145,7 +146,7 @@ def main() -> None:
         generate(path, n)
         mb = path.stat().st_size / 2**20
         base = None
-        for name in _READERS:
+        for name in args.readers:
             r = run_reader(name, path)
             if "error" in r:
                 lines.append(f"| {n:,} | {mb:.0f} | {name} | - | - | - | ({r['error'][:60]}) |")

@@ -68,7 +68,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kg.records import FileCount, Records, Reject, with_nones
+from kg.records import FileCount, Records, Reject
 from kg.resolve import ENTITY_COLUMNS
 from kg.sources import jsonstream
 from kg.sources.bods_schema import problems, schemas
@@ -296,8 +296,9 @@ def _version(st: dict, number: int) -> _Version:
 class _Link:
     rel: str
     values: dict
-    version: _Version
-    part: int
+    number: int  # the statement's
+    sid: str
+    part: int  # the interest's place in the statement
     subject: str
     party: str
 
@@ -352,7 +353,8 @@ def _emit(f: _File, records: Records) -> None:
     entities: dict[str, _Version] = {}
     closed: dict[str, dt.date] = {}
     links: list[_Link] = []
-    for rid, versions in f.versions.items():
+    for rid in list(f.versions):
+        versions = f.versions.pop(rid)  # freed as it goes: memory is the frames', not the statements'
         versions.sort(key=lambda v: v.key)
         latest = versions[-1]
         if latest.rtype == "relationship":
@@ -421,12 +423,13 @@ def _links(v: _Version, subject: str, party: str, interests, start: dt.date | No
         common = {"share_min": it.share_min, "share_max": it.share_max, "direct_or_indirect": it.direct,
                   "start": s, "end": it.end}
         if it.kind == "shareholding":
-            out.append(_Link("OWNS", {**common, "share": it.share}, v, part, subject, party))
+            out.append(_Link("OWNS", {**common, "share": it.share}, v.number, v.sid, part, subject, party))
         else:
             lo = it.share if it.share is not None else it.share_min
             hi = it.share if it.share is not None else it.share_max
             out.append(_Link("DECLARED_CONTROL", {**common, "share_min": lo, "share_max": hi,
-                                                  "basis": snake(it.kind), "role": it.details}, v, part, subject, party))
+                                                  "basis": snake(it.kind), "role": it.details}, v.number, v.sid, part,
+                                  subject, party))
     return out
 
 
@@ -434,9 +437,7 @@ def _add_entities(label: str, entities: dict[str, _Version], records: Records) -
     if not entities:
         return
     rows = [(*v.payload, label, label, v.number, v.sid) for v in entities.values()]
-    frame = pd.DataFrame(rows, columns=[*ENTITY_COLUMNS, "source", "file", "row", "source_record"])
-    frame["state_owned"] = None
-    records.add("entity", with_nones(frame.sort_values("row", kind="stable").reset_index(drop=True)))
+    records.add("entity", _frame(rows, [*ENTITY_COLUMNS, "source", "file", "row", "source_record"]))
 
 
 def _add_links(label: str, links: list[_Link], ids: dict[str, str], closed: dict[str, dt.date], records: Records) -> None:
@@ -449,7 +450,14 @@ def _add_links(label: str, links: list[_Link], ids: dict[str, str], closed: dict
         if not mine:
             continue
         rows = [(ids.get(x.party, x.party), ids.get(x.subject, x.subject), *(x.values[c] for c in cols[2:]),
-                 label, label, x.version.number, x.version.sid, x.part) for x in mine]
-        frame = pd.DataFrame(rows, columns=[*cols, *PROVENANCE])
-        frame = frame.sort_values(["row", "part"], kind="stable").reset_index(drop=True)
-        records.add("link", with_nones(frame, keep=("row", "part")), rel)
+                 label, label, x.number, x.sid, x.part) for x in mine]
+        records.add("link", _frame(rows, [*cols, *PROVENANCE]), rel)
+
+
+def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """Rows in file order as a frame of objects (None stays None; no copy per column)."""
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    keys = [c for c in ("row", "part") if c in frame]
+    for c in keys:
+        frame[c] = frame[c].astype("int64")
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
