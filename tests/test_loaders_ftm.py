@@ -96,7 +96,7 @@ def test_ranges_histories_and_declared_control_survive_the_round_trip(tmp_path):
     assert (director["role"], director["start"], director["start_precision"]) == ("chair of the board", "2019-06-01", "month")
 
 
-def test_foreign_ftm_maps_by_schema(tmp_path):
+def test_foreign_ftm_maps_by_schema(tmp_path, run):
     path = write_lines(tmp_path / "os.ftm.jsonl", [
         {"id": "gov-1", "schema": "PublicBody", "properties": {"name": ["Xiamen SASAC", "厦门市国资委"], "country": ["cn"]}},
         {"id": "co-1", "schema": "Company", "properties": {"name": ["Xiamen Servo Co."], "uscCode": ["91350200776049653A"],
@@ -139,6 +139,7 @@ def test_foreign_ftm_maps_by_schema(tmp_path):
     assert build([path], db).rejects == []
     firm = read_nodes(open_store(db)).set_index("iri").loc["https://w3id.org/accelerator-kg/id/uscc/91350200776049653A"]
     assert firm["state_owned"] is True and firm["labels"] == ("Firm",)
+    assert run("validate", "--db", db).exit_code == 0  # a range, a payment of no known instrument: both conform
 
 
 @pytest.mark.parametrize("entity,line", [
