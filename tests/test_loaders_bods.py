@@ -220,6 +220,15 @@ def test_missing_fields_and_bad_dates_name_the_field(tmp_path):
     ]
 
 
+def test_a_folder_reads_its_bods_files_and_says_which_json_it_skips(tmp_path):
+    (tmp_path / "pkg.json").write_text((EXAMPLES / "bods-package.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "manifest.json").write_text('{"files": ["pkg.json"]}', encoding="utf-8")
+    recs = load_sources([tmp_path])
+    assert [f.file for f in recs.files] == ["pkg.json"] and recs.rejects == []
+    assert recs.warnings == ["manifest.json: skipped, no loader reads its content (see 'kg loaders'; "
+                             "name the file with --loader to force one)"]
+
+
 def test_older_bods_and_broken_arrays_stop_with_one_line(tmp_path, run):
     old = tmp_path / "old.json"
     old.write_text(json.dumps([{"statementID": "x" * 32, "statementType": "entityStatement"}]), encoding="utf-8")

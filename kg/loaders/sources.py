@@ -24,7 +24,8 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
     options = LoadOptions(mapping=mapping or load_mapping(), encoding=encoding, params=dict(params or {}))
     forced = by_name(loader) if loader else None
     records = Records()
-    for path in discover([Path(s) for s in sources], known_suffixes()):
+    files = [(path, src.is_dir()) for src in map(Path, sources) for path in discover([src], known_suffixes())]
+    for path, in_folder in files:
         chosen = forced
         if chosen is None:
             try:
@@ -33,6 +34,10 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
             except OSError as e:
                 raise SourceError(f"{path}: cannot read ({e.strerror})") from None
             chosen = pick(path, head)
+            if chosen is None and in_folder:  # a folder may hold other JSON (a manifest, a report): said, not read
+                records.warnings.append(f"{path.name}: skipped, no loader reads its content (see 'kg loaders'; "
+                                        "name the file with --loader to force one)")
+                continue
             if chosen is None:
                 raise SourceError(f"{path.name}: unsupported file type {path.suffix.lower()!r}; "
                                   "see 'kg loaders' for the formats kg reads, or force one with --loader")
