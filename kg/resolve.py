@@ -297,8 +297,11 @@ def resolve(records: Records) -> Resolved:
         else:
             df, rejects = _resolve_refs(df, spec_to, "to_iri", index, records)
             resolved.rejects += rejects
-        df["iri"] = [link_iri(rel, a, b, s, f, r) for a, b, s, f, r in
-                     zip(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], strict=True)]
+        # `part` tells apart the links one source record makes between the same two ends (a
+        # BODS statement's interests); absent for tables, whose IRIs stay as they were
+        parts = df["part"] if "part" in df else pd.Series([None] * len(df), index=df.index)
+        df["iri"] = [link_iri(rel, a, b, s, f, r) if p is None else link_iri(rel, a, b, s, f, r, p) for a, b, s, f, r, p in
+                     zip(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], parts, strict=True)]
         df.attrs["link"] = link.rel_type
         resolved.links[rel] = df.reset_index(drop=True)
 

@@ -88,9 +88,10 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
 
     owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
     owns = owns[valid_on(owns, as_of)] if len(owns) else owns
-    # shares as floats before grouping: on an object column pandas takes each group's max in Python
+    # shares as floats before grouping: on an object column pandas takes each group's max in Python;
+    # a holding without an exact share (a BODS range, an undisclosed share) adds nothing here
     pairs = (owns.assign(i=owns["from_iri"].map(index), j=owns["to_iri"].map(index), share=owns["share"].astype(float))
-             .dropna(subset=["i", "j"]).groupby(["i", "j"], as_index=False)["share"].max()) if len(owns) else \
+             .dropna(subset=["i", "j", "share"]).groupby(["i", "j"], as_index=False)["share"].max()) if len(owns) else \
         pd.DataFrame({"i": [], "j": [], "share": []})
     W = own.ownership_matrix(pairs["i"].astype(np.int64).to_numpy(), pairs["j"].astype(np.int64).to_numpy(),
                              pairs["share"].astype(float).to_numpy(), n)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kg.loaders.mapping import Mapping, TableSpec, load_mapping, shipped_mappings
-from kg.loaders.registry import HEAD_BYTES, LoadOptions, by_name, pick
+from kg.loaders.registry import HEAD_BYTES, LoadOptions, by_name, known_suffixes, pick
 from kg.loaders.tabular import load_table
 from kg.loaders.title import read_title
 from kg.records import Records
@@ -26,7 +26,8 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
     options = LoadOptions(mapping=mapping or load_mapping(), encoding=encoding, params=dict(params or {}))
     forced = by_name(loader) if loader else None
     records = Records()
-    for path in discover([Path(s) for s in sources]):
+    files = [(path, src.is_dir()) for src in map(Path, sources) for path in discover([src], known_suffixes())]
+    for path, in_folder in files:
         chosen = forced
         if chosen is None:
             try:
@@ -35,6 +36,10 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
             except OSError as e:
                 raise SourceError(f"{path}: cannot read ({e.strerror})") from None
             chosen = pick(path, head)
+            if chosen is None and in_folder:  # a folder may hold other JSON (a manifest, a report): said, not read
+                records.warnings.append(f"{path.name}: skipped, no loader reads its content (see 'kg loaders'; "
+                                        "name the file with --loader to force one)")
+                continue
             if chosen is None:
                 raise SourceError(f"{path.name}: unsupported file type {path.suffix.lower()!r}; "
                                   "see 'kg loaders' for the formats kg reads, or force one with --loader")

@@ -300,12 +300,13 @@ def read_tables(path: Path, encoding: str | None = None, delimiter: str | None =
     raise SourceError(f"{path.name}: unsupported file type {suffix!r}; expected .csv, .tsv, .txt or .xlsx")
 
 
-def discover(sources: list[Path]) -> list[Path]:
-    """Files to read from the given files and folders (folders: their tabular files, sorted)."""
+def discover(sources: list[Path], suffixes=SUFFIXES) -> list[Path]:
+    """Files to read from the given files and folders (folders: their files with one of
+    ``suffixes``, default the tabular ones, sorted)."""
     files: list[Path] = []
     for s in sources:
         if s.is_dir():
-            files.extend(sorted(p for p in s.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()))
+            files.extend(sorted(p for p in s.iterdir() if p.suffix.lower() in suffixes and p.is_file()))
         elif s.exists():
             files.append(s)
         else:
