@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kg.cli import cli
-from kg.cli.output import output_options, write_rows
+from kg.cli.output import output_options, safe_text, write_rows
 from kg.errors import InputError
 
 
@@ -32,16 +32,30 @@ def read_text_arg(query: str | None, file: str | None, what: str) -> str:
         raise InputError(f"give the {what} either as an argument or with -f FILE (not both)")
     if file is None:
         return query
-    if file == "-":
-        return sys.stdin.read()
     try:
-        return Path(file).read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as e:
         raise InputError(f"{file}: cannot read ({e.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(f"{'stdin' if file == '-' else file}: byte {e.start} (line {line}) is not UTF-8; "
+                         f"a {what} file must be UTF-8 text") from None
 
 
 def parse_params(params: tuple[str, ...]) -> dict[str, str]:
-    """``-p name=value`` pairs into a dict (values stay text)."""
+    """``-p name=value`` pairs into a dict (values stay text, and must be UTF-8).
+
+    A byte that is not UTF-8 reaches Python as a lone surrogate (``\\udcff`` for 0xff):
+
+    >>> parse_params(("firm=leaderdrive",))
+    {'firm': 'leaderdrive'}
+    >>> parse_params(("firm=a\\udcffb",))
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: parameter 'firm': value 'a\\xffb' has byte 0xff at character 2, which is not UTF-8; -p values must be UTF-8 text
+    """
     out: dict[str, str] = {}
     for p in params:
         if "=" not in p:
@@ -50,6 +64,15 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
         k = k.strip().lstrip("?$")
         if not k.replace("_", "a").isalnum():
             raise InputError(f"parameter name {k!r} is not a variable name; expected letters, digits and _")
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError as e:
+            bad = v[e.start]
+            what = f"byte 0x{ord(bad) - 0xDC00:02x}" if "\udc80" <= bad <= "\udcff" else f"U+{ord(bad):04X}"
+            shown = v.encode("utf-8", "surrogateescape" if what.startswith("byte") else "backslashreplace")
+            shown = shown.decode("utf-8", "backslashreplace")
+            raise InputError(f"parameter {k!r}: value '{shown}' has {what} at character {e.start + 1}, "
+                             "which is not UTF-8; -p values must be UTF-8 text") from None
         out[k] = v
     return out
 
@@ -135,13 +158,13 @@ def _confirm(question: str) -> bool:
 
 
 def _print_report(report, quiet: bool) -> None:
-    for w in report.warnings:
-        click.echo(f"warning: {w}", err=True)
+    for w in report.warnings:  # file names and headers may hold control characters
+        click.echo(f"warning: {safe_text(w)}", err=True)
     if not quiet:
         write_rows(["file", "table", "loaded", "rejected"], report.files, "table")
     shown = sorted(report.rejects, key=lambda r: (r.file, r.row))
     for r in shown[:20]:
-        click.echo(r.line(), err=True)
+        click.echo(safe_text(r.line()), err=True)
     if len(shown) > 20:
         click.echo(f"... and {len(shown) - 20} more", err=True)
 
@@ -200,6 +223,7 @@ def sparql(query, file, params, db, fmt):
 
 # commands defined in sibling modules register themselves on import
 from kg.cli import export as _export  # noqa: E402,F401
+from kg.cli import mapping as _mapping  # noqa: E402,F401
 from kg.cli import neo4j as _neo4j  # noqa: E402,F401
 from kg.cli import query as _query  # noqa: E402,F401
 from kg.cli import synth as _synth  # noqa: E402,F401
