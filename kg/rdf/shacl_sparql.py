@@ -1,0 +1,428 @@
+"""SHACL shapes run as SPARQL on the Oxigraph store: `kg validate`'s fast engine.
+
+The shapes graph (small) is read with rdflib; each shape's sh:targetClass and each constraint
+component it uses become a few SPARQL queries that return only the violations, streamed from the
+store (no copy of the data graph in memory). Results are the same rows pyshacl gives (the
+reference, `kg validate --engine pyshacl`, checked by tests/test_validate.py), including its
+default messages. A component this engine does not know is an error naming it
+(:class:`UnsupportedShape`), never silently skipped.
+
+Query text is built only from the shapes' own terms (IRIs, literals of ontology/shapes.ttl),
+serialised as N-Triples terms; no data value is ever pasted into a query.
+
+>>> import pyoxigraph as ox, rdflib
+>>> s = ox.Store()
+>>> s.add(ox.Quad(ox.NamedNode("http://e/x"), ox.NamedNode(RDF_TYPE), ox.NamedNode("http://e/C"), ox.NamedNode("http://e/g")))
+>>> sg = rdflib.Graph().parse(data='''@prefix sh: <http://www.w3.org/ns/shacl#> .
+... <http://e/S> sh:targetClass <http://e/C> ; sh:property [ sh:path <http://e/name> ; sh:minCount 1 ] .''', format="turtle")
+>>> [(r.focus.value, r.path, r.message) for r in run_shapes(s, read_shapes(sg))]
+[('http://e/x', 'http://e/name', 'Less than 1 values on <http://e/x>-><http://e/name>')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+import rdflib
+from pyshacl.rdfutil.stringify import stringify_node
+from rdflib.namespace import RDF, RDFS, SH, XSD
+
+RDF_TYPE = str(RDF.type)
+
+# the constraint components the engine runs (value-node checks compile to one FILTER each)
+VALUE_CHECKS = (SH.datatype, SH.minLength, SH.maxLength, SH.pattern, SH["in"], SH["class"], SH.nodeKind,
+                SH.minInclusive, SH.maxInclusive, SH.minExclusive, SH.maxExclusive)
+PAIR_CHECKS = (SH.lessThan, SH.lessThanOrEquals)
+COUNT_CHECKS = (SH.minCount, SH.maxCount)
+# shape terms that are no constraint (descriptions, the shape's parts read elsewhere)
+NOT_CONSTRAINTS = {RDF.type, SH.targetClass, SH.property, SH.path, SH.message, SH.severity, SH.name,
+                   SH.description, SH.order, SH.group, SH.deactivated, SH.flags, SH.sparql, RDFS.label,
+                   RDFS.comment}
+CASTABLE = {XSD.string, XSD.boolean, XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.date, XSD.dateTime}
+
+
+class UnsupportedShape(ValueError):
+    """A shape uses something the fast engine does not run (one line; pyshacl may)."""
+
+
+@dataclass
+class SparqlCheck:
+    """One sh:sparql SELECT constraint of a shape."""
+
+    node: rdflib.term.Node
+    select: str
+    messages: list[str]
+
+
+@dataclass
+class Shape:
+    """A node shape (path None) or one of its property shapes, with the node shape's targets."""
+
+    node: rdflib.term.Node
+    classes: list[str]
+    path: str | None
+    severity: str
+    messages: list[str]
+    checks: list[tuple[rdflib.URIRef, rdflib.term.Node]] = field(default_factory=list)
+    sparql: list[SparqlCheck] = field(default_factory=list)
+    graph: rdflib.Graph | None = None
+
+
+@dataclass
+class Result:
+    """One validation result (pyoxigraph terms for focus and value)."""
+
+    severity: str
+    focus: ox.NamedNode | ox.BlankNode
+    path: str | None
+    value: ox.NamedNode | ox.BlankNode | ox.Literal | None
+    message: str
+
+
+# --------------------------------------------------------------------------- reading the shapes
+
+def _name(sg: rdflib.Graph, node) -> str:
+    """A shape's name for errors: its IRI, or its node shape's and its path (property shapes)."""
+    if isinstance(node, rdflib.URIRef):
+        return node.n3(sg.namespace_manager)
+    parent, path = sg.value(None, SH.property, node), sg.value(node, SH.path)
+    if parent is not None:
+        where = path.n3(sg.namespace_manager) if isinstance(path, rdflib.URIRef) else "a path"
+        return f"{_name(sg, parent)} (property {where})"
+    return "a blank-node shape"
+
+
+def _unsupported(sg, node, what: str) -> UnsupportedShape:
+    return UnsupportedShape(f"shape {_name(sg, node)}: {what} is not supported by the fast engine; "
+                            f"use --engine pyshacl")
+
+
+def _deactivated(sg: rdflib.Graph, node) -> bool:
+    return any(o.toPython() is True for o in sg.objects(node, SH.deactivated) if isinstance(o, rdflib.Literal))
+
+
+def _messages(sg: rdflib.Graph, node) -> list[str]:
+    return sorted(str(m) for m in sg.objects(node, SH.message))
+
+
+def _severity(sg: rdflib.Graph, node) -> str:
+    return str(sg.value(node, SH.severity) or SH.Violation)
+
+
+def _constraints(sg: rdflib.Graph, node, is_property: bool) -> list[tuple[rdflib.URIRef, rdflib.term.Node]]:
+    checks = []
+    for p, o in sorted(sg.predicate_objects(node)):
+        if p in NOT_CONSTRAINTS:
+            continue
+        if p in VALUE_CHECKS or (is_property and p in PAIR_CHECKS + COUNT_CHECKS):
+            if p == SH.pattern and sg.value(node, SH.flags) is not None:
+                raise _unsupported(sg, node, "sh:flags")
+            checks.append((p, o))
+        elif p == SH.target or p.startswith(str(SH.target)):
+            raise _unsupported(sg, node, f"{p.n3(sg.namespace_manager)} (only sh:targetClass is)")
+        else:
+            raise _unsupported(sg, node, f"the constraint {p.n3(sg.namespace_manager)}")
+    return checks
+
+
+def _sparql_checks(sg: rdflib.Graph, node) -> list[SparqlCheck]:
+    out = []
+    for c in sg.objects(node, SH.sparql):
+        if _deactivated(sg, c):
+            continue
+        select = sg.value(c, SH.select)
+        if select is None:
+            raise _unsupported(sg, node, "an sh:sparql constraint without sh:select (e.g. sh:ask)")
+        text = str(select)
+        if re.search(r"[?$](currentShape|shapesGraph)\b", text):
+            raise _unsupported(sg, node, "$currentShape or $shapesGraph in sh:select")
+        prefixes = "".join(f"PREFIX {d.value(SH.prefix)}: <{d.value(SH.namespace)}>\n"
+                           for pfx in sg.objects(c, SH.prefixes)
+                           for d in (sg.resource(x) for x in sg.objects(pfx, SH.declare)))
+        out.append(SparqlCheck(c, prefixes + text, _messages(sg, c)))
+    return out
+
+
+def read_shapes(sg: rdflib.Graph) -> list[Shape]:
+    """The shapes of a SHACL graph that have targets, node shape first, then its property shapes.
+
+    >>> sg = rdflib.Graph().parse(data='''@prefix sh: <http://www.w3.org/ns/shacl#> .
+    ... <http://e/S> sh:targetClass <http://e/C> ; sh:property [ sh:path <http://e/p> ; sh:maxCount 1 ] .''', format="turtle")
+    >>> [(s.classes, s.path, [str(c[0]).split('#')[1] for c in s.checks]) for s in read_shapes(sg)]
+    [(['http://e/C'], None, []), (['http://e/C'], 'http://e/p', ['maxCount'])]
+    """
+    shapes = []
+    for t in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
+        for node in sg.subjects(t, None):
+            raise _unsupported(sg, node, f"{t.n3(sg.namespace_manager)} (only sh:targetClass is)")
+    for node in sorted(set(sg.subjects(SH.targetClass, None))):
+        if (node, RDF.type, RDFS.Class) in sg or _deactivated(sg, node):
+            if not _deactivated(sg, node):
+                raise _unsupported(sg, node, "an implicit class target")
+            continue
+        if sg.value(node, SH.path) is not None:
+            raise _unsupported(sg, node, "a property shape with its own target")
+        classes = sorted(str(c) for c in sg.objects(node, SH.targetClass))
+        shapes.append(Shape(node, classes, None, _severity(sg, node), _messages(sg, node),
+                            _constraints(sg, node, False), _sparql_checks(sg, node), sg))
+        for prop in sorted(sg.objects(node, SH.property)):
+            if _deactivated(sg, prop):
+                continue
+            path = sg.value(prop, SH.path)
+            if not isinstance(path, rdflib.URIRef):
+                raise _unsupported(sg, node, "a property path other than one IRI")
+            shapes.append(Shape(prop, classes, str(path), _severity(sg, prop), _messages(sg, prop),
+                                _constraints(sg, prop, True), _sparql_checks(sg, prop), sg))
+    return shapes
+
+
+# --------------------------------------------------------------------------- SPARQL text
+
+def _iri(iri: str) -> str:
+    return str(ox.NamedNode(iri))
+
+
+def _term(node: rdflib.term.Node) -> str:
+    """A shapes-graph IRI or literal in SPARQL syntax (pyoxigraph's N-Triples form escapes it)."""
+    if isinstance(node, rdflib.URIRef):
+        return _iri(str(node))
+    if isinstance(node, rdflib.Literal):
+        if node.language:
+            return str(ox.Literal(str(node), language=node.language))
+        return str(ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype or XSD.string))))
+    raise ValueError(f"not an IRI or literal: {node!r}")
+
+
+def _comparable(var: str) -> str:
+    # pyshacl compares IRIs by their text
+    return f"IF(isIRI({var}), STR({var}), {var})"
+
+
+def _violates(component, param, sg: rdflib.Graph, node) -> str:
+    """A SPARQL expression true when the value ?v violates one value-node constraint."""
+    if component == SH.datatype:
+        if param == RDFS.Literal:
+            return "!isLiteral(?v)"
+        test = f"!isLiteral(?v) || DATATYPE(?v) != {_term(param)}"
+        if param in CASTABLE:  # a typed literal whose text is not of its type (ill-formed)
+            test += f" || !COALESCE(isLiteral({_term(param)}(STR(?v))), false)"
+        return test
+    if component in (SH.minLength, SH.maxLength):
+        op = "<" if component == SH.minLength else ">"
+        return f"isBlank(?v) || STRLEN(STR(?v)) {op} {int(param)}"
+    if component == SH.pattern:
+        return f"isBlank(?v) || !REGEX(STR(?v), {_term(rdflib.Literal(str(param)))})"
+    if component == SH["in"]:
+        members = list(rdflib.collection.Collection(sg, param))
+        return "!(" + (" || ".join(f"sameTerm(?v, {_term(m)})" for m in members) or "false") + ")"
+    if component == SH["class"]:
+        return (f"!isIRI(?v) && !isBlank(?v) || NOT EXISTS {{ ?v <{RDF_TYPE}>/<{RDFS.subClassOf}>* "
+                f"{_term(param)} }}")
+    if component == SH.nodeKind:
+        kinds = {SH.IRI: ["isIRI"], SH.BlankNode: ["isBlank"], SH.Literal: ["isLiteral"],
+                 SH.BlankNodeOrIRI: ["isBlank", "isIRI"], SH.BlankNodeOrLiteral: ["isBlank", "isLiteral"],
+                 SH.IRIOrLiteral: ["isIRI", "isLiteral"]}
+        if param not in kinds:
+            raise _unsupported(sg, node, f"sh:nodeKind {param}")
+        return "!(" + " || ".join(f"{f}(?v)" for f in kinds[param]) + ")"
+    op = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}[component]
+    if not isinstance(param, rdflib.Literal):
+        raise _unsupported(sg, node, f"{component.n3(sg.namespace_manager)} with a non-literal")
+    # pyshacl: a string never compares with a non-string, IRIs and blank nodes never pass
+    string = "isLiteral(?v) && DATATYPE(?v) = <http://www.w3.org/2001/XMLSchema#string>"
+    if isinstance(param.value, str):
+        return f"!({string}) || !COALESCE(?v {op} {_term(param)}, false)"
+    return f"!isLiteral(?v) || {string} || !COALESCE(?v {op} {_term(param)}, false)"
+
+
+def _targets(shape: Shape, classes: list[str]) -> str:
+    values = " ".join(_iri(c) for c in classes)
+    return f"VALUES ?cls {{ {values} }} ?this <{RDF_TYPE}> ?cls ."
+
+
+def _value_pattern(shape: Shape) -> str:
+    return f"?this {_iri(shape.path)} ?v ." if shape.path else "BIND(?this AS ?v)"
+
+
+def value_query(shape: Shape, classes: list[str]) -> str | None:
+    """One query for all value-node constraints of a shape: a row per violating (focus, value)
+    with a flag per constraint."""
+    checks = [(c, p) for c, p in shape.checks if c in VALUE_CHECKS]
+    if not checks:
+        return None
+    binds = " ".join(f"BIND(COALESCE({_violates(c, p, shape.graph, shape.node)}, true) AS ?b{i})"
+                     for i, (c, p) in enumerate(checks))
+    flags = " ".join(f"?b{i}" for i in range(len(checks)))
+    any_ = " || ".join(f"?b{i}" for i in range(len(checks)))
+    return (f"SELECT DISTINCT ?this ?v {flags} WHERE {{ {_targets(shape, classes)} {_value_pattern(shape)} "
+            f"{binds} FILTER({any_}) }}")
+
+
+def pair_query(shape: Shape, classes: list[str], component, other) -> str:
+    """Focus nodes, values and the other property's values that break sh:lessThan(OrEquals)."""
+    op = "<" if component == SH.lessThan else "<="
+    string = "(isIRI({0}) || isLiteral({0}) && DATATYPE({0}) = <http://www.w3.org/2001/XMLSchema#string>)"
+    return (f"SELECT DISTINCT ?this ?v ?o WHERE {{ {_targets(shape, classes)} {_value_pattern(shape)} "
+            f"?this {_term(other)} ?o . FILTER({string.format('?v')} != {string.format('?o')} || "
+            f"!COALESCE({_comparable('?v')} {op} {_comparable('?o')}, false)) }}")
+
+
+def count_query(shape: Shape, classes: list[str], component, n: int) -> str:
+    """Focus nodes with fewer (sh:minCount) or more (sh:maxCount) values than n."""
+    path = _iri(shape.path)
+    targets = _targets(shape, classes)
+    if component == SH.minCount and n == 1:
+        return f"SELECT DISTINCT ?this WHERE {{ {targets} FILTER NOT EXISTS {{ ?this {path} ?v }} }}"
+    if component == SH.maxCount and n == 0:
+        return f"SELECT DISTINCT ?this WHERE {{ {targets} ?this {path} ?v }}"
+    if component == SH.maxCount and n == 1:  # a self-join streams; GROUP BY would hold every focus node
+        return (f"SELECT DISTINCT ?this WHERE {{ {targets} ?this {path} ?a . ?this {path} ?b "
+                f"FILTER(!sameTerm(?a, ?b)) }}")
+    if component == SH.minCount:
+        return (f"SELECT ?this WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {targets} }} }} "
+                f"OPTIONAL {{ ?this {path} ?v }} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})")
+    return (f"SELECT ?this WHERE {{ {targets} ?this {path} ?v }} GROUP BY ?this "
+            f"HAVING (COUNT(DISTINCT ?v) > {n})")
+
+
+# --------------------------------------------------------------------------- messages like pyshacl's
+
+_DATA_NS = rdflib.Graph()  # a data graph's prefixes, as pyshacl sees the graph it validates
+
+
+def _rdflib(term) -> rdflib.term.Node:
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        if term.datatype.value == str(XSD.string):  # a simple literal, as rdflib reads N-Triples
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    return term
+
+
+def generic_message(shape: Shape, component, param, focus, value=None) -> str:
+    """pyshacl's default message for a constraint component (used when the shape has none)."""
+    sg = shape.graph
+
+    def s(node):
+        return stringify_node(sg, node)
+
+    def d(term):
+        return stringify_node(_DATA_NS, _rdflib(term))
+
+    path = s(rdflib.URIRef(shape.path)) if shape.path else None
+    on = f"{d(focus)}->{path}" if path else d(focus)
+    if component == SH.minCount:
+        return f"Less than {param} values on {on}"
+    if component == SH.maxCount:
+        return f"More than {param} values on {on}"
+    if component == SH.datatype:
+        return f"Value is not Literal with datatype {s(param)}"
+    if component == SH.minLength:
+        return f"String length not >= {s(param)}"
+    if component == SH.maxLength:
+        return f"String length not <= {s(param)}"
+    if component == SH.pattern:
+        return f"Value does not match pattern '{param}'"
+    if component == SH["in"]:
+        return f"Value {d(value)} not in list {[s(m) for m in rdflib.collection.Collection(sg, param)]}"
+    if component == SH["class"]:
+        return f"Value does not have class {s(param)}"
+    if component == SH.nodeKind:
+        return f"Value is not of Node Kind {s(param)}"
+    if component in (SH.lessThan, SH.lessThanOrEquals):  # pyshacl 0.40 has the two signs swapped
+        return f"Value of {d(focus)}->{s(param)} {'<=' if component == SH.lessThan else '<'} {d(value)}"
+    word = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}[component]
+    return f"Value is not {word} {s(param)}"
+
+
+def _message(shape: Shape, component, param, focus, value=None) -> str:
+    return shape.messages[0] if shape.messages else generic_message(shape, component, param, focus, value)
+
+
+# --------------------------------------------------------------------------- running
+
+def _subclasses(store: ox.Store, classes: list[str]) -> list[str]:
+    """The target classes and all their subclasses (SHACL instances: rdf:type/rdfs:subClassOf*)."""
+    values = " ".join(_iri(c) for c in classes)
+    q = f"SELECT DISTINCT ?c WHERE {{ VALUES ?t {{ {values} }} ?c <{RDFS.subClassOf}>* ?t }}"
+    found = {sol["c"].value for sol in store.query(q, use_default_graph_as_union=True) if isinstance(sol["c"], ox.NamedNode)}
+    return sorted(found | set(classes))
+
+
+def _select(store: ox.Store, query: str):
+    return store.query(query, use_default_graph_as_union=True)
+
+
+def _substitute(msg: str, bound: dict) -> str:
+    for var, val in bound.items():
+        text = str(_rdflib(val))
+        msg = re.sub(r"\{[?$]" + re.escape(var) + r"\}", lambda _m, t=text: t, msg)
+    return msg
+
+
+def _sparql_results(store: ox.Store, shape: Shape, check: SparqlCheck, classes: list[str]) -> Iterator[Result]:
+    try:
+        solutions = _select(store, check.select)
+    except SyntaxError as e:
+        raise UnsupportedShape(f"shape {_name(shape.graph, shape.node)}: its sh:select does not parse in "
+                               f"Oxigraph ({str(e).splitlines()[0]}); use --engine pyshacl") from None
+    names = [v.value for v in solutions.variables]
+    focus: set | None = None
+    seen: set = set()
+    for sol in solutions:
+        bound = {n: sol[n] for n in names if sol[n] is not None}
+        if "failure" in bound:
+            raise UnsupportedShape(f"shape {_name(shape.graph, shape.node)}: an sh:select that reports "
+                                   f"?failure; use --engine pyshacl")
+        this = bound.pop("this", None)
+        if this is None:
+            raise UnsupportedShape(f"shape {_name(shape.graph, shape.node)}: an sh:select row without $this "
+                                   f"(the fast engine runs it once for all focus nodes); use --engine pyshacl")
+        if focus is None:  # read lazily: most constraints have no violations
+            focus = {sol["this"] for sol in _select(store, f"SELECT DISTINCT ?this WHERE {{ {_targets(shape, classes)} }}")}
+        if this not in focus:
+            continue
+        path, value = bound.pop("path", None), bound.pop("value", None)
+        key = (this, path, value, tuple(sorted((k, str(v)) for k, v in bound.items())))
+        if key in seen:  # pyshacl drops repeated solutions for one focus node
+            continue
+        seen.add(key)
+        if value is None and shape.path is None:
+            value = this
+        path_iri = path.value if isinstance(path, ox.NamedNode) else shape.path
+        subst = {**bound, "this": this, **({"path": path} if path is not None else {}),
+                 **({"value": value} if value is not None else {})}
+        messages = [_substitute(m, subst) for m in check.messages] + [_substitute(m, subst) for m in shape.messages]
+        yield Result(shape.severity, this, path_iri, value, min(messages) if messages else "")
+
+
+def run_shapes(store: ox.Store, shapes: list[Shape]) -> Iterator[Result]:
+    """Every validation result of the shapes on the store (default graph = union of all graphs)."""
+    for shape in shapes:
+        classes = _subclasses(store, shape.classes)
+        checks = [(c, p) for c, p in shape.checks if c in VALUE_CHECKS]
+        q = value_query(shape, classes)
+        if q is not None:
+            for sol in _select(store, q):
+                for i, (c, p) in enumerate(checks):
+                    if sol[f"b{i}"].value == "true":
+                        yield Result(shape.severity, sol["this"], shape.path, sol["v"],
+                                     _message(shape, c, p, sol["this"], sol["v"]))
+        for c, p in shape.checks:
+            if c in COUNT_CHECKS:
+                for sol in _select(store, count_query(shape, classes, c, int(p))):
+                    yield Result(shape.severity, sol["this"], shape.path, None, _message(shape, c, p, sol["this"]))
+            elif c in PAIR_CHECKS:
+                for sol in _select(store, pair_query(shape, classes, c, p)):
+                    yield Result(shape.severity, sol["this"], shape.path, sol["v"],
+                                 _message(shape, c, p, sol["this"], sol["v"]))
+        for check in shape.sparql:
+            yield from _sparql_results(store, shape, check, classes)
