@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl.rdfutil.stringify import stringify_node
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 RDF_TYPE = str(RDF.type)
@@ -309,6 +308,8 @@ def _rdflib(term) -> rdflib.term.Node:
 
 def generic_message(shape: Shape, component, param, focus, value=None) -> str:
     """pyshacl's default message for a constraint component (used when the shape has none)."""
+    from pyshacl.rdfutil.stringify import stringify_node  # ~1 s to import: only when a row needs it
+
     sg = shape.graph
 
     def s(node):
