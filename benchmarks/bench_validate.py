@@ -56,7 +56,8 @@ def run_once(db: Path, engine: str) -> dict:
         err.seek(0)
         rows = max(0, sum(1 for _ in out) - 1)
         tail = err.read().decode(errors="replace").strip()[-200:]
-    return {"engine": engine, "seconds": seconds, "rss_mib": usage.ru_maxrss / 1024, "rows": rows,
+    return {"engine": engine, "seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+            "rss_mib": usage.ru_maxrss / 1024, "rows": rows,
             "exit": p.returncode, "load": (load, os.getloadavg()[0]), "stderr": tail}
 
 
@@ -86,14 +87,14 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     print("\n".join(machine()))
     print(f"- graph: {args.db} ({quads(args.db):,} quads)\n")
-    print("| engine | run | s | peak RSS MiB | rows | exit | load avg before -> after |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    print("| engine | run | wall s | CPU s (user+sys) | peak RSS MiB | rows | exit | load avg before -> after |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     for engine in args.engine:
         for i in range(1 + args.repeat):
             evicted = evict(args.db / "current") if i == 0 else 0
             r = run_once(args.db, engine)
             run = f"fresh ({evicted / 2**30:.1f} GiB evicted)" if i == 0 else f"warm {i}"
-            print(f"| {engine} | {run} | {r['seconds']:.1f} | {r['rss_mib']:.0f} | {r['rows']} | {r['exit']} "
+            print(f"| {engine} | {run} | {r['seconds']:.1f} | {r['cpu']:.1f} | {r['rss_mib']:.0f} | {r['rows']} | {r['exit']} "
                   f"| {r['load'][0]:.2f} -> {r['load'][1]:.2f} |", flush=True)
             if r["exit"] not in (0, 1):
                 print(f"  (stderr: {r['stderr']})")
