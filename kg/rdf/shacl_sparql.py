@@ -409,9 +409,12 @@ def _sparql_results(store: ox.Store, shape: Shape, check: SparqlCheck) -> Iterat
         raise UnsupportedShape(f"shape {_name(shape.graph, shape.node)}: its sh:select does not parse in "
                                f"Oxigraph ({str(e).splitlines()[0]}); use --engine pyshacl") from None
     names = [v.value for v in solutions.variables]
+    # read to plain terms here: Oxigraph's result iterator must not outlive this (worker) thread,
+    # and an error raised below travels with this frame to the caller's thread
+    rows = [{n: sol[n] for n in names if sol[n] is not None} for sol in solutions]
+    del solutions
     seen: set = set()
-    for sol in solutions:
-        bound = {n: sol[n] for n in names if sol[n] is not None}
+    for bound in rows:
         if "failure" in bound:
             raise UnsupportedShape(f"shape {_name(shape.graph, shape.node)}: an sh:select that reports "
                                    f"?failure; use --engine pyshacl")
