@@ -69,8 +69,8 @@ id:y2 a kg:FinancialYear ; kg:year 2020.0 ; kg:employees 1.5 ; kg:revenue 1000 .
 id:y3 a kg:FinancialYear .
 """
 
-# the components shapes.ttl does not use yet, severities, and sh:sparql with ?value, ?path and
-# messages with {?var} and {$this}
+# the components and targets shapes.ttl does not use yet, severities, and sh:sparql with ?value,
+# ?path, messages with {?var} and {$this}, and sh:prefixes
 EXTRA_SHAPES = """@prefix kg: <https://w3id.org/accelerator-kg/ont#> .
 @prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -98,6 +98,10 @@ kg:SharesShape a sh:NodeShape ;
               ?o a kg:Ownership ; kg:owned $this ; kg:share ?s ; kg:start ?start .
             } GROUP BY $this ?start HAVING (SUM(?s) > 1)
         \"\"\" ] .
+kg:TargetsShape a sh:NodeShape ;
+    sh:targetObjectsOf kg:owns ; sh:targetSubjectsOf kg:controls ;
+    sh:targetNode <https://w3id.org/accelerator-kg/id/zzz> , <https://w3id.org/accelerator-kg/id/c> ;
+    sh:property [ sh:path kg:name ; sh:minCount 1 ] .
 kg:Prefixes sh:declare [ sh:prefix "kg" ; sh:namespace "https://w3id.org/accelerator-kg/ont#"^^xsd:anyURI ] .
 kg:Off a sh:NodeShape ; sh:targetClass kg:Firm ; sh:deactivated true ; sh:node kg:ExtraShape .
 """
@@ -110,6 +114,7 @@ id:b a kg:Firm ; kg:name "Anna", "Bo" ; kg:founded "2010-01-01"^^xsd:date , "202
     kg:dissolved "2010-01-01"^^xsd:date , "2030-01-01"^^xsd:date .
 id:c a kg:Firm ; kg:name "SO2" ; kg:founded "2005" ; kg:dissolved "2006" .
 id:o1 a kg:Ownership ; kg:owned id:a ; kg:share 0.7 ; kg:start "2020-01-01"^^xsd:date .
+id:a kg:owns id:nameless , id:b , "text" . id:nameless2 kg:controls id:a , id:c .
 id:o2 a kg:Ownership ; kg:owned id:a ; kg:share 0.6 ; kg:start "2020-01-01"^^xsd:date .
 id:o3 a kg:Ownership ; kg:owned id:a ; kg:share 0.6 ; kg:start "2021-01-01"^^xsd:date .
 id:o4 a kg:Ownership ; kg:owned id:b ; kg:share 0.4 ; kg:start "2021-01-01"^^xsd:date .
@@ -202,7 +207,10 @@ def test_other_components_severities_and_sparql_messages(tmp_path):
     assert ["Violation", "id:a", "kg:stateOwned", "x",
             "https://w3id.org/accelerator-kg/id/a says x via https://w3id.org/accelerator-kg/ont#stateOwned (3)"] in rows
     assert {r[0] for r in rows} == {"Violation", "Warning", "Info"}
-    assert len(rows) == 20
+    # sh:targetObjectsOf, sh:targetSubjectsOf, sh:targetNode (also a node not in the graph)
+    assert sorted(r[1] for r in rows if r[4].startswith("Less than 1 values")) == [
+        "id:nameless", "id:nameless2", "id:zzz", "text"]
+    assert len(rows) == 24
     # warnings and infos alone conform
     shapes.write_text(EXTRA_SHAPES.split("    sh:property [ sh:path kg:uscc")[0] + ".\n", encoding="utf-8")
     conforms, rows = both(store_of(EXTRA_DATA), shapes)
@@ -241,8 +249,8 @@ def test_violations_are_listed_and_exit_1(tmp_path, mini_dir, run):
 @pytest.mark.parametrize("shape, error", [
     ("kg:S a sh:NodeShape ; sh:targetClass kg:Firm ; sh:property [ sh:path kg:name ; sh:node kg:T ] .",
      "shape kg:S (property kg:name): the constraint sh:node is not supported by the fast engine; use --engine pyshacl"),
-    ("kg:S a sh:NodeShape ; sh:targetNode kg:x .",
-     "shape kg:S: sh:targetNode (only sh:targetClass is) is not supported by the fast engine; use --engine pyshacl"),
+    ("kg:S a sh:NodeShape ; sh:target [ a kg:T ] .",
+     "shape kg:S: sh:target (SPARQL-based targets) is not supported by the fast engine; use --engine pyshacl"),
     ("kg:S a sh:NodeShape ; sh:targetClass kg:Firm ; sh:property [ sh:path ( kg:a kg:b ) ; sh:minCount 1 ] .",
      "shape kg:S: a property path other than one IRI is not supported by the fast engine; use --engine pyshacl"),
     ("kg:S a sh:NodeShape ; sh:targetClass kg:Firm ; sh:sparql [ sh:select "

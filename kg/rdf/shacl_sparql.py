@@ -40,7 +40,7 @@ PAIR_CHECKS = (SH.lessThan, SH.lessThanOrEquals)
 CLASS_CHECK = SH["class"]
 COUNT_CHECKS = (SH.minCount, SH.maxCount)
 # shape terms that are no constraint (descriptions, the shape's parts read elsewhere)
-NOT_CONSTRAINTS = {RDF.type, SH.targetClass, SH.property, SH.path, SH.message, SH.severity, SH.name,
+NOT_CONSTRAINTS = {RDF.type, SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.property, SH.path, SH.message, SH.severity, SH.name,
                    SH.description, SH.order, SH.group, SH.deactivated, SH.flags, SH.sparql, RDFS.label,
                    RDFS.comment}
 CASTABLE = {XSD.string, XSD.boolean, XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.date, XSD.dateTime}
@@ -64,7 +64,7 @@ class Shape:
     """A node shape (path None) or one of its property shapes, with the node shape's targets."""
 
     node: rdflib.term.Node
-    classes: list[str]
+    targets: list[tuple[str, str]]  # (sh:targetClass | targetSubjectsOf | targetObjectsOf | targetNode, IRI)
     path: str | None
     severity: str
     messages: list[str]
@@ -123,8 +123,8 @@ def _constraints(sg: rdflib.Graph, node, is_property: bool) -> list[tuple[rdflib
             if p == SH.pattern and sg.value(node, SH.flags) is not None:
                 raise _unsupported(sg, node, "sh:flags")
             checks.append((p, o))
-        elif p == SH.target or p.startswith(str(SH.target)):
-            raise _unsupported(sg, node, f"{p.n3(sg.namespace_manager)} (only sh:targetClass is)")
+        elif p == SH.target:
+            raise _unsupported(sg, node, "sh:target (SPARQL-based targets)")
         else:
             raise _unsupported(sg, node, f"the constraint {p.n3(sg.namespace_manager)}")
     return checks
@@ -153,22 +153,22 @@ def read_shapes(sg: rdflib.Graph) -> list[Shape]:
 
     >>> sg = rdflib.Graph().parse(data='''@prefix sh: <http://www.w3.org/ns/shacl#> .
     ... <http://e/S> sh:targetClass <http://e/C> ; sh:property [ sh:path <http://e/p> ; sh:maxCount 1 ] .''', format="turtle")
-    >>> [(s.classes, s.path, [str(c[0]).split('#')[1] for c in s.checks]) for s in read_shapes(sg)]
+    >>> [([t[1] for t in s.targets], s.path, [str(c[0]).split('#')[1] for c in s.checks]) for s in read_shapes(sg)]
     [(['http://e/C'], None, []), (['http://e/C'], 'http://e/p', ['maxCount'])]
     """
     shapes = []
-    for t in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
-        for node in sg.subjects(t, None):
-            raise _unsupported(sg, node, f"{t.n3(sg.namespace_manager)} (only sh:targetClass is)")
-    for node in sorted(set(sg.subjects(SH.targetClass, None))):
-        if (node, RDF.type, RDFS.Class) in sg or _deactivated(sg, node):
-            if not _deactivated(sg, node):
-                raise _unsupported(sg, node, "an implicit class target")
+    kinds = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode)
+    for node in sorted({n for k in kinds for n in sg.subjects(k, None)}):
+        if _deactivated(sg, node):
             continue
+        if (node, RDF.type, RDFS.Class) in sg:
+            raise _unsupported(sg, node, "an implicit class target")
         if sg.value(node, SH.path) is not None:
             raise _unsupported(sg, node, "a property shape with its own target")
-        classes = sorted(str(c) for c in sg.objects(node, SH.targetClass))
-        shapes.append(Shape(node, classes, None, _severity(sg, node), _messages(sg, node),
+        targets = sorted((str(k), str(o)) for k in kinds for o in sg.objects(node, k))
+        if any(not isinstance(o, rdflib.URIRef) for k in kinds for o in sg.objects(node, k)):
+            raise _unsupported(sg, node, "a target that is not an IRI")
+        shapes.append(Shape(node, targets, None, _severity(sg, node), _messages(sg, node),
                             _constraints(sg, node, False), _sparql_checks(sg, node), sg))
         for prop in sorted(sg.objects(node, SH.property)):
             if _deactivated(sg, prop):
@@ -176,7 +176,7 @@ def read_shapes(sg: rdflib.Graph) -> list[Shape]:
             path = sg.value(prop, SH.path)
             if not isinstance(path, rdflib.URIRef):
                 raise _unsupported(sg, node, "a property path other than one IRI")
-            shapes.append(Shape(prop, classes, str(path), _severity(sg, prop), _messages(sg, prop),
+            shapes.append(Shape(prop, targets, str(path), _severity(sg, prop), _messages(sg, prop),
                                 _constraints(sg, prop, True), _sparql_checks(sg, prop), sg))
     return shapes
 
@@ -242,25 +242,40 @@ def _violates(component, param, sg: rdflib.Graph, node) -> str:
     return f"!isLiteral(?v) || {_is_string('?v')} || !COALESCE(?v {op} {_term(param)}, false)"
 
 
-def _instances(classes: list[str], var: str = "?this") -> str:
+def _typed(classes: list[str], var: str) -> str:
     return " UNION ".join(f"{{ {var} <{RDF_TYPE}> {_iri(c)} }}" for c in classes)
 
 
-def targets_query(classes: list[str]) -> str:
-    """The focus nodes of a shape: instances of its target classes (subclasses included)."""
-    return f"SELECT DISTINCT ?this WHERE {{ {_instances(classes)} }}"
+def _instances(targets: list[tuple[str, str]]) -> str:
+    """A pattern binding ?this to each focus node (once per way it is a target)."""
+    parts = []
+    for kind, iri in targets:
+        if kind == str(SH.targetClass):  # subclasses already added (resolve_targets)
+            parts.append(f"{{ ?this <{RDF_TYPE}> {_iri(iri)} }}")
+        elif kind == str(SH.targetSubjectsOf):
+            parts.append(f"{{ ?this {_iri(iri)} ?_target }}")
+        elif kind == str(SH.targetObjectsOf):
+            parts.append(f"{{ ?_target {_iri(iri)} ?this }}")
+        else:
+            parts.append(f"{{ VALUES ?this {{ {_iri(iri)} }} }}")
+    return " UNION ".join(parts)
 
 
-def _values(shape: Shape, classes: list[str]) -> str:
+def targets_query(targets: list[tuple[str, str]]) -> str:
+    """The focus nodes of a shape."""
+    return f"SELECT DISTINCT ?this WHERE {{ {_instances(targets)} }}"
+
+
+def _values(shape: Shape, targets: list[tuple[str, str]]) -> str:
     """The (?this, ?v) pairs a shape checks. A property shape's are read without its targets:
     only the few violating pairs are matched to the targets afterwards (in Python), where a
     join in the query would look up every value node's type."""
     if shape.path:
         return f"?this {_iri(shape.path)} ?v ."
-    return f"{{ {targets_query(classes)} }} BIND(?this AS ?v)"
+    return f"{{ {targets_query(targets)} }} BIND(?this AS ?v)"
 
 
-def value_query(shape: Shape, classes: list[str]) -> str | None:
+def value_query(shape: Shape, targets: list[tuple[str, str]]) -> str | None:
     """One query for all value-node constraints of a shape: a row per violating (node, value)
     with a flag per constraint."""
     checks = [(c, p) for c, p in shape.checks if c in VALUE_CHECKS]
@@ -270,7 +285,7 @@ def value_query(shape: Shape, classes: list[str]) -> str | None:
                      for i, (c, p) in enumerate(checks))
     flags = " ".join(f"?b{i}" for i in range(len(checks)))
     any_ = " || ".join(f"?b{i}" for i in range(len(checks)))
-    return f"SELECT DISTINCT ?this ?v {flags} WHERE {{ {_values(shape, classes)} {binds} FILTER({any_}) }}"
+    return f"SELECT DISTINCT ?this ?v {flags} WHERE {{ {_values(shape, targets)} {binds} FILTER({any_}) }}"
 
 
 def _scan(subject: str, path: str, obj: str) -> str:
@@ -290,20 +305,20 @@ def pair_query(shape: Shape, component, other) -> str:
             f"!COALESCE({_comparable('?v')} {op} {_comparable('?o')}, false)) }}")
 
 
-def class_query(shape: Shape, classes: list[str], instance_of: list[str]) -> str:
+def class_query(shape: Shape, targets: list[tuple[str, str]], instance_of: list[str]) -> str:
     """Nodes and values that are no instance of a class (sh:class; subclasses given)."""
-    return (f"SELECT DISTINCT ?this ?v WHERE {{ {{ SELECT ?this ?v WHERE {{ {_values(shape, classes)} }} }} "
-            f"MINUS {{ SELECT ?v WHERE {{ {_instances(instance_of, '?v')} }} }} }}")
+    return (f"SELECT DISTINCT ?this ?v WHERE {{ {{ SELECT ?this ?v WHERE {{ {_values(shape, targets)} }} }} "
+            f"MINUS {{ SELECT ?v WHERE {{ {_typed(instance_of, '?v')} }} }} }}")
 
 
-def count_query(shape: Shape, classes: list[str], component, n: int) -> str:
+def count_query(shape: Shape, targets: list[tuple[str, str]], component, n: int) -> str:
     """Focus nodes with fewer than n values (sh:minCount), or nodes with more (sh:maxCount)."""
     path = _iri(shape.path)
     if component == SH.minCount and n == 1:
         # DISTINCT over the few answers, not inside over every focus node (~30% faster)
-        return f"SELECT DISTINCT ?this WHERE {{ {_instances(classes)} MINUS {{ ?this {path} ?v }} }}"
+        return f"SELECT DISTINCT ?this WHERE {{ {_instances(targets)} MINUS {{ ?this {path} ?v }} }}"
     if component == SH.minCount:
-        return (f"SELECT ?this WHERE {{ {{ {targets_query(classes)} }} OPTIONAL {{ ?this {path} ?v }} }} "
+        return (f"SELECT ?this WHERE {{ {{ {targets_query(targets)} }} OPTIONAL {{ ?this {path} ?v }} }} "
                 f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})")
     if n == 0:
         return f"SELECT DISTINCT ?this WHERE {{ ?this {path} ?v }}"
@@ -381,6 +396,13 @@ def _message(shape: Shape, component, param, focus, value=None) -> str:
 
 # --------------------------------------------------------------------------- running
 
+def resolve_targets(store: ox.Store, shape: Shape) -> list[tuple[str, str]]:
+    """The shape's targets with every subclass of a target class added."""
+    classes = [iri for kind, iri in shape.targets if kind == str(SH.targetClass)]
+    others = [t for t in shape.targets if t[0] != str(SH.targetClass)]
+    return [(str(SH.targetClass), c) for c in (_subclasses(store, classes) if classes else [])] + others
+
+
 def _subclasses(store: ox.Store, classes: list[str]) -> list[str]:
     """The target classes and all their subclasses (SHACL instances: rdf:type/rdfs:subClassOf*)."""
     values = " ".join(_iri(c) for c in classes)
@@ -440,31 +462,31 @@ def _found(store: ox.Store, query: str, component, param, value: str | None = "v
     return [(component, param, sol["this"], sol[value] if value else None) for sol in _select(store, query)]
 
 
-def _value_checks(store: ox.Store, shape: Shape, classes: list[str]) -> list[tuple]:
+def _value_checks(store: ox.Store, shape: Shape, targets: list[tuple[str, str]]) -> list[tuple]:
     checks = [(c, p) for c, p in shape.checks if c in VALUE_CHECKS]
-    return [(c, p, sol["this"], sol["v"]) for sol in _select(store, value_query(shape, classes))
+    return [(c, p, sol["this"], sol["v"]) for sol in _select(store, value_query(shape, targets))
             for i, (c, p) in enumerate(checks) if sol[f"b{i}"].value == "true"]
 
 
-def _max_count(store: ox.Store, shape: Shape, classes: list[str], n: int, param) -> list[tuple]:
+def _max_count(store: ox.Store, shape: Shape, targets: list[tuple[str, str]], n: int, param) -> list[tuple]:
     if n >= 1 and _one_row_per_node(store, shape.path):
         return []
-    return _found(store, count_query(shape, classes, SH.maxCount, n), SH.maxCount, param, None)
+    return _found(store, count_query(shape, targets, SH.maxCount, n), SH.maxCount, param, None)
 
 
-def _tasks(store: ox.Store, shape: Shape, classes: list[str]) -> list[Callable[[], list]]:
+def _tasks(store: ox.Store, shape: Shape, targets: list[tuple[str, str]]) -> list[Callable[[], list]]:
     """One function per query the shape needs; each returns its violations on any node, as
     (component, parameter, node, value) or, for sh:sparql, whole Results."""
     tasks: list[Callable[[], list]] = []
-    if value_query(shape, classes) is not None:
-        tasks.append(partial(_value_checks, store, shape, classes))
+    if value_query(shape, targets) is not None:
+        tasks.append(partial(_value_checks, store, shape, targets))
     for c, p in shape.checks:
         if c == CLASS_CHECK:
-            tasks.append(lambda c=c, p=p: _found(store, class_query(shape, classes, _subclasses(store, [str(p)])), c, p))
+            tasks.append(lambda c=c, p=p: _found(store, class_query(shape, targets, _subclasses(store, [str(p)])), c, p))
         elif c == SH.maxCount:
-            tasks.append(partial(_max_count, store, shape, classes, int(p), p))
+            tasks.append(partial(_max_count, store, shape, targets, int(p), p))
         elif c == SH.minCount:
-            tasks.append(partial(_found, store, count_query(shape, classes, c, int(p)), c, p, None))
+            tasks.append(partial(_found, store, count_query(shape, targets, c, int(p)), c, p, None))
         elif c in PAIR_CHECKS:
             tasks.append(partial(_found, store, pair_query(shape, c, p), c, p))
     for check in shape.sparql:
@@ -479,17 +501,17 @@ def run_shapes(store: ox.Store, shapes: list[Shape], threads: int = 2) -> Iterat
     violating rows, and the focus nodes are read (one scan of the target classes) only to keep
     the violations found on them. Queries run on `threads` threads (Oxigraph releases the GIL).
     """
-    plan = [(shape, _subclasses(store, shape.classes)) for shape in shapes]
+    plan = [(shape, resolve_targets(store, shape)) for shape in shapes]
     pool = ThreadPoolExecutor(max(1, threads))
     try:
-        futures = [(shape, classes, [pool.submit(t) for t in _tasks(store, shape, classes)])
-                   for shape, classes in plan]
-        for shape, classes, running in futures:
+        futures = [(shape, targets, [pool.submit(t) for t in _tasks(store, shape, targets)])
+                   for shape, targets in plan]
+        for shape, targets, running in futures:
             found = [f for fut in running for f in fut.result()]
             if not found:
                 continue
             wanted = {f.focus if isinstance(f, Result) else f[2] for f in found}
-            focus = {sol["this"] for sol in _select(store, targets_query(classes)) if sol["this"] in wanted}
+            focus = {sol["this"] for sol in _select(store, targets_query(targets)) if sol["this"] in wanted}
             for f in found:
                 if isinstance(f, Result):
                     if f.focus in focus:
