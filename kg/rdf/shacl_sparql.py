@@ -123,8 +123,6 @@ def _constraints(sg: rdflib.Graph, node, is_property: bool) -> list[tuple[rdflib
             if p == SH.pattern and sg.value(node, SH.flags) is not None:
                 raise _unsupported(sg, node, "sh:flags")
             checks.append((p, o))
-        elif p == SH.target:
-            raise _unsupported(sg, node, "sh:target (SPARQL-based targets)")
         else:
             raise _unsupported(sg, node, f"the constraint {p.n3(sg.namespace_manager)}")
     return checks
@@ -158,6 +156,8 @@ def read_shapes(sg: rdflib.Graph) -> list[Shape]:
     """
     shapes = []
     kinds = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode)
+    for node in sg.subjects(SH.target, None):
+        raise _unsupported(sg, node, "sh:target (SPARQL-based targets)")
     for node in sorted({n for k in kinds for n in sg.subjects(k, None)}):
         if _deactivated(sg, node):
             continue
