@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         for i in range(1 + args.repeat):
             evicted = evict(args.db / "current") if i == 0 else 0
             r = run_once(args.db, engine)
-            run = f"fresh ({evicted / 2**30:.1f} GiB evicted)" if i == 0 else f"warm {i}"
+            run = f"fresh ({evicted / 2**20:,.0f} MiB evicted)" if i == 0 else f"warm {i}"
             print(f"| {engine} | {run} | {r['seconds']:.1f} | {r['cpu']:.1f} | {r['rss_mib']:.0f} | {r['rows']} | {r['exit']} "
                   f"| {r['load'][0]:.2f} -> {r['load'][1]:.2f} |", flush=True)
             if r["exit"] not in (0, 1):
