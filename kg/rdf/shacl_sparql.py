@@ -1,8 +1,10 @@
 """SHACL shapes run as SPARQL on the Oxigraph store: `kg validate`'s fast engine.
 
-The shapes graph (small) is read with rdflib; each shape's sh:targetClass and each constraint
+The shapes graph (small) is read with rdflib; each shape's targets (sh:targetClass with its
+subclasses, sh:targetSubjectsOf, sh:targetObjectsOf, sh:targetNode) and each constraint
 component it uses become a few SPARQL queries that return only the violations, streamed from the
-store (no copy of the data graph in memory). Results are the same rows pyshacl gives (the
+store (no copy of the data graph in memory). An sh:sparql SELECT runs once for all nodes, not
+once per focus node with $this pre-bound: the same rows when every solution binds $this (checked). Results are the same rows pyshacl gives (the
 reference, `kg validate --engine pyshacl`, checked by tests/test_validate.py), including its
 default messages. A component this engine does not know is an error naming it
 (:class:`UnsupportedShape`), never silently skipped.
@@ -40,9 +42,9 @@ PAIR_CHECKS = (SH.lessThan, SH.lessThanOrEquals)
 CLASS_CHECK = SH["class"]
 COUNT_CHECKS = (SH.minCount, SH.maxCount)
 # shape terms that are no constraint (descriptions, the shape's parts read elsewhere)
-NOT_CONSTRAINTS = {RDF.type, SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.property, SH.path, SH.message, SH.severity, SH.name,
-                   SH.description, SH.order, SH.group, SH.deactivated, SH.flags, SH.sparql, RDFS.label,
-                   RDFS.comment}
+NOT_CONSTRAINTS = {RDF.type, SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode,
+                   SH.property, SH.path, SH.message, SH.severity, SH.name, SH.description, SH.order,
+                   SH.group, SH.deactivated, SH.flags, SH.sparql, RDFS.label, RDFS.comment}
 CASTABLE = {XSD.string, XSD.boolean, XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.date, XSD.dateTime}
 
 
@@ -137,8 +139,8 @@ def _sparql_checks(sg: rdflib.Graph, node) -> list[SparqlCheck]:
         if select is None:
             raise _unsupported(sg, node, "an sh:sparql constraint without sh:select (e.g. sh:ask)")
         text = str(select)
-        if re.search(r"[?$](currentShape|shapesGraph)\b", text):
-            raise _unsupported(sg, node, "$currentShape or $shapesGraph in sh:select")
+        if re.search(r"[?$](currentShape|shapesGraph|PATH)\b", text):
+            raise _unsupported(sg, node, "$currentShape, $shapesGraph or $PATH in sh:select")
         prefixes = "".join(f"PREFIX {d.value(SH.prefix)}: <{d.value(SH.namespace)}>\n"
                            for pfx in sg.objects(c, SH.prefixes)
                            for d in (sg.resource(x) for x in sg.objects(pfx, SH.declare)))
