@@ -132,7 +132,9 @@ def main() -> None:
         db = work / "db"
         b = run_build(src, db)
         nq = work / "dump.nq"
-        store = ox.Store.read_only(str((db / "current").resolve()))
+        from kg.rdf.store import open_store
+
+        store = open_store(db)
         store.dump(str(nq), format=ox.RdfFormat.N_QUADS)
         del store
         fl = floor_load(nq, work)

@@ -18,22 +18,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg import __version__
+from kg.build_checks import counts_by_source, nothing_read, shrinkage
 from kg.conflicts import conflicts_file, find_conflicts, write_conflicts
+from kg.dbfolder import discard, new_generation, publish, remove_stale, writer_lock
 from kg.errors import InputError
 from kg.loaders.mapping import Mapping, load_mapping
 from kg.loaders.sources import load_sources
 from kg.rdf import nquads
-from kg.rdf.store import build_store, open_store
+from kg.rdf.store import build_info, build_store
 from kg.records import Reject, write_rejects
 from kg.resolve import resolve
 
 
-class StrictRejects(InputError):
-    """Rows were rejected under --strict; ``report`` says which. The live graph is untouched."""
+class BuildRefused(InputError):
+    """The build read its sources but will not replace the live graph, which is untouched;
+    ``report`` says what it read and rejected."""
 
     def __init__(self, message: str, report: BuildReport):
         super().__init__(message)
         self.report = report
+
+
+class StrictRejects(BuildRefused):
+    """Rows were rejected under --strict; ``report`` says which."""
 
 
 @dataclass
@@ -63,12 +70,57 @@ def build(
     stage: Callable[[str], None] | None = None,
     as_of: dt.date | None = None,
     floor: float | None = None,
+    wait: bool = False,
+    replace: bool = False,
+    confirm: Callable[[str], bool] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Build the graph from ``sources`` into the database folder ``db``.
 
-    With ``strict`` any rejected row raises InputError and leaves the live store untouched.
-    Derived facts hold at ``as_of`` (default today) and keep integrated shares >= ``floor``.
+    One build at a time holds ``db`` (another raises LockHeld, or with ``wait`` waits, calling
+    ``on_wait(holder)``). The build writes a new generation of ``db`` and makes it live only
+    when it is whole: with ``strict`` any rejected row raises InputError, a build that reads no
+    table raises InputError, and one that keeps less than half of what the live graph has from
+    a source raises InputError unless ``replace`` is set or ``confirm(question)`` says yes; each
+    leaves the live graph as it was. Derived facts hold at ``as_of`` (default today) and keep
+    integrated shares >= ``floor``.
     """
+    with writer_lock(db, wait=wait, on_wait=on_wait) as lock:
+        remove_stale(db)  # what builds killed before left behind: nothing else writes now
+        gen = new_generation(db)
+        try:
+            report = _build_generation(sources, db, gen, mapping=mapping, encoding=encoding, strict=strict,
+                                       derive=derive, stage=stage, as_of=as_of, floor=floor,
+                                       replace=replace, confirm=confirm)
+        except BuildRefused:
+            discard(gen, keep=("rejects.csv",))  # the report the error names stays until the next build
+            raise
+        except BaseException:
+            discard(gen)
+            raise
+        publish(db, gen)
+        remove_stale(db)
+    if lock.took_over:
+        report.warnings.append(f"took over the lock of {db} from {lock.took_over}, which had ended without releasing it")
+    return report
+
+
+def _build_generation(
+    sources: list[Path],
+    db: Path,
+    gen: Path,
+    *,
+    mapping: Mapping | None,
+    encoding: str | None,
+    strict: bool,
+    derive: bool,
+    stage: Callable[[str], None] | None,
+    as_of: dt.date | None,
+    floor: float | None,
+    replace: bool,
+    confirm: Callable[[str], bool] | None,
+) -> BuildReport:
+    """The build's stages, writing into the generation folder ``gen`` of ``db``."""
     stage = stage or (lambda name: None)
     mapping = mapping or load_mapping()
     report = BuildReport(db=db)
@@ -76,6 +128,8 @@ def build(
 
     stage("load")
     records = load_sources(list(sources), mapping, encoding)
+    if (nothing := nothing_read(records, list(sources), mapping)) is not None:
+        raise InputError(f"{nothing}; the graph in {db} was left as it was")
     t1 = time.perf_counter()
     report.seconds["load"] = t1 - t0
 
@@ -86,7 +140,7 @@ def build(
     conflicts = find_conflicts(resolved, records.header)
     records.rejects.extend(conflicts.rejects)
     records.warnings.extend(conflicts.warnings)
-    write_conflicts(conflicts.table, conflicts_file(db))
+    write_conflicts(conflicts.table, conflicts_file(gen))  # DB/conflicts.csv links to the live one
     t2 = time.perf_counter()
     report.seconds["resolve"] = t2 - t1
 
@@ -96,14 +150,17 @@ def build(
     report.entities = len(resolved.entities)
     report.links = {k: len(v) for k, v in resolved.links.items()}
     report.links["REPORTED"] = len(resolved.financials)
-    write_rejects(records.rejects, db / "rejects.csv")
+    write_rejects(records.rejects, gen / "rejects.csv")
     if strict and records.rejects:
         first = min(records.rejects, key=lambda r: (r.file, r.row))
         raise StrictRejects(
             f"{report.rejected} row(s) rejected with --strict; the graph in {db} was left as it was. "
-            f"First: {first.line()} (all in {db / 'rejects.csv'})",
+            f"First: {first.line()} (all in {gen / 'rejects.csv'})",
             report,
         )
+    by_source = counts_by_source(resolved.entity_rows, resolved.links, resolved.financials)
+    if not replace:
+        _check_shrinkage(db, gen, by_source, report, confirm)
 
     chunks = [nquads.static_nquads()]
     derived_chunks = []
@@ -128,14 +185,29 @@ def build(
         "entities": report.entities,
         "links": report.links,
         "derived_as_of": derived_as_of,
+        "by_source": by_source,
     }
     meta["seconds"] = report.seconds
-    build_store(db, _chain(chunks, nquads.resolved_nquads(resolved), derived_chunks), meta)
-    report.triples = len(open_store(db))
+    report.triples = build_store(gen, _chain(chunks, nquads.resolved_nquads(resolved), derived_chunks))
     report.seconds["store"] = time.perf_counter() - t3
-    (db / "build.json").write_text(json.dumps({**meta, "triples": report.triples}, indent=2, ensure_ascii=False, default=str),
-                                   encoding="utf-8")
+    (gen / "build.json").write_text(json.dumps({**meta, "triples": report.triples}, indent=2, ensure_ascii=False, default=str),
+                                    encoding="utf-8")
     return report
+
+
+def _check_shrinkage(db: Path, gen: Path, by_source: dict, report: BuildReport,
+                     confirm: Callable[[str], bool] | None) -> None:
+    """Refuse to keep less than half of what the live graph has from a source, unless confirmed."""
+    drops = shrinkage(build_info(db).get("by_source") or {}, by_source)
+    if not drops:
+        return
+    what = "; ".join(drops[:3]) + (f"; and {len(drops) - 3} more" if len(drops) > 3 else "")
+    if confirm is not None and confirm(f"This build keeps less than half of the live graph in {db} from the same "
+                                       f"sources ({what}). Replace the live graph?"):
+        return
+    rejected = f"; {report.rejected} row(s) rejected, see {gen / 'rejects.csv'}" if report.rejects else ""
+    raise BuildRefused(f"this build keeps less than half of the live graph in {db} from the same sources ({what}); "
+                       f"the graph was left as it was; pass --replace to replace it{rejected}", report)
 
 
 def _chain(*iterables):

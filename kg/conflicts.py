@@ -7,10 +7,11 @@ one line per row involved (``CONFLICT_COLUMNS``), written to ``conflicts.csv`` n
 
 - ``shares-over-100``: the direct shares of one owned entity sum over 100% at some date
   (taking the largest share per owner where rows repeat a holding; a rounding tolerance of
-  0.1 percentage point). **Within one source** the rows valid that day are rejected: a source
-  that contradicts itself is a data error, and ``--strict`` fails on it. **Across sources**
-  the rows stay side by side (action ``scaled``): the derived facts scale that entity's shares
-  down to a 100% total, so no derived share exceeds 1.
+  0.1 percentage point), within one source or across sources. The rows stay (action
+  ``scaled``): the build warns naming them, ``kg validate`` flags the entity, and the derived
+  facts scale that entity's shares down to a 100% total, so no derived share exceeds 1. They
+  are not rejected: real sources overlap for a few days where one holding ends and the next
+  starts (a BODS statement sequence), and no row is more wrong than the other.
 - ``cycle``: holdings whose shares do not shrink around a cycle (A owns 100% of B and B owns
   100% of A, with nobody outside holding any of them): the closed form of integrated
   ownership diverges, so every link of the cycle is rejected and the rest of the graph builds.
@@ -260,31 +261,16 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
         h = _holdings(owns)
         drop: set[int] = set()
 
-        # one source contradicting itself: rejected
-        for (source, owned), day, total, pos in _over_full(h, ["source"]):
-            rows = h[h["pos"].isin(pos)]
-            why = (f"the shares of {_short(owned)} in source {source} sum to {_sum_text(total, day)} "
-                   f"({_rows_text(rows)})")
-            note = f"{why}; rejected"
-            warnings.append(f"{note} (kg conflicts)")
-            for r in rows.itertuples():
-                add(("over", source, owned, day), "shares-over-100", owned, "share", _pct(r.s), "rejected", r.file, r.row,
-                    r.source, note)
-                rejects.append(Reject(r.file, int(r.row), header(r.file, "share"), _pct(r.s),
-                                      f"value {_pct(r.s)!r} is not a share that fits: {why}; expected the shares of one "
-                                      "owned entity in one source to sum to at most 100% at any date, so these rows are "
-                                      "rejected"))
-            drop.update(pos)
-        h = h[~h["pos"].isin(drop)]
-
-        # sources disagreeing: kept, scaled in the derived facts
+        # shares over 100%, within one source or across sources: kept, scaled in the derived facts
         for (owned,), day, total, pos in _over_full(h, []):
             rows = h[h["pos"].isin(pos)]
-            note = (f"the shares of {_short(owned)} sum to {_sum_text(total, day)} across sources "
+            sources = sorted(set(rows["source"]))
+            where = f"in source {sources[0]}" if len(sources) == 1 else "across sources"
+            note = (f"the shares of {_short(owned)} sum to {_sum_text(total, day)} {where} "
                     f"({_rows_text(rows)}); kept side by side, scaled to 100% in the derived facts")
             warnings.append(f"{note} (kg conflicts)")
             for r in rows.itertuples():
-                add(("over", None, owned, day), "shares-over-100", owned, "share", _pct(r.s), "scaled", r.file, r.row,
+                add(("over", owned, day), "shares-over-100", owned, "share", _pct(r.s), "scaled", r.file, r.row,
                     r.source, note)
 
         for members, day, pos in _closed_cycles(h):
@@ -364,9 +350,10 @@ def write_conflicts(table: pd.DataFrame, path: Path) -> None:
             w.writerow(["" if v is None or v != v else v for v in r])
 
 
-def conflicts_file(db: Path) -> Path:
-    """Where the conflicts of the live build of a database folder are (beside rejects.csv)."""
-    return db / "conflicts.csv"
+def conflicts_file(folder: Path) -> Path:
+    """conflicts.csv of a build's generation folder, or of a database folder (a link to the
+    live generation's, beside rejects.csv)."""
+    return folder / "conflicts.csv"
 
 
 def read_conflicts(path: Path) -> list[list[str]]:

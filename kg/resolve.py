@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from kg.ontology import ID, model
 from kg.records import Records, Reject, with_nones
 from kg.values import lei as lei_mod
+from kg.values import place
 from kg.values import ticker as ticker_mod
 from kg.values import uscc as uscc_mod
 from kg.values.errors import ValueProblem
@@ -187,18 +188,19 @@ def _reject_self_links(df: pd.DataFrame, records: Records):
     return df.loc[~same].copy(), rejects
 
 
-def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
+def _merge_weak_by_name(rows: pd.DataFrame) -> tuple[pd.Series, dict]:
     """Clusters without USCC/LEI/ticker join a strong cluster with the same normalised name
     (and no conflicting province/city) when exactly one exists; weak clusters with the same
-    name and place merge with each other."""
+    name and place merge with each other. Also: weak cluster -> the strong clusters it fits
+    when it fits several (an ambiguity, never guessed)."""
     strong = rows[["uscc", "lei", "ticker"]].notna().any(axis=1).groupby(rows["cluster"]).any()
     is_strong = rows["cluster"].map(strong).to_numpy(dtype=bool)
     if is_strong.all():
-        return rows["cluster"]
-    weak = rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster")
+        return rows["cluster"], {}
+    weak = _place_keys(rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster"))
     weak["_key"] = weak["name"].map(normalise_name)
     names_needed = set(weak["_key"])
-    st = _name_keys(rows.loc[is_strong])
+    st = _place_keys(_name_keys(rows.loc[is_strong]))
     st = st[st["_key"].isin(names_needed)]
     cand = weak.merge(st, on="_key", suffixes=("", "_s"))
     compatible = ((cand["province"].isna() | cand["province_s"].isna() | (cand["province"] == cand["province_s"]))
@@ -210,11 +212,46 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> pd.Series:
     cand = cand[compatible]
     unique = cand.drop_duplicates(["cluster", "cluster_s"]).groupby("cluster")["cluster_s"].agg(["nunique", "first"])
     remap = unique.loc[unique["nunique"] == 1, "first"].to_dict()
-    rest = weak[~weak["cluster"].isin(remap)]
+    several = cand[cand["cluster"].isin(unique.index[unique["nunique"] > 1])]
+    ambiguous = several.groupby("cluster")["cluster_s"].agg(lambda c: sorted(set(c))).to_dict()
+    rest = weak[~weak["cluster"].isin(remap) & ~weak["cluster"].isin(ambiguous)]
     rest_type = rest["cluster"].map(ctype).fillna("")
     same = rest.groupby(["_key", rest["province"].fillna(""), rest["city"].fillna(""), rest_type])["cluster"].transform("min")
     remap.update(dict(zip(rest["cluster"], same, strict=True)))
-    return rows["cluster"].map(lambda c: remap.get(c, c))
+    return rows["cluster"].map(lambda c: remap.get(c, c)), ambiguous
+
+
+def _place_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """Province and city as matching keys (江苏省 = 江苏 = Jiangsu; kg.values.place)."""
+    out = frame.copy()
+    out["province"] = out["province"].map(place.province_key, na_action="ignore")
+    out["city"] = out["city"].map(place.city_key, na_action="ignore")
+    return out
+
+
+def _name_place(rows: pd.DataFrame) -> pd.Series:
+    """Per cluster: its smallest normalised name, with its province and city when known
+    as keys ('name@32/苏州'): the IRI of an entity no source gives an identifier or id."""
+    keys = _place_keys(rows[["cluster", "name", "province", "city"]].dropna(subset=["name"]))
+    keys["_k"] = keys["name"].map(normalise_name)
+    keys = keys.sort_values(["cluster", "_k", "province", "city"], kind="stable").drop_duplicates("cluster").set_index("cluster")
+    where = keys["province"].fillna("") + "/" + keys["city"].fillna("")
+    return keys["_k"] + where.map(lambda p: "" if p == "/" else "@" + p.rstrip("/"))
+
+
+def _reject_ambiguous(rows: pd.DataFrame, iri: dict, ambiguous: dict) -> tuple[pd.DataFrame, list[Reject]]:
+    """Rows without USCC/LEI/ticker whose normalised name and place fit several entities are
+    rejected with the candidates (never guessed); so are the links the same rows make."""
+    if not ambiguous:
+        return rows, []
+    sel = rows["cluster"].isin(ambiguous)
+    rejects = [
+        Reject(f, int(r), "name", str(n),
+               f"value {str(n)!r} is not a unique entity by name and place (it matches "
+               f"{', '.join(sorted(iri[x].removeprefix(ID) for x in ambiguous[c]))}); expected a USCC, or a province or city that tells them apart")
+        for f, r, n, c in zip(rows.loc[sel, "file"], rows.loc[sel, "row"], rows.loc[sel, "name"], rows.loc[sel, "cluster"], strict=True)
+    ]
+    return rows[~sel].reset_index(drop=True), rejects
 
 
 def _name_keys(rows: pd.DataFrame) -> pd.DataFrame:
@@ -259,6 +296,10 @@ class _RefIndex:
             for v, iri in zip(rows[col], rows["iri"], strict=True):
                 if v is not None and v == v:
                     self.exact.setdefault(str(v), iri)
+        if "row_ref" in rows:  # a row's own entity, for the links that row makes (kg.loaders.tabular.row_ref)
+            for v, iri in zip(rows["row_ref"], rows["iri"], strict=True):
+                if v is not None and v == v:
+                    self.exact[v] = iri
         for t, iri in zip(rows["ticker"], rows["iri"], strict=True):
             if t is not None and t == t:
                 self.exact.setdefault(str(t).split(".")[0], iri)
@@ -303,10 +344,11 @@ def resolve(records: Records) -> Resolved:
     rows = with_nones(rows.reset_index(drop=True))
     type_rejects: list[Reject] = []
     type_conflicts = pd.DataFrame(columns=list(TYPE_CONFLICT_COLUMNS))
+    ambiguous: dict = {}
     if len(rows):
         rows["_rid"] = np.arange(len(rows))
         rows, type_rejects, type_conflicts = _reject_conflicting_types(rows, records)
-        rows["cluster"] = _merge_weak_by_name(rows)
+        rows["cluster"], ambiguous = _merge_weak_by_name(rows)
     else:
         rows["cluster"] = pd.Series(dtype=np.int64)
 
@@ -318,12 +360,15 @@ def resolve(records: Records) -> Resolved:
         first = have.sort_values([col]).drop_duplicates("cluster")  # the smallest value per cluster
         best[col] = first.set_index("cluster")[col].reindex(clusters)
     iri = {}
-    for c, u, le, t, loc in zip(clusters, best["uscc"], best["lei"], best["ticker"], best["id"], strict=True):
-        iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc))
+    named = _name_place(rows).reindex(clusters)  # for entities a source names without any id
+    for c, u, le, t, loc, nm in zip(clusters, best["uscc"], best["lei"], best["ticker"], best["id"], named, strict=True):
+        iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc)) if any(
+            _v(x) is not None for x in (u, le, t, loc)) else f"{ID}name/{quote(str(nm), safe='')}"
     rows["iri"] = rows["cluster"].map(iri)
     if "_rid" in rows:  # the conflicts name the entity of the row that set its type
         type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"], rows["iri"], strict=True)))
         rows = rows.drop(columns="_rid")
+    rows, ambiguous = _reject_ambiguous(rows, iri, ambiguous)
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
     ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
@@ -335,11 +380,13 @@ def resolve(records: Records) -> Resolved:
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
 
     index = _RefIndex(rows)
-    resolved = Resolved(entities=ent, entity_rows=rows, rejects=type_rejects, type_conflicts=type_conflicts)
+    resolved = Resolved(entities=ent, entity_rows=rows, rejects=type_rejects + ambiguous, type_conflicts=type_conflicts)
+    gone = {(r.file, r.row) for r in ambiguous}
     for rel, frames in records.links.items():
         link = m.link(rel)
         spec_from, spec_to = "from_ref", "to_ref"
         df = _concat(frames, ())
+        df = df[[(f, r) not in gone for f, r in zip(df["file"], df["row"], strict=True)]] if gone else df
         df, rejects = _resolve_refs(df, spec_from, "from_iri", index, records)
         resolved.rejects += rejects
         if rel == "CERTIFIED_AS":
@@ -353,8 +400,11 @@ def resolve(records: Records) -> Resolved:
         if rel in DISTINCT_ENDS:
             df, rejects = _reject_self_links(df, records)
             resolved.rejects += rejects
-        df["iri"] = [link_iri(rel, a, b, s, f, r) for a, b, s, f, r in
-                     zip(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], strict=True)]
+        # `part` tells apart the links one source record makes between the same two ends (a
+        # BODS statement's interests); absent for tables, whose IRIs stay as they were
+        parts = df["part"] if "part" in df else pd.Series([None] * len(df), index=df.index)
+        df["iri"] = [link_iri(rel, a, b, s, f, r) if p is None else link_iri(rel, a, b, s, f, r, p) for a, b, s, f, r, p in
+                     zip(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], parts, strict=True)]
         df.attrs["link"] = link.rel_type
         resolved.links[rel] = df.reset_index(drop=True)
 

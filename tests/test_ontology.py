@@ -28,7 +28,8 @@ def test_model_has_the_design_types_and_links():
                                                                       "DECLARED_CONTROL"}
     assert {r for r, lk in m.links.items() if lk.derived} == {"CONTROLS", "ULTIMATELY_OWNS", "LOOK_THROUGH_FUNDED"}
     assert [p.column for p in m.links["OWNS"].properties if not p.local.endswith("Precision")] == [
-        "direct_or_indirect", "end", "share", "share_basis", "share_max", "share_min", "start"]
+        "direct_or_indirect", "end", "share", "share_basis", "share_max", "share_min", "start",
+        "subscribed_capital", "subscribed_on"]
 
 
 def test_every_kg_term_in_a_built_graph_is_defined(mini_db):

@@ -65,6 +65,7 @@ CASES: list[tuple[str, dict]] = [
     ("certified-listings-share", {"programme": "manufacturing_champion", "from_year": "2020"}),
     ("expiring-certifications", {}),
     ("expiring-certifications", {"window_days": "365", "only": "expiring", "programme": "little_giant"}),
+    ("declared-vs-computed", {}),
 ]
 
 #: queries whose parameters are picked from each graph (a firm, a state source)

@@ -63,7 +63,7 @@ def test_encoding_override(tmp_path):
     d = tmp_path / "latin"
     d.mkdir()
     (d / "entities.csv").write_bytes("id,type,name\nsg,Bank,Société Générale\n".encode("latin-1"))
-    with pytest.raises(SourceError, match=r"entities.csv: byte \d+ is neither UTF-8 nor GB18030.*--encoding"):
+    with pytest.raises(SourceError, match=r"entities.csv: byte 27 \(line 2\) is neither UTF-8 nor GB18030.*--encoding"):
         load_sources([d])
     recs = load_sources([d], encoding="latin-1")
     assert recs.entities[0]["name"][0] == "Société Générale"

@@ -127,3 +127,71 @@ def test_wan_yuan_decimals(d):
 @given(st.floats(min_value=0, max_value=1e12, allow_nan=False))
 def test_plain_float_text(x):
     assert parse(repr(x)).value == x
+
+
+# ---------------------------------------------------------------- vague amounts (issue 11)
+from kg.values.amount import EXPECTED_RANGE, parse_range, vague_words  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "currency", "low", "high"),
+    [
+        # the forms of the issue: ranges with bounds, never a point value
+        ("数千万人民币", None, "CNY", 1e7, 1e8),
+        ("近亿元", None, "CNY", 5e7, 1e8),
+        ("超过1亿元", 1e8, "CNY", 1e8, None),
+        # more of the same words (kg/domain/vague_amounts.csv)
+        ("数百万元", None, "CNY", 1e6, 1e7),
+        ("数十万", None, None, 1e5, 1e6),
+        ("数亿美元", None, "USD", 1e8, 1e9),
+        ("数十亿元", None, "CNY", 1e9, 1e10),
+        ("几千万元", None, "CNY", 1e7, 1e8),
+        ("将近千万元", None, "CNY", 5e6, 1e7),
+        ("近1亿元", None, "CNY", 5e7, 1e8),
+        ("千万级", None, None, 1e7, 1e8),
+        ("上亿元", None, "CNY", 1e8, None),
+        ("过亿", None, None, 1e8, None),
+        ("亿元以上", None, "CNY", 1e8, None),
+        ("千万元以下", None, "CNY", None, 1e7),
+        ("逾5亿元", 5e8, "CNY", 5e8, None),
+        ("8000万元以上", 8e7, "CNY", 8e7, None),
+        ("不超过5000万元", 5e7, "CNY", None, 5e7),
+        # exact amounts stay exact
+        ("5000万元", 5e7, "CNY", None, None),
+        ("1.2亿人民币", 1.2e8, "CNY", None, None),
+    ],
+)
+def test_parse_range(raw, value, currency, low, high):
+    a = parse_range(raw)
+    assert (a.value, a.currency, a.minimum, a.maximum) == (value, currency, low, high)
+    if a.value is None:  # a vague amount is a range: at least one bound, no point value
+        assert a.minimum is not None or a.maximum is not None
+
+
+@pytest.mark.parametrize("raw", ["未披露", "未透露", "未公开", "不详", "保密", "Undisclosed", "", "  "])
+def test_undisclosed_stays_empty(raw):
+    assert parse_range(raw) is None
+
+
+def test_every_word_of_the_table_is_read():
+    for w in vague_words().values():
+        if w.position == "undisclosed":
+            assert parse_range(w.word) is None
+        elif w.position == "before_unit":
+            assert parse_range(w.word + "千万元").minimum == (1e7 * float(w.min_factor))
+        else:
+            assert parse_range("千万" + w.word).maximum == 1e7 * float(w.max_factor)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("亿元", "an amount (a unit without a number or a vague word)"),
+        ("数千万美元人民币", "an amount (its currency markers disagree: CNY and USD)"),
+        ("大概很多钱", "an amount"),
+    ],
+)
+def test_parse_range_errors(raw, reason):
+    with pytest.raises(ValueProblem) as e:
+        parse_range(raw)
+    assert str(e.value) == f"value {raw!r} is not {reason}; expected {EXPECTED_RANGE}"

@@ -17,6 +17,7 @@ MODULES = [
     "kg.values.amount",
     "kg.values.dates",
     "kg.values.boolean",
+    "kg.values.place",
 ]
 
 

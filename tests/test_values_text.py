@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.values.text import LEGAL_FORMS_ZH, clean, normalise_name, to_halfwidth
+from kg.values.text import CONTROLS, LEGAL_FORMS_ZH, clean, normalise_name, to_halfwidth
 
 
 @pytest.mark.parametrize(
@@ -67,6 +67,28 @@ def test_clean_is_idempotent_and_trimmed(s):
         assert c == c.strip()
         assert "  " not in c
         assert clean(c) == c
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("\x1b[31mEvil Co\x1b[0m", "[31mEvil Co[0m"),  # ESC
+        ("Bell\x07 Ltd", "Bell Ltd"),  # BEL
+        ("A\x00B\x7fC", "ABC"),  # NUL, DEL
+        ("\x9b2J Co\x80", "2J Co"),  # C1: CSI, PAD
+        ("绿的\x1b谐波", "绿的谐波"),  # also in non-ASCII text
+        ("a\tb\rc\x0bd\x85e\x1cf", "a b c d e f"),  # whitespace controls (tab, CR, VT, NEL, FS) are spaces
+        ("\x1b\x07", None),  # nothing left
+    ],
+)
+def test_clean_drops_control_characters(raw, expected):
+    assert clean(raw) == expected
+
+
+@given(st.text())
+def test_clean_leaves_no_control_character(s):
+    c = clean(s)
+    assert c is None or not any(ord(ch) in CONTROLS or ch in "\t\n\r" for ch in c)
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,10 @@ class KgGroup(click.Group):
         except Exception as e:  # noqa: BLE001 - the top-level boundary
             if ctx.obj and ctx.obj.get("debug"):
                 raise
+            from kg.cli.output import safe_text
+
             code, msg = classify(e)
-            click.echo(f"Error: {msg}", err=True)
+            click.echo(f"Error: {safe_text(msg, keep_tab_newline=True)}", err=True)  # a value may hold ESC, BEL
             ctx.exit(code)
 
 

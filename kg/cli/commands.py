@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kg.cli import cli
-from kg.cli.output import output_options, write_rows
+from kg.cli.output import output_options, safe_text, write_rows
 from kg.errors import InputError
 
 
@@ -32,16 +32,30 @@ def read_text_arg(query: str | None, file: str | None, what: str) -> str:
         raise InputError(f"give the {what} either as an argument or with -f FILE (not both)")
     if file is None:
         return query
-    if file == "-":
-        return sys.stdin.read()
     try:
-        return Path(file).read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as e:
         raise InputError(f"{file}: cannot read ({e.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(f"{'stdin' if file == '-' else file}: byte {e.start} (line {line}) is not UTF-8; "
+                         f"a {what} file must be UTF-8 text") from None
 
 
 def parse_params(params: tuple[str, ...]) -> dict[str, str]:
-    """``-p name=value`` pairs into a dict (values stay text)."""
+    """``-p name=value`` pairs into a dict (values stay text, and must be UTF-8).
+
+    A byte that is not UTF-8 reaches Python as a lone surrogate (``\\udcff`` for 0xff):
+
+    >>> parse_params(("firm=leaderdrive",))
+    {'firm': 'leaderdrive'}
+    >>> parse_params(("firm=a\\udcffb",))
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: parameter 'firm': value 'a\\xffb' has byte 0xff at character 2, which is not UTF-8; -p values must be UTF-8 text
+    """
     out: dict[str, str] = {}
     for p in params:
         if "=" not in p:
@@ -50,6 +64,15 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
         k = k.strip().lstrip("?$")
         if not k.replace("_", "a").isalnum():
             raise InputError(f"parameter name {k!r} is not a variable name; expected letters, digits and _")
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError as e:
+            bad = v[e.start]
+            what = f"byte 0x{ord(bad) - 0xDC00:02x}" if "\udc80" <= bad <= "\udcff" else f"U+{ord(bad):04X}"
+            shown = v.encode("utf-8", "surrogateescape" if what.startswith("byte") else "backslashreplace")
+            shown = shown.decode("utf-8", "backslashreplace")
+            raise InputError(f"parameter {k!r}: value '{shown}' has {what} at character {e.start + 1}, "
+                             "which is not UTF-8; -p values must be UTF-8 text") from None
         out[k] = v
     return out
 
@@ -68,12 +91,18 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
 @click.option("--floor", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="SHARE",
               help="Smallest integrated share kept as a derived ownership fact (default 0.01 = 1%).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-file table.")
-def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet):
+@click.option("--wait", is_flag=True, help="If another build holds the database folder, wait for it (default: exit 2).")
+@click.option("--replace", is_flag=True,
+              help="Replace the live graph even if this build keeps less than half of what it has from a source.")
+def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet, wait, replace):
     """Load, validate, resolve, derive and store SOURCES (files or folders).
 
     Rows with bad values are rejected, never silently dropped: each goes to DB/rejects.csv
     with file, row, column, value and the reason, and the counts are printed per file.
-    The new graph replaces the previous one only when the build succeeds.
+    The new graph replaces the previous one only when the build succeeds; one build at a time
+    writes a database folder, and kg builds only into a new or empty folder or one it made.
+    A build that keeps less than half of what the live graph has from a source asks first
+    (on a terminal; elsewhere it exits 2 unless --replace is given).
 
     Derived facts (integrated ownership, control, state share, size class) hold at --as-of;
     canned queries run with another --as-of say so.
@@ -98,15 +127,17 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
         if bar is not None:
             bar.update(1 if bar.pos or name != "load" else 0, name)
 
-    from kg.build import StrictRejects
+    from kg.build import BuildRefused
 
     try:
         if bar is not None:
             bar.__enter__()
         report = run_build(list(sources), dbp, mapping=load_mapping(mapping) if mapping else None,
                            encoding=encoding, strict=strict, derive=not no_derive, stage=stage,
-                           as_of=derive_date, floor=DEFAULT_FLOOR if floor is None else floor)
-    except StrictRejects as e:
+                           as_of=derive_date, floor=DEFAULT_FLOOR if floor is None else floor,
+                           wait=wait, replace=replace, confirm=_confirm if sys.stdin.isatty() else None,
+                           on_wait=lambda holder: click.echo(f"waiting for {holder} to finish with {dbp}", err=True))
+    except BuildRefused as e:
         _print_report(e.report, quiet)
         raise
     finally:
@@ -121,14 +152,19 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
     click.echo(msg)
 
 
+def _confirm(question: str) -> bool:
+    click.echo(err=True)  # off the progress bar's line
+    return click.confirm(question, default=False, err=True)
+
+
 def _print_report(report, quiet: bool) -> None:
-    for w in report.warnings:
-        click.echo(f"warning: {w}", err=True)
+    for w in report.warnings:  # file names and headers may hold control characters
+        click.echo(f"warning: {safe_text(w)}", err=True)
     if not quiet:
         write_rows(["file", "table", "loaded", "rejected"], report.files, "table")
     shown = sorted(report.rejects, key=lambda r: (r.file, r.row))
     for r in shown[:20]:
-        click.echo(r.line(), err=True)
+        click.echo(safe_text(r.line()), err=True)
     if len(shown) > 20:
         click.echo(f"... and {len(shown) - 20} more", err=True)
 
@@ -150,19 +186,25 @@ def stats(db, fmt):
 @output_options
 @click.option("--shapes", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SHACL shapes file (default: ontology/shapes.ttl).")
-def validate(db, fmt, shapes):
-    """Check the graph against the SHACL shapes. Exit 0 if it conforms, 1 with the violations."""
+@click.option("--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
+              help="fast: the shapes run as SPARQL on the store (any size); pyshacl: the reference "
+                   "SHACL engine on an in-memory copy of the graph (small graphs only).")
+def validate(db, fmt, shapes, engine):
+    """Check the graph against the SHACL shapes. Exit 0 if it conforms, 1 with the violations.
+
+    Rows: severity, focus node, path, value and message, sorted by focus, path and message.
+    """
     from kg.rdf.store import open_store
-    from kg.rdf.validate import validate_store
+    from kg.rdf.validate import COLUMNS, validate_store
 
     store = open_store(resolve_db(db))
-    conforms, rows = validate_store(store, shapes)
+    conforms, rows = validate_store(store, shapes, engine)
     if rows:
-        write_rows(["severity", "focus", "path", "value", "message"], rows, fmt)
+        write_rows(COLUMNS, rows, fmt)
     if not conforms:
         click.echo(f"{len(rows)} violation(s)", err=True)
         sys.exit(1)
-    click.echo("conforms", err=True)
+    click.echo("conforms" + (f" ({len(rows)} warning(s))" if rows else ""), err=True)
 
 
 @cli.command()
@@ -188,6 +230,7 @@ def sparql(query, file, params, db, fmt):
 # commands defined in sibling modules register themselves on import
 from kg.cli import conflicts as _conflicts  # noqa: E402,F401
 from kg.cli import export as _export  # noqa: E402,F401
+from kg.cli import mapping as _mapping  # noqa: E402,F401
 from kg.cli import neo4j as _neo4j  # noqa: E402,F401
 from kg.cli import query as _query  # noqa: E402,F401
 from kg.cli import synth as _synth  # noqa: E402,F401

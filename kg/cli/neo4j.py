@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -15,8 +14,7 @@ import click
 from kg.cli import cli
 from kg.cli.commands import db_option, parse_params, read_text_arg, resolve_db
 from kg.cli.output import output_options, write_rows
-from kg.errors import KgError
-from kg.neo4j.connect import DEFAULT_URI, DEFAULT_USER, Settings, password_from_env, scrub
+from kg.neo4j.connect import DEFAULT_URI, DEFAULT_USER, Settings, check_uri, password_from_env
 from kg.neo4j.push import DEFAULT_BATCH, DEFAULT_WORKERS
 
 
@@ -35,39 +33,21 @@ def neo4j_options(f):
     f = click.option("--user", envvar="NEO4J_USER", default=DEFAULT_USER, show_default=True, show_envvar=True,
                      help="Neo4j user.")(f)
     f = click.option("--uri", envvar="NEO4J_URI", default=DEFAULT_URI, show_default=True, show_envvar=True,
-                     help="Bolt URI of the server (bolt:// or neo4j://).")(f)
+                     help="Bolt URI of the server: bolt://, neo4j:// (+s, +ssc for TLS); no user or password in it.")(f)
     return f
 
 
 def settings(uri: str, user: str, database: str | None) -> Settings:
-    """Connection settings; the password from NEO4J_PASSWORD or a hidden prompt on a terminal.
+    """Connection settings; the URI is checked first (a bad one exits 2 before any password
+    prompt), then the password comes from NEO4J_PASSWORD or a hidden prompt on a terminal.
 
-    >>> settings("bolt://db:7687", "neo4j", None)  # with NEO4J_PASSWORD set: # doctest: +SKIP
-    Settings(uri='bolt://db:7687', user='neo4j', database=None)
-    """
-    return Settings(uri=uri, user=user, password=password_from_env(), database=database or None)
-
-
-@contextmanager
-def scrubbed(password: str):
-    """Turn any error whose text contains the password into a one-line KgError without it.
-
-    >>> with scrubbed("pw"):
-    ...     raise ValueError("bad pw")
+    >>> settings("http://db:7474", "neo4j", None)
     Traceback (most recent call last):
     ...
-    kg.errors.KgError: ValueError: bad ***
+    kg.errors.InputError: Neo4j URI 'http://db:7474' has scheme 'http'; accepted: bolt, bolt+s, bolt+ssc, neo4j, neo4j+s, neo4j+ssc (e.g. bolt://localhost:7687)
     """
-    try:
-        yield
-    except KgError as e:
-        if password and password in str(e):
-            raise type(e)(scrub(str(e), password)) from None
-        raise
-    except Exception as e:  # noqa: BLE001 - nothing may leak the password
-        if password and password in str(e):
-            raise KgError(scrub(f"{type(e).__name__}: {str(e).splitlines()[0]}", password)) from None
-        raise
+    check_uri(uri)
+    return Settings(uri=uri, user=user, password=password_from_env(), database=database or None)
 
 
 @cli.group()
@@ -119,33 +99,32 @@ def push_neo4j(uri, user, database, wipe, batch_size, workers, schema_only, db, 
     from kg.neo4j.push import push as run_push
     from kg.rdf.store import open_store
 
-    store = None if schema_only else open_store(resolve_db(db))
     s = settings(uri, user, database)
+    store = None if schema_only else open_store(resolve_db(db))
     show = not quiet and sys.stderr.isatty()
-    with scrubbed(s.password):
-        if schema_only:
-            from kg.neo4j.connect import open_driver
-            from kg.neo4j.push import ensure_schema
+    if schema_only:
+        from kg.neo4j.connect import open_driver
+        from kg.neo4j.push import ensure_schema
 
-            with open_driver(s) as driver, driver.session(database=s.database) as session:
-                ensure_schema(session)
-            click.echo(f"created the constraints and indexes on {s.where}")
-            return
-        bar = None
+        with open_driver(s) as driver, driver.session(database=s.database) as session:
+            ensure_schema(session)
+        click.echo(f"created the constraints and indexes on {s.where}")
+        return
+    bar = None
 
-        def on_read(g):
-            nonlocal bar
-            if show:
-                bar = click.progressbar(length=g.node_count + g.link_count, label="pushing", file=sys.stderr,
-                                        show_pos=True)
-                bar.__enter__()
+    def on_read(g):
+        nonlocal bar
+        if show:
+            bar = click.progressbar(length=g.node_count + g.link_count, label="pushing", file=sys.stderr,
+                                    show_pos=True)
+            bar.__enter__()
 
-        try:
-            report = run_push(store, s, wipe_first=wipe, batch_size=batch_size, workers=workers,
-                              progress=lambda n: bar.update(n) if bar is not None else None, on_read=on_read)
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
+    try:
+        report = run_push(store, s, wipe_first=wipe, batch_size=batch_size, workers=workers,
+                          progress=lambda n: bar.update(n) if bar is not None else None, on_read=on_read)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     for w in report.warnings:
         click.echo(f"warning: {w}", err=True)
     if not quiet:
@@ -184,7 +163,7 @@ def cypher(query, file, params, uri, user, database, fmt):
     text = read_text_arg(query, file, "query")
     bound = parse_params(params)
     s = settings(uri, user, database)
-    with scrubbed(s.password), open_driver(s) as driver:
+    with open_driver(s) as driver:
         cols, rows = run_cypher(driver, s, text, bound)
     if fmt not in ("json", "jsonl"):
         rows = [[_cell(v) for v in r] for r in rows]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 import textwrap
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import click
 
 from kg.cli import cli
 from kg.cli.commands import db_option, parse_params, resolve_db
-from kg.cli.output import output_options, write_rows
+from kg.cli.output import output_options, safe_text, write_json, write_rows
 from kg.errors import InputError
 
 
@@ -160,11 +159,11 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
         return cols, rows
 
     if backend == "neo4j":
-        from kg.cli.neo4j import scrubbed, settings
+        from kg.cli.neo4j import settings
         from kg.queries.run import neo4j_backend
 
         s = settings(uri, user, database)
-        with scrubbed(s.password), neo4j_backend(s) as b:
+        with neo4j_backend(s) as b:
             cols, rows = go(b)
     else:
         from kg.queries.run import as_backend
@@ -198,9 +197,8 @@ def owners(ref, as_of, depth, db, fmt):
     iri = resolve_ref(EmbeddedLookup(store), ref)
     tree = owner_tree(store, iri, _as_of(as_of) or dt.date.today(), max_depth=depth)
     if fmt == "table":
-        click.echo(render_tree(tree))
+        click.echo(safe_text(render_tree(tree), keep_tab_newline=True))
     elif fmt == "json":
-        json.dump(tree_json(tree), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        write_json(tree_json(tree))
     else:
         write_rows(FLAT_COLUMNS, flatten(tree), fmt)

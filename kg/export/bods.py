@@ -38,6 +38,7 @@ import json
 from typing import Any
 
 from kg.export.common import interval, missing, node_sources, sources_text
+from kg.loaders.bods import LOCAL_ID_SCHEME_NAME, interest_types
 from kg.ontology import model
 from kg.subgraph import Subgraph, reference_classes
 
@@ -45,15 +46,16 @@ BODS_VERSION = "0.4"
 PUBLISHER = {"name": "accelerator-kg"}
 USCC_SCHEME = {"scheme": "CN-SAIC", "schemeName": "Unified Social Credit Code (统一社会信用代码)"}
 LEI_SCHEME = {"scheme": "XI-LEI", "schemeName": "Global Legal Entity Identifier Index"}
-LOCAL_SCHEME = {"schemeName": "accelerator-kg source id"}
+LOCAL_SCHEME = {"schemeName": LOCAL_ID_SCHEME_NAME}
 
 COUNTRIES = {"CN": "China", "HK": "Hong Kong", "MO": "Macao", "TW": "Taiwan", "US": "United States",
              "SG": "Singapore", "GB": "United Kingdom", "DE": "Germany", "JP": "Japan", "KR": "Korea"}
 EXCHANGE_JURISDICTION = {"HKEX": "HK"}
 
-# link kind -> (interest type, directOrIndirect, details)
+# link kind -> (interest type, directOrIndirect, details); DECLARED_CONTROL takes its type from its basis
 INTERESTS = {
     "OWNS": ("shareholding", "direct", None),
+    "DECLARED_CONTROL": ("otherInfluenceOrControl", "unknown", None),
     "ULTIMATELY_OWNS": ("shareholding", "indirect", "integrated (direct and indirect) ownership, derived by accelerator-kg"),
     "CONTROLS": ("otherInfluenceOrControl", "unknown", "majority control, directly or through controlled firms; derived by accelerator-kg"),
 }
@@ -145,6 +147,28 @@ def _person_details(row: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def _share(r: dict[str, Any]) -> dict[str, float]:
+    """A link's share in percent: exact, else the range it is known to lie in."""
+    if not missing(r.get("share")):
+        return {"exact": round(float(r["share"]) * 100, 10)}
+    out = {}
+    for key, col in (("minimum", "share_min"), ("maximum", "share_max")):
+        if not missing(r.get(col)):
+            out[key] = round(float(r[col]) * 100, 10)
+    return out
+
+
+def _declared_type(basis: str | None, role: str | None) -> tuple[str, str | None]:
+    """The BODS interest type of a declared control's basis (voting_rights -> votingRights);
+    a basis BODS has no type for (directorship, a GLEIF consolidation) is
+    otherInfluenceOrControl with the basis in the details."""
+    head, *rest = (basis or "unknown_interest").split("_")
+    camel = head + "".join(w.title() for w in rest)
+    if camel in interest_types():
+        return camel, role
+    return "otherInfluenceOrControl", "; ".join(x for x in (basis, role) if x)
+
+
 def statements(sub: Subgraph, *, published: dt.date | None = None) -> list[dict[str, Any]]:
     """The BODS statements of a subgraph (entities and persons first, then relationships).
 
@@ -184,16 +208,19 @@ def statements(sub: Subgraph, *, published: dt.date | None = None) -> list[dict[
         if rel not in INTERESTS or r["from"] not in parties or r["to"] not in parties:
             continue
         kind, direct, details = INTERESTS[rel]
-        interest: dict[str, Any] = {"type": kind, "directOrIndirect": direct}
+        if rel == "DECLARED_CONTROL":
+            kind, details = _declared_type(r.get("basis"), r.get("role"))
+        interest: dict[str, Any] = {"type": kind, "directOrIndirect": r.get("direct_or_indirect") or direct}
         if details:
             interest["details"] = details
-        if not missing(r.get("share")):
-            interest["share"] = {"exact": round(float(r["share"]) * 100, 10)}
+        share = _share(r)
+        if share:
+            interest["share"] = share
         start, end = interval(rel, r)
         if start:
             interest["startDate"] = start
-        if end:
-            interest["endDate"] = end
+        if end:  # BODS endDate is the first day the interest no longer holds
+            interest["endDate"] = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
         rd = {"isComponent": False, "subject": r["to"], "interestedParty": r["from"], "interests": [interest]}
         prov = [{k: r[c] for k, c in (("source", "source"), ("file", "source_file"), ("row", "source_row")) if not missing(r.get(c))}]
         method = r.get("method") if m.link(rel).derived else None

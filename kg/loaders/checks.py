@@ -20,7 +20,7 @@ start "2020-05" with end "2020" is fine and end "2020-04" is not.
 >>> parsed = {"start": pd.Series([parse("2020-05")] * 2), "end": pd.Series([parse("2020"), parse("2020-04")])}
 >>> spec = load_mapping().tables["ownership"]
 >>> recs = Records()
->>> check_rows(raw, spec, {"start": "开始日期", "end": "结束日期"}, parsed, pd.RangeIndex(2, 4), recs).tolist()
+>>> check_rows(raw.label, raw.frame, spec, {"start": "开始日期", "end": "结束日期"}, parsed, pd.Series([2, 3]), recs).tolist()
 [False, True]
 >>> recs.rejects[0].line()
 "ownership.csv:3:结束日期: value '2020-04' is not on or after the start '2020-05' (column 开始日期); expected an end date on or after the start date, or no end date"
@@ -39,7 +39,6 @@ from kg.loaders.mapping import TableSpec
 from kg.ontology import KG, model
 from kg.records import Records, Reject
 from kg.resources import resource_path
-from kg.sources.tabular import RawTable
 from kg.values.dates import PartialDate
 
 __all__ = ["order_pairs", "check_rows"]
@@ -76,19 +75,23 @@ def _keys(values: pd.Series, upper: bool) -> np.ndarray:
     return values.map(seen).to_numpy(dtype=float)
 
 
-def check_rows(raw: RawTable, spec: TableSpec, cols: dict[str, str], parsed: dict[str, pd.Series],
-               rows: pd.Index, records: Records) -> pd.Series:
+def check_rows(label: str, frame: pd.DataFrame, spec: TableSpec, cols: dict[str, str],
+               parsed: dict[str, pd.Series], rows: pd.Series, records: Records) -> pd.Series:
     """Reject rows whose end is before their start (or upper bound below lower bound); returns
     the mask of those rows.
 
-    ``cols``: mapping column -> header in the file (the columns the file has); ``parsed``:
-    mapping column -> typed values (PartialDate, numbers or None), positionally aligned with
-    the raw frame; ``rows``: the row number of each frame row as messages show it. The pairs of
-    the shapes are looked up by each column's ontology property, so any mapping's names work.
+    ``label``: the file as messages name it; ``frame``: the table's text cells, one line per
+    row (or per part of a split cell); ``cols``: mapping column -> header in the file (the
+    columns the file has); ``parsed``: mapping column -> typed values (PartialDate, numbers or
+    None), aligned with ``frame``; ``rows``: the row number of each line as messages show it.
+    The pairs of the shapes are looked up by the ontology column each table column fills (its
+    ``property``, or the record columns of the table's outputs), so any mapping's names work.
     """
-    n = len(raw.frame)
+    n = len(frame)
     bad = np.zeros(n, dtype=bool)
     by_prop = {(spec.columns[c].property or c) if c in spec.columns else c: c for c in cols}
+    for o in getattr(spec, "outputs", ()):
+        by_prop.update({target: source for target, source in o.columns.items() if source in cols})
     for low_prop, high_prop in order_pairs():
         s_col, e_col = by_prop.get(low_prop), by_prop.get(high_prop)
         if s_col is None or e_col is None:
@@ -99,13 +102,13 @@ def check_rows(raw: RawTable, spec: TableSpec, cols: dict[str, str], parsed: dic
             wrong = np.flatnonzero(_keys(ends, True) < _keys(starts, False))  # NaN compares False
         s_head, e_head = cols[s_col], cols[e_col]
         for i in wrong:
-            start_raw, end_raw = str(raw.frame[s_head].iloc[i]), str(raw.frame[e_head].iloc[i])
+            start_raw, end_raw = str(frame[s_head].iloc[i]), str(frame[e_head].iloc[i])
             if isinstance(ends[i], PartialDate):
                 reason = (f"value {end_raw!r} is not on or after the start {start_raw!r} (column {s_head}); "
                           "expected an end date on or after the start date, or no end date")
             else:
                 reason = (f"value {end_raw!r} is not at least {start_raw!r} (column {s_head}); "
                           f"expected {e_head} >= {s_head}")
-            records.rejects.append(Reject(raw.label, int(rows[i]), e_head, end_raw, reason))
+            records.rejects.append(Reject(label, int(rows.iloc[i]), e_head, end_raw, reason))
         bad[wrong] = True
     return pd.Series(bad, index=range(n))

@@ -7,6 +7,8 @@ or raises ValueProblem. Parsers run once per distinct value of a column, not onc
 0.51
 >>> COLUMN_TYPES["instrument"]("贷款", load_mapping())
 'loan'
+>>> COLUMN_TYPES["amount"]("数千万人民币", None)
+Amount(value=None, currency='CNY', bound=None, minimum=10000000.0, maximum=100000000.0)
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kg import reference
-from kg.loaders.mapping import Mapping, load_mapping, vocab_key  # noqa: F401  (load_mapping: doctest)
+from kg.loaders.mapping import ColumnSpec, Mapping, load_mapping, vocab_key  # noqa: F401  (load_mapping: doctest)
 from kg.values import amount, boolean, dates, lei, number, share, ticker, uscc
 from kg.values.errors import ValueProblem
 
 
-def _vocab(name: str, expected: str | None = None) -> Callable[[str, Mapping], str]:
+def vocabulary(name: str, expected: str | None = None) -> Callable[[str, Mapping], str]:
+    """A parser of the values of the mapping's vocabulary ``name`` (aliases -> canonical value)."""
     def parse(v: str, mapping: Mapping) -> str:
         table = mapping.vocabularies.get(name, {})
         hit = table.get(vocab_key(v))
@@ -91,10 +94,10 @@ COLUMN_TYPES: dict[str, Callable] = {
     "string": _text,
     "source": _text,
     "ref": _text,
-    "entity_type": _vocab("entity_type"),
-    "instrument": _vocab("instrument"),
-    "board": _vocab("board"),
-    "currency": _vocab("currency"),
+    "entity_type": vocabulary("entity_type"),
+    "instrument": vocabulary("instrument"),
+    "board": vocabulary("board"),
+    "currency": vocabulary("currency"),
     "programme": _programme,
     "exchange": _exchange,
     "uscc": lambda v, m: uscc.parse(v),
@@ -102,11 +105,23 @@ COLUMN_TYPES: dict[str, Callable] = {
     "ticker": lambda v, m: ticker.parse(v),
     "share": lambda v, m: share.parse(v),
     "rate": _rate,
-    "amount": lambda v, m: amount.parse(v),
+    "amount": lambda v, m: amount.parse_range(v),  # exact, bounded, vague (a range) or undisclosed (None)
     "money": _money,
     "signed_money": _signed_money,
     "integer": _integer,
     "year": _year,
     "date": lambda v, m: dates.parse(v),
     "boolean": lambda v, m: boolean.parse(v),
+    "vocabulary": None,  # the column's own vocabulary (key `vocabulary`): see parser_for
 }
+
+
+def parser_for(column: ColumnSpec) -> Callable:
+    """The parser of a mapping column (its type's, or its own vocabulary's).
+
+    >>> parser_for(ColumnSpec("x", "share"))("51%", None)
+    0.51
+    """
+    if column.type == "vocabulary":
+        return vocabulary(column.options["vocabulary"])
+    return COLUMN_TYPES[column.type]

@@ -61,9 +61,38 @@ def _tabular_load(path: Path, records: Records, options: LoadOptions) -> None:
     load_tabular_file(path, records, options)
 
 
+def _bods_load(path: Path, records: Records, options: LoadOptions) -> None:
+    from kg.loaders.bods import load_bods
+
+    load_bods(path, records, options)
+
+
+def _bods_sniff(path: Path, head: bytes) -> bool:
+    from kg.loaders.bods import sniff
+
+    return sniff(path, head)
+
+
+def _ftm_load(path: Path, records: Records, options: LoadOptions) -> None:
+    # imported here: followthemoney loads its whole model, which only an FtM file needs
+    from kg.loaders.ftm import load_ftm
+
+    load_ftm(path, records, options)
+
+
+def _ftm_sniff(path: Path, head: bytes) -> bool:
+    from kg.loaders.ftm import sniff
+
+    return sniff(path, head)
+
+
 LOADERS: list[Loader] = [
     Loader("tabular", "tables (.csv .tsv .txt .xlsx) in the canonical layout or a --mapping layout",
            (".csv", ".tsv", ".txt", ".xlsx", ".xlsm"), _tabular_sniff, _tabular_load),
+    Loader("bods", "Beneficial Ownership Data Standard 0.4 statements (.json array or package, .jsonl/.ndjson)",
+           (".json", ".jsonl", ".ndjson"), _bods_sniff, _bods_load),
+    Loader("ftm", "FollowTheMoney entities, JSON Lines as ftm/OpenSanctions/Aleph write them (.json .jsonl .ndjson .ftm .ijson)",
+           (".json", ".jsonl", ".ndjson", ".ftm", ".ijson"), _ftm_sniff, _ftm_load),
 ]
 
 

@@ -8,13 +8,15 @@ True
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from kg.loaders.mapping import Mapping, load_mapping
-from kg.loaders.registry import HEAD_BYTES, LoadOptions, by_name, pick
+from kg.loaders.mapping import Mapping, TableSpec, load_mapping, shipped_mappings
+from kg.loaders.registry import HEAD_BYTES, LoadOptions, by_name, known_suffixes, pick
 from kg.loaders.tabular import load_table
+from kg.loaders.title import read_title
 from kg.records import Records
-from kg.sources.tabular import SourceError, discover, read_tables
+from kg.sources.tabular import RawTable, SourceError, discover, read_tables
 
 
 def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: str | None = None,
@@ -24,7 +26,8 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
     options = LoadOptions(mapping=mapping or load_mapping(), encoding=encoding, params=dict(params or {}))
     forced = by_name(loader) if loader else None
     records = Records()
-    for path in discover([Path(s) for s in sources]):
+    files = [(path, src.is_dir()) for src in map(Path, sources) for path in discover([src], known_suffixes())]
+    for path, in_folder in files:
         chosen = forced
         if chosen is None:
             try:
@@ -33,6 +36,10 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
             except OSError as e:
                 raise SourceError(f"{path}: cannot read ({e.strerror})") from None
             chosen = pick(path, head)
+            if chosen is None and in_folder:  # a folder may hold other JSON (a manifest, a report): said, not read
+                records.warnings.append(f"{path.name}: skipped, no loader reads its content (see 'kg loaders'; "
+                                        "name the file with --loader to force one)")
+                continue
             if chosen is None:
                 raise SourceError(f"{path.name}: unsupported file type {path.suffix.lower()!r}; "
                                   "see 'kg loaders' for the formats kg reads, or force one with --loader")
@@ -41,12 +48,95 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
 
 
 def load_tabular_file(path: Path, records: Records, options: LoadOptions) -> None:
-    """The tabular loader: every table of a .csv/.tsv/.txt/.xlsx file through the mapping."""
-    mapping = options.mapping or load_mapping()
-    for raw in read_tables(path, options.encoding):
-        spec = mapping.table_for(raw.name)
-        if spec is None:
-            known = ", ".join(f"{t.name}" for t in mapping.tables.values())
-            records.warnings.append(f"{raw.label}: not a table of the {mapping.name} mapping ({known}); skipped")
+    """The tabular loader: every table of a .csv/.tsv/.txt/.xlsx file through its mapping: the
+    given ``--mapping`` (by table name, else by headers), else the canonical mapping by table name,
+    else the shipped mapping (loaders/*.yaml) whose ``identify_by`` headers the table has (the
+    one matching most columns). A title row above the header (MIIT lists) is found and read for
+    the programme, batch and year (kg.loaders.title)."""
+    canonical = load_mapping()
+    given = options.mapping if options.mapping is not None and options.mapping.path != canonical.path else None
+    read = given.read if given else {}
+    for raw in read_tables(path, options.encoding or read.get("encoding"), read.get("delimiter")):
+        chosen = _choose(raw, given, canonical)
+        if chosen is None:
+            m = given or canonical
+            known = ", ".join(t.name for t in m.tables.values())
+            shipped = "" if given else "; nor has it the headers of a shipped layout (kg loaders)"
+            records.warnings.append(f"{raw.label}: not a table of the {m.name} mapping ({known}){shipped}; skipped")
             continue
-        load_table(raw, spec, mapping, records)
+        mapping, spec, line = chosen
+        table, first_row, title = _rehead(raw, line, int(mapping.read.get("skip_rows", 0)))
+        said = {**read_title(raw.sheet or raw.name), **read_title(title)}
+        context = {"params": dict(options.params), "title": said, "title_text": title or raw.sheet or raw.name}
+        load_table(table, spec, mapping, records, first_row=first_row, context=context)
+
+
+#: How many lines below the first a header row is looked for (title rows, notes above it).
+HEADER_SEARCH = 10
+
+
+def _header_line(raw: RawTable, spec: TableSpec, read: dict) -> tuple[int, int] | None:
+    """(line of the header, columns it names) when a line of the table's first ones names every
+    column of ``spec.identify_by``; the mapping's ``read.header_row`` pins the line."""
+    lines = [list(raw.frame.columns)] + [list(raw.frame.iloc[i]) for i in range(min(HEADER_SEARCH, len(raw.frame)))]
+    pinned = read.get("header_row")
+    candidates = [pinned] if pinned else range(1, len(lines) + 1)
+    for line in candidates:
+        if line > len(lines):
+            return None
+        named = {spec.column_for_header(str(h)) for h in lines[line - 1] if str(h).strip()} - {None}
+        if set(spec.identify_by) <= named and named:
+            return line, len(named)
+        if pinned:
+            return line, len(named)
+    return None
+
+
+def _choose(raw: RawTable, given: Mapping | None, canonical: Mapping) -> tuple[Mapping, TableSpec, int] | None:
+    if given is not None:
+        spec = given.table_for(raw.name)
+        if spec is not None:
+            found = _header_line(raw, spec, given.read)
+            return given, spec, found[0] if found else 1
+        return _best(raw, [given])
+    spec = canonical.table_for(raw.name)
+    if spec is not None:
+        return canonical, spec, 1
+    return _best(raw, shipped_mappings()[1:])
+
+
+def _best(raw: RawTable, mappings: list[Mapping]) -> tuple[Mapping, TableSpec, int] | None:
+    """The table whose identifying headers the raw table has, matching most columns; a tie
+    between layouts is an error naming them."""
+    hits = []
+    for m in mappings:
+        for spec in m.tables.values():
+            found = _header_line(raw, spec, m.read)
+            if found:
+                hits.append((found[1], m, spec, found[0]))
+    if not hits:
+        return None
+    hits.sort(key=lambda h: -h[0])
+    if len(hits) > 1 and hits[1][0] == hits[0][0]:
+        names = " and ".join(f"{h[1].path.name} ({h[2].name})" for h in hits[:2])
+        raise SourceError(f"{raw.label}: its headers fit both {names}; choose one with --mapping")
+    return hits[0][1], hits[0][2], hits[0][3]
+
+
+def _rehead(raw: RawTable, line: int, skip: int) -> tuple[RawTable, int, str]:
+    """The table under its header line (rows above it are the title), the line of its first data
+    row, and the title text."""
+    above = [str(c) for c in raw.frame.columns]
+    frame = raw.frame
+    if line > 1:
+        for i in range(line - 2):
+            above += [str(v) for v in frame.iloc[i]]
+        header = [str(v) for v in frame.iloc[line - 2]]
+        frame = frame.iloc[line - 1:].reset_index(drop=True)
+        frame.columns = header
+    else:
+        above = []
+    if skip:
+        frame = frame.iloc[skip:].reset_index(drop=True)
+    title = " ".join(t.strip() for t in above if t.strip() and not t.startswith("Unnamed:"))
+    return replace(raw, frame=frame), line + 1 + skip, title

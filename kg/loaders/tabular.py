@@ -22,14 +22,16 @@ import re
 import numpy as np
 import pandas as pd
 
+from kg.loaders.batches import batch_year
 from kg.loaders.checks import check_rows
-from kg.loaders.columns import COLUMN_TYPES
-from kg.loaders.mapping import Mapping, MappingError, TableSpec
+from kg.loaders.columns import parser_for
+from kg.loaders.mapping import ColumnSpec, Mapping, MappingError, Output, TableSpec
 from kg.records import FileCount, Records, Reject, with_nones
-from kg.sources.tabular import RawTable
+from kg.sources.tabular import RawTable, SourceError
 from kg.values import dates, text, ticker
 from kg.values.amount import Amount
 from kg.values.errors import ValueProblem
+from kg.values.number import NUMBER_PATTERN
 
 _MISSING = object()
 
@@ -42,7 +44,12 @@ def _column_map(raw: RawTable, spec: TableSpec, records: Records) -> dict[str, s
         col = spec.column_for_header(h)
         if col is None:
             ignored.append(h)
-        elif col not in found:
+        elif col in found:  # two headers for one column: which one holds the data is a guess
+            raise MappingError(
+                f"{raw.label}:1: headers {found[col]!r} and {h!r} both name column {col!r} of table "
+                f"{spec.name}; keep one of them (accepted headers: {spec.accepted_headers(col)})"
+            )
+        else:
             found[col] = h
     missing = [c.name for c in spec.columns.values() if c.required and c.name not in found]
     if missing:
@@ -121,23 +128,108 @@ def _parse_unique(values: pd.Series, parse, mapping: Mapping) -> dict:
     return out
 
 
-def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Records) -> None:
-    """Type the columns of ``raw`` per ``spec``; add good rows to ``records``, bad ones to its rejects."""
-    cols = _column_map(raw, spec, records)
-    frame = raw.frame
+def row_ref(file: str, row: int, part: int, label: str) -> str:
+    """The key by which a link of a row points at an entity record of the same row (resolution
+    looks it up like an id; it is never written to the graph).
+
+    >>> row_ref("list.csv", 3, 0, "firm")
+    '\\x1frow\\x1flist.csv\\x1f3\\x1f0\\x1ffirm'
+    """
+    return f"\x1frow\x1f{file}\x1f{row}\x1f{part}\x1f{label}"
+
+
+_DMY = re.compile(r"(\d{1,2})[./\- ](\d{1,2})[./\- ](\d{4})")
+_PLAIN_NUMBER = re.compile(NUMBER_PATTERN)
+
+
+def _prepare(v: str, c: ColumnSpec) -> str:
+    """Rewrite a cell by the column's formats into text the value parsers read: decimal comma
+    ("1.234,5" -> "1234.5"), day-first or month-first dates ("01.03.2020" -> "2020-03-01"),
+    percent without a sign ("75,5" -> "75.5%"), a unit for bare numbers ("500" + 万元)."""
+    o = c.options
+    if o.get("decimal") == "," and c.type in ("share", "rate", "amount", "money", "signed_money", "integer", "year"):
+        v = v.replace(".", "").replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    if c.type == "date" and o.get("date_order") in ("DMY", "MDY"):
+        m = _DMY.fullmatch(v)
+        if m:
+            a, b, y = m.groups()
+            d, mo = (a, b) if o["date_order"] == "DMY" else (b, a)
+            v = f"{y}-{int(mo):02d}-{int(d):02d}"
+    if o.get("percent") and not v.endswith(("%", "\uff05", "\ufe6a")):
+        v += "%"
+    if o.get("unit") and _PLAIN_NUMBER.fullmatch(v):
+        v += str(o["unit"])
+    return v
+
+
+def _explode(frame: pd.DataFrame, spec: TableSpec, cols: dict[str, str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Split the table's split column into one line per value; (frame, source line index, part)."""
     n = len(frame)
-    records.files.append(FileCount(raw.label, spec.name, n))
+    name = spec.split_column
+    if name is None or name not in cols:
+        return frame.reset_index(drop=True), np.arange(n), np.zeros(n, dtype=np.int64)
+    header = cols[name]
+    pattern = "|".join(re.escape(x) for x in spec.columns[name].options["split"])
+    parts = frame[header].astype(str).map(lambda v: [p.strip() for p in re.split(pattern, v) if p.strip()] or [""])
+    out = frame.assign(**{header: parts}).reset_index(drop=True)
+    idx = np.repeat(np.arange(n), parts.map(len).to_numpy())
+    out = out.explode(header).reset_index(drop=True)
+    part = pd.Series(idx).groupby(idx).cumcount().to_numpy()
+    return out, idx, part
+
+
+def _constant(c: ColumnSpec, spec: TableSpec, mapping: Mapping, raw: RawTable, context: dict) -> tuple[object, str] | None:
+    """(parsed value, where it came from) of a column the file lacks: its constant ``value``, else its
+    ``param`` from the command line (--loader-param), else from the title row or sheet name."""
+    o = c.options
+    if "value" in o:
+        v, where = o["value"], f"{mapping.path.name}: tables.{spec.name}.columns.{c.name}.value"
+    elif "param" in o and o["param"] in context.get("params", {}):
+        v, where = context["params"][o["param"]], f"--loader-param {o['param']}"
+    elif "param" in o and o["param"] in context.get("title", {}):
+        v, where = context["title"][o["param"]], f"the title {context.get('title_text')!r}"
+    else:
+        return None
+    if isinstance(v, bool) or not isinstance(v, str):
+        v = str(v).lower() if isinstance(v, bool) else str(v)
+    try:
+        return parser_for(c)(_prepare(text.clean(v) or "", c), mapping), where
+    except ValueProblem as e:
+        raise SourceError(f"{raw.label}: {where}: {e}") from None
+
+
+def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Records, *,
+               first_row: int = 2, context: dict | None = None) -> None:
+    """Type the columns of ``raw`` per ``spec``; add good rows to ``records`` (one or several
+    records per row, as the mapping says), bad ones to its rejects. ``first_row`` is the line
+    number of the first data row; ``context`` holds loader ``params`` and what the ``title`` says."""
+    context = context or {}
+    cols = _column_map(raw, spec, records)
+    n_rows = len(raw.frame)
+    records.files.append(FileCount(raw.label, spec.name, n_rows))
     for cname, header in cols.items():
         records.headers[(raw.label, cname)] = header
-    rows = pd.RangeIndex(2, n + 2)
+    frame, line, part = _explode(raw.frame, spec, cols)
+    n = len(frame)
+    rows = pd.Series(line + first_row, dtype=np.int64)
     bad = pd.Series(False, index=range(n))
     out: dict[str, pd.Series] = {}
+    texts: dict[str, pd.Series] = {}
     for cname, cspec in spec.columns.items():
         header = cols.get(cname)
         if header is None:
-            out[cname] = pd.Series([None] * n, dtype=object)
+            const = _constant(cspec, spec, mapping, raw, context)
+            if const is None and cspec.options.get("needed"):
+                raise SourceError(
+                    f"{raw.label}: no {cname} for table {spec.name}: give it with --loader-param {cspec.options['param']}=VALUE, "
+                    f"a column ({spec.accepted_headers(cname)}) or a title row such as 第三批专精特新“小巨人”企业名单")
+            value = None if const is None else const[0]
+            out[cname] = pd.Series([value] * n, dtype=object)
             continue
         cleaned = _map_unique(frame[header], text.clean)
+        if any(k in cspec.options for k in ("decimal", "date_order", "percent", "unit")):
+            cleaned = _map_unique(cleaned, lambda v, c=cspec: None if v is None else _prepare(v, c))
+        texts[cname] = cleaned
         if cspec.required:
             empty = cleaned.isna()
             for i in empty[empty].index:
@@ -161,7 +253,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
         else:
             parsed = _fast_numbers(cleaned, cspec.type)
             rest = cleaned[parsed.isna() & cleaned.notna()] if parsed is not None else cleaned
-            parsed_map = _parse_unique(rest, COLUMN_TYPES[cspec.type], mapping)
+            parsed_map = _parse_unique(rest, parser_for(cspec), mapping)
             slow = _nones(rest.map(parsed_map))
             if parsed is None:
                 parsed = slow
@@ -175,63 +267,172 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             records.rejects.append(Reject(raw.label, int(rows[i]), header, str(frame[header][i]), str(e)))
         bad |= is_err
         out[cname] = parsed.where(~is_err, None)
-    bad |= check_rows(raw, spec, cols, out, rows, records)  # several columns of one row (end before start)
+    bad |= check_rows(raw.label, frame, spec, cols, out, rows, records)  # several columns of one row (end before start)
 
     typed = pd.DataFrame(out)
-    typed["row"] = list(rows)
+    for cname, t in texts.items():
+        typed["_text_" + cname] = t
+    typed["row"] = rows.to_numpy()
+    typed["_part"] = part
+    typed["_orig"] = range(n)
     typed["file"] = raw.label
     src = typed["source"] if "source" in typed else pd.Series([None] * n, dtype=object)
     typed["source"] = src.where(src.notna(), raw.label)
-    typed = with_nones(typed[~bad.values].reset_index(drop=True))
-    _split_amount(typed, spec, records, raw, cols)
-    if "_drop" in typed:
-        typed = typed[~typed.pop("_drop").astype(bool)].reset_index(drop=True)
-    _apply_defaults(typed, spec)
-    if spec.record != "entity":
-        # link ends get fixed names (from_ref, to_ref); other columns their ontology property
-        renames = {c.name: c.property for c in spec.columns.values() if c.property and c.name != "source"}
-        renames[spec.from_col] = "from_ref"
-        if spec.to_col:
-            renames[spec.to_col] = "to_ref"
-        typed = typed.rename(columns=renames)
-        for role, col in (("from_ref", spec.from_col), ("to_ref", spec.to_col)):
-            if col in cols:
-                records.headers[(raw.label, role)] = cols[col]
-    typed = with_nones(typed)
-    records.add(spec.record, typed, spec.link)
+    typed = typed[~_whole_rows(typed, bad)]
+    typed = with_nones(typed.reset_index(drop=True), keep=("row", "_part", "_orig"))
+    bad = _split_amount(typed, spec, records, raw, frame, cols)
+    for h in spec.helpers:
+        if h not in typed:
+            typed[h] = None
+    bad |= _apply_defaults(typed, spec, records, raw, cols)
+    bad |= _check_refs(typed, spec, records, raw, cols)
+    typed = typed[~_whole_rows(typed, bad)].reset_index(drop=True)
+    for o in spec.outputs:
+        _emit(typed, o, spec, records, raw, cols)
 
 
-def _split_amount(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: RawTable, cols) -> None:
-    """An `amount` column gives value, bound and (if written in the amount) currency."""
+def _whole_rows(typed: pd.DataFrame, bad: pd.Series) -> np.ndarray:
+    """A bad line rejects its whole source row (every part of a split cell)."""
+    bad_rows = set(typed["row"].to_numpy()[np.asarray(bad, dtype=bool)])
+    return typed["row"].isin(bad_rows).to_numpy()
+
+
+_IDENTITY = ("name", "uscc", "lei", "ticker", "id")
+
+
+def _ref_values(typed: pd.DataFrame, o: Output, role: str, spec: TableSpec) -> pd.Series | None:
+    """The reference a link record's end takes: a column's value or the row_ref of an entity record."""
+    if role in o.columns:
+        return typed[o.columns[role]]
+    label = o.refs.get(role)
+    if label is None:
+        return None
+    ent = next(x for x in spec.outputs if x.label == label)
+    has = pd.Series(False, index=typed.index)
+    for target, source in ent.columns.items():
+        if target in _IDENTITY:
+            has |= typed[source].notna()
+    part = typed["_part"] if spec.split_column in ent.columns.values() else pd.Series(0, index=typed.index)
+    refs = pd.Series([row_ref(f, r, p, label) for f, r, p in zip(typed["file"], typed["row"], part, strict=True)],
+                     index=typed.index, dtype=object)
+    return refs.where(has, None)
+
+
+def _ref_header(o: Output, role: str, spec: TableSpec, cols: dict[str, str]) -> str:
+    """The header shown in messages for a link end."""
+    if role in o.columns:
+        return cols.get(o.columns[role], o.columns[role])
+    ent = next(x for x in spec.outputs if x.label == o.refs[role])
+    names = [cols[s] for t, s in ent.columns.items() if t in _IDENTITY and s in cols]
+    return "/".join(names) or o.refs[role]
+
+
+def _check_refs(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: RawTable, cols) -> pd.Series:
+    """Link and financial-year records of several-record tables need both ends: reject rows without."""
+    bad = pd.Series(False, index=typed.index)
+    if len(spec.outputs) == 1 and not spec.outputs[0].refs:
+        return bad  # a one-record table checks its ends by `required`
+    for o in spec.outputs:
+        if o.kind == "entity":
+            continue
+        for role in ("from_ref", "to_ref"):
+            vals = _ref_values(typed, o, role, spec)
+            if vals is None:
+                continue
+            missing = vals.isna() & ~bad
+            header = _ref_header(o, role, spec, cols)
+            for i in missing[missing].index:
+                what = "start" if role == "from_ref" else "end"
+                records.rejects.append(Reject(raw.label, int(typed["row"][i]), header, "",
+                                              f"value '' is empty; expected the {what} of the {o.link or o.kind} record ({header})"))
+            bad |= missing
+    return bad
+
+
+def _emit(typed: pd.DataFrame, o: Output, spec: TableSpec, records: Records, raw: RawTable, cols) -> None:
+    """Add one record kind of the table's rows to ``records``."""
+    df = pd.DataFrame({target: typed[source] for target, source in o.columns.items()
+                       if target not in ("source",)}, index=typed.index)
+    for role in ("from_ref", "to_ref"):
+        vals = _ref_values(typed, o, role, spec)
+        if vals is not None:
+            df[role] = vals
+            records.headers[(raw.label, role)] = _ref_header(o, role, spec, cols)
+    df["source"] = typed["source"]
+    df["row"] = typed["row"]
+    df["file"] = typed["file"]
+    if o.kind == "entity":
+        keep = pd.Series(False, index=df.index)
+        for c in _IDENTITY:
+            if c in df:
+                keep |= df[c].notna()
+        if spec.split_column not in o.columns.values():
+            keep &= typed["_part"] == 0
+        if o.label is not None:
+            part = typed["_part"] if spec.split_column in o.columns.values() else pd.Series(0, index=typed.index)
+            df["row_ref"] = [row_ref(f, r, p, o.label) for f, r, p in zip(typed["file"], typed["row"], part, strict=True)]
+        df = df[keep.to_numpy()]
+    df = with_nones(df.reset_index(drop=True))
+    records.add(o.kind, df, o.link)
+
+
+def _split_amount(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: RawTable, frame, cols) -> pd.Series:
+    """An `amount` column gives value, bound, range (``<column>_min``/``_max``) and, if written in
+    the amount, currency (into ``currency_column``, default ``currency``); a cell whose currency
+    contradicts the currency column rejects its row."""
+    bad = pd.Series(False, index=typed.index)
     for cname, c in spec.columns.items():
         if c.type != "amount":
             continue
         amounts = typed[cname]
-        typed["amount_bound"] = amounts.map(lambda a: a.bound if a is not None else None)
+        bound_col = c.options.get("bound_column", "amount_bound")
+        ccy_col = c.options.get("currency_column", "currency")
+        typed[bound_col] = amounts.map(lambda a: a.bound if a is not None else None)
+        typed[f"{cname}_min"] = amounts.map(lambda a: a.minimum if a is not None else None)
+        typed[f"{cname}_max"] = amounts.map(lambda a: a.maximum if a is not None else None)
         given_ccy = amounts.map(lambda a: a.currency if a is not None else None)
         typed[cname] = amounts.map(lambda a: a.value if a is not None else None)
-        if "currency" in typed:
-            clash = given_ccy.notna() & typed["currency"].notna() & (given_ccy != typed["currency"])
-            for i in clash[clash].index:
-                records.rejects.append(
-                    Reject(raw.label, int(typed["row"][i]), cols.get(cname, cname), str(raw.frame[cols[cname]][typed["row"][i] - 2]),
-                           f"value {raw.frame[cols[cname]][typed['row'][i] - 2]!r} is not in the currency of column currency ({typed['currency'][i]}); expected the same currency in both")
-                )
-            keep = ~clash
-            for c in list(typed.columns):
-                typed[c] = typed[c].where(keep, None)
-            typed["currency"] = typed["currency"].where(typed["currency"].notna(), given_ccy)
-            typed["_drop"] = clash
+        if ccy_col not in typed:
+            typed[ccy_col] = None
+        stated = typed[ccy_col]
+        clash = given_ccy.notna() & stated.notna() & (given_ccy != stated)
+        for i in clash[clash].index:
+            value = str(frame[cols[cname]][typed["_orig"][i]])
+            records.rejects.append(
+                Reject(raw.label, int(typed["row"][i]), cols.get(cname, cname), value,
+                       f"value {value!r} is not in the currency of column {ccy_col} ({stated[i]}); expected the same currency in both")
+            )
+        bad |= clash
+        typed[ccy_col] = stated.where(stated.notna(), given_ccy).astype(object)
+        for col in (bound_col, f"{cname}_min", f"{cname}_max", cname, ccy_col):
+            typed[col] = _nones(typed[col])
+    return bad
 
 
-def _apply_defaults(typed: pd.DataFrame, spec: TableSpec) -> None:
-    """Declarative defaults: value, start_of_year, year_of, years_after, board_of (in mapping order)."""
+def _apply_defaults(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: RawTable, cols) -> pd.Series:
+    """Declarative defaults (in mapping order; docs/mapping.md): value, start_of_year, year_of,
+    years_after, board_of, when_contains, copy_when, share_of_total, batch_year. Rows a rule cannot fill
+    where it must (a share with neither a stated share nor capital) are rejected."""
+    bad = pd.Series(False, index=typed.index)
     for col, rule in spec.defaults.items():
         if col not in typed:
             typed[col] = None
         cur = typed[col]
-        if "value" in rule:
-            fill = pd.Series([rule["value"]] * len(typed), dtype=object)
+        if "when_contains" in rule:
+            src = rule["when_contains"]
+            texts = typed.get("_text_" + src, typed[src]).map(lambda v: None if v is None else str(v))
+            words = [str(w) for w in rule["words"]]
+            hit = texts.map(lambda v, words=words: v is not None and any(w in v for w in words))
+            fill = pd.Series([rule.get("value", True) if h else None for h in hit], index=typed.index, dtype=object)
+            if rule.get("reason_column"):
+                why = rule.get("reason", "{value}")
+                rc = rule["reason_column"]
+                reasons = pd.Series([why.format(value=v, column=cols.get(src, src)) if h else None for v, h in zip(texts, hit, strict=True)],
+                                    index=typed.index, dtype=object)
+                old = typed[rc] if rc in typed else pd.Series([None] * len(typed), index=typed.index, dtype=object)
+                typed[rc] = old.where(old.notna() | ~(hit & cur.isna()), reasons).astype(object)
+        elif "value" in rule:
+            fill = pd.Series([rule["value"]] * len(typed), index=typed.index, dtype=object)
         elif "start_of_year" in rule:
             fill = typed[rule["start_of_year"]].map(lambda y: dates.PartialDate(int(y)) if y is not None and y == y else None)
         elif "year_of" in rule:
@@ -241,9 +442,46 @@ def _apply_defaults(typed: pd.DataFrame, spec: TableSpec) -> None:
             fill = typed[rule["years_after"]].map(lambda d, n=n: _years_after(d, n))
         elif "board_of" in rule:
             fill = typed[rule["board_of"]].map(lambda t: t.board if t is not None else None)
+        elif "batch_year" in rule:
+            fill = pd.Series([batch_year(p, b) for p, b in zip(typed[rule["programme"]], typed[rule["batch_year"]], strict=True)],
+                             index=typed.index, dtype=object)
+        elif "copy_when" in rule:
+            allowed = {str(x) for x in (rule.get("in") or [])}
+            when = typed[rule["when"]].map(lambda v, allowed=allowed: v is not None and str(v) in allowed)
+            sources = rule["copy_when"] if isinstance(rule["copy_when"], list) else [rule["copy_when"]]
+            first = typed[sources[0]]
+            for other in sources[1:]:  # the first of the columns with a value
+                first = first.where(first.notna(), typed[other])
+            fill = first.where(when, None)
+        elif "share_of_total" in rule:
+            fill, missing = _share_of_total(typed, rule)
+            need = cur.isna() & missing
+            header = cols.get(col, col)
+            for i in need[need].index:
+                records.rejects.append(Reject(raw.label, int(typed["row"][i]), header, "",
+                                              f"value '' is empty; expected a {col} or a {rule['share_of_total']} to compute it from"))
+            bad |= need
+            basis_col = rule.get("basis_column", "share_basis")
+            computed = cur.isna() & fill.notna()
+            old = typed[basis_col] if basis_col in typed else pd.Series([None] * len(typed), index=typed.index, dtype=object)
+            typed[basis_col] = old.where(~computed, rule.get("basis", "computed_from_capital")).astype(object)
         else:
             raise MappingError(f"table {spec.name}: unknown default rule {rule!r}")
         typed[col] = cur.where(cur.notna(), fill).astype(object)
+    return bad
+
+
+def _share_of_total(typed: pd.DataFrame, rule: dict) -> tuple[pd.Series, pd.Series]:
+    """A holder's capital over the total of the holders of the same firm (its first ``per`` column
+    with a value) in this table; and where no share can be computed."""
+    capital = pd.to_numeric(typed[rule["share_of_total"]], errors="coerce")
+    firm = pd.Series([None] * len(typed), index=typed.index, dtype=object)
+    for p in rule["per"] if isinstance(rule["per"], list) else [rule["per"]]:
+        firm = firm.where(firm.notna(), typed[p].map(lambda v, p=p: None if v is None else f"{p}\x1f{v}"))
+    total = capital.groupby(firm.fillna("\x1f")).transform("sum")
+    ok = capital.notna() & firm.notna() & (total > 0)
+    share = (capital / total).where(ok)
+    return _nones(share.astype(object)), ~ok
 
 
 def _years_after(d, n: int):

@@ -1,13 +1,18 @@
-"""The embedded RDF store: Oxigraph on disk, built atomically.
+"""The embedded RDF store: Oxigraph on disk, one per generation of a database folder.
 
-A database folder holds ``current`` (a symlink to the live store), the stores themselves
-(``store-<stamp>``), ``rejects.csv`` and ``build.json``. A build bulk-loads a fresh store next
-to the live one and switches the symlink only when it has fully succeeded, so a failed or
-interrupted build leaves the previous store answering queries.
+A build bulk-loads a fresh store into its own generation (``DB/builds/<stamp>/store``) and the
+generation becomes live only when the whole build has succeeded (kg/dbfolder.py), so a failed
+or interrupted build leaves the previous store answering queries. Readers open the live
+generation's store and hold it for as long as they use the store object.
 
 >>> import tempfile, pathlib
+>>> from kg.dbfolder import new_generation, publish, writer_lock
 >>> db = pathlib.Path(tempfile.mkdtemp()) / "db"
->>> _ = build_store(db, ['<http://e/a> <http://e/p> "1" <http://e/g> .\\n'])
+>>> with writer_lock(db):
+...     gen = new_generation(db)
+...     build_store(gen, ['<http://e/a> <http://e/p> "1" <http://e/g> .\\n'])
+...     publish(db, gen)
+1
 >>> len(open_store(db))
 1
 """
@@ -17,12 +22,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
+
+from kg.dbfolder import hold_live, keep_held
 
 DEFAULT_DB = "kg-data"
 
@@ -61,48 +66,45 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
-def live_path(db: Path) -> Path:
-    return db / "current"
+STORE = "store"  # the Oxigraph store's folder in a generation
 
 
-def build_store(db: Path, chunks: Iterable[str | bytes], meta: dict | None = None) -> Path:
-    """Bulk-load N-Quads chunks into a new store and make it the live one."""
-    db.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    path = db / f"store-{stamp}"
-    try:
-        store = ox.Store(str(path))
-        # lenient: the quads come from our own writer, which escapes literals and quotes IRIs
-        store.bulk_load(io.BufferedReader(_ChunkReader(chunks), 1 << 20), format=ox.RdfFormat.N_QUADS, lenient=True)
-        store.optimize()  # compact the bulk-loaded files: reads are ~3x faster afterwards
-        store.flush()
-        del store
-        tmp_link = db / f".current-{stamp}"
-        os.symlink(path.name, tmp_link)
-        os.replace(tmp_link, live_path(db))
-    except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
-        raise
-    if meta is not None:
-        (db / "build.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    for old in db.glob("store-*"):
-        if old.name != path.name:
-            shutil.rmtree(old, ignore_errors=True)
-    return path
+def store_dir(gen: Path) -> Path:
+    """Where a generation keeps its Oxigraph store (an earlier layout's generation is the store)."""
+    return gen if gen.name.startswith("store-") else gen / STORE
+
+
+def build_store(gen: Path, chunks: Iterable[str | bytes]) -> int:
+    """Bulk-load N-Quads chunks into the generation's new store; returns the number of quads."""
+    store = ox.Store(str(store_dir(gen)))
+    # lenient: the quads come from our own writer, which escapes literals and quotes IRIs
+    store.bulk_load(io.BufferedReader(_ChunkReader(chunks), 1 << 20), format=ox.RdfFormat.N_QUADS, lenient=True)
+    store.optimize()  # compact the bulk-loaded files: reads are ~3x faster afterwards
+    store.flush()
+    return len(store)
 
 
 def open_store(db: Path, read_only: bool = True) -> ox.Store:
-    """Open the live store of a database folder."""
-    live = live_path(db)
-    if not live.exists():
-        raise StoreError(f"no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)")
+    """Open the live store of a database folder; it stays whole while the returned store is in use
+    (a build removes no generation a reader holds)."""
     try:
-        return ox.Store.read_only(str(live.resolve())) if read_only else ox.Store(str(live.resolve()))
+        held = hold_live(db)
+    except TimeoutError as e:
+        raise StoreError(str(e)) from None
+    if held is None:
+        raise StoreError(f"no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)")
+    gen, fd = held
+    try:
+        path = str(store_dir(gen))
+        store = ox.Store.read_only(path) if read_only else ox.Store(path)
     except OSError as e:
+        os.close(fd)
         raise StoreError(f"cannot open the graph in {db}: {e}") from None
+    keep_held(store, fd)
+    return store
 
 
 def build_info(db: Path) -> dict:
-    """What the last successful build recorded (build.json), or {}."""
+    """What the build of the live graph recorded (DB/build.json), or {}."""
     p = db / "build.json"
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}

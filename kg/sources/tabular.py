@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,32 +50,63 @@ class RawTable:
         return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
 
 
+ACCEPTED_ENCODINGS = (
+    "accepted: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark and GB18030, "
+    "or another encoding named with --encoding"
+)
+
+
+def _place(data: bytes, offset: int, encoding: str) -> str:
+    """``byte N (line L)`` for a byte offset (lines counted from 1)."""
+    line = data[:offset].decode(encoding, errors="replace").count("\n") + 1
+    return f"byte {offset} (line {line})"
+
+
 def decode(data: bytes, encoding: str | None = None, *, label: str = "") -> tuple[str, str]:
     """Decode bytes, detecting UTF-8 (with or without BOM), UTF-16 BOM, else GB18030.
 
+    A byte that does not decode is named by its offset and line, e.g. a UTF-8 file with one
+    GB18030 line:
+
     >>> decode("名称".encode("gb18030"))
     ('名称', 'gb18030')
+    >>> decode("a\\n绿\\n".encode() + "谐波\\n".encode("gb18030"), label="x.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kg.sources.tabular.SourceError: x.csv: byte 8 (line 3) is neither UTF-8 nor GB18030; accepted: ...
     """
     if encoding:
         try:
             return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as e:
-            raise SourceError(f"{label}: cannot decode with encoding {encoding!r} ({e})") from None
+        except LookupError:
+            raise SourceError(f"{label}: unknown encoding {encoding!r}; expected a codec name such as "
+                              "utf-8, gb18030, big5 or latin-1") from None
+        except UnicodeDecodeError as e:
+            raise SourceError(f"{label}: cannot decode with encoding {encoding!r}: "
+                              f"{_place(data, e.start, encoding)} is not {encoding}") from None
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as e:
+            raise SourceError(f"{label}: {_place(data, e.start + 3, 'utf-8')} is not UTF-8, though the file "
+                              f"starts with a UTF-8 byte-order mark; {ACCEPTED_ENCODINGS}") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as e:
+            raise SourceError(f"{label}: {_place(data, e.start, 'utf-16')} is not UTF-16, though the file "
+                              f"starts with a UTF-16 byte-order mark; {ACCEPTED_ENCODINGS}") from None
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        utf8_end = e.start
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as e:
-        raise SourceError(
-            f"{label}: byte {e.start} is neither UTF-8 nor GB18030; expected UTF-8, UTF-8 with BOM "
-            "or GB18030 (use --encoding to name another)"
-        ) from None
+        # the encoding that reads further is the file's; where it breaks is the place to name
+        # (in a UTF-8 file with a GB18030 line, GB18030 breaks early inside the UTF-8 part)
+        where = _place(data, max(utf8_end, e.start), "utf-8" if utf8_end >= e.start else "gb18030")
+        raise SourceError(f"{label}: {where} is neither UTF-8 nor GB18030; {ACCEPTED_ENCODINGS}") from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -83,7 +115,8 @@ def sniff_delimiter(text: str) -> str:
     >>> sniff_delimiter("a;b;c\\n1;2;3")
     ';'
     """
-    header = text.split("\n", 1)[0]
+    lines = text.split("\n", 10)[:10]  # a title row above the header has no delimiters: skip it
+    header = next((ln for ln in lines if any(d in ln for d in ",\t;")), lines[0])
     counts = {d: 0 for d in (",", "\t", ";")}
     quoted = False
     for ch in header:
@@ -111,14 +144,109 @@ def _cell_text(v) -> str:
     return str(v)
 
 
-def read_text_table(path: Path, encoding: str | None = None) -> RawTable:
-    """Read one delimited text file."""
+# Oxigraph reads N-Quads through a 16 MiB buffer, so a longer literal cannot be stored; no
+# spreadsheet needs cells anywhere near this (Excel stops at 32,767 characters).
+MAX_CELL_CHARS = 1 << 20
+LINES = "lines of the file counted from 1"
+
+
+def _newlines(s: str) -> int:
+    return s.count("\n") + s.count("\r") - s.count("\r\n")
+
+
+def _records(text: str, delim: str):
+    """(first line, cells) of each record as the csv module splits ``text``; only used to
+    name lines in messages (pandas, which reads the tables, counts records, not lines)."""
+    old = csv.field_size_limit(2**31 - 1)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        start = 1
+        for cells in reader:
+            yield start, cells
+            start = reader.line_num + 1
+    finally:
+        csv.field_size_limit(old)
+
+
+def _parse_problem(name: str, text: str, delim: str, error: str) -> str:
+    """One line for a table pandas refused, naming the line where the problem starts.
+
+    >>> print(_parse_problem("x.csv", 'id,n\\na,"A\\nb\\n', ",", "EOF inside string starting at row 1"))
+    x.csv: line 2, column 'n': a quote opened here is never closed, so the rest of the file would be one cell (lines of the file counted from 1); close it, or write a quote inside a cell as ""
+    """
+    records = [(line, cells) for line, cells in _records(text, delim) if cells]
+    if "EOF inside string" in error and records:
+        start, cells = records[-1]  # an unclosed quote runs to the end of the file
+        line = start + sum(_newlines(c) for c in cells[:-1])
+        header = records[0][1]
+        column = f", column {header[len(cells) - 1]!r}" if len(records) > 1 and len(cells) <= len(header) else ""
+        return (f"{name}: line {line}{column}: a quote opened here is never closed, so the rest of the file "
+                f'would be one cell ({LINES}); close it, or write a quote inside a cell as ""')
+    if "Expected" in error and records:
+        width = len(records[0][1])
+        for line, cells in records[1:]:
+            if len(cells) > width:
+                return (f"{name}: line {line}: {len(cells)} cells where the header has {width} ({LINES}); "
+                        f"quote cells that contain {delim!r}")
+    return f"{name}: not a valid delimited table ({error})"
+
+
+def _too_long(frame: pd.DataFrame) -> tuple[int, str, int] | None:
+    """(data row index, header, length) of the first cell over MAX_CELL_CHARS, if any."""
+    for col in frame.columns:
+        lengths = frame[col].str.len()
+        over = lengths > MAX_CELL_CHARS
+        if over.any():
+            i = int(over.to_numpy().argmax())
+            return i, str(col), int(lengths.iloc[i])
+    return None
+
+
+def _too_long_message(label: str, row: int, line: int | None, column: str, length: int) -> str:
+    at = f"row {row}" + (f" (line {line})" if line is not None and line != row else "")
+    return (f"{label}: {at}, column {column!r}: a cell of {length:,} characters; cells hold at most "
+            f"{MAX_CELL_CHARS:,} characters")
+
+
+def _check_cells(table: RawTable, text: str) -> None:
+    """Refuse a table with a cell over MAX_CELL_CHARS, naming row (and line), column, limit."""
+    for col in table.frame.columns:
+        if len(str(col)) > MAX_CELL_CHARS:
+            raise SourceError(_too_long_message(table.label, 1, None, str(col)[:20] + "...", len(str(col))))
+    found = _too_long(table.frame)
+    if found is None:
+        return
+    i, column, length = found
+    # where that record starts: after multi-line cells, not the row number
+    starts = [ln for ln, cells in _records(text, table.delimiter or ",") if cells]
+    line = starts[i + 1] if i + 1 < len(starts) else None
+    raise SourceError(_too_long_message(table.label, i + 2, line, column, length))
+
+
+def read_text_table(path: Path, encoding: str | None = None, delimiter: str | None = None) -> RawTable:
+    """Read one delimited text file.
+
+    Problems are one line naming the place, e.g. a cell that is never closed:
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "entities.csv"
+    >>> _ = p.write_text('id,name\\na,A\\nb,"B\\nc,C\\n')
+    >>> read_text_table(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kg.sources.tabular.SourceError: entities.csv: line 3, column 'name': a quote opened here is never closed, ...
+    """
     try:
         data = path.read_bytes()
     except OSError as e:
         raise SourceError(f"{path}: cannot read ({e.strerror})") from None
     text, enc = decode(data, encoding, label=path.name)
-    delim = sniff_delimiter(text)
+    delim = delimiter or sniff_delimiter(text)
+    # a title row above the header (MIIT lists) is narrower than the table: read every line as
+    # data, as wide as the widest of the first lines, and let the loader find the header
+    head = [cells for _, cells in itertools.islice(_records(text, delim), 20) if cells]
+    width = max((len(c) for c in head), default=0)
+    ragged = bool(head) and len(head[0]) < width and sum(1 for c in head[0] if c.strip()) <= 1
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -128,13 +256,21 @@ def read_text_table(path: Path, encoding: str | None = None) -> RawTable:
             na_filter=False,
             quoting=csv.QUOTE_MINIMAL,
             skip_blank_lines=True,
+            **({"header": None, "names": list(range(width))} if ragged else {}),
         )
+        if ragged:
+            frame.columns = [str(c) for c in frame.iloc[0]]
+            frame = frame.iloc[1:].reset_index(drop=True)
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame()
     except (pd.errors.ParserError, ValueError) as e:
-        raise SourceError(f"{path.name}: not a valid delimited table ({str(e).splitlines()[0]})") from None
+        error = str(e).splitlines()[0].removeprefix("Error tokenizing data. C error: ")
+        raise SourceError(_parse_problem(path.name, text, delim, error)) from None
     frame.columns = [str(c) for c in frame.columns]
-    return RawTable(name=path.stem, path=path, frame=frame, encoding=enc, delimiter=delim)
+    table = RawTable(name=path.stem, path=path, frame=frame, encoding=enc, delimiter=delim)
+    if len(text) > MAX_CELL_CHARS:  # else no cell can be longer
+        _check_cells(table, text)
+    return table
 
 
 def read_workbook(path: Path) -> list[RawTable]:
@@ -142,32 +278,35 @@ def read_workbook(path: Path) -> list[RawTable]:
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     except Exception as e:  # openpyxl raises many types for broken files
-        raise SourceError(f"{path.name}: not a readable .xlsx workbook ({e})") from None
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SourceError(f"{path.name}: not a readable .xlsx workbook ({first})") from None
     tables = []
     for sheet, frame in sheets.items():
         frame = frame.map(_cell_text) if len(frame) else frame.astype(str)
         frame.columns = [_cell_text(c) for c in frame.columns]
         name = path.stem if len(sheets) == 1 else str(sheet)
+        # no cell check: openpyxl reads at most 32,767 characters per cell, as Excel holds
         tables.append(RawTable(name=name, path=path, frame=frame, sheet=None if len(sheets) == 1 else str(sheet)))
     return tables
 
 
-def read_tables(path: Path, encoding: str | None = None) -> list[RawTable]:
+def read_tables(path: Path, encoding: str | None = None, delimiter: str | None = None) -> list[RawTable]:
     """Read a file (text or workbook) into raw tables."""
     suffix = path.suffix.lower()
     if suffix in SHEET_SUFFIXES:
         return read_workbook(path)
     if suffix in TEXT_SUFFIXES:
-        return [read_text_table(path, encoding)]
+        return [read_text_table(path, encoding, delimiter)]
     raise SourceError(f"{path.name}: unsupported file type {suffix!r}; expected .csv, .tsv, .txt or .xlsx")
 
 
-def discover(sources: list[Path]) -> list[Path]:
-    """Files to read from the given files and folders (folders: their tabular files, sorted)."""
+def discover(sources: list[Path], suffixes=SUFFIXES) -> list[Path]:
+    """Files to read from the given files and folders (folders: their files with one of
+    ``suffixes``, default the tabular ones, sorted)."""
     files: list[Path] = []
     for s in sources:
         if s.is_dir():
-            files.extend(sorted(p for p in s.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()))
+            files.extend(sorted(p for p in s.iterdir() if p.suffix.lower() in suffixes and p.is_file()))
         elif s.exists():
             files.append(s)
         else:

@@ -10,6 +10,7 @@
 - :mod:`kg.values.amount` -- money amounts with 万/亿 units, currencies and bounds
 - :mod:`kg.values.dates` -- partial dates (year, month or day precision)
 - :mod:`kg.values.boolean` -- yes/no values
+- :mod:`kg.values.place` -- province and city keys for matching (江苏省 = 江苏 = Jiangsu)
 
 Every parser raises :class:`~kg.values.errors.ValueProblem` for input it cannot read. Nothing is
 imported here, so importing one value module stays cheap.

@@ -8,24 +8,33 @@ Arithmetic is done in Decimal, so "66.13万元" is exactly 661300.0.
 Amount(value=1165000000.0, currency='CNY', bound=None)
 >>> parse("8000万元以上")
 Amount(value=80000000.0, currency='CNY', bound='lower')
+
+Vague amounts of investment news ("数千万人民币", "近亿元") are ranges, never a point value
+(:func:`parse_range`; the words and their bounds are the cited table
+``kg/domain/vague_amounts.csv``); "未披露" (undisclosed) is no amount at all.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 import numbers
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from kg.values.errors import ValueProblem
 from kg.values.number import NUMBER_PATTERN, parse_decimal
 from kg.values.text import clean
 
-__all__ = ["Amount", "parse", "UNITS", "CURRENCY_MARKERS", "EXPECTED"]
+__all__ = ["Amount", "parse", "parse_range", "UNITS", "CURRENCY_MARKERS", "EXPECTED", "EXPECTED_RANGE"]
 
 EXPECTED = "an amount such as 1500000, 1,500,000, 1.5亿元, 5000万元 or 116,500 万元人民币"
+EXPECTED_RANGE = EXPECTED + ", a vague amount such as 数千万人民币, 近亿元 or 超过1亿元, or 未披露"
+VAGUE_WORDS_PATH = Path(__file__).parent.parent / "domain" / "vague_amounts.csv"
 
 
 @dataclass(frozen=True)
@@ -34,15 +43,23 @@ class Amount:
 
     `currency` is an ISO 4217 code or None when the text carried no marker. `bound` is None for
     an exact (or approximate: 约, 左右) figure, 'lower' for "at least / more than" (以上, 不低于,
-    逾, 超过, 余/多) and 'upper' for "at most / less than" (以下, 不超过, 以内).
+    逾, 超过, 余/多) and 'upper' for "at most / less than" (以下, 不超过, 以内). `minimum` and
+    `maximum` bound the amount where the source gave a bound or a range; a vague amount
+    ("数千万") has bounds and no `value`.
 
     >>> Amount(5e7, "CNY", None).value
     50000000.0
     """
 
-    value: float
+    value: float | None
     currency: str | None
     bound: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def __repr__(self) -> str:  # bounds only when there are some (most amounts are exact)
+        extra = "" if self.minimum is None and self.maximum is None else f", minimum={self.minimum!r}, maximum={self.maximum!r}"
+        return f"Amount(value={self.value!r}, currency={self.currency!r}, bound={self.bound!r}{extra})"
 
 
 # Magnitude words (multipliers). English words are matched case-insensitively.
@@ -198,3 +215,114 @@ def parse(s: Any, allow_negative: bool = False) -> Amount:
         currencies.pop() if currencies else None,
         bounds.pop() if bounds else None,
     )
+
+
+@dataclass(frozen=True)
+class VagueWord:
+    word: str
+    position: str  # before_unit | after_unit | undisclosed
+    min_factor: Decimal | None
+    max_factor: Decimal | None
+
+
+@cache
+def vague_words() -> dict[str, VagueWord]:
+    """The vague-amount words of ``kg/domain/vague_amounts.csv`` (cited there), by word.
+
+    >>> vague_words()["数"].max_factor, vague_words()["未披露"].position
+    (Decimal('10'), 'undisclosed')
+    """
+    out = {}
+    with VAGUE_WORDS_PATH.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            out[r["word"].casefold()] = VagueWord(
+                r["word"], r["position"],
+                Decimal(r["min_factor"]) if r["min_factor"] else None,
+                Decimal(r["max_factor"]) if r["max_factor"] else None,
+            )
+    return out
+
+
+@cache
+def _bare_unit() -> re.Pattern:
+    after = _alternation(w.word for w in vague_words().values() if w.position == "after_unit")
+    return re.compile(
+        rf"(?P<pre_cur>{_CUR})?\s*(?P<unit>{_alternation(UNITS)})\s*(?P<after>{after})?\s*"
+        rf"(?P<cur>{_CUR})?\s*(?P<cur2>{_CUR})?\s*(?P<post_bound>{_alternation(_POST_BOUNDS)})?\s*(?P<cur3>{_CUR})?",
+        re.IGNORECASE,
+    )
+
+
+def _scaled(base: Decimal, factor: Decimal | None) -> float | None:
+    return None if factor is None else float(base * factor)
+
+
+def parse_range(s: Any) -> Amount | None:
+    """Read an amount that may be vague: exact and bounded amounts as :func:`parse` reads them,
+    vague ones ("数千万人民币", "近亿元", "千万级") as a range with no point value, and
+    undisclosed ones ("未披露") as None. The words come from ``kg/domain/vague_amounts.csv``.
+
+    >>> parse_range("数千万人民币")
+    Amount(value=None, currency='CNY', bound=None, minimum=10000000.0, maximum=100000000.0)
+    >>> parse_range("近亿元")
+    Amount(value=None, currency='CNY', bound=None, minimum=50000000.0, maximum=100000000.0)
+    >>> parse_range("超过1亿元")
+    Amount(value=100000000.0, currency='CNY', bound='lower', minimum=100000000.0, maximum=None)
+    >>> parse_range("未披露") is None
+    True
+    """
+    text = clean(s) if isinstance(s, str) else s
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        return with_bounds(parse(text))
+    words = vague_words()
+    hit = words.get(text.casefold())
+    if hit is not None and hit.position == "undisclosed":
+        return None
+    before = [w for w in words.values() if w.position == "before_unit" and text.startswith(w.word)]
+    word = max(before, key=lambda w: len(w.word)) if before else None
+    rest = text[len(word.word):].strip() if word else text
+    m = _bare_unit().fullmatch(rest)
+    if m is not None:
+        g = m.groupdict()
+        if word is None and not g["after"] and not g["post_bound"]:
+            raise ValueProblem(s, "an amount (a unit without a number or a vague word)", EXPECTED_RANGE)
+        currencies = {CURRENCY_MARKERS[g[k].lower()] for k in ("pre_cur", "cur", "cur2", "cur3") if g[k]}
+        if len(currencies) > 1:
+            raise ValueProblem(s, f"an amount (its currency markers disagree: {' and '.join(sorted(currencies))})", EXPECTED_RANGE)
+        unit = UNITS[g["unit"].lower()]
+        lo, hi = Decimal(1), Decimal(1)
+        for w in (word, words.get(g["after"].casefold()) if g["after"] else None):
+            if w is not None:
+                lo, hi = w.min_factor, w.max_factor
+        bound = _POST_BOUNDS[g["post_bound"]] if g["post_bound"] else None
+        if bound == "lower":
+            hi = None
+        elif bound == "upper":
+            lo = None
+        return Amount(None, currencies.pop() if currencies else None, None, _scaled(unit, lo), _scaled(unit, hi))
+    if word is not None:
+        try:
+            a = parse(rest)
+        except ValueProblem:
+            a = None
+        if a is not None and a.bound is None:
+            if word.max_factor is None:  # "at least": a bound, as parse reads 超过/逾
+                return Amount(a.value, a.currency, "lower", _scaled(Decimal(repr(a.value)), word.min_factor), None)
+            base = Decimal(repr(a.value))
+            return Amount(None, a.currency, None, _scaled(base, word.min_factor), _scaled(base, word.max_factor))
+    try:
+        return with_bounds(parse(text))
+    except ValueProblem as e:
+        raise ValueProblem(s, e.reason, EXPECTED_RANGE) from None
+
+
+def with_bounds(a: Amount) -> Amount:
+    """The same amount with `minimum`/`maximum` set from its bound (for amounts built by hand).
+
+    >>> with_bounds(Amount(5.0, None, "upper")).maximum
+    5.0
+    """
+    return replace(a, minimum=a.value if a.bound == "lower" else a.minimum,
+                   maximum=a.value if a.bound == "upper" else a.maximum)

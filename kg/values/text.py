@@ -5,7 +5,7 @@ Functions:
 - :func:`to_halfwidth` -- full-width ASCII variants (U+FF01..U+FF5E) and the ideographic space
   (U+3000) to their ASCII forms; everything else (e.g. 。、《》) is kept.
 - :func:`clean` -- None/NaN/empty/blank to None; else half-width, trimmed, inner whitespace
-  collapsed to one space.
+  collapsed to one space, invisible and control characters dropped.
 - :func:`normalise_name` -- a key for *matching* names (never for display).
 
 >>> clean("  深圳市　大族激光（Han）  ")
@@ -19,15 +19,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["to_halfwidth", "clean", "normalise_name", "LEGAL_FORMS_ZH", "LEGAL_FORMS_EN"]
+__all__ = ["to_halfwidth", "clean", "normalise_name", "CONTROLS", "LEGAL_FORMS_ZH", "LEGAL_FORMS_EN"]
 
 # U+FF01..U+FF5E are the full-width forms of U+0021..U+007E (offset 0xFEE0); U+3000 is the
 # ideographic (full-width) space.
 _HALFWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _HALFWIDTH[0x3000] = 0x20
-# clean() also drops invisible characters that creep in from web pages and Excel.
+# clean() also drops invisible characters that creep in from web pages and Excel, and control
+# characters (C0 but whitespace, DEL, C1: ESC, BEL, CSI, ...), which are never part of a name
+# and would drive a terminal when printed; whitespace controls (tab, newline, ...) become spaces.
+CONTROLS = frozenset(c for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if not chr(c).isspace())
 _CLEAN = dict(_HALFWIDTH)
 _CLEAN.update(dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None))
+_CLEAN.update(dict.fromkeys(CONTROLS, None))
 
 _WS = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
@@ -105,19 +109,22 @@ def _is_missing(s: Any) -> bool:
 def clean(s: Any) -> str | None:
     """Missing or blank -> None; else half-width, stripped, inner whitespace runs -> one space.
 
-    Non-string values (numbers) are turned into strings. Zero-width characters and the BOM are
-    dropped.
+    Non-string values (numbers) are turned into strings. Zero-width characters, the BOM and
+    control characters (:data:`CONTROLS`: ESC, BEL, NUL, DEL, C1, ...) are dropped; the source
+    file and row of every value stay in its provenance, so the original can be looked up.
 
     >>> clean("  a\\t b\\n ") , clean("　") , clean(None), clean(float("nan"))
     ('a b', None, None, None)
     >>> clean("１２３")
     '123'
+    >>> clean("\\x1b[31mEvil\\x07 Co\\x9b")
+    '[31mEvil Co'
     """
     if not isinstance(s, str):
         if _is_missing(s):
             return None
         s = str(s)
-    if not s.isascii():
+    if not s.isascii() or not s.isprintable():  # isprintable: no control (or tab, newline) in it
         s = s.translate(_CLEAN)
     s = _WS.sub(" ", s).strip()
     return s or None
