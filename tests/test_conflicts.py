@@ -207,7 +207,7 @@ RNG_SEEDS = range(20)
 
 @pytest.mark.parametrize("seed", RNG_SEEDS)
 def test_random_dense_ownership_graphs_build(tmp_path, seed):
-    """20 random dense graphs (cycles, self-holdings, sums far over 100%, two sources): the build
+    """20 random dense graphs (cycles, self-holdings, sums far over 100%, many sources): the build
     never aborts, every derived share is in [0, 1], loaded + rejected = rows."""
     rng = np.random.default_rng(seed)
     n = 12
@@ -216,8 +216,8 @@ def test_random_dense_ownership_graphs_build(tmp_path, seed):
     rows = []
     for k in range(60):
         i, j = rng.integers(0, n, 2)
-        # odd seeds: two sources (sums over 100% within a source are rejected); even seeds: one
-        # source per row (sums are scaled across sources, closed cycles are rejected)
+        # odd seeds: two sources; even seeds: one source per row (every holding's share from
+        # its own source: columns far over 100% are scaled, which closes dense cycles: rejected)
         source = rng.choice(["s1", "s2"]) if seed % 2 else f"s{k}"
         rows.append(f"e{i},e{j},{rng.choice([1.0, 1.0, 0.5, rng.uniform(0, 1)]):.4f},{source}")
     src = folder(tmp_path, entities=ents, ownership="owner,owned,share,source\n" + "\n".join(rows) + "\n")
