@@ -62,11 +62,15 @@ def build(
     stage: Callable[[str], None] | None = None,
     as_of: dt.date | None = None,
     floor: float | None = None,
+    loader: str | None = None,
+    loader_params: dict[str, str] | None = None,
 ) -> BuildReport:
     """Build the graph from ``sources`` into the database folder ``db``.
 
     With ``strict`` any rejected row raises InputError and leaves the live store untouched.
     Derived facts hold at ``as_of`` (default today) and keep integrated shares >= ``floor``.
+    ``loader`` forces one loader for every file (else each file's format is detected);
+    ``loader_params`` are passed to the loaders (kg.loaders.registry.LoadOptions.params).
     """
     stage = stage or (lambda name: None)
     mapping = mapping or load_mapping()
@@ -74,7 +78,7 @@ def build(
     t0 = time.perf_counter()
 
     stage("load")
-    records = load_sources(list(sources), mapping, encoding)
+    records = load_sources(list(sources), mapping, encoding, loader=loader, params=loader_params)
     t1 = time.perf_counter()
     report.seconds["load"] = t1 - t0
 
@@ -118,6 +122,8 @@ def build(
         "kg_version": __version__,
         "sources": [str(s) for s in sources],
         "mapping": mapping.name,
+        "loader": loader,
+        "loader_params": dict(loader_params or {}),
         "files": report.files,
         "entities": report.entities,
         "links": report.links,

@@ -85,7 +85,7 @@ def test_neo4j_import_is_the_whole_graph(kg_run, sample_db, tmp_path):
     (["--around", "no such firm", "--format", "ttl", "-o", "-"],
      "Error: no entity matches 'no such firm' by id, USCC, LEI, ticker or name\n"),
     (["--around", "siasun", "--links", "OWNS,LOANS", "--format", "ttl", "-o", "-"],
-     "Error: --links: 'LOANS' is not a link type; expected some of OWNS, FUNDED, CERTIFIED_AS, LISTED_ON, CONTROLS, ULTIMATELY_OWNS, LOOK_THROUGH_FUNDED\n"),
+     "Error: --links: 'LOANS' is not a link type; expected some of OWNS, FUNDED, CERTIFIED_AS, LISTED_ON, DECLARED_CONTROL, CONTROLS, ULTIMATELY_OWNS, LOOK_THROUGH_FUNDED\n"),
     (["--around", "siasun", "--as-of", "soon", "--format", "ttl", "-o", "-"],
      "Error: --as-of: value 'soon' is not a date; expected YYYY-MM-DD, YYYY-MM, YYYY, 2021年7月\n"),
     (["--around", "siasun", "--min-share", "2.5x", "--format", "ttl", "-o", "-"], "Error: --min-share: "),
