@@ -129,6 +129,8 @@ def read(path: Path) -> tuple[dict[str, dict], dict[str, list[str]], list[str], 
     try:
         for q in ox.parse(path=str(path), format=fmt, lenient=True):
             p = q.predicate.value
+            if not gleif and isinstance(q.subject, ox.NamedNode):  # the GLEIF ontologies themselves
+                gleif = q.subject.value.startswith(GLEIF)
             if p == RDF_TYPE:
                 cls = q.object.value
                 if cls in ENTITY_CLASSES or cls in RELATIONSHIP_CLASSES:

@@ -96,7 +96,8 @@ def valid_mask(codes: Sequence[Any]) -> np.ndarray:
     [True, False, False, False]
     """
     # fixed-width UCS-4 codes 21 wide, so a longer value (or 'None', 'nan') cannot pass as 20
-    chars = np.asarray(codes, dtype=object).astype("U21").view(np.uint32).reshape(-1, 21)
+    objects = np.asarray(codes, dtype=object)
+    chars = objects.astype("U21").view(np.uint32).reshape(-1, 21)
     ascii_ = (chars[:, :20] < 128).all(axis=1)
     b = np.ascontiguousarray(chars[:, :20].T).astype(np.uint8)  # one row per position
     digit = (b - 48) <= 9  # uint8 arithmetic wraps below '0', so one comparison per class
@@ -107,4 +108,7 @@ def valid_mask(codes: Sequence[Any]) -> np.ndarray:
         rem = np.where(digit[i], rem * 10, rem * 100)
         rem += value[i]
         rem %= 97
-    return ok & (rem == 1)
+    ok &= rem == 1
+    passed = np.flatnonzero(ok)  # numpy drops trailing NULs: a code that passed must really be 20 long
+    ok[passed] = np.fromiter(map(len, objects[passed]), dtype=np.int64, count=len(passed)) == 20
+    return ok
