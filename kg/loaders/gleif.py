@@ -71,18 +71,28 @@ ENTITY_FIELDS = ("lei", "name", "lang", "category", "country", "jurisdiction", "
 RELATIONSHIP_FIELDS = ("child", "parent", "child_type", "parent_type", "rel_type", "status", "start", "end",
                        "record_status")
 
-_ISO_DATETIME = r"\d{4}-\d{2}-\d{2}(?:T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 
-def _text(frame: pd.DataFrame, col: str) -> pd.Series:
-    """A column as stripped text with None for missing or blank (absent column: all None)."""
+def _clean(v, upper: bool = False) -> str | None:
+    """Stripped text, None for missing or blank; upper-cased for codes."""
+    if not isinstance(v, str):
+        return None
+    v = v.strip()
+    return (v.upper() if upper else v) or None
+
+
+def _text(frame: pd.DataFrame, col: str, *, upper: bool = False, distinct: bool = False) -> pd.Series:
+    """A column as stripped text with None for missing or blank (absent column: all None).
+    ``distinct``: the values are mostly different (names, codes), so each is cleaned in one
+    plain loop; else each distinct value is cleaned once (statuses, countries: a handful)."""
     if col not in frame:
         return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    s = frame[col].astype(object)
-    s = s.where(s.notna(), None)
-    have = s.notna()
-    s[have] = s[have].astype(str).str.strip()
-    return s.where(s.notna() & (s != ""), None).astype(object)
+    values = frame[col].to_numpy(dtype=object)
+    if distinct:
+        return pd.Series([_clean(v, upper) for v in values], index=frame.index, dtype=object)
+    clean = {u: _clean(u, upper) for u in pd.unique(values)}
+    return pd.Series([clean.get(v) for v in values], index=frame.index, dtype=object)  # NaN: None
 
 
 def _check_leis(codes: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -113,25 +123,25 @@ def add_entities(records: Records, plain: pd.DataFrame, file: str, headers: dict
     and add the good ones as entities of ``file``; ``headers`` name the fields in messages."""
     rows = plain["row"]
     h = {f: headers.get(f, f) for f in ENTITY_FIELDS}
-    codes, problems = _check_leis(_text(plain, "lei"))
+    raw_codes = _text(plain, "lei", distinct=True)
+    codes, problems = _check_leis(raw_codes)
     missing = codes.isna()
     _reject(records, file, rows, missing, h["lei"], codes, "value '' is empty; expected an LEI (required)")
     bad = missing | problems.notna()
-    _reject(records, file, rows, problems.notna(), h["lei"], _text(plain, "lei"), problems)
-    name = _text(plain, "name")
+    _reject(records, file, rows, problems.notna(), h["lei"], raw_codes, problems)
+    name = _text(plain, "name", distinct=True)
     _reject(records, file, rows, name.isna(), h["name"], name, "value '' is empty; expected the legal name (required)")
     bad |= name.isna()
-    category = _text(plain, "category").str.upper()
+    category = _text(plain, "category", upper=True)
     kind = category.map(KINDS).where(category.notna(), "Firm")
     unknown = kind.isna()
     _reject(records, file, rows, unknown, h["category"], category,
             "value {value} is not a GLEIF entity category; expected " + ", ".join(KINDS) + " (or empty)")
     bad |= unknown
-    lang = _text(plain, "lang")
-    chinese = lang.notna() & lang.fillna("").str.lower().str.startswith("zh")
-    jurisdiction = _text(plain, "jurisdiction")
-    country = _text(plain, "country")
-    country = country.where(country.notna(), jurisdiction.str.split("-").str[0])
+    chinese = _text(plain, "lang", upper=True).map(lambda v: v is not None and v.startswith("ZH")).astype(bool)
+    jurisdiction = _text(plain, "jurisdiction", upper=True)
+    country = _text(plain, "country", upper=True)
+    country = country.where(country.notna(), jurisdiction.map(lambda j: j.split("-")[0] if j else None))
     out = pd.DataFrame({
         "id": None,
         "type": kind,
@@ -140,14 +150,14 @@ def add_entities(records: Records, plain: pd.DataFrame, file: str, headers: dict
         "lei": codes,
         "country": country,
         "jurisdiction": jurisdiction,
-        "entity_status": _text(plain, "entity_status").str.upper(),
-        "lei_status": _text(plain, "lei_status").str.upper(),
+        "entity_status": _text(plain, "entity_status", upper=True),
+        "lei_status": _text(plain, "lei_status", upper=True),
         "source": source or file,
         "file": file,
         "row": rows.astype(int),
     }, index=plain.index)
     if "source_record" in plain:
-        out["source_record"] = _text(plain, "source_record")
+        out["source_record"] = _text(plain, "source_record", distinct=True)
     out = with_nones(out[~bad.to_numpy()].reset_index(drop=True))
     for f in ENTITY_FIELDS:
         if f in headers:
@@ -163,21 +173,22 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> [str(x) for x in d], p.notna().tolist()
     (['2017-10-02', 'None', 'None'], [False, False, True])
     """
-    have = values.notna()
-    key = values.copy()
-    iso = have & values.fillna("").str.fullmatch(_ISO_DATETIME)
-    key[iso] = values[iso].str[:10]
+    by_day: dict = {}
     parsed: dict = {}
-    for k in key[have].unique():
-        try:
-            parsed[k] = dates.parse(k)
-        except ValueProblem as e:
-            parsed[k] = e
-    res = key.map(parsed).where(have, None).astype(object)
-    is_err = res.map(lambda v: isinstance(v, ValueProblem)).astype(bool)
+    for v in pd.unique(values.to_numpy(dtype=object)):
+        if not isinstance(v, str):
+            continue
+        day = v[:10] if _ISO.fullmatch(v) else v
+        if day not in by_day:
+            try:
+                by_day[day] = dates.parse(day)
+            except ValueProblem as e:
+                by_day[day] = ValueProblem(v, e.reason, e.expected)
+        parsed[v] = by_day[day]
+    res = pd.Series([parsed.get(v) if isinstance(v, str) else None for v in values], index=values.index, dtype=object)
+    is_err = res.map(lambda x: isinstance(x, ValueProblem)).astype(bool)
     problems = pd.Series([None] * len(values), index=values.index, dtype=object)
-    for i in is_err[is_err].index:
-        problems[i] = str(ValueProblem(values[i], res[i].reason, res[i].expected))
+    problems[is_err] = [str(ValueProblem(values[i], res[i].reason, res[i].expected)) for i in is_err[is_err].index]
     return res.where(~is_err, None).astype(object), problems
 
 
@@ -188,8 +199,8 @@ def add_relationships(records: Records, plain: pd.DataFrame, file: str, headers:
     parent -> child. Returns the relationship types not loaded, and ANNULLED/DUPLICATE
     records, with their counts (for the caller's warning)."""
     h = {f: headers.get(f, f) for f in RELATIONSHIP_FIELDS}
-    rel_type = _text(plain, "rel_type").str.upper()
-    record_status = _text(plain, "record_status").str.upper()
+    rel_type = _text(plain, "rel_type", upper=True)
+    record_status = _text(plain, "record_status", upper=True)
     erroneous = record_status.isin(ERRONEOUS)
     loaded = rel_type.isin(BASES) & ~erroneous
     skipped = Counter(rel_type[~rel_type.isin(BASES)].fillna("(no type)"))
@@ -200,11 +211,11 @@ def add_relationships(records: Records, plain: pd.DataFrame, file: str, headers:
     bad = pd.Series(False, index=plain.index)
     ends = {}
     for end in ("child", "parent"):
-        id_type = _text(plain, f"{end}_type").str.upper()
+        id_type = _text(plain, f"{end}_type", upper=True)
         not_lei = id_type.notna() & (id_type != "LEI")
         _reject(records, file, rows, not_lei, h[f"{end}_type"], id_type,
                 f"value {{value}} is not a node id type kg reads; expected LEI (the {end} must have an LEI)")
-        raw = _text(plain, end)
+        raw = _text(plain, end, distinct=True)
         codes, problems = _check_leis(raw)
         _reject(records, file, rows, codes.isna() & ~not_lei, h[end], raw,
                 f"value '' is empty; expected the {end}'s LEI (required)")
@@ -224,7 +235,7 @@ def add_relationships(records: Records, plain: pd.DataFrame, file: str, headers:
         "to_ref": ends["child"],
         "basis": basis,
         "direct_or_indirect": np.where(basis == "direct_consolidation", "direct", None),
-        "status": _text(plain, "status").str.upper(),
+        "status": _text(plain, "status", upper=True),
         "start": when["start"],
         "end": when["end"],
         "source": source or file,
@@ -232,7 +243,7 @@ def add_relationships(records: Records, plain: pd.DataFrame, file: str, headers:
         "row": rows.astype(int),
     }, index=plain.index)
     if "source_record" in plain:
-        out["source_record"] = _text(plain, "source_record")
+        out["source_record"] = _text(plain, "source_record", distinct=True)
     out = with_nones(out[~bad.to_numpy()].reset_index(drop=True))
     records.headers[(file, "from_ref")] = h["parent"]
     records.headers[(file, "to_ref")] = h["child"]

@@ -121,7 +121,9 @@ def _relationship_period(chunk: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         kind = chunk.get(f"Relationship.Period.{i}.periodType")
         if kind is None:
             continue
-        pick = (kind.str.strip().str.upper() == "RELATIONSHIP_PERIOD") & ~taken
+        uniq = kind.unique()
+        pick = kind.map(dict(zip(uniq, (str(u).strip().upper() == "RELATIONSHIP_PERIOD" for u in uniq), strict=True)))
+        pick = pick.astype(bool) & ~taken
         for col, out in (("startDate", start), ("endDate", end)):
             values = chunk.get(f"Relationship.Period.{i}.{col}")
             if values is not None:
