@@ -265,7 +265,8 @@ def skipped_warning(file: str, skipped: Counter) -> str | None:
 
 
 def count_file(records: Records, file: str, table: str, n: int) -> None:
-    """Record how many records a file held (loaded = n minus its rejected records)."""
+    """Record how many records of a file kg reads (loaded = n minus its rejected records);
+    records of kinds it does not load are left out of n and named in a warning instead."""
     records.files.append(FileCount(file, table, n))
 
 

@@ -170,7 +170,7 @@ def load(path: Path, records: Records, options) -> None:
                           "GLEIF files are UTF-8 (use --encoding to name another)") from None
     except (pd.errors.ParserError, ValueError, zipfile.BadZipFile) as e:
         raise SourceError(f"{label}: not a readable CSV ({str(e).splitlines()[0]})") from None
-    count_file(records, label, "lei-cdf" if kind == "lei" else "rr-cdf", n)
+    count_file(records, label, "lei-cdf" if kind == "lei" else "rr-cdf", n - sum(skipped.values()))
     warning = skipped_warning(label, skipped)
     if warning:
         records.warnings.append(warning)

@@ -32,6 +32,7 @@ ontologies themselves, reporting exceptions) is a warning.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -215,17 +216,18 @@ def load(path: Path, records: Records, options) -> None:
                 "start": period.get("start"), "end": period.get("end"),
                 "record_status": camel_to_upper(_local(reg, "RegistrationStatus")) if reg else None,
             })
-    count_file(records, label, "gleif-rdf", len(order))
-    if not order:
-        records.warnings.append(f"{label}: GLEIF RDF without legal entities or relationships "
-                                "(an ontology or reporting exceptions?); nothing loaded")
-        return
+    skipped: Counter = Counter()
     if ents:
         add_entities(records, pd.DataFrame(ents), label, HEADERS)
     if rels:
         frame = pd.DataFrame(rels)
         for end in ("child", "parent"):
             frame[end] = frame[end].map(lambda iri: None if iri is None else _lei_of(iri, entity_lei))
-        warning = skipped_warning(label, add_relationships(records, frame, label, HEADERS))
-        if warning:
-            records.warnings.append(warning)
+        skipped = add_relationships(records, frame, label, HEADERS)
+    count_file(records, label, "gleif-rdf", len(order) - sum(skipped.values()))
+    if not order:
+        records.warnings.append(f"{label}: GLEIF RDF without legal entities or relationships "
+                                "(an ontology or reporting exceptions?); nothing loaded")
+    warning = skipped_warning(label, skipped)
+    if warning:
+        records.warnings.append(warning)
