@@ -158,11 +158,7 @@ def add_entities(records: Records, plain: pd.DataFrame, file: str, headers: dict
     }, index=plain.index)
     if "source_record" in plain:
         out["source_record"] = _text(plain, "source_record", distinct=True)
-    out = with_nones(out[~bad.to_numpy()].reset_index(drop=True))
-    for f in ENTITY_FIELDS:
-        if f in headers:
-            records.headers[(file, f)] = headers[f]
-    records.add("entity", out)
+    records.add("entity", with_nones(out[~bad.to_numpy()].reset_index(drop=True)))
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
