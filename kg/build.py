@@ -74,6 +74,8 @@ def build(
     replace: bool = False,
     confirm: Callable[[str], bool] | None = None,
     on_wait: Callable[[str], None] | None = None,
+    loader: str | None = None,
+    loader_params: dict[str, str] | None = None,
 ) -> BuildReport:
     """Build the graph from ``sources`` into the database folder ``db``.
 
@@ -83,7 +85,9 @@ def build(
     table raises InputError, and one that keeps less than half of what the live graph has from
     a source raises InputError unless ``replace`` is set or ``confirm(question)`` says yes; each
     leaves the live graph as it was. Derived facts hold at ``as_of`` (default today) and keep
-    integrated shares >= ``floor``.
+    integrated shares >= ``floor``. ``loader`` forces one loader for every file (else each
+    file's format is detected); ``loader_params`` are passed to the loaders
+    (kg.loaders.registry.LoadOptions.params).
     """
     with writer_lock(db, wait=wait, on_wait=on_wait) as lock:
         remove_stale(db)  # what builds killed before left behind: nothing else writes now
@@ -91,7 +95,8 @@ def build(
         try:
             report = _build_generation(sources, db, gen, mapping=mapping, encoding=encoding, strict=strict,
                                        derive=derive, stage=stage, as_of=as_of, floor=floor,
-                                       replace=replace, confirm=confirm)
+                                       replace=replace, confirm=confirm, loader=loader,
+                                       loader_params=loader_params)
         except BuildRefused:
             discard(gen, keep=("rejects.csv",))  # the report the error names stays until the next build
             raise
@@ -119,6 +124,8 @@ def _build_generation(
     floor: float | None,
     replace: bool,
     confirm: Callable[[str], bool] | None,
+    loader: str | None = None,
+    loader_params: dict[str, str] | None = None,
 ) -> BuildReport:
     """The build's stages, writing into the generation folder ``gen`` of ``db``."""
     stage = stage or (lambda name: None)
@@ -127,7 +134,7 @@ def _build_generation(
     t0 = time.perf_counter()
 
     stage("load")
-    records = load_sources(list(sources), mapping, encoding)
+    records = load_sources(list(sources), mapping, encoding, loader=loader, params=loader_params)
     if (nothing := nothing_read(records, list(sources), mapping)) is not None:
         raise InputError(f"{nothing}; the graph in {db} was left as it was")
     t1 = time.perf_counter()
@@ -181,6 +188,8 @@ def _build_generation(
         "kg_version": __version__,
         "sources": [str(s) for s in sources],
         "mapping": mapping.name,
+        "loader": loader,
+        "loader_params": dict(loader_params or {}),
         "files": report.files,
         "entities": report.entities,
         "links": report.links,

@@ -35,7 +35,8 @@ def nothing_read(records: Records, sources: list[Path], mapping: Mapping) -> str
     """
     if records.files:
         return None
-    found = sorted({p.name for p in discover(sources)})
+    seen = discover(sources)
+    found = sorted({p.name for p in (*seen.files, *seen.skipped)})
     shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "") if found else "no file"
     where = str(sources[0]) if len(sources) == 1 else f"the {len(sources)} sources given"
     tables = ", ".join(mapping.tables)

@@ -4,7 +4,7 @@
 ticker or name) and walks the graph hop by hop from it; ``select(store, [iri, ...], ...)``
 starts from given IRIs (e.g. the entities of a canned query's rows). What it follows:
 
-* **links** (``--links``, default OWNS, FUNDED, CERTIFIED_AS, LISTED_ON): relationship types of
+* **links** (``--links``, default OWNS, FUNDED, CERTIFIED_AS, LISTED_ON, DECLARED_CONTROL): relationship types of
   the ontology that have a qualified node (``kg:relType``; REPORTED is not a link here, a
   firm's financial years come with the firm). Links whose far end is a reference entity
   (CERTIFIED_AS -> Programme, LISTED_ON -> Exchange: the ontology's ``rdfs:range`` is not an
@@ -83,7 +83,7 @@ __all__ = [
     "link_interval",
 ]
 
-DEFAULT_LINKS = ("OWNS", "FUNDED", "CERTIFIED_AS", "LISTED_ON")
+DEFAULT_LINKS = ("OWNS", "FUNDED", "CERTIFIED_AS", "LISTED_ON", "DECLARED_CONTROL")
 """Relationship types followed when ``--links`` is not given."""
 
 DIRECTIONS = ("up", "down", "both")
@@ -100,7 +100,7 @@ class Selection:
     """How far and along what to walk from the focus (see the module docstring).
 
     >>> Selection().links
-    ('OWNS', 'FUNDED', 'CERTIFIED_AS', 'LISTED_ON')
+    ('OWNS', 'FUNDED', 'CERTIFIED_AS', 'LISTED_ON', 'DECLARED_CONTROL')
     >>> Selection(hops=1, as_of=dt.date(2021, 12, 31)).describe()["as_of"]
     '2021-12-31'
     """
@@ -138,7 +138,7 @@ def parse_links(value: str | Iterable[str] | None) -> tuple[str, ...]:
     >>> parse_links("OWNS,SELLS")
     Traceback (most recent call last):
     ...
-    kg.errors.InputError: --links: 'SELLS' is not a link type; expected some of OWNS, FUNDED, CERTIFIED_AS, LISTED_ON, CONTROLS, ULTIMATELY_OWNS
+    kg.errors.InputError: --links: 'SELLS' is not a link type; expected some of OWNS, FUNDED, CERTIFIED_AS, LISTED_ON, DECLARED_CONTROL, CONTROLS, ULTIMATELY_OWNS, LOOK_THROUGH_FUNDED
     """
     if value is None:
         return DEFAULT_LINKS

@@ -344,9 +344,8 @@ def test_cli_and_planted_bad_rows_are_exactly_the_rejects(tmp_path):
             assert printed[p["file"]]["bad_rows"] == round(0.01 * printed[p["file"]]["rows"])
     assert {p["file"] for p in planted} >= {"entities.csv", "ownership.csv", "financials.csv"}
     report = build([out], tmp_path / "db")
-    # planted-bad-rows.json is not read as a table, nor as BODS or FtM: skipped, and said so
-    assert report.warnings == ["planted-bad-rows.json: skipped, no loader reads its content (see 'kg loaders'; "
-                               "name the file with --loader to force one)"]
+    # planted-bad-rows.json is not read as a table, and the build says so (no file skipped silently)
+    assert report.warnings == [f"{out}: skipped 1 file(s) no loader reads: planted-bad-rows.json (see kg loaders)"]
     assert {(r.file, r.row) for r in report.rejects} == {(p["file"], p["row"]) for p in planted}
     by_row = {(r.file, r.row): r for r in report.rejects}
     for p in planted:

@@ -83,3 +83,18 @@ def test_single_substitution_of_same_kind_is_rejected(stem, position, shift):
     if new == old:
         return
     assert not lei.is_valid(code[:position] + new + code[position + 1 :])
+
+
+@given(st.lists(st.one_of(stems.map(lei.make), st.text(alphabet=ALNUM, min_size=20, max_size=20),
+                          st.text(max_size=22), st.none()), max_size=30))
+def test_valid_mask_agrees_with_parse_on_clean_codes(codes):
+    # the bulk check (GLEIF files: 10^6 codes) says True exactly for codes parse() keeps as they are
+    expected = [isinstance(c, str) and lei.is_valid(c) and lei.parse(c) == c for c in codes]
+    assert lei.valid_mask(codes).tolist() == expected
+
+
+def test_valid_mask_edge_cases():
+    code = "529900T8BM49AURSDO55"
+    assert lei.valid_mask([code, code + "\x00", " " + code, code.lower(), 529900, float("nan")]).tolist() == [
+        True, False, False, False, False, False]
+    assert lei.valid_mask([]).tolist() == []

@@ -44,7 +44,7 @@ def read_text_arg(query: str | None, file: str | None, what: str) -> str:
                          f"a {what} file must be UTF-8 text") from None
 
 
-def parse_params(params: tuple[str, ...]) -> dict[str, str]:
+def parse_params(params: tuple[str, ...], example: str = "-p firm=leaderdrive") -> dict[str, str]:
     """``-p name=value`` pairs into a dict (values stay text, and must be UTF-8).
 
     A byte that is not UTF-8 reaches Python as a lone surrogate (``\\udcff`` for 0xff):
@@ -59,7 +59,7 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     for p in params:
         if "=" not in p:
-            raise InputError(f"parameter {p!r} is not name=value; expected e.g. -p firm=leaderdrive")
+            raise InputError(f"parameter {p!r} is not name=value; expected e.g. {example}")
         k, v = p.split("=", 1)
         k = k.strip().lstrip("?$")
         if not k.replace("_", "a").isalnum():
@@ -94,7 +94,12 @@ def parse_params(params: tuple[str, ...]) -> dict[str, str]:
 @click.option("--wait", is_flag=True, help="If another build holds the database folder, wait for it (default: exit 2).")
 @click.option("--replace", is_flag=True,
               help="Replace the live graph even if this build keeps less than half of what it has from a source.")
-def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet, wait, replace):
+@click.option("--loader", default=None, metavar="NAME",
+              help="Read every source with this loader instead of detecting each file's format (see kg loaders).")
+@click.option("-p", "--loader-param", "loader_params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter for the loaders, e.g. -p programme=little_giant -p batch=3 (repeatable).")
+def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet, wait, replace, loader,
+          loader_params):
     """Load, validate, resolve, derive and store SOURCES (files or folders).
 
     Rows with bad values are rejected, never silently dropped: each goes to DB/rejects.csv
@@ -106,6 +111,9 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
 
     Derived facts (integrated ownership, control, state share, size class) hold at --as-of;
     canned queries run with another --as-of say so.
+
+    Each file is read by the loader its suffix and content call for (kg loaders lists them):
+    canonical or --mapping tables, GLEIF RDF and Golden Copy CSV, ...; one build may mix them.
     """
     from kg.build import build as run_build
     from kg.derive.facts import DEFAULT_FLOOR
@@ -118,6 +126,11 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
     if not sources:
         raise InputError("nothing to build: give SOURCES (files or folders) or --sample")
     derive_date = ParamSpec("as_of", "date", end_of_period=True).parse(as_of) if as_of else None
+    params = parse_params(loader_params, "-p programme=little_giant")
+    if loader:
+        from kg.loaders.registry import by_name
+
+        by_name(loader)  # an unknown name fails before anything is read
     dbp = resolve_db(db)
     stages = ["load", "resolve", "derive", "store"]
     show = not quiet and sys.stderr.isatty()
@@ -136,7 +149,8 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
                            encoding=encoding, strict=strict, derive=not no_derive, stage=stage,
                            as_of=derive_date, floor=DEFAULT_FLOOR if floor is None else floor,
                            wait=wait, replace=replace, confirm=_confirm if sys.stdin.isatty() else None,
-                           on_wait=lambda holder: click.echo(f"waiting for {holder} to finish with {dbp}", err=True))
+                           on_wait=lambda holder: click.echo(f"waiting for {holder} to finish with {dbp}", err=True),
+                           loader=loader, loader_params=params)
     except BuildRefused as e:
         _print_report(e.report, quiet)
         raise
@@ -230,6 +244,7 @@ def sparql(query, file, params, db, fmt):
 # commands defined in sibling modules register themselves on import
 from kg.cli import conflicts as _conflicts  # noqa: E402,F401
 from kg.cli import export as _export  # noqa: E402,F401
+from kg.cli import loaders as _loaders  # noqa: E402,F401
 from kg.cli import mapping as _mapping  # noqa: E402,F401
 from kg.cli import neo4j as _neo4j  # noqa: E402,F401
 from kg.cli import query as _query  # noqa: E402,F401

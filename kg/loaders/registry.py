@@ -4,7 +4,10 @@ Each source format has one loader: a name, a line saying what it reads, the file
 claims, a content check (``sniff``: given the path and the file's first bytes, is this mine?)
 and a ``load`` function that adds typed records (entities, links, financial years, rejects,
 file counts) to a :class:`kg.records.Records`. Loaders run in registry order; the first whose
-suffixes and sniff accept a file reads it, unless ``--loader NAME`` forces one.
+suffixes and sniff accept a file reads it, unless ``--loader NAME`` forces one. A ``fallback``
+loader (the tabular one: any table, by the file's name) is asked only after every other loader
+has declined, so a format recognised by its content (a GLEIF Golden Copy CSV, an MIIT list)
+wins over the generic table reader whatever the order of the lines below.
 
 A loader of a nested format (RDF, JSON) fills the same record tables as the tabular loader:
 entity frames with the columns of ``kg.resolve.ENTITY_COLUMNS``; link frames with ``from_ref``,
@@ -17,6 +20,10 @@ it), and where the format has record identifiers ``source_record`` (e.g. a BODS 
 ['tabular']
 >>> pick(Path("entities.csv"), b"id,type,name").name
 'tabular'
+>>> pick(Path("lei.csv"), b'"LEI","Entity.LegalName","Entity.LegalAddress.Country"').name
+'gleif-csv'
+>>> pick(Path("L2Data.ttl"), b"@prefix gleif-L2: <https://www.gleif.org/ontology/L2/> .").name
+'gleif-rdf'
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class Loader:
     suffixes: tuple[str, ...]  # lower-case, with the dot; () = any
     sniff: Callable[[Path, bytes], bool]
     load: Callable[[Path, Records, LoadOptions], None]
+    fallback: bool = False  # asked only when no other loader claims the file
 
 
 def _tabular_sniff(path: Path, head: bytes) -> bool:
@@ -73,6 +81,12 @@ def _bods_sniff(path: Path, head: bytes) -> bool:
     return sniff(path, head)
 
 
+def _gleif_csv_sniff(path: Path, head: bytes) -> bool:
+    from kg.loaders.gleif_csv import sniff
+
+    return sniff(path, head)
+
+
 def _ftm_load(path: Path, records: Records, options: LoadOptions) -> None:
     # imported here: followthemoney loads its whole model, which only an FtM file needs
     from kg.loaders.ftm import load_ftm
@@ -86,9 +100,30 @@ def _ftm_sniff(path: Path, head: bytes) -> bool:
     return sniff(path, head)
 
 
+def _gleif_csv_load(path: Path, records: Records, options: LoadOptions) -> None:
+    from kg.loaders.gleif_csv import load
+
+    load(path, records, options)
+
+
+def _gleif_rdf_sniff(path: Path, head: bytes) -> bool:
+    return True  # every RDF file: one that is not GLEIF gets a one-line error saying what kg reads
+
+
+def _gleif_rdf_load(path: Path, records: Records, options: LoadOptions) -> None:
+    from kg.loaders.gleif_rdf import load
+
+    load(path, records, options)
+
+
 LOADERS: list[Loader] = [
-    Loader("tabular", "tables (.csv .tsv .txt .xlsx) in the canonical layout or a --mapping layout",
-           (".csv", ".tsv", ".txt", ".xlsx", ".xlsm"), _tabular_sniff, _tabular_load),
+    Loader("tabular", "tables (.csv .tsv .txt .xlsx): the canonical layout, the shipped layouts of loaders/ "
+           "(MIIT lists, registry exports) recognised by their headers, or a --mapping layout",
+           (".csv", ".tsv", ".txt", ".xlsx", ".xlsm"), _tabular_sniff, _tabular_load, fallback=True),
+    Loader("gleif-csv", "GLEIF Golden Copy CSV: LEI records (LEI-CDF) and relationship records (RR-CDF), also zipped",
+           (".csv", ".zip"), _gleif_csv_sniff, _gleif_csv_load),
+    Loader("gleif-rdf", "GLEIF Level 1 and Level 2 data in RDF (gleif-L1/gleif-L2 vocabularies)",
+           (".ttl", ".nt", ".nq", ".trig", ".jsonld", ".rdf"), _gleif_rdf_sniff, _gleif_rdf_load),
     Loader("bods", "Beneficial Ownership Data Standard 0.4 statements (.json array or package, .jsonl/.ndjson)",
            (".json", ".jsonl", ".ndjson"), _bods_sniff, _bods_load),
     Loader("ftm", "FollowTheMoney entities, JSON Lines as ftm/OpenSanctions/Aleph write them (.json .jsonl .ndjson .ftm .ijson)",
@@ -109,10 +144,16 @@ def known_suffixes() -> set[str]:
     return {s for loader in LOADERS for s in loader.suffixes}
 
 
+def claims(loader: Loader, path: Path) -> bool:
+    """Whether ``loader`` reads files with the suffix of ``path`` (no suffixes: any file)."""
+    return not loader.suffixes or path.suffix.lower() in loader.suffixes
+
+
 def pick(path: Path, head: bytes) -> Loader | None:
-    """The first loader that claims ``path`` by suffix and accepts its first bytes."""
-    suffix = path.suffix.lower()
-    for loader in LOADERS:
-        if (not loader.suffixes or suffix in loader.suffixes) and loader.sniff(path, head):
-            return loader
+    """The first loader that claims ``path`` by suffix and accepts its first bytes; fallback
+    loaders only when no other does."""
+    for fallback in (False, True):
+        for loader in LOADERS:
+            if loader.fallback == fallback and claims(loader, path) and loader.sniff(path, head):
+                return loader
     return None

@@ -133,7 +133,7 @@ def _provenance(frame: pd.DataFrame, subj: pd.Series, graph: pd.Series) -> Itera
     yield _quads(subj, m.prop("source").iri, literal_series(frame["source"], XSD + "string"), graph)
     yield _quads(subj, m.prop("sourceFile").iri, literal_series(frame["file"], XSD + "string"), graph)
     yield _quads(subj, m.prop("sourceRow").iri, literal_series(frame["row"], XSD + "integer"), graph)
-    if "source_record" in frame:  # nested sources: the statement / entity id
+    if "source_record" in frame:  # the record or statement id of a nested source (GLEIF, BODS, FtM)
         yield _quads(subj, m.prop("sourceRecord").iri, literal_series(frame["source_record"], XSD + "string"), graph)
 
 

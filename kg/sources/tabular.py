@@ -300,15 +300,66 @@ def read_tables(path: Path, encoding: str | None = None, delimiter: str | None =
     raise SourceError(f"{path.name}: unsupported file type {suffix!r}; expected .csv, .tsv, .txt or .xlsx")
 
 
-def discover(sources: list[Path], suffixes=SUFFIXES) -> list[Path]:
-    """Files to read from the given files and folders (folders: their files with one of
-    ``suffixes``, default the tabular ones, sorted)."""
+@dataclass
+class Found:
+    """What :func:`discover` found: the files to read, and the files of the given folders that
+    no loader reads (reported, never silently left out)."""
+
+    files: list[Path]
+    skipped: list[Path]
+
+
+def _readable(path: Path) -> None:
+    """Raise SourceError naming the file and the reason when it cannot be opened for reading
+    (missing, a dangling symlink, a symlink loop, no permission, a folder)."""
+    try:
+        with path.open("rb"):
+            pass
+    except FileNotFoundError:
+        why = "a symlink to a missing file" if path.is_symlink() else "no such file or folder"
+        raise SourceError(f"{path}: cannot read ({why})") from None
+    except IsADirectoryError:
+        raise SourceError(f"{path}: cannot read (it is a folder)") from None
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def discover(sources: list[Path], suffixes: set[str] | frozenset[str] = frozenset(SUFFIXES)) -> Found:
+    """Files to read from the given files and folders: a folder gives its files with one of
+    ``suffixes`` (sorted; hidden files left out); the rest of its files are listed as skipped.
+    Every file named or found must be readable: a missing file, a dangling symlink or a
+    symlink loop (``ln -sf funding.csv funding.csv``) raises SourceError with the reason, so
+    no file's facts vanish from a build unnoticed.
+
+    >>> import tempfile, os
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "entities.csv").write_text("id,type,name\\n")
+    >>> _ = (d / "LICENSE").write_text("MIT")
+    >>> found = discover([d])
+    >>> [p.name for p in found.files], [p.name for p in found.skipped]
+    (['entities.csv'], ['LICENSE'])
+    >>> os.symlink("funding.csv", d / "funding.csv")
+    >>> discover([d])
+    Traceback (most recent call last):
+    ...
+    kg.sources.tabular.SourceError: .../funding.csv: cannot read (Too many levels of symbolic links)
+    """
     files: list[Path] = []
+    skipped: list[Path] = []
     for s in sources:
         if s.is_dir():
-            files.extend(sorted(p for p in s.iterdir() if p.suffix.lower() in suffixes and p.is_file()))
-        elif s.exists():
-            files.append(s)
+            for p in sorted(s.iterdir()):
+                if p.name.startswith("."):
+                    continue
+                if p.suffix.lower() not in suffixes:
+                    if not p.is_dir():
+                        skipped.append(p)
+                    continue
+                if p.is_dir():
+                    continue  # a folder named like a file ('x.csv/'): not a file found
+                _readable(p)
+                files.append(p)
         else:
-            raise SourceError(f"{s}: no such file or folder")
-    return files
+            _readable(s)
+            files.append(s)
+    return Found(files, skipped)

@@ -12,12 +12,15 @@ A=10..Z=35, the whole code as an integer leaves remainder 1 when divided by 97.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from kg.values.errors import ValueProblem
 from kg.values.text import clean
 
-__all__ = ["parse", "is_valid", "make"]
+__all__ = ["parse", "is_valid", "make", "valid_mask"]
 
 EXPECTED = "20 characters 0-9/A-Z ending in two check digits, e.g. 5493000IBP32UQZ0KL24"
 _STRIP = re.compile(r"[\s\-]+")
@@ -82,3 +85,30 @@ def make(prefix18: str) -> str:
     if not _STEM.fullmatch(stem):
         raise ValueProblem(prefix18, "an LEI stem", "18 characters 0-9/A-Z")
     return f"{stem}{98 - _as_int(stem + '00') % 97:02d}"
+
+
+def valid_mask(codes: Sequence[Any]) -> np.ndarray:
+    """True where a value is already a clean valid LEI (20 characters 0-9/A-Z, right check
+    digits), computed for a whole column at once (millions of codes per second); run
+    :func:`parse` on the rest for the cleaned code or the reason.
+
+    >>> valid_mask(["5493000IBP32UQZ0KL24", "5493000IBP32UQZ0KL25", "5493000ibp32uqz0kl24", None]).tolist()
+    [True, False, False, False]
+    """
+    # fixed-width UCS-4 codes 21 wide, so a longer value (or 'None', 'nan') cannot pass as 20
+    objects = np.asarray(codes, dtype=object)
+    chars = objects.astype("U21").view(np.uint32).reshape(-1, 21)
+    ascii_ = (chars[:, :20] < 128).all(axis=1)
+    b = np.ascontiguousarray(chars[:, :20].T).astype(np.uint8)  # one row per position
+    digit = (b - 48) <= 9  # uint8 arithmetic wraps below '0', so one comparison per class
+    ok = (chars[:, 20] == 0) & ascii_ & (digit | ((b - 65) <= 25)).all(axis=0) & digit[18:].all(axis=0)
+    value = np.where(digit, b - 48, b - 55).astype(np.int16)  # ISO 7064 letter values: A=10 .. Z=35
+    rem = np.zeros(b.shape[1], dtype=np.int16)
+    for i in range(20):  # the code read as one decimal number (a letter gives two digits), mod 97
+        rem = np.where(digit[i], rem * 10, rem * 100)
+        rem += value[i]
+        rem %= 97
+    ok &= rem == 1
+    passed = np.flatnonzero(ok)  # numpy drops trailing NULs: a code that passed must really be 20 long
+    ok[passed] = np.fromiter(map(len, objects[passed]), dtype=np.int64, count=len(passed)) == 20
+    return ok
