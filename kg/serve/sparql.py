@@ -145,6 +145,36 @@ _SKIP = re.compile(
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*:?")
 
 
+def _words(query: str):
+    """The keyword-like words of a query, outside strings, IRIs, variables and comments."""
+    pos, n = 0, len(query)
+    while pos < n:
+        m = _SKIP.match(query, pos) or _WORD.match(query, pos)
+        if m is None:
+            pos += 1
+            continue
+        if m.group()[0].isalpha():
+            yield m.group()
+        pos = m.end()
+
+
+_UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+
+
+def is_update(query: str) -> bool:
+    """Is the text a SPARQL Update (its first keyword after PREFIX/BASE declarations)?
+
+    >>> is_update("PREFIX ex: <http://e/> DELETE WHERE { ?s ex:p ?o }"), is_update("SELECT * { ?s ?p ?o }")
+    (True, False)
+    """
+    for word in _words(query):
+        w = word.upper()
+        if w in ("PREFIX", "BASE") or w.endswith(":"):
+            continue
+        return w in _UPDATE_WORDS
+    return False
+
+
 def uses_service(query: str) -> bool:
     """Does the query call SERVICE (outside strings, IRIs, variables and comments)?
 
@@ -153,17 +183,7 @@ def uses_service(query: str) -> bool:
     >>> uses_service('SELECT ?service { ?service <http://e/SERVICE> "SERVICE" } # SERVICE')
     False
     """
-    pos, n = 0, len(query)
-    while pos < n:
-        m = _SKIP.match(query, pos) or _WORD.match(query, pos)
-        if m is None:
-            pos += 1
-            continue
-        word = m.group()
-        if word[0].isalpha() and word.rstrip(":").upper() == "SERVICE":
-            return True
-        pos = m.end()
-    return False
+    return any(w.rstrip(":").upper() == "SERVICE" for w in _words(query))
 
 
 # --------------------------------------------------------------------------- in the worker
@@ -208,6 +228,27 @@ def _pick(kind_types: dict, req_format: str | None, accept: str | None) -> str:
     return ALIASES.get(chosen, chosen)
 
 
+def _dataset(req: Request) -> dict:
+    """store.query's dataset arguments: the protocol's graphs, else the union default graph."""
+    if not (req.default_graphs or req.named_graphs):
+        return {"use_default_graph_as_union": True}
+    dataset = {"default_graph": _iris("default-graph-uri", req.default_graphs) or ox.DefaultGraph()}
+    if req.named_graphs:
+        dataset["named_graphs"] = _iris("named-graph-uri", req.named_graphs)
+    return dataset
+
+
+def _iris(param: str, values: tuple[str, ...]) -> list[ox.NamedNode]:
+    out = []
+    for v in values:
+        try:
+            out.append(ox.NamedNode(v))
+        except ValueError as e:
+            raise ServeError(400, f"{param} {v!r} is not an absolute IRI ({str(e).splitlines()[0]}); "
+                                  "give a graph name such as https://w3id.org/accelerator-kg/id/graph/derived") from None
+    return out
+
+
 def run_query(store: ox.Store, req: Request, accept: str | None, max_rows: int) -> tuple[str, bytes]:
     """Evaluate and serialize a query (in a worker): ``(media type, body)``.
 
@@ -220,14 +261,8 @@ def run_query(store: ox.Store, req: Request, accept: str | None, max_rows: int) 
     """
     if uses_service(req.query):
         raise ServeError(403, "SERVICE (federated query) is not allowed on this endpoint: it queries only the local graph")
-    dataset = {}
-    if req.default_graphs or req.named_graphs:
-        dataset["default_graph"] = [ox.NamedNode(g) for g in req.default_graphs] or ox.DefaultGraph()
-        if req.named_graphs:
-            dataset["named_graphs"] = [ox.NamedNode(g) for g in req.named_graphs]
-    else:
-        dataset["use_default_graph_as_union"] = True
     try:
+        dataset = _dataset(req)
         res = store.query(req.query, **dataset)
         if isinstance(res, ox.QueryBoolean):
             mtype = _pick(SOLUTION_TYPES, req.format, accept)
@@ -253,8 +288,6 @@ def run_query(store: ox.Store, req: Request, accept: str | None, max_rows: int) 
                               "add LIMIT (with OFFSET to page through it) or narrow the query") from None
     except SyntaxError as e:
         raise ServeError(400, f"SPARQL syntax error: {str(e).splitlines()[0]}") from None
-    except ValueError as e:  # a bad IRI in default-graph-uri / named-graph-uri
-        raise ServeError(400, f"bad graph IRI: {str(e).splitlines()[0]}") from None
     except OSError as e:
         raise ServeError(500, f"SPARQL evaluation failed: {str(e).splitlines()[0]}") from None
 
@@ -346,5 +379,7 @@ async def sparql_endpoint(request):
         return Response(body, media_type=mtype, headers={"Vary": "Accept"})
     if not req.query.strip():
         raise ServeError(400, "the query is empty")
+    if is_update(req.query):
+        raise ServeError(403, READ_ONLY)
     mtype, data = await pool.run(run_query, req, accept, settings.max_rows)
     return Response(data, media_type=mtype, headers={"Vary": "Accept"})
