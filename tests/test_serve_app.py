@@ -231,3 +231,41 @@ def test_doctests(name):
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_follows_new_builds(tmp_path, mini_dir, sample_dir):
+    """A running server answers from each new build and lets go of the old generation."""
+    from kg.build import build
+    from kg.dbfolder import live_generation
+
+    db = tmp_path / "db"
+    build([mini_dir], db)
+    first = live_generation(db)
+    app = create_app(Settings(db=db, workers=1, allowed_hosts=["testserver"]))
+    with TestClient(app) as client:
+        mini = _count(client)
+        build([sample_dir], db)
+        second = live_generation(db)
+        assert first.exists(), "the server's worker still holds the first generation"
+        sample = _count(client)
+        assert sample > mini
+        build([mini_dir], db)  # removes the generations nobody holds: the first one
+        assert not first.exists() and second.exists()
+        assert _count(client) == mini
+
+
+def test_cli_errors(run, sample_db, tmp_path):
+    import socket
+
+    r = run("serve", "--db", tmp_path / "none")
+    assert (r.exit_code, r.stderr) == (1, f"Error: no graph in {tmp_path / 'none'}; build one first with 'kg build' "
+                                          "(or point --db / KG_DB at one)\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = run("serve", "--db", sample_db, "--port", port)
+    assert (r.exit_code, r.stderr) == (1, f"Error: cannot listen on 127.0.0.1:{port}: it is in use (another server? "
+                                          "give --port)\n")
+    r = run("serve", "--db", sample_db, "--timeout", "0")
+    assert r.exit_code == 2 and "Invalid value for '--timeout'" in r.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import socket
 
 import click
@@ -43,6 +44,10 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
 
 
 @cli.command()
@@ -97,7 +102,13 @@ def serve(ctx, db, host, port, timeout, max_rows, workers, allowed_hosts, debug)
                    f"timeout {timeout:g} s, at most {max_rows} rows); Ctrl-C stops", err=True)
         config = uvicorn.Config(create_app(settings, pool), log_level="debug" if debug else "warning",
                                 access_log=debug, server_header=False, proxy_headers=True)
-        uvicorn.Server(config).run(sockets=[sock])
+        # uvicorn shuts down gracefully on SIGINT / SIGTERM, then raises the signal again: end quietly
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
+        click.echo("kg serve: stopped", err=True)
     finally:
         pool.close()
         sock.close()

@@ -118,7 +118,8 @@ def routes() -> list[Route]:
 
 
 def create_app(settings: Settings, pool: WorkerPool | None = None) -> Starlette:
-    """The application; it starts its worker pool on startup unless one is given (started)."""
+    """The application; it starts its worker pool on startup unless one is given (started), and
+    closes it on shutdown."""
 
     @asynccontextmanager
     async def lifespan(app):
@@ -130,8 +131,7 @@ def create_app(settings: Settings, pool: WorkerPool | None = None) -> Starlette:
         try:
             yield
         finally:
-            if own:
-                p.close()
+            p.close()  # the server is done with it, whoever started it
 
     async def on_serve_error(request: Request, exc: ServeError) -> Response:
         return error_response(request, exc.status, str(exc), exc.headers)
