@@ -5,6 +5,7 @@ for the server run as a command and driven by SPARQL clients."""
 from __future__ import annotations
 
 import json
+import time
 
 import pyoxigraph as ox
 import pytest
@@ -241,7 +242,7 @@ def test_follows_new_builds(tmp_path, mini_dir, sample_dir):
     db = tmp_path / "db"
     build([mini_dir], db)
     first = live_generation(db)
-    app = create_app(Settings(db=db, workers=1, allowed_hosts=["testserver"]))
+    app = create_app(Settings(db=db, workers=1, allowed_hosts=["testserver"], refresh=0.5))
     with TestClient(app) as client:
         mini = _count(client)
         build([sample_dir], db)
@@ -252,6 +253,12 @@ def test_follows_new_builds(tmp_path, mini_dir, sample_dir):
         build([mini_dir], db)  # removes the generations nobody holds: the first one
         assert not first.exists() and second.exists()
         assert _count(client) == mini
+        # an idle worker moves to a new build on its own and lets the old one go
+        third = live_generation(db)
+        build([mini_dir], db)
+        time.sleep(1.5)  # three refreshes
+        build([mini_dir], db)  # removes the generations no reader holds
+        assert not third.exists()
 
 
 def test_cli_errors(run, sample_db, tmp_path):

@@ -49,6 +49,7 @@ class Settings:
     workers: int = 2
     debug: bool = False
     allowed_hosts: list[str] = field(default_factory=lambda: ["*"])
+    refresh: float = 5.0  # seconds between checks that idle workers hold the live build
 
 
 def error_response(request: Request, status: int, message: str, headers: dict | None = None) -> Response:
@@ -128,9 +129,11 @@ def create_app(settings: Settings, pool: WorkerPool | None = None) -> Starlette:
         if own:
             await asyncio.to_thread(p.start)
         app.state.pool = p
+        fresh = asyncio.create_task(p.keep_fresh(settings.refresh))
         try:
             yield
         finally:
+            fresh.cancel()
             p.close()  # the server is done with it, whoever started it
 
     async def on_serve_error(request: Request, exc: ServeError) -> Response:

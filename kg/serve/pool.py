@@ -3,7 +3,8 @@
 Each worker process opens the database folder's live store read-only and keeps it; before
 every task it checks which generation ``DB/current`` points at and re-opens the store when a
 newer build has been published, dropping the old one so the build after can remove it
-(docs/architecture.md, the database folder). A task is a module-level function
+(docs/architecture.md, the database folder); :meth:`WorkerPool.keep_fresh` makes idle workers
+do the same every few seconds. A task is a module-level function
 ``fn(store, *args)`` whose arguments and result pickle.
 
 A thread cannot be stopped, and Oxigraph (pyoxigraph 0.5) has no way to cancel a running
@@ -204,6 +205,17 @@ class WorkerPool:
             return reply[1]
         _, status, message, tb = reply
         raise ServeError(status, message + (f"\n{tb}" if self.debug and tb else ""))
+
+    async def keep_fresh(self, every: float = 5.0) -> None:
+        """Touch an idle worker every ``every`` seconds (the longest idle one: the queue is
+        first in, first out), so that idle workers too move to a new build and let go of the old
+        generation. Runs until cancelled."""
+        while not self._closed:
+            await asyncio.sleep(every)
+            try:
+                await self.run(count_quads)
+            except ServeError as e:
+                print(f"kg serve: {e}", file=sys.stderr)
 
     def _replace(self, worker: Worker) -> None:
         """Kill a worker and start another in its place (in the background)."""
