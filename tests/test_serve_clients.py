@@ -21,7 +21,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import JSON, POST, POSTDIRECTLY, TURTLE, URLENCODED, XML, SPARQLWrapper
+from SPARQLWrapper import JSON, POST, POSTDIRECTLY, TURTLE, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from kg.rdf.query import term_value
