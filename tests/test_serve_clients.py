@@ -43,7 +43,8 @@ def server(sample_db, tmp_path_factory):
     with open(log, "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kg", "serve", "--db", str(sample_db), "--port", "0", "--timeout", str(TIMEOUT),
-             "--max-rows", str(MAX_ROWS), "--workers", "2"], stdout=subprocess.DEVNULL, stderr=err, env=env)
+             "--max-rows", str(MAX_ROWS), "--workers", "2", "--allowed-host", "127.0.0.1",
+             "--allowed-host", "kg.example.org"], stdout=subprocess.DEVNULL, stderr=err, env=env)
     try:
         url = _wait_until_serving(proc, log)
         yield url, proc
@@ -277,6 +278,18 @@ def test_service_description(server):
     assert g.value(svc, sd.endpoint) == rdflib.URIRef(url)
     assert g.value(svc, sd.supportedLanguage) == sd.SPARQL11Query
     assert rdflib.URIRef(DERIVED) in set(g.objects(None, sd.name))
+
+
+def test_behind_a_reverse_proxy(server):
+    """nginx passes Host and X-Forwarded-Proto: the description names the public endpoint;
+    a host name not allowed is refused."""
+    url, _ = server
+    r = httpx.get(url, headers={"Host": "kg.example.org", "X-Forwarded-Proto": "https"})
+    g = rdflib.Graph().parse(data=r.text, format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert set(g.objects(None, sd.endpoint)) == {rdflib.URIRef("https://kg.example.org/sparql")}
+    r = httpx.get(url, params={"query": "ASK {}"}, headers={"Host": "localhost"})
+    assert (r.status_code, r.text) == (400, "Invalid host header")
 
 
 def test_runaway_query_times_out_while_others_are_served(server):
