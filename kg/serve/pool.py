@@ -120,11 +120,16 @@ def _worker_main(conn, db: str) -> None:
 class Worker:
     """One worker process and the server's end of its pipe."""
 
-    def __init__(self, db: Path):
+    def __init__(self, db: Path, wait: bool = True):
         self.conn, child = _CTX.Pipe()
         self.proc = _CTX.Process(target=_worker_main, args=(child, str(db)), daemon=True, name="kg-serve-worker")
         self.proc.start()
         child.close()
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until the worker has opened the store (ServeError if it could not)."""
         try:
             reply = self.conn.recv()
         except EOFError:
@@ -162,8 +167,10 @@ class WorkerPool:
         """Start the workers (blocking: each opens the store; a failure raises ServeError)."""
         started = []
         try:
-            for _ in range(self.size):
-                started.append(Worker(self.db))
+            for _ in range(self.size):  # start them all, then wait: they open the store side by side
+                started.append(Worker(self.db, wait=False))
+            for w in started:
+                w.wait_ready()
         except BaseException:
             for w in started:
                 w.kill()
@@ -215,7 +222,8 @@ class WorkerPool:
             try:
                 await self.run(count_quads)
             except ServeError as e:
-                print(f"kg serve: {e}", file=sys.stderr)
+                if e.status != 503:  # every worker busy, or this check timed out: try again later
+                    print(f"kg serve: {e}", file=sys.stderr)
 
     def _replace(self, worker: Worker) -> None:
         """Kill a worker and start another in its place (in the background)."""
