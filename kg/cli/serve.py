@@ -53,7 +53,7 @@ def _stop(signum, frame):
 @cli.command()
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (another than localhost exposes the graph to the network).")
+              help="Address to listen on (anything but localhost exposes the graph to the network).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port to listen on (0: any free port, printed at start).")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0, show_default=True, metavar="SECONDS",
