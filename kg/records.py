@@ -52,6 +52,9 @@ class Records:
     files: list[FileCount] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     headers: dict[tuple[str, str], str] = field(default_factory=dict)  # (file, column) -> header
+    # what a loader keeps between the files of one build until its finish step (e.g. BODS
+    # statements: recordStatus applies across files), by loader name
+    pending: dict[str, object] = field(default_factory=dict)
 
     def header(self, file: str, column: str) -> str:
         """The header a file used for a mapping column (for messages)."""

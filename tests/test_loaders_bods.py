@@ -262,3 +262,29 @@ def test_export_then_import_gives_the_same_ownership(sample_db, tmp_path):
     assert got == want
     parties = read_nodes(open_store(db), types=("Firm", "Bank", "Fund", "GuidanceFund", "GovernmentBody", "Person"))
     assert set(parties["iri"]) == set(sub.nodes["iri"])
+
+
+def test_record_status_applies_across_files(tmp_path):
+    """A register publishes its updates in later files: an `updated` or `closed` statement in
+    the second file replaces or ends the record of the first, as if both were one file."""
+    stmts = json.loads((EXAMPLES / "tecido.json").read_text(encoding="utf-8"))
+    first = [s for s in stmts if s["statementDate"] < "2022-01-01"]
+    later = [s for s in stmts if s["statementDate"] >= "2022-01-01"]
+    assert first and later
+    (tmp_path / "a-2021.json").write_text(json.dumps(first), encoding="utf-8")
+    (tmp_path / "b-2023.json").write_text(json.dumps(later), encoding="utf-8")
+    whole = load_sources([EXAMPLES / "tecido.json"])
+    split = load_sources([tmp_path])
+
+    def owns(recs):
+        return sorted((r.from_ref, r.to_ref, r.share, str(r.start), str(r.end), r.source_record)
+                      for f in recs.links["OWNS"] for r in f.itertuples())
+
+    assert owns(split) == owns(whole)
+    maria = sorted((o for o in owns(split) if o[0] == "018AF6B3EB"), key=lambda o: o[3])
+    assert [(o[2], o[3], o[4]) for o in maria] == [(1.0, "2002-03-09", "2021-09-23"), (0.4, "2021-09-24", "2022-09-20"),
+                                                   (0.3, "2022-09-21", "2023-03-02")]
+    # each fact names the file its statement came from
+    by_sid = {r.source_record: r.file for f in split.links["OWNS"] for r in f.itertuples()}
+    assert {by_sid[s["statementId"]] for s in later if s["statementId"] in by_sid} == {"b-2023.json"}
+    assert {by_sid[s["statementId"]] for s in first if s["statementId"] in by_sid} == {"a-2021.json"}

@@ -111,7 +111,7 @@ def test_error_lines_escape_control_characters(run, mini_db, tmp_path):
     assert r.stderr == ("Error: parameter ref: no entity matches '\\x1b[2J\\x9b' by id, USCC, LEI, ticker or name\n")
     missing = tmp_path / f"gone{ESC}[2J{BEL}"
     r = run("build", missing, "--db", tmp_path / "db")
-    assert r.exit_code == 2 and r.stderr == f"Error: {tmp_path}/gone\\x1b[2J\\x07: no such file or folder\n"
+    assert r.exit_code == 2 and r.stderr == f"Error: {tmp_path}/gone\\x1b[2J\\x07: cannot read (no such file or folder)\n"
 
 
 def test_safe_text_leaves_printable_text_alone():

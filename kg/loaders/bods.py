@@ -29,7 +29,7 @@ What becomes what:
   without a type, is a DECLARED_CONTROL with basis ``unknown_interest``. A party that is an
   unspecified record (no interested party disclosed) makes no link; a warning says so.
 * **recordStatus** is applied per ``recordId`` in ``statementDate`` order (file order for
-  ties). An ``updated`` statement replaces the previous one: for relationships each version
+  ties), over every BODS file of the build (a register's updates come in later files). An ``updated`` statement replaces the previous one: for relationships each version
   stays as links of its own period (history kept): the new version starts at the earliest
   interest ``startDate`` after the previous statement's date, else at its own statement date,
   and the old version's links end the day before. A ``closed`` statement ends the open links
@@ -153,7 +153,8 @@ class _Interest:
 class _Version:
     """One statement of a record, reduced to what kg keeps."""
 
-    key: tuple  # (statement time, number): the order versions apply in
+    key: tuple  # (statement time, file order, number): the order versions apply in
+    label: str  # the file it came from
     number: int
     sid: str
     status: str
@@ -279,7 +280,7 @@ def _interests(details: dict) -> tuple[_Interest, ...]:
     return tuple(out) or (_Interest("unknownInterest", None, None, None, None, None, None, None),)
 
 
-def _version(st: dict, number: int) -> _Version:
+def _version(st: dict, number: int, label: str = "", order: int = 0) -> _Version:
     rtype = st["recordType"]
     details = st["recordDetails"]
     if rtype == "relationship":
@@ -287,7 +288,8 @@ def _version(st: dict, number: int) -> _Version:
     else:
         payload = _entity(details, st["recordId"], rtype == "person")
     when = _when(st["statementDate"])
-    return _Version((when, number), number, st["statementId"], st.get("recordStatus") or "new", when.date(), rtype, payload)
+    return _Version((when, order, number), label, number, st["statementId"], st.get("recordStatus") or "new", when.date(),
+                    rtype, payload)
 
 
 # ---------------------------------------------------------------- a file's records -> frames
@@ -296,6 +298,7 @@ def _version(st: dict, number: int) -> _Version:
 class _Link:
     rel: str
     values: dict
+    label: str  # the statement's file
     number: int  # the statement's
     sid: str
     part: int  # the interest's place in the statement
@@ -304,15 +307,28 @@ class _Link:
 
 
 @dataclass
+class _Pending:
+    """The statements of every BODS file of a build so far, by recordId: recordStatus applies
+    across files (an update published in a later file replaces a record of an earlier one)."""
+
+    versions: dict[str, list[_Version]] = field(default_factory=dict)
+    files: int = 0
+
+
+@dataclass
 class _File:
     label: str
-    versions: dict[str, list[_Version]] = field(default_factory=dict)
     count: int = 0
 
 
-def load_bods(path: Path, records: Records, options=None) -> None:
-    """Read one BODS file into ``records`` (entities, OWNS, DECLARED_CONTROL, rejects, counts)."""
+def load_bods(path: Path, records: Records, options=None, *, finish: bool = True) -> None:
+    """Read one BODS file into ``records`` (entities, OWNS, DECLARED_CONTROL, rejects, counts).
+
+    With ``finish=False`` (the build, which reads every file first) the statements wait in
+    ``records.pending`` until :func:`finish_bods`, so recordStatus applies across files."""
     f = _File(path.name)
+    pending = records.pending.setdefault("bods", _Pending())
+    pending.files += 1
     for number, st in jsonstream.records(path):
         f.count += 1
         if isinstance(st, BadJson):
@@ -333,15 +349,23 @@ def load_bods(path: Path, records: Records, options=None) -> None:
         if bad:
             continue
         try:
-            v = _version(st, number)
+            v = _version(st, number, f.label, pending.files)
         except _Bad as e:
             records.rejects.append(Reject(f.label, number, e.field, _short(e.value), f"statement {sid}: {e.problem}"))
             continue
-        f.versions.setdefault(st["recordId"], []).append(v)
+        pending.versions.setdefault(st["recordId"], []).append(v)
     records.files.append(FileCount(f.label, "statements", f.count))
     for col, header in HEADERS.items():
         records.headers[(f.label, col)] = header
-    _emit(f, records)
+    if finish:
+        finish_bods(records)
+
+
+def finish_bods(records: Records, options=None) -> None:
+    """Apply recordStatus over every BODS statement read so far and add the entities and links."""
+    pending = records.pending.pop("bods", None)
+    if pending is not None:
+        _emit(pending, records)
 
 
 def _short(v) -> str:
@@ -349,7 +373,7 @@ def _short(v) -> str:
     return s if len(s) <= 120 else s[:117] + "..."
 
 
-def _emit(f: _File, records: Records) -> None:
+def _emit(f: _Pending, records: Records) -> None:
     entities: dict[str, _Version] = {}
     closed: dict[str, dt.date] = {}
     links: list[_Link] = []
@@ -358,18 +382,18 @@ def _emit(f: _File, records: Records) -> None:
         versions.sort(key=lambda v: v.key)
         latest = versions[-1]
         if latest.rtype == "relationship":
-            links += _history(versions, records, f.label)
+            links += _history(versions, records)
             continue
         live = [v for v in versions if v.status != "closed"]
         entities[rid] = live[-1] if live else latest
         if latest.status == "closed":
             closed[rid] = latest.day
     ids = {rid: v.payload[0] for rid, v in entities.items()}
-    _add_entities(f.label, entities, records)
-    _add_links(f.label, links, ids, closed, records)
+    _add_entities(entities, records)
+    _add_links(links, ids, closed, records)
 
 
-def _history(versions: list[_Version], records: Records, label: str) -> list[_Link]:
+def _history(versions: list[_Version], records: Records) -> list[_Link]:
     """The links of one relationship record, one set per version, each ending where the next
     version starts (or at its closing)."""
     out: list[_Link] = []
@@ -380,7 +404,7 @@ def _history(versions: list[_Version], records: Records, label: str) -> list[_Li
         if not isinstance(subject, str) or not isinstance(party, str):
             missing = party if not isinstance(party, str) else subject
             role = "interested party" if not isinstance(party, str) else "subject"
-            records.warnings.append(f"{label}:{v.number}: statement {v.sid}: the {role} is not disclosed "
+            records.warnings.append(f"{v.label}:{v.number}: statement {v.sid}: the {role} is not disclosed "
                                     f"({missing.get('reason', 'no reason given')}); no link made")
             prev = v
             continue
@@ -423,24 +447,24 @@ def _links(v: _Version, subject: str, party: str, interests, start: dt.date | No
         common = {"share_min": it.share_min, "share_max": it.share_max, "direct_or_indirect": it.direct,
                   "start": s, "end": it.end}
         if it.kind == "shareholding":
-            out.append(_Link("OWNS", {**common, "share": it.share}, v.number, v.sid, part, subject, party))
+            out.append(_Link("OWNS", {**common, "share": it.share}, v.label, v.number, v.sid, part, subject, party))
         else:
             lo = it.share if it.share is not None else it.share_min
             hi = it.share if it.share is not None else it.share_max
             out.append(_Link("DECLARED_CONTROL", {**common, "share_min": lo, "share_max": hi,
-                                                  "basis": snake(it.kind), "role": it.details}, v.number, v.sid, part,
+                                                  "basis": snake(it.kind), "role": it.details}, v.label, v.number, v.sid, part,
                                   subject, party))
     return out
 
 
-def _add_entities(label: str, entities: dict[str, _Version], records: Records) -> None:
+def _add_entities(entities: dict[str, _Version], records: Records) -> None:
     if not entities:
         return
-    rows = [(*v.payload, label, label, v.number, v.sid) for v in entities.values()]
+    rows = [(*v.payload, v.label, v.label, v.number, v.sid) for v in entities.values()]
     records.add("entity", _frame(rows, [*ENTITY_COLUMNS, "source", "file", "row", "source_record"]))
 
 
-def _add_links(label: str, links: list[_Link], ids: dict[str, str], closed: dict[str, dt.date], records: Records) -> None:
+def _add_links(links: list[_Link], ids: dict[str, str], closed: dict[str, dt.date], records: Records) -> None:
     for x in links:  # a closed party ends the links naming it
         for rid in (x.subject, x.party):
             if rid in closed and (x.values["end"] is None or x.values["end"].first_day() >= closed[rid]):
@@ -450,7 +474,7 @@ def _add_links(label: str, links: list[_Link], ids: dict[str, str], closed: dict
         if not mine:
             continue
         rows = [(ids.get(x.party, x.party), ids.get(x.subject, x.subject), *(x.values[c] for c in cols[2:]),
-                 label, label, x.number, x.sid, x.part) for x in mine]
+                 x.label, x.label, x.number, x.sid, x.part) for x in mine]
         records.add("link", _frame(rows, [*cols, *PROVENANCE]), rel)
 
 
@@ -460,4 +484,5 @@ def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     keys = [c for c in ("row", "part") if c in frame]
     for c in keys:
         frame[c] = frame[c].astype("int64")
+    keys = ["file", *keys]
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -57,6 +57,9 @@ class Loader:
     sniff: Callable[[Path, bytes], bool]
     load: Callable[[Path, Records, LoadOptions], None]
     fallback: bool = False  # asked only when no other loader claims the file
+    # called once after every file of the build is read, for loaders whose records depend on
+    # several files (BODS: recordStatus across files)
+    finish: Callable[[Records, LoadOptions], None] | None = None
 
 
 def _tabular_sniff(path: Path, head: bytes) -> bool:
@@ -72,7 +75,13 @@ def _tabular_load(path: Path, records: Records, options: LoadOptions) -> None:
 def _bods_load(path: Path, records: Records, options: LoadOptions) -> None:
     from kg.loaders.bods import load_bods
 
-    load_bods(path, records, options)
+    load_bods(path, records, options, finish=False)
+
+
+def _bods_finish(records: Records, options: LoadOptions) -> None:
+    from kg.loaders.bods import finish_bods
+
+    finish_bods(records, options)
 
 
 def _bods_sniff(path: Path, head: bytes) -> bool:
@@ -125,7 +134,7 @@ LOADERS: list[Loader] = [
     Loader("gleif-rdf", "GLEIF Level 1 and Level 2 data in RDF (gleif-L1/gleif-L2 vocabularies)",
            (".ttl", ".nt", ".nq", ".trig", ".jsonld", ".rdf"), _gleif_rdf_sniff, _gleif_rdf_load),
     Loader("bods", "Beneficial Ownership Data Standard 0.4 statements (.json array or package, .jsonl/.ndjson)",
-           (".json", ".jsonl", ".ndjson"), _bods_sniff, _bods_load),
+           (".json", ".jsonl", ".ndjson"), _bods_sniff, _bods_load, finish=_bods_finish),
     Loader("ftm", "FollowTheMoney entities, JSON Lines as ftm/OpenSanctions/Aleph write them (.json .jsonl .ndjson .ftm .ijson)",
            (".json", ".jsonl", ".ndjson", ".ftm", ".ijson"), _ftm_sniff, _ftm_load),
 ]

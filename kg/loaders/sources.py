@@ -39,12 +39,17 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
     paths = [Path(s) for s in sources]
     found = discover(paths, suffixes)
     skipped = list(found.skipped)
+    used: list[Loader] = []
     for path in found.files:
         chosen = forced or _detect(path, named=path in paths)
         if chosen is None:
             skipped.append(path)
         else:
             chosen.load(path, records, options)
+            used += [chosen] if chosen not in used else []
+    for loader in used:
+        if loader.finish is not None:
+            loader.finish(records, options)
     by_folder: dict[Path, list[str]] = {}
     for p in skipped:
         by_folder.setdefault(p.parent, []).append(p.name)

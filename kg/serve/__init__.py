@@ -1,0 +1,10 @@
+"""``kg serve``: the built graph over HTTP, read-only.
+
+* :mod:`kg.serve.app` builds the Starlette application (routes, security headers, errors);
+* :mod:`kg.serve.sparql` is the SPARQL 1.1 Protocol endpoint at ``/sparql``;
+* :mod:`kg.serve.pool` runs every query in a bounded pool of worker processes, each holding the
+  live store read-only, so a runaway query is stopped at the timeout without starving the rest;
+* :mod:`kg.serve.negotiate` picks a media type from an ``Accept`` header.
+
+HTML pages (search, entity, network, canned queries, console) are to come (issue 14, part 2).
+"""
