@@ -288,3 +288,18 @@ def test_record_status_applies_across_files(tmp_path):
     by_sid = {r.source_record: r.file for f in split.links["OWNS"] for r in f.itertuples()}
     assert {by_sid[s["statementId"]] for s in later if s["statementId"] in by_sid} == {"b-2023.json"}
     assert {by_sid[s["statementId"]] for s in first if s["statementId"] in by_sid} == {"a-2021.json"}
+
+
+def test_an_interest_ending_before_it_starts_is_rejected_naming_file_record_and_field(tmp_path):
+    f = write_jsonl(tmp_path / "bad-dates.jsonl", [
+        entity("firm", "Firm A", uscc=F_USCC),
+        entity("owner", "Owner B"),
+        rel("r1", "owner", "firm", holding(60, startDate="2021-01-01", endDate="2020-07-01")),
+        rel("r2", "owner", "firm", holding(30, startDate="2019-01-01", endDate="2020-01-01")),
+    ])
+    recs = load_sources([f])
+    assert [r.line() for r in recs.rejects] == [
+        "bad-dates.jsonl:3:end: value '2020-06-30' is not on or after the start '2021-01-01' (field start); "
+        "expected an end date on or after the start date, or no end date"]
+    kept = recs.links["OWNS"][0]
+    assert kept["share"].tolist() == [0.3] and recs.counts() == [("bad-dates.jsonl", "statements", 3, 1)]

@@ -41,7 +41,7 @@ from kg.records import Records, Reject
 from kg.resources import resource_path
 from kg.values.dates import PartialDate
 
-__all__ = ["order_pairs", "check_rows"]
+__all__ = ["order_pairs", "check_rows", "check_link_frames"]
 
 
 @cache
@@ -112,3 +112,44 @@ def check_rows(label: str, frame: pd.DataFrame, spec: TableSpec, cols: dict[str,
             records.rejects.append(Reject(label, int(rows.iloc[i]), e_head, end_raw, reason))
         bad[wrong] = True
     return pd.Series(bad, index=range(n))
+
+
+def check_link_frames(records: Records) -> None:
+    """The same order checks on the link records every loader made (nested formats too: BODS,
+    FtM and GLEIF give dates and share ranges per record, not per column of a table): a link
+    whose end is before its start, or whose share_max is below its share_min, is rejected with
+    one line naming file, record and field, and left out. Table rows were already checked
+    against their headers at load, so this finds nothing new for them.
+
+    >>> import pandas as pd
+    >>> from kg.values.dates import parse
+    >>> recs = Records()
+    >>> recs.add("link", pd.DataFrame({"from_ref": ["a", "b"], "to_ref": ["c", "c"], "start": [parse("2021"), parse("2021")],
+    ...                                "end": [parse("2022"), parse("2020-06-30")], "source": "x", "file": "x.jsonl", "row": [1, 2]}), "OWNS")
+    >>> check_link_frames(recs)
+    >>> recs.links["OWNS"][0]["from_ref"].tolist(), recs.rejects[0].line()
+    (['a'], "x.jsonl:2:end: value '2020-06-30' is not on or after the start '2021' (field start); expected an end date on or after the start date, or no end date")
+    """
+    pairs = order_pairs()
+    for frames in records.links.values():
+        for k, frame in enumerate(frames):
+            bad = np.zeros(len(frame), dtype=bool)
+            for low, high in pairs:
+                if low not in frame or high not in frame:
+                    continue
+                starts, ends = frame[low].reset_index(drop=True), frame[high].reset_index(drop=True)
+                with np.errstate(invalid="ignore"):
+                    wrong = np.flatnonzero(_keys(ends, True) < _keys(starts, False))
+                for i in wrong:
+                    if bad[i]:
+                        continue
+                    if isinstance(ends[i], PartialDate):
+                        reason = (f"value '{ends[i]}' is not on or after the start '{starts[i]}' (field {low}); "
+                                  "expected an end date on or after the start date, or no end date")
+                    else:
+                        reason = f"value '{ends[i]}' is not at least '{starts[i]}' (field {low}); expected {high} >= {low}"
+                    records.rejects.append(Reject(str(frame["file"].iloc[i]), int(frame["row"].iloc[i]), high,
+                                                  str(ends[i]), reason))
+                bad[wrong] = True
+            if bad.any():
+                frames[k] = frame[~bad].reset_index(drop=True)

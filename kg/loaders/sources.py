@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from kg.loaders.checks import check_link_frames
 from kg.loaders.mapping import Mapping, TableSpec, load_mapping, shipped_mappings
 from kg.loaders.registry import (
     HEAD_BYTES,
@@ -50,6 +51,7 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
     for loader in used:
         if loader.finish is not None:
             loader.finish(records, options)
+    check_link_frames(records)  # nested formats' dates and ranges; table rows were checked at load
     by_folder: dict[Path, list[str]] = {}
     for p in skipped:
         by_folder.setdefault(p.parent, []).append(p.name)
