@@ -16,8 +16,10 @@ from kg.rdf.store import open_store
 from kg.sources import bods_schema
 from kg.subgraph import Selection, around
 
-SCHEMA_DIR = Path("/work/shared/data/bods/schema")
-EXAMPLES = Path("/work/shared/data/bods/examples")
+# ../shared beside the checkout (CI lays a copy there), else the workplace's
+SHARED = next(p for p in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")) if p.exists())
+SCHEMA_DIR = SHARED / Path("data/bods/schema")
+EXAMPLES = SHARED / Path("data/bods/examples")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,9 @@ from kg.rdf.store import open_store
 from kg.sources import bods_schema, jsonstream
 from kg.subgraph import Selection, around
 
-EXAMPLES = Path("/work/shared/data/bods/examples")
+# ../shared beside the checkout (CI lays a copy there), else the workplace's
+SHARED = next(p for p in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")) if p.exists())
+EXAMPLES = SHARED / Path("data/bods/examples")
 PUB = {"publicationDate": "2024-01-31", "bodsVersion": "0.4", "publisher": {"name": "test registry"}}
 F_USCC, SUB_USCC = "91350200776049653A", "9135021359498494XQ"
 

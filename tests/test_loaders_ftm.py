@@ -20,7 +20,9 @@ from kg.rdf.read import read_links, read_nodes
 from kg.rdf.store import open_store
 from kg.subgraph import Selection, around
 
-EXAMPLES = Path("/work/shared/data/bods/examples")
+# ../shared beside the checkout (CI lays a copy there), else the workplace's
+SHARED = next(p for p in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")) if p.exists())
+EXAMPLES = SHARED / Path("data/bods/examples")
 PARTIES = ("Firm", "Bank", "Fund", "GuidanceFund", "GovernmentBody", "Person")
 PROVENANCE = ("iri", "source", "source_file", "source_row")
 
