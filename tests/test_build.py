@@ -271,3 +271,18 @@ def test_output_cut_short_by_the_reader_is_not_an_error(mini_db):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0, err
     assert first.startswith(b"s\tp\to") and err == ""
+
+
+def test_chunk_reader_streams_every_byte_across_chunk_and_buffer_boundaries():
+    """The N-Quads stream into Oxigraph: chunks of any size (empty, multi-byte UTF-8 split by
+    the buffer, larger than the buffer) come out byte for byte."""
+    import io
+    import random
+
+    from kg.rdf.store import _ChunkReader
+
+    rnd = random.Random(4)
+    chunks = ["".join(rnd.choice("ab绿的\n") for _ in range(rnd.choice([0, 1, 7, 5000, 70000]))) for _ in range(60)]
+    r = io.BufferedReader(_ChunkReader(chunks), 4096)
+    out = b"".join(iter(lambda: r.read(3001), b""))
+    assert out == "".join(chunks).encode("utf-8")
