@@ -179,7 +179,9 @@ def link_quads(res: Resolved) -> Iterator[pd.Series]:
             continue
         link = m.link(rel)
         g = df["source"].map(source_graph)
-        yield _quads(df["from_iri"], link.predicate, _iri_obj(df["to_iri"]), g)
+        once = ~pd.DataFrame({"f": df["from_iri"], "t": df["to_iri"], "g": g}).duplicated().to_numpy()
+        # the direct triple once per pair and source graph (renewed certifications, repeated fundings)
+        yield _quads(df["from_iri"][once], link.predicate, _iri_obj(df["to_iri"][once]), g[once])
         q = df["iri"]
         yield _type_quads(q, KG + link.qualified_class, g)
         yield _type_quads(q, KG + "Link", g)
@@ -198,7 +200,8 @@ def financial_quads(res: Resolved) -> Iterator[pd.Series]:
     g = df["source"].map(source_graph)
     yield _quads(df["from_iri"], m.link("REPORTED").predicate, _iri_obj(df["iri"]), g)
     yield _type_quads(df["iri"], KG + "FinancialYear", g)
-    yield from _prop_quads(df, df["iri"], g, m.props_on("FinancialYear"))
+    provenance = {"source", "sourceFile", "sourceRow", "sourceRecord"}  # written once, by _provenance
+    yield from _prop_quads(df, df["iri"], g, [p for p in m.props_on("FinancialYear") if p.local not in provenance])
     yield from _provenance(df, df["iri"], g)
 
 
