@@ -298,3 +298,11 @@ def test_the_writer_states_each_quad_once(sample_dir):
     text = "".join(nquads.resolved_nquads(resolve(load_sources([sample_dir]))))
     lines = text.splitlines()
     assert len(lines) > 5000 and len(lines) == len(set(lines))
+
+
+def test_a_bad_as_of_names_the_option(run, tmp_path, sample_dir):
+    r = run("build", sample_dir, "--db", tmp_path / "db", "--as-of", "2019-13-01")
+    assert r.exit_code == 2
+    assert r.output.strip() == ("Error: --as-of: '2019-13-01' is not a valid date (month 13 is out of range); "
+                                "expected a date YYYY-MM-DD (or 2023年12月31日)")
+    assert not (tmp_path / "db").exists()

@@ -97,3 +97,11 @@ def test_viz_errors(kg_run, sample_db, tmp_path):
     r = kg_run("viz", "--around", "siasun", "-o", tmp_path / "no" / "dir" / "x.html", "--db", sample_db)
     assert r.exit_code == 2 and "does not exist" in r.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_a_suffix_viz_does_not_write_is_refused(kg_run, sample_db, tmp_path):
+    out = tmp_path / "x.pdf"
+    r = kg_run("viz", "--around", "leaderdrive", "-o", out, "--db", sample_db)
+    assert r.exit_code == 2 and not out.exists()
+    assert r.stderr == (f"Error: -o {out}: kg viz writes .html, .svg or .png, not .pdf; "
+                        "name the file with one of those, or say --format\n")

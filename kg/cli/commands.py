@@ -118,14 +118,14 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
     from kg.build import build as run_build
     from kg.derive.facts import DEFAULT_FLOOR
     from kg.loaders.mapping import load_mapping
-    from kg.queries.params import ParamSpec
+    from kg.queries.params import parse_as_of_option
     from kg.resources import resource_path
 
     if sample:
         sources = (*sources, resource_path("data", "sample"))
     if not sources:
         raise InputError("nothing to build: give SOURCES (files or folders) or --sample")
-    derive_date = ParamSpec("as_of", "date", end_of_period=True).parse(as_of) if as_of else None
+    derive_date = parse_as_of_option(as_of)
     params = parse_params(loader_params, "-p programme=little_giant")
     if loader:
         from kg.loaders.registry import by_name

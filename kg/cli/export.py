@@ -189,13 +189,33 @@ def export(around, from_query, params, hops, direction, links, as_of, min_share,
 
 
 VIZ_FORMATS = ("html", "svg", "png")
+VIZ_SUFFIXES = {".html": "html", ".htm": "html", ".svg": "svg", ".png": "png"}
+
+
+def _viz_format(fmt: str | None, output: str) -> str:
+    """The view's format: --format if given, else from the -o suffix; without --format a suffix
+    kg viz does not write (x.pdf) is refused rather than filled with HTML.
+
+    >>> _viz_format(None, "a.SVG"), _viz_format("html", "a.out"), _viz_format(None, "-")
+    ('svg', 'html', 'html')
+    >>> _viz_format(None, "a.pdf")
+    Traceback (most recent call last):
+    ...
+    kg.errors.InputError: -o a.pdf: kg viz writes .html, .svg or .png, not .pdf; name the file with one of those, or say --format
+    """
+    suffix = Path(output).suffix.lower() if output != "-" else ""
+    by_suffix = VIZ_SUFFIXES.get(suffix)
+    if fmt is None and suffix and by_suffix is None:
+        raise InputError(f"-o {output}: kg viz writes .html, .svg or .png, not {suffix}; "
+                         "name the file with one of those, or say --format")
+    return fmt or by_suffix or "html"
 
 
 @cli.command()
 @selection_options
 @click.option("--format", "fmt", type=click.Choice(VIZ_FORMATS), default=None,
               help="html (interactive, self-contained), svg or png (static, needs Graphviz); "
-                   "default from the -o suffix, else html.")
+                   "default from the -o suffix (.html, .svg, .png; another suffix needs --format), html for -.")
 @click.option("-o", "--output", "output", metavar="FILE", required=True,
               help="Output file ('-' for stdout), e.g. leaderdrive.html.")
 @click.option("--title", default=None, help="Page / diagram title (default: the start entity's name).")
@@ -215,7 +235,7 @@ def viz(around, from_query, params, hops, direction, links, as_of, min_share, li
     from kg.export.graph import graph_dict
     from kg.rdf.store import open_store
 
-    fmt = fmt or {".svg": "svg", ".png": "png"}.get(Path(output).suffix.lower(), "html")
+    fmt = _viz_format(fmt, output)
     store = open_store(resolve_db(db))
     sel = _selection(hops, direction, links, as_of, min_share, limit)
     sub = build_subgraph(store, around, from_query, params, sel)

@@ -39,11 +39,9 @@ def _neo4j_options(f):
 
 
 def _as_of(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
-    from kg.queries.params import AS_OF, ParamSpec
+    from kg.queries.params import parse_as_of_option
 
-    return ParamSpec(AS_OF, "date", end_of_period=True).parse(text)
+    return parse_as_of_option(text)
 
 
 @cli.group()

@@ -80,6 +80,25 @@ class ParamError(InputError):
     """A parameter value that cannot be used (exit 2)."""
 
 
+def parse_as_of_option(text: str | None):
+    """The ``--as-of`` option of a command: a date, a partial date meaning the end of its period;
+    an error names the option, not the query parameter it becomes.
+
+    >>> parse_as_of_option("2021")
+    datetime.date(2021, 12, 31)
+    >>> parse_as_of_option("2019-13-01")
+    Traceback (most recent call last):
+    ...
+    kg.queries.params.ParamError: --as-of: '2019-13-01' is not a valid date (month 13 is out of range); expected a date YYYY-MM-DD (or 2023年12月31日)
+    """
+    if text is None:
+        return None
+    try:
+        return ParamSpec(AS_OF, "date", end_of_period=True).parse(text)
+    except ParamError as e:
+        raise ParamError(str(e).replace(f"parameter {AS_OF}:", "--as-of:", 1)) from None
+
+
 def spec_date(text: str) -> dt.date:
     """A full date from text (``YYYY-MM-DD`` and the other full-day forms of kg.values.dates).
 
