@@ -75,6 +75,15 @@ def _keys(values: pd.Series, upper: bool) -> np.ndarray:
     return values.map(seen).to_numpy(dtype=float)
 
 
+def _out_of_order(end: str, start: str, where: str, low: str, high: str, value) -> str:
+    """The reason of a reject for an end before its start (dates) or an upper bound below its
+    lower bound (numbers)."""
+    if isinstance(value, PartialDate):
+        return (f"value {end!r} is not on or after the start {start!r} ({where}); "
+                "expected an end date on or after the start date, or no end date")
+    return f"value {end!r} is not at least {start!r} ({where}); expected {high} >= {low}"
+
+
 def check_rows(label: str, frame: pd.DataFrame, spec: TableSpec, cols: dict[str, str],
                parsed: dict[str, pd.Series], rows: pd.Series, records: Records) -> pd.Series:
     """Reject rows whose end is before their start (or upper bound below lower bound); returns
@@ -103,12 +112,7 @@ def check_rows(label: str, frame: pd.DataFrame, spec: TableSpec, cols: dict[str,
         s_head, e_head = cols[s_col], cols[e_col]
         for i in wrong:
             start_raw, end_raw = str(frame[s_head].iloc[i]), str(frame[e_head].iloc[i])
-            if isinstance(ends[i], PartialDate):
-                reason = (f"value {end_raw!r} is not on or after the start {start_raw!r} (column {s_head}); "
-                          "expected an end date on or after the start date, or no end date")
-            else:
-                reason = (f"value {end_raw!r} is not at least {start_raw!r} (column {s_head}); "
-                          f"expected {e_head} >= {s_head}")
+            reason = _out_of_order(end_raw, start_raw, f"column {s_head}", s_head, e_head, ends[i])
             records.rejects.append(Reject(label, int(rows.iloc[i]), e_head, end_raw, reason))
         bad[wrong] = True
     return pd.Series(bad, index=range(n))
@@ -143,11 +147,7 @@ def check_link_frames(records: Records) -> None:
                 for i in wrong:
                     if bad[i]:
                         continue
-                    if isinstance(ends[i], PartialDate):
-                        reason = (f"value '{ends[i]}' is not on or after the start '{starts[i]}' (field {low}); "
-                                  "expected an end date on or after the start date, or no end date")
-                    else:
-                        reason = f"value '{ends[i]}' is not at least '{starts[i]}' (field {low}); expected {high} >= {low}"
+                    reason = _out_of_order(str(ends[i]), str(starts[i]), f"field {low}", low, high, ends[i])
                     records.rejects.append(Reject(str(frame["file"].iloc[i]), int(frame["row"].iloc[i]), high,
                                                   str(ends[i]), reason))
                 bad[wrong] = True

@@ -152,13 +152,20 @@ def add_entities(records: Records, plain: pd.DataFrame, file: str, headers: dict
         "jurisdiction": jurisdiction,
         "entity_status": _text(plain, "entity_status", upper=True),
         "lei_status": _text(plain, "lei_status", upper=True),
-        "source": source or file,
-        "file": file,
-        "row": rows.astype(int),
     }, index=plain.index)
+    records.add("entity", _kept(out, plain, bad, source or file, file, rows))
+
+
+def _kept(out: pd.DataFrame, plain: pd.DataFrame, bad: pd.Series, source: str, file: str,
+          rows: pd.Series) -> pd.DataFrame:
+    """``out`` with its provenance columns (source, file, row, and the record id when the
+    source gives one), less the rejected rows."""
+    out["source"] = source
+    out["file"] = file
+    out["row"] = rows.astype(int)
     if "source_record" in plain:
         out["source_record"] = _text(plain, "source_record", distinct=True)
-    records.add("entity", with_nones(out[~bad.to_numpy()].reset_index(drop=True)))
+    return with_nones(out[~bad.to_numpy()].reset_index(drop=True))
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -234,13 +241,8 @@ def add_relationships(records: Records, plain: pd.DataFrame, file: str, headers:
         "status": _text(plain, "status", upper=True),
         "start": when["start"],
         "end": when["end"],
-        "source": source or file,
-        "file": file,
-        "row": rows.astype(int),
     }, index=plain.index)
-    if "source_record" in plain:
-        out["source_record"] = _text(plain, "source_record", distinct=True)
-    out = with_nones(out[~bad.to_numpy()].reset_index(drop=True))
+    out = _kept(out, plain, bad, source or file, file, rows)
     records.headers[(file, "from_ref")] = h["parent"]
     records.headers[(file, "to_ref")] = h["child"]
     records.add("link", out, "DECLARED_CONTROL")
