@@ -229,6 +229,15 @@ def _place_keys(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _lists(*columns: pd.Series) -> list[list]:
+    """Columns as plain lists (iterating an Arrow-backed column makes each value on demand).
+
+    >>> _lists(pd.Series(["a"], dtype="str"), pd.Series([2]))
+    [['a'], [2]]
+    """
+    return [c.tolist() for c in columns]
+
+
 def _each(values: pd.Series, f) -> pd.Series:
     """``f`` of each value, called once per distinct value (None stays None; names and places
     repeat, and the same names are keyed by several steps of one build).
@@ -427,7 +436,7 @@ def resolve(records: Records) -> Resolved:
         # BODS statement's interests); absent for tables, whose IRIs stay as they were
         parts = df["part"] if "part" in df else pd.Series([None] * len(df), index=df.index)
         df["iri"] = [link_iri(rel, a, b, s, f, r) if p is None else link_iri(rel, a, b, s, f, r, p) for a, b, s, f, r, p in
-                     zip(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], parts, strict=True)]
+                     zip(*_lists(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], parts), strict=True)]
         df.attrs["link"] = link.rel_type
         resolved.links[rel] = df.reset_index(drop=True)
 
@@ -436,15 +445,14 @@ def resolve(records: Records) -> Resolved:
         fin, rejects = _resolve_refs(fin, "from_ref", "from_iri", index, records)
         resolved.rejects += rejects
         fin["iri"] = [link_iri("fy", a, y, s, f, r).replace("/link/fy/", "/fy/") for a, y, s, f, r in
-                      zip(fin["from_iri"], fin["year"], fin["source"], fin["file"], fin["row"], strict=True)]
+                      zip(*_lists(fin["from_iri"], fin["year"], fin["source"], fin["file"], fin["row"]), strict=True)]
     resolved.financials = fin.reset_index(drop=True)
     return resolved
 
 
 def _resolve_refs(df: pd.DataFrame, col: str, out: str, index: _RefIndex, records: Records):
-    looked = {v: index.lookup(v) for v in df[col].dropna().unique()}
-    res = df[col].map(looked)
-    bad = res.map(lambda v: isinstance(v, ValueProblem))
+    res = _each(df[col], index.lookup)
+    bad = pd.Series([isinstance(v, ValueProblem) for v in res.to_numpy()], index=df.index, dtype=bool)
     rejects = [
         Reject(f, int(r), records.header(f, col), str(v), str(e))
         for f, r, v, e in zip(df.loc[bad, "file"], df.loc[bad, "row"], df.loc[bad, col], res[bad], strict=True)
