@@ -144,7 +144,9 @@ def _graph_source(g: str | None) -> str:
         return "derived by kg build"
     if g == REFERENCE_GRAPH:
         return "reference data shipped with kg"
-    return g.removeprefix(SOURCE_GRAPH)
+    from urllib.parse import unquote
+
+    return unquote(g.removeprefix(SOURCE_GRAPH))  # kg.rdf.nquads.source_graph quotes the name
 
 
 def _valid(row: Mapping[str, Any], rel: str, day: dt.date) -> bool:
