@@ -218,3 +218,12 @@ def test_hostile_names_are_text_everywhere(xss):
     assert IMG in _text(pages[5], "results-table")
     view = xss.get("/network-view/entity/evil-firm", headers=HTML)
     assert "<script>alert" not in view.text and "<img src=x" not in view.text
+
+
+@pytest.mark.parametrize("name", ["kg.serve.pages", "kg.serve.pages_data"])
+def test_doctests(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
