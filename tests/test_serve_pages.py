@@ -95,6 +95,7 @@ def test_entity_page_owners_control_chain_certifications(client):
     page = _page(client, f"/entity/uscc/91210100658574932N?as_of={AS_OF}")
     owners = _text(page, "owners-table")
     assert "Shenyang Hunhe Robotics Holding Co., Ltd." in owners and "SIASUN Robot & Automation Co., Ltd." in owners
+    assert _text(page, "ultimate-controller") == "SIASUN Robot & Automation Co., Ltd."
     chain = _text(page, "control-path")
     assert chain.index("Shenyang Hunhe Robotics Holding") < chain.index("SIASUN Robot")  # up to the ultimate controller
     assert "Little Giant" in _text(page, "certifications") and "<svg class=\"timeline\"" in page

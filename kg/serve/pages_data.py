@@ -307,7 +307,8 @@ def entity_page(store: ox.Store, iri: str, as_of: dt.date, limit: int = 500) -> 
     fin = [r for r in _rows(sub.financials) if r["firm"] == iri and (r.get("year") or 0) <= as_of.year]
     fin.sort(key=lambda r: (r.get("year") or 0, r.get("source") or ""))
     owners = _owners(store, iri, as_of, names)
-    uc = me.get("ultimate_controller")
+    uc = next((q.object.value for q in sub.quads if q.subject.value == iri
+               and q.predicate.value == KG + "ultimateController"), None)  # not a node column
     derived_at = _derived_as_of(sub.quads, iri)
     return {
         "iri": iri,
