@@ -63,32 +63,57 @@ def search_forms(text: str) -> list[str]:
     return list(dict.fromkeys(f for f in (c, _t2s(c) if c and not c.isascii() else c) if f))
 
 
+def _identifier_forms(text: str) -> list[tuple[str, str]]:
+    """``(kg property, value)`` pairs an identifier-like text is looked up by.
+
+    >>> _identifier_forms("sz300024")[-1]
+    ('ticker', '300024.SZ')
+    """
+    from kg.values import ticker
+    from kg.values.errors import ValueProblem
+
+    forms = [("localId", text), ("uscc", text.upper()), ("lei", text.upper())]
+    try:
+        forms.append(("ticker", ticker.parse(text).canonical))
+    except ValueProblem:
+        pass
+    return forms
+
+
 def search(store: ox.Store, text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
     """Entities a search text names (an English or Chinese name or part of one, a USCC, LEI,
-    ticker or local id): ``[{"iri", "name", "types", "id"}]``, best matches first.
+    ticker or local id): ``[{"iri", "name", "types", "id"}]``, at most ``limit``.
 
-    Reads references as ``kg query`` does (:func:`kg.queries.refs.resolve_ref`: identifiers,
-    then exact names, then names containing the text); reference entities (programmes,
-    exchanges) are left out.
+    The lookups of ``kg query`` references (:class:`kg.queries.refs.EmbeddedLookup`, pre-bound
+    parameters): an identifier, else the names containing the text (exact names first), else
+    the names equal to it once normalised (legal forms, width, traditional characters).
+    Reference entities (programmes, exchanges) are left out.
     """
-    from kg.queries.refs import AmbiguousRef, EmbeddedLookup, resolve_ref
+    from kg.queries.refs import EmbeddedLookup
+    from kg.values.text import normalise_name
 
     lookup = EmbeddedLookup(store)
+    forms = search_forms(text)
     found: dict[str, None] = {}
-    for form in search_forms(text):
-        try:
-            found.setdefault(resolve_ref(lookup, form), None)
-        except AmbiguousRef as e:
-            for c in e.candidates:
-                found.setdefault(c.iri, None)
-        except InputError:
-            continue
+    for form in forms:
+        for prop, value in _identifier_forms(form):
+            found.update(dict.fromkeys(lookup.by_identifier(prop, value)))
+    if not found:
+        named = [c for form in forms for c in lookup.by_name(form.casefold())]
+        if not named and forms:
+            named = lookup.by_normalised_name(forms[0])
+        key = normalise_name(forms[0]) if forms else ""
+        named.sort(key=lambda c: (normalise_name(c.name) != key, c.name or "", c.iri))
+        for c in named:
+            found.setdefault(c.iri, None)
+            if len(found) >= limit:
+                break
     out = []
-    for c in lookup.describe(list(found)[: limit * 2]) if found else []:
-        if _REFERENCE_TYPES & set(c.types):
-            continue
-        out.append({"iri": c.iri, "name": c.name, "types": list(c.types), "id": c.local_id})
-    return out[:limit]
+    for c in lookup.describe(list(found)):
+        if not _REFERENCE_TYPES & set(c.types):
+            out.append({"iri": c.iri, "name": c.name, "types": list(c.types), "id": c.local_id})
+    order = {iri: k for k, iri in enumerate(found)}  # exact names first, then by name
+    return sorted(out, key=lambda h: order[h["iri"]])
 
 
 # ---------------------------------------------------------------- entity
