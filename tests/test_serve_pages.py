@@ -228,3 +228,12 @@ def test_doctests(name):
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_search_caps_common_words(sample_db):
+    from kg.rdf.store import open_store
+    from kg.serve.pages_data import search
+
+    store = open_store(sample_db)
+    assert len(search(store, "robot")) > 3
+    assert len(search(store, "robot", limit=3)) == 3
