@@ -1,11 +1,12 @@
 """The ``kg serve`` web application: routes, security headers, errors.
 
-Routes are added in :func:`routes`: the endpoint and the pages (:mod:`kg.serve.pages`). Every response gets
-``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and, unless the route set
-its own (as the HTML pages do), ``Content-Security-Policy: default-src 'none'``. Errors are a
-one-line JSON object (``{"error": ..., "status": ...}``) when the client accepts JSON, an HTML
-page when it asks for HTML (a browser), else plain text; a traceback only with ``--debug``. No request path reaches the filesystem: every
-route is a function of its parameters and the store.
+Routes are added in :func:`routes`: the endpoint and the pages (:mod:`kg.serve.pages`). Every
+response gets ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and, unless
+the route set its own (as the HTML pages do), ``Content-Security-Policy: default-src 'none'``.
+Errors are a one-line JSON object (``{"error": ..., "status": ...}``) when the client accepts
+JSON, an HTML page when it asks for HTML (a browser), else plain text; a traceback only with
+``--debug``. No request path reaches the filesystem: every route is a function of its
+parameters and the store (the pages' assets come from a fixed list).
 
 >>> import pathlib
 >>> app = create_app(Settings(db=pathlib.Path("kg-data")))
