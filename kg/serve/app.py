@@ -10,7 +10,7 @@ route is a function of its parameters and the store.
 >>> import pathlib
 >>> app = create_app(Settings(db=pathlib.Path("kg-data")))
 >>> [r.path for r in app.routes]
-['/', '/sparql']
+['/', '/sparql', '/api/queries', '/api/queries/{name}']
 """
 
 from __future__ import annotations
@@ -110,11 +110,13 @@ async def home(request: Request) -> Response:
 
 def routes() -> list[Route]:
     """The routes: the endpoint now, the pages later."""
+    from kg.serve import api
     from kg.serve.sparql import sparql_endpoint
 
     return [
         Route("/", home, methods=["GET"]),
         Route("/sparql", sparql_endpoint, methods=["GET", "POST"], name="sparql"),
+        *api.routes(),  # the canned-query API: /api/queries, /api/queries/{name}
     ]
 
 
