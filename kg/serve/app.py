@@ -10,8 +10,8 @@ parameters and the store (the pages' assets come from a fixed list).
 
 >>> import pathlib
 >>> app = create_app(Settings(db=pathlib.Path("kg-data")))
->>> [r.path for r in app.routes][:3]
-['/sparql', '/', '/search']
+>>> [r.path for r in app.routes][:3], [r.path for r in app.routes][-2:]
+(['/sparql', '/', '/search'], ['/api/queries', '/api/queries/{name}'])
 """
 
 from __future__ import annotations
@@ -110,13 +110,15 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def routes() -> list[Route]:
-    """The routes: the endpoint and the pages (kg.serve.pages)."""
+    """The routes: the endpoint, the pages (kg.serve.pages), the canned-query API (kg.serve.api)."""
+    from kg.serve import api
     from kg.serve.pages import page_routes
     from kg.serve.sparql import sparql_endpoint
 
     return [
         Route("/sparql", sparql_endpoint, methods=["GET", "POST"], name="sparql"),
         *page_routes(),
+        *api.routes(),  # the canned-query API: /api/queries, /api/queries/{name}
     ]
 
 
