@@ -192,7 +192,12 @@ def stats(db, fmt):
     from kg.rdf.store import open_store
 
     store = open_store(resolve_db(db))
-    write_rows(["kind", "name", "count"], graph_stats(store), fmt)
+    rows = graph_stats(store)
+    if fmt == "table":  # a graph by its short name (source/NAME, derived, ...); its IRI in csv, json
+        from kg.cli.labels import short_iri
+
+        rows = [[k, short_iri(n) if k == "graph" else n, c] for k, n, c in rows]
+    write_rows(["kind", "name", "count"], rows, fmt)
 
 
 @cli.command()
@@ -208,13 +213,14 @@ def validate(db, fmt, shapes, engine):
 
     Rows: severity, focus node, path, value and message, sorted by focus, path and message.
     """
+    from kg.cli.labels import store_labeller
     from kg.rdf.store import open_store
     from kg.rdf.validate import COLUMNS, validate_store
 
     store = open_store(resolve_db(db))
     conforms, rows = validate_store(store, shapes, engine)
     if rows:
-        write_rows(COLUMNS, rows, fmt)
+        write_rows(COLUMNS, rows, fmt, labeller=store_labeller(store))
     if not conforms:
         click.echo(f"{len(rows)} violation(s)", err=True)
         sys.exit(1)
@@ -237,8 +243,11 @@ def sparql(query, file, params, db, fmt):
 
     text = read_text_arg(query, file, "query")
     bindings = {k: ox.Literal(v) for k, v in parse_params(params).items()}
-    cols, rows = run_sparql(open_store(resolve_db(db)), text, bindings)
-    write_rows(cols, rows, fmt)
+    from kg.cli.labels import store_labeller
+
+    store = open_store(resolve_db(db))
+    cols, rows = run_sparql(store, text, bindings)
+    write_rows(cols, rows, fmt, labeller=store_labeller(store))
 
 
 # commands defined in sibling modules register themselves on import
