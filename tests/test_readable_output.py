@@ -51,12 +51,11 @@ def test_table_at_a_fixed_width_shows_names_refs_percentages_and_amounts():
                     labeller=lambda iris: {ID + "entity/anhui-sasac": Label("Anhui SASAC", "anhui-sasac"),
                                            ID + "ticker/688017.SH": Label("Leader Harmonious Drive", "leaderdrive")})
     assert lines == [
-        "firm                        owner                      share  amount (CNY)  year",
+        "firm                                   owner           share  amount (CNY)  year",
         "─" * 80,
-        "Hefei Qingyun Precision     Anhui SASAC [anhui-sasac]  66.5%   290,000,000  2019",
-        "Reducer Co., Ltd.",
-        "[91340100922300157C]",
-        "Leaderdrive [leaderdrive]   mof                        1.45%      1,234.50  2021",  # no name known: the ref
+        "Hefei Qingyun Precision Reducer Co.,   Anhui SASAC     66.5%   290,000,000  2019",
+        "Ltd. [91340100922300157C]              [anhui-sasac]",
+        "Leaderdrive [leaderdrive]              mof             1.45%      1,234.50  2021",  # no name known: the ref
         "2 rows",
     ]
 
@@ -99,9 +98,9 @@ def test_query_run_on_a_terminal(run, sample_db, terminal):
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["firm", "parent", "share", "hops", "parent_basis"]  # firm_name folded into firm
-    assert lines[2] == ("Hefei Qingyun Precision Reducer      Anhui Qingyun Intelligent Equipment   70.0%     2  "
+    assert lines[2] == ("Hefei Qingyun Precision Reducer Co.,   Anhui Qingyun Intelligent           70.0%     2  "
                         "large").ljust(100)
-    assert lines[3].rstrip() == "Co., Ltd. [qingyun-reducer]          Group Co., Ltd. [qingyun-group]"
+    assert lines[3].rstrip() == "Ltd. [qingyun-reducer]                 Equipment Group Co., Ltd."
     assert "https://" not in r.stdout and "\x1b" not in r.stdout and max(len(ln) for ln in lines) <= 100
     assert lines[-1] == "8 rows"
 
@@ -198,4 +197,14 @@ def test_control_characters_stay_escaped_on_a_terminal(run, mini_db, terminal):
 def test_fit_widths_never_cuts_below_the_least():
     assert fit_widths([50, 50, 10], [12, 20, 10], 60) == [25, 25, 10]
     assert fit_widths([50, 50, 10], [12, 38, 10], 60) == [12, 38, 10]
+    assert fit_widths([80, 40, 12, 12], [10, 10, 5, 5], 84) == [40, 20, 12, 12]  # wide ones give, in proportion
+    assert fit_widths([40, 15, 15], [30, 10, 10], 52) == [30, 11, 11]  # the narrow ones too, when they must
     assert fit_widths([5, 5], [5, 5], 9) is None
+
+
+def test_long_headers_wrap_after_underscores(run, sample_db, monkeypatch):
+    monkeypatch.setenv("KG_TERMINAL", "1")
+    monkeypatch.setenv("COLUMNS", "130")
+    r = run("query", "run", "state-capital-flows", "--as-of", "2023-12-31", "--limit", "1", "--db", sample_db)
+    head = [ln.rstrip() for ln in r.stdout.splitlines()[:2]]
+    assert head[0].endswith("look_through_") and "year  amount (CNY)   amount (CNY)  hops" in head[1]

@@ -9,7 +9,7 @@ no total of its own; the previous build of the same sources in the folder gives 
 count (build.json), and the bar then estimates the time left from it.
 
 Shown only on a terminal (stderr, or $KG_TERMINAL=1) and without ``--quiet``; the bars stay on
-screen when the build ends, as a record of where the time went.
+screen when the build ends, as a record of where the time went. rich is imported only then.
 
 >>> import io
 >>> from rich.console import Console
@@ -29,19 +29,6 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
-
 __all__ = ["BuildProgress", "build_progress"]
 
 
@@ -50,20 +37,29 @@ class BuildProgress:
     ``progress`` to kg.build.build. ``expected`` maps a stage to the count it will probably reach
     (e.g. the quads of the previous build)."""
 
-    def __init__(self, console: Console, expected: dict[str, int] | None = None):
+    def __init__(self, console, expected: dict[str, int] | None = None):
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.bars = Progress(
-            SpinnerColumn(finished_text="[green]✓"),
+            SpinnerColumn(finished_text="✓"),
             TextColumn("{task.description}"),
             BarColumn(bar_width=30),
             TaskProgressColumn(),
             TextColumn("{task.fields[note]}"),
             TimeElapsedColumn(),
-            _Left(),
+            TextColumn("{task.fields[left]}", style="cyan"),
             console=console,
             transient=False,
         )
         self.expected = dict(expected or {})
-        self._tasks: dict[str, TaskID] = {}
+        self._tasks: dict[str, int] = {}
         self._current: str | None = None
 
     def __enter__(self) -> BuildProgress:
@@ -80,7 +76,7 @@ class BuildProgress:
         if name in self._tasks:
             return
         self._finish()
-        self._tasks[name] = self.bars.add_task(f"{name:<9}", total=self.expected.get(name), note="")
+        self._tasks[name] = self.bars.add_task(f"{name:<9}", total=self.expected.get(name), note="", left="")
         self._current = name
 
     def progress(self, stage: str, done: int, total: int | None, note: str = "") -> None:
@@ -89,7 +85,10 @@ class BuildProgress:
         if total is None:
             guess = self.expected.get(stage)
             total = None if guess is None else max(guess, done)
-        self.bars.update(self._tasks[stage], completed=done, total=total, note=note)
+        task = self._tasks[stage]
+        self.bars.update(task, completed=done, total=total, note=note)
+        left = self.bars.tasks[task].time_remaining if total else None
+        self.bars.update(task, left="" if left is None or done >= total else f"~{_clock(left)} left")
 
     @contextmanager
     def paused(self):
@@ -104,20 +103,18 @@ class BuildProgress:
         if self._current is None:
             return
         task = self._tasks[self._current]
-        done = next(t for t in self.bars.tasks if t.id == task).completed or 1
-        self.bars.update(task, completed=done, total=done)
+        done = self.bars.tasks[task].completed or 1
+        self.bars.update(task, completed=done, total=done, left="")
         self._current = None
 
 
-class _Left(ProgressColumn):
-    """The estimated time left, while a stage with a known total runs ("~0:01:20 left")."""
-
-    def render(self, task) -> Text:
-        left = task.time_remaining
-        if task.finished or left is None or task.total is None:
-            return Text("")
-        m, sec = divmod(int(left), 60)
-        return Text(f"~{m // 60}:{m % 60:02d}:{sec:02d} left", style="cyan")
+def _clock(seconds: float) -> str:
+    """
+    >>> _clock(3725.2)
+    '1:02:05'
+    """
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}"
 
 
 def build_progress(db: Path, sources: list, quiet: bool) -> BuildProgress | None:
@@ -133,5 +130,7 @@ def build_progress(db: Path, sources: list, quiet: bool) -> BuildProgress | None
         info = build_info(db)
     except (OSError, ValueError):  # unreadable or not JSON: no estimate, the build will say more
         info = {}
-    expected = {"store": info["triples"]} if info.get("sources") == [str(s) for s in sources] and info.get("triples") else {}
-    return BuildProgress(Console(file=sys.stderr, highlight=False), expected)
+    same = info.get("sources") == [str(s) for s in sources] and info.get("triples")
+    from rich.console import Console
+
+    return BuildProgress(Console(file=sys.stderr, highlight=False), {"store": info["triples"]} if same else {})

@@ -36,6 +36,7 @@ Ltd. [91340100922300157C]
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich import box
@@ -165,9 +166,10 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence], console: Conso
             low = widest
         elif i in entity_cols:  # a name may wrap, its reference stays whole
             low = min(widest, max([12] + [len(labels[r[i]].ref or "") + 3 for r in rows if r[i] in labels]))
-        else:
-            low = min(widest, 12)
-        words = [cell_len(w) for w in header.split()]  # a header wraps only between words
+        else:  # prose wraps; a word (an id, a date, a code) stays whole up to 30 characters
+            longest = max((cell_len(w) for row in grid for w in row[k].plain.split()), default=0)
+            low = min(widest, max(12, min(longest, 30)))
+        words = [cell_len(w) for w in _header_parts(header)]  # a header wraps between words and after "_"
         headers.append(header)
         natural.append(max([widest, cell_len(header), 1]))
         least.append(max([low, 1] + words))
@@ -177,7 +179,7 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence], console: Conso
     else:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold", padding=(0, 1, 0, 0), pad_edge=False)
         for k, i in enumerate(shown):
-            table.add_column(headers[k], justify="right" if i in numeric else "left", overflow="ellipsis",
+            table.add_column(_wrap_header(headers[k], widths[k]) if widths else headers[k], justify="right" if i in numeric else "left", overflow="ellipsis",
                              width=widths[k] if widths else None)
         for row in grid:
             table.add_row(*row)
@@ -206,21 +208,66 @@ def _records(headers: list[str], grid: list[list[Text]]) -> Table:
 
 
 def fit_widths(natural: list[int], least: list[int], room: int) -> list[int] | None:
-    """Column widths that fit ``room``: each column's natural width, the widest shrunk first and
-    none below its least; None when even the least widths do not fit.
+    """Column widths that fit ``room``: the wide columns (over 20 cells) scaled down by one
+    factor from their natural width (so wrapped columns take about as many lines each), none
+    below its least, the narrow ones kept whole if they can be; None when even the least widths
+    do not fit.
 
-    >>> fit_widths([30, 10, 20], [12, 10, 8], 45)
-    [17, 10, 18]
+    >>> fit_widths([90, 30, 10], [12, 12, 10], 70)
+    [42, 18, 10]
+    >>> fit_widths([60, 60, 12], [20, 20, 5], 80)
+    [34, 34, 12]
     >>> fit_widths([30, 10], [25, 10], 30) is None
     True
     """
     if sum(least) > room:
         return None
-    widths = [max(min(n, room), lo) for n, lo in zip(natural, least, strict=True)]
-    while sum(widths) > room:
-        k = max((j for j in range(len(widths)) if widths[j] > least[j]), key=lambda j: widths[j])
-        widths[k] -= 1
-    return widths
+    natural = [max(min(n, room), lo) for n, lo in zip(natural, least, strict=True)]
+    if sum(natural) <= room:
+        return natural
+    wide = [n > 20 for n in natural]
+    if sum(lo if w else n for n, lo, w in zip(natural, least, wide, strict=True)) > room:
+        wide = [True] * len(natural)  # the narrow ones must give too
+
+    def widths(f: float) -> list[int]:
+        return [max(lo, int(n * f)) if w else n for n, lo, w in zip(natural, least, wide, strict=True)]
+
+    low, high = 0.0, 1.0  # the largest factor whose widths fit
+    for _ in range(40):
+        mid = (low + high) / 2
+        low, high = (mid, high) if sum(widths(mid)) <= room else (low, mid)
+    out = widths(low)
+    for k in sorted(range(len(out)), key=lambda j: -natural[j]):  # what rounding left, to the widest
+        if sum(out) < room and out[k] < natural[k] and wide[k]:
+            out[k] += 1
+    return out
+
+
+def _header_parts(header: str) -> list[str]:
+    """
+    >>> _header_parts("look_through_amount (CNY)")
+    ['look_', 'through_', 'amount', '(CNY)']
+    """
+    return [part for word in header.split() for part in re.findall(r"[^_]*_|[^_]+", word)]
+
+
+def _wrap_header(header: str, width: int) -> str:
+    """A header in lines of at most ``width`` cells, broken between words or after an underscore.
+
+    >>> _wrap_header("look_through_amount (CNY)", 14)
+    'look_through_\\namount (CNY)'
+    """
+    if cell_len(header) <= width:
+        return header
+    lines = [""]
+    for word in header.split():
+        for n, part in enumerate(re.findall(r"[^_]*_|[^_]+", word)):
+            joined = lines[-1] + (" " if lines[-1] and n == 0 else "") + part
+            if lines[-1] and cell_len(joined) > width:
+                lines.append(part)
+            else:
+                lines[-1] = joined
+    return "\n".join(lines)
 
 
 def print_owner_tree(root, console: Console) -> None:
