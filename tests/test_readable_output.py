@@ -141,6 +141,9 @@ def test_machine_formats_are_the_same_on_a_terminal(run, sample_db, monkeypatch,
         assert "0.7" in piped and "70.0%" not in piped
     big = run("sparql", REVENUES, "--db", sample_db, "--format", fmt).stdout
     assert len(big.splitlines()) == {"csv": 378, "tsv": 378, "jsonl": 377, "json": 377 * 5 + 2}[fmt]
+    cut = run("sparql", REVENUES, "--db", sample_db, "--format", fmt, "--limit", "5").stdout  # only when asked
+    assert len(cut.splitlines()) == {"csv": 6, "tsv": 6, "jsonl": 5, "json": 5 * 5 + 2}[fmt]
+    assert big.startswith(cut[:-3])
 
 
 def test_a_piped_table_is_plain_and_whole(run, sample_db, piped):
