@@ -1,5 +1,12 @@
 """One output-options decorator for every command that prints rows, and printing them.
 
+``--format table`` has two forms. To a terminal (or with $KG_TERMINAL=1) it is for people,
+rendered by kg.cli.readable with rich: entities by name and short reference, shares as
+percentages, amounts with separators and currency (``--cn-units``: 万/亿), columns fitted to the
+width, the first 100 rows (``--limit``) and a footer. Anywhere else (a pipe, a file) it stays
+plain aligned text with every row and the values as stored, like csv, tsv, json and jsonl,
+which never change with the terminal.
+
 Control characters never reach the terminal raw: in table, CSV and TSV output they are shown
 as escapes (``\\x1b``; the table also shows tab and newline as ``\\t``, ``\\n``), JSON escapes
 them as ``\\u001b`` (also DEL and C1, which the json module leaves raw).
