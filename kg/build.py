@@ -23,7 +23,7 @@ from kg.conflicts import conflicts_file, find_conflicts, write_conflicts
 from kg.dbfolder import discard, new_generation, publish, remove_stale, writer_lock
 from kg.errors import InputError
 from kg.loaders.mapping import Mapping, load_mapping
-from kg.loaders.sources import load_sources
+from kg.loaders.sources import Progress, load_sources
 from kg.rdf import nquads
 from kg.rdf.store import build_info, build_store
 from kg.records import Reject, write_rejects
@@ -76,6 +76,7 @@ def build(
     on_wait: Callable[[str], None] | None = None,
     loader: str | None = None,
     loader_params: dict[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Build the graph from ``sources`` into the database folder ``db``.
 
@@ -87,7 +88,8 @@ def build(
     leaves the live graph as it was. Derived facts hold at ``as_of`` (default today) and keep
     integrated shares >= ``floor``. ``loader`` forces one loader for every file (else each
     file's format is detected); ``loader_params`` are passed to the loaders
-    (kg.loaders.registry.LoadOptions.params).
+    (kg.loaders.registry.LoadOptions.params). ``stage(name)`` hears of each stage as it starts,
+    ``progress(stage, done, total, note)`` of the counts within the long ones (kg build's bars).
     """
     with writer_lock(db, wait=wait, on_wait=on_wait) as lock:
         remove_stale(db)  # what builds killed before left behind: nothing else writes now
@@ -96,7 +98,7 @@ def build(
             report = _build_generation(sources, db, gen, mapping=mapping, encoding=encoding, strict=strict,
                                        derive=derive, stage=stage, as_of=as_of, floor=floor,
                                        replace=replace, confirm=confirm, loader=loader,
-                                       loader_params=loader_params)
+                                       loader_params=loader_params, progress=progress)
         except BuildRefused:
             discard(gen, keep=("rejects.csv",))  # the report the error names stays until the next build
             raise
@@ -126,6 +128,7 @@ def _build_generation(
     confirm: Callable[[str], bool] | None,
     loader: str | None = None,
     loader_params: dict[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """The build's stages, writing into the generation folder ``gen`` of ``db``."""
     stage = stage or (lambda name: None)
@@ -134,7 +137,7 @@ def _build_generation(
     t0 = time.perf_counter()
 
     stage("load")
-    records = load_sources(list(sources), mapping, encoding, loader=loader, params=loader_params)
+    records = load_sources(list(sources), mapping, encoding, loader=loader, params=loader_params, progress=progress)
     if (nothing := nothing_read(records, list(sources), mapping)) is not None:
         raise InputError(f"{nothing}; the graph in {db} was left as it was")
     t1 = time.perf_counter()
@@ -197,7 +200,7 @@ def _build_generation(
         "by_source": by_source,
     }
     meta["seconds"] = report.seconds
-    report.triples = build_store(gen, _chain(chunks, nquads.resolved_nquads(resolved), derived_chunks))
+    report.triples = build_store(gen, _chain(chunks, nquads.resolved_nquads(resolved), derived_chunks), progress)
     report.seconds["store"] = time.perf_counter() - t3
     (gen / "build.json").write_text(json.dumps({**meta, "triples": report.triples}, indent=2, ensure_ascii=False, default=str),
                                     encoding="utf-8")

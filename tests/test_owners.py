@@ -23,8 +23,8 @@ def test_tree_text(run, sample_db):
     assert r.exit_code == 0, r.output
     assert r.output.splitlines() == [
         "Shenyang Junli Intelligent Logistics Equipment Co., Ltd.  [junli-logistics]",
-        "└── 70%  Shenyang Hunhe Robotics Holding Co., Ltd.  [integrated 70%; controls]",
-        "    └── 100%  SIASUN Robot & Automation Co., Ltd.  [integrated 70%; controls]",
+        "└── 70.0%  Shenyang Hunhe Robotics Holding Co., Ltd.  [integrated 70.0%; controls]",
+        "    └── 100.0%  SIASUN Robot & Automation Co., Ltd.  [integrated 70.0%; controls]",
     ]
 
 
@@ -33,14 +33,14 @@ def test_state_owners_change_with_as_of(run, sample_db):
     manufacturing fund 5% of the group and 6% of the reducer)."""
     r = run("owners", "Hefei Qingyun Precision Reducer", "--as-of", "2019-12-31", "--db", sample_db)
     assert r.exit_code == 0
-    assert "100%  State-owned Assets Supervision and Administration Commission of Anhui Provincial Government  " \
-           "[integrated 70%; controls; state]" in r.output
+    assert "100.0%  State-owned Assets Supervision and Administration Commission of Anhui Provincial Government  " \
+           "[integrated 70.0%; controls; state]" in r.output
     assert "Manufacturing" not in r.output
     r = run("owners", "qingyun-reducer", "--as-of", "2023-12-31", "--db", sample_db)
     lines = r.output.splitlines()
     assert lines[0] == "Hefei Qingyun Precision Reducer Co., Ltd.  [qingyun-reducer]  [state]"
-    assert any("95%  State-owned Assets" in ln and "[integrated 66.5%; controls; state]" in ln for ln in lines)
-    assert any("15.3%  Ministry of Finance" in ln and "integrated 1.454%" in ln for ln in lines)  # 0.153 x 0.095
+    assert any("95.0%  State-owned Assets" in ln and "[integrated 66.5%; controls; state]" in ln for ln in lines)
+    assert any("15.3%  Ministry of Finance" in ln and "integrated 1.45%" in ln for ln in lines)  # 0.153 x 0.095: one precision
     # the fund owns the reducer directly (6%) and through the group: listed twice, its owners once
     fund = [ln for ln in lines if "National Manufacturing Transformation" in ln]
     assert len(fund) == 2 and sum("owners shown above" in ln for ln in fund) == 1
@@ -85,7 +85,7 @@ def test_cross_holding_is_not_expanded(sample_db):
 
 def test_ended_stakes_and_depth(run, sample_db):
     r = run("owners", "hongjing-vision", "--as-of", "2020-12-31", "--db", sample_db)
-    assert "20%  Shenzhen Tianyu Robotics Group Co., Ltd.  [integrated 20%]" in r.output
+    assert "20.0%  Shenzhen Tianyu Robotics Group Co., Ltd.  [integrated 20.0%]" in r.output
     r = run("owners", "hongjing-vision", "--as-of", "2022-06-30", "--db", sample_db)
     assert r.output.splitlines()[-1] == "(no owners on record at this date)"
     r = run("owners", "tuoheng-gripper", "--as-of", "2023-12-31", "--depth", "1", "--db", sample_db)

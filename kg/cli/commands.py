@@ -132,31 +132,29 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
 
         by_name(loader)  # an unknown name fails before anything is read
     dbp = resolve_db(db)
-    stages = ["load", "resolve", "derive", "store"]
-    show = not quiet and sys.stderr.isatty()
-    bar = click.progressbar(length=len(stages), label="building", file=sys.stderr, show_pos=False, item_show_func=lambda s: s) if show else None
-
-    def stage(name: str) -> None:
-        if bar is not None:
-            bar.update(1 if bar.pos or name != "load" else 0, name)
+    from contextlib import nullcontext
 
     from kg.build import BuildRefused
+    from kg.cli.progress import build_progress
+
+    bars = build_progress(dbp, list(sources), quiet)  # None: quiet, or stderr is no terminal
+
+    def confirm(question: str) -> bool:
+        with bars.paused() if bars else nullcontext():
+            return click.confirm(question, default=False, err=True)
 
     try:
-        if bar is not None:
-            bar.__enter__()
-        report = run_build(list(sources), dbp, mapping=load_mapping(mapping) if mapping else None,
-                           encoding=encoding, strict=strict, derive=not no_derive, stage=stage,
-                           as_of=derive_date, floor=DEFAULT_FLOOR if floor is None else floor,
-                           wait=wait, replace=replace, confirm=_confirm if sys.stdin.isatty() else None,
-                           on_wait=lambda holder: click.echo(f"waiting for {holder} to finish with {dbp}", err=True),
-                           loader=loader, loader_params=params)
+        with bars or nullcontext():
+            report = run_build(list(sources), dbp, mapping=load_mapping(mapping) if mapping else None,
+                               encoding=encoding, strict=strict, derive=not no_derive, as_of=derive_date,
+                               floor=DEFAULT_FLOOR if floor is None else floor,
+                               wait=wait, replace=replace, confirm=confirm if sys.stdin.isatty() else None,
+                               on_wait=lambda holder: click.echo(f"waiting for {holder} to finish with {dbp}", err=True),
+                               loader=loader, loader_params=params,
+                               stage=bars.stage if bars else None, progress=bars.progress if bars else None)
     except BuildRefused as e:
         _print_report(e.report, quiet)
         raise
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     _print_report(report, quiet)
     links = sum(report.links.values())
     msg = (f"built {dbp}: {report.entities} entities, {links} links, {report.triples} triples "
@@ -164,11 +162,6 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
     if report.rejects:
         msg += f"; {report.rejected} row(s) rejected, see {dbp / 'rejects.csv'}"
     click.echo(msg)
-
-
-def _confirm(question: str) -> bool:
-    click.echo(err=True)  # off the progress bar's line
-    return click.confirm(question, default=False, err=True)
 
 
 def _print_report(report, quiet: bool) -> None:
@@ -192,7 +185,12 @@ def stats(db, fmt):
     from kg.rdf.store import open_store
 
     store = open_store(resolve_db(db))
-    write_rows(["kind", "name", "count"], graph_stats(store), fmt)
+    rows = graph_stats(store)
+    if fmt == "table":  # a graph by its short name (source/NAME, derived, ...); its IRI in csv, json
+        from kg.cli.labels import short_iri
+
+        rows = [[k, short_iri(n) if k == "graph" else n, c] for k, n, c in rows]
+    write_rows(["kind", "name", "count"], rows, fmt)
 
 
 @cli.command()
@@ -208,13 +206,14 @@ def validate(db, fmt, shapes, engine):
 
     Rows: severity, focus node, path, value and message, sorted by focus, path and message.
     """
+    from kg.cli.labels import store_labeller
     from kg.rdf.store import open_store
     from kg.rdf.validate import COLUMNS, validate_store
 
     store = open_store(resolve_db(db))
     conforms, rows = validate_store(store, shapes, engine)
     if rows:
-        write_rows(COLUMNS, rows, fmt)
+        write_rows(COLUMNS, rows, fmt, labeller=store_labeller(store))
     if not conforms:
         click.echo(f"{len(rows)} violation(s)", err=True)
         sys.exit(1)
@@ -237,8 +236,11 @@ def sparql(query, file, params, db, fmt):
 
     text = read_text_arg(query, file, "query")
     bindings = {k: ox.Literal(v) for k, v in parse_params(params).items()}
-    cols, rows = run_sparql(open_store(resolve_db(db)), text, bindings)
-    write_rows(cols, rows, fmt)
+    from kg.cli.labels import store_labeller
+
+    store = open_store(resolve_db(db))
+    cols, rows = run_sparql(store, text, bindings)
+    write_rows(cols, rows, fmt, labeller=store_labeller(store))
 
 
 # commands defined in sibling modules register themselves on import

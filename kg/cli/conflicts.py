@@ -26,12 +26,13 @@ def conflicts(db, fmt, kinds):
     kept, the derived facts take the largest), two-values (one entity with two names,
     countries, ...: kept side by side). Written by kg build as DB/conflicts.csv.
     """
+    from kg.cli.labels import store_labeller
     from kg.conflicts import CONFLICT_COLUMNS, conflicts_file, read_conflicts
     from kg.rdf.store import open_store
 
     dbp = resolve_db(db)
-    open_store(dbp)  # a graph must be there: the same one-line error as every reader
+    store = open_store(dbp)  # a graph must be there: the same one-line error as every reader
     rows = read_conflicts(conflicts_file(dbp))
     if kinds:
         rows = [r for r in rows if r[1] in kinds]
-    write_rows(CONFLICT_COLUMNS, rows, fmt)
+    write_rows(CONFLICT_COLUMNS, rows, fmt, labeller=store_labeller(store))

@@ -1,5 +1,12 @@
 """One output-options decorator for every command that prints rows, and printing them.
 
+``--format table`` has two forms. To a terminal (or with $KG_TERMINAL=1) it is for people,
+rendered by kg.cli.readable with rich: entities by name and short reference, shares as
+percentages, amounts with separators and currency (``--cn-units``: 万/亿), columns fitted to the
+width, the first 100 rows (``--limit``) and a footer. Anywhere else (a pipe, a file) it stays
+plain aligned text with every row and the values as stored, like csv, tsv, json and jsonl,
+which never change with the terminal.
+
 Control characters never reach the terminal raw: in table, CSV and TSV output they are shown
 as escapes (``\\x1b``; the table also shows tab and newline as ``\\t``, ``\\n``), JSON escapes
 them as ``\\u001b`` (also DEL and C1, which the json module leaves raw).
@@ -20,22 +27,81 @@ Evil\\x1b[2J\\x07 Co
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl")
 
+if TYPE_CHECKING:
+    from kg.cli.labels import Labeller
+
+#: "1": treat stdout and stderr as terminals (readable tables, progress bars); "0": as not;
+#: unset: ask the stream. Lets tests (click's CliRunner is no terminal) and pagers choose.
+TERMINAL_ENV = "KG_TERMINAL"
+
+#: Rows a table on a terminal shows unless --limit says otherwise.
+SHOWN_ROWS = 100
+
+
+def is_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal, unless $KG_TERMINAL says (1 = yes, 0 = no).
+
+    >>> import io
+    >>> is_terminal(io.StringIO())
+    False
+    """
+    said = os.environ.get(TERMINAL_ENV)
+    if said in ("0", "1"):
+        return said == "1"
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # closed
+        return False
+
 
 def output_options(f):
-    """Add ``--format table|csv|tsv|json|jsonl`` (default table) to a command."""
+    """Add ``--format table|csv|tsv|json|jsonl`` (default table), ``--limit N`` and
+    ``--cn-units`` to a command. The last two reach :func:`write_rows` through the click
+    context (``ctx.meta``), so commands do not pass them on."""
+    f = click.option(
+        "--cn-units", is_flag=True, expose_value=False, callback=_keep("cn_units"),
+        help="In a table on a terminal, amounts in 万 (10^4) and 亿 (10^8) instead of whole units.",
+    )(f)
+    f = click.option(
+        "--limit", type=click.IntRange(min=0), default=None, metavar="N", expose_value=False, callback=_keep("limit"),
+        help=f"Print at most N rows (0: all). Default: all, but a table on a terminal shows the first {SHOWN_ROWS}.",
+    )(f)
     return click.option(
         "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-        help="How to print the rows: an aligned table, CSV, TSV, a JSON list of objects, or JSON lines.",
+        help="How to print the rows: an aligned table (for people: names, percentages, amounts when on a terminal), "
+             "CSV, TSV, a JSON list of objects, or JSON lines (IRIs and numbers as stored).",
     )(f)
+
+
+_META = "kg.output"
+
+
+def _keep(name: str):
+    def remember(ctx: click.Context, param, value):
+        ctx.meta.setdefault(_META, {})[name] = value
+        return value
+
+    return remember
+
+
+def output_settings() -> dict:
+    """The ``--limit`` and ``--cn-units`` of the running command ({} outside a command, or when
+    it has no output options)."""
+    ctx = click.get_current_context(silent=True)
+    return dict(ctx.meta.get(_META, {})) if ctx is not None else {}
 
 
 def _text(v) -> str:
@@ -98,9 +164,30 @@ def _pad(s: str, w: int, right: bool) -> str:
     return gap + s if right else s + gap
 
 
-def write_rows(columns: Sequence[str], rows: Iterable[Sequence], fmt: str, out=None) -> None:
-    """Print rows in one of FORMATS; ``out`` defaults to stdout."""
+def write_rows(columns: Sequence[str], rows: Iterable[Sequence], fmt: str, out=None, *,
+               labeller: Labeller | None = None) -> None:
+    """Print rows in one of FORMATS; ``out`` defaults to stdout.
+
+    A table to a terminal is for people (:mod:`kg.cli.readable`): entities by name and short
+    reference (names the rows lack come from ``labeller``, e.g. ``store_labeller(store)``),
+    shares, amounts, fitted to the width, the first 100 rows unless ``--limit`` says. Anywhere
+    else (a pipe, a file) the table is plain text with every row and the values as they are;
+    csv, tsv, json and jsonl are always the values as they are. ``--limit N`` cuts any format.
+    """
     out = out or sys.stdout
+    settings = output_settings()
+    limit = settings.get("limit")
+    if fmt == "table" and is_terminal(out):
+        from kg.cli.readable import console_for, print_table
+
+        cap = SHOWN_ROWS if limit is None and "limit" in settings else limit or None
+        rows = list(rows)
+        hint = "all with --limit 0, or --format csv"
+        print_table(columns, rows[:cap] if cap else rows, console_for(out), labeller=labeller,
+                    cn_units=bool(settings.get("cn_units")), total=len(rows), hint=hint)
+        return
+    if limit:
+        rows = itertools.islice(rows, limit)
     if fmt in ("csv", "tsv"):
         w = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
         w.writerow([safe_text(str(c), keep_tab_newline=True) for c in columns])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import textwrap
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import click
 
 from kg.cli import cli
 from kg.cli.commands import db_option, parse_params, resolve_db
-from kg.cli.output import output_options, safe_text, write_json, write_rows
+from kg.cli.output import is_terminal, output_options, safe_text, write_json, write_rows
 from kg.errors import InputError
 
 
@@ -156,6 +157,7 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
                            f"facts (certifications, holdings, funding, listings)", err=True)
         return cols, rows
 
+    labeller = None  # names for entity IRIs in a table on a terminal (kg.cli.labels)
     if backend == "neo4j":
         from kg.cli.neo4j import settings
         from kg.queries.run import neo4j_backend
@@ -164,12 +166,15 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
         with neo4j_backend(s) as b:
             cols, rows = go(b)
     else:
+        from kg.cli.labels import store_labeller
         from kg.queries.run import as_backend
 
-        cols, rows = go(as_backend(resolve_db(db)))
+        b = as_backend(resolve_db(db))
+        cols, rows = go(b)
+        labeller = store_labeller(b.store)
     if fmt not in ("json", "jsonl"):
         rows = [[json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for v in r] for r in rows]
-    write_rows(cols, rows, fmt)
+    write_rows(cols, rows, fmt, labeller=labeller)
 
 
 @cli.command()
@@ -194,7 +199,11 @@ def owners(ref, as_of, depth, db, fmt):
     store = open_store(resolve_db(db))
     iri = resolve_ref(EmbeddedLookup(store), ref)
     tree = owner_tree(store, iri, _as_of(as_of) or dt.date.today(), max_depth=depth)
-    if fmt == "table":
+    if fmt == "table" and is_terminal(sys.stdout):
+        from kg.cli.readable import console_for, print_owner_tree
+
+        print_owner_tree(tree, console_for(sys.stdout))
+    elif fmt == "table":
         click.echo(safe_text(render_tree(tree), keep_tab_newline=True))
     elif fmt == "json":
         write_json(tree_json(tree))

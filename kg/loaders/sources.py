@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,12 +28,17 @@ from kg.loaders.title import read_title
 from kg.records import Records
 from kg.sources.tabular import RawTable, SourceError, discover, read_tables
 
+#: ``progress(stage, done, total or None, note)``: how far a long step is (kg build's bars).
+Progress = Callable[[str, int, "int | None", str], None]
+
 
 def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: str | None = None,
-                 *, loader: str | None = None, params: dict[str, str] | None = None) -> Records:
+                 *, loader: str | None = None, params: dict[str, str] | None = None,
+                 progress: Progress | None = None) -> Records:
     """Read every file in ``sources`` (files or folders) with the loader its format needs
     (``loader`` forces one by name); tables use ``mapping`` (default canonical). Files of a
-    folder that no loader reads are named in a warning."""
+    folder that no loader reads are named in a warning. ``progress("load", bytes read, bytes
+    in all, "k/n files, r rows")`` hears of each file done."""
     options = LoadOptions(mapping=mapping or load_mapping(), encoding=encoding, params=dict(params or {}))
     forced = by_name(loader) if loader else None
     suffixes = set(forced.suffixes) if forced and forced.suffixes else known_suffixes()
@@ -41,13 +47,20 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
     found = discover(paths, suffixes)
     skipped = list(found.skipped)
     used: list[Loader] = []
-    for path in found.files:
+    total = sum(p.stat().st_size for p in found.files) if progress else 0
+    done = 0
+    for k, path in enumerate(found.files):
+        if progress:
+            progress("load", done, total, f"{k}/{len(found.files)} files, {sum(f.rows for f in records.files):,} rows")
+            done += path.stat().st_size
         chosen = forced or _detect(path, named=path in paths)
         if chosen is None:
             skipped.append(path)
         else:
             chosen.load(path, records, options)
             used += [chosen] if chosen not in used else []
+    if progress:
+        progress("load", total, total, f"{len(found.files)}/{len(found.files)} files, {sum(f.rows for f in records.files):,} rows")
     for loader in used:
         if loader.finish is not None:
             loader.finish(records, options)

@@ -14,7 +14,7 @@ graph. The state mark is the stored derived ``state_controlled``.
 >>> _ = build([pathlib.Path(__file__).parents[2] / "data" / "sample"], db)
 >>> t = owner_tree(open_store(db), "https://w3id.org/accelerator-kg/id/uscc/91210100658574932N", datetime.date(2023, 12, 31))
 >>> print(render_tree(t).splitlines()[2])
-    └── 100%  SIASUN Robot & Automation Co., Ltd.  [integrated 70%; controls]
+    └── 100.0%  SIASUN Robot & Automation Co., Ltd.  [integrated 70.0%; controls]
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ import pyoxigraph as ox
 
 from kg.ontology import KG
 
-__all__ = ["OwnerNode", "owner_tree", "render_tree", "tree_json", "flatten", "FLAT_COLUMNS"]
+__all__ = ["OwnerNode", "owner_tree", "render_tree", "marks", "tree_json", "flatten", "FLAT_COLUMNS", "NO_OWNERS"]
 
 FLAT_COLUMNS = ["depth", "owner", "owner_name", "owned", "owned_name", "direct_share", "integrated_share",
                 "controls", "state_controlled"]
+NO_OWNERS = "(no owners on record at this date)"
 
 
 @dataclass
@@ -158,13 +159,30 @@ def owner_tree(store: ox.Store, iri: str, as_of: dt.date | None = None, *, max_d
 
 
 def _pct(x: float | None) -> str:
-    if x is None:
-        return ""
-    return f"{x * 100:.4g}%"
+    from kg.values.share import as_percent  # one precision for every share people read
+
+    return "" if x is None else as_percent(x)
 
 
 def _label(n: OwnerNode) -> str:
     return n.name or n.local_id or n.iri
+
+
+def marks(o: OwnerNode) -> list[str]:
+    """What the tree says about an owner besides its direct share: its integrated share of the
+    root and ``controls``, ``state``, or why its owners are not shown below it."""
+    out = [f"integrated {_pct(o.integrated_share)}"] if o.integrated_share is not None else ["the entity itself"]
+    if o.controls:
+        out.append("controls")
+    if o.state:
+        out.append("state")
+    if o.note == "cycle":
+        out.append("cross-holding: owns an entity below it, not expanded")
+    elif o.note == "repeated":
+        out.append("owners shown above")
+    elif o.note == "depth":
+        out.append("more owners above (raise --depth)")
+    return out
 
 
 def render_tree(root: OwnerNode) -> str:
@@ -176,23 +194,12 @@ def render_tree(root: OwnerNode) -> str:
     def walk(n: OwnerNode, prefix: str) -> None:
         for k, o in enumerate(n.owners):
             last = k == len(n.owners) - 1
-            marks = [f"integrated {_pct(o.integrated_share)}"] if o.integrated_share is not None else ["the entity itself"]
-            if o.controls:
-                marks.append("controls")
-            if o.state:
-                marks.append("state")
-            if o.note == "cycle":
-                marks.append("cross-holding: owns an entity below it, not expanded")
-            elif o.note == "repeated":
-                marks.append("owners shown above")
-            elif o.note == "depth":
-                marks.append("more owners above (raise --depth)")
-            lines.append(f"{prefix}{'└── ' if last else '├── '}{_pct(o.direct_share)}  {_label(o)}  [{'; '.join(marks)}]")
+            lines.append(f"{prefix}{'└── ' if last else '├── '}{_pct(o.direct_share)}  {_label(o)}  [{'; '.join(marks(o))}]")
             walk(o, prefix + ("    " if last else "│   "))
 
     walk(root, "")
     if not root.owners:
-        lines.append("(no owners on record at this date)")
+        lines.append(NO_OWNERS)
     return "\n".join(lines)
 
 

@@ -85,14 +85,30 @@ def store_dir(gen: Path) -> Path:
     return gen if gen.name.startswith("store-") else gen / STORE
 
 
-def build_store(gen: Path, chunks: Iterable[str | bytes]) -> int:
-    """Bulk-load N-Quads chunks into the generation's new store; returns the number of quads."""
+def build_store(gen: Path, chunks: Iterable[str | bytes], progress=None) -> int:
+    """Bulk-load N-Quads chunks into the generation's new store; returns the number of quads.
+    ``progress("store", quads so far, None, note)`` hears of each chunk, then
+    ``progress("optimize", 0, None, "")`` of the compaction."""
+    if progress is not None:
+        chunks = _counted(chunks, progress)
     store = ox.Store(str(store_dir(gen)))
     # lenient: the quads come from our own writer, which escapes literals and quotes IRIs
     store.bulk_load(io.BufferedReader(_ChunkReader(chunks), 1 << 20), format=ox.RdfFormat.N_QUADS, lenient=True)
+    if progress is not None:
+        progress("optimize", 0, None, "")
     store.optimize()  # compact the bulk-loaded files: reads are ~3x faster afterwards
     store.flush()
     return len(store)
+
+
+def _counted(chunks: Iterable[str | bytes], progress):
+    """The chunks as bytes, telling ``progress`` how many quads (lines) have gone so far."""
+    n = 0
+    for c in chunks:
+        b = c.encode("utf-8") if isinstance(c, str) else c
+        n += b.count(b"\n")
+        progress("store", n, None, f"{n:,} quads")
+        yield b
 
 
 def open_store(db: Path, read_only: bool = True) -> ox.Store:

@@ -30,7 +30,7 @@ from kg.values.errors import ValueProblem
 from kg.values.number import NUMBER_PATTERN, parse_decimal
 from kg.values.text import clean
 
-__all__ = ["Amount", "parse", "parse_range", "UNITS", "CURRENCY_MARKERS", "EXPECTED", "EXPECTED_RANGE"]
+__all__ = ["Amount", "parse", "parse_range", "as_text", "UNITS", "CURRENCY_MARKERS", "EXPECTED", "EXPECTED_RANGE"]
 
 EXPECTED = "an amount such as 1500000, 1,500,000, 1.5亿元, 5000万元 or 116,500 万元人民币"
 EXPECTED_RANGE = EXPECTED + ", a vague amount such as 数千万人民币, 近亿元 or 超过1亿元, or 未披露"
@@ -326,3 +326,29 @@ def with_bounds(a: Amount) -> Amount:
     """
     return replace(a, minimum=a.value if a.bound == "lower" else a.minimum,
                    maximum=a.value if a.bound == "upper" else a.maximum)
+
+
+_YI, _WAN = 100_000_000, 10_000
+
+
+def as_text(x: float, currency: str | None = "CNY", *, cn_units: bool = False) -> str:
+    """An amount written for people: thousands separators and the currency (whole units when the
+    amount is whole, else two decimals); with ``cn_units`` in 亿 (10^8) or 万 (10^4) with two
+    decimals, and 元 for yuan. ``currency`` None leaves the currency out (a column's header
+    names it).
+
+    >>> as_text(66400000), as_text(1234.5, "USD"), as_text(-2500000, None)
+    ('66,400,000 CNY', '1,234.50 USD', '-2,500,000')
+    >>> as_text(1386010000, cn_units=True), as_text(66400000, None, cn_units=True), as_text(9500, cn_units=True)
+    ('13.86亿元', '6,640.00万', '9,500元')
+    >>> as_text(120000000, "USD", cn_units=True)
+    '1.20亿 USD'
+    """
+    number = f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+    if cn_units:
+        for size, name in ((_YI, "亿"), (_WAN, "万")):
+            if abs(x) >= size:
+                number = f"{x / size:,.2f}{name}"
+                break
+        return number + ("" if currency is None else "元" if currency == "CNY" else f" {currency}")
+    return number + ("" if currency is None else f" {currency}")

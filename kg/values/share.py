@@ -9,6 +9,7 @@ percent, so "1" is 100% and "1%" is 1%. Outside 0..100% is an error.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,7 @@ from kg.values.errors import ValueProblem
 from kg.values.number import parse_decimal
 from kg.values.text import clean
 
-__all__ = ["parse", "EXPECTED"]
+__all__ = ["parse", "as_percent", "EXPECTED"]
 
 EXPECTED = "0.51, 51% or 51"
 _HUNDRED = Decimal(100)
@@ -52,3 +53,17 @@ def parse(s: Any) -> float:
     if d < 0 or d > 1:
         raise ValueProblem(s, "a share between 0 and 100%", EXPECTED)
     return float(d)
+
+
+def as_percent(x: float) -> str:
+    """A fraction written for people as a percentage: three significant digits and at least one
+    decimal, so one column never mixes precisions (66.5% beside 1.45%, not 1.454%).
+
+    >>> [as_percent(x) for x in (0.665, 0.01454, 1.0, 0.7, 0.0479073, 0.000123, 0.09996, 0)]
+    ['66.5%', '1.45%', '100.0%', '70.0%', '4.79%', '0.0123%', '10.0%', '0.0%']
+    """
+    p = float(f"{x * 100:.3g}")  # rounded first, so 9.996 becomes 10.0, not 10.00
+    if p == 0:
+        return "0.0%"
+    decimals = max(1, 2 - math.floor(math.log10(abs(p))))
+    return f"{p:.{decimals}f}%"
