@@ -18,7 +18,8 @@
 //+   certified: {type: string, choices: [valid, ever], shown_default: "valid (ever when batches is given)", description: "valid: holds a certification valid at as_of; ever: held one that started on or before as_of"}
 // The Cypher half of the cohort (kg/queries/cohort.py). A query writes @cohort(firm) where it
 // wants the cohort firms (these lines, then WITH DISTINCT firm), @cohort(firm, c) for the pairs
-// of a cohort firm and a certification that puts it in the cohort (WITH DISTINCT firm, c), or
+// of a cohort firm and a certification that puts it in the cohort (WITH DISTINCT firm, c,
+// c_programme: its programme node), or
 // @in_cohort(firm) as a condition on a firm already matched (EXISTS { these lines }). firm and
 // cohort_c are renamed to the query's names. The cohort is empty when $certified is null.
 MATCH (firm:Firm)-[cohort_c:CERTIFIED_AS]->(cohort_p:Programme)

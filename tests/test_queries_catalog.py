@@ -36,7 +36,8 @@ AS_OF = "2023-12-31"
 
 # A value of each type, for checking that every parameter can be bound.
 EXAMPLES = {"string": "industry", "integer": "3", "decimal": "0.5", "boolean": "true", "date": "2022-06-30",
-            "year": "2020", "ref": "junli-logistics", "programme": "little_giant", "integers": "1,2"}
+            "year": "2020", "ref": "junli-logistics", "programme": "little_giant", "integers": "1,2",
+            "province": "Anhui"}
 
 
 @pytest.fixture(autouse=True)
@@ -310,7 +311,7 @@ def test_cli_unknown_parameter_names_the_known_ones(run, sample_db):
     r = run("query", "run", "little-giant-subsidiaries", "-p", "share=0.5", "--db", sample_db)
     assert r.exit_code == 2
     assert r.output.strip() == ("Error: unknown parameter 'share' for query little-giant-subsidiaries; "
-                                "it takes: min_share, programme, as_of")
+                                "it takes: min_share, programme, batches, sector, province, certified, as_of")
 
 
 def test_cli_bad_value_and_usage(run, sample_db):

@@ -14,7 +14,7 @@ placeholder                 expands to
 ``@cohort(?firm)``          SPARQL: a subquery, one row per cohort firm
 ``@cohort(?firm, ?c)``      SPARQL: a subquery, (firm, certification) pairs that qualify
 ``@cohort(firm)``           Cypher: ``MATCH ... WHERE ... WITH DISTINCT firm``
-``@cohort(firm, c)``        Cypher: the same, ``WITH DISTINCT firm, c``
+``@cohort(firm, c)``        Cypher: the same, ``WITH DISTINCT firm, c, c_programme``
 ``@in_cohort(firm)``        Cypher: ``EXISTS { MATCH ... WHERE ... }`` on a bound firm
 ==========================  =============================================================
 
@@ -30,9 +30,9 @@ parameter given it stays None, which makes the cohort pattern match nothing and 
 SELECT ?f WHERE { { SELECT DISTINCT ?f WHERE {
   ?cohort_c kg:certifiedFirm ?f .
 } } }
->>> print(expand_cypher("@cohort(f, c)\\nRETURN f", "MATCH (firm)-[cohort_c:CERTIFIED_AS]->(p)"))
-MATCH (f)-[c:CERTIFIED_AS]->(p)
-WITH DISTINCT f, c
+>>> print(expand_cypher("@cohort(f, c)\\nRETURN f", "MATCH (firm)-[cohort_c:CERTIFIED_AS]->(cohort_p)"))
+MATCH (f)-[c:CERTIFIED_AS]->(c_programme)
+WITH DISTINCT f, c, c_programme
 RETURN f
 """
 
@@ -97,11 +97,11 @@ def expand_cypher(text: str, body: str | None = None) -> str:
 
     def sub(m: re.Match) -> str:
         kind, firm, cert = m.group(1), m.group(2), m.group(3)
-        names = {"firm": firm} | ({"cohort_c": cert} if cert else {})
+        names = {"firm": firm} | ({"cohort_c": cert, "cohort_p": f"{cert}_programme"} if cert else {})
         inner = _rename(body, names, "")
         if kind == "in_cohort":
             return "EXISTS {\n  " + inner.replace("\n", "\n  ") + "\n}"
-        return inner + f"\nWITH DISTINCT {firm}" + (f", {cert}" if cert else "")
+        return inner + f"\nWITH DISTINCT {firm}" + (f", {cert}, {cert}_programme" if cert else "")
 
     return _CYPHER_PH.sub(sub, text)
 
