@@ -71,8 +71,17 @@ def fragment(ext: str) -> tuple[str, str]:
 
 
 def _rename(body: str, names: Mapping[str, str], sigil: str) -> str:
+    """Rename variables: ``?name`` in SPARQL (sigil ``?``), a bare name in Cypher (not a
+    ``$parameter``, a property after ``.`` or part of a longer name).
+
+    >>> _rename("MATCH (firm) WHERE firm.x = $firm AND cohort_firm.y", {"firm": "f"}, "")
+    'MATCH (f) WHERE f.x = $firm AND cohort_firm.y'
+    """
     for old, new in names.items():
-        body = re.sub(rf"{re.escape(sigil)}{old}\b", sigil + new, body)
+        if sigil:
+            body = re.sub(rf"{re.escape(sigil)}{old}\b", sigil + new, body)
+        else:
+            body = re.sub(rf"(?<![\w$.]){old}\b", new, body)
     return body
 
 
