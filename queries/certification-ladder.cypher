@@ -19,6 +19,8 @@
 //+   until: {type: year, description: "last year of promotion (to_year)"}
 //+   summary: {type: boolean, default: false, description: "counts per step of the ladder instead of firms"}
 //+ cohort: optional
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms moved up the certification ladder by {as_of} (in the years given)"
 //+ columns: firm, firm_name, from_programme, from_year, to_programme, to_year
 //+ columns_when:
 //+   summary: from_programme, to_programme, firms, to_firms, share

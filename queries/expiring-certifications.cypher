@@ -16,6 +16,8 @@
 //+   certified: {default: ever}
 //+   only: {type: string, choices: [expiring, expired], description: "only this status"}
 //+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms has a certification ending within {window_days} days after {as_of}, or lapsed without renewal (with the filters given)"
 //+ columns: firm, firm_name, programme, batch, valid_from, valid_to, status, days_left
 //+ iri_columns: firm
 @cohort(firm)

@@ -30,6 +30,9 @@
 //+   min_state_share: {type: decimal, default: 0.25, min: 0, max: 1, description: "a funder with at least this state share is state-linked"}
 //+   total: {type: boolean, default: false, description: "one row for the whole cohort"}
 //+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms reports revenue in {from_year}-{to_year}"
+//+   left_out: {empty: revenue, counted: firms, text: "{missing} of {firms} cohort firms report no revenue in {from_year}-{to_year}"}
 //+ columns: firm, firm_name, financing, revenue, intensity, subsidies, equity, debt
 //+ columns_when:
 //+   total: firms, financing, revenue, intensity, subsidies, equity, debt

@@ -22,6 +22,8 @@
 //+   min_share: {type: decimal, default: 0.5, min: 0, max: 1, description: "lowest integrated share of the parent in the firm (0.5 = 50%; 50% also accepted)"}
 //+   programme: {default: little_giant}
 //+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms is owned >= {min_share} by a large or listed firm (one without an SME-tier certification)"
 //+ columns: firm, firm_name, parent, parent_name, share, hops, parent_basis
 //+ iri_columns: firm, parent
 @cohort(firm)

@@ -11,6 +11,8 @@
 //+   Champion is not an SME tier, so give programme=little_giant (or specialized_sme) to see
 //+   SME-tier breaches only.
 //+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms is over the SME thresholds of its sector in its latest reported year"
 //+ columns: firm, firm_name, year, employees, revenue, programme
 //+ iri_columns: firm
 @cohort(firm, c)

@@ -33,6 +33,8 @@
 //+   to_year: {type: year, description: "last year of the funding date"}
 //+   max_hops: {type: integer, default: 4, min: 1, max: 4, description: "longest chain: 1 = direct only, 4 = up to three intermediate funds"}
 //+ cohort: optional
+//+ explain:
+//+   if_empty: "no funding from a state source reached the {firms} cohort firms by {as_of} (with the filters given)"
 //+ columns: source, source_name, recipient, recipient_name, instrument, year, amount, look_through_amount, hops, share, via, date
 //+ iri_columns: source, recipient
 // Reads the derived look-through flows (LOOK_THROUGH_FUNDED, one per source, chain and funding).

@@ -13,6 +13,8 @@
 //+   ref: {type: ref, description: "one entity (id, USCC, LEI, ticker or name); without it the cohort"}
 //+   level: {type: string, choices: [high, medium, low, none], description: "only this influence level"}
 //+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms has state influence {level}"
 //+ columns: firm, firm_name, level, state_share, state_controlled, path
 //+ iri_columns: firm
 CALL {

@@ -13,6 +13,8 @@
 //+   The figures are derived facts of the financial years (kg/derive/performance.py), stored
 //+   per firm and year, so the answer is exact for any as_of, not only the build date.
 //+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms has falling revenue or repeated losses in its accounts up to {as_of}"
 //+ columns: firm, firm_name, reason, latest_year, revenue, revenue_3y_before, loss_years
 //+ iri_columns: firm
 @cohort(firm)

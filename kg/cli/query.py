@@ -145,8 +145,13 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
     day = _as_of(as_of)
 
     def go(b):
+        from kg.queries.explain import explain
+
         values = prepare(q, given, day, b)
         cols, rows = run_prepared(b, q, values)
+        why = explain(b, q, values, cols, rows)
+        if why:
+            click.echo(f"note: {safe_text(why)}", err=True)
         when = values.get("as_of")
         if (as_of is not None or "as_of" in given) and uses_derived(q):
             built = derived_as_of(b)

@@ -17,7 +17,8 @@ Keys: ``summary``, ``description``, ``params`` (name -> type and options, see
 (columns that hold entity IRIs, for subgraph exports), ``cohort`` (``required`` or
 ``optional``: the query selects certified firms with the shared cohort parameters, see
 :mod:`kg.queries.cohort`; a cohort parameter under ``params`` changes only what it names, e.g.
-its default). Every query also takes ``as_of`` (a date, default today) whether or not its header
+its default), ``explain`` (the lines :mod:`kg.queries.explain` prints for an empty result or
+one that leaves out cohort firms). Every query also takes ``as_of`` (a date, default today) whether or not its header
 declares it.
 
 Where the queries come from, later ones replacing earlier ones of the same name:
@@ -82,6 +83,7 @@ class Query:
     origin: str = "shipped"
     problems: list[str] = field(default_factory=list)
     cohort: str | None = None  # "required" / "optional": takes the cohort parameters
+    explain: dict = field(default_factory=dict)  # if_empty / left_out lines (kg.queries.explain)
 
     @property
     def backends(self) -> list[str]:
@@ -171,6 +173,10 @@ def _from_header(q: Query, header: dict) -> None:
         if k not in specs or specs[k].type != "boolean":
             raise ValueError(f"columns_when: {k!r} is not a boolean parameter of the query")
     q.iri_columns = _names(header.get("iri_columns") or header.get("entities"))
+    explain = header.get("explain") or {}
+    if not isinstance(explain, Mapping):
+        raise ValueError("explain: expected 'if_empty: ...' and/or 'left_out: {empty: ..., counted: ..., text: ...}'")
+    q.explain = dict(explain)
 
 
 @cache
@@ -221,7 +227,7 @@ def _load_pair(name: str, files: dict[str, Path], origin: str) -> Query:
             q.problems.append(f"{path.name}: bad header: {str(e).splitlines()[0]}")
     main = headers.get(SPARQL_EXT) or headers.get(CYPHER_EXT)
     if main is not None:
-        for attr in ("summary", "description", "params", "columns", "columns_when", "iri_columns", "cohort"):
+        for attr in ("summary", "description", "params", "columns", "columns_when", "iri_columns", "cohort", "explain"):
             setattr(q, attr, getattr(main, attr))
         if len(headers) == 2 and _signature(headers[SPARQL_EXT]) != _signature(headers[CYPHER_EXT]):
             q.problems.append(f"{name}{SPARQL_EXT} and {name}{CYPHER_EXT} declare different parameters or columns")
