@@ -11,10 +11,10 @@
 //+   may be given in any usual form: Anhui, 安徽, 安徽省).
 //+   All certification conditions hold for one and the same certification.
 //+ params:
-//+   programme: {type: programme, description: "the cohort's certification programme (default: any)"}
-//+   batches: {type: integers, description: "certification batches, e.g. 1,2 or 1-2 (default: any)"}
-//+   sector: {type: string, description: "only firms of this sector, e.g. industry"}
-//+   province: {type: province, description: "only firms of this province, e.g. Anhui or 安徽省"}
+//+   programme: {type: programme, shown_default: any, description: "the cohort's certification programme"}
+//+   batches: {type: integers, shown_default: any, description: "certification batches, e.g. 1,2 or 1-2"}
+//+   sector: {type: string, shown_default: any, description: "only firms of this sector, e.g. industry"}
+//+   province: {type: province, shown_default: any, description: "only firms of this province, e.g. Anhui or 安徽省"}
 //+   certified: {type: string, choices: [valid, ever], shown_default: "valid (ever when batches is given)", description: "valid: holds a certification valid at as_of; ever: held one that started on or before as_of"}
 // The Cypher half of the cohort (kg/queries/cohort.py). A query writes @cohort(firm) where it
 // wants the cohort firms (these lines, then WITH DISTINCT firm), @cohort(firm, c) for the pairs

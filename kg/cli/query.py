@@ -102,6 +102,13 @@ def show_query(name, only, query_dirs):
         out.append(line)
         if s.description:
             out += textwrap.wrap(s.description, 96, initial_indent=" " * (width + 6), subsequent_indent=" " * (width + 6))
+    if q.cohort:
+        from kg.queries.catalog import cohort_description
+        from kg.queries.cohort import COHORT_PARAMS
+
+        when = "" if q.cohort == "required" else ", only when one of them is given (else every firm)"
+        out += ["", f"cohort ({', '.join(COHORT_PARAMS)}: the same in every query that selects certified firms{when}):"]
+        out += ["  " + ln if ln else "" for ln in cohort_description().splitlines()]
     out += ["", f"columns: {', '.join(q.columns)}"]
     for p, cols in q.columns_when.items():
         out.append(f"columns with {p}=true: {', '.join(cols)}")
