@@ -2,9 +2,8 @@
 //+ description: |
 //+   Firms of the cohort (the cohort parameters, as in every query that selects certified
 //+   firms: by default the firms holding a little_giant certification valid at as_of) in
-//+   which a large firm has an integrated (direct +
-//+   indirect, cycle-corrected) share >= min_share (default 0.5), from the stored derived
-//+   ULTIMATELY_OWNS facts. One row per (firm, parent); a firm owned through a holding appears
+//+   which a large firm has an integrated (direct + indirect, cycle-corrected) share >=
+//+   min_share (default 0.5), from the stored derived ULTIMATELY_OWNS facts. One row per (firm, parent); a firm owned through a holding appears
 //+   with the group at the top and with any other large firm in the chain.
 //+
 //+   "Large firm" (the brief's "subsidiaries of larger firms"): the parent is a Firm (not a
