@@ -180,6 +180,29 @@ def test_sample_hand_checked_rows_on_neo4j(graphs, server):
     assert len(rows) == 8
 
 
+def test_sample_cohort_and_explanations_on_neo4j(graphs, server):
+    """The brief's cohort with one set of parameters, and why a result is empty, from Neo4j too."""
+    from kg.queries.catalog import get_query
+    from kg.queries.explain import explain
+    from kg.queries.run import prepare, run_prepared
+
+    backend = server.load("sample", graphs["sample"])
+    cohort = {"programme": "little_giant", "batches": "1,2"}
+    assert len(run_query(backend, "financing-intensity", cohort, "2023-12-31")[1]) == 17
+    assert len(run_query(backend, "state-influence", cohort, "2023-12-31")[1]) == 17
+    assert len(run_query(backend, "little-giant-subsidiaries", cohort, "2030-01-01")[1]) == 8
+    q = get_query("little-giant-subsidiaries")
+    for params, line in [({}, "no little_giant certification is valid at 2027-01-01 (the latest ends 2026-10-31); "
+                              "try --as-of 2026-10-31 or -p certified=ever"),
+                         ({"batches": "9"}, "no little_giant certification is of batch 9 (the graph's are of batches 1-5)"),
+                         ({"province": "Jiangsu", "as_of": "2023-12-31"},
+                          "none of the 4 cohort firms is owned >= 0.5 by a large or listed firm (one without an "
+                          "SME-tier certification)")]:
+        values = prepare(q, params, None if "as_of" in params else "2027-01-01", backend)
+        cols, rows = run_prepared(backend, q, values)
+        assert explain(backend, q, values, cols, rows) == line
+
+
 def test_handmade_same_rows(graphs, server):
     backend = server.load("handmade", graphs["handmade"])
     store = open_store(graphs["handmade"])
