@@ -246,13 +246,12 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
     >>> len(found.table), found.rejects
     (0, [])
     """
-    names = res.entity_rows.dropna(subset=["name"]).groupby("iri")["name"].min() if len(res.entity_rows) else pd.Series(dtype=object)
     items: list[dict] = []
     rejects: list[Reject] = []
     warnings: list[str] = []
 
     def add(group, kind, entity, fld, value, action, file, row, source, note):
-        items.append({"seq": len(items), "group": group, "kind": kind, "entity": _short(entity), "name": names.get(entity), "field": fld,
+        items.append({"seq": len(items), "group": group, "kind": kind, "entity": _short(entity), "iri": entity, "field": fld,
                       "value": value, "action": action, "file": file, "row": int(row), "source": source, "note": note})
 
     owns = res.links.get("OWNS")
@@ -312,18 +311,32 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
             continue
         v = rows.loc[rows[fld].notna(), ["iri", fld, "file", "row", "source"]]
         v = v.assign(text=v[fld].map({x: _value_text(x) for x in v[fld].unique()}))
-        many = v.groupby("iri")["text"].transform("nunique") > 1
-        for iri, g in v[many].groupby("iri"):  # rows in the order they were loaded
+        distinct = v[["iri", "text"]].drop_duplicates()
+        counts = distinct["iri"].value_counts()
+        many = v["iri"].isin(counts.index[counts.to_numpy() > 1])
+        for iri, g in v[many].groupby("iri", sort=True):  # rows in the order they were loaded
             note = f"{fld} of {_short(iri)} differs between rows: {' | '.join(dict.fromkeys(g['text']))}; kept side by side"
             for r in g.itertuples():
                 add(("value", iri, fld), "two-values", iri, fld, r.text, "kept", r.file, r.row, r.source, note)
 
+    _name_items(items, res.entity_rows)
     table = _number(items)
     quiet = table[table["kind"].isin(["two-shares", "two-values"])]
     if len(quiet):
         warnings.append(f"{quiet['conflict'].nunique()} conflict(s) where sources give two shares for one holding or "
                         "two values of one attribute, kept side by side (kg conflicts)")
     return Conflicts(table=table, rejects=rejects, warnings=warnings)
+
+
+def _name_items(items: list[dict], rows: pd.DataFrame) -> None:
+    """Each conflict's entity name (the smallest of its rows'), looked up for those entities only."""
+    iris = [it.pop("iri") for it in items]
+    names: dict = {}
+    if iris and len(rows):
+        v = rows.loc[rows["iri"].isin(set(iris)) & rows["name"].notna(), ["iri", "name"]]
+        names = {iri: min(g) for iri, g in v.groupby("iri")["name"]}
+    for it, iri in zip(items, iris, strict=True):
+        it["name"] = names.get(iri)
 
 
 def _number(items: list[dict]) -> pd.DataFrame:

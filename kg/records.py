@@ -82,13 +82,22 @@ def with_nones(df: pd.DataFrame, keep: tuple[str, ...] = ("row",)) -> pd.DataFra
     >>> with_nones(pd.DataFrame({"a": ["x", None], "row": [2, 3]}))["a"].tolist()
     ['x', None]
     """
-    out = df.copy()
-    for c in out.columns:
+    if df.columns.has_duplicates:  # the frame-wide path below keys columns by name
+        out = df.copy()
+        for i in range(out.shape[1]):
+            if out.columns[i] not in keep:
+                col = out.iloc[:, i].astype(object)
+                out.isetitem(i, col.where(col.notna(), None).astype(object))
+        return out
+    cols = {}
+    for c in df.columns:
         if c in keep:
+            cols[c] = df[c]
             continue
-        col = out[c].astype(object)
-        out[c] = col.where(col.notna(), None).astype(object)
-    return out
+        arr = df[c].to_numpy(dtype=object, copy=True)
+        arr[pd.isna(arr)] = None
+        cols[c] = pd.Series(arr, index=df.index, dtype=object)  # built at once: no block consolidation per column
+    return pd.DataFrame(cols, index=df.index, columns=df.columns)
 
 
 def write_rejects(rejects: list[Reject], path: Path) -> None:

@@ -198,7 +198,7 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> tuple[pd.Series, dict]:
     if is_strong.all():
         return rows["cluster"], {}
     weak = _place_keys(rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster"))
-    weak["_key"] = weak["name"].map(normalise_name)
+    weak["_key"] = _each(weak["name"], normalise_name)
     names_needed = set(weak["_key"])
     st = _place_keys(_name_keys(rows.loc[is_strong]))
     st = st[st["_key"].isin(names_needed)]
@@ -224,16 +224,39 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> tuple[pd.Series, dict]:
 def _place_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """Province and city as matching keys (江苏省 = 江苏 = Jiangsu; kg.values.place)."""
     out = frame.copy()
-    out["province"] = out["province"].map(place.province_key, na_action="ignore")
-    out["city"] = out["city"].map(place.city_key, na_action="ignore")
+    out["province"] = _each(out["province"], place.province_key)
+    out["city"] = _each(out["city"], place.city_key)
     return out
+
+
+def _lists(*columns: pd.Series) -> list[list]:
+    """Columns as plain lists (iterating an Arrow-backed column makes each value on demand).
+
+    >>> _lists(pd.Series(["a"], dtype="str"), pd.Series([2]))
+    [['a'], [2]]
+    """
+    return [c.tolist() for c in columns]
+
+
+def _each(values: pd.Series, f) -> pd.Series:
+    """``f`` of each value, called once per distinct value (None stays None; names and places
+    repeat, and the same names are keyed by several steps of one build).
+
+    >>> _each(pd.Series(["a", None, "a"]), str.upper).tolist()
+    ['A', None, 'A']
+    """
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    keyed = np.empty(len(uniq) + 1, dtype=object)  # the last slot answers code -1 (missing)
+    for k, u in enumerate(uniq):
+        keyed[k] = f(u)
+    return pd.Series(keyed[codes], index=values.index, dtype=object)
 
 
 def _name_place(rows: pd.DataFrame) -> pd.Series:
     """Per cluster: its smallest normalised name, with its province and city when known
     as keys ('name@32/苏州'): the IRI of an entity no source gives an identifier or id."""
     keys = _place_keys(rows[["cluster", "name", "province", "city"]].dropna(subset=["name"]))
-    keys["_k"] = keys["name"].map(normalise_name)
+    keys["_k"] = _each(keys["name"], normalise_name)
     keys = keys.sort_values(["cluster", "_k", "province", "city"], kind="stable").drop_duplicates("cluster").set_index("cluster")
     where = keys["province"].fillna("") + "/" + keys["city"].fillna("")
     return keys["_k"] + where.map(lambda p: "" if p == "/" else "@" + p.rstrip("/"))
@@ -261,7 +284,7 @@ def _name_keys(rows: pd.DataFrame) -> pd.DataFrame:
         p = rows.loc[rows[col].notna(), ["cluster", col, "province", "city"]].rename(columns={col: "_name"})
         parts.append(p)
     keys = pd.concat(parts, ignore_index=True).drop_duplicates(["cluster", "_name"])
-    keys["_key"] = keys["_name"].map(normalise_name)
+    keys["_key"] = _each(keys["_name"], normalise_name)
     return keys.drop(columns="_name").drop_duplicates(["cluster", "_key"])
 
 
@@ -291,7 +314,8 @@ class _RefIndex:
 
     def __init__(self, rows: pd.DataFrame):
         self.exact: dict[str, str] = {}
-        self.names: dict[str, set[str]] = {}
+        self._rows = rows
+        self._names: dict[str, set[str]] | None = None
         for col in ("id", "uscc", "lei", "ticker"):
             for v, iri in zip(rows[col], rows["iri"], strict=True):
                 if v is not None and v == v:
@@ -303,10 +327,18 @@ class _RefIndex:
         for t, iri in zip(rows["ticker"], rows["iri"], strict=True):
             if t is not None and t == t:
                 self.exact.setdefault(str(t).split(".")[0], iri)
-        for col in ("name", "name_zh"):
-            for v, iri in zip(rows[col], rows["iri"], strict=True):
-                if v is not None and v == v:
-                    self.names.setdefault(normalise_name(v), set()).add(iri)
+
+    @property
+    def names(self) -> dict[str, set[str]]:
+        """Normalised name -> IRIs, made on the first lookup by name (most sources refer by id)."""
+        if self._names is None:
+            self._names = {}
+            rows = self._rows
+            for col in ("name", "name_zh"):
+                sel = rows[col].notna()
+                for key, iri in zip(_each(rows.loc[sel, col], normalise_name), rows.loc[sel, "iri"], strict=True):
+                    self._names.setdefault(key, set()).add(iri)
+        return self._names
 
     def lookup(self, ref: str) -> str | ValueProblem:
         if ref in self.exact:
@@ -404,7 +436,7 @@ def resolve(records: Records) -> Resolved:
         # BODS statement's interests); absent for tables, whose IRIs stay as they were
         parts = df["part"] if "part" in df else pd.Series([None] * len(df), index=df.index)
         df["iri"] = [link_iri(rel, a, b, s, f, r) if p is None else link_iri(rel, a, b, s, f, r, p) for a, b, s, f, r, p in
-                     zip(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], parts, strict=True)]
+                     zip(*_lists(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], parts), strict=True)]
         df.attrs["link"] = link.rel_type
         resolved.links[rel] = df.reset_index(drop=True)
 
@@ -413,15 +445,14 @@ def resolve(records: Records) -> Resolved:
         fin, rejects = _resolve_refs(fin, "from_ref", "from_iri", index, records)
         resolved.rejects += rejects
         fin["iri"] = [link_iri("fy", a, y, s, f, r).replace("/link/fy/", "/fy/") for a, y, s, f, r in
-                      zip(fin["from_iri"], fin["year"], fin["source"], fin["file"], fin["row"], strict=True)]
+                      zip(*_lists(fin["from_iri"], fin["year"], fin["source"], fin["file"], fin["row"]), strict=True)]
     resolved.financials = fin.reset_index(drop=True)
     return resolved
 
 
 def _resolve_refs(df: pd.DataFrame, col: str, out: str, index: _RefIndex, records: Records):
-    looked = {v: index.lookup(v) for v in df[col].dropna().unique()}
-    res = df[col].map(looked)
-    bad = res.map(lambda v: isinstance(v, ValueProblem))
+    res = _each(df[col], index.lookup)
+    bad = pd.Series([isinstance(v, ValueProblem) for v in res.to_numpy()], index=df.index, dtype=bool)
     rejects = [
         Reject(f, int(r), records.header(f, col), str(v), str(e))
         for f, r, v, e in zip(df.loc[bad, "file"], df.loc[bad, "row"], df.loc[bad, col], res[bad], strict=True)

@@ -246,6 +246,61 @@ def test_update_refused(server):
     assert httpx.get(url, params={"query": "ASK { <http://e/a> ?p ?o }"}).json()["boolean"] is False
 
 
+def test_ask_through_clients(server, run, sample_db):
+    url, _ = server
+    for q in (f"PREFIX kg: <{KG}> ASK {{ ?f a kg:Firm ; kg:displayName \"SIASUN Robot & Automation Co., Ltd.\" }}",
+              "ASK { <http://e/none> ?p ?o }"):
+        (want,) = kg_sparql(run, sample_db, q)[1]
+        sw = SPARQLWrapper(url)
+        sw.setQuery(q)
+        sw.setReturnFormat(JSON)
+        assert [sw.queryAndConvert()["boolean"]] == want
+        assert [SPARQLStore(url).query(q).askAnswer] == want
+    assert want == [False]
+
+
+def test_update_refused_through_rdflib(server):
+    """rdflib's update store (SPARQLUpdateStore, an application/sparql-update POST) is refused,
+    and nothing changes."""
+    from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
+
+    url, _ = server
+    store = SPARQLUpdateStore(query_endpoint=url, update_endpoint=url)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        store.update("INSERT DATA { <http://e/a> <http://e/p> <http://e/o> }")
+    assert e.value.code == 403 and e.value.read().decode() == READ_ONLY + "\n"
+    with pytest.raises(urllib.error.HTTPError) as e:
+        rdflib.Graph(store, identifier=rdflib.URIRef("http://e/g")).add((rdflib.URIRef("http://e/a"), rdflib.URIRef("http://e/p"), rdflib.Literal("o")))
+    assert e.value.code == 403
+    assert SPARQLStore(url).query("ASK { <http://e/a> ?p ?o }").askAnswer is False
+
+
+def test_runaway_through_clients(server, run, sample_db):
+    """A runaway query sent by SPARQLWrapper ends in an error at the timeout, while rdflib's
+    SPARQLStore is served meanwhile."""
+    url, _ = server
+    outcome = {}
+
+    def runaway():
+        sw = SPARQLWrapper(url)
+        sw.setQuery(RUNAWAY)
+        sw.setReturnFormat(JSON)
+        try:
+            sw.query()
+        except urllib.error.HTTPError as e:
+            outcome["error"] = (e.code, e.read().decode())
+
+    t = threading.Thread(target=runaway)
+    t.start()
+    time.sleep(0.5)
+    assert sparqlstore_rows(url, QUERIES["graphs"]) == kg_sparql(run, sample_db, QUERIES["graphs"])
+    assert t.is_alive(), "the SPARQLStore query was answered while the runaway ran"
+    t.join(60)
+    code, body = outcome["error"]  # SPARQLWrapper accepts JSON: the error is JSON
+    assert (code, json.loads(body)) == (503, {"status": 503, "error": "query timed out: it ran longer than the "
+                                              f"server's limit of {TIMEOUT} s (kg serve --timeout) and was stopped"})
+
+
 def test_malformed_query(server):
     url, _ = server
     sw = SPARQLWrapper(url)

@@ -1,4 +1,5 @@
-"""``kg serve``: the graph over HTTP, read-only (the SPARQL 1.1 Protocol at /sparql).
+"""``kg serve``: the graph over HTTP, read-only (pages for browsing at /, the SPARQL 1.1
+Protocol at /sparql).
 
 Registers on the shared ``cli`` group when imported (``import kg.cli.serve``).
 """
@@ -68,12 +69,16 @@ def _stop(signum, frame):
 @click.option("--debug", is_flag=True, help="Show tracebacks in error responses and log more.")
 @click.pass_context
 def serve(ctx, db, host, port, timeout, max_rows, workers, allowed_hosts, debug):
-    """Serve the graph over HTTP, read-only: the SPARQL 1.1 Protocol at /sparql.
+    """Serve the graph over HTTP, read-only: pages and the SPARQL 1.1 Protocol at /sparql.
+
+    A browser at http://HOST:PORT/ searches entities (name, USCC, LEI, ticker), shows an
+    entity's facts with their sources, its ownership network, the canned queries as forms
+    (CSV/JSON download) and a SPARQL console; every page takes an as-of date.
 
     Any SPARQL client (SPARQLWrapper, rdflib's SPARQLStore, YASGUI, Protégé) can query
     http://HOST:PORT/sparql; GET /sparql without a query describes the service. Updates are
     refused. The server follows new builds of the database folder. Ctrl-C stops it.
-    See docs/serve.md (reverse proxy, limits). Pages for browsing are still to come.
+    See docs/serve.md (reverse proxy, limits).
     """
     import uvicorn
 
@@ -98,7 +103,7 @@ def serve(ctx, db, host, port, timeout, max_rows, workers, allowed_hosts, debug)
     try:
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{sock.getsockname()[1]}"
-        click.echo(f"kg serve: SPARQL endpoint at {url}/sparql (graph in {db}; {settings.workers} workers, "
+        click.echo(f"kg serve: pages at {url}/, SPARQL endpoint at {url}/sparql (graph in {db}; {settings.workers} workers, "
                    f"timeout {timeout:g} s, at most {max_rows} rows); Ctrl-C stops", err=True)
         config = uvicorn.Config(create_app(settings, pool), log_level="debug" if debug else "warning",
                                 access_log=debug, server_header=False, proxy_headers=True)

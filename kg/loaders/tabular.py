@@ -21,6 +21,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kg.loaders.batches import batch_year
 from kg.loaders.checks import check_rows
@@ -70,9 +72,17 @@ def _nones(s: pd.Series) -> pd.Series:
 
 
 def _map_unique(s: pd.Series, f) -> pd.Series:
-    """Apply f once per distinct value (columns repeat values a lot)."""
-    uniq = s.unique()
-    return _nones(s.map(dict(zip(uniq, map(f, uniq), strict=True))))
+    """Apply f once per distinct value (columns repeat values a lot); missing values give None.
+
+    >>> _map_unique(pd.Series([" a", None, " a"]), str.strip).tolist()
+    ['a', None, 'a']
+    """
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    out = np.empty(len(uniq) + 1, dtype=object)  # the last slot answers code -1 (missing): None
+    for k, u in enumerate(uniq):
+        v = f(u)
+        out[k] = None if v is not None and v != v else v  # NaN -> None
+    return pd.Series(out[codes], index=s.index, dtype=object)
 
 
 def _fast_numbers(cleaned: pd.Series, ctype: str) -> pd.Series | None:
@@ -81,8 +91,9 @@ def _fast_numbers(cleaned: pd.Series, ctype: str) -> pd.Series | None:
     parsers in kg.values for the values it takes."""
     if ctype not in ("share", "rate", "amount", "money", "signed_money", "integer", "year"):
         return None
-    num = pd.to_numeric(cleaned.where(cleaned.map(_plain, na_action="ignore").fillna(False).astype(bool)), errors="coerce")
-    v = num.to_numpy(dtype=float)
+    text = pa.array(cleaned.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_ANCHORED), False)
+    v = pc.cast(pc.if_else(plain, text, None), pa.float64()).to_numpy(zero_copy_only=False)
     ok = np.isfinite(v)
     out = pd.Series([None] * len(v), index=cleaned.index, dtype=object)
     if ctype in ("share", "rate"):
@@ -104,28 +115,22 @@ def _fast_numbers(cleaned: pd.Series, ctype: str) -> pd.Series | None:
     return out
 
 
-_PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-
-
-def _plain(v: str) -> bool:
-    return bool(_PLAIN.fullmatch(v))
+_PLAIN_ANCHORED = r"^-?[0-9]+(\.[0-9]+)?$"  # plain decimals: the values taken in bulk
 
 
 def _is_problem(s: pd.Series) -> pd.Series:
-    types = s.map(type)
-    return types == ValueProblem
+    flags = np.fromiter((type(v) is ValueProblem for v in s.to_numpy(dtype=object)), dtype=bool, count=len(s))
+    return pd.Series(flags, index=s.index)
 
 
-def _parse_unique(values: pd.Series, parse, mapping: Mapping) -> dict:
-    out = {}
-    for v in values.unique():
-        if v is None:
-            continue
+def _parse_each(values: pd.Series, parse, mapping: Mapping) -> pd.Series:
+    """Each value parsed (once per distinct value), or the ValueProblem it raised."""
+    def one(v):
         try:
-            out[v] = parse(v, mapping)
+            return parse(v, mapping)
         except ValueProblem as e:
-            out[v] = e
-    return out
+            return e
+    return _map_unique(values, one)
 
 
 def row_ref(file: str, row: int, part: int, label: str) -> str:
@@ -253,8 +258,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
         else:
             parsed = _fast_numbers(cleaned, cspec.type)
             rest = cleaned[parsed.isna() & cleaned.notna()] if parsed is not None else cleaned
-            parsed_map = _parse_unique(rest, parser_for(cspec), mapping)
-            slow = _nones(rest.map(parsed_map))
+            slow = _parse_each(rest, parser_for(cspec), mapping)
             if parsed is None:
                 parsed = slow
             else:

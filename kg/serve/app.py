@@ -1,16 +1,17 @@
 """The ``kg serve`` web application: routes, security headers, errors.
 
-Routes are added in :func:`routes`; pages will join them there. Every response gets
-``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and, unless the route set
-its own (as HTML pages will), ``Content-Security-Policy: default-src 'none'``. Errors are a
-one-line JSON object (``{"error": ..., "status": ...}``) when the client accepts JSON, else
-plain text; a traceback only with ``--debug``. No request path reaches the filesystem: every
-route is a function of its parameters and the store.
+Routes are added in :func:`routes`: the endpoint and the pages (:mod:`kg.serve.pages`). Every
+response gets ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and, unless
+the route set its own (as the HTML pages do), ``Content-Security-Policy: default-src 'none'``.
+Errors are a one-line JSON object (``{"error": ..., "status": ...}``) when the client accepts
+JSON, an HTML page when it asks for HTML (a browser), else plain text; a traceback only with
+``--debug``. No request path reaches the filesystem: every route is a function of its
+parameters and the store (the pages' assets come from a fixed list).
 
 >>> import pathlib
 >>> app = create_app(Settings(db=pathlib.Path("kg-data")))
->>> [r.path for r in app.routes]
-['/', '/sparql']
+>>> [r.path for r in app.routes][:3], [r.path for r in app.routes][-2:]
+(['/sparql', '/', '/search'], ['/api/queries', '/api/queries/{name}'])
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from kg.serve.errors import ServeError
@@ -60,6 +61,12 @@ def error_response(request: Request, status: int, message: str, headers: dict | 
     >>> r.status_code, r.body
     (400, b'{"error": "bad", "status": 400}')
     """
+    from kg.serve.pages import html_error, wants_html
+
+    if wants_html(request):  # a browser: a clean page (the message escaped)
+        resp = html_error(status, message)
+        resp.headers.update(headers or {})
+        return resp
     if "json" in request.headers.get("accept", ""):
         body = json.dumps({"error": message, "status": status}, ensure_ascii=False)
         return Response(body, status, headers=headers, media_type="application/json")
@@ -102,19 +109,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-async def home(request: Request) -> Response:
-    # the pages (search, entities, network, canned queries, console) are to come; until then
-    # the root leads to the endpoint's service description
-    return RedirectResponse(request.url_for("sparql"), status_code=307)
-
-
 def routes() -> list[Route]:
-    """The routes: the endpoint now, the pages later."""
+    """The routes: the endpoint, the pages (kg.serve.pages), the canned-query API (kg.serve.api)."""
+    from kg.serve import api
+    from kg.serve.pages import page_routes
     from kg.serve.sparql import sparql_endpoint
 
     return [
-        Route("/", home, methods=["GET"]),
         Route("/sparql", sparql_endpoint, methods=["GET", "POST"], name="sparql"),
+        *page_routes(),
+        *api.routes(),  # the canned-query API: /api/queries, /api/queries/{name}
     ]
 
 

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["to_halfwidth", "clean", "normalise_name", "CONTROLS", "LEGAL_FORMS_ZH", "LEGAL_FORMS_EN"]
@@ -130,6 +131,7 @@ def clean(s: Any) -> str | None:
     return s or None
 
 
+@lru_cache(maxsize=1 << 18)  # one build keys the same names in several steps
 def normalise_name(s: Any) -> str:
     """A key for matching organisation names; never for display.
 
