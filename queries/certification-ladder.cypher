@@ -6,7 +6,10 @@
 //+   as_of) count. For each firm and each tier it reached, the first year it held that tier
 //+   (to_year) and the highest lower tier it held no later than that (from_programme, first held
 //+   in from_year) make one promotion. A firm that entered the ladder at a tier has no row for it.
-//+   since / until restrict the year of the promotion (to_year), in both modes.
+//+   since / until restrict the year of the promotion (to_year), in both modes. The cohort
+//+   parameters (as in every query that selects certified firms) restrict the firms when one
+//+   is given, e.g. programme=little_giant batches=1,2: the promotions of the Little Giants of
+//+   batches 1 and 2 (into and out of little_giant); without them, every firm.
 //+
 //+   With summary=true, one row per (from_programme, to_programme): firms = promotions,
 //+   to_firms = firms that ever reached to_programme, share = firms / to_firms, e.g. the share of
@@ -15,6 +18,9 @@
 //+   since: {type: year, description: "first year of promotion (to_year)"}
 //+   until: {type: year, description: "last year of promotion (to_year)"}
 //+   summary: {type: boolean, default: false, description: "counts per step of the ladder instead of firms"}
+//+ cohort: optional
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms moved up the certification ladder by {as_of} (in the years given)"
 //+ columns: firm, firm_name, from_programme, from_year, to_programme, to_year
 //+ columns_when:
 //+   summary: from_programme, to_programme, firms, to_firms, share
@@ -24,6 +30,7 @@ CALL {
   MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
   WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
   WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
+    AND ($certified IS NULL OR @in_cohort(f))
   // per firm: the first year it held each tier (9999: never), by as_of
   WITH f, min(CASE WHEN p.tier = 1 THEN cy ELSE 9999 END) AS y1, min(CASE WHEN p.tier = 2 THEN cy ELSE 9999 END) AS y2,
        min(CASE WHEN p.tier = 3 THEN cy ELSE 9999 END) AS y3, min(CASE WHEN p.tier = 4 THEN cy ELSE 9999 END) AS y4
@@ -43,6 +50,7 @@ CALL {
   MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
   WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
   WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
+    AND ($certified IS NULL OR @in_cohort(f))
   // per firm: the first year it held each tier (9999: never), by as_of
   WITH f, min(CASE WHEN p.tier = 1 THEN cy ELSE 9999 END) AS y1, min(CASE WHEN p.tier = 2 THEN cy ELSE 9999 END) AS y2,
        min(CASE WHEN p.tier = 3 THEN cy ELSE 9999 END) AS y3, min(CASE WHEN p.tier = 4 THEN cy ELSE 9999 END) AS y4

@@ -1,6 +1,9 @@
 //+ summary: Certifications running out within a window of as_of, and those already lapsed without renewal
 //+ description: |
-//+   For each firm and programme, the certification that runs longest (latest valid_to, among
+//+   For each firm of the cohort (the cohort parameters, as in every query that selects
+//+   certified firms, except that certified defaults to ever here: by default every firm that
+//+   held a certification by as_of) and each programme (`programme` when given), the
+//+   certification that runs longest (latest valid_to, among
 //+   those starting on or before as_of; a renewal on record is such a later certification).
 //+   status 'expiring': it ends within window_days (default 180) after as_of (as_of <= valid_to
 //+   <= as_of + window_days); status 'expired': it ended before as_of and no renewal is on record.
@@ -10,11 +13,15 @@
 //+   several ending the same day: the latest starting, then the highest batch).
 //+ params:
 //+   window_days: {type: integer, default: 180, min: 0, description: "how far ahead of as_of to look, in days"}
-//+   programme: {type: programme, description: "only this programme"}
+//+   certified: {default: ever}
 //+   only: {type: string, choices: [expiring, expired], description: "only this status"}
+//+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms has a certification ending within {window_days} days after {as_of}, or lapsed without renewal (with the filters given)"
 //+ columns: firm, firm_name, programme, batch, valid_from, valid_to, status, days_left
 //+ iri_columns: firm
-MATCH (firm:Firm)-[c0:CERTIFIED_AS]->(p:Programme)
+@cohort(firm)
+MATCH (firm)-[c0:CERTIFIED_AS]->(p:Programme)
 WHERE c0.valid_to IS NOT NULL AND (c0.valid_from IS NULL OR c0.valid_from <= $as_of)
   AND ($programme IS NULL OR p.code = $programme)
 // the latest certification: greatest "valid_to|valid_from|batch" key (ISO dates sort as text)

@@ -1,8 +1,9 @@
 //+ summary: State-linked financing over revenue for a cohort of certified firms (the brief's 13.7%)
 //+ description: |
-//+   The cohort: Firms with a certification of `programme` (default little_giant) that started
-//+   on or before as_of, of one of `batches` (e.g. 1,2 or 1-2; all batches when not given), in
-//+   `sector` when given. For each, over the years from_year..to_year (default 2016-2021):
+//+   The cohort (the cohort parameters, as in every query that selects certified firms; by
+//+   default the firms holding a little_giant certification valid at as_of, and with batches,
+//+   e.g. 1,2, the firms certified in those batches by as_of). For each, over the years
+//+   from_year..to_year (default 2016-2021):
 //+
 //+   financing = the sum of FUNDED amounts dated in those years (and on or before as_of) that are
 //+     - subsidy or equity from a state-linked funder, or
@@ -22,23 +23,21 @@
 //+   the window, intensity = sum of financing / sum of revenue. subsidies, equity and debt
 //+   (loans and bonds) split the financing.
 //+ params:
-//+   programme: {type: programme, default: little_giant, description: "the cohort's certification"}
-//+   batches: {type: integers, description: "certification batches, e.g. 1,2 or 1-2 (default: all)"}
-//+   sector: {type: string, description: "only firms of this sector"}
+//+   programme: {default: little_giant}
 //+   from_year: {type: year, default: 2016, description: "first year of financing and revenue"}
 //+   to_year: {type: year, default: 2021, description: "last year of financing and revenue"}
 //+   benchmark_rate: {type: decimal, default: 0.0435, min: 0, max: 1, description: "loans below this yearly rate count whoever lends (0.0435 = 4.35%)"}
 //+   min_state_share: {type: decimal, default: 0.25, min: 0, max: 1, description: "a funder with at least this state share is state-linked"}
 //+   total: {type: boolean, default: false, description: "one row for the whole cohort"}
+//+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms reports revenue in {from_year}-{to_year}"
+//+   left_out: {empty: revenue, counted: firms, text: "{missing} of {firms} cohort firms report no revenue in {from_year}-{to_year}"}
 //+ columns: firm, firm_name, financing, revenue, intensity, subsidies, equity, debt
 //+ columns_when:
 //+   total: firms, financing, revenue, intensity, subsidies, equity, debt
 //+ iri_columns: firm
-MATCH (f:Firm)-[c:CERTIFIED_AS]->(:Programme {code: $programme})
-WHERE (c.valid_from IS NULL OR c.valid_from <= $as_of)
-  AND ($batches IS NULL OR c.batch IN $batches)
-  AND ($sector IS NULL OR f.sector = $sector)
-WITH DISTINCT f
+@cohort(f)
 CALL {
   // state-linked financing in the window
   WITH f

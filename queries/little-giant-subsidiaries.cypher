@@ -1,9 +1,9 @@
 //+ summary: Certified firms (Little Giants by default) that a large firm owns, directly or through holdings
 //+ description: |
-//+   Entities holding a certification of `programme` (default little_giant) valid at as_of
-//+   (valid_from <= as_of <= valid_to) in which a large firm has an integrated (direct +
-//+   indirect, cycle-corrected) share >= min_share (default 0.5), from the stored derived
-//+   ULTIMATELY_OWNS facts. One row per (firm, parent); a firm owned through a holding appears
+//+   Firms of the cohort (the cohort parameters, as in every query that selects certified
+//+   firms: by default the firms holding a little_giant certification valid at as_of) in
+//+   which a large firm has an integrated (direct + indirect, cycle-corrected) share >=
+//+   min_share (default 0.5), from the stored derived ULTIMATELY_OWNS facts. One row per (firm, parent); a firm owned through a holding appears
 //+   with the group at the top and with any other large firm in the chain.
 //+
 //+   "Large firm" (the brief's "subsidiaries of larger firms"): the parent is a Firm (not a
@@ -19,12 +19,13 @@
 //+   Shares and hops are as derived at build time (the store's derived facts).
 //+ params:
 //+   min_share: {type: decimal, default: 0.5, min: 0, max: 1, description: "lowest integrated share of the parent in the firm (0.5 = 50%; 50% also accepted)"}
-//+   programme: {type: programme, default: little_giant, description: "the certification the firm holds at as_of"}
+//+   programme: {default: little_giant}
+//+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms is owned >= {min_share} by a large or listed firm (one without an SME-tier certification)"
 //+ columns: firm, firm_name, parent, parent_name, share, hops, parent_basis
 //+ iri_columns: firm, parent
-MATCH (firm)-[c:CERTIFIED_AS]->(:Programme {code: $programme})
-WHERE (c.valid_from IS NULL OR c.valid_from <= $as_of) AND (c.valid_to IS NULL OR c.valid_to >= $as_of)
-WITH DISTINCT firm
+@cohort(firm)
 MATCH (parent:Firm)-[io:ULTIMATELY_OWNS]->(firm)
 WHERE io.share >= $min_share
 WITH firm, parent, io,

@@ -16,10 +16,12 @@
 //+   row (the Ministry of Finance and the national fund it co-owns), so do not add up
 //+   look_through_amount over all sources.
 //+
-//+   Filters: source (a reference; only state-controlled sources are reported), programme (the
-//+   recipient holds or held a certification of it), from_year / to_year (the year of the
-//+   funding date; undated fundings drop out when a year filter is given); fundings dated after
-//+   as_of are left out. via names the intermediate funds.
+//+   Filters: source (a reference; only state-controlled sources are reported), the cohort
+//+   parameters (as in every query that selects certified firms; when one is given, only
+//+   recipients of the cohort, e.g. programme=little_giant: recipients holding a little_giant
+//+   certification valid at as_of), from_year / to_year (the year of the funding date; undated
+//+   fundings drop out when a year filter is given); fundings dated after as_of are left out.
+//+   via names the intermediate funds.
 //+
 //+   The flows are derived at build time (LOOK_THROUGH_FUNDED, kg.derive.flows), as of the
 //+   build date (`kg build --as-of`): the state sources, the chains and their shares are those
@@ -27,10 +29,12 @@
 //+   are checked against as_of here, so an earlier as_of drops the later fundings exactly.
 //+ params:
 //+   source: {type: ref, description: "the state source (id, USCC, LEI, ticker or name)"}
-//+   programme: {type: programme, description: "only recipients certified under this programme (at any time)"}
 //+   from_year: {type: year, description: "first year of the funding date"}
 //+   to_year: {type: year, description: "last year of the funding date"}
 //+   max_hops: {type: integer, default: 4, min: 1, max: 4, description: "longest chain: 1 = direct only, 4 = up to three intermediate funds"}
+//+ cohort: optional
+//+ explain:
+//+   if_empty: "no funding from a state source reached the {firms} cohort firms by {as_of} (with the filters given)"
 //+ columns: source, source_name, recipient, recipient_name, instrument, year, amount, look_through_amount, hops, share, via, date
 //+ iri_columns: source, recipient
 // Reads the derived look-through flows (LOOK_THROUGH_FUNDED, one per source, chain and funding).
@@ -39,7 +43,7 @@ WHERE ($source IS NULL OR s.iri = $source) AND r.hops <= $max_hops
   AND (r.date IS NULL OR r.date <= $as_of)
   AND ($from_year IS NULL OR r.date.year >= $from_year)
   AND ($to_year IS NULL OR r.date.year <= $to_year)
-  AND ($programme IS NULL OR EXISTS { (recipient)-[:CERTIFIED_AS]->(:Programme {code: $programme}) })
+  AND ($certified IS NULL OR @in_cohort(recipient))
 RETURN s.iri AS source, s.name AS source_name, recipient.iri AS recipient, recipient.name AS recipient_name,
        r.instrument AS instrument, r.date.year AS year, r.amount AS amount, r.amount * r.share AS look_through_amount,
        r.hops AS hops, r.share AS share, coalesce(r.via, '') AS via, r.date AS date

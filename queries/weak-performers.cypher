@@ -1,7 +1,8 @@
 //+ summary: Certified firms with falling revenue or repeated losses
 //+ description: |
-//+   Firms holding a certification valid at as_of (of `programme` when given, else of any
-//+   programme) that, in their financial years up to the year of as_of,
+//+   Firms of the cohort (the cohort parameters, as in every query that selects certified
+//+   firms: by default the firms holding a certification of any programme valid at as_of)
+//+   that, in their financial years up to the year of as_of,
 //+     - revenue decline: have a latest-year revenue below their revenue three years earlier
 //+       (latest year - 3; no comparison when that year is missing), or
 //+     - losses: have a net loss (net_profit < 0) in two or more of the three years ending
@@ -11,14 +12,12 @@
 //+   differ for a year; a year counts as a loss when any source reports a loss).
 //+   The figures are derived facts of the financial years (kg/derive/performance.py), stored
 //+   per firm and year, so the answer is exact for any as_of, not only the build date.
-//+ params:
-//+   programme: {type: programme, description: "only firms holding this certification at as_of"}
+//+ cohort: required
+//+ explain:
+//+   if_empty: "none of the {firms} cohort firms has falling revenue or repeated losses in its accounts up to {as_of}"
 //+ columns: firm, firm_name, reason, latest_year, revenue, revenue_3y_before, loss_years
 //+ iri_columns: firm
-MATCH (firm:Firm)-[c:CERTIFIED_AS]->(p:Programme)
-WHERE (c.valid_from IS NULL OR c.valid_from <= $as_of) AND (c.valid_to IS NULL OR c.valid_to >= $as_of)
-  AND ($programme IS NULL OR p.code = $programme)
-WITH DISTINCT firm
+@cohort(firm)
 MATCH (firm)-[:REPORTED]->(fy:FinancialYear)
 WHERE fy.year <= $as_of.year
 WITH firm, collect(fy) AS fys, max(fy.year) AS latest

@@ -280,7 +280,8 @@ def test_financing_intensity_matches_its_former_version(hm_store):
     for as_of in ("2019-12-31", "2021-06-30", "2023-12-31"):
         for params in ({}, {"batches": "1,2", "total": "true"}, {"batches": "1"}, {"benchmark_rate": "3%", "min_state_share": "0.5"},
                        {"from_year": "2019", "to_year": "2020", "total": "true"}, {"sector": "industry"}, {"programme": "specialized_sme"}):
-            values = prepare(q, params, as_of, b)
+            # the former cohort: certifications started by as_of (certified=ever in the cohort language)
+            values = prepare(q, {"certified": "ever", **params}, as_of, b)
             new_rows = normalise_rows(run_prepared(b, q, values)[1])
             assert new_rows == normalise_rows(run_prepared(b, old, values)[1]), (as_of, params)
             seen += len(new_rows)

@@ -337,8 +337,12 @@ def test_state_influence(store):
     rows = {r["firm"]: r for r in q(store, "state-influence", programme="little_giant", batches="1")}
     assert set(rows) == {iri("a"), iri("b"), iri("e")}
     assert (rows[iri("b")]["level"], rows[iri("b")]["state_share"]) == ("none", 0.0)
+    # the cohort language: programme alone means a certification valid at as_of (e's 2019-2021 has
+    # lapsed); certified=ever, or batches, takes in the lapsed ones
     assert {r["firm"] for r in q(store, "state-influence", level="high", programme="little_giant")} == {
-        iri("a"), iri("c"), iri("e")}
+        iri("a"), iri("c")}
+    assert {r["firm"] for r in q(store, "state-influence", level="high", programme="little_giant",
+                                 certified="ever")} == {iri("a"), iri("c"), iri("e")}
 
 
 # --------------------------------------------------------------------------- certifications

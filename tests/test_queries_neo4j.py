@@ -46,25 +46,33 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES: list[tuple[str, dict]] = [
     ("little-giant-subsidiaries", {}),
     ("little-giant-subsidiaries", {"min_share": "0.3", "programme": "specialized_sme"}),
+    ("little-giant-subsidiaries", {"batches": "1-2", "province": "安徽"}),
     ("state-capital-flows", {}),
     ("state-capital-flows", {"programme": "little_giant", "from_year": "2016", "to_year": "2021", "max_hops": "3"}),
+    ("state-capital-flows", {"programme": "little_giant", "batches": "1,2", "sector": "industry"}),
     ("financing-intensity", {}),
     ("financing-intensity", {"batches": "1,2"}),
     ("financing-intensity", {"batches": "1,2", "total": "true"}),
+    ("financing-intensity", {"batches": "1,2", "certified": "valid"}),
     ("financing-intensity", {"sector": "industry", "benchmark_rate": "0.04", "min_state_share": "0.1", "total": "true"}),
     ("sme-threshold-breaches", {}),
     ("sme-threshold-breaches", {"programme": "little_giant"}),
+    ("sme-threshold-breaches", {"certified": "ever"}),
     ("weak-performers", {}),
     ("weak-performers", {"programme": "specialized_sme"}),
+    ("weak-performers", {"programme": "little_giant", "batches": "1,2"}),
     ("state-influence", {}),
     ("state-influence", {"programme": "little_giant", "batches": "1,2"}),
     ("state-influence", {"level": "medium"}),
     ("certification-ladder", {}),
     ("certification-ladder", {"summary": "true", "since": "2018"}),
+    ("certification-ladder", {"programme": "little_giant", "batches": "1,2"}),
+    ("certification-ladder", {"programme": "little_giant", "batches": "1,2", "summary": "true"}),
     ("certified-listings-share", {}),
     ("certified-listings-share", {"programme": "manufacturing_champion", "from_year": "2020"}),
     ("expiring-certifications", {}),
     ("expiring-certifications", {"window_days": "365", "only": "expiring", "programme": "little_giant"}),
+    ("expiring-certifications", {"programme": "little_giant", "batches": "1,2", "certified": "valid"}),
     ("declared-vs-computed", {}),
 ]
 
@@ -170,6 +178,29 @@ def test_sample_hand_checked_rows_on_neo4j(graphs, server):
     assert round(rows[0][cols.index("intensity")] * 100, 1) == 13.7
     cols, rows = run_query(backend, "little-giant-subsidiaries", {}, "2023-12-31")
     assert len(rows) == 8
+
+
+def test_sample_cohort_and_explanations_on_neo4j(graphs, server):
+    """The brief's cohort with one set of parameters, and why a result is empty, from Neo4j too."""
+    from kg.queries.catalog import get_query
+    from kg.queries.explain import explain
+    from kg.queries.run import prepare, run_prepared
+
+    backend = server.load("sample", graphs["sample"])
+    cohort = {"programme": "little_giant", "batches": "1,2"}
+    assert len(run_query(backend, "financing-intensity", cohort, "2023-12-31")[1]) == 17
+    assert len(run_query(backend, "state-influence", cohort, "2023-12-31")[1]) == 17
+    assert len(run_query(backend, "little-giant-subsidiaries", cohort, "2030-01-01")[1]) == 8
+    q = get_query("little-giant-subsidiaries")
+    for params, line in [({}, "no little_giant certification is valid at 2027-01-01 (the latest ends 2026-10-31); "
+                              "try --as-of 2026-10-31 or -p certified=ever"),
+                         ({"batches": "9"}, "no little_giant certification is of batch 9 (the graph's are of batches 1-5)"),
+                         ({"province": "Jiangsu", "as_of": "2023-12-31"},
+                          "none of the 4 cohort firms is owned >= 0.5 by a large or listed firm (one without an "
+                          "SME-tier certification)")]:
+        values = prepare(q, params, None if "as_of" in params else "2027-01-01", backend)
+        cols, rows = run_prepared(backend, q, values)
+        assert explain(backend, q, values, cols, rows) == line
 
 
 def test_handmade_same_rows(graphs, server):

@@ -64,7 +64,7 @@ def test_catalog(client, run):
     assert lgs["url"] == "/api/queries/little-giant-subsidiaries"
     assert lgs["columns"] == ["firm", "firm_name", "parent", "parent_name", "share", "hops", "parent_basis"]
     params = {p["name"]: p for p in lgs["parameters"]}
-    assert list(params) == ["min_share", "programme", "as_of"]
+    assert list(params) == ["min_share", "programme", "batches", "sector", "province", "certified", "as_of"]
     assert params["min_share"] == {
         "name": "min_share", "type": "decimal", "accepts": "a number such as 0.5 or 50%", "default": 0.5,
         "default_text": "0.5", "required": False, "description": params["min_share"]["description"],
@@ -150,7 +150,7 @@ def _error(r, status: int) -> str:
     ({"programme": "gold star"}, "parameter programme: 'gold star' is not a programme; expected a programme code or name"),
     ({"as_of": "2023-13-31"}, "parameter as_of: '2023-13-31' is not a valid date (month 13 is out of range); "
                               "expected a date YYYY-MM-DD (or 2023年12月31日)"),
-    ({"share": "0.5"}, "unknown parameter 'share' for query little-giant-subsidiaries; it takes: min_share, programme, as_of"),
+    ({"share": "0.5"}, "unknown parameter 'share' for query little-giant-subsidiaries; it takes: min_share, programme, batches, sector, province, certified, as_of"),
     ([("min_share", "0.5"), ("min_share", "0.6")], "parameter min_share is given twice ('0.5' and '0.6'); give it once"),
     ({"format": "xml"}, "format 'xml' is not one this API writes; expected json or csv"),
 ])

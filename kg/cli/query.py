@@ -103,6 +103,13 @@ def show_query(name, only, query_dirs):
         out.append(line)
         if s.description:
             out += textwrap.wrap(s.description, 96, initial_indent=" " * (width + 6), subsequent_indent=" " * (width + 6))
+    if q.cohort:
+        from kg.queries.catalog import cohort_description
+        from kg.queries.cohort import COHORT_PARAMS
+
+        when = "" if q.cohort == "required" else ", only when one of them is given (else every firm)"
+        out += ["", f"cohort ({', '.join(COHORT_PARAMS)}: the same in every query that selects certified firms{when}):"]
+        out += ["  " + ln if ln else "" for ln in cohort_description().splitlines()]
     out += ["", f"columns: {', '.join(q.columns)}"]
     for p, cols in q.columns_when.items():
         out.append(f"columns with {p}=true: {', '.join(cols)}")
@@ -146,8 +153,13 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
     day = _as_of(as_of)
 
     def go(b):
+        from kg.queries.explain import explain
+
         values = prepare(q, given, day, b)
         cols, rows = run_prepared(b, q, values)
+        why = explain(b, q, values, cols, rows)
+        if why:
+            click.echo(f"note: {safe_text(why)}", err=True)
         when = values.get("as_of")
         if (as_of is not None or "as_of" in given) and uses_derived(q):
             built = derived_as_of(b)

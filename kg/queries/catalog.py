@@ -14,8 +14,12 @@ in SPARQL, ``//+ `` in Cypher::
 Keys: ``summary``, ``description``, ``params`` (name -> type and options, see
 :mod:`kg.queries.params`), ``columns`` (the output columns, in order), ``columns_when``
 (boolean parameter -> the columns shown when it is true, e.g. a total row), ``iri_columns``
-(columns that hold entity IRIs, for subgraph exports). Every query also takes ``as_of`` (a
-date, default today) whether or not its header declares it.
+(columns that hold entity IRIs, for subgraph exports), ``cohort`` (``required`` or
+``optional``: the query selects certified firms with the shared cohort parameters, see
+:mod:`kg.queries.cohort`; a cohort parameter under ``params`` changes only what it names, e.g.
+its default), ``explain`` (the lines :mod:`kg.queries.explain` prints for an empty result or
+one that leaves out cohort firms). Every query also takes ``as_of`` (a date, default today) whether or not its header
+declares it.
 
 Where the queries come from, later ones replacing earlier ones of the same name:
 
@@ -38,12 +42,14 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from kg.errors import InputError
+from kg.queries import cohort as cohort_lang
 from kg.queries.params import AS_OF, ParamSpec
 from kg.resources import resource_path
 
@@ -55,6 +61,7 @@ CYPHER_EXT = ".cypher"
 _MARKERS = {SPARQL_EXT: "#+", CYPHER_EXT: "//+"}
 _COMMENTS = {SPARQL_EXT: "#", CYPHER_EXT: "//"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_PLACEHOLDER = re.compile(r"@(?:in_)?cohort\(")
 _AS_OF_SPEC = {"type": "date", "description": "the date the query is evaluated at (default today)"}
 
 
@@ -75,6 +82,8 @@ class Query:
     cypher_path: Path | None = None
     origin: str = "shipped"
     problems: list[str] = field(default_factory=list)
+    cohort: str | None = None  # "required" / "optional": takes the cohort parameters
+    explain: dict = field(default_factory=dict)  # if_empty / left_out lines (kg.queries.explain)
 
     @property
     def backends(self) -> list[str]:
@@ -141,7 +150,19 @@ def _from_header(q: Query, header: dict) -> None:
     params = header.get("params") or {}
     if not isinstance(params, Mapping):
         raise ValueError("params: expected 'name: {type: ..., default: ...}' entries")
-    specs = {str(k): ParamSpec.from_header(str(k), v) for k, v in params.items()}
+    kind = header.get("cohort")
+    if kind is not None and kind not in cohort_lang.KINDS:
+        raise ValueError(f"cohort: {kind!r} is not one of {', '.join(cohort_lang.KINDS)}")
+    q.cohort = kind
+    own = {str(k): v for k, v in params.items() if not (kind and str(k) in cohort_lang.COHORT_PARAMS)}
+    specs = {k: ParamSpec.from_header(k, v) for k, v in own.items()}
+    if kind:
+        shared = _cohort_params()
+        for name in cohort_lang.COHORT_PARAMS:
+            change = params.get(name) or {}
+            if not isinstance(change, Mapping):
+                raise ValueError(f"params: {name} is a cohort parameter; give only what changes, e.g. {{default: ...}}")
+            specs[name] = ParamSpec.from_header(name, {**shared[name], **change})
     if AS_OF not in specs:
         specs[AS_OF] = ParamSpec.from_header(AS_OF, _AS_OF_SPEC)
     q.params = specs
@@ -152,26 +173,51 @@ def _from_header(q: Query, header: dict) -> None:
         if k not in specs or specs[k].type != "boolean":
             raise ValueError(f"columns_when: {k!r} is not a boolean parameter of the query")
     q.iri_columns = _names(header.get("iri_columns") or header.get("entities"))
+    explain = header.get("explain") or {}
+    if not isinstance(explain, Mapping):
+        raise ValueError("explain: expected 'if_empty: ...' and/or 'left_out: {empty: ..., counted: ..., text: ...}'")
+    q.explain = dict(explain)
+
+
+@cache
+def _cohort_params() -> dict[str, dict]:
+    """The cohort parameters as the shared fragment's header declares them."""
+    header = parse_header(cohort_lang.fragment(SPARQL_EXT)[0], _MARKERS[SPARQL_EXT], _COMMENTS[SPARQL_EXT])
+    return {str(k): dict(v) for k, v in header["params"].items()}
+
+
+def cohort_description() -> str:
+    """What the cohort parameters mean (the shared fragment's description), for ``kg query show``.
+
+    >>> cohort_description().startswith("The cohort is the Firms holding a certification")
+    True
+    """
+    header = parse_header(cohort_lang.fragment(SPARQL_EXT)[0], _MARKERS[SPARQL_EXT], _COMMENTS[SPARQL_EXT])
+    return str(header.get("description") or "").strip()
 
 
 def _signature(q: Query) -> tuple:
-    return (tuple((n, s.type, str(s.default)) for n, s in q.params.items()), tuple(q.columns),
+    return (q.cohort, tuple((n, s.type, str(s.default)) for n, s in q.params.items()), tuple(q.columns),
             tuple(sorted((k, tuple(v)) for k, v in q.columns_when.items())))
 
 
 def _load_pair(name: str, files: dict[str, Path], origin: str) -> Query:
     q = Query(name=name, origin=origin)
     headers: dict[str, Query] = {}
+    expanded_exts: list[str] = []
     for ext, path in sorted(files.items()):
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as e:
             q.problems.append(f"{path}: cannot read ({e})")
             continue
+        expanded = (cohort_lang.expand_sparql if ext == SPARQL_EXT else cohort_lang.expand_cypher)(text)
+        if expanded != text:
+            expanded_exts.append(ext)
         if ext == SPARQL_EXT:
-            q.sparql, q.sparql_path = text, path
+            q.sparql, q.sparql_path = expanded, path
         else:
-            q.cypher, q.cypher_path = text, path
+            q.cypher, q.cypher_path = expanded, path
         try:
             h = parse_header(text, _MARKERS[ext], _COMMENTS[ext])
             part = Query(name=name)
@@ -181,12 +227,19 @@ def _load_pair(name: str, files: dict[str, Path], origin: str) -> Query:
             q.problems.append(f"{path.name}: bad header: {str(e).splitlines()[0]}")
     main = headers.get(SPARQL_EXT) or headers.get(CYPHER_EXT)
     if main is not None:
-        for attr in ("summary", "description", "params", "columns", "columns_when", "iri_columns"):
+        for attr in ("summary", "description", "params", "columns", "columns_when", "iri_columns", "cohort", "explain"):
             setattr(q, attr, getattr(main, attr))
         if len(headers) == 2 and _signature(headers[SPARQL_EXT]) != _signature(headers[CYPHER_EXT]):
             q.problems.append(f"{name}{SPARQL_EXT} and {name}{CYPHER_EXT} declare different parameters or columns")
     else:
         q.params = {AS_OF: ParamSpec.from_header(AS_OF, _AS_OF_SPEC)}
+    for ext in expanded_exts:
+        if q.cohort is None:
+            q.problems.append(f"{name}{ext}: uses the cohort but its header has no 'cohort: required' or 'cohort: optional'")
+    for ext, text in ((SPARQL_EXT, q.sparql), (CYPHER_EXT, q.cypher)):
+        if text is not None and _PLACEHOLDER.search(text):
+            q.problems.append(f"{name}{ext}: a cohort placeholder is left unexpanded (its forms: @cohort(?firm) "
+                              f"or @cohort(?firm, ?c) in SPARQL; @cohort(firm), @cohort(firm, c), @in_cohort(firm) in Cypher)")
     return q
 
 

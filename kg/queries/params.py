@@ -20,11 +20,15 @@ year           2021                                         xsd:integer      int
 ref            an id, USCC, LEI, ticker, name or IRI        IRI              str (the IRI)
 programme      little_giant, 小巨人, Manufacturing Champion  xsd:string code  str (the code)
 integers       1,2 or 1-3 or [1, 2]                         xsd:string "1,2" list of int
+province       Anhui, 安徽, 安徽省 (any usual spelling)       "|安徽省|安徽|..."  list of spellings
 =============  ==========================================  ===============  ==================
 
 A list (``integers``) cannot be one SPARQL term, so SPARQL gets its canonical text ``"1,2"``
 (test membership with ``CONTAINS(CONCAT(",", ?batches, ","), CONCAT(",", STR(?batch), ","))``);
-Cypher gets the list (``c.batch IN $batches``). A programme parameter ``P`` is also bound as
+Cypher gets the list (``c.batch IN $batches``). A province is the list of its spellings
+(kg/domain/provinces.csv: name, short name, pinyin, aliases), so a graph that writes "Anhui" and
+one that writes "安徽省" answer alike; SPARQL gets them as ``"|安徽省|安徽|Anhui|"`` (test
+``CONTAINS(?province, CONCAT("|", ?p, "|"))``), Cypher as a list (``f.province IN $province``). A programme parameter ``P`` is also bound as
 ``?P_iri`` (the programme's IRI) when the SPARQL text uses that variable. An optional parameter without a value stays
 unbound in SPARQL and is ``null`` in Cypher. References are resolved to entity IRIs by
 :mod:`kg.queries.refs` before a query runs.
@@ -68,6 +72,7 @@ TYPES: dict[str, str] = {
     "ref": "an entity id, USCC, LEI, ticker, name or IRI",
     "programme": "a programme code or name",
     "integers": "whole numbers such as 1,2 or 1-3",
+    "province": "a province such as Anhui, 安徽 or 安徽省",
 }
 _ALIASES = {"str": "string", "int": "integer", "float": "decimal", "number": "decimal",
             "bool": "boolean", "list[integer]": "integers", "list of integers": "integers",
@@ -171,6 +176,8 @@ class ParamSpec:
         if self.name == AS_OF and self.default is None:
             return "today"
         if self.default is None:
+            if self.extra.get("shown_default"):
+                return str(self.extra["shown_default"])
             return "(required)" if self.required else "(none)"
         if isinstance(self.default, list):
             return ",".join(str(x) for x in self.default)
@@ -259,6 +266,8 @@ class ParamSpec:
             return code
         if t == "integers":
             return _int_list(v)
+        if t == "province":
+            return province_spellings(v)
         raise AssertionError(t)
 
     def _check_range(self, raw: Any, out: Any) -> None:
@@ -305,6 +314,33 @@ def _int_list(v: Any) -> list[int]:
     if not out:
         raise ValueError
     return sorted(set(out))
+
+
+def province_spellings(v: Any) -> list[str]:
+    """The spellings of a province: the text given, then the table's name, short name, pinyin
+    and aliases of the province it names (kg/domain/provinces.csv); just the text for a place
+    the table does not know.
+
+    >>> province_spellings("安徽")
+    ['安徽', '安徽省', 'Anhui']
+    >>> province_spellings("Atlantis")
+    ['Atlantis']
+    """
+    import csv
+
+    from kg.values.place import PROVINCES_PATH, province_key
+    from kg.values.text import clean
+
+    text = clean(v) if isinstance(v, str) else None
+    if not text or "|" in text:
+        raise ValueError
+    key = province_key(text)
+    out = [text]
+    with PROVINCES_PATH.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["code"] == key:
+                out += [r["name"], r["short"], r["pinyin"], *r["aliases"].split("|")]
+    return list(dict.fromkeys(x for x in out if x))
 
 
 def parse_params(specs: Mapping[str, ParamSpec], given: Mapping[str, Any], query: str = "the query") -> dict[str, Any]:
@@ -355,6 +391,8 @@ def sparql_term(spec: ParamSpec, value: Any):
         return ox.Literal(value.isoformat(), datatype=ox.NamedNode(XSD + "date"))
     if t == "integers":
         return ox.Literal(",".join(str(int(x)) for x in value))
+    if t == "province":
+        return ox.Literal("|" + "|".join(value) + "|")
     return ox.Literal(str(value))
 
 
@@ -378,6 +416,8 @@ def cypher_value(spec: ParamSpec, value: Any) -> Any:
         return float(value)
     if spec.type == "integers":
         return [int(x) for x in value]
+    if spec.type == "province":
+        return list(value)
     return value
 
 

@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from kg.errors import InputError, KgError
 from kg.ontology import ID, KG, model
+from kg.queries import cohort
 from kg.queries.catalog import Query, get_query
 from kg.queries.params import AS_OF, cypher_params, parse_params, sparql_bindings
 from kg.queries.refs import EmbeddedLookup, Neo4jLookup, resolve_ref
@@ -139,6 +140,7 @@ def prepare(query: Query, params: Mapping[str, Any] | None, as_of: Any = None, b
             raise InputError("as_of is given twice (as --as-of and as -p as_of=...); give it once")
         given[AS_OF] = as_of
     values = parse_params(query.params, given, f"query {query.name}")
+    cohort.resolve(query.cohort, values, given)
     if backend is not None:
         check_derived(query, backend)
         for name, spec in query.params.items():

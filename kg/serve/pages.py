@@ -413,6 +413,7 @@ def examples(as_of: str) -> list[dict]:
     >>> '"2023-12-31"^^' in ex["little-giant-subsidiaries"]["sparql"]
     True
     """
+    from kg.queries.cohort import resolve as resolve_cohort
     from kg.queries.params import sparql_bindings
     from kg.rdf.prebind import PrebindError, prebind, query_variables
 
@@ -426,6 +427,7 @@ def examples(as_of: str) -> list[dict]:
                 values[name] = spec.parse(as_of if name == "as_of" else None)
             except Exception:  # noqa: BLE001 - a default that does not parse: leave it unbound
                 values[name] = None
+        resolve_cohort(q.cohort, values, {})  # certified's default (kg.queries.cohort)
         text = q.sparql
         try:
             text = prebind(q.sparql, sparql_bindings(q.params, values, query_variables(q.sparql)))
