@@ -119,8 +119,7 @@ def test_a_firm_that_grows_out_of_sme_size_in_2023_is_a_breach_from_2024(tmp_pat
     # before its first year has ended the firm has no size class
     assert pd.isna(row(at(periods, dt.date(2021, 12, 31)).entity, iri=ID + "f").iloc[0].size_class)
     assert row(periods.size, iri=ID + "f")[["size_class", "valid_from", "valid_to"]].values.tolist() == [
-        ["medium", dt.date(2022, 1, 1), dt.date(2022, 12, 31)], ["medium", dt.date(2023, 1, 1), dt.date(2023, 12, 31)],
-        ["large", dt.date(2024, 1, 1), None]]
+        ["medium", dt.date(2022, 1, 1), dt.date(2023, 12, 31)], ["large", dt.date(2024, 1, 1), None]]
     assert_slices_equal(res, periods, (dt.date(2022, 6, 30), dt.date(2024, 6, 30)))
 
 

@@ -73,9 +73,12 @@ class DerivedPeriods:
     """The derived tables with ``valid_from`` / ``valid_to`` (see the module docstring).
 
     ``entities``: the entity IRIs in build order (the single-date tables' row order);
-    ``size``: ``iri, size_class, size_year, size_employees, size_revenue`` per firm and reported
-    year; ``has_financials``: whether the build has any financial year (the single-date entity
-    table then carries the size figures' columns). ``performance`` and the lookups hold for
+    ``size``: ``iri, size_class, size_year, size_employees, size_revenue``: a large class once
+    per reported year (with the year and its figures), other classes merged across years
+    (``size_year`` empty); ``reported``: ``iri, year`` of every reported year (input facts: the
+    financial years), which give the size year of the other classes at a date;
+    ``has_financials``: whether the build has any financial year (the single-date entity table
+    then carries the size figures' columns). ``performance`` and the lookups hold for
     every date and are as in Derived.
     """
 
@@ -87,6 +90,7 @@ class DerivedPeriods:
     size: pd.DataFrame
     flows: pd.DataFrame
     has_financials: bool = False
+    reported: pd.DataFrame = field(default_factory=pd.DataFrame)
     params: dict = field(default_factory=dict)
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
     display_names: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -332,7 +336,10 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame) -> pd.DataFrame:
     figs = fy.groupby(["iri", "size_year"], as_index=False).agg(size_employees=("emp", "max"), size_revenue=("rev", "max"))
     figs["size_employees"] = pd.Series([int(x) for x in figs["size_employees"]], dtype=object)
     out = out.merge(figs.astype({"size_year": object}), on=["iri", "size_year"], how="left")
-    return out[cols]
+    # only a large class needs its year (the figures of the breach); the others merge across years,
+    # their year being the latest reported (DerivedPeriods.reported)
+    out.loc[out["size_class"] != "large", "size_year"] = None
+    return merge_periods(out[cols], ["iri"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,6 +438,8 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
         floor=floor, entities=ents["iri"].to_numpy(dtype=object),
         integrated=_finish(integrated), control=_finish(control), entity=_finish(entity), size=_finish(size),
         flows=_finish(flows), has_financials=bool(len(res.financials)),
+        reported=(facts_mod.reported_years(res.financials)[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
+                  if len(res.financials) else pd.DataFrame({"iri": [], "year": []})),
         params={"floor": floor, "control_threshold": facts_mod.CONTROL_THRESHOLD},
         performance=perf_mod.performance_facts(res),
         display_names=lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True)),
@@ -458,7 +467,9 @@ def at(p: DerivedPeriods, as_of: dt.date) -> facts_mod.Derived:
     if p.has_financials:
         size = cut(p.size).set_index("iri")
         entity = entity.merge(size[["size_class", "size_year"]], left_on="iri", right_index=True, how="left")
-        entity["size_year"] = [None if y is None or y != y else int(y) for y in entity["size_year"]]
+        rep = p.reported[p.reported["year"] < as_of.year].groupby("iri")["year"].max()
+        year = entity["iri"].map(rep).where(entity["size_year"].notna() | entity["iri"].isin(size.index))
+        entity["size_year"] = [None if y != y else int(y) for y in year]
         figs = size.loc[size["size_class"] == "large", ["size_employees", "size_revenue"]].dropna()
         entity = entity.merge(figs, left_on="iri", right_index=True, how="left")
     else:
