@@ -346,8 +346,76 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame) -> pd.DataFrame:
 # look-through flows
 
 
+def _versions_of(keys_ent: np.ndarray, days: np.ndarray, ents: np.ndarray):
+    """Versions (entity, from, to) of ``ents`` that change on (keys_ent, days): sorted keys,
+    their entity, first and last day."""
+    keys = np.union1d(np.unique(ents).astype(np.int64) * _K, keys_ent.astype(np.int64) * _K + days.astype(np.int64))
+    ent, start = keys // _K, keys % _K
+    end = np.full(keys.size, OPEN_TO, dtype=np.int64)
+    cont = ent[1:] == ent[:-1]
+    end[:-1][cont] = start[1:][cont] - 1
+    return keys, ent, start, end
+
+
+def _rows_by_version(row_ent: np.ndarray, keys: np.ndarray, start: np.ndarray):
+    """(row, version) for every row and every version of its entity."""
+    lo, hi = np.searchsorted(keys, row_ent * _K, "left"), np.searchsorted(keys, (row_ent + 1) * _K, "left")
+    cnt = hi - lo
+    row = np.repeat(np.arange(row_ent.size), cnt)
+    ver = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+    return row, ver
+
+
+def _weight_periods(of: pd.DataFrame, lp: pd.DataFrame, is_fund: pd.Series) -> pd.DataFrame:
+    """kg.derive.flows.step_weights for every date at once: ``x, fund, w, _from, _to``. A fund's
+    weights change on the dates of its LP commitments and of the holdings in it."""
+    cols = {"x": object, "fund": object, "w": float, "_from": np.int64, "_to": np.int64}
+    empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
+    funds = pd.Index(pd.unique(pd.concat([lp["to_iri"], of["to_iri"]], ignore_index=True).to_numpy(dtype=object)))
+    if not len(funds):
+        return empty
+    lp_f = funds.get_indexer(lp["to_iri"]).astype(np.int64)
+    lp_day = _days(lp["date"], len(lp), False)
+    of_f = funds.get_indexer(of["to_iri"]).astype(np.int64)
+    of_a, of_b = _days(of.get("start"), len(of), False), _days(of.get("end"), len(of), True)
+    ch_e = np.concatenate([lp_f, of_f, of_f])
+    ch_d = np.concatenate([lp_day, of_a, np.where(of_b < OPEN_TO, of_b + 1, OPEN_FROM)])
+    keys, _, start, end = _versions_of(ch_e, ch_d, np.arange(len(funds)))
+    parts = []
+    lp_funds = np.zeros(keys.size, dtype=bool)
+    if len(lp):
+        row, ver = _rows_by_version(lp_f, keys, start)
+        ok = lp_day[row] <= start[ver]
+        row, ver = row[ok], ver[ok]
+        amt = pd.to_numeric(lp["amount"], errors="coerce").to_numpy(dtype=float)[row]
+        t = pd.DataFrame({"x": lp["from_iri"].to_numpy(dtype=object)[row], "ver": ver, "amt": amt})
+        total = t.groupby("ver")["amt"].sum()
+        lp_funds[t.loc[t["amt"] > 0, "ver"].unique()] = True
+        mine = t.groupby(["x", "ver"], as_index=False)["amt"].sum()
+        mine["total"] = mine["ver"].map(total).to_numpy()
+        mine = mine[mine["total"] > 0]
+        parts.append(pd.DataFrame({"x": mine["x"], "ver": mine["ver"], "w": mine["amt"] / mine["total"]}))
+    if len(of):
+        row, ver = _rows_by_version(of_f, keys, start)
+        ok = (of_a[row] <= start[ver]) & (start[ver] <= of_b[row]) & ~lp_funds[ver]
+        row, ver = row[ok], ver[ok]
+        share = algebra_shares(of).to_numpy(dtype=float)[row]
+        t = pd.DataFrame({"x": of["from_iri"].to_numpy(dtype=object)[row], "ver": ver, "w": share}).dropna()
+        parts.append(t.groupby(["x", "ver"], as_index=False)["w"].max())
+    if not parts:
+        return empty
+    w = pd.concat(parts, ignore_index=True)
+    fund = funds.to_numpy(dtype=object)[keys[w["ver"].to_numpy()] // _K]
+    w = pd.DataFrame({"x": w["x"].to_numpy(dtype=object), "fund": fund, "w": w["w"].to_numpy(dtype=float),
+                      "_from": start[w["ver"].to_numpy()], "_to": end[w["ver"].to_numpy()]})
+    w = w[w["fund"].map(is_fund).fillna(False).astype(bool).to_numpy() & (w["w"] > 0)]
+    return merge_periods(w, ["x", "fund"])
+
+
 def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd.DataFrame:
-    """The flows table (kg.derive.flows.FLOW_COLUMNS) with ``_from`` / ``_to``."""
+    """The flows table (kg.derive.flows.FLOW_COLUMNS) with ``_from`` / ``_to``: the chains of
+    kg.derive.flows.chains built by joining periods (a chain holds while its source is
+    state-controlled and each step's weight holds), then the fundings made by their last member."""
     cols = [*flows_mod.FLOW_COLUMNS, "_from", "_to"]
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     funded = res.links.get("FUNDED")
@@ -361,51 +429,48 @@ def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd
     if names is None:
         names = pd.Series(ents["name"].to_numpy(), index=iri.to_numpy())
 
-    # periods of state control (the sources), merged over that one fact
-    sc = entity.loc[entity["state_controlled"].astype(bool).to_numpy(), ["iri", "_from", "_to"]]
-    sc = merge_periods(sc.assign(on=True), ["iri"]).drop(columns="on")
-
     fl = funded[funded["instrument"].notna() & (funded["instrument"] != flows_mod.LP)]
     fl = fl[fl["to_iri"].map(is_firm).fillna(False).astype(bool).to_numpy()]
     fl = pd.DataFrame({"funder": fl["from_iri"].to_numpy(), "recipient": fl["to_iri"].to_numpy(),
                        "funding": fl["iri"].to_numpy(), "instrument": fl["instrument"].to_numpy(),
                        "amount": fl["amount"].to_numpy(), "date": fl["date"].to_numpy(),
                        "_day": _days(fl["date"], len(fl), False)})
-
-    # what the fund weights read: LP commitments and holdings of funds; they change on these days
     lp = funded[(funded["instrument"] == flows_mod.LP) & funded["amount"].notna()]
     of = owns[owns["to_iri"].map(is_fund).fillna(False).astype(bool).to_numpy()] if len(owns) else owns
-    xs = set(lp["from_iri"]) | set(of["from_iri"]) if len(of) else set(lp["from_iri"])
-    days = [_days(lp["date"], len(lp), False)]
-    if len(of):
-        days += [_days(of.get("start"), len(of), False), _days(of.get("end"), len(of), True) + 1]
-    xsc = sc[sc["iri"].isin(xs)]
-    days += [xsc["_from"].to_numpy(), xsc["_to"].to_numpy() + 1]
-    when = np.unique(np.concatenate([np.array([OPEN_FROM], dtype=np.int64), *[d.astype(np.int64) for d in days]]))
-    when = when[(when >= OPEN_FROM) & (when < OPEN_TO)]
-    if len(xsc) == 0:
-        when = when[:1]
+    w = flows_mod.weights_named(_weight_periods(of, lp, is_fund), names)
 
-    parts = []
-    sc_from, sc_to, sc_iri = sc["_from"].to_numpy(), sc["_to"].to_numpy(), sc["iri"].to_numpy(dtype=object)
-    for k, day in enumerate(when):
-        on = (sc_from <= day) & (day <= sc_to) & sc["iri"].isin(xs).to_numpy()
-        if not on.any():
-            continue
-        date = dt.date.fromordinal(int(day)) if day != OPEN_FROM else dt.date.min
-        w = flows_mod.step_weights(of, lp, is_fund, date)
-        ch = flows_mod.chains(pd.Index(sc_iri[on]), flows_mod.weights_named(w, names))
-        ch = ch[ch["hops"] > 1]
-        if len(ch):
-            parts.append(ch.assign(_from=day, _to=(when[k + 1] - 1) if k + 1 < len(when) else OPEN_TO))
-    # direct flows: the source's own fundings, while it is state-controlled
-    direct = pd.DataFrame({"source": sc_iri, "last": sc_iri, "hops": 1, "share": 1.0, "via": "",
-                           "_from": sc_from, "_to": sc_to})
-    for m in range(flows_mod.MAX_HOPS):
-        direct[f"m{m}"] = sc_iri if m == 0 else None
-    ch = pd.concat([direct, *parts], ignore_index=True)
-    ch = merge_periods(ch, ["source", "m1", "m2", "m3"]) if parts else ch
-    ch = ch.sort_values(["hops"], kind="stable")
+    # the sources: periods of state control, merged over that one fact
+    sc = entity.loc[entity["state_controlled"].astype(bool).to_numpy(), ["iri", "_from", "_to"]]
+    sc = merge_periods(sc.assign(on=True), ["iri"]).drop(columns="on")
+    members = [f"m{k}" for k in range(flows_mod.MAX_HOPS)]
+    level = pd.DataFrame({"source": sc["iri"].to_numpy(), "last": sc["iri"].to_numpy(), "hops": 1, "share": 1.0,
+                          "via": "", "_from": sc["_from"].to_numpy(), "_to": sc["_to"].to_numpy()})
+    for k, m in enumerate(members):
+        level[m] = level["source"] if k == 0 else None
+    levels = [level]
+    for k in range(1, flows_mod.MAX_HOPS):
+        if not len(level) or not len(w):
+            break
+        nxt = level.merge(w, left_on="last", right_on="x", suffixes=("", "_w"))
+        lo = np.maximum(nxt["_from"].to_numpy(), nxt["_from_w"].to_numpy())
+        hi = np.minimum(nxt["_to"].to_numpy(), nxt["_to_w"].to_numpy())
+        fund = nxt["fund"].to_numpy(dtype=object)
+        fresh = lo <= hi
+        for m in members[:k]:
+            fresh &= nxt[m].to_numpy(dtype=object) != fund
+        nxt, lo, hi = nxt[fresh], lo[fresh], hi[fresh]
+        if not len(nxt):
+            break
+        level = pd.DataFrame({
+            "source": nxt["source"].to_numpy(), "last": nxt["fund"].to_numpy(), "hops": nxt["hops"].to_numpy() + 1,
+            "share": nxt["share"].to_numpy() * nxt["w"].to_numpy(),
+            "via": (nxt["name"] if k == 1 else nxt["via"] + " > " + nxt["name"]).to_numpy(dtype=object),
+            "_from": lo, "_to": hi,
+        })
+        for j, m in enumerate(members):
+            level[m] = nxt["fund"].to_numpy() if j == k else nxt[m].to_numpy()
+        levels.append(level)
+    ch = pd.concat(levels, ignore_index=True)
     out = ch.merge(fl, left_on="last", right_on="funder")
     out = out[out["recipient"] != out["source"]]
     out["_from"] = np.maximum(out["_from"].to_numpy(dtype=np.int64), out["_day"].to_numpy(dtype=np.int64))
@@ -414,8 +479,8 @@ def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd
         return empty
     out = out.drop_duplicates(["source", "funding", "hops", "share", "via", "_from", "_to"])
     chain = out["m1"].fillna("").astype(str)
-    for m in range(2, flows_mod.MAX_HOPS):
-        chain = chain + " " + out[f"m{m}"].fillna("").astype(str)
+    for m in members[2:]:
+        chain = chain + " " + out[m].fillna("").astype(str)
     out["chain"] = chain.str.strip().to_numpy()
     out = out[cols].astype({"hops": np.int64, "share": float, "_from": np.int64, "_to": np.int64})
     return merge_periods(out, ["source", "funding", "chain"])
