@@ -142,7 +142,12 @@ def look_through_flows(entities: pd.DataFrame, owns: pd.DataFrame, funded: pd.Da
 
 
 def weights_named(w: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """:func:`step_weights` with each fund's display ``name`` (its IRI when it has none)."""
+    """:func:`step_weights` with each fund's display ``name`` (its IRI when it has none).
+
+    >>> w = pd.DataFrame({"x": ["g", "g"], "fund": ["f", "h"], "w": [0.4, 0.5]})
+    >>> weights_named(w, pd.Series({"f": "Fund F"}))["name"].tolist()
+    ['Fund F', 'h']
+    """
     label = names.reindex(w["fund"]).to_numpy(dtype=object)
     return w.assign(name=np.where(pd.isna(label), w["fund"].to_numpy(dtype=object), label))
 
@@ -185,7 +190,14 @@ def chains(sources, w: pd.DataFrame, max_hops: int = MAX_HOPS) -> pd.DataFrame:
 
 def fund_names(res) -> pd.Series | None:
     """The smallest name of each fund (as the queries' MIN(name)), indexed by IRI; only funds
-    appear in ``via``."""
+    appear in ``via``.
+
+    >>> from types import SimpleNamespace
+    >>> ents = pd.DataFrame({"iri": ["f", "x"], "labels": [("Fund",), ("Firm",)]})
+    >>> rows = pd.DataFrame({"iri": ["f", "f", "x"], "name": ["Zeta Fund", "Alpha Fund", "X"]})
+    >>> fund_names(SimpleNamespace(entities=ents, entity_rows=rows)).to_dict()
+    {'f': 'Alpha Fund'}
+    """
     ents = res.entities
     funds = ents.loc[ents["labels"].map(lambda ls: "Fund" in ls).to_numpy(dtype=bool), "iri"]
     rows = res.entity_rows

@@ -491,7 +491,18 @@ def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd
 
 
 def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> DerivedPeriods:
-    """The derived facts of a resolved build with the periods they hold for (module docstring)."""
+    """The derived facts of a resolved build with the periods they hold for (module docstring).
+
+    >>> from kg.resolve import Resolved
+    >>> from kg.values.dates import parse as parse_date
+    >>> ents = pd.DataFrame({"iri": ["g", "f"], "name": ["Gov", "Firm"], "labels": [("GovernmentBody",), ("Firm",)],
+    ...                      "state_owned": [None, None], "sector": [None, None]})
+    >>> owns = pd.DataFrame({"from_iri": ["g"], "to_iri": ["f"], "share": [0.7], "start": [parse_date("2020-07")],
+    ...                      "end": [None]})
+    >>> p = derive_periods(Resolved(entities=ents, entity_rows=ents[["iri", "name"]], links={"OWNS": owns}))
+    >>> p.entity.loc[p.entity.iri == "f", ["state_share", "valid_from", "valid_to"]].values.tolist()
+    [[0.0, None, datetime.date(2020, 6, 30)], [0.7, datetime.date(2020, 7, 1), None]]
+    """
     ents = res.entities.reset_index(drop=True)
     integrated, control, entity = _ownership_periods(res, ents, floor)
     flows = _flow_periods(res, ents, entity)
@@ -513,7 +524,16 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
 
 def at(p: DerivedPeriods, as_of: dt.date) -> facts_mod.Derived:
     """The facts of one day: what ``kg.derive.facts.derive(res, as_of=as_of)`` gives (same rows,
-    values and row order)."""
+    values and row order).
+
+    >>> from kg.loaders.sources import load_sources
+    >>> from kg.resolve import resolve
+    >>> from kg.resources import resource_path
+    >>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
+    >>> one, cut = facts_mod.derive(res, as_of=dt.date(2020, 1, 1)), at(derive_periods(res), dt.date(2020, 1, 1))
+    >>> cut.integrated.equals(one.integrated), cut.control.equals(one.control)
+    (True, True)
+    """
     order = pd.Series(np.arange(len(p.entities)), index=p.entities)
 
     def cut(t: pd.DataFrame, *keys) -> pd.DataFrame:
