@@ -18,7 +18,8 @@ which reads them instead of walking fund chains on every run. The rules are the 
   itself (hops 1, share 1, via "") or from the chain's last fund to a Firm other than the
   source, dated on or before as_of or undated. The query filters the dates again against its
   own as_of, so an earlier as_of is exact for the fundings; the weights and the state sources
-  stay those of the build date.
+  stay those of the build date. kg.derive.timeline gives the flows with their periods, exact
+  at every date.
 
 One row per (source, chain, funding); a chain whose via text, hops and share repeat another's
 for the same funding is the same row (as the query's grouping makes it).
