@@ -127,10 +127,14 @@ SLICE_DAYS = (dt.date(2005, 1, 1), dt.date(2018, 12, 31), dt.date(2020, 6, 30), 
               dt.date(2024, 1, 1), dt.date(2030, 1, 1))
 
 
-@pytest.mark.parametrize("name", ["mini", "sample"])
+@pytest.mark.parametrize("name", ["mini", "gleif-rdf", "sample"])
 def test_slices_equal_the_single_date_derive(name, mini_dir, sample_dir):
-    res = resolved(mini_dir if name == "mini" else sample_dir)
-    assert_slices_equal(res, derive_periods(res), SLICE_DAYS)
+    """The fixtures (gleif-rdf: declared control with periods, no shares) and the sample."""
+    res = resolved({"mini": mini_dir, "sample": sample_dir}.get(name, mini_dir.parent / name))
+    periods = derive_periods(res)
+    if name == "gleif-rdf":
+        assert len(periods.control) and periods.control["valid_from"].notna().any()
+    assert_slices_equal(res, periods, SLICE_DAYS)
 
 
 def test_slices_equal_the_single_date_derive_on_a_synthetic_graph(tmp_path):
