@@ -35,7 +35,8 @@ from kg.derive.periods import valid_on
 from kg.reference import names as reference_names
 from kg.resolve import Resolved
 
-__all__ = ["Derived", "derive", "DEFAULT_FLOOR", "CONTROL_THRESHOLD"]
+__all__ = ["Derived", "derive", "ownership_facts", "ownership_pairs", "declared_control", "size_facts", "reported_years",
+           "DEFAULT_FLOOR", "CONTROL_THRESHOLD"]
 
 DEFAULT_FLOOR = 0.01
 CONTROL_THRESHOLD = 0.5
@@ -103,8 +104,17 @@ def ownership_pairs(owns: pd.DataFrame, index: pd.Series, as_of: dt.date) -> pd.
     p = p[(p["share"] > 0) & (p["i"] != p["j"])].astype({"i": np.int64, "j": np.int64})
     if not len(p):
         return empty
+    return scaled_pairs(p)
+
+
+def scaled_pairs(p: pd.DataFrame) -> pd.DataFrame:
+    """The largest share per (i, j), each j's shares scaled to at most 100% in total.
+
+    >>> scaled_pairs(pd.DataFrame({"i": [0, 0, 1], "j": [2, 2, 2], "share": [0.5, 0.9, 0.6]})).round(4).values.tolist()
+    [[0.0, 2.0, 0.6], [1.0, 2.0, 0.4]]
+    """
     # shares as floats before grouping: on an object column pandas takes each group's max in Python
-    p = p.groupby(["i", "j"], as_index=False)["share"].max()
+    p = p.astype({"share": float}).groupby(["i", "j"], as_index=False)["share"].max()
     total = p.groupby("j")["share"].transform("sum").to_numpy()
     p["share"] = np.minimum(p["share"].to_numpy() / np.maximum(total, 1.0), 1.0)
     return p
@@ -135,6 +145,93 @@ def declared_control(res: Resolved, index: pd.Series, as_of: dt.date) -> sp.csr_
     return sp.csr_matrix((np.ones(i.size, dtype=bool), (i, j)), shape=(n, n))
 
 
+def ownership_facts(pairs: pd.DataFrame, declared: sp.csr_matrix, state: np.ndarray, iri: np.ndarray, names: np.ndarray,
+                    *, floor: float = DEFAULT_FLOOR) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Integrated ownership, control and the entity facts (ultimate controller, state share,
+    controlled, influence, path) of one ownership graph: ``pairs`` (i, j, share; from
+    :func:`ownership_pairs`), ``declared`` control, the ``state`` mask, and per node its ``iri``
+    and ``names``. kg.derive.timeline runs it on a graph whose nodes are entity versions.
+
+    >>> pairs = pd.DataFrame({"i": [0, 1], "j": [1, 2], "share": [1.0, 0.6]})
+    >>> _, ctl, ent = ownership_facts(pairs, sp.csr_matrix((3, 3), dtype=bool), np.array([True, False, False]),
+    ...                               np.array(["g", "h", "f"], dtype=object), np.array(["G", "H", "F"], dtype=object))
+    >>> ctl[["controller", "controlled"]].values.tolist(), ent["path"].tolist()[1:]
+    ([['g', 'h'], ['g', 'f'], ['h', 'f']], ['G -> 100% H', 'G -> 100% H -> 60% F'])
+    """
+    n = len(iri)
+    W = own.ownership_matrix(pairs["i"].astype(np.int64).to_numpy(), pairs["j"].astype(np.int64).to_numpy(),
+                             pairs["share"].astype(float).to_numpy(), n)
+    X, H = own.integrated_ownership_with_hops(W, floor=floor)
+    Xc, Hc = X.tocoo(), H.tocoo()
+    integrated = pd.DataFrame({
+        "owner": iri[Xc.row], "owned": iri[Xc.col], "share": _fraction(Xc.data), "hops": Hc.data.astype(int),
+    })
+
+    controls = own.control(W, CONTROL_THRESHOLD, declared=declared)
+    C = controls.tocoo()
+    xs = np.asarray(X[C.row, C.col]).ravel() if C.nnz else np.array([])
+    hs = np.asarray(H[C.row, C.col]).ravel() if C.nnz else np.array([])
+    control = pd.DataFrame({"controller": iri[C.row], "controlled": iri[C.col], "share": _fraction(xs),
+                            "hops": hs.astype(int)})
+
+    uc = own.ultimate_controller(W, CONTROL_THRESHOLD, controls=controls)
+    entity = pd.DataFrame({"iri": iri})
+    entity["ultimate_controller"] = [iri[k] if k >= 0 else None for k in uc]
+
+    st = state_mod.state_shares(W, state, threshold=CONTROL_THRESHOLD, declared=declared)
+    entity["state_share"] = _fraction(st.share)
+    entity["state_controlled"] = st.controlled
+    entity["state_influence"] = st.level
+    targets = np.flatnonzero((st.path_share > 0) & ~st.root)
+    texts = np.full(n, None, dtype=object)
+    if targets.size:
+        shares = dict(zip(zip(pairs["i"].astype(int), pairs["j"].astype(int), strict=True), pairs["share"].astype(float), strict=True))
+        for t, row in zip(targets, st.paths(targets), strict=True):
+            texts[t] = _path_text([int(k) for k in row if k >= 0], names, shares)
+    entity["path"] = texts
+    return integrated, control, entity
+
+
+def reported_years(fin: pd.DataFrame) -> pd.DataFrame:
+    """One row per firm and reported year (``from_iri``, ``year`` as int, ``employees``,
+    ``revenue``): where several financial-year rows give the same year, the last one loaded.
+
+    >>> fin = pd.DataFrame({"from_iri": ["f", "f", "f"], "year": [2021, 2020, 2021], "employees": [1, 2, 3],
+    ...                     "revenue": [1.0, 2.0, 3.0]})
+    >>> reported_years(fin).values.tolist()
+    [['f', 2020, 2, 2.0], ['f', 2021, 3, 3.0]]
+    """
+    year = pd.to_numeric(fin["year"], errors="coerce")
+    f = pd.DataFrame({"from_iri": fin["from_iri"].to_numpy(dtype=object), "year": year.to_numpy(),
+                      "employees": fin["employees"].to_numpy() if "employees" in fin else None,
+                      "revenue": fin["revenue"].to_numpy() if "revenue" in fin else None})
+    f = f[f["year"].notna() & f["from_iri"].notna()].astype({"year": np.int64})
+    f = f.sort_values(["from_iri", "year"], kind="stable")
+    return f.drop_duplicates(["from_iri", "year"], keep="last").reset_index(drop=True)
+
+
+def size_facts(fin: pd.DataFrame, ents: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """``size_class`` and ``size_year`` (indexed by firm IRI) from the latest year a firm has
+    reported by ``as_of``: a year counts once its financial year has ended (FY 2023 from
+    2024-01-01 on).
+
+    >>> fin = pd.DataFrame({"from_iri": ["f", "f"], "year": [2022, 2023], "employees": [900, 1500], "revenue": [3e8, 9e8]})
+    >>> ents = pd.DataFrame({"iri": ["f"], "sector": [None]})
+    >>> size_facts(fin, ents, dt.date(2023, 12, 31)).values.tolist(), size_facts(fin, ents, dt.date(2024, 1, 1)).values.tolist()
+    ([['medium', 2022]], [['large', 2023]])
+    """
+    cols = {"size_class": pd.Series(dtype=object), "size_year": pd.Series(dtype=object)}
+    if not len(fin):
+        return pd.DataFrame(cols)
+    years = reported_years(fin)
+    latest = years[years["year"] < as_of.year].groupby("from_iri").tail(1).set_index("from_iri")
+    if not len(latest):
+        return pd.DataFrame(cols)
+    sector = ents.set_index("iri")["sector"]
+    sc = size_mod.size_class(latest["employees"], latest["revenue"], sector.reindex(latest.index))
+    return pd.DataFrame({"size_class": list(sc), "size_year": latest["year"].to_numpy()}, index=latest.index)
+
+
 def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAULT_FLOOR) -> Derived:
     """Compute the derived facts of a resolved build.
 
@@ -158,53 +255,19 @@ def derive(res: Resolved, *, as_of: dt.date | None = None, floor: float = DEFAUL
     owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
     pairs = ownership_pairs(owns, index, as_of)
     declared = declared_control(res, index, as_of)
-    W = own.ownership_matrix(pairs["i"].astype(np.int64).to_numpy(), pairs["j"].astype(np.int64).to_numpy(),
-                             pairs["share"].astype(float).to_numpy(), n)
-
-    X, H = own.integrated_ownership_with_hops(W, floor=floor)
-    Xc, Hc = X.tocoo(), H.tocoo()
     iri = ents["iri"].to_numpy(dtype=object)
-    integrated = pd.DataFrame({
-        "owner": iri[Xc.row], "owned": iri[Xc.col], "share": _fraction(Xc.data), "hops": Hc.data.astype(int),
-    })
-
-    controls = own.control(W, CONTROL_THRESHOLD, declared=declared)
-    C = controls.tocoo()
-    xs = np.asarray(X[C.row, C.col]).ravel() if C.nnz else np.array([])
-    hs = np.asarray(H[C.row, C.col]).ravel() if C.nnz else np.array([])
-    control = pd.DataFrame({"controller": iri[C.row], "controlled": iri[C.col], "share": _fraction(xs),
-                            "hops": hs.astype(int)})
-
-    uc = own.ultimate_controller(W, CONTROL_THRESHOLD, controls=controls)
-    entity = pd.DataFrame({"iri": iri})
-    entity["ultimate_controller"] = [iri[k] if k >= 0 else None for k in uc]
-
-    st = state_mod.state_shares(W, _state_mask(ents), threshold=CONTROL_THRESHOLD, declared=declared)
-    entity["state_share"] = _fraction(st.share)
-    entity["state_controlled"] = st.controlled
-    entity["state_influence"] = st.level
-    targets = np.flatnonzero((st.path_share > 0) & ~st.root)
-    texts = np.full(n, None, dtype=object)
-    if targets.size:
-        shares = dict(zip(zip(pairs["i"].astype(int), pairs["j"].astype(int), strict=True), pairs["share"].astype(float), strict=True))
-        for t, row in zip(targets, st.paths(targets), strict=True):
-            texts[t] = _path_text([int(k) for k in row if k >= 0], names, shares)
-    entity["path"] = texts
-
+    integrated, control, entity = ownership_facts(pairs, declared, _state_mask(ents), iri, names, floor=floor)
     fin = res.financials
     if len(fin):
-        latest = fin.sort_values(["from_iri", "year"]).groupby("from_iri").tail(1).set_index("from_iri")
-        sector = ents.set_index("iri")["sector"]
-        sc = size_mod.size_class(latest["employees"], latest["revenue"], sector.reindex(latest.index))
-        sizes = pd.DataFrame({"size_class": list(sc), "size_year": latest["year"].to_numpy()}, index=latest.index)
-        entity = entity.merge(sizes, left_on="iri", right_index=True, how="left")
+        entity = entity.merge(size_facts(fin, ents, as_of), left_on="iri", right_index=True, how="left")
+        entity["size_year"] = [None if y != y else int(y) for y in entity["size_year"]]
     else:
         entity["size_class"] = None
         entity["size_year"] = None
 
     params = {"as_of": as_of.isoformat(), "floor": floor, "control_threshold": CONTROL_THRESHOLD}
     flows = flows_mod.derive_flows(res, entity, as_of)
-    if len(fin) and "size_year" in entity:  # the figures of the size class's year (kg.derive.performance)
+    if len(fin):  # the figures of the size class's year (kg.derive.performance)
         large = entity[entity["size_class"] == "large"]
         figs = perf_mod.size_figures(fin, large.set_index("iri")["size_year"])
         entity = entity.merge(figs, left_on="iri", right_index=True, how="left")

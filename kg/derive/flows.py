@@ -18,7 +18,8 @@ which reads them instead of walking fund chains on every run. The rules are the 
   itself (hops 1, share 1, via "") or from the chain's last fund to a Firm other than the
   source, dated on or before as_of or undated. The query filters the dates again against its
   own as_of, so an earlier as_of is exact for the fundings; the weights and the state sources
-  stay those of the build date.
+  stay those of the build date. kg.derive.timeline gives the flows with their periods, exact
+  at every date.
 
 One row per (source, chain, funding); a chain whose via text, hops and share repeat another's
 for the same funding is the same row (as the query's grouping makes it).
@@ -34,7 +35,7 @@ import pandas as pd
 from kg.conflicts import algebra_shares
 from kg.derive.periods import valid_on
 
-__all__ = ["look_through_flows", "step_weights", "MAX_HOPS", "FLOW_COLUMNS"]
+__all__ = ["look_through_flows", "step_weights", "weights_named", "chains", "fund_names", "MAX_HOPS", "FLOW_COLUMNS"]
 
 #: Longest chain stored: the source, up to three funds, the firm.
 MAX_HOPS = 4
@@ -124,15 +125,48 @@ def look_through_flows(entities: pd.DataFrame, owns: pd.DataFrame, funded: pd.Da
                        "funding": fl["iri"].to_numpy(), "instrument": fl["instrument"].to_numpy(),
                        "amount": fl["amount"].to_numpy(), "date": fl["date"].to_numpy()})
 
-    # chains: (source, last, hops, share, via) with distinct members; level k has k funds
-    w = step_weights(owns, funded, is_fund, as_of)
+    ch = chains(sources, weights_named(step_weights(owns, funded, is_fund, as_of), names), max_hops)
+    # only chains ending at a Fund lead further (the source itself funds in hops 1)
+    out = ch.merge(fl, left_on="last", right_on="funder")
+    out = out[out["recipient"] != out["source"]]
+    if not len(out):
+        return empty
+    out = out.drop_duplicates(["source", "funding", "hops", "share", "via"])
+    chain = out["m1"].fillna("").astype(str)
+    for m in [f"m{k}" for k in range(2, max_hops)]:
+        chain = chain + " " + out[m].fillna("").astype(str)
+    out["chain"] = chain.str.strip().to_numpy()
+    out = out[FLOW_COLUMNS].sort_values(["source", "recipient", "funding", "hops", "via"]).reset_index(drop=True)
+    out["hops"] = out["hops"].astype(np.int64)
+    out["share"] = out["share"].astype(float)
+    return out
+
+
+def weights_named(w: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """:func:`step_weights` with each fund's display ``name`` (its IRI when it has none).
+
+    >>> w = pd.DataFrame({"x": ["g", "g"], "fund": ["f", "h"], "w": [0.4, 0.5]})
+    >>> weights_named(w, pd.Series({"f": "Fund F"}))["name"].tolist()
+    ['Fund F', 'h']
+    """
     label = names.reindex(w["fund"]).to_numpy(dtype=object)
-    w["name"] = np.where(pd.isna(label), w["fund"].to_numpy(dtype=object), label)
+    return w.assign(name=np.where(pd.isna(label), w["fund"].to_numpy(dtype=object), label))
+
+
+def chains(sources, w: pd.DataFrame, max_hops: int = MAX_HOPS) -> pd.DataFrame:
+    """Chains ``source -> fund_1 -> ... -> fund_k`` (k < ``max_hops``, distinct members): columns
+    ``source, last, hops, share, via, m0 .. m{max_hops-1}`` (the members, ``m0`` the source),
+    level by level (k = 0 first: the sources themselves). ``w``: :func:`weights_named`.
+
+    >>> w = pd.DataFrame({"x": ["g"], "fund": ["f"], "w": [0.4], "name": ["Fund"]})
+    >>> chains(pd.Index(["g"]), w)[["source", "last", "hops", "share", "via"]].values.tolist()
+    [['g', 'g', 1, 1.0, ''], ['g', 'f', 2, 0.4, 'Fund']]
+    """
     members = [f"m{k}" for k in range(max_hops)]
     start = pd.DataFrame({"source": sources, "last": sources, "hops": 1, "share": 1.0, "via": ""})
     for k, m in enumerate(members):
         start[m] = sources if k == 0 else None
-    chains, level = [start], start
+    out, level = [start], start
     for k in range(1, max_hops):
         if not len(level) or not len(w):
             break
@@ -151,22 +185,27 @@ def look_through_flows(entities: pd.DataFrame, owns: pd.DataFrame, funded: pd.Da
         })
         for j, m in enumerate(members):
             level[m] = nxt["fund"].to_numpy() if j == k else nxt[m].to_numpy()
-        chains.append(level)
-    ch = pd.concat(chains, ignore_index=True)
-    # only chains ending at a Fund lead further (the source itself funds in hops 1)
-    out = ch.merge(fl, left_on="last", right_on="funder")
-    out = out[out["recipient"] != out["source"]]
-    if not len(out):
-        return empty
-    out = out.drop_duplicates(["source", "funding", "hops", "share", "via"])
-    chain = out["m1"].fillna("").astype(str)
-    for m in members[2:]:
-        chain = chain + " " + out[m].fillna("").astype(str)
-    out["chain"] = chain.str.strip().to_numpy()
-    out = out[FLOW_COLUMNS].sort_values(["source", "recipient", "funding", "hops", "via"]).reset_index(drop=True)
-    out["hops"] = out["hops"].astype(np.int64)
-    out["share"] = out["share"].astype(float)
-    return out
+        out.append(level)
+    return pd.concat(out, ignore_index=True)
+
+
+def fund_names(res) -> pd.Series | None:
+    """The smallest name of each fund (as the queries' MIN(name)), indexed by IRI; only funds
+    appear in ``via``.
+
+    >>> from types import SimpleNamespace
+    >>> ents = pd.DataFrame({"iri": ["f", "x"], "labels": [("Fund",), ("Firm",)]})
+    >>> rows = pd.DataFrame({"iri": ["f", "f", "x"], "name": ["Zeta Fund", "Alpha Fund", "X"]})
+    >>> fund_names(SimpleNamespace(entities=ents, entity_rows=rows)).to_dict()
+    {'f': 'Alpha Fund'}
+    """
+    ents = res.entities
+    funds = ents.loc[ents["labels"].map(lambda ls: "Fund" in ls).to_numpy(dtype=bool), "iri"]
+    rows = res.entity_rows
+    if not len(rows):
+        return None
+    named = rows.loc[rows["name"].notna() & rows["iri"].isin(funds), ["iri", "name"]]
+    return named.sort_values(["iri", "name"]).drop_duplicates("iri").set_index("iri")["name"]
 
 
 def derive_flows(res, entity: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -179,11 +218,4 @@ def derive_flows(res, entity: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     ents = res.entities.reset_index(drop=True)
     controlled = entity.set_index("iri")["state_controlled"]
     mask = ents["iri"].map(controlled).fillna(False).to_numpy(dtype=bool)
-    # the smallest name of each fund (as the queries' MIN(name)); only funds appear in via
-    funds = ents.loc[ents["labels"].map(lambda ls: "Fund" in ls).to_numpy(dtype=bool), "iri"]
-    rows = res.entity_rows
-    names = None
-    if len(rows):
-        named = rows.loc[rows["name"].notna() & rows["iri"].isin(funds), ["iri", "name"]]
-        names = named.sort_values(["iri", "name"]).drop_duplicates("iri").set_index("iri")["name"]
-    return look_through_flows(ents, owns, funded, mask, as_of, names=names)
+    return look_through_flows(ents, owns, funded, mask, as_of, names=fund_names(res))

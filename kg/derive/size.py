@@ -110,7 +110,9 @@ def normalise_sector(sector, default_sector: str = DEFAULT_SECTOR):
     if np.ndim(sector) == 0 and not isinstance(sector, (pd.Series, list, tuple, np.ndarray)):
         return one(sector)
     values = pd.Series(list(sector), dtype=object)
-    return values.map(one).to_numpy(dtype=object)
+    codes, uniq = pd.factorize(values)  # each distinct name looked up once; missing -> -1
+    mapped = np.array([one(u) for u in uniq] + [default_sector], dtype=object)
+    return mapped[codes]
 
 
 def _figures(x, n: int) -> np.ndarray:

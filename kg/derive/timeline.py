@@ -1,0 +1,571 @@
+"""Derived facts with the period each holds for: exact at any date, computed once.
+
+:func:`derive_periods` gives the tables of kg.derive.facts.Derived with two more columns,
+``valid_from`` and ``valid_to`` (``datetime.date``; ``None`` = open). They follow the
+ontology's date conventions (``kg:datePosition``): ``valid_from`` is the first day a row
+holds, ``valid_to`` the last (inclusive, like a certification's ``valid_to``), so a row holds
+at D exactly when ``(valid_from is None or valid_from <= D) and (valid_to is None or D <=
+valid_to)``. Consecutive periods with equal values are merged. :func:`at` slices them at a day
+and gives what ``derive(res, as_of=day)`` gives.
+
+How (the time-expanded graph): the ownership facts of an entity (integrated ownership it is
+owned with, who controls it, its ultimate controller, state share, influence and path) depend
+only on the holdings and declared control *into* it and into its ancestors. So its facts can
+change only at the dates ``C(j)`` = the change dates of its own incoming links (a start, or the
+day after an end) and those of its owners, ``C(i)`` for every owner ``i`` (propagated down the
+graph to a fixed point; cross-holdings share one set). Each entity gets one *version* per date
+of ``C(j)`` (plus one from the beginning of time), and the version of ``j`` from day ``f`` is
+owned by the version of each owner current at ``f``, with the links valid at ``f``. Because
+``C(i) <= C(j)`` for every owner, that graph holds, for every version, exactly the ancestors
+of ``j`` at that date: one run of the single-date algebra (:func:`kg.derive.facts
+.ownership_facts`) on it gives the facts of every version at once, vectorised. The entity
+order is kept (versions sorted by entity, then date), so index-based tie-breaks (the lowest
+ultimate controller of a control cycle) agree with the single-date run.
+
+Size classes come from the financial years (a year counts once it has ended: FY ``y`` holds
+from ``y+1-01-01`` until the day the firm's next reported year counts). Look-through flows
+(kg.derive.flows) change when a state source's state control changes, when the weights into a
+fund change (LP commitments, holdings of funds) and when a funding is made; chains through
+funds are computed at each of those dates, direct flows follow their source's periods of state
+control, and a flow starts no earlier than its funding's date.
+
+>>> import datetime as dt
+>>> from kg.loaders.sources import load_sources
+>>> from kg.resolve import resolve
+>>> from kg.resources import resource_path
+>>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
+>>> p = derive_periods(res)
+>>> sorted(p.entity.columns)[:4], len(at(p, dt.date(2024, 1, 1)).entity) == len(res.entities)
+(['iri', 'path', 'state_controlled', 'state_influence'], True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from kg.conflicts import algebra_shares
+from kg.derive import facts as facts_mod
+from kg.derive import flows as flows_mod
+from kg.derive import lookups
+from kg.derive import performance as perf_mod
+from kg.derive import size as size_mod
+from kg.reference import names as reference_names
+from kg.resolve import Resolved
+
+__all__ = ["DerivedPeriods", "derive_periods", "at", "holds_at", "merge_periods", "PERIOD_COLUMNS"]
+
+#: The validity columns every period table ends with.
+PERIOD_COLUMNS = ["valid_from", "valid_to"]
+
+# Days are ordinals; versions are keyed entity * _K + day. OPEN_FROM / OPEN_TO stand for no limit.
+_K = 1 << 22  # > date.max.toordinal() + 1
+OPEN_FROM = 0
+OPEN_TO = _K - 1
+
+
+@dataclass
+class DerivedPeriods:
+    """The derived tables with ``valid_from`` / ``valid_to`` (see the module docstring).
+
+    ``entities``: the entity IRIs in build order (the single-date tables' row order);
+    ``size``: ``iri, size_class, size_year, size_employees, size_revenue``: a large class once
+    per reported year (with the year and its figures), other classes merged across years
+    (``size_year`` empty); ``reported``: ``iri, year`` of every reported year (input facts: the
+    financial years), which give the size year of the other classes at a date;
+    ``has_financials``: whether the build has any financial year (the single-date entity table
+    then carries the size figures' columns). ``performance`` and the lookups hold for
+    every date and are as in Derived.
+    """
+
+    floor: float
+    entities: np.ndarray
+    integrated: pd.DataFrame
+    control: pd.DataFrame
+    entity: pd.DataFrame
+    size: pd.DataFrame
+    flows: pd.DataFrame
+    has_financials: bool = False
+    reported: pd.DataFrame = field(default_factory=pd.DataFrame)
+    params: dict = field(default_factory=dict)
+    performance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    display_names: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cert_years: pd.DataFrame = field(default_factory=pd.DataFrame)
+    superseded: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+# ---------------------------------------------------------------------------------------------
+# days and periods
+
+
+def _days(col, n: int, end: bool) -> np.ndarray:
+    """First day (start) or last day (end) of each partial date as an ordinal; open when missing."""
+    if col is None:
+        return np.full(n, OPEN_TO if end else OPEN_FROM, dtype=np.int64)
+    values = pd.Series(col, dtype=object)
+    undated = values.map(lambda d: d is None or d != d).to_numpy(dtype=bool)
+    seen = {d: (d.last_day() if end else d.first_day()).toordinal() for d in values[~undated].unique()}
+    out = np.full(n, OPEN_TO if end else OPEN_FROM, dtype=np.int64)
+    if (~undated).any():
+        out[~undated] = values[~undated].map(seen).to_numpy(dtype=np.int64)
+    return out
+
+
+def _dates(days: np.ndarray, open_value: int) -> list:
+    """Ordinals back to ``datetime.date`` (``None`` where open), each distinct day once."""
+    uniq = {int(d): (None if d == open_value else dt.date.fromordinal(int(d))) for d in np.unique(days)}
+    return [uniq[int(d)] for d in days]
+
+
+def _ordinals_of(dates: pd.Series, open_value: int) -> np.ndarray:
+    values = pd.Series(dates, dtype=object)
+    uniq = {d: d.toordinal() for d in values.dropna().unique()}
+    return values.map(uniq).fillna(open_value).to_numpy(dtype=np.int64)
+
+
+def holds_at(table: pd.DataFrame, day: dt.date) -> np.ndarray:
+    """Mask of the rows of a period table that hold on ``day``.
+
+    >>> t = pd.DataFrame({"valid_from": [None, dt.date(2020, 1, 1)], "valid_to": [dt.date(2019, 12, 31), None]})
+    >>> holds_at(t, dt.date(2019, 12, 31)).tolist(), holds_at(t, dt.date(2020, 1, 1)).tolist()
+    ([True, False], [False, True])
+    """
+    d = day.toordinal()
+    return (_ordinals_of(table["valid_from"], OPEN_FROM) <= d) & (d <= _ordinals_of(table["valid_to"], OPEN_TO))
+
+
+def _codes(col: pd.Series) -> np.ndarray:
+    """Equal values get equal codes (None and NaN included); floats compared exactly."""
+    return pd.factorize(pd.Series(col.to_numpy(dtype=object) if col.dtype == object else col.to_numpy()),
+                        use_na_sentinel=True)[0]
+
+
+def merge_periods(df: pd.DataFrame, keys: list[str], lo: str = "_from", hi: str = "_to") -> pd.DataFrame:
+    """Merge rows that continue each other (same ``keys``, same other values, the next starting
+    the day after the previous ends) into one row; ``lo`` / ``hi`` are day ordinals.
+
+    >>> df = pd.DataFrame({"k": ["a", "a", "a", "b"], "v": [1, 1, 2, 1], "_from": [0, 10, 20, 0], "_to": [9, 19, 29, 5]})
+    >>> merge_periods(df, ["k"]).values.tolist()
+    [['a', 1, 0, 19], ['a', 2, 20, 29], ['b', 1, 0, 5]]
+    """
+    if not len(df):
+        return df.reset_index(drop=True)
+    df = df.sort_values([*keys, lo], kind="stable").reset_index(drop=True)
+    same = np.ones(len(df), dtype=bool)
+    same[0] = False
+    for c in df.columns:
+        if c in (lo, hi):
+            continue
+        code = _codes(df[c])
+        same[1:] &= code[1:] == code[:-1]
+    start, end = df[lo].to_numpy(), df[hi].to_numpy()
+    same[1:] &= start[1:] == end[:-1] + 1
+    group = np.cumsum(~same) - 1
+    first = np.flatnonzero(~same)
+    out = df.iloc[first].reset_index(drop=True)
+    last_end = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(last_end, group, end)
+    out[hi] = last_end
+    return out
+
+
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    """Ordinal periods to the ``valid_from`` / ``valid_to`` columns."""
+    out = df.drop(columns=["_from", "_to"])
+    out["valid_from"] = pd.Series(_dates(df["_from"].to_numpy(), OPEN_FROM), dtype=object, index=out.index)
+    out["valid_to"] = pd.Series(_dates(df["_to"].to_numpy(), OPEN_TO), dtype=object, index=out.index)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# ownership: the time-expanded graph
+
+
+def _links(res: Resolved, index: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The holdings (i, j, share, a, b) and declared control (i, j, a, b) that enter the algebra
+    at some date, with their periods as day ordinals (a = first day, b = last day)."""
+    owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
+    cols = {"i": np.int64, "j": np.int64, "share": float, "a": np.int64, "b": np.int64}
+    h = pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
+    if len(owns):
+        n = len(owns)
+        h = pd.DataFrame({"i": owns["from_iri"].map(index).to_numpy(), "j": owns["to_iri"].map(index).to_numpy(),
+                          "share": algebra_shares(owns).to_numpy(), "a": _days(owns.get("start"), n, False),
+                          "b": _days(owns.get("end"), n, True)}).dropna()
+        h = h[(h["share"] > 0) & (h["i"] != h["j"]) & (h["a"] <= h["b"])].astype(cols)
+    d = pd.DataFrame({c: pd.Series(dtype=np.int64) for c in ("i", "j", "a", "b")})
+    dc = res.links.get("DECLARED_CONTROL")
+    if dc is not None and len(dc) and "basis" in dc:
+        dc = dc[dc["basis"].isin(facts_mod.CONTROL_BASES).to_numpy(dtype=bool)]
+        if "status" in dc:
+            dc = dc[dc["status"].astype(object).map(lambda v: str(v).upper() != "INACTIVE" if v is not None else True)
+                    .to_numpy(dtype=bool)]
+        n = len(dc)
+        d = pd.DataFrame({"i": dc["from_iri"].map(index).to_numpy(), "j": dc["to_iri"].map(index).to_numpy(),
+                          "a": _days(dc.get("start"), n, False), "b": _days(dc.get("end"), n, True)}).dropna()
+        d = d[(d["i"] != d["j"]) & (d["a"] <= d["b"])].astype(np.int64)
+    return h, d
+
+
+def _change_keys(links: pd.DataFrame) -> np.ndarray:
+    """entity * _K + day for every day an entity's incoming links change."""
+    j, a, b = links["j"].to_numpy(), links["a"].to_numpy(), links["b"].to_numpy()
+    keys = [j[a != OPEN_FROM] * _K + a[a != OPEN_FROM], j[b != OPEN_TO] * _K + b[b != OPEN_TO] + 1]
+    return np.unique(np.concatenate(keys))
+
+
+def _propagate(keys: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Close the (entity, day) keys under ``src -> dst``: an owner's change days are its
+    subsidiaries' too (fixed point; one round per layer)."""
+    order = np.argsort(src, kind="stable")
+    src, dst = src[order], dst[order]
+    known = np.unique(keys)
+    frontier = known
+    while frontier.size:
+        ent, day = frontier // _K, frontier % _K
+        lo, hi = np.searchsorted(src, ent, "left"), np.searchsorted(src, ent, "right")
+        cnt = hi - lo
+        if not cnt.any():
+            break
+        rep = np.repeat(np.arange(frontier.size), cnt)
+        pos = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+        new = np.unique(dst[pos] * _K + day[rep])
+        frontier = np.setdiff1d(new, known, assume_unique=True)
+        known = np.union1d(known, frontier)
+    return known
+
+
+def _expand(links: pd.DataFrame, vkey: np.ndarray, vfrom: np.ndarray) -> pd.DataFrame:
+    """The links between versions: each link into j once for every version of j it is valid
+    in, from the owner's version current at that version's first day."""
+    j = links["j"].to_numpy()
+    lo, hi = np.searchsorted(vkey, j * _K, "left"), np.searchsorted(vkey, (j + 1) * _K, "left")
+    cnt = hi - lo
+    row = np.repeat(np.arange(len(links)), cnt)
+    ver = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+    f = vfrom[ver]
+    ok = (links["a"].to_numpy()[row] <= f) & (f <= links["b"].to_numpy()[row])
+    row, ver, f = row[ok], ver[ok], f[ok]
+    owner = np.searchsorted(vkey, links["i"].to_numpy()[row] * _K + f, "right") - 1
+    out = pd.DataFrame({"i": owner, "j": ver})
+    if "share" in links:
+        out["share"] = links["share"].to_numpy()[row]
+    return out
+
+
+def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
+    n = len(ents)
+    index = pd.Series(np.arange(n), index=ents["iri"])
+    iri = ents["iri"].to_numpy(dtype=object)
+    names = ents["name"].fillna(ents["iri"]).to_numpy(dtype=object)
+    holdings, declared = _links(res, index)
+    links = pd.concat([holdings[["i", "j", "a", "b"]], declared], ignore_index=True)
+    edges = np.unique(links["i"].to_numpy() * _K + links["j"].to_numpy()) if len(links) else np.zeros(0, np.int64)
+    keys = _propagate(_change_keys(links), edges // _K, edges % _K) if len(links) else np.zeros(0, np.int64)
+    vkey = np.union1d(np.arange(n, dtype=np.int64) * _K, keys)  # every entity has a version from the start
+    vent, vfrom = vkey // _K, vkey % _K
+    vto = np.full(vkey.size, OPEN_TO, dtype=np.int64)
+    cont = vent[1:] == vent[:-1]
+    vto[:-1][cont] = vfrom[1:][cont] - 1
+
+    pairs = _expand(holdings, vkey, vfrom)
+    pairs = facts_mod.scaled_pairs(pairs) if len(pairs) else pd.DataFrame(
+        {"i": pd.Series(dtype=np.int64), "j": pd.Series(dtype=np.int64), "share": pd.Series(dtype=float)})
+    dpairs = _expand(declared, vkey, vfrom)
+    V = vkey.size
+    D = sp.csr_matrix((np.ones(len(dpairs), dtype=bool), (dpairs["i"].to_numpy(), dpairs["j"].to_numpy())), shape=(V, V))
+    state = facts_mod._state_mask(ents)[vent]
+    node = np.arange(V, dtype=object)
+    integrated, control, entity = facts_mod.ownership_facts(pairs, D, state, node, names[vent], floor=floor)
+
+    def link_table(df, a, b):
+        i, j = df[a].to_numpy(dtype=np.int64), df[b].to_numpy(dtype=np.int64)
+        out = df.assign(**{a: iri[vent[i]], b: iri[vent[j]]})
+        out["_from"], out["_to"] = vfrom[j], vto[j]
+        return merge_periods(out, [a, b])
+
+    integrated = link_table(integrated, "owner", "owned")
+    control = link_table(control, "controller", "controlled")
+    k = entity["iri"].to_numpy(dtype=np.int64)
+    uc = entity["ultimate_controller"].to_numpy(dtype=object)
+    has = pd.notna(uc)
+    ucn = np.full(len(uc), None, dtype=object)
+    ucn[has] = iri[vent[uc[has].astype(np.int64)]]
+    entity = entity.assign(iri=iri[vent[k]], ultimate_controller=ucn)
+    entity["_from"], entity["_to"] = vfrom[k], vto[k]
+    entity = merge_periods(entity, ["iri"])
+    return integrated, control, entity
+
+
+# ---------------------------------------------------------------------------------------------
+# size classes
+
+
+def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame) -> pd.DataFrame:
+    """``iri, size_class, size_year, size_employees, size_revenue, _from, _to``: FY y from
+    y+1-01-01 until the firm's next reported year counts."""
+    cols = ["iri", "size_class", "size_year", "size_employees", "size_revenue", "_from", "_to"]
+    if not len(fin):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    years = facts_mod.reported_years(fin)
+    sector = ents.set_index("iri")["sector"]
+    sc = size_mod.size_class(years["employees"].reset_index(drop=True), years["revenue"].reset_index(drop=True),
+                             sector.reindex(years["from_iri"]).reset_index(drop=True))
+    y = years["year"].to_numpy(dtype=np.int64)
+    firm = years["from_iri"].to_numpy(dtype=object)
+    nxt = np.full(len(y), -1, dtype=np.int64)
+    same = firm[1:] == firm[:-1]
+    nxt[:-1][same] = y[1:][same]
+    start = {v: dt.date(int(v) + 1, 1, 1).toordinal() for v in np.unique(y)}
+    end = {v: dt.date(int(v), 12, 31).toordinal() for v in np.unique(nxt[nxt >= 0])}
+    out = pd.DataFrame({"iri": firm, "size_class": list(sc), "size_year": [int(v) for v in y],
+                        "_from": [start[v] for v in y], "_to": [end[v] if v >= 0 else OPEN_TO for v in nxt]})
+    out["size_year"] = out["size_year"].astype(object)
+    # the figures of the year (kg.derive.performance.size_figures) where the class is large
+    large = out[out["size_class"] == "large"]
+    emp = pd.to_numeric(fin["employees"], errors="coerce") if "employees" in fin else pd.Series(np.nan, index=fin.index)
+    rev = pd.to_numeric(fin["revenue"], errors="coerce") if "revenue" in fin else pd.Series(np.nan, index=fin.index)
+    fy = pd.DataFrame({"iri": fin["from_iri"].to_numpy(dtype=object), "size_year": pd.to_numeric(fin["year"], errors="coerce").to_numpy(),
+                       "emp": emp.to_numpy(dtype=float), "rev": rev.to_numpy(dtype=float)}).dropna()
+    fy = fy.astype({"size_year": np.int64})
+    fy = fy.merge(large[["iri", "size_year"]].astype({"size_year": np.int64}), on=["iri", "size_year"])
+    figs = fy.groupby(["iri", "size_year"], as_index=False).agg(size_employees=("emp", "max"), size_revenue=("rev", "max"))
+    figs["size_employees"] = pd.Series([int(x) for x in figs["size_employees"]], dtype=object)
+    out = out.merge(figs.astype({"size_year": object}), on=["iri", "size_year"], how="left")
+    # only a large class needs its year (the figures of the breach); the others merge across years,
+    # their year being the latest reported (DerivedPeriods.reported)
+    out.loc[out["size_class"] != "large", "size_year"] = None
+    return merge_periods(out[cols], ["iri"])
+
+
+# ---------------------------------------------------------------------------------------------
+# look-through flows
+
+
+def _versions_of(keys_ent: np.ndarray, days: np.ndarray, ents: np.ndarray):
+    """Versions (entity, from, to) of ``ents`` that change on (keys_ent, days): sorted keys,
+    their entity, first and last day."""
+    keys = np.union1d(np.unique(ents).astype(np.int64) * _K, keys_ent.astype(np.int64) * _K + days.astype(np.int64))
+    ent, start = keys // _K, keys % _K
+    end = np.full(keys.size, OPEN_TO, dtype=np.int64)
+    cont = ent[1:] == ent[:-1]
+    end[:-1][cont] = start[1:][cont] - 1
+    return keys, ent, start, end
+
+
+def _rows_by_version(row_ent: np.ndarray, keys: np.ndarray, start: np.ndarray):
+    """(row, version) for every row and every version of its entity."""
+    lo, hi = np.searchsorted(keys, row_ent * _K, "left"), np.searchsorted(keys, (row_ent + 1) * _K, "left")
+    cnt = hi - lo
+    row = np.repeat(np.arange(row_ent.size), cnt)
+    ver = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+    return row, ver
+
+
+def _weight_periods(of: pd.DataFrame, lp: pd.DataFrame, is_fund: pd.Series) -> pd.DataFrame:
+    """kg.derive.flows.step_weights for every date at once: ``x, fund, w, _from, _to``. A fund's
+    weights change on the dates of its LP commitments and of the holdings in it."""
+    cols = {"x": object, "fund": object, "w": float, "_from": np.int64, "_to": np.int64}
+    empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
+    funds = pd.Index(pd.unique(pd.concat([lp["to_iri"], of["to_iri"]], ignore_index=True).to_numpy(dtype=object)))
+    if not len(funds):
+        return empty
+    lp_f = funds.get_indexer(lp["to_iri"]).astype(np.int64)
+    lp_day = _days(lp["date"], len(lp), False)
+    of_f = funds.get_indexer(of["to_iri"]).astype(np.int64)
+    of_a, of_b = _days(of.get("start"), len(of), False), _days(of.get("end"), len(of), True)
+    ch_e = np.concatenate([lp_f, of_f, of_f])
+    ch_d = np.concatenate([lp_day, of_a, np.where(of_b < OPEN_TO, of_b + 1, OPEN_FROM)])
+    keys, _, start, end = _versions_of(ch_e, ch_d, np.arange(len(funds)))
+    parts = []
+    lp_funds = np.zeros(keys.size, dtype=bool)
+    if len(lp):
+        row, ver = _rows_by_version(lp_f, keys, start)
+        ok = lp_day[row] <= start[ver]
+        row, ver = row[ok], ver[ok]
+        amt = pd.to_numeric(lp["amount"], errors="coerce").to_numpy(dtype=float)[row]
+        t = pd.DataFrame({"x": lp["from_iri"].to_numpy(dtype=object)[row], "ver": ver, "amt": amt})
+        total = t.groupby("ver")["amt"].sum()
+        lp_funds[t.loc[t["amt"] > 0, "ver"].unique()] = True
+        mine = t.groupby(["x", "ver"], as_index=False)["amt"].sum()
+        mine["total"] = mine["ver"].map(total).to_numpy()
+        mine = mine[mine["total"] > 0]
+        parts.append(pd.DataFrame({"x": mine["x"], "ver": mine["ver"], "w": mine["amt"] / mine["total"]}))
+    if len(of):
+        row, ver = _rows_by_version(of_f, keys, start)
+        ok = (of_a[row] <= start[ver]) & (start[ver] <= of_b[row]) & ~lp_funds[ver]
+        row, ver = row[ok], ver[ok]
+        share = algebra_shares(of).to_numpy(dtype=float)[row]
+        t = pd.DataFrame({"x": of["from_iri"].to_numpy(dtype=object)[row], "ver": ver, "w": share}).dropna()
+        parts.append(t.groupby(["x", "ver"], as_index=False)["w"].max())
+    if not parts:
+        return empty
+    w = pd.concat(parts, ignore_index=True)
+    fund = funds.to_numpy(dtype=object)[keys[w["ver"].to_numpy()] // _K]
+    w = pd.DataFrame({"x": w["x"].to_numpy(dtype=object), "fund": fund, "w": w["w"].to_numpy(dtype=float),
+                      "_from": start[w["ver"].to_numpy()], "_to": end[w["ver"].to_numpy()]})
+    w = w[w["fund"].map(is_fund).fillna(False).astype(bool).to_numpy() & (w["w"] > 0)]
+    return merge_periods(w, ["x", "fund"])
+
+
+def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd.DataFrame:
+    """The flows table (kg.derive.flows.FLOW_COLUMNS) with ``_from`` / ``_to``: the chains of
+    kg.derive.flows.chains built by joining periods (a chain holds while its source is
+    state-controlled and each step's weight holds), then the fundings made by their last member."""
+    cols = [*flows_mod.FLOW_COLUMNS, "_from", "_to"]
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    funded = res.links.get("FUNDED")
+    if funded is None or not len(funded):
+        return empty
+    owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
+    iri, labels = ents["iri"], ents["labels"]
+    is_fund = pd.Series(labels.map(lambda ls: "Fund" in ls).to_numpy(dtype=bool), index=iri.to_numpy())
+    is_firm = pd.Series(labels.map(lambda ls: "Firm" in ls).to_numpy(dtype=bool), index=iri.to_numpy())
+    names = flows_mod.fund_names(res)
+    if names is None:
+        names = pd.Series(ents["name"].to_numpy(), index=iri.to_numpy())
+
+    fl = funded[funded["instrument"].notna() & (funded["instrument"] != flows_mod.LP)]
+    fl = fl[fl["to_iri"].map(is_firm).fillna(False).astype(bool).to_numpy()]
+    fl = pd.DataFrame({"funder": fl["from_iri"].to_numpy(), "recipient": fl["to_iri"].to_numpy(),
+                       "funding": fl["iri"].to_numpy(), "instrument": fl["instrument"].to_numpy(),
+                       "amount": fl["amount"].to_numpy(), "date": fl["date"].to_numpy(),
+                       "_day": _days(fl["date"], len(fl), False)})
+    lp = funded[(funded["instrument"] == flows_mod.LP) & funded["amount"].notna()]
+    of = owns[owns["to_iri"].map(is_fund).fillna(False).astype(bool).to_numpy()] if len(owns) else owns
+    w = flows_mod.weights_named(_weight_periods(of, lp, is_fund), names)
+
+    # the sources: periods of state control, merged over that one fact
+    sc = entity.loc[entity["state_controlled"].astype(bool).to_numpy(), ["iri", "_from", "_to"]]
+    sc = merge_periods(sc.assign(on=True), ["iri"]).drop(columns="on")
+    members = [f"m{k}" for k in range(flows_mod.MAX_HOPS)]
+    level = pd.DataFrame({"source": sc["iri"].to_numpy(), "last": sc["iri"].to_numpy(), "hops": 1, "share": 1.0,
+                          "via": "", "_from": sc["_from"].to_numpy(), "_to": sc["_to"].to_numpy()})
+    for k, m in enumerate(members):
+        level[m] = level["source"] if k == 0 else None
+    levels = [level]
+    for k in range(1, flows_mod.MAX_HOPS):
+        if not len(level) or not len(w):
+            break
+        nxt = level.merge(w, left_on="last", right_on="x", suffixes=("", "_w"))
+        lo = np.maximum(nxt["_from"].to_numpy(), nxt["_from_w"].to_numpy())
+        hi = np.minimum(nxt["_to"].to_numpy(), nxt["_to_w"].to_numpy())
+        fund = nxt["fund"].to_numpy(dtype=object)
+        fresh = lo <= hi
+        for m in members[:k]:
+            fresh &= nxt[m].to_numpy(dtype=object) != fund
+        nxt, lo, hi = nxt[fresh], lo[fresh], hi[fresh]
+        if not len(nxt):
+            break
+        level = pd.DataFrame({
+            "source": nxt["source"].to_numpy(), "last": nxt["fund"].to_numpy(), "hops": nxt["hops"].to_numpy() + 1,
+            "share": nxt["share"].to_numpy() * nxt["w"].to_numpy(),
+            "via": (nxt["name"] if k == 1 else nxt["via"] + " > " + nxt["name"]).to_numpy(dtype=object),
+            "_from": lo, "_to": hi,
+        })
+        for j, m in enumerate(members):
+            level[m] = nxt["fund"].to_numpy() if j == k else nxt[m].to_numpy()
+        levels.append(level)
+    ch = pd.concat(levels, ignore_index=True)
+    out = ch.merge(fl, left_on="last", right_on="funder")
+    out = out[out["recipient"] != out["source"]]
+    out["_from"] = np.maximum(out["_from"].to_numpy(dtype=np.int64), out["_day"].to_numpy(dtype=np.int64))
+    out = out[out["_from"] <= out["_to"]]
+    if not len(out):
+        return empty
+    out = out.drop_duplicates(["source", "funding", "hops", "share", "via", "_from", "_to"])
+    chain = out["m1"].fillna("").astype(str)
+    for m in members[2:]:
+        chain = chain + " " + out[m].fillna("").astype(str)
+    out["chain"] = chain.str.strip().to_numpy()
+    out = out[cols].astype({"hops": np.int64, "share": float, "_from": np.int64, "_to": np.int64})
+    return merge_periods(out, ["source", "funding", "chain"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole build
+
+
+def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> DerivedPeriods:
+    """The derived facts of a resolved build with the periods they hold for (module docstring).
+
+    >>> from kg.resolve import Resolved
+    >>> from kg.values.dates import parse as parse_date
+    >>> ents = pd.DataFrame({"iri": ["g", "f"], "name": ["Gov", "Firm"], "labels": [("GovernmentBody",), ("Firm",)],
+    ...                      "state_owned": [None, None], "sector": [None, None]})
+    >>> owns = pd.DataFrame({"from_iri": ["g"], "to_iri": ["f"], "share": [0.7], "start": [parse_date("2020-07")],
+    ...                      "end": [None]})
+    >>> p = derive_periods(Resolved(entities=ents, entity_rows=ents[["iri", "name"]], links={"OWNS": owns}))
+    >>> p.entity.loc[p.entity.iri == "f", ["state_share", "valid_from", "valid_to"]].values.tolist()
+    [[0.0, None, datetime.date(2020, 6, 30)], [0.7, datetime.date(2020, 7, 1), None]]
+    """
+    ents = res.entities.reset_index(drop=True)
+    integrated, control, entity = _ownership_periods(res, ents, floor)
+    flows = _flow_periods(res, ents, entity)
+    size = _size_periods(res.financials, ents)
+    ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
+    certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
+                                                                 "valid_to", "batch"]))
+    return DerivedPeriods(
+        floor=floor, entities=ents["iri"].to_numpy(dtype=object),
+        integrated=_finish(integrated), control=_finish(control), entity=_finish(entity), size=_finish(size),
+        flows=_finish(flows), has_financials=bool(len(res.financials)),
+        reported=(facts_mod.reported_years(res.financials)[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
+                  if len(res.financials) else pd.DataFrame({"iri": [], "year": []})),
+        params={"floor": floor, "control_threshold": facts_mod.CONTROL_THRESHOLD},
+        performance=perf_mod.performance_facts(res),
+        display_names=lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True)),
+        cert_years=lookups.certification_years(certs), superseded=lookups.superseded_from(certs))
+
+
+def at(p: DerivedPeriods, as_of: dt.date) -> facts_mod.Derived:
+    """The facts of one day: what ``kg.derive.facts.derive(res, as_of=as_of)`` gives (same rows,
+    values and row order).
+
+    >>> from kg.loaders.sources import load_sources
+    >>> from kg.resolve import resolve
+    >>> from kg.resources import resource_path
+    >>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
+    >>> one, cut = facts_mod.derive(res, as_of=dt.date(2020, 1, 1)), at(derive_periods(res), dt.date(2020, 1, 1))
+    >>> cut.integrated.equals(one.integrated), cut.control.equals(one.control)
+    (True, True)
+    """
+    order = pd.Series(np.arange(len(p.entities)), index=p.entities)
+
+    def cut(t: pd.DataFrame, *keys) -> pd.DataFrame:
+        t = t[holds_at(t, as_of)].drop(columns=PERIOD_COLUMNS)
+        if keys:
+            pos = [order.reindex(t[k]).to_numpy() for k in keys]
+            t = t.iloc[np.lexsort(pos[::-1])]
+        return t.reset_index(drop=True)
+
+    integrated = cut(p.integrated, "owner", "owned")
+    control = cut(p.control, "controller", "controlled")
+    entity = cut(p.entity, "iri")
+    # as the single-date table holds it: None where there is no path (a column of None stays object)
+    for col in ("ultimate_controller", "path"):
+        entity[col] = np.array([v if isinstance(v, str) else None for v in entity[col]], dtype=object)
+    if p.has_financials:
+        size = cut(p.size).set_index("iri")
+        entity = entity.merge(size[["size_class", "size_year"]], left_on="iri", right_index=True, how="left")
+        rep = p.reported[p.reported["year"] < as_of.year].groupby("iri")["year"].max()
+        year = entity["iri"].map(rep).where(entity["size_year"].notna() | entity["iri"].isin(size.index))
+        entity["size_year"] = [None if y != y else int(y) for y in year]
+        figs = size.loc[size["size_class"] == "large", ["size_employees", "size_revenue"]].dropna()
+        entity = entity.merge(figs, left_on="iri", right_index=True, how="left")
+    else:
+        entity["size_class"] = None
+        entity["size_year"] = None
+    flows = cut(p.flows)
+    if len(flows):
+        flows = flows.sort_values(["source", "recipient", "funding", "hops", "via"]).reset_index(drop=True)
+    else:
+        flows = pd.DataFrame({c: pd.Series(dtype=object) for c in flows_mod.FLOW_COLUMNS})
+    params = {"as_of": as_of.isoformat(), "floor": p.floor, "control_threshold": facts_mod.CONTROL_THRESHOLD}
+    return facts_mod.Derived(as_of=as_of, floor=p.floor, integrated=integrated, control=control, entity=entity,
+                             params=params, flows=flows, performance=p.performance, display_names=p.display_names,
+                             cert_years=p.cert_years, superseded=p.superseded)
