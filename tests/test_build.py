@@ -201,10 +201,19 @@ def test_missing_required_column_is_a_usage_error(tmp_path, run):
 
 
 def test_provenance_keeps_file_and_row(mini_db, run):
-    q = ("PREFIX kg: <https://w3id.org/accelerator-kg/ont#> SELECT ?file ?row WHERE { "
-         "?o a kg:Ownership ; kg:share ?s ; kg:sourceFile ?file ; kg:sourceRow ?row FILTER(?s = 0.7) }")
+    """Which dataset, file and row said that hold owns sub: the link's row reference, in the graph
+    of its source file, which describes itself once."""
+    q = ("PREFIX kg: <https://w3id.org/accelerator-kg/ont#> SELECT ?source ?file ?row ?share WHERE { GRAPH ?g { "
+         "?o kg:owner <https://w3id.org/accelerator-kg/id/uscc/91210100MA0HLD0290> ; "
+         "kg:owned <https://w3id.org/accelerator-kg/id/uscc/91210100MA0DRY033M> ; kg:share ?share ; kg:sourceRow ?row } "
+         "?g kg:source ?source ; kg:sourceFile ?file }")
     res = run("sparql", q, "--db", mini_db, "--format", "csv")
-    assert res.stdout.splitlines() == ["file,row", "ownership.csv,4"]
+    assert res.stdout.splitlines() == ["source,file,row,share", "fixture,ownership.csv,4,0.7"]
+    # and of an entity: each row that describes it
+    q = ("PREFIX kg: <https://w3id.org/accelerator-kg/ont#> SELECT ?file ?row WHERE { "
+         "GRAPH ?g { <https://w3id.org/accelerator-kg/id/entity/sasac> kg:sourceRow ?row } ?g kg:sourceFile ?file }")
+    res = run("sparql", q, "--db", mini_db, "--format", "csv")
+    assert res.stdout.splitlines() == ["file,row", "entities.csv,2"]
 
 
 def test_conflicting_sources_stay_side_by_side(tmp_path, mini_dir):
@@ -217,9 +226,10 @@ def test_conflicting_sources_stay_side_by_side(tmp_path, mini_dir):
     build([mini_dir, other], db)
     s = open_store(db)
     names = {
-        (r["g"].value.rsplit("/", 1)[-1], r["n"].value)
-        for r in s.query("SELECT ?g ?n WHERE { GRAPH ?g { <https://w3id.org/accelerator-kg/id/uscc/91210100MA0DRY033M> "
-                         "<https://w3id.org/accelerator-kg/ont#name> ?n } }")
+        (r["s"].value, r["n"].value)
+        for r in s.query("SELECT ?s ?n WHERE { GRAPH ?g { <https://w3id.org/accelerator-kg/id/uscc/91210100MA0DRY033M> "
+                         "<https://w3id.org/accelerator-kg/ont#name> ?n } ?g <https://w3id.org/accelerator-kg/ont#source> ?s }",
+                         use_default_graph_as_union=True)
     }
     assert names == {("fixture", "Example Drive Co."), ("other-register", "Example Drive Company")}
 
