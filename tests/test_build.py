@@ -298,6 +298,35 @@ def test_chunk_reader_streams_every_byte_across_chunk_and_buffer_boundaries():
     assert out == "".join(chunks).encode("utf-8")
 
 
+def test_the_writer_thread_hands_on_its_error_and_stops_with_the_reader():
+    """Chunks written ahead by a thread (kg.rdf.store.prefetched): the writer's error reaches the
+    reader, and a reader that stops early stops the writer (no thread left running)."""
+    import threading
+
+    from kg.rdf.store import prefetched
+
+    def broken():
+        yield "a"
+        raise ValueError("bad value in row 7")
+
+    it = prefetched(broken())
+    assert next(it) == "a"
+    with pytest.raises(ValueError, match="row 7"):
+        next(it)
+    made = []
+
+    def endless():
+        while True:
+            made.append(1)
+            yield "x"
+
+    it = prefetched(endless(), depth=2)
+    assert next(it) == "x"
+    it.close()
+    assert not any(t.name == "kg-nquads-writer" for t in threading.enumerate())
+    assert len(made) <= 5  # at most depth ahead (and one in hand) when the reader stopped
+
+
 def test_the_writer_states_each_quad_once(sample_dir):
     """No statement is written twice (each FinancialYear's kg:source was: 700k duplicate quads
     at 10^5 firms, which the store drops but the writer and the loader paid for)."""
