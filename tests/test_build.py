@@ -345,3 +345,44 @@ def test_a_bad_as_of_names_the_option(run, tmp_path, sample_dir):
     assert r.output.strip() == ("Error: --as-of: '2019-13-01' is not a valid date (month 13 is out of range); "
                                 "expected a date YYYY-MM-DD (or 2023年12月31日)")
     assert not (tmp_path / "db").exists()
+
+
+def test_the_lean_model_states_each_fact_once_on_the_mini_fixture(mini_db):
+    """The RDF model of issue 12.3, counted on the mini fixture: an entity row, a link and a
+    financial year each carry one row reference (kg:sourceRow) in the graph of their file, which
+    describes itself once; no source-record nodes, no kg:Link supertype, no direct triple beside
+    a qualified node; each derived kind's method once, on its class."""
+    import pyoxigraph as ox
+
+    s = open_store(mini_db)
+    g = "https://w3id.org/accelerator-kg/id/graph/source/fixture/"
+
+    def said(iri):
+        return sorted((q.predicate.value.rsplit("#", 1)[-1], q.graph_name.value.removeprefix(g).rsplit("/", 1)[-1])
+                      for q in s.quads_for_pattern(ox.NamedNode(iri), None, None, None))
+
+    def one(query):
+        (row,) = list(s.query("PREFIX kg: <https://w3id.org/accelerator-kg/ont#> " + query, use_default_graph_as_union=True))
+        return row[0].value
+
+    assert said("https://w3id.org/accelerator-kg/id/entity/sasac") == [
+        ("city", "entities.csv"), ("country", "entities.csv"), ("displayName", "derived"), ("localId", "entities.csv"),
+        ("name", "entities.csv"), ("nameZh", "entities.csv"), ("province", "entities.csv"), ("sector", "entities.csv"),
+        ("sourceRow", "entities.csv"), ("stateControlled", "derived"), ("stateInfluence", "derived"),
+        ("stateOwned", "entities.csv"), ("stateShare", "derived"), ("type", "entities.csv")]
+    own = one("SELECT ?o WHERE { ?o kg:owner <https://w3id.org/accelerator-kg/id/uscc/91210100MA0HLD0290> }")
+    assert said(own) == [("owned", "ownership.csv"), ("owner", "ownership.csv"), ("share", "ownership.csv"),
+                         ("sourceRow", "ownership.csv"), ("start", "ownership.csv"), ("startPrecision", "ownership.csv"),
+                         ("type", "ownership.csv")]
+    fy = one("SELECT ?y WHERE { ?f kg:reported ?y . ?y kg:year 2021 }")
+    assert said(fy) == [("employees", "financials.csv"), ("netProfit", "financials.csv"), ("rdExpense", "financials.csv"),
+                        ("revenue", "financials.csv"), ("sourceRow", "financials.csv"), ("type", "financials.csv"),
+                        ("year", "financials.csv")]
+    assert said(g + "entities.csv") == [("source", "entities.csv"), ("sourceFile", "entities.csv"), ("type", "entities.csv")]
+    counts = {p: int(one(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {p} ?o }}")) for p in (
+        "kg:sourceRow", "kg:source", "kg:method", "kg:owns", "kg:controls", "kg:describedBy")}
+    counts["Link"] = int(one("SELECT (COUNT(*) AS ?n) WHERE { ?s a kg:Link }"))
+    # 7 entity rows + 5 OWNS + 3 FUNDED + 3 CERTIFIED_AS + 2 LISTED_ON + 4 financial years; one
+    # kg:source per file (6); the method of each of the 4 derived kinds present
+    assert counts == {"kg:sourceRow": 24, "kg:source": 6, "kg:method": 4, "kg:owns": 0, "kg:controls": 0,
+                      "kg:describedBy": 0, "Link": 0}
