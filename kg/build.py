@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,7 +173,7 @@ def _build_generation(
         _check_shrinkage(db, gen, by_source, report, confirm)
 
     chunks = [nquads.static_nquads()]
-    derived_chunks = []
+    derived_chunks: Iterable[str] = ()  # written while the store loads them: no text held for the whole build
     derived_as_of = None
     if derive:
         stage("derive")
@@ -181,7 +181,7 @@ def _build_generation(
 
         derived = run_derive(resolved, as_of=as_of, **({} if floor is None else {"floor": floor}))
         derived_as_of = derived.as_of.isoformat()
-        derived_chunks = ["".join(q.tolist()) for q in nquads.derived_quads(derived) if len(q)]
+        derived_chunks = nquads.derived_quads(derived)
     t3 = time.perf_counter()
     report.seconds["derive"] = t3 - t2
 

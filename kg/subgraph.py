@@ -57,6 +57,7 @@ from kg.errors import InputError
 from kg.ontology import ID, KG, RDF_TYPE, XSD, Link, graph, model
 from kg.rdf.read import (
     _safe_iris,
+    context_quads,
     financial_years_from_quads,
     link_predicates,
     links_from_quads,
@@ -261,13 +262,14 @@ class Subgraph:
       date), whether or not CERTIFIED_AS is among the selected links;
     * ``financials``: the financial years the selected firms reported, up to the as-of year:
       all of them for the focus entities, the latest one for every other firm;
-    * ``records``: the source rows describing each node (``iri``, ``record``, ``source``,
+    * ``records``: the source rows describing each node (``iri``, ``source``,
       ``source_file``, ``source_row``);
     * ``focus``: the IRIs the walk started from; ``selection``: its parameters;
       ``truncated``: what the limit cut (None when nothing was cut); ``found``: how many nodes
       the walk found (an upper bound when a hub was cut); ``quads``: the stored statements
-      of the nodes (without direct link triples), of the links' qualified nodes and of the
-      nodes' source records, as read.
+      of the nodes (without ``kg:reported``), of the links' qualified nodes and of the
+      financial years, as read, with the descriptions of the source files' graphs they are in
+      and the methods of the derived facts among them.
     """
 
     store: ox.Store = field(repr=False)
@@ -377,7 +379,7 @@ class Subgraph:
         >>> [r["name"] for r in sub.node_rows()], [(rel, r["share"]) for rel, r in sub.edges()]
         (['A Co.', 'B Bureau'], [('OWNS', 0.6)])
         """
-        a, b, g = ID + "entity/a", ID + "entity/b", ID + "graph/source/demo"
+        a, b, g = ID + "entity/a", ID + "entity/b", ID + "graph/source/demo/ownership.csv"
         nodes = pd.DataFrame({"iri": [a, b], "labels": [("Firm",), ("GovernmentBody",)], "name": ["A Co.", "B Bureau"],
                               "name_zh": ["甲公司", None], "country": ["CN", "CN"], "id": ["a", "b"],
                               "state_controlled": [True, True], "state_share": [0.6, None],
@@ -387,7 +389,7 @@ class Subgraph:
                              "source_file": ["ownership.csv"], "source_row": [2], "graph": [g]}, dtype=object)
         fin = pd.DataFrame({"firm": [a], "iri": [ID + "fy/1"], "year": [2023], "revenue": [1.5e8], "source": ["demo"],
                             "source_file": ["financials.csv"], "source_row": [2]}, dtype=object)
-        records = pd.DataFrame({"iri": [a, b], "record": [ID + "record/1", ID + "record/2"], "source": ["demo", "demo"],
+        records = pd.DataFrame({"iri": [a, b], "source": ["demo", "demo"],
                                 "source_file": ["entities.csv", "entities.csv"], "source_row": [2, 3]}, dtype=object)
         return cls(store=ox.Store(), focus=(a,), selection=Selection(hops=1, links=("OWNS",)), nodes=nodes,
                    links={"OWNS": owns}, certifications=pd.DataFrame(columns=["iri", "from", "to"]),
@@ -763,28 +765,25 @@ def _financials(store: ox.Store, firms: list[str], focus: set[str], sel: Selecti
     keep = pd.concat([years[years["firm"].isin(focus)], latest]).drop_duplicates("fy")
     firm_of = dict(zip(keep["fy"], keep["firm"], strict=True))
     quads = subject_quads(store, list(firm_of), hubs=False)
-    fin = financial_years_from_quads(quads, firm_of)
+    fin = financial_years_from_quads(quads + context_quads(store, quads), firm_of)
     return fin.sort_values(["firm", "year", "iri"], kind="stable").reset_index(drop=True), quads
 
 
-def _records(store: ox.Store, node_quads: list[ox.Quad]) -> tuple[pd.DataFrame, list[ox.Quad]]:
-    """The source rows describing the nodes (``kg:describedBy`` -> kg:SourceRecord) as a frame
-    (``iri``, ``record``, ``source``, ``source_file``, ``source_row``), and their quads."""
-    cols = ["iri", "record", "source", "source_file", "source_row"]
-    pairs = [(q.subject.value, q.object.value) for q in node_quads
-             if q.predicate.value == KG + "describedBy" and isinstance(q.object, ox.NamedNode)]
-    quads = subject_quads(store, [r for _, r in pairs], hubs=False)
-    vals: dict[tuple[str, str], object] = {}
-    for q in quads:
+def _records(node_quads: list[ox.Quad], context: list[ox.Quad]) -> pd.DataFrame:
+    """The source rows describing the nodes (each entity row's ``kg:sourceRow`` in the graph of
+    its file) as a frame (``iri``, ``source``, ``source_file``, ``source_row``)."""
+    cols = ["iri", "source", "source_file", "source_row"]
+    files: dict[str, dict[str, str]] = {}
+    for q in context:
         local = q.predicate.value.removeprefix(KG)
-        if local in ("source", "sourceFile", "sourceRow") and isinstance(q.object, ox.Literal):
-            vals.setdefault((q.subject.value, local), q.object.value)
-    rows = [(iri, rec, vals.get((rec, "source")), vals.get((rec, "sourceFile")),
-             None if vals.get((rec, "sourceRow")) is None else int(vals[(rec, "sourceRow")]))
-            for iri, rec in dict.fromkeys(pairs)]
-    f = pd.DataFrame(rows, columns=cols, dtype=object)
+        if local in ("source", "sourceFile") and q.subject == q.graph_name:
+            files.setdefault(q.subject.value, {}).setdefault(local, q.object.value)
+    rows = [(q.subject.value, files.get(q.graph_name.value, {}).get("source"),
+             files.get(q.graph_name.value, {}).get("sourceFile"), int(q.object.value))
+            for q in node_quads if q.predicate.value == KG + "sourceRow" and isinstance(q.graph_name, ox.NamedNode)]
+    f = pd.DataFrame(list(dict.fromkeys(rows)), columns=cols, dtype=object)
     f = f.sort_values(["iri", "source", "source_file", "source_row"], na_position="last", kind="stable")
-    return f.reset_index(drop=True).astype(object), quads
+    return f.reset_index(drop=True).astype(object)
 
 
 def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | None = None) -> Subgraph:
@@ -820,20 +819,22 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
     cert_rel = "CERTIFIED_AS" if "CERTIFIED_AS" in model().links else None
     all_hops = {**hops, **{b: h for b, h in extra.items() if b not in hops}}
     node_quads = subject_quads(store, list(all_hops), skip=link_predicates())
-    nodes = nodes_from_quads(node_quads)
+    link_quads = {rel: subject_quads(store, link_iris[rel], hubs=False) for rel in sel.links}
+    context = context_quads(store, node_quads + [q for quads in link_quads.values() for q in quads])
+    nodes = nodes_from_quads(node_quads + context)
     order = {iri: i for i, iri in enumerate(all_hops)}
     nodes["hop"] = nodes["iri"].map(all_hops)
     nodes["focus"] = nodes["iri"].isin(set(focus))
     nodes = nodes.assign(_o=nodes["iri"].map(order)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
     present = set(nodes["iri"])
     links: dict[str, pd.DataFrame] = {}
-    link_quads: list[ox.Quad] = []
+    kept_quads: list[ox.Quad] = []
     for rel in sel.links:
-        quads = subject_quads(store, link_iris[rel], hubs=False)
-        f = links_from_quads(rel, quads)
+        quads = link_quads[rel]
+        f = links_from_quads(rel, quads + context)
         f = f[f["from"].isin(present) & f["to"].isin(present)]
         kept = set(f["iri"])
-        link_quads.extend(q for q in quads if q.subject.value in kept)
+        kept_quads.extend(q for q in quads if q.subject.value in kept)
         links[rel] = f.sort_values(["from", "to", "iri"], kind="stable").reset_index(drop=True)
     if cert_rel in links:
         certs = links[cert_rel]
@@ -843,10 +844,11 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
     else:
         certs = pd.DataFrame(columns=["iri", "from", "to"])
     fin, fin_quads = _financials(store, entities, set(focus), sel)
-    records, record_quads = _records(store, node_quads)
+    records = _records(node_quads, context)
+    quads = node_quads + kept_quads + fin_quads
     return Subgraph(store=store, focus=focus, selection=sel, nodes=nodes, links=links,
                     certifications=certs.reset_index(drop=True), financials=fin, records=records,
-                    truncated=truncated, found=found, quads=node_quads + link_quads + record_quads + fin_quads)
+                    truncated=truncated, found=found, quads=quads + context_quads(store, quads))
 
 
 def around(store: ox.Store, ref: str, selection: Selection | None = None) -> Subgraph:

@@ -201,10 +201,19 @@ def test_missing_required_column_is_a_usage_error(tmp_path, run):
 
 
 def test_provenance_keeps_file_and_row(mini_db, run):
-    q = ("PREFIX kg: <https://w3id.org/accelerator-kg/ont#> SELECT ?file ?row WHERE { "
-         "?o a kg:Ownership ; kg:share ?s ; kg:sourceFile ?file ; kg:sourceRow ?row FILTER(?s = 0.7) }")
+    """Which dataset, file and row said that hold owns sub: the link's row reference, in the graph
+    of its source file, which describes itself once."""
+    q = ("PREFIX kg: <https://w3id.org/accelerator-kg/ont#> SELECT ?source ?file ?row ?share WHERE { GRAPH ?g { "
+         "?o kg:owner <https://w3id.org/accelerator-kg/id/uscc/91210100MA0HLD0290> ; "
+         "kg:owned <https://w3id.org/accelerator-kg/id/uscc/91210100MA0DRY033M> ; kg:share ?share ; kg:sourceRow ?row } "
+         "?g kg:source ?source ; kg:sourceFile ?file }")
     res = run("sparql", q, "--db", mini_db, "--format", "csv")
-    assert res.stdout.splitlines() == ["file,row", "ownership.csv,4"]
+    assert res.stdout.splitlines() == ["source,file,row,share", "fixture,ownership.csv,4,0.7"]
+    # and of an entity: each row that describes it
+    q = ("PREFIX kg: <https://w3id.org/accelerator-kg/ont#> SELECT ?file ?row WHERE { "
+         "GRAPH ?g { <https://w3id.org/accelerator-kg/id/entity/sasac> kg:sourceRow ?row } ?g kg:sourceFile ?file }")
+    res = run("sparql", q, "--db", mini_db, "--format", "csv")
+    assert res.stdout.splitlines() == ["file,row", "entities.csv,2"]
 
 
 def test_conflicting_sources_stay_side_by_side(tmp_path, mini_dir):
@@ -217,9 +226,10 @@ def test_conflicting_sources_stay_side_by_side(tmp_path, mini_dir):
     build([mini_dir, other], db)
     s = open_store(db)
     names = {
-        (r["g"].value.rsplit("/", 1)[-1], r["n"].value)
-        for r in s.query("SELECT ?g ?n WHERE { GRAPH ?g { <https://w3id.org/accelerator-kg/id/uscc/91210100MA0DRY033M> "
-                         "<https://w3id.org/accelerator-kg/ont#name> ?n } }")
+        (r["s"].value, r["n"].value)
+        for r in s.query("SELECT ?s ?n WHERE { GRAPH ?g { <https://w3id.org/accelerator-kg/id/uscc/91210100MA0DRY033M> "
+                         "<https://w3id.org/accelerator-kg/ont#name> ?n } ?g <https://w3id.org/accelerator-kg/ont#source> ?s }",
+                         use_default_graph_as_union=True)
     }
     assert names == {("fixture", "Example Drive Co."), ("other-register", "Example Drive Company")}
 
@@ -288,6 +298,35 @@ def test_chunk_reader_streams_every_byte_across_chunk_and_buffer_boundaries():
     assert out == "".join(chunks).encode("utf-8")
 
 
+def test_the_writer_thread_hands_on_its_error_and_stops_with_the_reader():
+    """Chunks written ahead by a thread (kg.rdf.store.prefetched): the writer's error reaches the
+    reader, and a reader that stops early stops the writer (no thread left running)."""
+    import threading
+
+    from kg.rdf.store import prefetched
+
+    def broken():
+        yield "a"
+        raise ValueError("bad value in row 7")
+
+    it = prefetched(broken())
+    assert next(it) == "a"
+    with pytest.raises(ValueError, match="row 7"):
+        next(it)
+    made = []
+
+    def endless():
+        while True:
+            made.append(1)
+            yield "x"
+
+    it = prefetched(endless(), depth=2)
+    assert next(it) == "x"
+    it.close()
+    assert not any(t.name == "kg-nquads-writer" for t in threading.enumerate())
+    assert len(made) <= 5  # at most depth ahead (and one in hand) when the reader stopped
+
+
 def test_the_writer_states_each_quad_once(sample_dir):
     """No statement is written twice (each FinancialYear's kg:source was: 700k duplicate quads
     at 10^5 firms, which the store drops but the writer and the loader paid for)."""
@@ -306,3 +345,44 @@ def test_a_bad_as_of_names_the_option(run, tmp_path, sample_dir):
     assert r.output.strip() == ("Error: --as-of: '2019-13-01' is not a valid date (month 13 is out of range); "
                                 "expected a date YYYY-MM-DD (or 2023年12月31日)")
     assert not (tmp_path / "db").exists()
+
+
+def test_the_lean_model_states_each_fact_once_on_the_mini_fixture(mini_db):
+    """The RDF model of issue 12.3, counted on the mini fixture: an entity row, a link and a
+    financial year each carry one row reference (kg:sourceRow) in the graph of their file, which
+    describes itself once; no source-record nodes, no kg:Link supertype, no direct triple beside
+    a qualified node; each derived kind's method once, on its class."""
+    import pyoxigraph as ox
+
+    s = open_store(mini_db)
+    g = "https://w3id.org/accelerator-kg/id/graph/source/fixture/"
+
+    def said(iri):
+        return sorted((q.predicate.value.rsplit("#", 1)[-1], q.graph_name.value.removeprefix(g).rsplit("/", 1)[-1])
+                      for q in s.quads_for_pattern(ox.NamedNode(iri), None, None, None))
+
+    def one(query):
+        (row,) = list(s.query("PREFIX kg: <https://w3id.org/accelerator-kg/ont#> " + query, use_default_graph_as_union=True))
+        return row[0].value
+
+    assert said("https://w3id.org/accelerator-kg/id/entity/sasac") == [
+        ("city", "entities.csv"), ("country", "entities.csv"), ("displayName", "derived"), ("localId", "entities.csv"),
+        ("name", "entities.csv"), ("nameZh", "entities.csv"), ("province", "entities.csv"), ("sector", "entities.csv"),
+        ("sourceRow", "entities.csv"), ("stateControlled", "derived"), ("stateInfluence", "derived"),
+        ("stateOwned", "entities.csv"), ("stateShare", "derived"), ("type", "entities.csv")]
+    own = one("SELECT ?o WHERE { ?o kg:owner <https://w3id.org/accelerator-kg/id/uscc/91210100MA0HLD0290> }")
+    assert said(own) == [("owned", "ownership.csv"), ("owner", "ownership.csv"), ("share", "ownership.csv"),
+                         ("sourceRow", "ownership.csv"), ("start", "ownership.csv"), ("startPrecision", "ownership.csv"),
+                         ("type", "ownership.csv")]
+    fy = one("SELECT ?y WHERE { ?f kg:reported ?y . ?y kg:year 2021 }")
+    assert said(fy) == [("employees", "financials.csv"), ("netProfit", "financials.csv"), ("rdExpense", "financials.csv"),
+                        ("revenue", "financials.csv"), ("sourceRow", "financials.csv"), ("type", "financials.csv"),
+                        ("year", "financials.csv")]
+    assert said(g + "entities.csv") == [("source", "entities.csv"), ("sourceFile", "entities.csv"), ("type", "entities.csv")]
+    counts = {p: int(one(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {p} ?o }}")) for p in (
+        "kg:sourceRow", "kg:source", "kg:method", "kg:owns", "kg:controls", "kg:describedBy")}
+    counts["Link"] = int(one("SELECT (COUNT(*) AS ?n) WHERE { ?s a kg:Link }"))
+    # 7 entity rows + 5 OWNS + 3 FUNDED + 3 CERTIFIED_AS + 2 LISTED_ON + 4 financial years; one
+    # kg:source per file (6); the method of each of the 4 derived kinds present
+    assert counts == {"kg:sourceRow": 24, "kg:source": 6, "kg:method": 4, "kg:owns": 0, "kg:controls": 0,
+                      "kg:describedBy": 0, "Link": 0}

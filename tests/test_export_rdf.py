@@ -34,12 +34,21 @@ def entities(triples) -> set[str]:
 
 
 def direct_links(triples) -> set[tuple[str, str, str]]:
-    preds = {link.predicate: rel for rel, link in model().links.items() if rel != "REPORTED"}
-    return {(preds[str(p)], str(s), str(o)) for s, p, o in triples if str(p) in preds}
+    """(rel, from, to) of the qualified link nodes (the store states a link by its node only)."""
+    roles = {KG + link.source_role: rel for rel, link in model().links.items() if link.qualified_class}
+    targets = {KG + link.target_role for link in model().links.values() if link.qualified_class}
+    ends = {}
+    for s, p, o in triples:
+        if str(p) in roles:
+            ends.setdefault(str(s), {})["from"] = (roles[str(p)], str(o))
+        elif str(p) in targets:
+            ends.setdefault(str(s), {})["to"] = str(o)
+    return {(e["from"][0], e["from"][1], e["to"]) for e in ends.values()}
 
 
 def qualified(triples) -> set[str]:
-    return {str(s) for s, p, o in triples if str(p) == RDF_TYPE and str(o) == KG + "Link"}
+    classes = {KG + link.qualified_class for link in model().links.values() if link.qualified_class}
+    return {str(s) for s, p, o in triples if str(p) == RDF_TYPE and str(o) in classes}
 
 
 def expected(sub):
@@ -73,7 +82,7 @@ def test_turtle_and_ntriples_and_jsonld_hold_the_same_triples(sub):
 def test_nquads_keep_the_source_graphs(sub, store):
     quads = list(ox.parse(render(sub, "nq"), format=ox.RdfFormat.N_QUADS))
     graphs = {q.graph_name.value for q in quads}
-    assert ID + "graph/source/synthetic" in graphs and ID + "graph/reference" in graphs
+    assert ID + "graph/source/synthetic/ownership.csv" in graphs and ID + "graph/reference" in graphs
     assert ID + "graph/derived" in graphs  # state share and CONTROLS links
     for q in quads:  # every quad is in the store, in the same graph
         assert q in store
@@ -101,14 +110,17 @@ def test_provenance_travels_with_the_data(sub):
     g.parse(data=render(sub, "ttl").decode("utf-8"), format="turtle")
     kg = rdflib.Namespace(KG)
     focus = rdflib.URIRef(sub.focus[0])
-    records = list(g.objects(focus, kg.describedBy))
-    assert records and all(g.value(r, kg.sourceFile) == rdflib.Literal("entities.csv") for r in records)
+    assert list(g.objects(focus, kg.sourceRow)) == [rdflib.Literal(sub.records[sub.records["iri"] == sub.focus[0]]["source_row"].iloc[0])]
+    ds = rdflib.Dataset()
+    ds.parse(data=render(sub, "nq").decode("utf-8"), format="nquads")
     for rel, r in sub.edges():
         link = rdflib.URIRef(r["iri"])
-        if model().link(rel).derived:  # how it was computed instead of a source row
-            assert "majority control" in str(g.value(link, kg.method))
-        else:
-            assert g.value(link, kg.source) is not None and g.value(link, kg.sourceRow) is not None
+        if model().link(rel).derived:  # how it was computed instead of a source row: stated on the class
+            assert "majority control" in str(g.value(rdflib.URIRef(KG + model().link(rel).qualified_class), kg.method))
+        else:  # the row on the link, the dataset and file on its graph
+            (_, _, row, graph), = ds.quads((link, kg.sourceRow, None, None))
+            assert row.toPython() == r["source_row"] and str(graph) == r["graph"]
+            assert (str(g.value(graph, kg.source)), str(g.value(graph, kg.sourceFile))) == (r["source"], r["source_file"])
     fy = list(g.subjects(rdflib.RDF.type, kg.FinancialYear))
     assert len(fy) == len(sub.financials)
 
@@ -131,5 +143,5 @@ def test_jsonld_uses_the_ontology_context(sub):
     assert doc["@context"] == context()
     focus = next(n for n in doc["@graph"] if n["@id"] == sub.focus[0])
     assert focus["@type"] == "Firm" and focus["nameZh"] == "合肥青云精密减速机有限公司"
-    own = next(n for n in doc["@graph"] if n.get("@type") == ["Link", "Ownership"] or n.get("@type") == ["Ownership", "Link"])
+    own = next(n for n in doc["@graph"] if n.get("@type") == "Ownership")
     assert isinstance(own["share"], str) and own["owner"].startswith(ID)

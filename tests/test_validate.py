@@ -41,20 +41,20 @@ id:prog a kg:Programme .
 id:sprog a kg:SpecialProgramme .
 id:exch a kg:Exchange ; kg:name "Exch" .
 
-id:o1 a kg:Ownership ; kg:owner id:ok ; kg:owned id:so ; kg:share 0.5 ; kg:source "s" ;
+id:o1 a kg:Ownership ; kg:owner id:ok ; kg:owned id:so ; kg:share 0.5 ; kg:sourceRow 2 ;
     kg:start "2020-01-01"^^xsd:date ; kg:end "2021-01-01"^^xsd:date .
 id:o2 a kg:Ownership ; kg:owner id:ok , id:so ; kg:owned "so" ; kg:share 1.5 , 0.2 .
-id:o3 a kg:Ownership ; kg:owned id:so ; kg:share 0.5 ; kg:source "s" ;
+id:o3 a kg:Ownership ; kg:owned id:so ; kg:share 0.5 ; kg:sourceRow 2 ;
     kg:start "2022-01-01"^^xsd:date ; kg:end "2021-01-01"^^xsd:date , "2023-01-01"^^xsd:date .
-id:o4 a kg:Ownership ; kg:owner id:ok ; kg:owned id:so ; kg:share "0.5" ; kg:source "s" ;
+id:o4 a kg:Ownership ; kg:owner id:ok ; kg:owned id:so ; kg:share "0.5" ; kg:sourceRow 2 ;
     kg:start "2020" ; kg:end "2021-01-01"^^xsd:date .
-id:o5 a kg:Ownership ; kg:owner id:ok ; kg:owned id:so ; kg:share -0.1 ; kg:source "s" ;
+id:o5 a kg:Ownership ; kg:owner id:ok ; kg:owned id:so ; kg:share -0.1 ; kg:sourceRow 2 ;
     kg:start 2020 ; kg:end "2021-01-01"^^xsd:date .
 
 id:f1 a kg:Funding ; kg:funder id:ok ; kg:recipient id:so ; kg:instrument "grant" ; kg:amount -5.0 ;
-    kg:interestRate 2.0 ; kg:source "s" .
+    kg:interestRate 2.0 ; kg:sourceRow 2 .
 id:f2 a kg:Funding ; kg:funder id:ok ; kg:recipient id:so ; kg:instrument "equity"@en , "loan" ;
-    kg:amount "lots" ; kg:interestRate "0.1" ; kg:source "s" .
+    kg:amount "lots" ; kg:interestRate "0.1" ; kg:sourceRow 2 .
 id:f3 a kg:Funding .
 
 id:c1 a kg:Certification ; kg:certifiedFirm id:ok ; kg:programme id:prog ; kg:batch 0 ;
@@ -169,7 +169,7 @@ def test_every_kind_of_violation_same_rows_as_pyshacl():
     assert set(by_focus) == {
         "id:noname", "id:sub", "id:intname", "id:empty", "id:lang", "id:iriname", "id:ids", "id:so",
         "id:so2", "id:so3", "id:two", "id:three", "id:o2", "id:o3", "id:o4", "id:o5", "id:f1", "id:f2",
-        "id:f3", "id:c1", "id:c2", "id:c3", "id:l1", "id:l2", "id:y1", "id:y2", "id:y3"}
+        "id:f3", "id:c1", "id:c2", "id:c3", "id:l1", "id:l2", "id:y1", "id:y2", "id:y3", "so"}
     assert ["Violation", "id:o3", "kg:start", "2022-01-01", "an ownership cannot end before it starts"] in rows
     assert ["Violation", "id:two", "", "https://w3id.org/accelerator-kg/id/two",
             "an entity has one primary type (Firm, Bank, Fund, GovernmentBody, Exchange or Person); "
@@ -178,14 +178,18 @@ def test_every_kind_of_violation_same_rows_as_pyshacl():
             "Value Literal(\"grant\") not in list ['Literal(\"equity\")', 'Literal(\"loan\")', "
             "'Literal(\"subsidy\")', 'Literal(\"lp_commitment\")', 'Literal(\"bond\")']"] in rows
     assert ["Violation", "id:c2", "kg:programme", "little_giant", "Value does not have class kg:Programme"] in rows
-    assert len(rows) == 64
+    # the owned "so" (a literal) of id:o2 has shares 1.5 and 0.2 from two owners: a sum over 100%,
+    # read as the same number from both engines (Oxigraph's decimal 3, rdflib's 3.0)
+    assert ["Violation", "so", "", "3", "the direct shares of this entity sum over 100% at some date "
+            "(sources disagree; see kg conflicts)"] in rows
+    assert len(rows) == 65
 
 
 def test_ill_typed_literals_are_datatype_violations():
     # rdflib rewrites or drops such literals when it reads them, so pyshacl sees another graph;
     # the store keeps the text, and the fast engine reports it
     store = store_of(PREFIXES + '''id:x a kg:Firm ; kg:name "X" ; kg:stateOwned "maybe"^^xsd:boolean .
-        id:o a kg:Ownership ; kg:owner id:x ; kg:owned id:x ; kg:source "s" ; kg:share "abc"^^xsd:decimal .''')
+        id:o a kg:Ownership ; kg:owner id:x ; kg:owned id:x ; kg:sourceRow 2 ; kg:share "abc"^^xsd:decimal .''')
     conforms, rows = validate_store(store)
     assert not conforms
     assert [r[1:4] for r in rows if r[4].startswith("Value is not Literal") or "true/false" in r[4]] == [

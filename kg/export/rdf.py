@@ -1,14 +1,16 @@
 """RDF exports of a subgraph (``--format ttl|nt|nq|jsonld``), taken from the store as stored.
 
-The quads are those of the selected nodes (types, properties, derived properties, their
-``kg:describedBy`` source records), of the selected links (the direct triple, e.g.
-``?a kg:owns ?b``, and the qualified node with its properties and provenance) and of the
-financial years the subgraph holds (every year of the focus entity, the latest of each other
-firm, up to the as-of year). Direct link triples that the selection left out
-(other neighbours, links not valid as of the date) are not written, so the file describes
-the same nodes and links as every other export of the selection.
+The quads are those of the selected nodes (types, properties, derived properties, the row of
+each source file that describes them: ``kg:sourceRow``), of the selected links (the qualified
+node, e.g. a ``kg:Ownership`` with ``kg:owner``, ``kg:owned``, its properties and its row) and
+of the financial years the subgraph holds (every year of the focus entity, the latest of each
+other firm, up to the as-of year, with the firm's ``kg:reported``), and the description of each
+source file's graph they are in (``kg:source``, ``kg:sourceFile``) and of how each kind of
+derived fact among them was computed (``kg:method`` on its class). Links the selection left out
+(other neighbours, links not valid as of the date) are not written, so the file describes the
+same nodes and links as every other export of the selection.
 
-* ``nq``: N-Quads with each quad in its named graph (``id/graph/source/<dataset>``,
+* ``nq``: N-Quads with each quad in its named graph (``id/graph/source/<dataset>/<file>``,
   ``id/graph/derived``, ``id/graph/reference``), so the provenance of every statement stays;
 * ``nt``: N-Triples (the union of the graphs), ``ttl``: Turtle with prefixes and a header
   comment naming the selection;
@@ -24,7 +26,7 @@ the same nodes and links as every other export of the selection.
 >>> _ = build([pathlib.Path(__file__).parents[2] / "tests" / "fixtures" / "mini"], db, derive=False)
 >>> sub = around(open_store(db), "sub", Selection(hops=1, links=("OWNS",)))
 >>> triples = list(ox.parse(render(sub, "ttl"), format=ox.RdfFormat.TURTLE))
->>> sum(1 for t in triples if t.predicate.value.endswith("#owns"))
+>>> sum(1 for t in triples if t.predicate.value.endswith("#owner"))
 1
 """
 
@@ -57,15 +59,12 @@ def subgraph_quads(sub: Subgraph) -> list[ox.Quad]:
     >>> _ = build([pathlib.Path(__file__).parents[2] / "tests" / "fixtures" / "mini"], db, derive=False)
     >>> s = open_store(db)
     >>> sub = select(s, "https://w3id.org/accelerator-kg/id/entity/sasac", Selection(hops=0))
-    >>> {q.predicate.value.rsplit("#", 1)[-1] for q in subgraph_quads(sub)} >= {"name", "describedBy", "sourceRow"}
+    >>> {q.predicate.value.rsplit("#", 1)[-1] for q in subgraph_quads(sub)} >= {"name", "sourceRow", "sourceFile"}
     True
     """
     m = model()
     store = sub.store
-    quads = list(sub.quads)  # nodes (no direct link triples), qualified link nodes, source records
-    for rel, row in sub.edges():  # the direct triple of each selected link, in its graph(s)
-        quads.extend(store.quads_for_pattern(ox.NamedNode(row["from"]), ox.NamedNode(m.link(rel).predicate),
-                                             ox.NamedNode(row["to"]), None))
+    quads = list(sub.quads)  # nodes, qualified link nodes, financial years, their graphs' descriptions
     if len(sub.financials):  # the REPORTED triples of the years the subgraph holds
         reported = ox.NamedNode(m.link("REPORTED").predicate)
         for firm, fy in zip(sub.financials["firm"], sub.financials["iri"], strict=True):

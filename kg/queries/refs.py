@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.ontology import ID, KG
+from kg.ontology import ID, KG, model
 
 __all__ = ["Candidate", "AmbiguousRef", "resolve_ref", "EmbeddedLookup", "Neo4jLookup", "MAX_LISTED"]
 
@@ -66,6 +66,21 @@ class AmbiguousRef(InputError):
         lines = "\n".join(f"  {c.line()}" for c in shown)
         super().__init__(f"{text!r} is ambiguous: {len(candidates)} entities match by {how}; "
                          f"give an id, USCC, LEI or ticker, or the full name:\n{lines}{more}")
+
+
+def _not_a_link(prop: str) -> str:
+    """A filter leaving out the qualified link nodes that also carry kg:``prop`` (a Listing's
+    ticker), known by the role pointing at their start (the ontology's kg:sourceRole).
+
+    >>> _not_a_link("ticker")
+    'FILTER NOT EXISTS { ?e kg:listedFirm ?_from }'
+    >>> _not_a_link("localId")
+    ''
+    """
+    m = model()
+    roles = sorted(link.source_role for link in m.links.values()
+                   if link.qualified_class and link.qualified_class in m.prop(prop).on)
+    return " ".join(f"FILTER NOT EXISTS {{ ?e kg:{r} ?_from }}" for r in roles)
 
 
 def _identifier_forms(text: str) -> dict[str, str]:
@@ -146,13 +161,13 @@ class EmbeddedLookup:
         """Entities whose kg:``prop`` equals ``value`` (not links, which also carry tickers)."""
         if prop not in _ID_PROPS:
             raise ValueError(prop)
-        q = f"SELECT DISTINCT ?e WHERE {{ ?e kg:{prop} ?v . FILTER NOT EXISTS {{ ?e a kg:Link }} }}"
+        q = f"SELECT DISTINCT ?e WHERE {{ ?e kg:{prop} ?v . {_not_a_link(prop)} }}"
         return [r[0] for r in self._select(q, {"v": ox.Literal(value)})]
 
     def by_name(self, needle: str) -> list[Candidate]:
         """Entities whose name or Chinese name contains ``needle`` (lower case)."""
-        q = ("SELECT ?e ?n WHERE { { ?e kg:name ?n } UNION { ?e kg:nameZh ?n } "
-             "FILTER(CONTAINS(LCASE(STR(?n)), ?needle)) FILTER NOT EXISTS { ?e a kg:Link } }")
+        q = (f"SELECT ?e ?n WHERE {{ {{ ?e kg:name ?n {_not_a_link('name')} }} UNION "
+             f"{{ ?e kg:nameZh ?n {_not_a_link('nameZh')} }} FILTER(CONTAINS(LCASE(STR(?n)), ?needle)) }}")
         return [Candidate(e, n) for e, n in self._select(q, {"needle": ox.Literal(needle)})]
 
     def by_normalised_name(self, text: str) -> list[Candidate]:
@@ -162,7 +177,7 @@ class EmbeddedLookup:
         key = normalise_name(text)
         if not key:
             return []
-        q = "SELECT ?e ?n WHERE { { ?e kg:name ?n } UNION { ?e kg:nameZh ?n } FILTER NOT EXISTS { ?e a kg:Link } }"
+        q = f"SELECT ?e ?n WHERE {{ {{ ?e kg:name ?n {_not_a_link('name')} }} UNION {{ ?e kg:nameZh ?n {_not_a_link('nameZh')} }} }}"
         return [Candidate(e, n) for e, n in self._select(q, {}) if normalise_name(n) == key]
 
     def describe(self, iris: list[str]) -> list[Candidate]:

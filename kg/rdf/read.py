@@ -31,6 +31,57 @@ import pyoxigraph as ox
 from kg.ontology import KG, RDF_TYPE, XSD, Property, model
 
 PROVENANCE_COLUMNS = {"source": "source", "sourceFile": "source_file", "sourceRow": "source_row"}
+"""The provenance columns of link and financial-year tables: the dataset and file come from the
+named graph that holds the link (a kg:SourceFile, described once), the row from the link itself."""
+
+GRAPH_DERIVED = "https://w3id.org/accelerator-kg/id/graph/derived"
+
+
+def source_files(store: ox.Store) -> pd.DataFrame:
+    """``graph``, ``source``, ``source_file``: each source file's named graph and what it stands for.
+
+    >>> source_files(ox.Store()).columns.tolist()
+    ['graph', 'source', 'source_file']
+    """
+    f = select_frame(store, f"SELECT ?graph ?source ?source_file WHERE {{ GRAPH ?graph {{ ?graph a <{KG}SourceFile> ; "
+                            f"<{KG}source> ?source ; <{KG}sourceFile> ?source_file }} }}")
+    if not len(f):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ("graph", "source", "source_file")})
+    return f[["graph", "source", "source_file"]].drop_duplicates("graph")
+
+
+def methods(store: ox.Store) -> dict[str, str]:
+    """How each kind of derived fact was computed: class local name -> kg:method text (stated
+    once per kind, on the class, in the derived graph).
+
+    >>> methods(ox.Store())
+    {}
+    """
+    out: dict[str, str] = {}
+    for q in store.quads_for_pattern(None, ox.NamedNode(KG + "method"), None, ox.NamedNode(GRAPH_DERIVED)):
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(KG):
+            out.setdefault(q.subject.value.removeprefix(KG), q.object.value)
+    return out
+
+
+def _with_provenance(f: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
+    """``f`` (with a ``graph`` column) with the ``source`` and ``source_file`` its graph stands for."""
+    f = f.drop(columns=[c for c in ("source", "source_file") if c in f]).merge(files, on="graph", how="left")
+    return f
+
+
+def _fill_method(f: pd.DataFrame, text: str | None, having: list[str]) -> pd.DataFrame:
+    """The ``method`` column: the kind's method text on the rows that hold one of its derived facts."""
+    if "method" not in f and not having:
+        return f
+    has = pd.Series(False, index=f.index)
+    for c in having:
+        if c in f:
+            has |= f[c].notna()
+    f["method"] = None
+    if text is not None and has.any():
+        f.loc[has, "method"] = text
+    return f
 
 
 def select_frame(store: ox.Store, query: str) -> pd.DataFrame:
@@ -93,7 +144,7 @@ def read_nodes(store: ox.Store, iris: Iterable[str] | None = None, types: Iterab
     pattern = pd.Series(list(map(tuple, flags.to_numpy())), index=flags.index)
     sets = {pat: tuple(c for c, on in zip(cols, pat, strict=True) if on) for pat in set(pattern)}
     out = pd.DataFrame({"iri": flags.index, "labels": pattern.map(sets).to_numpy()})
-    seen = set()
+    seen = {m.prop("method").iri}  # stated on the class (see _entity_method)
     for cls in ("Entity", "Exchange", "Programme"):
         for p in m.props_on(cls):
             if p.iri in seen:
@@ -107,7 +158,22 @@ def read_nodes(store: ox.Store, iris: Iterable[str] | None = None, types: Iterab
                 out[p.column] = out["iri"].map(f.set_index("s")[p.column])
                 if p.datatype == XSD + "integer":  # mapping through NaN made them floats
                     out[p.column] = out[p.column].map(lambda v: None if v is None or v != v else int(v))
+    out = _entity_method(out, methods(store))
     return _nones(out.sort_values("iri").reset_index(drop=True))
+
+
+def _entity_method(nodes: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
+    """The ``method`` column of a node table: the entity method on the nodes with a derived state
+    share or size class (what the build derives per entity), placed where kg:method is among the
+    ontology's entity properties."""
+    text = texts.get("Entity")
+    if text is None or not any(c in nodes for c in ("state_share", "size_class")):
+        return nodes
+    nodes = _fill_method(nodes, text, ["state_share", "size_class"])
+    m = model()
+    order = {c: i for i, c in enumerate(dict.fromkeys(["iri", "labels", *(p.column for cls in ("Entity", "Exchange", "Programme")
+                                                                           for p in m.props_on(cls))]))}
+    return nodes[sorted(nodes.columns, key=lambda c: order.get(c, len(order)))]
 
 
 def _prop_frame_any(store: ox.Store, p: Property, iris) -> pd.DataFrame:
@@ -134,13 +200,18 @@ def _with_props(base: pd.DataFrame, store: ox.Store, key: str, columns: dict[str
 def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) -> pd.DataFrame:
     """FinancialYear nodes with the firm that reported them and their provenance."""
     m = model()
-    props = [p for p in m.props_on("FinancialYear") if p.column not in ("source", "source_file", "source_row")]
-    base = select_frame(store, f"SELECT ?firm ?fy WHERE {{ {_values_clause('firm', firms)} "
-                               f"?firm <{m.link('REPORTED').predicate}> ?fy }}").rename(columns={"fy": "iri"})
+    props = [p for p in m.props_on("FinancialYear") if p.column not in PROVENANCE_COLUMNS.values()]
+    base = select_frame(store, f"SELECT ?firm ?fy ?graph WHERE {{ {_values_clause('firm', firms)} "
+                               f"GRAPH ?graph {{ ?firm <{m.link('REPORTED').predicate}> ?fy }} }}").rename(columns={"fy": "iri"})
     if not len(base):
-        base = pd.DataFrame({"firm": pd.Series(dtype=object), "iri": pd.Series(dtype=object)})
-    columns = {p.iri: p.column for p in props} | {KG + k: v for k, v in PROVENANCE_COLUMNS.items()}
+        base = pd.DataFrame({"firm": pd.Series(dtype=object), "iri": pd.Series(dtype=object),
+                             "graph": pd.Series(dtype=object)})
+    columns = {p.iri: p.column for p in props if p.local != "method"} | {KG + "sourceRow": "source_row"}
     f = _with_props(base, store, "iri", columns)
+    f = _with_provenance(f, source_files(store)).drop(columns="graph")
+    f = _fill_method(f, methods(store).get("FinancialYear"),
+                     [p.column for p in props if p.derived and p.local != "method"])
+    f = f[["firm", "iri", *[p.column for p in props], *PROVENANCE_COLUMNS.values()]]
     f = f.sort_values(["iri", "firm"], kind="stable").reset_index(drop=True)
     f = f.astype(object).where(f.notna(), None)
     for p in props:
@@ -158,24 +229,31 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
     link = m.link(rel)
     if link.qualified_class is None:
         raise ValueError(f"{rel} has no qualified node; use read_financial_years")
-    props = [p for p in link.properties]
+    props = [p for p in link.properties if p.local != "method"]  # the method is stated on the class
     opt = " ".join(f"OPTIONAL {{ ?l <{p.iri}> ?{p.column} }}" for p in props)
-    prov_vars = ""
     if provenance:
-        opt += " " + " ".join(f"OPTIONAL {{ ?l <{KG}{k}> ?{v} }}" for k, v in PROVENANCE_COLUMNS.items())
-        prov_vars = " ".join("?" + v for v in PROVENANCE_COLUMNS.values())
+        opt += f" OPTIONAL {{ ?l <{KG}sourceRow> ?source_row }}"
     restrict = ""
     if ends is not None:
         ends = list(ends)
         restrict = f"{{ {_values_clause('from', ends)} }} UNION {{ {_values_clause('to', ends)} }}"
-    q = (f"SELECT ?l ?from ?to {' '.join('?' + p.column for p in props)} {prov_vars} WHERE {{ "
-         f"{restrict} ?l a <{KG}{link.qualified_class}> ; <{KG}{link.source_role}> ?from ; "
-         f"<{KG}{link.target_role}> ?to . {opt} }}")
+    q = (f"SELECT ?l ?from ?to {' '.join('?' + p.column for p in props)} {'?graph ?source_row' if provenance else ''} "
+         f"WHERE {{ {restrict} GRAPH ?graph {{ ?l <{KG}{link.source_role}> ?from }} ?l <{KG}{link.target_role}> ?to . "
+         f"{opt} }}")
     f = select_frame(store, q).rename(columns={"l": "iri"})
+    for c in ["from", "to", *(p.column for p in props), *(("graph", "source_row") if provenance else ())]:
+        if c not in f:
+            f[c] = pd.Series(dtype=object)
     for p in props:
         f[p.column] = typed(f[p.column], p.datatype)
-    if provenance and "source_row" in f:
+    if any(p.local == "method" for p in link.properties):
+        f = _fill_method(f, methods(store).get(link.qualified_class), ["from"])
+    cols = ["iri", "from", "to", *(p.column for p in link.properties)]
+    if provenance:
+        f = _with_provenance(f, source_files(store))
         f["source_row"] = typed(f["source_row"], XSD + "integer")
+        cols += list(PROVENANCE_COLUMNS.values())
+    f = f[cols]
     f.attrs["rel"] = rel
     return _nones(f)
 
@@ -311,8 +389,46 @@ def _pivot(long: pd.DataFrame, props: Iterable[Property], index: pd.Index) -> di
     return out
 
 
+def context_quads(store: ox.Store, quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """What the quads need to be read on their own: the description of each source file's graph
+    they are in (``kg:source``, ``kg:sourceFile``) and, when some are derived, the method of each
+    derived kind (stated once, on its class).
+
+    >>> s = ox.Store()
+    >>> g = ox.NamedNode("http://e/g")
+    >>> s.add(ox.Quad(g, ox.NamedNode(KG + "sourceFile"), ox.Literal("a.csv"), g))
+    >>> q = ox.Quad(ox.NamedNode("http://e/l"), ox.NamedNode(KG + "sourceRow"), ox.Literal("2"), g)
+    >>> [x.object.value for x in context_quads(s, [q])]
+    ['a.csv']
+    """
+    graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+    out: list[ox.Quad] = []
+    for g in sorted(graphs - {GRAPH_DERIVED}):
+        node = ox.NamedNode(g)
+        out.extend(store.quads_for_pattern(node, None, None, node))
+    if GRAPH_DERIVED in graphs:
+        out.extend(store.quads_for_pattern(None, ox.NamedNode(KG + "method"), None, ox.NamedNode(GRAPH_DERIVED)))
+    return out
+
+
+def _provenance_of(long: pd.DataFrame, graphs: pd.Series) -> dict[str, pd.Series]:
+    """``source`` and ``source_file`` for each subject, from the description of its graph among
+    the quads (see :func:`context_quads`)."""
+    out = {}
+    for local, col in (("source", "source"), ("sourceFile", "source_file")):
+        desc = long[(long["p"] == KG + local) & (long["s"] == long["g"])].drop_duplicates("s").set_index("s")["o"]
+        out[col] = graphs.map(desc)
+    return out
+
+
+def _methods_of(long: pd.DataFrame) -> dict[str, str]:
+    f = long[(long["p"] == KG + "method") & long["s"].str.startswith(KG)]
+    return dict(zip(f["s"].str.removeprefix(KG), f["o"], strict=True))
+
+
 def nodes_from_quads(quads: Iterable[ox.Quad]) -> pd.DataFrame:
-    """The node table (as :func:`read_nodes`) of the subjects of some quads."""
+    """The node table (as :func:`read_nodes`) of the subjects of some quads (the method of
+    derived entity facts comes from the quads of :func:`context_quads`)."""
     m = model()
     long = _long_frame(quads)
     names = [t for t in m.node_types if t != "FinancialYear"]
@@ -325,7 +441,7 @@ def nodes_from_quads(quads: Iterable[ox.Quad]) -> pd.DataFrame:
     labels = {s: tuple(sorted(set(ts), key=rank.__getitem__))
               for s, ts in tf.assign(t=tf["o"].map(wanted)).groupby("s", sort=True)["t"]}
     out = pd.DataFrame({"iri": list(labels), "labels": list(labels.values())})
-    props, seen = [], set()
+    props, seen = [], {m.prop("method").iri}
     for cls in ("Entity", "Exchange", "Programme"):
         for p in m.props_on(cls):
             if p.iri not in seen:
@@ -335,6 +451,7 @@ def nodes_from_quads(quads: Iterable[ox.Quad]) -> pd.DataFrame:
     for p in props:
         if p.column in cols:
             out[p.column] = cols[p.column].values
+    out = _entity_method(out, _methods_of(long))
     return _nones(out)
 
 
@@ -350,33 +467,40 @@ def read_nodes_by_iri(store: ox.Store, iris: Iterable[str]) -> pd.DataFrame:
     >>> read_nodes_by_iri(s, ["http://e/a"]).to_dict("records")
     [{'iri': 'http://e/a', 'labels': ('Firm',), 'name': 'A'}]
     """
-    return nodes_from_quads(subject_quads(store, iris, skip=link_predicates()))
+    quads = subject_quads(store, iris, skip=link_predicates())
+    return nodes_from_quads(quads + context_quads(store, quads))
 
 
 def links_from_quads(rel: str, quads: Iterable[ox.Quad]) -> pd.DataFrame:
     """The link table (as :func:`read_links`, plus ``graph``) of the qualified nodes of
-    one kind among the subjects of some quads."""
+    one kind among the subjects of some quads (with the quads of :func:`context_quads` for
+    their provenance and method)."""
     m = model()
     link = m.link(rel)
     if link.qualified_class is None:
         raise ValueError(f"{rel} has no qualified node; use read_financial_years")
-    props = list(link.properties)
-    prov = [m.prop(k) for k in PROVENANCE_COLUMNS]
-    cols = ["iri", "from", "to", *[p.column for p in props], *PROVENANCE_COLUMNS.values(), "graph"]
+    props = [p for p in link.properties if p.local != "method"]
+    cols = ["iri", "from", "to", *[p.column for p in link.properties], *PROVENANCE_COLUMNS.values(), "graph"]
     long = _long_frame(quads)
-    qual = long[(long["p"] == RDF_TYPE) & (long["o"] == KG + link.qualified_class)]
+    qual = long[long["p"] == KG + link.source_role]
     if not len(qual):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     index = pd.Index(sorted(set(qual["s"])))
-    long = long[long["s"].isin(set(index))]
+    mine = long[long["s"].isin(set(index))]
     out = pd.DataFrame({"iri": list(index)})
     for name, role in (("from", link.source_role), ("to", link.target_role)):
-        r = long[long["p"] == KG + role].drop_duplicates("s").set_index("s")["o"]
+        r = mine[mine["p"] == KG + role].drop_duplicates("s").set_index("s")["o"]
         out[name] = r.reindex(index).values
-    piv = _pivot(long, [*props, *prov], index)
-    for c in cols[3:-1]:
+    piv = _pivot(mine, [*props, m.prop("sourceRow")], index)
+    for c in [p.column for p in props] + ["source_row"]:
         out[c] = piv[c].values if c in piv else None
-    out["graph"] = qual.drop_duplicates("s").set_index("s")["g"].reindex(index).values
+    graphs = qual.drop_duplicates("s").set_index("s")["g"].reindex(index)
+    out["graph"] = graphs.values
+    for c, v in _provenance_of(long, graphs).items():
+        out[c] = v.values
+    if len(props) < len(link.properties):
+        out = _fill_method(out, _methods_of(long).get(link.qualified_class), ["from"])
+    out = out[cols]
     out.attrs["rel"] = rel
     return _nones(out)
 
@@ -389,19 +513,21 @@ def read_links_by_iri(store: ox.Store, rel: str, iris: Iterable[str]) -> pd.Data
 
     >>> s = ox.Store()
     >>> g = ox.NamedNode("http://e/g")
-    >>> for p, o in [(RDF_TYPE, ox.NamedNode(KG + "Ownership")), (KG + "owner", ox.NamedNode("http://e/a")),
-    ...              (KG + "owned", ox.NamedNode("http://e/b")), (KG + "share", ox.Literal("0.5", datatype=ox.NamedNode(XSD + "decimal")))]:
+    >>> for p, o in [(KG + "owner", ox.NamedNode("http://e/a")), (KG + "owned", ox.NamedNode("http://e/b")),
+    ...              (KG + "share", ox.Literal("0.5", datatype=ox.NamedNode(XSD + "decimal")))]:
     ...     s.add(ox.Quad(ox.NamedNode("http://e/l"), ox.NamedNode(p), o, g))
     >>> r = read_links_by_iri(s, "OWNS", ["http://e/l"]).iloc[0]
     >>> r["from"], r["to"], r["share"], r["graph"]
     ('http://e/a', 'http://e/b', 0.5, 'http://e/g')
     """
-    return links_from_quads(rel, subject_quads(store, iris, hubs=False))
+    quads = subject_quads(store, iris, hubs=False)
+    return links_from_quads(rel, quads + context_quads(store, quads))
 
 
 def financial_years_from_quads(quads: Iterable[ox.Quad], firm_of: dict[str, str]) -> pd.DataFrame:
     """The financial-year table (as :func:`read_financial_years`) of the FinancialYear nodes
-    among the subjects of some quads; ``firm_of`` maps each year's IRI to its firm.
+    among the subjects of some quads (with the quads of :func:`context_quads` for their
+    provenance and method); ``firm_of`` maps each year's IRI to its firm.
 
     >>> s = ox.Store()
     >>> fy, g = ox.NamedNode("http://e/fy"), ox.DefaultGraph()
@@ -412,15 +538,19 @@ def financial_years_from_quads(quads: Iterable[ox.Quad], firm_of: dict[str, str]
     """
     m = model()
     props = [p for p in m.props_on("FinancialYear") if p.column not in PROVENANCE_COLUMNS.values()]
-    prov = [m.prop(k) for k in PROVENANCE_COLUMNS]
     cols = ["firm", "iri", *[p.column for p in props], *PROVENANCE_COLUMNS.values()]
     long = _long_frame(quads)
-    long = long[long["s"].isin(set(firm_of))]
-    index = pd.Index(sorted(set(long["s"])))
+    mine = long[long["s"].isin(set(firm_of))]
+    index = pd.Index(sorted(set(mine["s"])))
     if not len(index):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     out = pd.DataFrame({"firm": [firm_of[i] for i in index], "iri": list(index)})
-    piv = _pivot(long, [*props, *prov], index)
-    for c in cols[2:]:
+    values = [p for p in props if p.local != "method"]
+    piv = _pivot(mine, [*values, m.prop("sourceRow")], index)
+    for c in [p.column for p in values] + ["source_row"]:
         out[c] = piv[c].values if c in piv else None
-    return _nones(out)
+    rows = mine[mine["p"] == KG + "sourceRow"].drop_duplicates("s").set_index("s")["g"].reindex(index)
+    for c, v in _provenance_of(long, rows).items():
+        out[c] = v.values
+    out = _fill_method(out, _methods_of(long).get("FinancialYear"), [p.column for p in values if p.derived])
+    return _nones(out[cols])

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -40,10 +41,30 @@ def _short(term) -> str:
     return s
 
 
+def _value_text(value) -> str:
+    """A result value's text; an xsd:decimal as its number without trailing zeros, so that a sum
+    reads the same from both engines (Oxigraph writes 3, rdflib 3.0).
+
+    >>> _value_text(rdflib.Literal("3.0", datatype=rdflib.XSD.decimal)), _value_text(rdflib.Literal("100", datatype=rdflib.XSD.decimal))
+    ('3', '100')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, ox.Literal | ox.NamedNode | ox.BlankNode):  # the fast engine's terms
+        datatype, text = (value.datatype.value if isinstance(value, ox.Literal) else None), value.value
+    else:
+        datatype, text = (str(value.datatype) if isinstance(value, rdflib.Literal) else None), str(value)
+    if datatype == str(rdflib.XSD.decimal):
+        try:
+            return format(Decimal(text).normalize(), "f")
+        except InvalidOperation:  # an ill-typed literal: its text as written
+            pass
+    return text
+
+
 def _row(severity, focus, path, value, message) -> list[str]:
     """A result row: severity's local name, focus and path shortened, the value's text."""
-    return [str(severity).rsplit("#", 1)[-1], _short(focus), _short(path),
-            "" if value is None else str(value), str(message or "")]
+    return [str(severity).rsplit("#", 1)[-1], _short(focus), _short(path), _value_text(value), str(message or "")]
 
 
 def _sorted(rows: list[list[str]]) -> list[list[str]]:
@@ -71,7 +92,7 @@ def validate_fast(store: ox.Store, sg: rdflib.Graph) -> tuple[bool, list[list]]:
     from kg.rdf.shacl_sparql import UnsupportedShape, read_shapes, run_shapes
 
     try:
-        results = [_row(r.severity, r.focus.value, r.path, None if r.value is None else r.value.value, r.message)
+        results = [_row(r.severity, r.focus.value, r.path, r.value, r.message)
                    for r in run_shapes(store, read_shapes(sg))]
     except UnsupportedShape as e:
         raise InputError(str(e)) from None
