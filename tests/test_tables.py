@@ -236,3 +236,27 @@ def test_the_reader_holds_its_generation_until_it_lets_go(tmp_path, mini_dir):
     gen = live_generation(db)
     build([mini_dir], db)
     assert not gen.exists()
+
+
+def test_neo4j_sinks_read_the_tables_not_the_store(tmp_path, mini_db, monkeypatch):
+    """kg neo4j-import writes its CSVs with the RDF store gone; kg push neo4j reads the tables
+    before it connects, so a graph without them stops there with one line (exit 1)."""
+    from click.testing import CliRunner
+
+    import kg.cli.neo4j  # noqa: F401  (registers push neo4j, neo4j-import)
+    from kg.cli import cli
+    from kg.rdf.store import STORE
+
+    db = tmp_path / "db"
+    shutil.copytree(mini_db, db, symlinks=True)
+    want = graph_frames(db)
+    shutil.rmtree(live_generation(db) / STORE)
+    r = CliRunner().invoke(cli, ["neo4j-import", "-o", str(tmp_path / "out"), "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert f"wrote {want.node_count} nodes and {want.link_count} relationships" in r.stdout
+    shutil.rmtree(tables_dir(live_generation(db)))
+    monkeypatch.setenv("NEO4J_PASSWORD", "unused")
+    r = CliRunner().invoke(cli, ["push", "neo4j", "--uri", "bolt://127.0.0.1:1", "--db", str(db), "--quiet"])
+    assert r.exit_code == 1
+    assert r.output == (f"Error: the graph in {db} has no graph tables (it was built by an earlier kg); "
+                        "build it again with 'kg build'\n")
