@@ -136,8 +136,11 @@ def test_a_value_that_fits_no_column_type_is_named():
     frame = pd.DataFrame({"iri": ["a", "b"], "share": [0.5, "half"]})
     with pytest.raises(TableTypeError) as e:
         to_arrow(frame, "links.OWNS")
-    assert str(e.value) == "table links.OWNS, column share: cannot store 0.5 (float) in a column of numbers"
-    with pytest.raises(TableTypeError, match=r"column x: cannot store .* \(object\)"):
+    assert str(e.value) == "table links.OWNS, column share: cannot store 'half' (str) in a column of numbers"
+    with pytest.raises(TableTypeError) as e:
+        to_arrow(pd.DataFrame({"note": ["a", 2]}), "derived.flows")
+    assert str(e.value) == "table derived.flows, column note: cannot store 2 (int) in a column of text"
+    with pytest.raises(TableTypeError, match=r"column x: cannot store <object object at .*> \(object\) in a column of"):
         to_arrow(pd.DataFrame({"x": [object()]}), "t")
 
 

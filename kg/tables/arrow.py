@@ -46,14 +46,6 @@ class TableTypeError(TypeError):
     """A value that does not fit its column's type (a bug upstream: loaders type every value)."""
 
 
-_EXPECTED = {"string": "text", "int64": "whole numbers", "double": "numbers", "bool": "booleans",
-             "date32[day]": "dates"}
-
-
-def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT
-
-
 def _is_int(v) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
 
@@ -62,118 +54,106 @@ def _is_number(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
 
-def _dates(values: list, column: str) -> tuple[pa.Array, pa.Array | None, str]:
+def _is_day(v) -> bool:
+    return isinstance(v, (PartialDate, dt.date)) and not isinstance(v, dt.datetime)
+
+
+# what a column of each Arrow type accepts, and how an error names it
+_ACCEPTS = {
+    pa.string(): (lambda v: isinstance(v, str), "text"),
+    pa.int64(): (lambda v: _is_int(v) or (_is_number(v) and float(v).is_integer()), "whole numbers"),
+    pa.float64(): (_is_number, "numbers"),
+    pa.bool_(): (lambda v: isinstance(v, (bool, np.bool_)), "booleans"),
+    pa.date32(): (_is_day, "dates"),
+}
+_KIND = {pa.string(): "str", pa.bool_(): "bool", pa.int64(): "int", pa.float64(): "float", pa.date32(): "date"}
+
+
+def _refuse(table: str, name: str, values: np.ndarray, target: pa.DataType | None) -> TableTypeError:
+    """The error naming the first value of a column that its type cannot hold."""
+    present = [v for v in values if not (v is None or (isinstance(v, float) and math.isnan(v)))]
+    if target is None:  # no ontology type: the first value's kind sets the column's
+        target = next((t for t, (ok, _) in _ACCEPTS.items() if present and ok(present[0])), None)
+    ok, what = _ACCEPTS.get(target, (lambda v: False, "text, numbers, booleans, dates or lists"))
+    if pa.types.is_list(target or pa.null()):
+        ok, what = (lambda v: isinstance(v, (tuple, list))), "lists"
+    bad = next((v for v in present if not ok(v)), present[0] if present else None)
+    return TableTypeError(f"table {table}, column {name}: cannot store {bad!r} ({type(bad).__name__}) in a column of {what}")
+
+
+def _dates(values: np.ndarray, missing: np.ndarray, column: str) -> tuple[pa.Array, pa.Array | None, str]:
     """date32 values (and precisions) of a column of PartialDate or datetime.date values."""
-    kinds = {type(v) for v in values if not _missing(v)}
-    if kinds <= {dt.date}:
-        return pa.array([None if _missing(v) else v for v in values], pa.date32()), None, "date"
-    if kinds <= {PartialDate}:
-        end = date_position(column) == "end"
-        days, precs = {}, {}
-        for v in set(values) - {None}:
-            if not _missing(v):
-                days[v] = v.last_day() if end else v.first_day()
-                precs[v] = None if v.precision == "day" else v.precision
-        return (pa.array([days.get(v) for v in values], pa.date32()),
-                pa.array([precs.get(v) for v in values], pa.string()), "PartialDate")
-    raise TypeError(f"dates of types {sorted(k.__name__ for k in kinds)}")
-
-
-def _typed_values(values: list, target: pa.DataType, column: str):
-    """(array, precision array or None, python kind) for the values of an object column."""
-    present = [v for v in values if not _missing(v)]
+    present = values[~missing]
     kinds = {type(v) for v in present}
-    if target == pa.date32():
-        return _dates(values, column)
-    if target == pa.string():
-        if not all(isinstance(v, str) for v in present):
-            raise TypeError("text")
-        return pa.array([None if _missing(v) else v for v in values], pa.string()), None, "str"
-    if target == pa.bool_():
-        if not all(isinstance(v, (bool, np.bool_)) for v in present):
-            raise TypeError("booleans")
-        return pa.array([None if _missing(v) else bool(v) for v in values], pa.bool_()), None, "bool"
-    if target == pa.int64():
-        if not all(_is_int(v) or (_is_number(v) and float(v).is_integer()) for v in present):
-            raise TypeError("whole numbers")
-        py = "int" if all(_is_int(v) for v in present) else "float"
-        return pa.array([None if _missing(v) else int(v) for v in values], pa.int64()), None, py
-    if target == pa.float64():
-        if not all(_is_number(v) for v in present):
-            raise TypeError("numbers")
-        py = "int" if present and all(_is_int(v) for v in present) else "float"
-        return pa.array([None if _missing(v) else float(v) for v in values], pa.float64()), None, py
-    if pa.types.is_list(target):
-        outer = "tuple" if kinds <= {tuple} else "list"
-        arr = pa.array([None if _missing(v) else list(v) for v in values], target)
-        return arr, None, outer
+    if kinds <= {dt.date}:
+        return pa.array(values, pa.date32(), from_pandas=True), None, "date"
+    if not kinds <= {PartialDate}:
+        raise TypeError("dates")
+    end = date_position(column) == "end"
+    days, precs = {None: None}, {None: None}
+    for v in set(present):
+        days[v] = v.last_day() if end else v.first_day()
+        precs[v] = None if v.precision == "day" else v.precision
+    values = np.where(missing, None, values)
+    return (pa.array([days[v] for v in values], pa.date32()), pa.array([precs[v] for v in values], pa.string()),
+            "PartialDate")
+
+
+def _cast(arr: pa.Array, target: pa.DataType) -> pa.Array:
+    """``arr`` as the ontology's type: whole numbers widen to floats, whole floats narrow to
+    ints (a fraction is refused), lists cast item by item; nothing else converts."""
+    if arr.type == target:
+        return arr
+    if arr.null_count == len(arr):
+        return pa.nulls(len(arr), target)
+    numeric = pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)
+    if (numeric and target in (pa.int64(), pa.float64())) or (pa.types.is_list(arr.type) and pa.types.is_list(target)):
+        return arr.cast(target)  # a safe cast: raises on a fraction or an overflow
     raise TypeError(str(target))
 
 
-def _infer(present: list) -> pa.DataType:
-    """The Arrow type of a list of (non-missing) Python values."""
-    if not present:
-        return pa.null()
-    if all(isinstance(v, str) for v in present):
-        return pa.string()
-    if all(isinstance(v, (bool, np.bool_)) for v in present):
-        return pa.bool_()
-    if all(_is_int(v) for v in present):
-        return pa.int64()
-    if all(_is_number(v) for v in present):
-        return pa.float64()
-    if all(isinstance(v, (PartialDate, dt.date)) and not isinstance(v, dt.datetime) for v in present):
-        return pa.date32()
-    if all(isinstance(v, (tuple, list)) for v in present):
-        items = [x for v in present for x in v]
-        return pa.list_(_infer(items) if items else pa.string())
-    kinds = sorted({type(v).__name__ for v in present})
-    raise TypeError(f"values of types {', '.join(kinds)}")
-
-
 def _column(s: pd.Series, table: str) -> tuple[list[tuple[str, pa.Array]], dict]:
-    """The Arrow column(s) of one frame column and how to restore it."""
+    """The Arrow column(s) of one frame column and how to restore it. Object columns are
+    converted by Arrow itself (None and NaN become nulls); only dates go value by value (once
+    per distinct value)."""
     name = str(s.name)
     meta = {"name": name, "dtype": str(s.dtype)}
     target = column_type(name)
+    values = s.to_numpy(dtype=object) if s.dtype == object else None
     try:
-        if s.dtype != object and (s.dtype.kind in "biuf" or isinstance(s.dtype, pd.StringDtype)):
+        if values is None:  # numpy numbers and booleans, pandas text
             arr = pa.array(s.to_numpy() if s.dtype.kind in "biuf" else s, from_pandas=True)
-            if isinstance(s.dtype, pd.StringDtype):
+            if pa.types.is_large_string(arr.type):
                 arr = arr.cast(pa.string())
-            if target is not None and arr.type != target:
-                if arr.null_count == len(arr):
-                    arr = pa.nulls(len(arr), target)
-                elif pa.types.is_floating(arr.type) and target == pa.int64():
-                    arr = arr.cast(target)  # safe cast: fails on a fractional value
-                elif not ((pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)) and target == pa.float64()):
-                    raise TypeError(str(target))
-                else:
-                    arr = arr.cast(target)
-            return [(name, arr)], meta
-        values = s.tolist()
-        missing = [v for v in values if _missing(v)]
-        meta["na"] = "nan" if missing and all(isinstance(v, float) for v in missing) else "none"
-        present = [v for v in values if not _missing(v)]
-        if target is None:
-            target = _infer(present)
-            if target == pa.null():
-                meta["python"] = "none"
-                return [(name, pa.nulls(len(values)))], meta
-        elif present and all(isinstance(v, (tuple, list)) for v in present):
-            target = pa.list_(target)  # several values of one property (weak_at: years)
-        elif not present:
+            return [(name, arr if target is None else _cast(arr, target))], meta
+        missing = pd.isna(s).to_numpy()
+        meta["na"] = "nan" if missing.any() and not any(v is None for v in values[missing]) else "none"
+        first = values[~missing][0] if (~missing).any() else None
+        if first is None:
             meta["python"] = "none"
-            out = [(name, pa.nulls(len(values), target))]
+            if target is None:
+                return [(name, pa.nulls(len(s)))], meta
+            out = [(name, pa.nulls(len(s), target))]
             if target == pa.date32():
                 meta["precision"] = precision_column(name)
-                out.append((precision_column(name), pa.nulls(len(values), pa.string())))
+                out.append((meta["precision"], pa.nulls(len(s), pa.string())))
             return out, meta
-        arr, prec, meta["python"] = _typed_values(values, target, name)
-    except (TypeError, pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as e:
-        bad = next((v for v in s.tolist() if not _missing(v)), None)
-        raise TableTypeError(f"table {table}, column {name}: cannot store {bad!r} ({type(bad).__name__}) in a "
-                             f"column of {_EXPECTED.get(str(target), str(e) or str(target))}") from None
+        prec = None
+        if _is_day(first):
+            arr, prec, meta["python"] = _dates(values, missing, name)
+        else:
+            arr = pa.array(values, from_pandas=True)
+            if isinstance(first, (tuple, list)):
+                meta["python"] = type(first).__name__
+                target = pa.list_(target) if target is not None else None  # several values (weak_at: years)
+            else:
+                meta["python"] = _KIND.get(arr.type)
+                if meta["python"] is None:
+                    raise TypeError(str(arr.type))
+        if target is not None:
+            arr = _cast(arr, target)
+    except (TypeError, ValueError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        raise _refuse(table, name, values if values is not None else s.to_numpy(dtype=object), target) from None
     out = [(name, arr)]
     if prec is not None:
         meta["precision"] = precision_column(name)
@@ -250,9 +230,9 @@ def _restore(col: pa.ChunkedArray, prec: pa.ChunkedArray | None, meta: dict, n: 
         cache: dict = {}
         precs = prec.to_pylist() if prec is not None else [None] * len(values)
         values = [cache.setdefault((d, p), _partial(d, p)) if d is not None else None for d, p in zip(values, precs, strict=True)]
-    elif py == "int":
+    elif py == "int" and not pa.types.is_integer(col.type):
         values = [None if v is None else int(v) for v in values]
-    elif py == "float":
+    elif py == "float" and not pa.types.is_floating(col.type):
         values = [None if v is None else float(v) for v in values]
     elif py == "tuple":
         values = [None if v is None else tuple(v) for v in values]

@@ -99,7 +99,7 @@ class Tables:
         path = self._path(name)
         if columns is not None:
             have = set(pq.read_schema(path).names)
-            columns = [c for c in columns if c in have]
+            columns = list(dict.fromkeys(c for c in columns if c in have))
         return pq.read_table(path, columns=columns)
 
     def frame(self, name: str) -> pd.DataFrame:

@@ -42,7 +42,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -84,10 +83,6 @@ class GraphFrames:
         return sum(len(f) for f in self.links.values())
 
 
-def _pytype(p: Property) -> pa.DataType:
-    return arrow_type(p.datatype)
-
-
 def _node_props() -> list[Property]:
     """The properties a node table can have, in the order of its columns."""
     m = model()
@@ -106,8 +101,6 @@ def _object_frame(t: pa.Table, columns: list[str], keep: tuple[str, ...]) -> pd.
         if c not in t.column_names:
             continue
         col = t.column(c)
-        if pa.types.is_string(col.type):  # empty text is no value (as the RDF store reads back)
-            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
         if c not in keep and col.null_count == len(col):
             continue
         data[c] = pd.Series(col.to_pylist(), dtype=object)
@@ -117,14 +110,18 @@ def _object_frame(t: pa.Table, columns: list[str], keep: tuple[str, ...]) -> pd.
 
 
 def _select(t: pa.Table, columns: dict[str, pa.DataType], rename: dict[str, str] | None = None) -> pa.Table:
-    """``t`` with exactly ``columns`` (name -> type), cast, missing ones as nulls."""
+    """``t`` with exactly ``columns`` (name -> type), cast, missing ones as nulls; empty text
+    is no value (as the RDF store reads it back)."""
     rename = rename or {}
     arrays = []
     for name, typ in columns.items():
         src = rename.get(name, name)
         if src in t.column_names:
             col = t.column(src)
-            arrays.append(col if col.type == typ else col.cast(typ))
+            col = col if col.type == typ else col.cast(typ)
+            if typ == pa.string() and col.null_count < len(col):
+                col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+            arrays.append(col)
         else:
             arrays.append(pa.nulls(t.num_rows, typ))
     return pa.Table.from_arrays(arrays, names=list(columns)) if columns else t
@@ -133,35 +130,48 @@ def _select(t: pa.Table, columns: dict[str, pa.DataType], rename: dict[str, str]
 # ---------------------------------------------------------------------------- nodes
 
 
+def _smallest(t: pa.Table, key: str) -> pa.Table:
+    """One row per ``key`` value: each column's smallest value where several rows share the key
+    (only those rows are aggregated: most keys have one row)."""
+    keys = t.column(key).to_pandas()
+    shared = keys.duplicated(keep=False).to_numpy()
+    if not shared.any():
+        return t
+    many = t.filter(pa.array(shared))
+    agg = many.group_by(key).aggregate([(c, "min") for c in t.column_names if c != key])
+    agg = agg.rename_columns([c.removesuffix("_min") if c != key else c for c in agg.column_names])
+    return pa.concat_tables([t.filter(pa.array(~shared)), agg.select(t.column_names)])
+
+
+def _first(t: pa.Table, key: str) -> pa.Table:
+    """The first row of each ``key`` value, in table order."""
+    keep = ~t.column(key).to_pandas().duplicated().to_numpy()
+    return t if keep.all() else t.filter(pa.array(keep))
+
+
+def _lookup(t: pa.Table, key: str, other: pa.Table, columns: list[str]) -> pa.Table:
+    """``t`` with ``columns`` of ``other`` (one row per key) on the rows sharing its ``key``."""
+    at = pd.Index(other.column(key).to_pandas()).get_indexer(t.column(key).to_pandas())
+    idx = pa.array(at, mask=at < 0)
+    for c in columns:
+        t = t.append_column(c, other.column(c).take(idx))
+    return t
+
+
 def _entity_nodes(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> None:
     m = model()
     props = _node_props()
-    schema = {"iri": pa.string(), **{p.column: _pytype(p) for p in props}}
+    schema = {"iri": pa.string(), **{p.column: arrow_type(p.datatype) for p in props}}
+    # the rows' own properties (the RDF writer's: every non-derived Entity property, localId as `id`),
+    # and the reference entities'; where several rows give one node a property, the smallest
     entity_cols = {p.column for p in m.props_on("Entity") if not p.derived}
-    # the rows' own properties (the RDF writer's: every non-derived Entity property, localId as `id`)
     rows = tables.read("entity_rows", ["iri", "type", *entity_cols])
-    parts = [_select(rows, {c: t for c, t in schema.items() if c == "iri" or c in entity_cols})]
     ref = tables.read("reference") if "reference" in tables else None
-    if ref is not None:
-        parts.append(_select(ref, {c: t for c, t in schema.items() if c == "iri" or c in ref.column_names}))
-    ent = tables.read(f"derived.{ENTITY_FRAME}") if f"derived.{ENTITY_FRAME}" in tables else None
-    if ent is not None and ent.num_rows:
-        derived_cols = {p.column for p in m.props_on("Entity") if p.derived and p.column != "method"}
-        d = _select(ent, {c: t for c, t in schema.items() if c == "iri" or c in derived_cols})
-        if "method" in schema and ENTITY_FRAME in methods:
-            has = None
-            for c in ENTITY_METHOD_WHEN:
-                if c in ent.column_names:
-                    v = pc.is_valid(ent.column(c))
-                    has = v if has is None else pc.or_(has, v)
-            if has is not None:
-                text = pa.array([methods[ENTITY_FRAME]] * d.num_rows, pa.string())
-                d = d.append_column("method", pc.if_else(has, text, pa.scalar(None, pa.string())))
-        parts.append(d)
-    full = [_select(p, schema) for p in parts]
-    table = pa.concat_tables(full)
-    agg = table.group_by("iri").aggregate([(c, "min") for c in schema if c != "iri"])
-    agg = agg.rename_columns([c.removesuffix("_min") if c != "iri" else c for c in agg.column_names])
+    derived_cols = [c for c in schema if c != "iri" and c not in entity_cols
+                    and (ref is None or c not in ref.column_names)]
+    own = {c: t for c, t in schema.items() if c not in derived_cols}
+    parts = [_select(rows, own)] + ([_select(ref, own)] if ref is not None else [])
+    nodes = _smallest(pa.concat_tables(parts), "iri")
 
     # label sets: each label one bit, summed over the distinct (node, label) pairs
     bit = {label: 1 << k for k, label in enumerate(all_labels())}
@@ -174,43 +184,55 @@ def _entity_nodes(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> No
     pairs = pairs[pairs["label"].isin(list(bit))]
     masks = pairs.assign(bit=pairs["label"].map(bit)).groupby("iri")["bit"].sum()
     sets = {mask: label_order(lb for lb, b in bit.items() if mask & b) for mask in masks.unique()}
+    nodes = nodes.filter(pc.is_in(nodes.column("iri"), pa.array(masks.index.tolist(), pa.string()))).sort_by("iri")
 
-    agg = agg.filter(pc.is_in(agg.column("iri"), pa.array(masks.index.tolist(), pa.string())))
-    agg = agg.sort_by("iri")
-    node_mask = masks.reindex(agg.column("iri").to_pylist()).to_numpy()
-    columns = [c for c in schema if c in agg.column_names]
+    # derived properties (one row per entity) and the method text where they hold one
+    name = f"derived.{ENTITY_FRAME}"
+    if name in tables and tables.rows(name):
+        ent = tables.read(name, ["iri", *derived_cols, *ENTITY_METHOD_WHEN])
+        d = _select(ent, {c: schema[c] for c in ["iri", *derived_cols] if c != "method"})
+        if "method" in derived_cols and ENTITY_FRAME in methods:
+            has = None
+            for c in ENTITY_METHOD_WHEN:
+                if c in ent.column_names:
+                    v = pc.is_valid(ent.column(c))
+                    has = v if has is None else pc.or_(has, v)
+            if has is not None:
+                text = pa.array([methods[ENTITY_FRAME]] * d.num_rows, pa.string())
+                d = d.append_column("method", pc.if_else(has, text, pa.scalar(None, pa.string())))
+        nodes = _lookup(nodes, "iri", _first(d, "iri"), [c for c in d.column_names if c != "iri"])
+
+    node_mask = masks.reindex(nodes.column("iri").to_pylist()).to_numpy()
+    columns = [c for c in schema if c in nodes.column_names]
     for mask in sorted(sets, key=lambda k: sets[k]):
-        sel = agg.filter(pa.array(node_mask == mask))
         labels = sets[mask]
         if any(x not in bit for x in labels):  # cannot happen: labels come from the ontology
             raise ValueError(f"labels {labels} are not in the ontology")
-        g.nodes[(NODE_LABEL, *labels)] = _object_frame(sel, columns, ("iri",))
+        g.nodes[(NODE_LABEL, *labels)] = _object_frame(nodes.filter(pa.array(node_mask == mask)), columns, ("iri",))
 
 
 def _financial_years(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> pa.Table | None:
-    """FinancialYear nodes; returns their (firm, iri) pairs, sorted by iri, for REPORTED."""
+    """FinancialYear nodes, in the order of the financials table; returns their (firm, iri)
+    pairs for REPORTED."""
     m = model()
     if _FY not in m.node_types or "REPORTED" not in m.links or "financials" not in tables:
         return None
     props = [p for p in m.props_on(_FY) if p.column not in PROVENANCE]
-    schema = {"iri": pa.string(), "firm": pa.string(), **{p.column: _pytype(p) for p in props},
+    schema = {"iri": pa.string(), "firm": pa.string(), **{p.column: arrow_type(p.datatype) for p in props},
               "source": pa.string(), "source_file": pa.string(), "source_row": pa.int64()}
+    derived_cols = [p.column for p in props if p.derived]
     fin = tables.read("financials", ["iri", "from_iri", *[p.column for p in props], *PROVENANCE.values()])
-    base = _select(fin, {c: t for c, t in schema.items() if c not in {p.column for p in props if p.derived}},
-                   rename={"firm": "from_iri", **PROVENANCE})
-    perf_name = f"derived.{PERFORMANCE_FRAME}"
-    derived_props = [p for p in props if p.derived]
-    if perf_name in tables and tables.rows(perf_name):
-        perf = tables.read(perf_name, ["iri", *[p.column for p in derived_props if p.column != "method"]])
-        if PERFORMANCE_FRAME in methods:
+    # one node per IRI (a year a source states twice in one row is one node)
+    base = _first(_select(fin, {c: t for c, t in schema.items() if c not in derived_cols},
+                          rename={"firm": "from_iri", **PROVENANCE}), "iri")
+    name = f"derived.{PERFORMANCE_FRAME}"
+    if name in tables and tables.rows(name):
+        perf = tables.read(name, ["iri", *derived_cols])
+        if "method" in derived_cols and PERFORMANCE_FRAME in methods:
             perf = perf.append_column("method", pa.array([methods[PERFORMANCE_FRAME]] * perf.num_rows, pa.string()))
-        perf = _select(perf, {"iri": pa.string(), **{p.column: _pytype(p) for p in derived_props
-                                                     if p.column in perf.column_names}})
-        perf = perf.group_by("iri").aggregate([(c, "min") for c in perf.column_names if c != "iri"])
-        perf = perf.rename_columns([c.removesuffix("_min") for c in perf.column_names])
-        base = base.join(perf, "iri", join_type="left outer")
-    base = _select(base, schema).sort_by([("iri", "ascending"), ("firm", "ascending")])
-    base = _dedupe(base, "iri")  # one node per IRI (a year a source states twice in one row is one node)
+        perf = _first(_select(perf, {c: schema[c] for c in ["iri", *derived_cols] if c in perf.column_names}), "iri")
+        base = _lookup(base, "iri", perf, [c for c in perf.column_names if c != "iri"])
+    base = _select(base, schema)
     g.nodes[(NODE_LABEL, ident(_FY))] = _object_frame(base, [c for c in schema if c != "firm"], ("iri",))
     return base.select(["firm", "iri"])
 
@@ -222,7 +244,7 @@ def _source_links(tables: Tables, rel: str, props: list[Property]) -> pa.Table |
     name = f"links.{rel}"
     if name not in tables:
         return None
-    schema = {"iri": pa.string(), FROM: pa.string(), TO: pa.string(), **{p.column: _pytype(p) for p in props},
+    schema = {"iri": pa.string(), FROM: pa.string(), TO: pa.string(), **{p.column: arrow_type(p.datatype) for p in props},
               "source": pa.string(), "source_file": pa.string(), "source_row": pa.int64()}
     t = tables.read(name, ["iri", "from_iri", "to_iri", *[p.column for p in props], *PROVENANCE.values()])
     return _select(t, schema, rename={FROM: "from_iri", TO: "to_iri", **PROVENANCE})
@@ -246,16 +268,7 @@ def _derived_links(tables: Tables, rel: str, props: list[Property], methods: dic
             cols[p.column] = t.column(p.column)
     out = pa.table(cols)
     return _select(out, {"iri": pa.string(), FROM: pa.string(), TO: pa.string(),
-                         **{p.column: _pytype(p) for p in props}})
-
-
-def _dedupe(t: pa.Table, key: str) -> pa.Table:
-    """The first row of each ``key`` value, in table order."""
-    if not t.num_rows:
-        return t
-    idx = pa.table({key: t.column(key), "_i": pa.array(np.arange(t.num_rows))}).group_by(key, use_threads=False) \
-        .aggregate([("_i", "min")]).column("_i_min")
-    return t.take(pc.sort_indices(idx))
+                         **{p.column: arrow_type(p.datatype) for p in props}})
 
 
 def graph_view(tables: Tables) -> GraphFrames:
@@ -273,7 +286,7 @@ def graph_view(tables: Tables) -> GraphFrames:
                      if p is not None]
             cols = ["iri", FROM, TO, *[p.column for p in props], *PROVENANCE]
             if parts:
-                t = _dedupe(pa.concat_tables(parts, promote_options="permissive"), "iri")
+                t = _first(pa.concat_tables(parts, promote_options="permissive"), "iri")
                 f = _object_frame(t, cols, ("iri", FROM, TO))
             else:
                 f = pd.DataFrame({c: pd.Series(dtype=object) for c in ("iri", FROM, TO)})

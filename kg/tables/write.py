@@ -98,7 +98,8 @@ def reference_frame() -> pd.DataFrame:
             row = values.setdefault(s, {})
             row[col] = v if col not in row else min(row[col], v)
     rows = [{"iri": s, "labels": label_order(ls), **values.get(s, {})} for s, ls in sorted(labels.items())]
-    cols = ["iri", "labels", *dict.fromkeys(c for r in rows for c in r if c not in ("iri", "labels"))]
+    have = {c for r in values.values() for c in r}
+    cols = ["iri", "labels", *(c for c in dict.fromkeys(p.column for p in m.properties.values()) if c in have)]
     out = pd.DataFrame(rows, columns=cols).astype(object)
     return out.where(out.notna(), None)
 
