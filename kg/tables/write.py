@@ -51,8 +51,9 @@ from kg.tables.schema import SCHEMA_VERSION, column_properties
 
 MANIFEST = "manifest.json"
 COMPRESSION = "zstd"
-"""Parquet compression: zstd writes and reads about as fast as snappy here and is smaller
-(measured at 10^5 firms, docs/benchmarks.md)."""
+"""Parquet compression. At 10^5 firms (benchmarks/bench_tables.py) all tables take 1.7 s to
+write and 1.6 s to read with zstd, 1.2 s and 1.3 s with snappy, but 52 MB against 86 MB: half
+a second either way, for two thirds more disk with snappy."""
 
 REJECT_FIELDS = ("file", "row", "column", "value", "reason")
 
