@@ -51,9 +51,9 @@ from kg.tables.schema import SCHEMA_VERSION, column_properties
 
 MANIFEST = "manifest.json"
 COMPRESSION = "zstd"
-"""Parquet compression. At 10^5 firms (benchmarks/bench_tables.py) all tables take 1.7 s to
-write and 1.6 s to read with zstd, 1.2 s and 1.3 s with snappy, but 52 MB against 86 MB: half
-a second either way, for two thirds more disk with snappy."""
+"""Parquet compression. At 10^5 firms (benchmarks/bench_tables.py, load 6) all tables take
+1.2 s to write and 1.5 s to read with zstd, 0.9 s and 1.0 s with snappy, but 52 MB against
+86 MB: snappy saves under a second per build and push, for two thirds more disk."""
 
 REJECT_FIELDS = ("file", "row", "column", "value", "reason")
 
