@@ -1,7 +1,7 @@
 """Benchmark pushing the graph to Neo4j over Bolt, and the neo4j-admin bulk-import route.
 
 For each size: generate a synthetic canonical folder (``kg synth``; a small built-in
-generator when that command is not available), build it, read it back as typed frames, push
+generator when that command is not available), build it, read its graph tables as typed frames, push
 it with ``--wipe`` (nodes/s, links/s), push it again (the idempotent MERGE-over-existing
 case), then write the bulk-import CSVs and time ``import.sh`` (neo4j-admin database import
 full through ``scripts/neo4j admin``) into a fresh data directory. Prints a markdown table.
@@ -242,13 +242,11 @@ def warm_up(driver, g, settings, batch: int, pid) -> None:
 def bench_one(db: Path, settings, batch: int, workers: int, work: Path, do_import: bool, warm: bool) -> dict:
     from kg.neo4j.bulk_csv import write_frames
     from kg.neo4j.connect import open_driver
-    from kg.neo4j.frames import read_graph
     from kg.neo4j.push import wipe
-    from kg.rdf.store import open_store
+    from kg.tables import graph_frames
 
-    store = open_store(db)
     t = time.perf_counter()
-    g = read_graph(store)
+    g = graph_frames(db)  # what kg push neo4j reads: the graph tables
     read_s = time.perf_counter() - t
     row: dict = {"nodes": g.node_count, "links": g.link_count, "read_s": read_s, "runs": []}
     pid = server_pid(settings.uri)

@@ -170,7 +170,7 @@ def main(argv=None) -> int:
         settings = Settings(uri=os.environ["NEO4J_URI"], user=os.environ.get("NEO4J_USER", "neo4j"),
                             password=os.environ.get("NEO4J_PASSWORD", ""))
         t = time.perf_counter()
-        push(store, settings, wipe_first=True)
+        push(args.db, settings, wipe_first=True)
         push_s = time.perf_counter() - t
         print(f"neo4j (pushed in {push_s:.0f} s):", file=sys.stderr)
         with open_driver(settings) as driver:

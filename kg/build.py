@@ -1,4 +1,4 @@
-"""The build: sources -> loaders -> records -> resolve -> derive -> store.
+"""The build: sources -> loaders -> records -> resolve -> derive -> tables -> store.
 
 >>> import tempfile, pathlib
 >>> from kg.resources import resource_path
@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,8 @@ from kg.rdf import nquads
 from kg.rdf.store import build_info, build_store
 from kg.records import Reject, write_rejects
 from kg.resolve import resolve
+from kg.tables.read import TABLES_DIR, open_tables, tables_dir
+from kg.tables.write import write_tables
 
 
 class BuildRefused(InputError):
@@ -172,8 +174,7 @@ def _build_generation(
     if not replace:
         _check_shrinkage(db, gen, by_source, report, confirm)
 
-    chunks = [nquads.static_nquads()]
-    derived_chunks: Iterable[str] = ()  # written while the store loads them: no text held for the whole build
+    derived = None
     derived_as_of = None
     if derive:
         stage("derive")
@@ -181,9 +182,18 @@ def _build_generation(
 
         derived = run_derive(resolved, as_of=as_of, **({} if floor is None else {"floor": floor}))
         derived_as_of = derived.as_of.isoformat()
-        derived_chunks = nquads.derived_quads(derived)
     t3 = time.perf_counter()
     report.seconds["derive"] = t3 - t2
+
+    # the graph tables are the build's product; every sink reads them (the store first)
+    stage("tables")
+    tables = write_tables(resolved, derived, tables_dir(gen))
+    del resolved, derived
+    records.entities.clear()  # the loaded frames: the tables hold what the sinks need
+    records.links.clear()
+    records.financials.clear()
+    t4 = time.perf_counter()
+    report.seconds["tables"] = t4 - t3
 
     stage("store")
     meta = {
@@ -198,10 +208,13 @@ def _build_generation(
         "links": report.links,
         "derived_as_of": derived_as_of,
         "by_source": by_source,
+        "tables": {"folder": TABLES_DIR, "schema_version": tables["schema_version"],
+                   "rows": {name: t["rows"] for name, t in tables["tables"].items()},
+                   "bytes": sum(t["bytes"] for t in tables["tables"].values())},
     }
     meta["seconds"] = report.seconds
-    report.triples = build_store(gen, _chain(chunks, nquads.resolved_nquads(resolved), derived_chunks), progress)
-    report.seconds["store"] = time.perf_counter() - t3
+    report.triples = build_store(gen, _store_text(open_tables(tables_dir(gen))), progress)
+    report.seconds["store"] = time.perf_counter() - t4
     (gen / "build.json").write_text(json.dumps({**meta, "triples": report.triples}, indent=2, ensure_ascii=False, default=str),
                                     encoding="utf-8")
     return report
@@ -222,6 +235,13 @@ def _check_shrinkage(db: Path, gen: Path, by_source: dict, report: BuildReport,
                        f"the graph was left as it was; pass --replace to replace it{rejected}", report)
 
 
-def _chain(*iterables):
-    for it in iterables:
-        yield from it
+def _store_text(tables):
+    """The N-Quads of the RDF store, written from the graph tables read back (the store is
+    one of their sinks): the ontology and reference entities, the sources, the derived facts."""
+    yield nquads.static_nquads()
+    resolved = tables.resolved()
+    yield from nquads.resolved_nquads(resolved)
+    del resolved
+    derived = tables.derived()
+    if derived is not None:
+        yield from nquads.derived_quads(derived)

@@ -9,8 +9,9 @@
     DB/rejects.csv -> current/rejects.csv   the rows that live graph left out
     DB/conflicts.csv -> current/conflicts.csv   where its sources disagree (kg conflicts)
     DB/builds/<stamp>/              one generation per build: .kg-generation (kg made it, when,
-                                    which process) and what the build's sinks wrote into it
-                                    (store/ for Oxigraph, build.json, rejects.csv)
+                                    which process), tables/ (the graph tables, kg.tables: the
+                                    build's product) and what its sinks wrote into it (store/ for
+                                    Oxigraph), build.json, rejects.csv
 
 A build holds the writer lock from start to end, writes a new generation, and points
 ``current`` at it only when it is whole. Readers resolve ``current`` once and hold a shared

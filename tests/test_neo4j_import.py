@@ -52,7 +52,7 @@ def read_csv(path):
 
 def test_import_dir_files_headers_and_counts(mini_db, tmp_path):
     out = tmp_path / "imp"
-    result = write_import_dir(open_store(mini_db), out)
+    result = write_import_dir(mini_db, out)
     want = expected_graph(open_store(mini_db))
     assert result["nodes"] == len(want["nodes"])
     assert result["relationships"] == sum(len(v) for v in want["links"].values())
@@ -84,7 +84,7 @@ def test_import_dir_files_headers_and_counts(mini_db, tmp_path):
 
 def test_import_script(mini_db, tmp_path):
     out = tmp_path / "imp"
-    result = write_import_dir(open_store(mini_db), out)
+    result = write_import_dir(mini_db, out)
     script = out / "import.sh"
     assert os.access(script, os.X_OK)
     text = script.read_text(encoding="utf-8")
@@ -122,7 +122,7 @@ def _script(*args: str, env=None, timeout: float = 900) -> subprocess.CompletedP
 @pytest.mark.neo4j
 def test_bulk_import_gives_the_same_graph_as_a_push(sample_db, tmp_path):
     out = tmp_path / "imp"
-    write_import_dir(open_store(sample_db), out)
+    write_import_dir(sample_db, out)
     data = tmp_path / "data"
     env = {**os.environ, "NEO4J_ADMIN": f"bash {SCRIPT} admin --data {data}"}
     p = subprocess.run([str(out / "import.sh")], env=env, capture_output=True, text=True, timeout=900)

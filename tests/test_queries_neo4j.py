@@ -116,7 +116,7 @@ class Server:
             with self.driver.session(database=self.settings.database) as s:  # ours and anything else
                 s.run("MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 50000 ROWS").consume()
                 s.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
-            push(open_store(db), self.settings)
+            push(db, self.settings)
             self.loaded = key
         return self.backend
 

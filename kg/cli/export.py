@@ -164,15 +164,15 @@ def export(around, from_query, params, hops, direction, links, as_of, min_share,
     from kg.rdf.store import open_store
 
     spec = FORMATS[fmt]
-    store = open_store(resolve_db(db))
-    if spec.whole:
+    if spec.whole:  # read from the graph tables, not the store
         if around is not None or from_query is not None:
             raise InputError(f"--format {fmt} exports the whole graph; leave out --around / --from-query")
-        counts = export_whole(store, fmt, output)
+        counts = export_whole(resolve_db(db), fmt, output)
         click.echo(f"wrote {output}: {counts}", err=True)
         return
     if spec.folder and output == "-":
         raise InputError(f"--format {fmt} writes a folder; give -o DIR, not -")
+    store = open_store(resolve_db(db))
     sel = _selection(hops, direction, links, as_of, min_share, limit)
     sub = build_subgraph(store, around, from_query, params, sel)
     if spec.folder:

@@ -97,10 +97,8 @@ def push_neo4j(uri, user, database, wipe, batch_size, workers, schema_only, db, 
     nodes and their relationships (in batches) before writing.
     """
     from kg.neo4j.push import push as run_push
-    from kg.rdf.store import open_store
 
     s = settings(uri, user, database)
-    store = None if schema_only else open_store(resolve_db(db))
     show = not quiet and sys.stderr.isatty()
     if schema_only:
         from kg.neo4j.connect import open_driver
@@ -120,7 +118,7 @@ def push_neo4j(uri, user, database, wipe, batch_size, workers, schema_only, db, 
             bar.__enter__()
 
     try:
-        report = run_push(store, s, wipe_first=wipe, batch_size=batch_size, workers=workers,
+        report = run_push(resolve_db(db), s, wipe_first=wipe, batch_size=batch_size, workers=workers,
                           progress=lambda n: bar.update(n) if bar is not None else None, on_read=on_read)
     finally:
         if bar is not None:
@@ -183,9 +181,8 @@ def neo4j_import(out, db):
     (or cypher-shell -f DIR/schema.cypher).
     """
     from kg.neo4j.bulk_csv import write_import_dir
-    from kg.rdf.store import open_store
 
-    counts = write_import_dir(open_store(resolve_db(db)), out)
+    counts = write_import_dir(resolve_db(db), out)
     write_rows(["file", "rows"], sorted(counts["files"].items()), "table")
     click.echo(f"wrote {counts['nodes']} nodes and {counts['relationships']} relationships to {out}; "
                f"import with {out / 'import.sh'}")

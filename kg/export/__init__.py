@@ -1,8 +1,8 @@
 """Exports of a subgraph, one module per format (like followthemoney's ``export/``).
 
 ``render(sub, "graphml")`` returns the bytes of a one-file format; ``export_subgraph(sub,
-"csv", DIR)`` writes a folder format; ``export_whole(store, "neo4j-import", DIR)`` writes the
-whole graph (kg.neo4j.bulk_csv). :data:`FORMATS` lists them all, which is what ``kg export
+"csv", DIR)`` writes a folder format; ``export_whole(db, "neo4j-import", DIR)`` writes the
+whole graph of a database folder from its graph tables (kg.neo4j.bulk_csv). :data:`FORMATS` lists them all, which is what ``kg export
 --format`` offers.
 
 >>> sorted(FORMATS)[:4]
@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pyoxigraph as ox
-
     from kg.subgraph import Subgraph
 
 
@@ -86,12 +84,17 @@ def export_subgraph(sub: Subgraph, fmt: str, out: Path) -> dict[str, int]:
     return import_module(spec.module).write_dir(sub, out)
 
 
-def export_whole(store: ox.Store, fmt: str, out: Path | str) -> dict:
-    """Write the whole graph in a format that takes no selection (neo4j-import).
+def export_whole(db: Path, fmt: str, out: Path | str) -> dict:
+    """Write the whole live graph of the database folder ``db`` in a format that takes no
+    selection (neo4j-import), read from its graph tables (kg.tables).
 
-    >>> import tempfile, pyoxigraph
-    >>> export_whole(pyoxigraph.Store(), "neo4j-import", Path(tempfile.mkdtemp()))["nodes"]
-    0
+    >>> import tempfile
+    >>> from kg.build import build
+    >>> from kg.resources import resource_path
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> _ = build([resource_path("tests", "fixtures", "mini")], tmp / "db", derive=False)
+    >>> export_whole(tmp / "db", "neo4j-import", tmp / "out")["nodes"]
+    20
     """
     spec = FORMATS[fmt]
     if not spec.whole:
@@ -102,4 +105,4 @@ def export_whole(store: ox.Store, fmt: str, out: Path | str) -> dict:
         from kg.errors import KgError
 
         raise KgError(f"{fmt} export not available ({e})") from None
-    return mod.write_import_dir(store, Path(out))
+    return mod.write_import_dir(db, Path(out))

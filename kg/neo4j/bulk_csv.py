@@ -1,6 +1,7 @@
 """CSV files for ``neo4j-admin database import full`` (offline bulk import), plus the command.
 
-``write_import_dir(store, out_dir)`` writes into ``out_dir``:
+``write_import_dir(db, out_dir)`` writes into ``out_dir``, from the live graph tables of the
+database folder ``db`` (:func:`kg.tables.graph_frames`; the RDF store is not read):
 
 * ``nodes-<Labels>.csv``, one per label set: ``iri:ID``, typed property columns
   (``founded:date``, ``state_owned:boolean``, ``tier:long``, ``revenue:double``, ...) and
@@ -18,10 +19,9 @@ sends them; neo4j-admin's ``float`` is 32-bit and would round 0.51 to 0.50999999
 
 >>> import tempfile, pathlib
 >>> from kg.build import build
->>> from kg.rdf.store import open_store
 >>> tmp = pathlib.Path(tempfile.mkdtemp())
 >>> _ = build([pathlib.Path(__file__).parents[2] / "tests" / "fixtures" / "mini"], tmp / "db", derive=False)
->>> counts = write_import_dir(open_store(tmp / "db"), tmp / "import")
+>>> counts = write_import_dir(tmp / "db", tmp / "import")
 >>> counts["files"]["relationships-OWNS.csv"]
 5
 >>> (tmp / "import" / "relationships-OWNS.csv").read_text().splitlines()[0]  # doctest: +ELLIPSIS
@@ -36,10 +36,9 @@ import stat
 from pathlib import Path
 
 import pandas as pd
-import pyoxigraph as ox
 
-from kg.neo4j.frames import FROM, TO, GraphFrames, read_graph
 from kg.neo4j.schema import BOOL, DATE, FLOAT, INT, schema_statements
+from kg.tables.view import FROM, TO, GraphFrames
 
 ADMIN_TYPES = {FLOAT: "double", INT: "long", BOOL: "boolean", DATE: "date"}
 ARRAY_DELIMITER = ";"
@@ -84,7 +83,7 @@ def write_frames(g: GraphFrames, out_dir: Path) -> dict:
 
     Returns ``{"nodes": N, "relationships": M, "files": {file name: rows}}``.
 
-    >>> write_frames(read_graph(store), Path("neo4j-import"))["nodes"]  # doctest: +SKIP
+    >>> write_frames(graph_frames(db), Path("neo4j-import"))["nodes"]  # doctest: +SKIP
     468
     """
     out_dir = Path(out_dir)
@@ -164,10 +163,13 @@ ${{NEO4J_ADMIN:-neo4j-admin}} database import full "$DATABASE" \\
     return path
 
 
-def write_import_dir(store: ox.Store, out_dir: os.PathLike | str) -> dict:
-    """Read the stored graph and write the neo4j-admin import folder ``out_dir``.
+def write_import_dir(db: os.PathLike | str, out_dir: os.PathLike | str) -> dict:
+    """Read the live graph tables of the database folder ``db`` and write the neo4j-admin
+    import folder ``out_dir``.
 
-    >>> write_import_dir(store, "neo4j-import")["relationships"]  # doctest: +SKIP
+    >>> write_import_dir("kg-data", "neo4j-import")["relationships"]  # doctest: +SKIP
     603
     """
-    return write_frames(read_graph(store), Path(out_dir))
+    from kg.tables.read import graph_frames
+
+    return write_frames(graph_frames(Path(db)), Path(out_dir))

@@ -1,9 +1,13 @@
-"""The stored graph as Neo4j-ready tables: nodes grouped by label set, links by type.
+"""The RDF store read back as property-graph frames: nodes grouped by label set, links by type.
 
-Reads the embedded store through :mod:`kg.rdf.read` and types every column from the
-ontology: decimals become floats, integers ints, booleans bools, dates ``datetime.date``
-(partial dates are stored at the first or last day of their period; their ``*_precision``
-column says ``year`` or ``month``). Both the Bolt push and the bulk-import CSV writer use it.
+The sinks (Bolt push, bulk-import CSVs) read the same frames from the graph tables
+(:func:`kg.tables.graph_frames`, :class:`GraphFrames` lives in :mod:`kg.tables.view` and is
+re-exported here); :func:`read_graph` reads them back out of the store instead, through
+:mod:`kg.rdf.read`, typing every column from the ontology: decimals become floats, integers
+ints, booleans bools, dates ``datetime.date`` (partial dates are stored at the first or last
+day of their period; their ``*_precision`` column says ``year`` or ``month``). It is the
+reference the tables' view is tested against (tests/test_tables.py); at 10^5 firms it takes
+~18 times as long (258 s against 14 s, benchmarks/bench_tables.py).
 
 >>> import tempfile, pathlib
 >>> from kg.build import build
@@ -22,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
 
 import pandas as pd
 import pyoxigraph as ox
@@ -43,30 +46,7 @@ from kg.neo4j.schema import (
 )
 from kg.ontology import model
 from kg.rdf.read import read_financial_years, read_links, read_nodes, read_object_links
-
-FROM, TO = "from", "to"
-
-
-@dataclass
-class GraphFrames:
-    """Nodes by label set (marker label first) and links by relationship type.
-
-    ``kinds`` maps each property column to its value kind (float, int, bool, date, string).
-    ``warnings`` lists what could not be represented (e.g. a link kind without a reader).
-    """
-
-    nodes: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
-    links: dict[str, pd.DataFrame] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def node_count(self) -> int:
-        return sum(len(f) for f in self.nodes.values())
-
-    @property
-    def link_count(self) -> int:
-        return sum(len(f) for f in self.links.values())
+from kg.tables.view import FROM, TO, GraphFrames  # noqa: F401  (re-exported)
 
 
 def _float(v):

@@ -1,4 +1,7 @@
-"""Push the stored graph to Neo4j over Bolt: idempotent UNWIND batches with parameters.
+"""Push the graph to Neo4j over Bolt: idempotent UNWIND batches with parameters.
+
+The graph comes from the live generation's graph tables (:func:`kg.tables.graph_frames`), not
+from the RDF store.
 
 What a push writes (all names from the ontology, see :mod:`kg.neo4j.schema`):
 
@@ -32,14 +35,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.neo4j.connect import Settings, describe
-from kg.neo4j.frames import FROM, TO, GraphFrames, read_graph
 from kg.neo4j.schema import (
     NODE_LABEL,
     all_labels,
@@ -48,6 +50,7 @@ from kg.neo4j.schema import (
     schema_names,
     schema_statements,
 )
+from kg.tables.view import FROM, TO, GraphFrames
 
 DEFAULT_BATCH = 2_000
 DEFAULT_WORKERS = 2
@@ -354,7 +357,7 @@ def push_frames(
     workers: int = DEFAULT_WORKERS,
     on_stage: Callable[[str], None] | None = None,
 ) -> PushReport:
-    """Write typed frames (from :func:`kg.neo4j.frames.read_graph`) through an open driver.
+    """Write typed frames (from :func:`kg.tables.graph_frames`) through an open driver.
 
     ``workers`` sessions write batches concurrently (all nodes before any link). ``on_stage``
     is called with each stage's name as it starts (wipe, schema, nodes, links, indexes) and
@@ -363,7 +366,7 @@ def push_frames(
     running the push again completes it.
 
     >>> with open_driver(settings) as driver:  # doctest: +SKIP
-    ...     report = push_frames(driver, read_graph(store), settings, batch_size=10_000)
+    ...     report = push_frames(driver, graph_frames(db), settings, batch_size=10_000)
     >>> report.links, report.skipped_links  # doctest: +SKIP
     (709, 0)
     """
@@ -471,7 +474,7 @@ def push_frames(
 
 
 def push(
-    store: ox.Store,
+    db: Path,
     settings: Settings,
     *,
     wipe_first: bool = False,
@@ -480,20 +483,21 @@ def push(
     on_read: Callable[[GraphFrames], None] | None = None,
     workers: int = DEFAULT_WORKERS,
 ) -> PushReport:
-    """Push the whole stored graph to the Neo4j named by ``settings``.
+    """Push the live graph of the database folder ``db`` to the Neo4j named by ``settings``,
+    reading it from the graph tables (kg.tables.graph_frames).
 
     ``on_read`` is called with the frames once they are read (e.g. to size a progress bar).
 
-    >>> from kg.rdf.store import open_store  # needs a server: # doctest: +SKIP
-    >>> r = push(open_store(db), Settings(os.environ["NEO4J_URI"], password=os.environ["NEO4J_PASSWORD"]))  # doctest: +SKIP
+    >>> r = push(db, Settings(os.environ["NEO4J_URI"], password=os.environ["NEO4J_PASSWORD"]))  # doctest: +SKIP
     >>> r.links_by_type["OWNS"]  # doctest: +SKIP
     5
     """
     from kg.neo4j.connect import open_driver
+    from kg.tables.read import graph_frames
 
     report = PushReport()
     t = time.perf_counter()
-    g = read_graph(store)
+    g = graph_frames(db)
     report.seconds["read"] = time.perf_counter() - t
     if on_read is not None:
         on_read(g)

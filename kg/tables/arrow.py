@@ -1,0 +1,257 @@
+"""pandas frames of the build (kg.resolve.Resolved, kg.derive.facts.Derived) as typed Arrow
+tables and back, exactly.
+
+A column named like an ontology property gets the ontology's type (kg.tables.schema); any
+other column is typed from its values: text -> string, whole numbers -> int64, numbers ->
+float64, booleans -> bool, dates -> date32, tuples or lists of text or numbers -> lists. A
+column of partial dates (kg.values.dates.PartialDate) becomes a date32 column (the first or
+last day, as the ontology positions it) and a ``<column>_precision`` string column. What the
+types cannot say is kept in the table's metadata: each column's pandas dtype, the Python type
+of its values (int in a float column, tuple or list, PartialDate or date) and whether a missing
+value was None or NaN, plus the frame's ``attrs``. :func:`to_frame` restores all of it.
+
+>>> import datetime as dt
+>>> from kg.values.dates import PartialDate
+>>> df = pd.DataFrame({"iri": ["a", "b"], "start": [PartialDate(2021), None], "share": [0.5, None],
+...                    "labels": [("Firm",), ("GuidanceFund", "Fund")], "row": [2, 3]})
+>>> t = to_arrow(df, "example")
+>>> [f"{f.name}: {f.type}" for f in t.schema]
+['iri: string', 'start: date32[day]', 'start_precision: string', 'share: double', 'labels: list<item: string>', 'row: int64']
+>>> back = to_frame(t)
+>>> back.equals(df), back["start"][0], back["labels"][1]
+(True, PartialDate(year=2021, month=None, day=None), ('GuidanceFund', 'Fund'))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import numbers
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from kg.tables.schema import column_type, date_position, precision_column
+from kg.values.dates import PartialDate
+
+META_KEY = b"kg"
+"""The schema metadata key holding how to restore the frame (JSON)."""
+
+INDEX_COLUMN = "__index__"
+
+
+class TableTypeError(TypeError):
+    """A value that does not fit its column's type (a bug upstream: loaders type every value)."""
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_day(v) -> bool:
+    return isinstance(v, (PartialDate, dt.date)) and not isinstance(v, dt.datetime)
+
+
+# what a column of each Arrow type accepts, and how an error names it
+_ACCEPTS = {
+    pa.string(): (lambda v: isinstance(v, str), "text"),
+    pa.int64(): (lambda v: _is_int(v) or (_is_number(v) and float(v).is_integer()), "whole numbers"),
+    pa.float64(): (_is_number, "numbers"),
+    pa.bool_(): (lambda v: isinstance(v, (bool, np.bool_)), "booleans"),
+    pa.date32(): (_is_day, "dates"),
+}
+_KIND = {pa.string(): "str", pa.bool_(): "bool", pa.int64(): "int", pa.float64(): "float", pa.date32(): "date"}
+
+
+def _refuse(table: str, name: str, values: np.ndarray, target: pa.DataType | None) -> TableTypeError:
+    """The error naming the first value of a column that its type cannot hold."""
+    present = [v for v in values if not (v is None or (isinstance(v, float) and math.isnan(v)))]
+    if target is None:  # no ontology type: the first value's kind sets the column's
+        target = next((t for t, (ok, _) in _ACCEPTS.items() if present and ok(present[0])), None)
+    ok, what = _ACCEPTS.get(target, (lambda v: False, "text, numbers, booleans, dates or lists"))
+    if pa.types.is_list(target or pa.null()):
+        ok, what = (lambda v: isinstance(v, (tuple, list))), "lists"
+    bad = next((v for v in present if not ok(v)), present[0] if present else None)
+    return TableTypeError(f"table {table}, column {name}: cannot store {bad!r} ({type(bad).__name__}) in a column of {what}")
+
+
+def _dates(values: np.ndarray, missing: np.ndarray, column: str) -> tuple[pa.Array, pa.Array | None, str]:
+    """date32 values (and precisions) of a column of PartialDate or datetime.date values."""
+    present = values[~missing]
+    kinds = {type(v) for v in present}
+    if kinds <= {dt.date}:
+        return pa.array(values, pa.date32(), from_pandas=True), None, "date"
+    if not kinds <= {PartialDate}:
+        raise TypeError("dates")
+    end = date_position(column) == "end"
+    days, precs = {None: None}, {None: None}
+    for v in set(present):
+        days[v] = v.last_day() if end else v.first_day()
+        precs[v] = None if v.precision == "day" else v.precision
+    values = np.where(missing, None, values)
+    return (pa.array([days[v] for v in values], pa.date32()), pa.array([precs[v] for v in values], pa.string()),
+            "PartialDate")
+
+
+def _cast(arr: pa.Array, target: pa.DataType) -> pa.Array:
+    """``arr`` as the ontology's type: whole numbers widen to floats, whole floats narrow to
+    ints (a fraction is refused), lists cast item by item; nothing else converts."""
+    if arr.type == target:
+        return arr
+    if arr.null_count == len(arr):
+        return pa.nulls(len(arr), target)
+    numeric = pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)
+    if (numeric and target in (pa.int64(), pa.float64())) or (pa.types.is_list(arr.type) and pa.types.is_list(target)):
+        return arr.cast(target)  # a safe cast: raises on a fraction or an overflow
+    raise TypeError(str(target))
+
+
+def _column(s: pd.Series, table: str) -> tuple[list[tuple[str, pa.Array]], dict]:
+    """The Arrow column(s) of one frame column and how to restore it. Object columns are
+    converted by Arrow itself (None and NaN become nulls); only dates go value by value (once
+    per distinct value)."""
+    name = str(s.name)
+    meta = {"name": name, "dtype": str(s.dtype)}
+    target = column_type(name)
+    values = s.to_numpy(dtype=object) if s.dtype == object else None
+    try:
+        if values is None:  # numpy numbers and booleans, pandas text
+            arr = pa.array(s.to_numpy() if s.dtype.kind in "biuf" else s, from_pandas=True)
+            if pa.types.is_large_string(arr.type):
+                arr = arr.cast(pa.string())
+            return [(name, arr if target is None else _cast(arr, target))], meta
+        missing = pd.isna(s).to_numpy()
+        meta["na"] = "nan" if missing.any() and not any(v is None for v in values[missing]) else "none"
+        first = values[~missing][0] if (~missing).any() else None
+        if first is None:
+            meta["python"] = "none"
+            if target is None:
+                return [(name, pa.nulls(len(s)))], meta
+            out = [(name, pa.nulls(len(s), target))]
+            if target == pa.date32():
+                meta["precision"] = precision_column(name)
+                out.append((meta["precision"], pa.nulls(len(s), pa.string())))
+            return out, meta
+        prec = None
+        if _is_day(first):
+            arr, prec, meta["python"] = _dates(values, missing, name)
+        else:
+            arr = pa.array(values, from_pandas=True)
+            if isinstance(first, (tuple, list)):
+                meta["python"] = type(first).__name__
+                target = pa.list_(target) if target is not None else None  # several values (weak_at: years)
+            else:
+                meta["python"] = _KIND.get(arr.type)
+                if meta["python"] is None:
+                    raise TypeError(str(arr.type))
+        if target is not None:
+            arr = _cast(arr, target)
+    except (TypeError, ValueError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        raise _refuse(table, name, values if values is not None else s.to_numpy(dtype=object), target) from None
+    out = [(name, arr)]
+    if prec is not None:
+        meta["precision"] = precision_column(name)
+        out.append((meta["precision"], prec))
+    return out, meta
+
+
+def to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
+    """A frame as a typed Arrow table that :func:`to_frame` turns back into the same frame.
+
+    ``table`` names the table in errors: a value that fits neither its ontology type nor any
+    Arrow type raises :class:`TableTypeError` naming the table, the column and the value.
+
+    >>> to_arrow(pd.DataFrame({"year": ["2021"]}), "financials")
+    Traceback (most recent call last):
+    ...
+    kg.tables.arrow.TableTypeError: table financials, column year: cannot store '2021' (str) in a column of whole numbers
+    """
+    arrays: list[pa.Array] = []
+    names: list[str] = []
+    columns = []
+    for c in df.columns:
+        if not isinstance(c, str) or c == INDEX_COLUMN:
+            raise TableTypeError(f"table {table}: column name {c!r} cannot be stored")
+        out, meta = _column(df[c], table)
+        for n, a in out:
+            if n in names or (n != c and n in df.columns):
+                raise TableTypeError(f"table {table}: column {n!r} would be written twice")
+            names.append(n)
+            arrays.append(a)
+        columns.append(meta)
+    index = "range"
+    if not (isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1):
+        names.append(INDEX_COLUMN)
+        arrays.append(pa.array(np.asarray(df.index, dtype=np.int64)))
+        index = "column"
+    meta = {"columns": columns, "attrs": df.attrs, "index": index, "rows": len(df)}
+    t = pa.Table.from_arrays(arrays, names=names) if arrays else pa.table({})
+    return t.replace_schema_metadata({META_KEY: json.dumps(meta, ensure_ascii=False, default=str)})
+
+
+def frame_meta(t: pa.Table) -> dict:
+    """How a table restores into a frame (what :func:`to_arrow` recorded)."""
+    raw = (t.schema.metadata or {}).get(META_KEY)
+    if raw is None:
+        raise ValueError("not a kg table: its schema has no kg metadata")
+    return json.loads(raw)
+
+
+def _partial(day: dt.date | None, precision: str | None) -> PartialDate | None:
+    if day is None:
+        return None
+    if precision == "year":
+        return PartialDate(day.year)
+    if precision == "month":
+        return PartialDate(day.year, day.month)
+    return PartialDate(day.year, day.month, day.day)
+
+
+def _restore(col: pa.ChunkedArray, prec: pa.ChunkedArray | None, meta: dict, n: int) -> pd.Series:
+    dtype = meta["dtype"]
+    if dtype != "object":
+        pd_dtype = pd.api.types.pandas_dtype(dtype)
+        if isinstance(pd_dtype, pd.StringDtype):
+            return col.to_pandas().astype(pd_dtype)
+        if pd_dtype.kind in "biuf":
+            if col.null_count == len(col):
+                return pd.Series(np.full(n, np.nan) if pd_dtype.kind == "f" else [None] * n).astype(pd_dtype)
+            return pd.Series(col.to_numpy(), dtype=pd_dtype)
+        return pd.Series(col.to_pylist(), dtype=pd_dtype)
+    values = col.to_pylist()
+    py = meta.get("python")
+    if py == "PartialDate":
+        cache: dict = {}
+        precs = prec.to_pylist() if prec is not None else [None] * len(values)
+        values = [cache.setdefault((d, p), _partial(d, p)) if d is not None else None for d, p in zip(values, precs, strict=True)]
+    elif py == "int" and not pa.types.is_integer(col.type):
+        values = [None if v is None else int(v) for v in values]
+    elif py == "float" and not pa.types.is_floating(col.type):
+        values = [None if v is None else float(v) for v in values]
+    elif py == "tuple":
+        values = [None if v is None else tuple(v) for v in values]
+    if meta.get("na") == "nan":
+        values = [math.nan if v is None else v for v in values]
+    return pd.Series(values, dtype=object)
+
+
+def to_frame(t: pa.Table) -> pd.DataFrame:
+    """The frame a table was written from (:func:`to_arrow`), with its dtypes, Python values,
+    missing values, index and ``attrs``."""
+    meta = frame_meta(t)
+    n = meta["rows"]
+    data = {}
+    for c in meta["columns"]:
+        prec = t.column(c["precision"]) if c.get("precision") else None
+        data[c["name"]] = _restore(t.column(c["name"]), prec, c, n)
+    df = pd.DataFrame(data, index=pd.RangeIndex(n)) if data else pd.DataFrame(index=pd.RangeIndex(n))
+    if meta["index"] == "column":
+        df.index = pd.Index(t.column(INDEX_COLUMN).to_numpy())
+    df.attrs = meta["attrs"]
+    return df

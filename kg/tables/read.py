@@ -1,0 +1,196 @@
+"""Read a build's graph tables: the frames they were written from, or the property-graph view.
+
+``open_tables(folder)`` opens a tables folder (kg.tables.write); :func:`graph_frames` and
+:func:`open_live_tables` open the live generation's tables of a database folder, holding the
+reader's lock on that generation (kg.dbfolder) while they read, so a build never removes them
+underneath.
+
+>>> import datetime as dt, tempfile, pathlib
+>>> from kg.loaders.sources import load_sources
+>>> from kg.resolve import resolve
+>>> from kg.derive.facts import derive
+>>> from kg.resources import resource_path
+>>> from kg.tables.write import write_tables
+>>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
+>>> folder = pathlib.Path(tempfile.mkdtemp()) / "tables"
+>>> _ = write_tables(res, derive(res, as_of=dt.date(2024, 1, 1)), folder)
+>>> t = open_tables(folder)
+>>> t.resolved().links["OWNS"].equals(res.links["OWNS"]), t.derived().as_of
+(True, datetime.date(2024, 1, 1))
+>>> t.read("links.OWNS", ["share"]).num_rows
+5
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kg.derive.facts import Derived
+from kg.errors import KgError
+from kg.records import Reject
+from kg.resolve import Resolved
+from kg.tables.arrow import to_frame
+from kg.tables.schema import SCHEMA_VERSION
+from kg.tables.view import GraphFrames
+from kg.tables.write import MANIFEST, REJECT_FIELDS
+
+TABLES_DIR = "tables"
+"""The folder of a generation (kg.dbfolder) holding its graph tables."""
+
+
+class TablesError(KgError):
+    """The graph tables are missing or unusable (one line, exit 1)."""
+
+
+def tables_dir(generation: Path) -> Path:
+    """Where a generation keeps its graph tables."""
+    return Path(generation) / TABLES_DIR
+
+
+def _decode(v):
+    if isinstance(v, dict) and set(v) == {"date"}:
+        return dt.date.fromisoformat(v["date"])
+    return v
+
+
+class Tables:
+    """An opened tables folder: its manifest, and each table as Arrow, as the frame it was
+    written from, or as the property-graph view."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        path = self.folder / MANIFEST
+        try:
+            self.manifest = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise TablesError(f"{self.folder} holds no graph tables (no {MANIFEST})") from None
+        except (OSError, ValueError) as e:
+            raise TablesError(f"{path}: not a graph tables manifest ({e})") from None
+        version = self.manifest.get("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise TablesError(f"{path}: graph tables of schema version {version!r}; this kg reads up to "
+                              f"{SCHEMA_VERSION}; upgrade kg or build the graph again")
+
+    def names(self) -> list[str]:
+        """The tables, in the order they were written."""
+        return list(self.manifest["tables"])
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.manifest["tables"]
+
+    def rows(self, name: str) -> int:
+        return self.manifest["tables"][name]["rows"]
+
+    def _path(self, name: str) -> Path:
+        try:
+            return self.folder / self.manifest["tables"][name]["file"]
+        except KeyError:
+            raise KeyError(f"no table {name!r} in {self.folder}; it has {', '.join(self.names())}") from None
+
+    def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        """A table as Arrow; ``columns`` picks some (those the table lacks are left out)."""
+        path = self._path(name)
+        if columns is not None:
+            have = set(pq.read_schema(path).names)
+            columns = list(dict.fromkeys(c for c in columns if c in have))
+        return pq.read_table(path, columns=columns)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """A table as the pandas frame it was written from (kg.tables.arrow.to_frame)."""
+        return to_frame(pq.read_table(self._path(name)))
+
+    def resolved(self) -> Resolved:
+        """The resolved entities and links the tables were written from (kg.resolve.Resolved)."""
+        rejects = self.frame("rejects")
+        return Resolved(
+            entities=self.frame("entities"),
+            entity_rows=self.frame("entity_rows"),
+            links={rel: self.frame(f"links.{rel}") for rel in self.manifest["resolved"]["links"]},
+            financials=self.frame("financials"),
+            rejects=[Reject(*r) for r in rejects[list(REJECT_FIELDS)].itertuples(index=False, name=None)],
+            type_conflicts=self.frame("type_conflicts"),
+        )
+
+    @property
+    def has_derived(self) -> bool:
+        return self.manifest.get("derived") is not None
+
+    def derived(self) -> Derived | None:
+        """The derived facts the tables were written from (kg.derive.facts.Derived), or None
+        for a build without them."""
+        info = self.manifest.get("derived")
+        if info is None:
+            return None
+        kwargs = {k: _decode(v) for k, v in info["fields"].items()}
+        kwargs.update({name: self.frame(f"derived.{name}") for name in info["frames"]})
+        return Derived(**kwargs)
+
+    def methods(self) -> dict[str, str]:
+        """The method text of each kind of derived fact (kg.tables.derived.methods); {} without."""
+        info = self.manifest.get("derived")
+        return dict(info["methods"]) if info else {}
+
+    def graph_frames(self) -> GraphFrames:
+        """The property-graph view: nodes by label set, links by type (kg.tables.view)."""
+        from kg.tables.view import graph_view
+
+        return graph_view(self)
+
+
+def open_tables(folder: Path) -> Tables:
+    """Open a tables folder written by :func:`kg.tables.write.write_tables`."""
+    return Tables(folder)
+
+
+def _hold(db: Path) -> tuple[Path, int]:
+    from kg.dbfolder import hold_live
+
+    try:
+        held = hold_live(db)
+    except TimeoutError as e:
+        raise TablesError(str(e)) from None
+    if held is None:
+        raise TablesError(f"no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)")
+    gen, fd = held
+    if not (tables_dir(gen) / MANIFEST).is_file():
+        os.close(fd)
+        raise TablesError(f"the graph in {db} has no graph tables (it was built by an earlier kg); "
+                          f"build it again with 'kg build'")
+    return gen, fd
+
+
+def open_live_tables(db: Path) -> Tables:
+    """The live generation's tables of a database folder; the generation stays whole while the
+    returned object is in use (as kg.rdf.store.open_store)."""
+    from kg.dbfolder import keep_held
+
+    gen, fd = _hold(Path(db))
+    try:
+        t = open_tables(tables_dir(gen))
+    except BaseException:
+        os.close(fd)
+        raise
+    keep_held(t, fd)
+    return t
+
+
+def graph_frames(db: Path) -> GraphFrames:
+    """The live graph of a database folder as property-graph frames (for Neo4j and other
+    property-graph sinks), read from its tables while holding the generation.
+
+    >>> g = graph_frames(db)  # doctest: +SKIP
+    >>> g.node_count, sorted(g.links)[:2]  # doctest: +SKIP
+    (468, ['CERTIFIED_AS', 'CONTROLS'])
+    """
+    gen, fd = _hold(Path(db))
+    try:
+        return open_tables(tables_dir(gen)).graph_frames()
+    finally:
+        os.close(fd)

@@ -1,0 +1,312 @@
+"""The graph tables as a property graph: nodes grouped by label set, links by type.
+
+What every property-graph sink reads (``kg push neo4j``, ``kg neo4j-import``, the embedded
+Cypher database): the same graph the RDF store holds, typed from the ontology.
+
+* Nodes: every entity (its rows' labels together, most specific first, behind the marker
+  label ``KgNode``), every reference entity (exchanges, programmes) and every financial year.
+  A node's property is the smallest value its rows give where sources disagree (every value
+  stays in the tables and in the RDF store, in its source's graph); entities also carry their
+  derived properties (state share, size class, ... and ``method``).
+* Links: each link of the sources with ``iri``, ``from``, ``to``, its properties and
+  provenance (``source``, ``source_file``, ``source_row``); the derived links (CONTROLS,
+  ULTIMATELY_OWNS, LOOK_THROUGH_FUNDED) with ``derived`` True and their ``method``; REPORTED
+  from each firm to its financial years; ULTIMATE_CONTROLLER (``from``, ``to``, ``derived``).
+
+Values are plain Python values in object columns: floats, ints, bools, ``datetime.date`` (a
+partial date at the first or last day of its period, its ``*_precision`` column saying
+``year`` or ``month``) and text, None where empty; a column empty for a whole frame is left
+out, and so is empty text. The frames are those :func:`kg.neo4j.frames.read_graph` reads back
+from the RDF store.
+
+>>> import datetime as dt, tempfile, pathlib
+>>> from kg.loaders.sources import load_sources
+>>> from kg.resolve import resolve
+>>> from kg.derive.facts import derive
+>>> from kg.resources import resource_path
+>>> from kg.tables.read import open_tables
+>>> from kg.tables.write import write_tables
+>>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
+>>> folder = pathlib.Path(tempfile.mkdtemp()) / "tables"
+>>> _ = write_tables(res, derive(res, as_of=dt.date(2024, 1, 1)), folder)
+>>> g = open_tables(folder).graph_frames()
+>>> sorted(g.nodes)[:2]
+[('KgNode', 'Bank'), ('KgNode', 'Exchange')]
+>>> owns = g.links["OWNS"]
+>>> sorted(owns["share"])[-1], type(owns["start"].dropna().iloc[0]).__name__
+(1.0, 'date')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kg.ontology import Property, model
+from kg.resolve import link_iri
+from kg.tables.derived import DERIVED_LINKS, ENTITY_FRAME, ENTITY_METHOD_WHEN, PERFORMANCE_FRAME
+from kg.tables.names import NODE_LABEL, all_labels, column_kinds, ident, label_order, object_links
+from kg.tables.schema import arrow_type
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kg.tables.read import Tables
+
+FROM, TO = "from", "to"
+PROVENANCE = {"source": "source", "source_file": "file", "source_row": "row"}
+"""Provenance columns of the property graph -> the tables' columns."""
+_FY = "FinancialYear"
+
+
+@dataclass
+class GraphFrames:
+    """Nodes by label set (marker label first) and links by relationship type.
+
+    ``kinds`` maps each property column to its value kind (float, int, bool, date, string).
+    ``warnings`` lists what could not be represented (e.g. a link kind without a reader).
+    """
+
+    nodes: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
+    links: dict[str, pd.DataFrame] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def node_count(self) -> int:
+        return sum(len(f) for f in self.nodes.values())
+
+    @property
+    def link_count(self) -> int:
+        return sum(len(f) for f in self.links.values())
+
+
+def _node_props() -> list[Property]:
+    """The properties a node table can have, in the order of its columns."""
+    m = model()
+    out: dict[str, Property] = {}
+    for cls in ("Entity", "Exchange", "Programme"):
+        for p in m.props_on(cls):
+            out.setdefault(p.iri, p)
+    return list(out.values())
+
+
+def _object_frame(t: pa.Table, columns: list[str], keep: tuple[str, ...]) -> pd.DataFrame:
+    """Columns of an Arrow table as object columns of Python values (None where empty),
+    leaving out those empty in every row except ``keep``."""
+    data = {}
+    for c in columns:
+        if c not in t.column_names:
+            continue
+        col = t.column(c)
+        if c not in keep and col.null_count == len(col):
+            continue
+        data[c] = pd.Series(col.to_pylist(), dtype=object)
+    if not data:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in keep})
+    return pd.DataFrame(data)
+
+
+def _select(t: pa.Table, columns: dict[str, pa.DataType], rename: dict[str, str] | None = None) -> pa.Table:
+    """``t`` with exactly ``columns`` (name -> type), cast, missing ones as nulls; empty text
+    is no value (as the RDF store reads it back)."""
+    rename = rename or {}
+    arrays = []
+    for name, typ in columns.items():
+        src = rename.get(name, name)
+        if src in t.column_names:
+            col = t.column(src)
+            col = col if col.type == typ else col.cast(typ)
+            if typ == pa.string() and col.null_count < len(col):
+                col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+            arrays.append(col)
+        else:
+            arrays.append(pa.nulls(t.num_rows, typ))
+    return pa.Table.from_arrays(arrays, names=list(columns)) if columns else t
+
+
+# ---------------------------------------------------------------------------- nodes
+
+
+def _smallest(t: pa.Table, key: str) -> pa.Table:
+    """One row per ``key`` value: each column's smallest value where several rows share the key
+    (only those rows are aggregated: most keys have one row)."""
+    keys = t.column(key).to_pandas()
+    shared = keys.duplicated(keep=False).to_numpy()
+    if not shared.any():
+        return t
+    many = t.filter(pa.array(shared))
+    agg = many.group_by(key).aggregate([(c, "min") for c in t.column_names if c != key])
+    agg = agg.rename_columns([c.removesuffix("_min") if c != key else c for c in agg.column_names])
+    return pa.concat_tables([t.filter(pa.array(~shared)), agg.select(t.column_names)])
+
+
+def _first(t: pa.Table, key: str) -> pa.Table:
+    """The first row of each ``key`` value, in table order."""
+    keep = ~t.column(key).to_pandas().duplicated().to_numpy()
+    return t if keep.all() else t.filter(pa.array(keep))
+
+
+def _lookup(t: pa.Table, key: str, other: pa.Table, columns: list[str]) -> pa.Table:
+    """``t`` with ``columns`` of ``other`` (one row per key) on the rows sharing its ``key``."""
+    at = pd.Index(other.column(key).to_pandas()).get_indexer(t.column(key).to_pandas())
+    idx = pa.array(at, mask=at < 0)
+    for c in columns:
+        t = t.append_column(c, other.column(c).take(idx))
+    return t
+
+
+def _entity_nodes(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> None:
+    m = model()
+    props = _node_props()
+    schema = {"iri": pa.string(), **{p.column: arrow_type(p.datatype) for p in props}}
+    # the rows' own properties (the RDF writer's: every non-derived Entity property, localId as `id`),
+    # and the reference entities'; where several rows give one node a property, the smallest
+    entity_cols = {p.column for p in m.props_on("Entity") if not p.derived}
+    rows = tables.read("entity_rows", ["iri", "type", *entity_cols])
+    ref = tables.read("reference") if "reference" in tables else None
+    derived_cols = [c for c in schema if c != "iri" and c not in entity_cols
+                    and (ref is None or c not in ref.column_names)]
+    own = {c: t for c, t in schema.items() if c not in derived_cols}
+    parts = [_select(rows, own)] + ([_select(ref, own)] if ref is not None else [])
+    nodes = _smallest(pa.concat_tables(parts), "iri")
+
+    # label sets: each label one bit, summed over the distinct (node, label) pairs
+    bit = {label: 1 << k for k, label in enumerate(all_labels())}
+    types = pd.DataFrame({"iri": rows.column("iri").to_pylist(), "type": rows.column("type").to_pylist()})
+    types = types[types["type"].isin(list(m.node_types))].drop_duplicates()
+    pairs = [pd.DataFrame({"iri": types["iri"], "label": types["type"].map(lambda t: m.node_type(t).labels)})]
+    if ref is not None:
+        pairs.append(pd.DataFrame({"iri": ref.column("iri").to_pylist(), "label": ref.column("labels").to_pylist()}))
+    pairs = pd.concat(pairs, ignore_index=True).explode("label").drop_duplicates()
+    pairs = pairs[pairs["label"].isin(list(bit))]
+    masks = pairs.assign(bit=pairs["label"].map(bit)).groupby("iri")["bit"].sum()
+    sets = {mask: label_order(lb for lb, b in bit.items() if mask & b) for mask in masks.unique()}
+    nodes = nodes.filter(pc.is_in(nodes.column("iri"), pa.array(masks.index.tolist(), pa.string()))).sort_by("iri")
+
+    # derived properties (one row per entity) and the method text where they hold one
+    name = f"derived.{ENTITY_FRAME}"
+    if name in tables and tables.rows(name):
+        ent = tables.read(name, ["iri", *derived_cols, *ENTITY_METHOD_WHEN])
+        d = _select(ent, {c: schema[c] for c in ["iri", *derived_cols] if c != "method"})
+        if "method" in derived_cols and ENTITY_FRAME in methods:
+            has = None
+            for c in ENTITY_METHOD_WHEN:
+                if c in ent.column_names:
+                    v = pc.is_valid(ent.column(c))
+                    has = v if has is None else pc.or_(has, v)
+            if has is not None:
+                text = pa.array([methods[ENTITY_FRAME]] * d.num_rows, pa.string())
+                d = d.append_column("method", pc.if_else(has, text, pa.scalar(None, pa.string())))
+        nodes = _lookup(nodes, "iri", _first(d, "iri"), [c for c in d.column_names if c != "iri"])
+
+    node_mask = masks.reindex(nodes.column("iri").to_pylist()).to_numpy()
+    columns = [c for c in schema if c in nodes.column_names]
+    for mask in sorted(sets, key=lambda k: sets[k]):
+        labels = sets[mask]
+        if any(x not in bit for x in labels):  # cannot happen: labels come from the ontology
+            raise ValueError(f"labels {labels} are not in the ontology")
+        g.nodes[(NODE_LABEL, *labels)] = _object_frame(nodes.filter(pa.array(node_mask == mask)), columns, ("iri",))
+
+
+def _financial_years(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> pa.Table | None:
+    """FinancialYear nodes, in the order of the financials table; returns their (firm, iri)
+    pairs for REPORTED."""
+    m = model()
+    if _FY not in m.node_types or "REPORTED" not in m.links or "financials" not in tables:
+        return None
+    props = [p for p in m.props_on(_FY) if p.column not in PROVENANCE]
+    schema = {"iri": pa.string(), "firm": pa.string(), **{p.column: arrow_type(p.datatype) for p in props},
+              "source": pa.string(), "source_file": pa.string(), "source_row": pa.int64()}
+    derived_cols = [p.column for p in props if p.derived]
+    fin = tables.read("financials", ["iri", "from_iri", *[p.column for p in props], *PROVENANCE.values()])
+    # one node per IRI (a year a source states twice in one row is one node)
+    base = _first(_select(fin, {c: t for c, t in schema.items() if c not in derived_cols},
+                          rename={"firm": "from_iri", **PROVENANCE}), "iri")
+    name = f"derived.{PERFORMANCE_FRAME}"
+    if name in tables and tables.rows(name):
+        perf = tables.read(name, ["iri", *derived_cols])
+        if "method" in derived_cols and PERFORMANCE_FRAME in methods:
+            perf = perf.append_column("method", pa.array([methods[PERFORMANCE_FRAME]] * perf.num_rows, pa.string()))
+        perf = _first(_select(perf, {c: schema[c] for c in ["iri", *derived_cols] if c in perf.column_names}), "iri")
+        base = _lookup(base, "iri", perf, [c for c in perf.column_names if c != "iri"])
+    base = _select(base, schema)
+    g.nodes[(NODE_LABEL, ident(_FY))] = _object_frame(base, [c for c in schema if c != "firm"], ("iri",))
+    return base.select(["firm", "iri"])
+
+
+# ---------------------------------------------------------------------------- links
+
+
+def _source_links(tables: Tables, rel: str, props: list[Property]) -> pa.Table | None:
+    name = f"links.{rel}"
+    if name not in tables:
+        return None
+    schema = {"iri": pa.string(), FROM: pa.string(), TO: pa.string(), **{p.column: arrow_type(p.datatype) for p in props},
+              "source": pa.string(), "source_file": pa.string(), "source_row": pa.int64()}
+    t = tables.read(name, ["iri", "from_iri", "to_iri", *[p.column for p in props], *PROVENANCE.values()])
+    return _select(t, schema, rename={FROM: "from_iri", TO: "to_iri", **PROVENANCE})
+
+
+def _derived_links(tables: Tables, rel: str, props: list[Property], methods: dict[str, str]) -> pa.Table | None:
+    spec = DERIVED_LINKS.get(rel)
+    if spec is None or f"derived.{spec.frame}" not in tables:
+        return None
+    t = tables.read(f"derived.{spec.frame}")
+    if not t.num_rows:
+        return None
+    keys = [t.column(c).to_pylist() for c in spec.key]
+    iris = pa.array([link_iri(rel, *parts) for parts in zip(*keys, strict=True)], pa.string())
+    cols = {"iri": iris, FROM: t.column(spec.source), TO: t.column(spec.target)}
+    for p in props:
+        if p.column == "method":
+            if rel in methods:
+                cols["method"] = pa.array([methods[rel]] * t.num_rows, pa.string())
+        elif p.column in t.column_names:
+            cols[p.column] = t.column(p.column)
+    out = pa.table(cols)
+    return _select(out, {"iri": pa.string(), FROM: pa.string(), TO: pa.string(),
+                         **{p.column: arrow_type(p.datatype) for p in props}})
+
+
+def graph_view(tables: Tables) -> GraphFrames:
+    """Every node and link of the tables as property-graph frames (see the module doc)."""
+    m = model()
+    g = GraphFrames(kinds=dict(column_kinds()))
+    methods = tables.methods()
+    _entity_nodes(tables, g, methods)
+    fys = _financial_years(tables, g, methods)
+    for rel, link in m.links.items():
+        ident(rel)
+        if link.qualified_class:
+            props = list(link.properties)
+            parts = [p for p in (_source_links(tables, rel, props), _derived_links(tables, rel, props, methods))
+                     if p is not None]
+            cols = ["iri", FROM, TO, *[p.column for p in props], *PROVENANCE]
+            if parts:
+                t = _first(pa.concat_tables(parts, promote_options="permissive"), "iri")
+                f = _object_frame(t, cols, ("iri", FROM, TO))
+            else:
+                f = pd.DataFrame({c: pd.Series(dtype=object) for c in ("iri", FROM, TO)})
+            if link.derived and len(f):
+                f["derived"] = True
+            g.links[rel] = f
+        elif rel == "REPORTED" and fys is not None:
+            g.links[rel] = pd.DataFrame({FROM: fys.column("firm").to_pylist(), TO: fys.column("iri").to_pylist()})
+        else:
+            g.warnings.append(f"links {rel} have no qualified node and no reader; not written")
+    ent_name = f"derived.{ENTITY_FRAME}"
+    for rel, ol in object_links().items():  # node-to-node object properties: ultimate controller
+        f = pd.DataFrame({FROM: pd.Series(dtype=object), TO: pd.Series(dtype=object)})
+        if ent_name in tables and ol.column:
+            t = tables.read(ent_name, ["iri", ol.column])
+            if ol.column in t.column_names:
+                t = t.filter(pc.is_valid(t.column(ol.column)))
+                f = pd.DataFrame({FROM: t.column("iri").to_pylist(), TO: t.column(ol.column).to_pylist()},
+                                 dtype=object).drop_duplicates()
+        if ol.derived:
+            f["derived"] = True
+        g.links[rel] = f.reset_index(drop=True)
+    return g
