@@ -132,7 +132,7 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
 
         by_name(loader)  # an unknown name fails before anything is read
     dbp = resolve_db(db)
-    stages = ["load", "resolve", "derive", "store"]
+    stages = ["load", "resolve", "derive", "store", "cypher"]
     show = not quiet and sys.stderr.isatty()
     bar = click.progressbar(length=len(stages), label="building", file=sys.stderr, show_pos=False, item_show_func=lambda s: s) if show else None
 

@@ -1,0 +1,221 @@
+"""Neo4j Cypher -> LadybugDB Cypher: the one place where the two dialects differ.
+
+The canned ``queries/*.cypher`` (and ``kg cypher`` input) are written in Neo4j's Cypher, kept
+to what both engines understand; :func:`translate` rewrites the rest for LadybugDB:
+
+* labels: a LadybugDB node sits in one table, so a Neo4j label becomes the union of the tables
+  that carry it (``(f:Fund)`` -> ``(f:Fund:GuidanceFund)``, ``:KgNode`` -> every table);
+* functions: ``toInteger``/``toFloat``/``toString``/``split`` -> ``to_int64``/``to_double``/
+  ``to_string``/``string_split``; ``d.year`` of a date -> ``date_part('year', d)``;
+  ``duration({days: n})`` -> ``to_days(n)``; ``duration.inDays(a, b).days`` -> ``(b - a)``;
+* positions: ``substring`` and list indexes count from 1 (a literal offset or index is shifted);
+* ``EXISTS { (a)-->(b) }`` -> ``EXISTS { MATCH (a)-->(b) }``; property names that are
+  keywords (``d.end``) are quoted;
+* folds: ``reduce`` of a product, sum or ``' > '``-joined text over a list -> ``list_product``,
+  ``list_sum``, ``list_to_string``; the "no node twice" test of a path -> ``is_acyclic(p)``;
+* parameters: a null parameter has no type in LadybugDB, so each use of one becomes
+  ``CAST($p AS <type>)`` (the value stays bound, never pasted).
+
+Text in quotes and comments is never rewritten.
+
+>>> translate("MATCH (f:Fund)-[c:CERTIFIED_AS]->(p) WHERE c.valid_from.year <= $as_of.year RETURN toFloat(1)")
+"MATCH (f:Fund:GuidanceFund)-[c:CERTIFIED_AS]->(p) WHERE date_part('year', c.valid_from) <= date_part('year', $as_of) RETURN to_double(1)"
+>>> translate("RETURN substring($s, 0, 10), split($s, '|')[2]", {"s": "STRING"})
+"RETURN substring(CAST($s AS STRING), 1, 10), string_split(CAST($s AS STRING), '|')[3]"
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from kg.cypher.schema import label_tables
+from kg.errors import InputError
+from kg.neo4j.schema import DATE, column_kinds
+
+#: parameter types (kg.queries.params ParamSpec.type) -> LadybugDB types, for null parameters
+PARAM_TYPES = {
+    "date": "DATE", "year": "INT64", "integer": "INT64", "decimal": "DOUBLE", "boolean": "BOOLEAN",
+    "integers": "INT64[]", "string": "STRING", "programme": "STRING", "ref": "STRING",
+}
+
+DATE_PARAMS = frozenset({"as_of"})
+"""Parameters that are always dates (their ``.year`` is a date part)."""
+
+_FUNCTIONS = {"toInteger": "to_int64", "toFloat": "to_double", "toString": "to_string", "split": "string_split"}
+_KEYWORD_PROPS = ("end",)
+
+
+class DialectError(InputError):
+    """A construct of the Neo4j query that has no LadybugDB translation here."""
+
+
+def _mask(text: str) -> tuple[str, list[str]]:
+    """Text with comments dropped and string literals replaced by ``\\x00N\\x00`` markers."""
+    out, saved, i, n = [], [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "'\"":
+            j = i + 1
+            while j < n and text[j] != ch:
+                j += 2 if text[j] == "\\" else 1
+            saved.append(text[i:j + 1])
+            out.append(f"\x00{len(saved) - 1}\x00")
+            i = j + 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out), saved
+
+
+def _unmask(text: str, saved: list[str]) -> str:
+    return re.sub(r"\x00(\d+)\x00", lambda m: saved[int(m.group(1))], text)
+
+
+def _close(text: str, start: int) -> int:
+    """Index of the bracket closing the one at ``start``."""
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    stack = []
+    for i in range(start, len(text)):
+        c = text[i]
+        if c in pairs:
+            stack.append(pairs[c])
+        elif stack and c == stack[-1]:
+            stack.pop()
+            if not stack:
+                return i
+    raise DialectError(f"unbalanced brackets in the query after {text[start:start + 40]!r}")
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` where no bracket is open."""
+    parts, depth, last, i = [], 0, 0, 0
+    while i < len(text):
+        c = text[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            parts.append(text[last:i])
+            last = i + len(sep)
+            i = last
+            continue
+        i += 1
+    parts.append(text[last:])
+    return [p.strip() for p in parts]
+
+
+def _calls(text: str, name: str, rewrite) -> str:
+    """Each call ``name(args)`` (case-insensitive, innermost handled by recursion on the
+    result) replaced by ``rewrite(args, rest)`` -> (replacement, characters of rest consumed)."""
+    pat = re.compile(rf"(?<![\w.]){name}\s*\(", re.IGNORECASE)
+    pos = 0
+    while (m := pat.search(text, pos)) is not None:
+        open_at = m.end() - 1
+        close_at = _close(text, open_at)
+        args = text[open_at + 1:close_at]
+        replacement, used = rewrite(args, text[close_at + 1:])
+        text = text[:m.start()] + replacement + text[close_at + 1 + used:]
+        pos = m.start() + 1
+    return text
+
+
+def _shift(index: str, by: int = 1) -> str:
+    index = index.strip()
+    return str(int(index) + by) if re.fullmatch(r"\d+", index) else f"({index}) + {by}"
+
+
+def _substring(args: str, rest: str) -> tuple[str, int]:
+    a = _split_top(args, ",")
+    if len(a) == 2:
+        return f"substring({a[0]}, {_shift(a[1])}, 2147483647)", 0
+    return f"substring({a[0]}, {_shift(a[1])}, {', '.join(a[2:])})", 0
+
+
+def _in_days(args: str, rest: str) -> tuple[str, int]:
+    a = _split_top(args, ",")
+    m = re.match(r"\s*\.\s*days\b", rest)
+    if len(a) != 2 or m is None:
+        raise DialectError("duration.inDays(a, b) is translated only as duration.inDays(a, b).days")
+    return f"(({a[1]}) - ({a[0]}))", m.end()
+
+
+def _duration(args: str, rest: str) -> tuple[str, int]:
+    m = re.fullmatch(r"\s*\{\s*days\s*:\s*(.+?)\s*\}\s*", args, re.DOTALL)
+    if m is None:
+        raise DialectError(f"duration({args.strip()}) is translated only as duration({{days: n}})")
+    return f"to_days({m.group(1)})", 0
+
+
+def _reduce(args: str, rest: str) -> tuple[str, int]:
+    """``reduce(acc = init, v IN list | expr)`` for the folds that have a list function."""
+    m = re.fullmatch(r"\s*(\w+)\s*=\s*(.+?)\s*,\s*(\w+)\s+IN\s+(.+)", args, re.DOTALL | re.IGNORECASE)
+    parts = _split_top(m.group(4), "|") if m else []
+    if m is None or len(parts) != 2:
+        raise DialectError(f"reduce({args.strip()}) has no LadybugDB translation")
+    acc, init, var, (lst, expr) = m.group(1), m.group(2), m.group(3), parts
+    expr = re.sub(r"\s+", " ", expr)
+    if re.fullmatch(r"1(\.0*)?", init) and (x := re.fullmatch(rf"{acc} \* (.+)", expr)):
+        return f"list_product(list_transform({lst}, {var} -> {x.group(1)}))", 0
+    if re.fullmatch(r"0(\.0*)?", init) and (x := re.fullmatch(rf"{acc} \+ (.+)", expr)):
+        return f"list_sum(list_transform({lst}, {var} -> {x.group(1)}))", 0
+    # the empty-string marker is masked: \x00N\x00
+    joined = re.fullmatch(rf"{acc} \+ CASE WHEN {acc} = (\x00\d+\x00) THEN \x00\d+\x00 ELSE (\x00\d+\x00) END \+ (.+)",
+                          expr, re.IGNORECASE)
+    if joined:
+        return f"list_to_string({joined.group(2)}, list_transform({lst}, {var} -> {joined.group(3)}))", 0
+    raise DialectError(f"reduce({args.strip()}) has no LadybugDB translation (only products, sums and "
+                       "separator-joined text)")
+
+
+_ACYCLIC = re.compile(r"\bALL\s*\(\s*(\w+)\s+IN\s+range\s*\(\s*0\s*,\s*length\s*\(\s*(\w+)\s*\)\s*\)\s+WHERE\s+NOT\s+"
+                      r"nodes\s*\(\s*\2\s*\)\s*\[\s*\1\s*\]\s+IN\s+nodes\s*\(\s*\2\s*\)\s*\[\s*\1\s*\+\s*1\s*\.\.\s*\]\s*\)",
+                      re.IGNORECASE)
+
+
+def _labels(m: re.Match) -> str:
+    var, label, more = m.group(1), m.group(2), m.group(3)
+    if more:
+        raise DialectError(f"node pattern ({var}:{label}{more}) has several labels; LadybugDB nodes carry one "
+                           "(write one label)")
+    tables = label_tables().get(label)
+    return f"({var}:{':'.join(tables) if tables else label}"
+
+
+def translate(text: str, null_params: Mapping[str, str] | None = None) -> str:
+    """The LadybugDB form of a Neo4j Cypher query; ``null_params`` maps each parameter bound to
+    null to its LadybugDB type (e.g. ``{"since": "INT64"}``).
+
+    >>> translate("MATCH (n:KgNode {iri: $ref}) RETURN n.name", {"ref": "STRING"})[:60]
+    'MATCH (n:Firm:Bank:Fund:GuidanceFund:GovernmentBody:Exchange'
+    >>> translate("RETURN reduce(x = 1.0, r IN relationships(p) | x * r.share)")
+    'RETURN list_product(list_transform(relationships(p), r -> r.share))'
+    """
+    q, saved = _mask(text)
+    q = _ACYCLIC.sub(lambda m: f"is_acyclic({m.group(2)})", q)
+    q = _calls(q, "reduce", _reduce)
+    q = _calls(q, r"duration\.inDays", _in_days)
+    q = _calls(q, "duration", _duration)
+    q = re.sub(r"\(\s*(\w*)\s*:\s*(\w+)((?:\s*:\s*\w+)*)", _labels, q)
+    q = re.sub(r"\bEXISTS\s*\{\s*\(", "EXISTS { MATCH (", q, flags=re.IGNORECASE)
+    dates = {c for c, k in column_kinds().items() if k == DATE}
+
+    def date_part(m: re.Match) -> str:
+        base, part = m.group(1), m.group(2)
+        is_date = base[1:] in DATE_PARAMS if base.startswith("$") else base.split(".")[1] in dates
+        return f"date_part('{part}', {base})" if is_date else m.group(0)
+
+    q = re.sub(r"(\$\w+|(?<![\w.$])\w+\.\w+)\.(year|month|day)\b", date_part, q)
+    for neo, lb in _FUNCTIONS.items():
+        q = re.sub(rf"(?<![\w.]){neo}\s*\(", f"{lb}(", q)
+    q = _calls(q, "substring", _substring)
+    q = re.sub(r"([\w)\]])\[\s*(\d+)\s*\]", lambda m: f"{m.group(1)}[{int(m.group(2)) + 1}]", q)
+    for word in _KEYWORD_PROPS:
+        q = re.sub(rf"\.\s*{word}\b", f".`{word}`", q, flags=re.IGNORECASE)
+    for name, typ in (null_params or {}).items():
+        q = re.sub(rf"\${name}\b", f"CAST(${name} AS {typ})", q)
+    return _unmask(q, saved)
