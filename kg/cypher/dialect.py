@@ -9,6 +9,7 @@ to what both engines understand; :func:`translate` rewrites the rest for Ladybug
   ``to_string``/``string_split``; ``d.year`` of a date -> ``date_part('year', d)``;
   ``duration({days: n})`` -> ``to_days(n)``; ``duration.inDays(a, b).days`` -> ``(b - a)``;
 * positions: ``substring`` and list indexes count from 1 (a literal offset or index is shifted);
+* ``labels(n)`` -> the node's table's labels (a CASE over the tables);
 * ``EXISTS { (a)-->(b) }`` -> ``EXISTS { MATCH (a)-->(b) }``; property names that are
   keywords (``d.end``) are quoted;
 * folds: ``reduce`` of a product, sum or ``' > '``-joined text over a list -> ``list_product``,
@@ -19,9 +20,9 @@ to what both engines understand; :func:`translate` rewrites the rest for Ladybug
 Text in quotes and comments is never rewritten.
 
 >>> translate("MATCH (f:Fund)-[c:CERTIFIED_AS]->(p) WHERE c.valid_from.year <= $as_of.year RETURN toFloat(1)")
-"MATCH (f:Fund:GuidanceFund)-[c:CERTIFIED_AS]->(p) WHERE date_part('year', c.valid_from) <= date_part('year', $as_of) RETURN to_double(1)"
+"MATCH (f:Fund:GuidanceFund)-[c:CERTIFIED_AS]->(p) WHERE date_part('year', c.valid_from) <= date_part('year', $p_as_of) RETURN to_double(1)"
 >>> translate("RETURN substring($s, 0, 10), split($s, '|')[2]", {"s": "STRING"})
-"RETURN substring(CAST($s AS STRING), 1, 10), string_split(CAST($s AS STRING), '|')[3]"
+"RETURN substring(CAST($p_s AS STRING), 1, 10), string_split(CAST($p_s AS STRING), '|')[3]"
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ PARAM_TYPES = {
     "date": "DATE", "year": "INT64", "integer": "INT64", "decimal": "DOUBLE", "boolean": "BOOLEAN",
     "integers": "INT64[]", "string": "STRING", "programme": "STRING", "ref": "STRING",
 }
+
+PARAM_PREFIX = "p_"
+"""Prefix :func:`translate` gives every parameter name (``$only`` is a keyword of LadybugDB);
+bind the values under the prefixed names."""
 
 DATE_PARAMS = frozenset({"as_of"})
 """Parameters that are always dates (their ``.year`` is a date part)."""
@@ -172,6 +177,15 @@ def _reduce(args: str, rest: str) -> tuple[str, int]:
                        "separator-joined text)")
 
 
+def _all_labels(args: str, rest: str) -> tuple[str, int]:
+    """``labels(n)``: the labels Neo4j would give a node of n's table (from the ontology)."""
+    from kg.cypher.schema import node_tables
+    from kg.neo4j.schema import node_labels
+
+    whens = " ".join(f"WHEN '{t}' THEN [{', '.join(repr(x) for x in node_labels(t))}]" for t in node_tables())
+    return f"CASE label({args.strip()}) {whens} END", 0
+
+
 _ACYCLIC = re.compile(r"\bALL\s*\(\s*(\w+)\s+IN\s+range\s*\(\s*0\s*,\s*length\s*\(\s*(\w+)\s*\)\s*\)\s+WHERE\s+NOT\s+"
                       r"nodes\s*\(\s*\2\s*\)\s*\[\s*\1\s*\]\s+IN\s+nodes\s*\(\s*\2\s*\)\s*\[\s*\1\s*\+\s*1\s*\.\.\s*\]\s*\)",
                       re.IGNORECASE)
@@ -202,6 +216,7 @@ def translate(text: str, null_params: Mapping[str, str] | None = None) -> str:
     q = _calls(q, "duration", _duration)
     q = re.sub(r"\(\s*(\w*)\s*:\s*(\w+)((?:\s*:\s*\w+)*)", _labels, q)
     q = re.sub(r"\bEXISTS\s*\{\s*\(", "EXISTS { MATCH (", q, flags=re.IGNORECASE)
+    q = _calls(q, "labels", _all_labels)
     dates = {c for c, k in column_kinds().items() if k == DATE}
 
     def date_part(m: re.Match) -> str:
@@ -218,4 +233,46 @@ def translate(text: str, null_params: Mapping[str, str] | None = None) -> str:
         q = re.sub(rf"\.\s*{word}\b", f".`{word}`", q, flags=re.IGNORECASE)
     for name, typ in (null_params or {}).items():
         q = re.sub(rf"\${name}\b", f"CAST(${name} AS {typ})", q)
+    q = re.sub(r"\$(\w+)", rf"${PARAM_PREFIX}\1", q)  # some names are keywords (only)
+    # LadybugDB reads "WHERE (name(" as the start of a pattern
+    q = re.sub(r"\bWHERE\s+\(", "WHERE true AND (", q, flags=re.IGNORECASE)
+    q = _order_by_aliases(q)
     return _unmask(q, saved)
+
+
+def _order_by_aliases(q: str) -> str:
+    """``RETURN items ORDER BY keys`` -> ``WITH items RETURN aliases ORDER BY keys``: LadybugDB's
+    ORDER BY reads a name that is both a variable and a returned alias (``firm.iri AS firm``) as
+    the variable; after the WITH only the alias is left. Names the keys use that are not
+    returned are carried through the WITH."""
+    depth, ret, order = 0, None, None
+    for m in re.finditer(r"[{}]|\bRETURN\b|\bORDER\s+BY\b|\bUNION\b", q, re.IGNORECASE):
+        tok = m.group(0).upper()
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+        elif depth == 0 and tok == "RETURN":
+            ret, order = m, None
+        elif depth == 0 and tok.startswith("ORDER") and ret is not None:
+            order = m
+        elif depth == 0 and tok == "UNION":
+            ret, order = None, None
+    if ret is None or order is None:
+        return q
+    items_text = q[ret.end():order.start()]
+    distinct = re.match(r"\s*DISTINCT\b", items_text, re.IGNORECASE)
+    if distinct:
+        items_text = items_text[distinct.end():]
+    items = _split_top(items_text, ",")
+    aliases = []
+    for it in items:
+        m = re.search(r"\bAS\s+(\w+)\s*$", it, re.IGNORECASE)
+        aliases.append(m.group(1) if m else it)
+    keys = re.sub(r"\bSKIP\b.*|\bLIMIT\b.*", "", q[order.end():], flags=re.IGNORECASE | re.DOTALL)
+    carried = [w for w in dict.fromkeys(re.findall(r"(?<![\w.$'])([A-Za-z_]\w*)\b(?!\s*\()", keys))
+               if w not in aliases and w.upper() not in ("ASC", "DESC", "ASCENDING", "DESCENDING", "NULL", "TRUE", "FALSE")
+               and re.search(rf"\b{w}\b", q[:ret.start()])]
+    with_items = ", ".join(items + carried)
+    return (q[:ret.start()] + f"WITH {'DISTINCT ' if distinct else ''}{with_items}\nRETURN {', '.join(aliases)}\n"
+            + q[order.start():])

@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kg.cypher.dialect import translate
+from kg.cypher.dialect import PARAM_PREFIX, translate
 from kg.cypher.load import BUFFER_POOL, DB_FILE
 from kg.dbfolder import hold_live
 from kg.errors import InputError, KgError
@@ -136,7 +136,7 @@ def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | Non
     nulls = {k: (types or {}).get(k, "STRING") for k, v in params.items() if v is None}
     text = translate(query, nulls)
     try:
-        result = graph.conn.execute(text, params)
+        result = graph.conn.execute(text, {PARAM_PREFIX + k: v for k, v in params.items()})
     except RuntimeError as e:
         msg = _first_line(e)
         if any(w in msg for w in ("Parser exception", "Binder exception", "Catalog exception", "Conversion exception",
