@@ -16,18 +16,18 @@
 //+   level: {type: string, choices: [high, medium, low, none], description: "only this influence level"}
 //+ columns: firm, firm_name, level, state_share, state_controlled, path
 //+ iri_columns: firm
-CALL {
-  MATCH (firm:KgNode {iri: $ref})
-  RETURN firm
-  UNION
-  MATCH (firm:Firm)-[c:CERTIFIED_AS]->(p:Programme)
-  WHERE $ref IS NULL AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
-    AND ($programme IS NULL OR p.code = $programme)
-    AND ($batches IS NULL OR c.batch IN $batches)
-    AND ($sector IS NULL OR firm.sector = $sector)
-  RETURN DISTINCT firm
-}
-WITH firm
+// two parts, one of them empty: the entity ref, or (without ref) the cohort
+MATCH (firm:KgNode {iri: $ref})
+WHERE $level IS NULL OR firm.state_influence = $level
+RETURN firm.iri AS firm, firm.name AS firm_name, firm.state_influence AS level, firm.state_share AS state_share,
+       firm.state_controlled AS state_controlled, firm.path AS path
+UNION ALL
+MATCH (firm:Firm)-[c:CERTIFIED_AS]->(p:Programme)
+WHERE $ref IS NULL AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
+  AND ($programme IS NULL OR p.code = $programme)
+  AND ($batches IS NULL OR c.batch IN $batches)
+  AND ($sector IS NULL OR firm.sector = $sector)
+WITH DISTINCT firm
 WHERE $level IS NULL OR firm.state_influence = $level
 RETURN firm.iri AS firm, firm.name AS firm_name, firm.state_influence AS level, firm.state_share AS state_share,
        firm.state_controlled AS state_controlled, firm.path AS path

@@ -5,6 +5,8 @@ to what both engines understand; :func:`translate` rewrites the rest for Ladybug
 
 * labels: a LadybugDB node sits in one table, so a Neo4j label becomes the union of the tables
   that carry it (``(f:Fund)`` -> ``(f:Fund:GuidanceFund)``, ``:KgNode`` -> every table);
+* typed nulls: ``toInteger(null)`` -> ``CAST(NULL AS INT64)`` (also toFloat, toString), so
+  the parts of a UNION agree on their columns' types;
 * functions: ``toInteger``/``toFloat``/``toString``/``split`` -> ``to_int64``/``to_double``/
   ``to_string``/``string_split``; ``d.year`` of a date -> ``date_part('year', d)``;
   ``duration({days: n})`` -> ``to_days(n)``; ``duration.inDays(a, b).days`` -> ``(b - a)``;
@@ -13,7 +15,7 @@ to what both engines understand; :func:`translate` rewrites the rest for Ladybug
 * ``EXISTS { (a)-->(b) }`` -> ``EXISTS { MATCH (a)-->(b) }``; property names that are
   keywords (``d.end``) are quoted;
 * folds: ``reduce`` of a product, sum or ``' > '``-joined text over a list -> ``list_product``,
-  ``list_sum``, ``list_to_string``; the "no node twice" test of a path -> ``is_acyclic(p)``;
+  ``list_sum``, ``list_to_string``; the "no node twice" test of a path -> its distinct node IRIs counted (``is_acyclic`` misreads paths over several tables);
 * parameters: a null parameter has no type in LadybugDB, so each use of one becomes
   ``CAST($p AS <type>)`` (the value stays bound, never pasted).
 
@@ -49,6 +51,7 @@ DATE_PARAMS = frozenset({"as_of"})
 
 _FUNCTIONS = {"toInteger": "to_int64", "toFloat": "to_double", "toString": "to_string", "split": "string_split"}
 _KEYWORD_PROPS = ("end",)
+_TYPED_NULLS = {"toInteger": "INT64", "toFloat": "DOUBLE", "toString": "STRING"}
 
 
 class DialectError(InputError):
@@ -210,7 +213,7 @@ def translate(text: str, null_params: Mapping[str, str] | None = None) -> str:
     'RETURN list_product(list_transform(relationships(p), r -> r.share))'
     """
     q, saved = _mask(text)
-    q = _ACYCLIC.sub(lambda m: f"is_acyclic({m.group(2)})", q)
+    q = _ACYCLIC.sub(lambda m: f"size(list_distinct(list_transform(nodes({m.group(2)}), kg_n -> kg_n.iri))) = length({m.group(2)}) + 1", q)
     q = _calls(q, "reduce", _reduce)
     q = _calls(q, r"duration\.inDays", _in_days)
     q = _calls(q, "duration", _duration)
@@ -225,6 +228,8 @@ def translate(text: str, null_params: Mapping[str, str] | None = None) -> str:
         return f"date_part('{part}', {base})" if is_date else m.group(0)
 
     q = re.sub(r"(\$\w+|(?<![\w.$])\w+\.\w+)\.(year|month|day)\b", date_part, q)
+    for neo, typ in _TYPED_NULLS.items():
+        q = re.sub(rf"(?<![\w.]){neo}\s*\(\s*null\s*\)", f"CAST(NULL AS {typ})", q, flags=re.IGNORECASE)
     for neo, lb in _FUNCTIONS.items():
         q = re.sub(rf"(?<![\w.]){neo}\s*\(", f"{lb}(", q)
     q = _calls(q, "substring", _substring)
@@ -241,12 +246,26 @@ def translate(text: str, null_params: Mapping[str, str] | None = None) -> str:
 
 
 def _order_by_aliases(q: str) -> str:
-    """``RETURN items ORDER BY keys`` -> ``WITH items RETURN aliases ORDER BY keys``: LadybugDB's
-    ORDER BY reads a name that is both a variable and a returned alias (``firm.iri AS firm``) as
-    the variable; after the WITH only the alias is left. Names the keys use that are not
-    returned are carried through the WITH."""
+    """``RETURN items ORDER BY keys`` -> ``WITH items RETURN aliases ORDER BY keys`` in each part
+    of a UNION: LadybugDB's ORDER BY reads a name that is both a variable and a returned alias
+    (``firm.iri AS firm``) as the variable; after the WITH only the alias is left. Names the keys
+    use that are not returned are carried through the WITH."""
+    depth, cuts = 0, [0]
+    for m in re.finditer(r"[{}]|\bUNION(?:\s+ALL)?\b", q, re.IGNORECASE):
+        if m.group(0) == "{":
+            depth += 1
+        elif m.group(0) == "}":
+            depth -= 1
+        elif depth == 0:
+            cuts += [m.start(), m.end()]
+    cuts.append(len(q))
+    return "".join(_part_order_by(q[a:b]) if i % 2 == 0 else q[a:b]
+                   for i, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False)))
+
+
+def _part_order_by(q: str) -> str:
     depth, ret, order = 0, None, None
-    for m in re.finditer(r"[{}]|\bRETURN\b|\bORDER\s+BY\b|\bUNION\b", q, re.IGNORECASE):
+    for m in re.finditer(r"[{}]|\bRETURN\b|\bORDER\s+BY\b", q, re.IGNORECASE):
         tok = m.group(0).upper()
         if tok == "{":
             depth += 1
@@ -256,8 +275,6 @@ def _order_by_aliases(q: str) -> str:
             ret, order = m, None
         elif depth == 0 and tok.startswith("ORDER") and ret is not None:
             order = m
-        elif depth == 0 and tok == "UNION":
-            ret, order = None, None
     if ret is None or order is None:
         return q
     items_text = q[ret.end():order.start()]
