@@ -23,7 +23,7 @@ def closed_port() -> int:
 
 COMMANDS = {
     "push": ("push", "neo4j", "-q"),
-    "cypher": ("cypher", "RETURN 1"),
+    "cypher": ("cypher", "RETURN 1", "--backend", "neo4j"),
     "query": ("query", "run", "state-influence", "--backend", "neo4j"),
 }
 
