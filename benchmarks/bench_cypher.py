@@ -85,6 +85,7 @@ def time_queries(db: Path, repeat: int) -> list[dict]:
                 times.append(time.perf_counter() - t)
                 n = len(result)
             row[key] = (times[0], min(times), n)
+            print(f"{name} {params} {key}: {times}", file=sys.stderr, flush=True)
         rows.append(row)
     return rows
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.cypher.dialect import PARAM_PREFIX, translate
-from kg.cypher.load import BUFFER_POOL, DB_FILE
+from kg.cypher.load import DB_FILE, READ_BUFFER_POOL
 from kg.dbfolder import hold_live
 from kg.errors import InputError, KgError
 from kg.neo4j.schema import node_labels
@@ -48,7 +48,7 @@ class EmbeddedGraph:
         import ladybug
 
         self.path, self._fd = path, fd
-        self.db = ladybug.Database(str(path), read_only=True, buffer_pool_size=BUFFER_POOL)
+        self.db = ladybug.Database(str(path), read_only=True, buffer_pool_size=READ_BUFFER_POOL)
         self.conn = ladybug.Connection(self.db)
 
     def close(self) -> None:

@@ -35,7 +35,11 @@ DB_FILE = "graph.lbdb"
 """The database file inside the ``cypher/`` folder of a generation."""
 
 BUFFER_POOL = 1 << 30
-"""Buffer pool of the database while it is built and read (LadybugDB's default is ~80% of RAM)."""
+"""Buffer pool while the database is built (LadybugDB's default is ~80% of RAM)."""
+
+READ_BUFFER_POOL = 4 << 30
+"""Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
+the variable-length paths of ultimate-owners at 10^5 firms)."""
 
 _ARROW = {FLOAT: pa.float64(), INT: pa.int64(), BOOL: pa.bool_(), DATE: pa.date32(), STRING: pa.string()}
 
@@ -157,4 +161,4 @@ def build_embedded(frames: GraphFrames, folder: Path) -> LoadReport:
     return report
 
 
-__all__ = ["DB_FILE", "BUFFER_POOL", "LoadReport", "build_embedded"]
+__all__ = ["DB_FILE", "BUFFER_POOL", "READ_BUFFER_POOL", "LoadReport", "build_embedded"]
