@@ -215,9 +215,25 @@ def _build_generation(
     meta["seconds"] = report.seconds
     report.triples = build_store(gen, _store_text(open_tables(tables_dir(gen))), progress)
     report.seconds["store"] = time.perf_counter() - t4
+    meta["cypher"] = _build_cypher(gen, report, stage)
     (gen / "build.json").write_text(json.dumps({**meta, "triples": report.triples}, indent=2, ensure_ascii=False, default=str),
                                     encoding="utf-8")
     return report
+
+
+def _build_cypher(gen: Path, report: BuildReport, stage: Callable[[str], None]) -> dict:
+    """The embedded Cypher database of the generation (kg.cypher), from the tables' property-graph view."""
+    from kg.cypher.engine import cypher_dir
+    from kg.cypher.load import build_embedded
+
+    stage("cypher")
+    t = time.perf_counter()
+    frames = open_tables(tables_dir(gen)).graph_frames()
+    loaded = build_embedded(frames, cypher_dir(gen))
+    del frames
+    report.warnings.extend(loaded.warnings)
+    report.seconds["cypher"] = time.perf_counter() - t
+    return {"nodes": loaded.nodes, "links": sum(loaded.links.values()), "seconds": loaded.seconds}
 
 
 def _check_shrinkage(db: Path, gen: Path, by_source: dict, report: BuildReport,

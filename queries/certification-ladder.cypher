@@ -25,51 +25,50 @@
 //+ columns_when:
 //+   summary: from_programme, to_programme, firms, to_firms, share
 //+ iri_columns: firm
-// One pass over the certifications pivots each firm's first year per tier (tiers 1-4).
-CALL {
-  MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
-  WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
-  WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
-    AND ($certified IS NULL OR @in_cohort(f))
-  // per firm: the first year it held each tier (9999: never), by as_of
-  WITH f, min(CASE WHEN p.tier = 1 THEN cy ELSE 9999 END) AS y1, min(CASE WHEN p.tier = 2 THEN cy ELSE 9999 END) AS y2,
-       min(CASE WHEN p.tier = 3 THEN cy ELSE 9999 END) AS y3, min(CASE WHEN p.tier = 4 THEN cy ELSE 9999 END) AS y4
-  // each tier reached above the first, and the highest lower tier held by then
-  UNWIND [2, 3, 4] AS tB
-  WITH f, y1, y2, y3, tB, CASE tB WHEN 2 THEN y2 WHEN 3 THEN y3 ELSE y4 END AS yB
-  WHERE yB < 9999 AND ($since IS NULL OR yB >= $since) AND ($until IS NULL OR yB <= $until)
-  WITH f, y1, y2, y3, tB, yB,
-       CASE WHEN tB > 3 AND y3 <= yB THEN 3 WHEN tB > 2 AND y2 <= yB THEN 2 WHEN y1 <= yB THEN 1 ELSE 0 END AS tFrom
-  WITH f, y1, y2, y3, tB, yB, tFrom
-  WHERE NOT $summary AND tFrom > 0
-  MATCH (pa:Programme {tier: tFrom}), (pb:Programme {tier: tB})
-  RETURN f.iri AS firm, f.name AS firm_name, pa.code AS from_programme,
-         CASE tFrom WHEN 1 THEN y1 WHEN 2 THEN y2 ELSE y3 END AS from_year, pb.code AS to_programme, yB AS to_year,
-         null AS firms, null AS to_firms, null AS share, tB, tFrom
-  UNION ALL
-  MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
-  WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
-  WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
-    AND ($certified IS NULL OR @in_cohort(f))
-  // per firm: the first year it held each tier (9999: never), by as_of
-  WITH f, min(CASE WHEN p.tier = 1 THEN cy ELSE 9999 END) AS y1, min(CASE WHEN p.tier = 2 THEN cy ELSE 9999 END) AS y2,
-       min(CASE WHEN p.tier = 3 THEN cy ELSE 9999 END) AS y3, min(CASE WHEN p.tier = 4 THEN cy ELSE 9999 END) AS y4
-  // each tier reached above the first, and the highest lower tier held by then
-  UNWIND [2, 3, 4] AS tB
-  WITH f, y1, y2, y3, tB, CASE tB WHEN 2 THEN y2 WHEN 3 THEN y3 ELSE y4 END AS yB
-  WHERE yB < 9999 AND ($since IS NULL OR yB >= $since) AND ($until IS NULL OR yB <= $until)
-  WITH f, y1, y2, y3, tB, yB,
-       CASE WHEN tB > 3 AND y3 <= yB THEN 3 WHEN tB > 2 AND y2 <= yB THEN 2 WHEN y1 <= yB THEN 1 ELSE 0 END AS tFrom
-  WITH tB, tFrom
-  WHERE $summary
-  UNWIND [1, 2, 3] AS tA
-  WITH tB, tFrom, tA
-  WHERE tA < tB
-  WITH tB, tA, sum(CASE WHEN tFrom = tA THEN 1 ELSE 0 END) AS promoted, count(*) AS reached
-  WHERE promoted > 0
-  MATCH (pa:Programme {tier: tA}), (pb:Programme {tier: tB})
-  RETURN null AS firm, null AS firm_name, pa.code AS from_programme, null AS from_year, pb.code AS to_programme,
-         null AS to_year, promoted AS firms, reached AS to_firms, toFloat(promoted) / reached AS share, tB, tA AS tFrom
-}
-RETURN firm, firm_name, from_programme, from_year, to_programme, to_year, firms, to_firms, share
+// One pass over the certifications pivots each firm's first year per tier (tiers 1-4); two parts, one of them
+// empty: the promotions, or (summary) their counts. Typed nulls (toString(null) ...) keep the parts' columns alike.
+MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
+WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
+WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
+  AND ($certified IS NULL OR @in_cohort(f))
+// per firm: the first year it held each tier (9999: never), by as_of
+WITH f, min(CASE WHEN p.tier = 1 THEN cy ELSE 9999 END) AS y1, min(CASE WHEN p.tier = 2 THEN cy ELSE 9999 END) AS y2,
+     min(CASE WHEN p.tier = 3 THEN cy ELSE 9999 END) AS y3, min(CASE WHEN p.tier = 4 THEN cy ELSE 9999 END) AS y4
+// each tier reached above the first, and the highest lower tier held by then
+UNWIND [2, 3, 4] AS tB
+WITH f, y1, y2, y3, tB, CASE tB WHEN 2 THEN y2 WHEN 3 THEN y3 ELSE y4 END AS yB
+WHERE yB < 9999 AND ($since IS NULL OR yB >= $since) AND ($until IS NULL OR yB <= $until)
+WITH f, y1, y2, y3, tB, yB,
+     CASE WHEN tB > 3 AND y3 <= yB THEN 3 WHEN tB > 2 AND y2 <= yB THEN 2 WHEN y1 <= yB THEN 1 ELSE 0 END AS tFrom
+WITH f, y1, y2, y3, tB, yB, tFrom
+WHERE NOT $summary AND tFrom > 0
+MATCH (pa:Programme {tier: tFrom}), (pb:Programme {tier: tB})
+RETURN f.iri AS firm, f.name AS firm_name, pa.code AS from_programme,
+       CASE tFrom WHEN 1 THEN y1 WHEN 2 THEN y2 ELSE y3 END AS from_year, pb.code AS to_programme, yB AS to_year,
+       toInteger(null) AS firms, toInteger(null) AS to_firms, toFloat(null) AS share
 ORDER BY tB, tFrom, to_year, firm_name, firm
+UNION ALL
+MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
+WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
+WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
+  AND ($certified IS NULL OR @in_cohort(f))
+// per firm: the first year it held each tier (9999: never), by as_of
+WITH f, min(CASE WHEN p.tier = 1 THEN cy ELSE 9999 END) AS y1, min(CASE WHEN p.tier = 2 THEN cy ELSE 9999 END) AS y2,
+     min(CASE WHEN p.tier = 3 THEN cy ELSE 9999 END) AS y3, min(CASE WHEN p.tier = 4 THEN cy ELSE 9999 END) AS y4
+// each tier reached above the first, and the highest lower tier held by then
+UNWIND [2, 3, 4] AS tB
+WITH f, y1, y2, y3, tB, CASE tB WHEN 2 THEN y2 WHEN 3 THEN y3 ELSE y4 END AS yB
+WHERE yB < 9999 AND ($since IS NULL OR yB >= $since) AND ($until IS NULL OR yB <= $until)
+WITH f, y1, y2, y3, tB, yB,
+     CASE WHEN tB > 3 AND y3 <= yB THEN 3 WHEN tB > 2 AND y2 <= yB THEN 2 WHEN y1 <= yB THEN 1 ELSE 0 END AS tFrom
+WITH tB, tFrom
+WHERE $summary
+UNWIND [1, 2, 3] AS tA
+WITH tB, tFrom, tA
+WHERE tA < tB
+WITH tB, tA, toInteger(sum(CASE WHEN tFrom = tA THEN 1 ELSE 0 END)) AS promoted, count(*) AS reached
+WHERE promoted > 0
+MATCH (pa:Programme {tier: tA}), (pb:Programme {tier: tB})
+RETURN toString(null) AS firm, toString(null) AS firm_name, pa.code AS from_programme, toInteger(null) AS from_year,
+       pb.code AS to_programme, toInteger(null) AS to_year, promoted AS firms, reached AS to_firms, toFloat(promoted) / reached AS share
+ORDER BY tB, tA

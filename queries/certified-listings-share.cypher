@@ -13,11 +13,9 @@
 MATCH (firm:KgNode)-[l:LISTED_ON]->(ex:Exchange)
 WHERE ex.code IN ['SSE', 'SZSE', 'BSE'] AND l.listed IS NOT NULL AND l.listed <= $as_of
   AND ($from_year IS NULL OR l.listed.year >= $from_year) AND ($to_year IS NULL OR l.listed.year <= $to_year)
-WITH l.listed.year AS year, l,
-     CASE WHEN EXISTS {
-       MATCH (firm)-[c:CERTIFIED_AS]->(:Programme {code: $programme})
-       WHERE (c.valid_from IS NULL OR c.valid_from <= l.listed) AND (c.valid_to IS NULL OR c.valid_to >= l.listed)
-     } THEN 1 ELSE 0 END AS cert
+OPTIONAL MATCH (firm)-[c:CERTIFIED_AS]->(:Programme {code: $programme})
+WHERE (c.valid_from IS NULL OR c.valid_from <= l.listed) AND (c.valid_to IS NULL OR c.valid_to >= l.listed)
+WITH l.listed.year AS year, l, CASE WHEN count(c) > 0 THEN 1 ELSE 0 END AS cert
 WITH year, count(l) AS listings, sum(cert) AS certified
 RETURN year, listings, certified, toFloat(certified) / listings AS share
 ORDER BY year

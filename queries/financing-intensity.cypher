@@ -38,29 +38,21 @@
 //+   total: firms, financing, revenue, intensity, subsidies, equity, debt
 //+ iri_columns: firm
 @cohort(f)
-CALL {
-  // state-linked financing in the window
-  WITH f
-  OPTIONAL MATCH (fu:KgNode)-[r:FUNDED]->(f)
-  WHERE r.amount IS NOT NULL AND r.date IS NOT NULL AND r.date <= $as_of
-    AND r.date.year >= $from_year AND r.date.year <= $to_year
-  WITH r, coalesce(fu.state_controlled, false) OR coalesce(fu.state_share >= $min_state_share, false) AS linked
-  WHERE r IS NULL
-     OR (r.instrument IN ['subsidy', 'equity'] AND linked)
-     OR (r.instrument IN ['loan', 'bond'] AND (linked OR coalesce(r.interest_rate < $benchmark_rate, false)))
-  RETURN sum(r.amount) AS fin,
-         sum(CASE WHEN r.instrument = 'subsidy' THEN r.amount ELSE 0 END) AS sub,
-         sum(CASE WHEN r.instrument = 'equity' THEN r.amount ELSE 0 END) AS eq,
-         sum(CASE WHEN r.instrument IN ['loan', 'bond'] THEN r.amount ELSE 0 END) AS debt
-}
-CALL {
-  // revenue in the window
-  WITH f
-  OPTIONAL MATCH (f)-[:REPORTED]->(y:FinancialYear)
-  WHERE y.year >= $from_year AND y.year <= $to_year AND y.revenue IS NOT NULL
-  RETURN sum(y.revenue) AS rev0, count(y) AS nrev
-}
-WITH f, fin, sub, eq, debt, CASE WHEN nrev > 0 THEN rev0 END AS rev
+// state-linked financing in the window
+OPTIONAL MATCH (fu:KgNode)-[r:FUNDED]->(f)
+WHERE r.amount IS NOT NULL AND r.date IS NOT NULL AND r.date <= $as_of
+  AND r.date.year >= $from_year AND r.date.year <= $to_year
+WITH f, r, coalesce(fu.state_controlled, false) OR coalesce(fu.state_share >= $min_state_share, false) AS linked
+WITH f, r, (r.instrument IN ['subsidy', 'equity'] AND linked)
+        OR (r.instrument IN ['loan', 'bond'] AND (linked OR coalesce(r.interest_rate < $benchmark_rate, false))) AS counted
+WITH f, sum(CASE WHEN counted THEN r.amount ELSE 0.0 END) AS fin,
+     sum(CASE WHEN counted AND r.instrument = 'subsidy' THEN r.amount ELSE 0.0 END) AS sub,
+     sum(CASE WHEN counted AND r.instrument = 'equity' THEN r.amount ELSE 0.0 END) AS eq,
+     sum(CASE WHEN counted AND r.instrument IN ['loan', 'bond'] THEN r.amount ELSE 0.0 END) AS debt
+// revenue in the window
+OPTIONAL MATCH (f)-[:REPORTED]->(y:FinancialYear)
+WHERE y.year >= $from_year AND y.year <= $to_year AND y.revenue IS NOT NULL
+WITH f, fin, sub, eq, debt, CASE WHEN count(y) > 0 THEN sum(y.revenue) END AS rev
 WHERE NOT $total OR rev IS NOT NULL
 WITH CASE WHEN $total THEN '' ELSE f.iri END AS k, f, fin, sub, eq, debt, rev
 WITH k, min(f.iri) AS firm, min(f.name) AS firm_name, count(f) AS firms, sum(fin) AS financing,

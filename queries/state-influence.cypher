@@ -17,14 +17,15 @@
 //+   if_empty: "none of the {firms} cohort firms has state influence {level}"
 //+ columns: firm, firm_name, level, state_share, state_controlled, path
 //+ iri_columns: firm
-CALL {
-  MATCH (firm:KgNode {iri: $ref})
-  RETURN firm
-  UNION
-  @cohort(firm)
-  WHERE $ref IS NULL
-  RETURN firm
-}
+// two parts, one of them empty: the entity ref, or (without ref) the cohort
+MATCH (firm:KgNode {iri: $ref})
+WHERE $level IS NULL OR firm.state_influence = $level
+RETURN firm.iri AS firm, firm.name AS firm_name, firm.state_influence AS level, firm.state_share AS state_share,
+       firm.state_controlled AS state_controlled, firm.path AS path
+UNION ALL
+@cohort(firm)
+WITH firm
+WHERE $ref IS NULL
 WITH firm
 WHERE $level IS NULL OR firm.state_influence = $level
 RETURN firm.iri AS firm, firm.name AS firm_name, firm.state_influence AS level, firm.state_share AS state_share,

@@ -13,25 +13,21 @@
 //+ columns: owner, owner_name, share, hops, controls, direct_share, state_controlled, path
 //+ iri_columns: owner
 MATCH (owner:KgNode)-[io:ULTIMATELY_OWNS]->(firm:KgNode {iri: $ref})
-CALL {
-  WITH owner, firm
-  OPTIONAL MATCH (owner)-[d:OWNS]->(firm)
-  WHERE (d.start IS NULL OR d.start <= $as_of) AND (d.end IS NULL OR d.end >= $as_of)
-  RETURN max(d.share) AS direct_share
-}
-CALL {
-  // the chain of direct holdings with the largest product (ties: the greatest text)
-  WITH owner, firm
-  OPTIONAL MATCH p = (owner)-[:OWNS*1..4]->(firm)
-  WHERE ALL(r IN relationships(p) WHERE (r.start IS NULL OR r.start <= $as_of) AND (r.end IS NULL OR r.end >= $as_of))
-    AND ALL(i IN range(0, length(p)) WHERE NOT nodes(p)[i] IN nodes(p)[i + 1..])
-  WITH p, reduce(x = 1.0, r IN relationships(p) | x * r.share) AS prod
-  RETURN max(CASE WHEN p IS NULL THEN null
-                  ELSE toString(toInteger(prod * 1000000000) + 1000000000000) + '|' +
-                       reduce(t = '', n IN nodes(p) | t + CASE WHEN t = '' THEN '' ELSE ' > ' END + coalesce(n.name, n.iri))
-             END) AS best
-}
+OPTIONAL MATCH (owner)-[d:OWNS]->(firm)
+WHERE (d.start IS NULL OR d.start <= $as_of) AND (d.end IS NULL OR d.end >= $as_of)
+// (the date as a variable: an embedded engine reads no parameter inside ALL(...))
+WITH owner, firm, io, max(d.share) AS direct_share, $as_of AS day
+// the chain of direct holdings valid at as_of, no entity twice, with the largest product (ties: the greatest
+// text); tested inside max(), as a WHERE on this OPTIONAL MATCH loses the path in an embedded engine
+OPTIONAL MATCH p = (owner)-[:OWNS*1..4]->(firm)
+WITH owner, firm, io, direct_share,
+     max(CASE WHEN p IS NULL
+                   OR NOT ALL(r IN relationships(p) WHERE (r.start IS NULL OR r.start <= day) AND (r.end IS NULL OR r.end >= day))
+                   OR NOT ALL(i IN range(0, length(p)) WHERE NOT nodes(p)[i] IN nodes(p)[i + 1..]) THEN null
+              ELSE toString(toInteger(reduce(x = 1.0, r IN relationships(p) | x * r.share) * 1000000000) + 1000000000000)
+                   + '|' + reduce(t = '', n IN nodes(p) | t + CASE WHEN t = '' THEN '' ELSE ' > ' END + coalesce(n.name, n.iri))
+         END) AS best
 RETURN owner.iri AS owner, owner.name AS owner_name, io.share AS share, io.hops AS hops,
-       EXISTS { (owner)-[:CONTROLS]->(firm) } AS controls, direct_share,
+       EXISTS { MATCH (owner)-[:CONTROLS]->(firm) } AS controls, direct_share,
        owner.state_controlled AS state_controlled, substring(best, 14) AS path
 ORDER BY share DESC, owner_name, owner

@@ -20,14 +20,13 @@
 @cohort(firm)
 MATCH (firm)-[:REPORTED]->(fy:FinancialYear)
 WHERE fy.year <= $as_of.year
-WITH firm, collect(fy) AS fys, max(fy.year) AS latest
+WITH firm, max(fy.year) AS latest
+MATCH (firm)-[:REPORTED]->(fy:FinancialYear)
+WHERE fy.year >= latest - 3 AND fy.year <= latest
 WITH firm, latest,
-     [x IN fys WHERE x.year = latest AND x.revenue IS NOT NULL | x.revenue] AS rl,
-     [x IN fys WHERE x.year = latest - 3 AND x.revenue IS NOT NULL | x.revenue] AS rb,
-     size([y IN range(latest - 2, latest) WHERE any(x IN fys WHERE x.year = y AND x.net_profit < 0)]) AS loss_years
-WITH firm, latest, loss_years,
-     CASE WHEN size(rl) = 0 THEN null ELSE reduce(m = toFloat(rl[0]), r IN rl | CASE WHEN r < m THEN toFloat(r) ELSE m END) END AS revenue,
-     CASE WHEN size(rb) = 0 THEN null ELSE reduce(m = toFloat(rb[0]), r IN rb | CASE WHEN r < m THEN toFloat(r) ELSE m END) END AS revenue_3y_before
+     min(CASE WHEN fy.year = latest THEN toFloat(fy.revenue) END) AS revenue,
+     min(CASE WHEN fy.year = latest - 3 THEN toFloat(fy.revenue) END) AS revenue_3y_before,
+     count(DISTINCT CASE WHEN fy.year >= latest - 2 AND fy.net_profit < 0 THEN fy.year END) AS loss_years
 WITH firm, latest, loss_years, revenue, revenue_3y_before,
      coalesce(revenue < revenue_3y_before, false) AS decline, loss_years >= 2 AS losses
 WHERE decline OR losses

@@ -176,7 +176,7 @@ def test_a_param_value_that_is_not_utf8_exits_2_with_one_line(run, mini_db, args
 
 def test_a_param_value_that_is_not_utf8_exits_2_before_connecting_to_neo4j(run, monkeypatch):
     monkeypatch.setenv("NEO4J_PASSWORD", "pw")
-    r = run("cypher", "RETURN $v", "-p", f"v={NOT_UTF8}", "--uri", "bolt://127.0.0.1:1")
+    r = run("cypher", "RETURN $v", "-p", f"v={NOT_UTF8}", "--backend", "neo4j", "--uri", "bolt://127.0.0.1:1")
     assert r.exit_code == 2 and r.stderr.startswith("Error: parameter 'v': value 'a\\xffb' has byte 0xff")
 
 
@@ -205,7 +205,7 @@ def test_push_to_a_uri_that_is_not_bolt_exits_2_with_one_line(run, mini_db, monk
 def test_a_bad_uri_from_the_environment_is_refused_before_the_password_is_asked(run, mini_db, monkeypatch):
     monkeypatch.setenv("NEO4J_URI", "http://localhost:7474")
     monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
-    for args in (("push", "neo4j", "--db", mini_db), ("cypher", "RETURN 1"),
+    for args in (("push", "neo4j", "--db", mini_db), ("cypher", "RETURN 1", "--backend", "neo4j"),
                  ("query", "run", "state-influence", "--backend", "neo4j")):
         r = run(*args)
         assert r.exit_code == 2 and r.output == f"Error: Neo4j URI 'http://localhost:7474' has scheme 'http'; {SCHEMES}\n"

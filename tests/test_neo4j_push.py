@@ -364,7 +364,7 @@ def test_schema_constraints_and_fulltext(clean, kg, mini_db):
 
 def test_little_giants_cypher_equals_sparql(clean, kg, sample_db):
     pushed(kg, sample_db)
-    c = kg("cypher", LITTLE_GIANTS_CYPHER, "-p", "code=little_giant", "--format", "json")
+    c = kg("cypher", "--backend", "neo4j", LITTLE_GIANTS_CYPHER, "-p", "code=little_giant", "--format", "json")
     assert c.exit_code == 0, c.output
     s = kg("sparql", LITTLE_GIANTS_SPARQL, "-p", "code=little_giant", "--db", sample_db, "--format", "json")
     assert s.exit_code == 0, s.output
@@ -376,7 +376,7 @@ def test_cypher_values_formats_and_params(clean, kg, mini_db):
     pushed(kg, mini_db)
     q = ("MATCH (f:Firm {id: $id})-[o:OWNS]->(x) RETURN f, o, o.start AS start, [x.id, 1] AS l, "
          "$id AS echoed ORDER BY x.id LIMIT 1")
-    r = kg("cypher", q, "-p", "id=grp", "--format", "json")
+    r = kg("cypher", "--backend", "neo4j", q, "-p", "id=grp", "--format", "json")
     assert r.exit_code == 0, r.output
     row = json.loads(r.stdout)[0]
     assert row["f"]["labels"] == ["Firm", "KgNode"] and row["f"]["uscc"] == "91210100MA0GRP015Y"
@@ -384,23 +384,23 @@ def test_cypher_values_formats_and_params(clean, kg, mini_db):
     assert row["start"] == "2010-01-01" and row["o"]["start"] == "2010-01-01"
     assert row["l"] == ["hold", 1] and row["echoed"] == "grp"
     # the parameter is a Bolt parameter: text that would break a pasted query is just a value
-    r = kg("cypher", "RETURN $x AS x", "-p", "x=') DETACH DELETE (n", "--format", "jsonl")
+    r = kg("cypher", "--backend", "neo4j", "RETURN $x AS x", "-p", "x=') DETACH DELETE (n", "--format", "jsonl")
     assert json.loads(r.stdout) == {"x": "') DETACH DELETE (n"}
-    r = kg("cypher", "MATCH (n:Firm) RETURN n.id AS id ORDER BY id", "--format", "csv")
+    r = kg("cypher", "--backend", "neo4j", "MATCH (n:Firm) RETURN n.id AS id ORDER BY id", "--format", "csv")
     assert r.stdout.splitlines() == ["id", "grp", "hold", "lg2", "sub"]
-    r = kg("cypher", "RETURN {a: 1} AS m, [1, 2] AS l", "--format", "tsv")
+    r = kg("cypher", "--backend", "neo4j", "RETURN {a: 1} AS m, [1, 2] AS l", "--format", "tsv")
     assert list(csv.reader(io.StringIO(r.stdout), delimiter="\t")) == [["m", "l"], ['{"a": 1}', "[1, 2]"]]
 
 
 def test_cypher_from_file_and_errors(clean, kg, tmp_path):
     f = tmp_path / "q.cypher"
     f.write_text("RETURN 1 AS one", encoding="utf-8")
-    r = kg("cypher", "-f", f, "--format", "csv")
+    r = kg("cypher", "--backend", "neo4j", "-f", f, "--format", "csv")
     assert r.exit_code == 0 and r.stdout.splitlines() == ["one", "1"]
-    r = kg("cypher", "RETRN 1")
+    r = kg("cypher", "--backend", "neo4j", "RETRN 1")
     assert r.exit_code == 2
     assert len(r.output.strip().splitlines()) == 1 and "SyntaxError" in r.output
-    r = kg("cypher", "RETURN $missing AS x")
+    r = kg("cypher", "--backend", "neo4j", "RETURN $missing AS x")
     assert r.exit_code == 2 and "Traceback" not in r.output
 
 

@@ -1,5 +1,6 @@
-"""Same answer on both backends: every canned query on the embedded store (SPARQL) and on a real
-Neo4j server (Cypher, after ``kg push neo4j``) gives the same columns and rows.
+"""Same answer on every backend: every canned query on the embedded store (SPARQL), on the
+embedded property graph (Cypher, LadybugDB) and on a real Neo4j server (the same Cypher, after
+``kg push neo4j``) gives the same columns and rows.
 
 Graphs: the bundled sample, the hand-made folder of tests/test_queries_handmade.py and a
 synthetic graph (``kg synth --firms 3000 --seed 7``). Rows go through the runner's shared
@@ -24,6 +25,7 @@ import kg.cli.neo4j  # noqa: F401  (registers push neo4j)
 import kg.cli.query  # noqa: F401  (registers query and owners)
 from kg.build import build
 from kg.cli import cli
+from kg.cypher.backend import CypherBackend
 from kg.neo4j.connect import Settings, open_driver
 from kg.neo4j.push import push
 from kg.queries import load_catalog, run_query, same_rows
@@ -222,6 +224,30 @@ def test_synthetic_same_rows(graphs, server, as_of):
     # a synthetic graph exercises every query with real data
     assert all(sizes[(n, "{}")] > 0 for n in ("little-giant-subsidiaries", "state-capital-flows",
                                               "financing-intensity", "state-influence", "certification-ladder"))
+
+
+# --------------------------------------------------------------------------- three backends
+
+
+@pytest.mark.parametrize("graph", ["sample", "handmade"])
+def test_embedded_cypher_same_rows_as_neo4j(graphs, server, graph):
+    """The third backend: the same .cypher files on the embedded graph (LadybugDB) give Neo4j's
+    rows (SPARQL = Neo4j is checked above, SPARQL = embedded Cypher in tests/test_cypher_embedded.py)."""
+    backend = server.load(graph, graphs[graph])
+    cypher = CypherBackend.open(graphs[graph])
+    for as_of in ("2023-12-31", "2021-06-30"):
+        for name, params in CASES + _per_graph_cases(graphs[graph]):
+            _check(cypher, backend, name, params, as_of)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("as_of", ["2023-12-31", "2020-06-30"])
+def test_synthetic_three_backends_same_rows(graphs, server, as_of):
+    backend = server.load("synth", graphs["synth"])
+    store, cypher = open_store(graphs["synth"]), CypherBackend.open(graphs["synth"])
+    for name, params in CASES + _per_graph_cases(graphs["synth"]):
+        _check(store, backend, name, params, as_of)
+        _check(cypher, backend, name, params, as_of)
 
 
 def test_cli_backend_neo4j(graphs, server):

@@ -23,7 +23,7 @@ def closed_port() -> int:
 
 COMMANDS = {
     "push": ("push", "neo4j", "-q"),
-    "cypher": ("cypher", "RETURN 1"),
+    "cypher": ("cypher", "RETURN 1", "--backend", "neo4j"),
     "query": ("query", "run", "state-influence", "--backend", "neo4j"),
 }
 
@@ -58,9 +58,9 @@ def test_a_uri_with_credentials_is_refused_without_showing_the_password(run, min
 
 def test_a_password_only_uri_and_a_user_only_uri_are_refused_too(run, monkeypatch):
     monkeypatch.setenv("NEO4J_PASSWORD", "pw")
-    r = run("cypher", "RETURN 1", "--uri", "bolt://:hidden@h:7687")
+    r = run("cypher", "RETURN 1", "--backend", "neo4j", "--uri", "bolt://:hidden@h:7687")
     assert r.exit_code == 2 and "hidden" not in r.output and "'bolt://:***@h:7687'" in r.output
-    r = run("cypher", "RETURN 1", "--uri", "bolt://bob@h:7687")
+    r = run("cypher", "RETURN 1", "--backend", "neo4j", "--uri", "bolt://bob@h:7687")
     assert r.exit_code == 2 and "'bolt://bob@h:7687' carries a user name and password" in r.output
 
 

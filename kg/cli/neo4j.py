@@ -1,4 +1,4 @@
-"""Neo4j commands: ``kg push neo4j``, ``kg cypher`` and ``kg neo4j-import``.
+"""Cypher and Neo4j commands: ``kg push neo4j``, ``kg cypher`` (embedded or Neo4j) and ``kg neo4j-import``.
 
 Registers on the shared ``cli`` group when imported (``import kg.cli.neo4j``).
 """
@@ -145,24 +145,36 @@ def _cell(v):
 @click.argument("query", required=False)
 @click.option("-f", "--file", "file", default=None, help="Read the query from FILE ('-' for stdin).")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Bolt parameter $NAME = VALUE (a string; use toInteger($NAME) etc. for numbers). "
+              help="Parameter $NAME = VALUE (a string; use toInteger($NAME) etc. for numbers). "
                    "Never pasted into the query text.")
+@click.option("--backend", type=click.Choice(["embedded", "neo4j"]), default="embedded", show_default=True,
+              help="embedded: the graph in --db (LadybugDB, built by kg build); neo4j: a server (password from "
+                   "NEO4J_PASSWORD).")
+@db_option
 @neo4j_options
 @output_options
-def cypher(query, file, params, uri, user, database, fmt):
-    """Run a Cypher query on Neo4j (the password from NEO4J_PASSWORD).
+def cypher(query, file, params, backend, db, uri, user, database, fmt):
+    """Run a Cypher query on the graph in --db, or with --backend neo4j on a Neo4j server.
 
-    Nodes print as their properties plus labels, relationships as their properties plus type,
-    dates as ISO text; in table, csv and tsv output, lists and maps print as JSON.
+    Write Neo4j's Cypher: on the embedded graph labels, functions and positions are translated
+    (a node's label stands for its type and every subtype, as in Neo4j: (f:Fund) finds guidance
+    funds too); CALL subqueries are not available there. Nodes print as their properties plus
+    labels, relationships as their properties plus type, dates as ISO text; in table, csv and tsv
+    output, lists and maps print as JSON. A bad query is one line naming the problem (exit 2).
     """
-    from kg.neo4j.connect import open_driver
-    from kg.neo4j.cypher import run_cypher
-
     text = read_text_arg(query, file, "query")
     bound = parse_params(params)
-    s = settings(uri, user, database)
-    with open_driver(s) as driver:
-        cols, rows = run_cypher(driver, s, text, bound)
+    if backend == "embedded":
+        from kg.cypher.engine import open_graph, run_cypher
+
+        cols, rows = run_cypher(open_graph(resolve_db(db)), text, bound)
+    else:
+        from kg.neo4j.connect import open_driver
+        from kg.neo4j.cypher import run_cypher
+
+        s = settings(uri, user, database)
+        with open_driver(s) as driver:
+            cols, rows = run_cypher(driver, s, text, bound)
     if fmt not in ("json", "jsonl"):
         rows = [[_cell(v) for v in r] for r in rows]
     write_rows(cols, rows, fmt)

@@ -126,8 +126,10 @@ def show_query(name, only, query_dirs):
 @click.argument("name")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
               help="A parameter of the query (see 'kg query show NAME'); typed and checked, never pasted into the query text.")
-@click.option("--backend", type=click.Choice(["embedded", "neo4j"]), default="embedded", show_default=True,
-              help="embedded: SPARQL on the graph in --db; neo4j: Cypher on the server (password from NEO4J_PASSWORD).")
+@click.option("--backend", type=click.Choice(["sparql", "cypher", "neo4j", "embedded"]), default="sparql", show_default=True,
+              help="sparql: SPARQL on the graph in --db (embedded Oxigraph; 'embedded' is the same); cypher: the same "
+                   "query's Cypher on the graph in --db (embedded LadybugDB); neo4j: that Cypher on the server "
+                   "(password from NEO4J_PASSWORD).")
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
               help="Evaluate at this date (default today); YYYY-MM-DD, or YYYY / YYYY-MM for the period's last day.")
 @db_option
@@ -145,9 +147,10 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
     from kg.queries.run import derived_as_of, prepare, run_prepared, uses_derived
 
     q = get_query(name, query_dirs)
-    if backend == "neo4j" and q.cypher is None:
-        raise InputError(f"query {name} has no Cypher version ({name}.cypher); run it with --backend embedded")
-    if backend == "embedded" and q.sparql is None:
+    backend = "sparql" if backend == "embedded" else backend
+    if backend in ("neo4j", "cypher") and q.cypher is None:
+        raise InputError(f"query {name} has no Cypher version ({name}.cypher); run it with --backend sparql")
+    if backend == "sparql" and q.sparql is None:
         raise InputError(f"query {name} has no SPARQL version ({name}.rq); run it with --backend neo4j")
     given = parse_params(params)
     day = _as_of(as_of)
@@ -177,6 +180,10 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
         s = settings(uri, user, database)
         with neo4j_backend(s) as b:
             cols, rows = go(b)
+    elif backend == "cypher":
+        from kg.cypher.backend import CypherBackend
+
+        cols, rows = go(CypherBackend.open(resolve_db(db)))
     else:
         from kg.cli.labels import store_labeller
         from kg.queries.run import as_backend

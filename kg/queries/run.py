@@ -109,13 +109,14 @@ def neo4j_backend(settings):
         yield Neo4jBackend(driver, settings)
 
 
-def as_backend(x) -> EmbeddedBackend | Neo4jBackend:
-    """A backend from a backend, a pyoxigraph Store or a database folder.
+def as_backend(x):
+    """A backend from a backend (embedded SPARQL, embedded Cypher, Neo4j), a pyoxigraph Store or
+    a database folder (its SPARQL store).
 
     >>> as_backend(ox.Store()).name
     'embedded'
     """
-    if isinstance(x, (EmbeddedBackend, Neo4jBackend)):
+    if isinstance(x, (EmbeddedBackend, Neo4jBackend)) or getattr(x, "name", None) == "cypher":
         return x
     if isinstance(x, ox.Store):
         return EmbeddedBackend(x)
@@ -476,10 +477,7 @@ def derived_as_of(backend) -> dt.date | None:
 
             rows = run_sparql(backend.store, f"SELECT ?m WHERE {{ ?x <{KG}method> ?m }} LIMIT 1")[1]
         else:
-            from kg.neo4j.cypher import run_cypher
-
-            rows = run_cypher(backend.driver, backend.settings,
-                              "MATCH (n:KgNode) WHERE n.method IS NOT NULL RETURN n.method LIMIT 1")[1]
+            rows = backend.lookup._run("MATCH (n:KgNode) WHERE n.method IS NOT NULL RETURN n.method LIMIT 1", {})
     except KgError:
         return None
     m = _AS_OF_RE.search(str(rows[0][0])) if rows else None

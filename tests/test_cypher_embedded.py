@@ -1,0 +1,173 @@
+"""The embedded Cypher graph (LadybugDB): built by ``kg build``, queried by ``kg cypher`` and
+``kg query run --backend cypher``, and giving the same rows as the embedded SPARQL store for
+every canned query (the sample at several dates, a synthetic graph). The Neo4j side of the
+three-backend parity is in tests/test_queries_neo4j.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kg.build import build
+from kg.cypher.backend import CypherBackend
+from kg.cypher.dialect import DialectError, translate
+from kg.cypher.engine import open_graph, run_cypher
+from kg.dbfolder import live_generation
+from kg.neo4j.frames import read_graph
+from kg.queries import load_catalog, run_query, same_rows
+from kg.rdf.store import open_store
+
+try:  # tests/ as a package or as a plain directory on sys.path
+    from .test_queries_neo4j import CASES
+except ImportError:
+    from test_queries_neo4j import CASES
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def test_build_writes_the_graph_in_the_generation(mini_db):
+    gen = live_generation(mini_db)
+    assert (gen / "cypher" / "graph.lbdb").is_file()
+    assert not (gen / "cypher" / "staging").exists()  # the Parquet files were staging only
+    info = json.loads((mini_db / "build.json").read_text(encoding="utf-8"))
+    frames = read_graph(open_store(mini_db))
+    assert info["cypher"]["nodes"] == frames.node_count and info["cypher"]["links"] == frames.link_count
+
+
+def test_every_node_and_link_is_in_the_embedded_graph(sample_db):
+    frames = read_graph(open_store(sample_db))
+    g = open_graph(sample_db)
+    assert run_cypher(g, "MATCH (n:KgNode) RETURN count(*) AS n")[1] == [[frames.node_count]]
+    for rel, frame in frames.links.items():
+        assert run_cypher(g, f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[1] == [[len(frame)]], rel
+    # a label stands for its type and every subtype, as in Neo4j: guidance funds are funds
+    funds = sum(len(f) for labels, f in frames.nodes.items() if "Fund" in labels)
+    guidance = sum(len(f) for labels, f in frames.nodes.items() if "GuidanceFund" in labels)
+    assert guidance > 0
+    assert run_cypher(g, "MATCH (f:Fund) RETURN count(*) AS n")[1] == [[funds]]
+
+
+# --------------------------------------------------------------------------- kg cypher
+
+
+def test_cypher_runs_on_the_embedded_graph_with_bound_parameters(run, mini_db):
+    q = "MATCH (f:Firm {id: $id})-[o:OWNS]->(x) RETURN f, o, o.start AS start, x.id AS x ORDER BY x LIMIT 1"
+    r = run("cypher", q, "-p", "id=grp", "--db", mini_db, "--format", "json")
+    assert r.exit_code == 0, r.output
+    row = json.loads(r.stdout)[0]
+    assert row["f"]["labels"] == ["Firm", "KgNode"] and row["f"]["uscc"] == "91210100MA0GRP015Y"
+    assert row["o"]["type"] == "OWNS" and row["o"]["share"] == 1.0
+    assert row["start"] == "2010-01-01" and row["x"] == "hold"
+    # a bound parameter: text that would break a pasted query is only a value
+    r = run("cypher", "RETURN $x AS x", "-p", "x=') DETACH DELETE (n", "--db", mini_db, "--format", "jsonl")
+    assert json.loads(r.stdout) == {"x": "') DETACH DELETE (n"}
+    r = run("cypher", "MATCH (n:Firm) RETURN n.id AS id ORDER BY id", "--db", mini_db, "--format", "csv")
+    assert r.stdout.splitlines() == ["id", "grp", "hold", "lg2", "sub"]
+
+
+def test_bad_cypher_is_one_line_naming_the_problem(run, mini_db):
+    r = run("cypher", "MATCH (n:Firm) RETURN n.nope", "--db", mini_db)
+    assert r.exit_code == 2
+    assert r.output == "Error: bad Cypher for the embedded graph: Binder exception: Cannot find property nope for n.\n"
+    r = run("cypher", "MATCH (n:Firm RETURN n", "--db", mini_db)
+    assert r.exit_code == 2 and len(r.output.splitlines()) == 1
+    assert r.output.startswith("Error: bad Cypher for the embedded graph: Parser exception: ")
+    r = run("cypher", "MATCH (n:Firm) CALL { WITH n RETURN 1 AS x } RETURN x", "--db", mini_db)
+    assert r.exit_code == 2 and r.output.startswith("Error: bad Cypher for the embedded graph: Parser exception: ")
+
+
+def test_a_graph_without_an_embedded_database_says_to_rebuild(run, tmp_path, mini_dir):
+    db = tmp_path / "db"
+    build([mini_dir], db, derive=False)
+    gen = live_generation(db)
+    (gen / "cypher" / "graph.lbdb").unlink()
+    r = run("cypher", "RETURN 1 AS x", "--db", db)
+    assert r.exit_code == 1  # like any unusable store
+    assert r.output == (f"Error: the graph in {db} has no embedded Cypher database (built by an earlier kg); "
+                        "run 'kg build' again, or use --backend neo4j\n")
+
+
+# --------------------------------------------------------------------------- the dialect
+
+
+def test_dialect_translations():
+    assert translate("MATCH (n:GuidanceFund) RETURN n") == "MATCH (n:GuidanceFund) RETURN n"
+    assert translate("RETURN duration.inDays($as_of, c.valid_to).days") == "RETURN ((c.valid_to) - ($p_as_of))"
+    assert translate("RETURN $d + duration({days: $n})") == "RETURN $p_d + to_days($p_n)"
+    assert translate("WHERE x = 'toFloat(1) (n:Fund)'") == "WHERE x = 'toFloat(1) (n:Fund)'"  # quotes untouched
+    assert translate("RETURN toInteger(null) AS x") == "RETURN CAST(NULL AS INT64) AS x"
+    assert translate("MATCH (a) WHERE EXISTS { (a)-[:OWNS]->() } RETURN a") == \
+        "MATCH (a) WHERE EXISTS { MATCH (a)-[:OWNS]->() } RETURN a"
+    assert translate("MATCH (f:Firm) RETURN f.iri AS f ORDER BY f") == "MATCH (f:Firm) WITH f.iri AS f\nRETURN f\nORDER BY f"
+    with pytest.raises(DialectError, match="has several labels"):
+        translate("MATCH (n:Firm:Fund) RETURN n")
+    with pytest.raises(DialectError, match="has no LadybugDB translation"):
+        translate("RETURN reduce(m = 0, x IN [1] | CASE WHEN x < m THEN x ELSE m END)")
+
+
+# --------------------------------------------------------------------------- same rows as SPARQL
+
+
+def _compare(db: Path, backend: CypherBackend, cases, as_of) -> dict:
+    catalog = load_catalog(use_config=False)
+    sizes = {}
+    for name, params in cases:
+        cols_s, rows_s = run_query(db, name, params, as_of)
+        cols_c, rows_c = run_query(backend, name, params, as_of)
+        assert cols_s == cols_c, name
+        ordered = "ORDER BY" in (catalog[name].sparql or "")
+        if not same_rows(rows_s, rows_c, ordered=ordered):
+            diff = [(a, b) for a, b in zip(rows_s, rows_c, strict=False) if a != b][:2]
+            pytest.fail(f"{name} {params} as of {as_of}: {len(rows_s)} SPARQL rows, {len(rows_c)} Cypher rows; "
+                        f"first differences (sparql, cypher): {diff}")
+        sizes[(name, json.dumps(params))] = len(rows_s)
+    return sizes
+
+
+def _per_graph(backend: CypherBackend) -> list[tuple[str, dict]]:
+    """ultimate-owners for the firms with the most owners, state-capital-flows for the busiest sources."""
+    owned = run_cypher(backend.graph, "MATCH (o)-[:ULTIMATELY_OWNS]->(f) RETURN f.iri AS f, count(*) AS n "
+                                      "ORDER BY n DESC, f LIMIT 3")[1]
+    sources = run_cypher(backend.graph, "MATCH (s)-[:LOOK_THROUGH_FUNDED]->() RETURN s.iri AS s, count(*) AS n "
+                                        "ORDER BY n DESC, s LIMIT 2")[1]
+    return [("ultimate-owners", {"ref": f}) for f, _ in owned] + \
+           [("state-capital-flows", {"source": s, "max_hops": "2"}) for s, _ in sources]
+
+
+def test_cases_cover_the_catalog():
+    names = {n for n, _ in CASES} | {"ultimate-owners"}
+    assert names == {n for n, q in load_catalog(use_config=False).items() if q.origin == "shipped"}
+
+
+@pytest.mark.parametrize("as_of", ["2023-12-31", "2021-06-30", "2019-12-31"])
+def test_sample_cypher_equals_sparql_for_every_canned_query(sample_db, as_of):
+    backend = CypherBackend.open(sample_db)
+    sizes = _compare(sample_db, backend, CASES + _per_graph(backend), as_of)
+    assert sum(n > 0 for n in sizes.values()) >= len(sizes) // 2
+
+
+def test_synthetic_cypher_equals_sparql_for_every_canned_query(tmp_path):
+    from kg.synth import generate
+
+    generate(tmp_path / "synth", firms=1500, seed=7)
+    db = tmp_path / "db"
+    build([tmp_path / "synth"], db)
+    backend = CypherBackend.open(db)
+    sizes = _compare(db, backend, CASES + _per_graph(backend), "2023-12-31")
+    assert all(sizes[(n, "{}")] > 0 for n in ("little-giant-subsidiaries", "state-capital-flows",
+                                              "financing-intensity", "state-influence", "certification-ladder"))
+
+
+def test_query_run_backend_cypher_prints_the_same_as_sparql(run, sample_db):
+    for name, params in (("ultimate-owners", ("-p", "ref=junli-logistics")), ("certification-ladder", ("-p", "summary=true"))):
+        out = {}
+        for backend in ("sparql", "cypher"):
+            r = run("query", "run", name, *params, "--backend", backend, "--as-of", "2023-12-31", "--db", sample_db,
+                    "--format", "json")
+            assert r.exit_code == 0, r.output
+            out[backend] = json.loads(r.stdout)
+        assert out["sparql"] == out["cypher"] and out["cypher"]
