@@ -118,7 +118,7 @@ def test_a_terminal_table_shows_100_rows_and_says_how_to_see_all(run, sample_db,
 
 
 def test_cn_units(run, sample_db, terminal):
-    r = run("query", "run", "financing-intensity", "-p", "total=true", "--cn-units", "--db", sample_db)
+    r = run("query", "run", "financing-intensity", "-p", "total=true", "--cn-units", "--as-of", "2023-12-31", "--db", sample_db)
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["firms", "financing", "(元)", "revenue", "(元)", "intensity", "subsidies", "(元)",
                                 "equity", "(元)", "debt", "(元)"]
