@@ -70,7 +70,7 @@ def _assert_same_frame(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
 
 def _quads(res, d) -> str:
     text = "".join(nquads.resolved_nquads(res))
-    return text + "".join("".join(q.tolist()) for q in nquads.derived_quads(d) if len(q))
+    return text + "".join(nquads.derived_quads(d))
 
 
 @pytest.mark.parametrize("source", ["mini", "sample", "gleif"])
