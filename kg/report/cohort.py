@@ -323,13 +323,13 @@ def _section_listings(run: _Runner, cohort: dict) -> Section:
                 "Listings per year on the Shanghai, Shenzhen and Beijing exchanges, and those by cohort firms while a "
                 "cohort certification held.", runs=[r])
     recs = r.records()
-    s.figures += [Figure("listings by cohort firms", sum(int(x["cohort_listings"] or 0) for x in recs), basis="sum of cohort_listings"),
+    s.figures += [Figure("listings by cohort firms", sum(int(x["by_cohort"] or 0) for x in recs), basis="sum of by_cohort"),
                   Figure("listings in all", sum(int(x["listings"] or 0) for x in recs), basis="sum of listings")]
     s.tables.append(Table("Listings by year", r.columns, r.rows, r))
     cats = [str(x["year"]) for x in recs]
     s.charts.append(Chart("listings-year", "Listings by year: cohort firms and others", cats,
-                          {"cohort firms": [_n(x["cohort_listings"]) for x in recs],
-                           "other listings": [_n(x["listings"]) - _n(x["cohort_listings"]) for x in recs]}, "listings"))
+                          {"cohort firms": [_n(x["by_cohort"]) for x in recs],
+                           "other listings": [_n(x["listings"]) - _n(x["by_cohort"]) for x in recs]}, "listings"))
     return s
 
 
