@@ -93,6 +93,7 @@ class Table:
     rows: list[list]
     run: Run | None = None
     basis: str = ""
+    runs: list[Run] = field(default_factory=list)  # the runs a summary table's rows come from
 
 
 @dataclass
@@ -254,7 +255,7 @@ def _section_financing(run: _Runner, cohort: dict, window: dict) -> Section:
                 f"{lo}-{hi}: for the cohort (sums over the firms that report revenue in the window), per year, and per firm.",
                 runs=[total, *by_year, per_firm], derived="state share and state control of the funders")
     t = total.records()[0] if total.rows else {}
-    s.figures += [Figure(f"financing / revenue {lo}-{hi}", t.get("intensity"), "share", f"intensity of financing-intensity total=true"),
+    s.figures += [Figure(f"financing / revenue {lo}-{hi}", t.get("intensity"), "share", "intensity of financing-intensity total=true"),
                   Figure("financing", t.get("financing"), "amount", "yuan"),
                   Figure("revenue", t.get("revenue"), "amount", "yuan"),
                   Figure("firms with revenue in the window", t.get("firms"), basis="firms of the total row")]
@@ -264,7 +265,8 @@ def _section_financing(run: _Runner, cohort: dict, window: dict) -> Section:
         rec = r.records()[0] if r.rows else {}
         year_rows.append([y] + [rec.get(c) for c in total.columns])
     s.tables.append(Table("By year (one total=true run per year)", ["year", *total.columns], year_rows,
-                          basis="each row: financing-intensity -p from_year=Y -p to_year=Y -p total=true"))
+                          basis="each row: the total row of financing-intensity with from_year = to_year = the year",
+                          runs=by_year))
     s.tables.append(Table("By firm", per_firm.columns, per_firm.rows, per_firm))
     parts = ("subsidies", "equity", "debt")
     s.charts.append(Chart("financing-instrument", f"Financing by instrument, {lo}-{hi} (yuan)", list(parts),
@@ -359,7 +361,7 @@ def cohort_report(db: Path | str, given: Mapping[str, str], as_of: Any = None, *
         _section_listings(run, cohort),
     ]
     report = Report({**cohort, **window}, day, str(db), sections,
-                    generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), build=_build_info(Path(db)))
+                    generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), build=_build_info(Path(db)))
     if with_sources:
         from kg.report.sources import attach_sources
 
