@@ -196,8 +196,7 @@ def _context(report, max_rows: int, charts: bool) -> dict:
     build = report.build or {}
     return {"r": report, "sections": sections, "max_rows": max_rows,
             "params_text": ", ".join(f"{k}={v}" for k, v in report.params.items()),
-            "built": build.get("built_at") or build.get("finished") or build.get("created") or "",
-            "derived_as_of": build.get("derived_as_of") or ""}
+            "built": build.get("built") or ""}
 
 
 def render_html(report, max_rows: int = MAX_ROWS) -> str:
