@@ -361,3 +361,32 @@ def test_markup_in_names_shows_as_text(run, xss_db, tmp_path):
     md = (tmp_path / "x.md").read_text(encoding="utf-8")
     assert "<script" not in md and "<img" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
     assert "&lt;b&gt;src&lt;/b&gt;" in md and "&lt;b&gt;src&lt;/b&gt;" in text  # a dataset name, in the sources
+
+
+# --------------------------------------------------------------------------- the two queries it added
+
+
+@pytest.mark.parametrize("as_of", ["2021-06-30", AS_OF])
+def test_cohort_firms_are_the_firms_every_cohort_query_reports(run, sample_db, as_of):
+    """financing-intensity has a row for every cohort firm: its firms are cohort-firms' rows."""
+    from kg.queries import run_query
+
+    for params in ({"programme": "little_giant", "batches": "1,2"}, {"programme": "specialized_sme"},
+                   {"programme": "little_giant", "province": "辽宁"}):
+        _, firms = run_query(sample_db, "cohort-firms", params, as_of)
+        _, fin = run_query(sample_db, "financing-intensity", params, as_of)
+        assert sorted(r[0] for r in firms) == sorted(r[0] for r in fin)
+        assert all(r[0].startswith("https://w3id.org/accelerator-kg/id/") and r[1] for r in firms)
+
+
+def test_listing_share_with_a_programme_is_certified_listings_share(sample_db):
+    from kg.queries import run_query
+
+    for prog in ("little_giant", "manufacturing_champion", "specialized_sme"):
+        assert run_query(sample_db, "listing-share", {"programme": prog}, AS_OF)[1] == \
+            run_query(sample_db, "certified-listings-share", {"programme": prog}, AS_OF)[1]
+    cols, rows = run_query(sample_db, "listing-share", {"programme": "little_giant", "batches": "1,2"}, AS_OF)
+    by_year = {r[0]: r[2] for r in rows}
+    _, all_lg = run_query(sample_db, "certified-listings-share", {"programme": "little_giant"}, AS_OF)
+    assert all(by_year[r[0]] <= r[2] for r in all_lg)  # a narrower cohort: at most as many
+    assert sum(by_year.values()) < sum(r[2] for r in all_lg)  # 2022-2023 listings of later batches drop out

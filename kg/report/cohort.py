@@ -31,7 +31,7 @@ from typing import Any
 from kg.errors import InputError
 from kg.queries.cohort import COHORT_PARAMS
 
-__all__ = ["Run", "Table", "Figure", "Section", "Report", "cohort_parameters", "cohort_report",
+__all__ = ["Run", "Table", "Figure", "Chart", "Section", "Report", "financing_window", "cohort_parameters", "cohort_report",
            "REPORT_PARAMS", "WINDOW_PARAMS", "FULLY_OWNED"]
 
 #: parameters of the financing window (financing-intensity's; the other sections take no window)
@@ -231,7 +231,12 @@ def _section_rows(run: _Runner, cohort: dict, key: str, query: str, title: str, 
     return s
 
 
-def _years(window: Mapping[str, str]) -> tuple[int, int]:
+def financing_window(window: Mapping[str, str]) -> tuple[int, int]:
+    """The financing window's first and last year: as given, else financing-intensity's defaults.
+
+    >>> financing_window({}), financing_window({"to_year": "2020"})
+    ((2016, 2021), (2016, 2020))
+    """
     from kg.queries.catalog import get_query
 
     q = get_query("financing-intensity")
@@ -245,7 +250,7 @@ def _years(window: Mapping[str, str]) -> tuple[int, int]:
 
 
 def _section_financing(run: _Runner, cohort: dict, window: dict) -> Section:
-    lo, hi = _years(window)
+    lo, hi = financing_window(window)
     per_firm = run("financing-intensity", {**cohort, **window})
     total = run("financing-intensity", {**cohort, **window, "total": "true"})
     by_year = [run("financing-intensity", {**cohort, "from_year": str(y), "to_year": str(y), "total": "true"})

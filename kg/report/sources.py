@@ -114,12 +114,19 @@ class _Facts:
                 continue
             self.add("certifications", q.graph_name, c)
 
-    def financial_years(self, firm: str, years: Iterable[int] | None = None) -> None:
+    def financial_years(self, firm: str, years: Iterable[int] | None = None, *, latest_by: int | None = None) -> None:
+        """The firm's financial years of ``years``, or of its latest year up to ``latest_by``."""
         want = None if years is None else {int(y) for y in years}
+        found = []
         for q in self.store.quads_for_pattern(ox.NamedNode(firm), REPORTED, None, None):
             y = self._value(q.object, YEAR, q.graph_name)
-            if want is None or (y is not None and int(y) in want):
-                self.add("financial years", q.graph_name, q.object)
+            if y is not None and (want is None or int(y) in want):
+                found.append((int(y), q.graph_name, q.object))
+        if latest_by is not None:
+            last = max((y for y, *_ in found if y <= latest_by), default=None)
+            found = [x for x in found if x[0] == last]
+        for _, g, fy in found:
+            self.add("financial years", g, fy)
 
     def fundings(self, firm: str, *, first: int | None = None, last: int | None = None, as_of: dt.date | None = None,
                  date: str | None = None, instrument: str | None = None) -> None:
@@ -216,7 +223,7 @@ def attach_sources(store: ox.Store, report) -> None:
             for x in s.runs[0].records():
                 f.holdings(x["parent"], x["firm"], int(x["hops"] or 1), as_of)
                 if "large" in str(x.get("parent_basis")) or x.get("parent_basis") == "both":
-                    f.financial_years(x["parent"], [y for y in range(1990, as_of.year + 1)])
+                    f.financial_years(x["parent"], latest_by=as_of.year)  # its size class's year
                 if "listed" in str(x.get("parent_basis")) or x.get("parent_basis") == "both":
                     f.listings(x["parent"], as_of=as_of)
                 f.certifications(x["firm"], **cohort_kw)
@@ -228,13 +235,10 @@ def attach_sources(store: ox.Store, report) -> None:
                 y = int(x["latest_year"])
                 f.financial_years(x["firm"], range(y - 3, y + 1))
         elif s.key == "financing":
-            per_firm = s.runs[-1]
-            lo = int(per_firm.params.get("from_year") or 0) or None
-            hi = int(per_firm.params.get("to_year") or 0) or None
-            if lo is None or hi is None:
-                from kg.report.cohort import _years
+            from kg.report.cohort import financing_window
 
-                lo, hi = _years(per_firm.params)
+            per_firm = s.runs[-1]
+            lo, hi = financing_window(per_firm.params)
             for firm in _firms(per_firm.records()):
                 f.fundings(firm, first=lo, last=hi, as_of=as_of)
                 f.financial_years(firm, range(lo, hi + 1))
