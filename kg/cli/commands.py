@@ -258,5 +258,6 @@ from kg.cli import loaders as _loaders  # noqa: E402,F401
 from kg.cli import mapping as _mapping  # noqa: E402,F401
 from kg.cli import neo4j as _neo4j  # noqa: E402,F401
 from kg.cli import query as _query  # noqa: E402,F401
+from kg.cli import report as _report  # noqa: E402,F401
 from kg.cli import serve as _serve  # noqa: E402,F401
 from kg.cli import synth as _synth  # noqa: E402,F401
