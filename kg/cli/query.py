@@ -126,10 +126,11 @@ def show_query(name, only, query_dirs):
 @click.argument("name")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
               help="A parameter of the query (see 'kg query show NAME'); typed and checked, never pasted into the query text.")
-@click.option("--backend", type=click.Choice(["sparql", "cypher", "neo4j", "embedded"]), default="sparql", show_default=True,
-              help="sparql: SPARQL on the graph in --db (embedded Oxigraph; 'embedded' is the same); cypher: the same "
-                   "query's Cypher on the graph in --db (embedded LadybugDB); neo4j: that Cypher on the server "
-                   "(password from NEO4J_PASSWORD).")
+@click.option("--backend", type=click.Choice(["sparql", "cypher", "neo4j", "embedded"]), default=None,
+              help="cypher: the query's Cypher on the graph in --db (embedded LadybugDB); sparql: its SPARQL on the "
+                   "graph in --db (embedded Oxigraph; 'embedded' is the same); neo4j: its Cypher on the server "
+                   "(password from NEO4J_PASSWORD). Default: cypher where the query has a Cypher version and the "
+                   "graph an embedded Cypher database (the faster at scale: docs/benchmarks.md), else sparql.")
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
               help="Evaluate at this date (default today); YYYY-MM-DD, or YYYY / YYYY-MM for the period's last day.")
 @db_option
@@ -147,7 +148,7 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
     from kg.queries.run import derived_as_of, prepare, run_prepared, uses_derived
 
     q = get_query(name, query_dirs)
-    backend = "sparql" if backend == "embedded" else backend
+    backend = "sparql" if backend == "embedded" else backend or _default_backend(q, resolve_db(db))
     if backend in ("neo4j", "cypher") and q.cypher is None:
         raise InputError(f"query {name} has no Cypher version ({name}.cypher); run it with --backend sparql")
     if backend == "sparql" and q.sparql is None:
@@ -197,6 +198,18 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
     if fmt not in ("json", "jsonl"):
         rows = [[json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for v in r] for r in rows]
     write_rows(cols, rows, fmt, labeller=labeller)
+
+
+def _default_backend(q, db) -> str:
+    """cypher when the query has a Cypher version and the live graph an embedded Cypher
+    database (a graph built by an earlier kg has none), else sparql."""
+    from kg.cypher.engine import DB_FILE, cypher_dir
+    from kg.dbfolder import live_generation
+
+    if q.cypher is None:
+        return "sparql"
+    gen = live_generation(db)
+    return "cypher" if gen is not None and (cypher_dir(gen) / DB_FILE).exists() else "sparql"
 
 
 @cli.command()
