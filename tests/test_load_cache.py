@@ -270,3 +270,19 @@ def test_records_that_would_not_come_back_exactly_are_not_stored(tmp_path):
     odd.add("entity", pd.DataFrame({"id": ["a"], "value": [{1, 2}], "row": [2]}))  # a set: Arrow has none
     assert cache.put("odd", odd) is False and cache.get("odd") is None
     assert cache.not_stored == 2 and not (tmp_path / "cache").exists()
+
+
+def test_a_file_that_changes_while_it_is_read_is_not_stored(tmp_path, src, monkeypatch):
+    real = sources_mod.load_tabular_file
+
+    def changing(path, records, options):
+        real(path, records, options)
+        if path.name == "funding.csv":
+            with path.open("a", encoding="utf-8") as f:
+                f.write("\n")
+
+    monkeypatch.setattr(sources_mod, "load_tabular_file", changing)
+    db = tmp_path / "db"
+    run_build(src, db)
+    info = cache_info(db)
+    assert (info["stored"], info["not_stored"]) == (5, 1)

@@ -92,7 +92,10 @@ def _load_file(chosen: Loader, path: Path, records: Records, options: LoadOption
         part = Records()
         chosen.load(path, part, options)
         cache.misses += 1
-        cache.put(key, part)
+        if entry_key(path, chosen.name, options) == key:  # not stored if the file changed while read
+            cache.put(key, part)
+        else:
+            cache.not_stored += 1
     merge(records, part)
 
 
