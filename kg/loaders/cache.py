@@ -148,17 +148,16 @@ def _same_values(a: pd.Series, b: pd.Series) -> bool:
     if a.dtype != object:
         return a.equals(b)
     x, y = a.to_numpy(), b.to_numpy()
-    if list(map(type, x)) != list(map(type, y)):
+    types = list(map(type, x))
+    if types != list(map(type, y)):
         return False
+    if not {tuple, list} & set(types):  # same types everywhere: pandas compares the values (NaN == NaN)
+        return pd.Series(x).equals(pd.Series(y))
     for u, v in zip(x, y, strict=True):
-        if u is v:
-            continue
-        if isinstance(u, float) and math.isnan(u) and math.isnan(v):
-            continue
         if isinstance(u, (tuple, list)):
             if list(map(type, u)) != list(map(type, v)) or u != v:
                 return False
-        elif u != v:
+        elif not (u is v or u == v or (isinstance(u, float) and math.isnan(u) and math.isnan(v))):
             return False
     return True
 
@@ -203,13 +202,15 @@ def _encode_values(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[list]]:
         col = frame.iloc[:, i]
         if col.dtype != object:
             continue
-        present = [v for v in col if v is not None and not (isinstance(v, float) and math.isnan(v))]
-        kinds = {type(v) for v in present}
-        if not kinds or not kinds & set(classes):
+        values = col.to_numpy()
+        kinds = set(map(type, values))
+        found = kinds & classes.keys()
+        if not found:
             continue
-        if len(kinds) > 1:
+        mixed = kinds - found - {type(None), float}
+        if len(found) > 1 or mixed or (float in kinds and any(isinstance(v, float) and not math.isnan(v) for v in values)):
             raise TypeError(f"column {col.name!r} mixes {', '.join(sorted(k.__name__ for k in kinds))}")
-        name = classes[kinds.pop()]
+        name = classes[found.pop()]
         seen: dict = {}
         text = [v if v is None or isinstance(v, float) else seen.setdefault(v, json.dumps(asdict(v))) for v in col]
         out = frame.copy() if out is None else out
