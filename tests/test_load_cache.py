@@ -230,10 +230,15 @@ def test_progress_still_counts_the_load(tmp_path, src):
 
 
 def test_bods_is_read_every_time_and_gleif_comes_from_the_cache(tmp_path, monkeypatch):
+    from test_loaders_gleif import _golden_copy
+
     src = tmp_path / "src"
     src.mkdir()
     for name in ("L1Data.ttl", "L2Data.ttl"):
         shutil.copy(GLEIF_RDF / name, src / name)
+    golden = _golden_copy(tmp_path)  # a Golden Copy LEI and RR CSV (the gleif-csv loader)
+    for p in golden:
+        shutil.move(p, src / p.name)
     bods = sorted(BODS_EXAMPLES.glob("*.json"))[:4]
     for p in bods:
         shutil.copy(p, src / p.name)
@@ -244,11 +249,14 @@ def test_bods_is_read_every_time_and_gleif_comes_from_the_cache(tmp_path, monkey
     monkeypatch.setattr(bods_mod, "load_bods", lambda path, *a, **kw: (bods_reads.append(path.name), real(path, *a, **kw))[1])
     db = tmp_path / "db"
     run_build(src, db)
-    assert cache_info(db) | {} == {"files": 6, "from_cache": 0, "read": 6, "stored": 2, "not_stored": 0,
+    assert cache_info(db) | {} == {"files": 8, "from_cache": 0, "read": 8, "stored": 4, "not_stored": 0,
                                     "not_cacheable": 4, "rebuilt": 0}
+    first = json.loads((db / "build.json").read_text(encoding="utf-8"))["files"]
+    assert {f[1] for f in first} >= {"lei-cdf", "rr-cdf"}
     bods_reads.clear()
     run_build(src, db)
-    assert cache_info(db)["from_cache"] == 2 and cache_info(db)["not_cacheable"] == 4
+    assert cache_info(db)["from_cache"] == 4 and cache_info(db)["not_cacheable"] == 4
+    assert json.loads((db / "build.json").read_text(encoding="utf-8"))["files"] == first
     assert sorted(bods_reads) == sorted(p.name for p in bods)
     fresh = tmp_path / "fresh"
     run_build(src, fresh, cache=False)
