@@ -294,3 +294,23 @@ def test_a_file_that_changes_while_it_is_read_is_not_stored(tmp_path, src, monke
     run_build(src, db)
     info = cache_info(db)
     assert (info["stored"], info["not_stored"]) == (5, 1)
+
+
+def test_followthemoney_files_come_from_the_cache_and_give_the_same_graph(sample_db, tmp_path):
+    from kg.export import render
+    from kg.rdf.store import open_store
+    from kg.subgraph import Selection, around
+
+    sub = around(open_store(sample_db), "mof", Selection(hops=6, direction="both", limit=5000,
+                                                        links=("OWNS", "FUNDED", "LISTED_ON")))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "sample.ftm.jsonl").write_bytes(render(sub, "ftm"))
+    db = tmp_path / "db"
+    run_build(src, db)
+    assert cache_info(db)["stored"] == 1
+    run_build(src, db)
+    assert cache_info(db)["from_cache"] == 1
+    fresh = tmp_path / "fresh"
+    run_build(src, fresh, cache=False)
+    assert_same_graph(db, fresh)
