@@ -121,6 +121,8 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
 
     Each file is read by the loader its suffix and content call for (kg loaders lists them):
     canonical or --mapping tables, GLEIF RDF and Golden Copy CSV, ...; one build may mix them.
+    A rebuild reuses what an unchanged file gave the last builds (DB/cache/load; BODS files
+    are always read again), then resolves and derives the whole graph anew.
     """
     from kg.build import build as run_build
     from kg.derive.facts import DEFAULT_FLOOR
