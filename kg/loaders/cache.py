@@ -212,11 +212,17 @@ def _encode_values(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[list]]:
             raise TypeError(f"column {col.name!r} mixes {', '.join(sorted(k.__name__ for k in kinds))}")
         name = classes[found.pop()]
         seen: dict = {}
-        text = [v if v is None or isinstance(v, float) else seen.setdefault(v, json.dumps(asdict(v))) for v in col]
+        text = [v if v is None or isinstance(v, float) else _text(v, seen) for v in values]
         out = frame.copy() if out is None else out
         out.isetitem(i, pd.Series(text, index=frame.index, dtype=object))
         encoded.append([i, name])
     return (frame if out is None else out), encoded
+
+
+def _text(value, seen: dict) -> str:
+    if value not in seen:
+        seen[value] = json.dumps(asdict(value))
+    return seen[value]
 
 
 def _decode_values(frame: pd.DataFrame, encoded: list[list]) -> pd.DataFrame:
