@@ -22,6 +22,7 @@ from kg.build_checks import counts_by_source, nothing_read, shrinkage
 from kg.conflicts import conflicts_file, find_conflicts, write_conflicts
 from kg.dbfolder import discard, new_generation, publish, remove_stale, writer_lock
 from kg.errors import InputError
+from kg.loaders.cache import LoadCache
 from kg.loaders.mapping import Mapping, load_mapping
 from kg.loaders.sources import Progress, load_sources
 from kg.rdf import sink
@@ -81,6 +82,7 @@ def build(
     loader_params: dict[str, str] | None = None,
     progress: Progress | None = None,
     store: str | None = None,
+    cache: bool = True,
 ) -> BuildReport:
     """Build the graph from ``sources`` into the database folder ``db``.
 
@@ -96,7 +98,9 @@ def build(
     ``progress(stage, done, total, note)`` of the counts within the long ones (kg build's bars).
     ``store`` says when the RDF store is loaded from the graph tables (kg.rdf.sink.MODES; default
     ``$KG_STORE`` else ``now``): in the build, by a background process started once the build is
-    live, or by the first command that needs it.
+    live, or by the first command that needs it. With ``cache`` (default) a source file read
+    by an earlier build with the same bytes, loader, mapping and options comes from the load
+    cache in ``db`` (kg.loaders.cache) instead of being read again.
     """
     store = store or sink.default_mode()
     if store not in sink.MODES:
@@ -108,7 +112,8 @@ def build(
             report = _build_generation(sources, db, gen, mapping=mapping, encoding=encoding, strict=strict,
                                        derive=derive, stage=stage, as_of=as_of, floor=floor,
                                        replace=replace, confirm=confirm, loader=loader,
-                                       loader_params=loader_params, progress=progress, store=store)
+                                       loader_params=loader_params, progress=progress, store=store,
+                                       cache=cache)
         except BuildRefused:
             discard(gen, keep=("rejects.csv",))  # the report the error names stays until the next build
             raise
@@ -142,6 +147,7 @@ def _build_generation(
     loader_params: dict[str, str] | None = None,
     progress: Progress | None = None,
     store: str = "now",
+    cache: bool = True,
 ) -> BuildReport:
     """The build's stages, writing into the generation folder ``gen`` of ``db``."""
     stage = stage or (lambda name: None)
@@ -150,7 +156,11 @@ def _build_generation(
     t0 = time.perf_counter()
 
     stage("load")
-    records = load_sources(list(sources), mapping, encoding, loader=loader, params=loader_params, progress=progress)
+    load_cache = LoadCache.of_db(db) if cache else None
+    records = load_sources(list(sources), mapping, encoding, loader=loader, params=loader_params, progress=progress,
+                           cache=load_cache)
+    if load_cache is not None:
+        load_cache.finish()  # keeps the entries of this build and the one before
     if (nothing := nothing_read(records, list(sources), mapping)) is not None:
         raise InputError(f"{nothing}; the graph in {db} was left as it was")
     t1 = time.perf_counter()
@@ -213,6 +223,7 @@ def _build_generation(
         "mapping": mapping.name,
         "loader": loader,
         "loader_params": dict(loader_params or {}),
+        "load_cache": load_cache.summary() if load_cache is not None else None,
         "files": report.files,
         "entities": report.entities,
         "links": report.links,

@@ -126,7 +126,7 @@ def test_the_earlier_layout_is_taken_over(tmp_path, mini_dir, run):
     assert not old.exists()
     assert quads(db) > 1000 and build_info(db)["triples"] == quads(db)
     assert os.readlink(db / "build.json") == "current/build.json"
-    assert sorted(os.listdir(db)) == [".kg-db", ".lock", "build.json", "builds", "conflicts.csv", "current", "rejects.csv"]
+    assert sorted(os.listdir(db)) == [".kg-db", ".lock", "build.json", "builds", "cache", "conflicts.csv", "current", "rejects.csv"]
 
 
 def test_a_live_pointer_to_nothing_is_no_graph(tmp_path, run):

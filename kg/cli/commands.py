@@ -102,8 +102,11 @@ def parse_params(params: tuple[str, ...], example: str = "-p firm=leaderdrive") 
               help="When the RDF store (SPARQL) is loaded from the graph tables: in the build (now), by a "
                    "background process once the build is live, or by the first command that needs it "
                    "(later). Default: $KG_STORE, else now. Cypher answers as soon as the build ends.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Read every source file again instead of reusing what an earlier build read from an "
+                   "unchanged file (the load cache in DB/cache/load), and leave the cache as it is.")
 def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet, wait, replace, loader,
-          loader_params, store):
+          loader_params, store, no_cache):
     """Load, validate, resolve, derive and store SOURCES (files or folders).
 
     Rows with bad values are rejected, never silently dropped: each goes to DB/rejects.csv
@@ -118,6 +121,8 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
 
     Each file is read by the loader its suffix and content call for (kg loaders lists them):
     canonical or --mapping tables, GLEIF RDF and Golden Copy CSV, ...; one build may mix them.
+    A rebuild reuses what an unchanged file gave the last builds (DB/cache/load; BODS files
+    are always read again), then resolves and derives the whole graph anew.
     """
     from kg.build import build as run_build
     from kg.derive.facts import DEFAULT_FLOOR
@@ -156,7 +161,7 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
                                on_wait=lambda holder: click.echo(f"waiting for {holder} to finish with {dbp}", err=True),
                                loader=loader, loader_params=params,
                                stage=bars.stage if bars else None, progress=bars.progress if bars else None,
-                               store=store)
+                               store=store, cache=not no_cache)
     except BuildRefused as e:
         _print_report(e.report, quiet)
         raise

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from kg.loaders.cache import LoadCache, entry_key, merge
 from kg.loaders.checks import check_link_frames
 from kg.loaders.mapping import Mapping, TableSpec, load_mapping, shipped_mappings
 from kg.loaders.registry import (
@@ -34,11 +35,13 @@ Progress = Callable[[str, int, "int | None", str], None]
 
 def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: str | None = None,
                  *, loader: str | None = None, params: dict[str, str] | None = None,
-                 progress: Progress | None = None) -> Records:
+                 progress: Progress | None = None, cache: LoadCache | None = None) -> Records:
     """Read every file in ``sources`` (files or folders) with the loader its format needs
     (``loader`` forces one by name); tables use ``mapping`` (default canonical). Files of a
     folder that no loader reads are named in a warning. ``progress("load", bytes read, bytes
-    in all, "k/n files, r rows")`` hears of each file done."""
+    in all, "k/n files, r rows")`` hears of each file done. With a ``cache``
+    (kg.loaders.cache) a file read before with the same bytes, loader, mapping and options
+    gives back what it produced then instead of being read again."""
     options = LoadOptions(mapping=mapping or load_mapping(), encoding=encoding, params=dict(params or {}))
     forced = by_name(loader) if loader else None
     suffixes = set(forced.suffixes) if forced and forced.suffixes else known_suffixes()
@@ -57,7 +60,7 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
         if chosen is None:
             skipped.append(path)
         else:
-            chosen.load(path, records, options)
+            _load_file(chosen, path, records, options, cache)
             used += [chosen] if chosen not in used else []
     if progress:
         progress("load", total, total, f"{len(found.files)}/{len(found.files)} files, {sum(f.rows for f in records.files):,} rows")
@@ -71,6 +74,29 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
     for folder, names in by_folder.items():
         records.warnings.append(f"{folder}: skipped {len(names)} file(s) no loader reads: {', '.join(names)} (see kg loaders)")
     return records
+
+
+def _load_file(chosen: Loader, path: Path, records: Records, options: LoadOptions,
+               cache: LoadCache | None) -> None:
+    """One file into ``records``: from the cache when it holds the file, else by its loader
+    (into a Records of its own, stored in the cache). A loader with a cross-file finish step
+    (BODS) always reads, into the build's records."""
+    if cache is None or chosen.finish is not None:
+        if cache is not None:
+            cache.uncached += 1
+        chosen.load(path, records, options)
+        return
+    key = entry_key(path, chosen.name, options)
+    part = cache.get(key)
+    if part is None:
+        part = Records()
+        chosen.load(path, part, options)
+        cache.misses += 1
+        if entry_key(path, chosen.name, options) == key:  # not stored if the file changed while read
+            cache.put(key, part)
+        else:
+            cache.not_stored += 1
+    merge(records, part)
 
 
 def _detect(path: Path, named: bool = True) -> Loader | None:
