@@ -52,7 +52,7 @@ def naive(store, focus: list[str], sel: Selection) -> tuple[set[str], set[str]]:
 
     def valid(rel, row) -> bool:
         link = model().link(rel)
-        if as_of and not link.derived:
+        if as_of:  # derived links too: each holds for its period
             starts, ends = link_interval(rel)
             if any(row[c] is not None and row[c] > as_of for c in starts):
                 return False
