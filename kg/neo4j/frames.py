@@ -52,6 +52,7 @@ from kg.rdf.read import (
     read_nodes,
     read_object_links,
     select_frame,
+    typed,
 )
 from kg.tables.derived import DERIVED_NODES
 from kg.tables.view import FROM, TO, GraphFrames  # noqa: F401  (re-exported)
@@ -123,7 +124,7 @@ def read_assessments(store: ox.Store, node_type: str) -> pd.DataFrame:
     type's properties, the method stated on the class on every row; one row each.
 
     >>> read_assessments(ox.Store(), "SizeAssessment").columns.tolist()[:3]
-    ['iri', 'method', 'size_class']
+    ['iri', 'size_class', 'size_year']
     """
     m = model()
     props = m.props_on(node_type)
@@ -138,7 +139,8 @@ def read_assessments(store: ox.Store, node_type: str) -> pd.DataFrame:
             continue
         f = select_frame(store, f"SELECT ?iri (MIN(?v) AS ?x) WHERE {{ ?iri a <{m.node_type(node_type).iri}> ; "
                                 f"<{p.iri}> ?v }} GROUP BY ?iri")
-        base[p.column] = base["iri"].map(f.set_index("iri")["x"]) if len(f) else None
+        col = base["iri"].map(f.set_index("iri")["x"]) if len(f) else pd.Series(None, index=base.index, dtype=object)
+        base[p.column] = typed(col.astype(object).where(col.notna(), None), p.datatype)
     return base[cols].astype(object).where(base[cols].notna(), None)
 
 
