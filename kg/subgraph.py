@@ -15,7 +15,9 @@ starts from given IRIs (e.g. the entities of a canned query's rows). What it fol
 * **as of** a date: links not valid on that day are left out, and not walked: a start-like
   date property (start, date, valid_from, listed: ``kg:datePosition "start"``) after the day,
   or an end-like one (end, valid_to, delisted) before it. Financial years after its year are
-  left out. Derived links (CONTROLS, ULTIMATELY_OWNS) are as of the build.
+  left out. Derived links (CONTROLS, ULTIMATELY_OWNS, ...) hold for their periods (valid_from,
+  valid_to) and are filtered the same way; the nodes carry their derived facts of the day
+  (today without one): :func:`derived_at`.
 * **min share**: OWNS and ULTIMATELY_OWNS links with a share below it are left out.
 * **limit** (default 500 entities): the walk stops when it is reached. Each hop expands the
   nodes with the fewest links first and reads a hub's links only up to a budget, so a hub
