@@ -24,8 +24,8 @@ from kg.dbfolder import discard, new_generation, publish, remove_stale, writer_l
 from kg.errors import InputError
 from kg.loaders.mapping import Mapping, load_mapping
 from kg.loaders.sources import Progress, load_sources
-from kg.rdf import nquads
-from kg.rdf.store import build_info, build_store
+from kg.rdf import sink
+from kg.rdf.store import build_info
 from kg.records import Reject, write_rejects
 from kg.resolve import resolve
 from kg.tables.read import TABLES_DIR, open_tables, tables_dir
@@ -53,7 +53,8 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     entities: int = 0
     links: dict[str, int] = field(default_factory=dict)
-    triples: int = 0
+    triples: int | None = 0  # None: the RDF store is loaded after the build (store "background" or "later")
+    store: str = "now"  # when the RDF store is loaded (kg.rdf.sink.MODES)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -79,6 +80,7 @@ def build(
     loader: str | None = None,
     loader_params: dict[str, str] | None = None,
     progress: Progress | None = None,
+    store: str | None = None,
 ) -> BuildReport:
     """Build the graph from ``sources`` into the database folder ``db``.
 
@@ -93,7 +95,13 @@ def build(
     file's format is detected); ``loader_params`` are passed to the loaders
     (kg.loaders.registry.LoadOptions.params). ``stage(name)`` hears of each stage as it starts,
     ``progress(stage, done, total, note)`` of the counts within the long ones (kg build's bars).
+    ``store`` says when the RDF store is loaded from the graph tables (kg.rdf.sink.MODES; default
+    ``$KG_STORE`` else ``now``): in the build, by a background process started once the build is
+    live, or by the first command that needs it.
     """
+    store = store or sink.default_mode()
+    if store not in sink.MODES:
+        raise ValueError(f"store must be one of {', '.join(sink.MODES)}, not {store!r}")
     with writer_lock(db, wait=wait, on_wait=on_wait) as lock:
         remove_stale(db)  # what builds killed before left behind: nothing else writes now
         gen = new_generation(db)
@@ -101,7 +109,7 @@ def build(
             report = _build_generation(sources, db, gen, mapping=mapping, encoding=encoding, strict=strict,
                                        derive=derive, stage=stage, as_of=as_of, floor=floor,
                                        replace=replace, confirm=confirm, loader=loader,
-                                       loader_params=loader_params, progress=progress)
+                                       loader_params=loader_params, progress=progress, store=store)
         except BuildRefused:
             discard(gen, keep=("rejects.csv",))  # the report the error names stays until the next build
             raise
@@ -110,6 +118,8 @@ def build(
             raise
         publish(db, gen)
         remove_stale(db)
+        if store == "background":
+            sink.spawn(gen)
     if lock.took_over:
         report.warnings.append(f"took over the lock of {db} from {lock.took_over}, which had ended without releasing it")
     return report
@@ -132,6 +142,7 @@ def _build_generation(
     loader: str | None = None,
     loader_params: dict[str, str] | None = None,
     progress: Progress | None = None,
+    store: str = "now",
 ) -> BuildReport:
     """The build's stages, writing into the generation folder ``gen`` of ``db``."""
     stage = stage or (lambda name: None)
@@ -200,7 +211,6 @@ def _build_generation(
     t4 = time.perf_counter()
     report.seconds["tables"] = t4 - t3
 
-    stage("store")
     meta = {
         "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "kg_version": __version__,
@@ -218,9 +228,14 @@ def _build_generation(
                    "bytes": sum(t["bytes"] for t in tables["tables"].values())},
     }
     meta["seconds"] = report.seconds
-    report.triples = build_store(gen, _store_text(open_tables(tables_dir(gen))), progress)
-    report.seconds["store"] = time.perf_counter() - t4
     meta["cypher"] = _build_cypher(gen, report, stage)
+    meta["store"] = report.store = store
+    report.triples = None
+    if store == "now":
+        stage("store")
+        t5 = time.perf_counter()
+        report.triples = sink.load(gen, progress=progress)
+        report.seconds["store"] = time.perf_counter() - t5
     (gen / "build.json").write_text(json.dumps({**meta, "triples": report.triples}, indent=2, ensure_ascii=False, default=str),
                                     encoding="utf-8")
     return report
@@ -254,15 +269,3 @@ def _check_shrinkage(db: Path, gen: Path, by_source: dict, report: BuildReport,
     rejected = f"; {report.rejected} row(s) rejected, see {gen / 'rejects.csv'}" if report.rejects else ""
     raise BuildRefused(f"this build keeps less than half of the live graph in {db} from the same sources ({what}); "
                        f"the graph was left as it was; pass --replace to replace it{rejected}", report)
-
-
-def _store_text(tables):
-    """The N-Quads of the RDF store, written from the graph tables read back (the store is
-    one of their sinks): the ontology and reference entities, the sources, the derived facts."""
-    yield nquads.static_nquads()
-    resolved = tables.resolved()
-    yield from nquads.resolved_nquads(resolved)
-    del resolved
-    derived = tables.derived()
-    if derived is not None:
-        yield from nquads.derived_quads(derived)

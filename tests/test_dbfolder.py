@@ -460,7 +460,7 @@ def test_kill_9_leaves_the_previous_graph_and_the_next_build_cleans_up(tmp_path,
                and time.monotonic() - t0 < 120):
             time.sleep(0.02)  # the build has started: it holds the lock
         if point == "storing":  # wait until the new generation's store is being bulk-loaded
-            while (not any((db / "builds" / g / "store").exists() for g in generations(db) if g != live.name)
+            while (not any((db / "builds" / g / "store.partial").exists() for g in generations(db) if g != live.name)
                    and proc.poll() is None):
                 time.sleep(0.05)
             time.sleep(rng.uniform(0, 2))
@@ -478,7 +478,7 @@ def test_kill_9_leaves_the_previous_graph_and_the_next_build_cleans_up(tmp_path,
         assert stats.returncode == 0 and f"total,quads,{before}" in stats.stdout, what
         orphans = [g for g in generations(db) if db / "builds" / g != live]
         if point == "storing":
-            assert len(orphans) == 1 and (db / "builds" / orphans[0] / "store").is_dir(), what
+            assert len(orphans) == 1 and (db / "builds" / orphans[0] / "store.partial").is_dir(), what
         lock = json.loads((db / ".lock").read_text() or "{}")
         assert lock.get("pid") == proc.pid, what  # the killed build's record is left behind
         # the next build takes the lock over and removes the orphan

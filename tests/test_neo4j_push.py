@@ -38,7 +38,7 @@ pytestmark = pytest.mark.neo4j
 
 LITTLE_GIANTS_CYPHER = "MATCH (f)-[:CERTIFIED_AS]->(:Programme {code: $code}) RETURN count(DISTINCT f) AS n"
 LITTLE_GIANTS_SPARQL = """PREFIX kg: <https://w3id.org/accelerator-kg/ont#>
-SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f kg:certifiedAs ?p . ?p kg:code ?code }"""
+SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?c kg:certifiedFirm ?f ; kg:programme ?p . ?p kg:code ?code }"""
 
 
 # ---------------------------------------------------------------- fixtures and helpers

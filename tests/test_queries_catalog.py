@@ -59,7 +59,8 @@ def test_the_canned_queries_are_there():
     assert set(SHIPPED) == {
         "little-giant-subsidiaries", "state-capital-flows", "financing-intensity", "sme-threshold-breaches",
         "weak-performers", "ultimate-owners", "state-influence", "certification-ladder",
-        "certified-listings-share", "expiring-certifications", "declared-vs-computed"}
+        "certified-listings-share", "expiring-certifications", "declared-vs-computed",
+        "cohort-firms", "listing-share"}
 
 
 @pytest.mark.parametrize("name", SHIPPED)

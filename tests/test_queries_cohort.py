@@ -36,7 +36,8 @@ NAME = _sample_names()
 IRI = {v: k for k, v in NAME.items()}
 
 COHORT_QUERIES = {"little-giant-subsidiaries", "sme-threshold-breaches", "weak-performers", "financing-intensity",
-                  "state-capital-flows", "state-influence", "certification-ladder", "expiring-certifications"}
+                  "state-capital-flows", "state-influence", "certification-ladder", "expiring-certifications",
+                  "cohort-firms", "listing-share"}
 BATCH_1_2 = {"leaderdrive", "hunnan-servo", "pujiang-motion", "qingyun-reducer", "tianyu-motion", "ruihe-linear",
              "xudong-vision", "lixing-laser", "junli-logistics", "haoduo-welding", "qingyun-welding", "tuoheng-gripper",
              "dingheng-bearing", "qingyu-automation", "yuechuan-inspection", "qilan-control", "lance-cobot"}

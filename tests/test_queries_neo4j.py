@@ -76,6 +76,11 @@ CASES: list[tuple[str, dict]] = [
     ("expiring-certifications", {"window_days": "365", "only": "expiring", "programme": "little_giant"}),
     ("expiring-certifications", {"programme": "little_giant", "batches": "1,2", "certified": "valid"}),
     ("declared-vs-computed", {}),
+    ("cohort-firms", {}),
+    ("cohort-firms", {"programme": "little_giant", "batches": "1,2", "sector": "industry"}),
+    ("listing-share", {}),
+    ("listing-share", {"programme": "little_giant", "batches": "1,2", "from_year": "2019"}),
+    ("listing-share", {"programme": "manufacturing_champion", "province": "安徽", "certified": "valid"}),
 ]
 
 #: queries whose parameters are picked from each graph (a firm, a state source)

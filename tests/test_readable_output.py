@@ -118,7 +118,7 @@ def test_a_terminal_table_shows_100_rows_and_says_how_to_see_all(run, sample_db,
 
 
 def test_cn_units(run, sample_db, terminal):
-    r = run("query", "run", "financing-intensity", "-p", "total=true", "--cn-units", "--db", sample_db)
+    r = run("query", "run", "financing-intensity", "-p", "total=true", "--cn-units", "--as-of", "2023-12-31", "--db", sample_db)
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["firms", "financing", "(元)", "revenue", "(元)", "intensity", "subsidies", "(元)",
                                 "equity", "(元)", "debt", "(元)"]
@@ -173,10 +173,10 @@ def test_stats_names_graphs_by_source(run, sample_db, monkeypatch):
     for terminal in ("0", "1"):
         monkeypatch.setenv("KG_TERMINAL", terminal)
         r = run("stats", "--db", sample_db)
-        assert "https://" not in r.stdout and max(len(ln.rstrip()) for ln in r.stdout.splitlines()) < 60
-        assert any(ln.split()[:2] == ["graph", "source/merics-2024"] for ln in r.stdout.splitlines())
+        assert "https://" not in r.stdout and max(len(ln.rstrip()) for ln in r.stdout.splitlines()) < 70
+        assert any(ln.split()[:2] == ["graph", "source/merics-2024/certifications.csv"] for ln in r.stdout.splitlines())
     csv = run("stats", "--db", sample_db, "--format", "csv").stdout
-    assert f"graph,{ID}graph/source/merics-2024,27" in csv.splitlines()
+    assert f"graph,{ID}graph/source/merics-2024/certifications.csv,22" in csv.splitlines()
 
 
 def test_owners_on_a_terminal(run, sample_db, terminal):

@@ -98,8 +98,12 @@ def parse_params(params: tuple[str, ...], example: str = "-p firm=leaderdrive") 
               help="Read every source with this loader instead of detecting each file's format (see kg loaders).")
 @click.option("-p", "--loader-param", "loader_params", multiple=True, metavar="NAME=VALUE",
               help="A parameter for the loaders, e.g. -p programme=little_giant -p batch=3 (repeatable).")
+@click.option("--store", "store", type=click.Choice(["now", "background", "later"]), default=None,
+              help="When the RDF store (SPARQL) is loaded from the graph tables: in the build (now), by a "
+                   "background process once the build is live, or by the first command that needs it "
+                   "(later). Default: $KG_STORE, else now. Cypher answers as soon as the build ends.")
 def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet, wait, replace, loader,
-          loader_params):
+          loader_params, store):
     """Load, validate, resolve, derive and store SOURCES (files or folders).
 
     Rows with bad values are rejected, never silently dropped: each goes to DB/rejects.csv
@@ -151,14 +155,18 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
                                wait=wait, replace=replace, confirm=confirm if sys.stdin.isatty() else None,
                                on_wait=lambda holder: click.echo(f"waiting for {holder} to finish with {dbp}", err=True),
                                loader=loader, loader_params=params,
-                               stage=bars.stage if bars else None, progress=bars.progress if bars else None)
+                               stage=bars.stage if bars else None, progress=bars.progress if bars else None,
+                               store=store)
     except BuildRefused as e:
         _print_report(e.report, quiet)
         raise
     _print_report(report, quiet)
     links = sum(report.links.values())
-    msg = (f"built {dbp}: {report.entities} entities, {links} links, {report.triples} triples "
-           f"in {sum(report.seconds.values()):.1f} s")
+    loaded = {"background": "; the RDF store is loading in the background (SPARQL commands wait for it)",
+              "later": "; the RDF store will be loaded by the first command that needs it"}
+    msg = (f"built {dbp}: {report.entities} entities, {links} links, "
+           + (f"{report.triples} triples " if report.triples is not None else "")
+           + f"in {sum(report.seconds.values()):.1f} s" + loaded.get(report.store, ""))
     if report.rejects:
         msg += f"; {report.rejected} row(s) rejected, see {dbp / 'rejects.csv'}"
     click.echo(msg)
@@ -250,5 +258,6 @@ from kg.cli import loaders as _loaders  # noqa: E402,F401
 from kg.cli import mapping as _mapping  # noqa: E402,F401
 from kg.cli import neo4j as _neo4j  # noqa: E402,F401
 from kg.cli import query as _query  # noqa: E402,F401
+from kg.cli import report as _report  # noqa: E402,F401
 from kg.cli import serve as _serve  # noqa: E402,F401
 from kg.cli import synth as _synth  # noqa: E402,F401

@@ -109,7 +109,15 @@ def expand_cypher(text: str, body: str | None = None) -> str:
         names = {"firm": firm} | ({"cohort_c": cert, "cohort_p": f"{cert}_programme"} if cert else {})
         inner = _rename(body, names, "")
         if kind == "in_cohort":
-            return "EXISTS {\n  " + inner.replace("\n", "\n  ") + "\n}"
+            # the firm's own conditions (sector, province) go outside the subquery: inside EXISTS
+            # LadybugDB 0.22 loses the rows where a property of an outer variable is null
+            # (``EXISTS { MATCH (f)-->() WHERE f.p IS NULL }`` is false for them)
+            own = re.compile(rf"^\s*AND .*(?<![\w$.]){re.escape(firm)}\.")
+            lines = inner.splitlines()
+            outside = [ln.strip() for ln in lines if own.match(ln)]
+            inside = "\n".join(ln for ln in lines if not own.match(ln))
+            exists = "EXISTS {\n  " + inside.replace("\n", "\n  ") + "\n}"
+            return f"({exists} " + " ".join(outside) + ")" if outside else exists
         return inner + f"\nWITH DISTINCT {firm}" + (f", {cert}, {cert}_programme" if cert else "")
 
     return _CYPHER_PH.sub(sub, text)

@@ -23,6 +23,7 @@ import io
 import json
 import os
 import queue
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -134,20 +135,29 @@ def store_dir(gen: Path) -> Path:
 
 
 def build_store(gen: Path, chunks: Iterable[str | bytes], progress=None) -> int:
-    """Bulk-load N-Quads chunks into the generation's new store; returns the number of quads.
-    ``progress("store", quads so far, None, note)`` hears of each chunk, then
+    """Bulk-load N-Quads chunks into the generation's new store; returns the number of quads
+    (see :func:`bulk_load`; a build loads through :func:`kg.rdf.sink.load`)."""
+    return bulk_load(store_dir(gen), chunks, progress)
+
+
+def bulk_load(path: Path, chunks: Iterable[str | bytes], progress=None) -> int:
+    """Bulk-load N-Quads chunks into a new store at ``path``, compacted; returns the number of
+    quads. ``progress("store", quads so far, None, note)`` hears of each chunk, then
     ``progress("optimize", 0, None, "")`` of the compaction."""
     if progress is not None:
         chunks = _counted(chunks, progress)
-    store = ox.Store(str(store_dir(gen)))
-    # lenient: the quads come from our own writer, which escapes literals and quotes IRIs
-    reader = io.BufferedReader(_ChunkReader(prefetched(chunks)), 1 << 20)
-    store.bulk_load(reader, format=ox.RdfFormat.N_QUADS, lenient=True)
-    if progress is not None:
-        progress("optimize", 0, None, "")
-    store.optimize()  # compact the bulk-loaded files: reads are ~3x faster afterwards
-    store.flush()
-    return len(store)
+    store = ox.Store(str(path))
+    try:
+        # lenient: the quads come from our own writer, which escapes literals and quotes IRIs
+        reader = io.BufferedReader(_ChunkReader(prefetched(chunks)), 1 << 20)
+        store.bulk_load(reader, format=ox.RdfFormat.N_QUADS, lenient=True)
+        if progress is not None:
+            progress("optimize", 0, None, "")
+        store.optimize()  # compact the bulk-loaded files: reads are ~3x faster afterwards
+        store.flush()
+        return len(store)
+    finally:
+        store = None  # closes the database now, also when a traceback keeps this frame
 
 
 def _counted(chunks: Iterable[str | bytes], progress):
@@ -160,9 +170,11 @@ def _counted(chunks: Iterable[str | bytes], progress):
         yield b
 
 
-def open_store(db: Path, read_only: bool = True) -> ox.Store:
+def open_store(db: Path, read_only: bool = True, on_wait=None) -> ox.Store:
     """Open the live store of a database folder; it stays whole while the returned store is in use
-    (a build removes no generation a reader holds)."""
+    (a build removes no generation a reader holds). A generation whose store is not loaded yet
+    (``kg build --store background|later``) is loaded first, or waited for (``on_wait(text)``
+    hears of it; default: a line on stderr) -- see kg/rdf/sink.py."""
     try:
         held = hold_live(db)
     except TimeoutError as e:
@@ -171,13 +183,28 @@ def open_store(db: Path, read_only: bool = True) -> ox.Store:
         raise StoreError(f"no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)")
     gen, fd = held
     try:
+        _ensure_loaded(gen, on_wait)
         path = str(store_dir(gen))
         store = ox.Store.read_only(path) if read_only else ox.Store(path)
     except OSError as e:
         os.close(fd)
         raise StoreError(f"cannot open the graph in {db}: {e}") from None
+    except BaseException:
+        os.close(fd)
+        raise
     keep_held(store, fd)
     return store
+
+
+def _ensure_loaded(gen: Path, on_wait) -> None:
+    if store_dir(gen).is_dir():
+        return
+    from kg.rdf import sink
+
+    say = on_wait or (lambda text: print(text, file=sys.stderr, flush=True))
+    if not sink.status(gen)["state"] == "loading":
+        say(f"loading the RDF store of build {gen.name} from its graph tables (once; later commands reuse it)")
+    sink.load(gen, on_wait=say)
 
 
 def build_info(db: Path) -> dict:

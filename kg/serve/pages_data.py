@@ -183,22 +183,24 @@ def _valid(row: Mapping[str, Any], rel: str, day: dt.date) -> bool:
             and all(not row.get(c) or str(row[c])[:10] >= iso for c in ends))
 
 
-def _facts(quads: list[ox.Quad], iri: str, records: list[dict]) -> list[dict]:
-    """The entity's own statements (not links) with the source (named graph) and the source
-    rows of that source that describe it."""
+def _facts(quads: list[ox.Quad], iri: str) -> list[dict]:
+    """The entity's own statements (not links) with the source (the named graph of a source
+    file) and the rows of that file that describe it (``kg:sourceRow`` in the same graph)."""
     from kg.ontology import model
 
     columns = {p.iri: p.column for p in model().properties.values()}
-    rows_of: dict[str, list[dict]] = {}
-    for r in records:
-        rows_of.setdefault(r.get("source") or "", []).append(r)
+    rows_of: dict[str | None, list[dict]] = {}
+    for q in quads:
+        if q.subject.value == iri and q.predicate.value == KG + "sourceRow":
+            g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else None
+            rows_of.setdefault(g, []).append({"file": _graph_file(g), "row": q.object.value})
     out = []
-    skip = {KG + "method", KG + "displayName", KG + "hasOwnershipAssessment", KG + "hasSizeAssessment"}
+    skip = {KG + "method", KG + "displayName", KG + "sourceRow", KG + "sourceRecord", KG + "hasOwnershipAssessment",
+            KG + "hasSizeAssessment"}
     for q in quads:
         if q.subject.value != iri or q.predicate.value in skip or isinstance(q.object, ox.BlankNode):
             continue
         g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else None
-        source = _graph_source(g)
         p = q.predicate.value
         value = q.object.value
         if p == RDF_TYPE:
@@ -208,11 +210,24 @@ def _facts(quads: list[ox.Quad], iri: str, records: list[dict]) -> list[dict]:
         else:
             name = columns.get(p, p.removeprefix(KG))
         out.append({"property": name, "value": value, "iri_value": isinstance(q.object, ox.NamedNode) and p != RDF_TYPE,
-                    "source": source, "derived": g == DERIVED_GRAPH,
-                    "rows": [{"file": r.get("source_file"), "row": r.get("source_row")} for r in rows_of.get(source, [])]})
+                    "source": _graph_source(g), "derived": g == DERIVED_GRAPH,
+                    "rows": sorted(rows_of.get(g, []), key=lambda r: (str(r["file"]), int(r["row"] or 0)))})
     order = {"type": 0, "name": 1, "name_zh": 2, "id": 3, "uscc": 4, "lei": 5, "ticker": 6}
     out.sort(key=lambda f: (f["derived"], order.get(f["property"], 10), f["property"], f["value"], f["source"]))
     return out
+
+
+def _graph_file(g: str | None) -> str | None:
+    """The file of a source file's graph (``id/graph/source/<dataset>/<file>``, both quoted).
+
+    >>> _graph_file(SOURCE_GRAPH + "merics%202024/lists%2F2023.xlsx")
+    'lists/2023.xlsx'
+    """
+    from urllib.parse import unquote
+
+    if g is None or not g.startswith(SOURCE_GRAPH) or "/" not in g.removeprefix(SOURCE_GRAPH):
+        return None
+    return unquote(g.removeprefix(SOURCE_GRAPH).split("/", 1)[1])
 
 
 def _names(nodes: list[dict]) -> dict[str, str]:
@@ -325,7 +340,7 @@ def entity_page(store: ox.Store, iri: str, as_of: dt.date, limit: int = 500) -> 
     names = _names(nodes)
     me = next(n for n in nodes if n["iri"] == iri)
     records = [r for r in _rows(sub.records) if r["iri"] == iri]
-    facts = _facts(sub.quads, iri, records)
+    facts = _facts(sub.quads, iri)
     links = {rel: _link_rows(sub, rel, as_of, names) for rel in DEFAULT_LINKS}
     certs = [r for r in links.get("CERTIFIED_AS", []) if r["from"] == iri]
     certs.sort(key=lambda r: (str(r.get("valid_from") or ""), str(r.get("to_name"))))

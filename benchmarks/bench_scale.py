@@ -1,0 +1,299 @@
+"""Issue 12's table from one command: kg build, the RDF store, embedded Cypher, push, rebuild;
+with the peers in the same run.
+
+For each size: `kg synth --firms N --seed 7`, then every figure as a user sees it (the whole
+command, process start to exit, with its peak RSS from /usr/bin/time):
+
+* `kg build SRC --quiet` on a fresh database folder, then again on the warm one;
+* the RDF store of that build (loaded after the build publishes): the time until `kg sparql`
+  answers, its quads, and its rate beside a raw Oxigraph bulk load of the same quads (the peer)
+  and rdflib adding them one by one (projected from what it adds in --rdflib-cap seconds);
+* each canned query on embedded Cypher (`kg query run NAME --backend cypher`, defaults), fresh
+  process each time; the in-process time beside it; and on embedded SPARQL for comparison;
+* `kg push neo4j --wipe` end to end on a running server (with --neo4j) beside `neo4j-admin
+  database import` of the same graph (`kg neo4j-import` + import.sh);
+* rebuilding after adding a 1,000-row source, beside the full build of the same run;
+* the floors: DuckDB and pyarrow reading the source CSVs; LadybugDB COPY of the graph tables
+  alone.
+
+    python benchmarks/bench_scale.py --firms 100000 [1000000] [--neo4j] [--append docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+KG = [sys.executable, "-m", "kg"]
+
+
+def timed(cmd: list[str], env: dict | None = None, check: bool = True) -> dict:
+    """Run a command under /usr/bin/time: wall seconds, CPU seconds (user + system), peak RSS
+    (MiB), stdout."""
+    t = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], capture_output=True, text=True,
+                       env={**os.environ, **(env or {})})
+    wall = time.perf_counter() - t
+    if check and p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-3000:]}")
+    rss, user, system = (p.stderr.strip().splitlines()[-1].split() + ["0", "0", "0"])[:3]
+    return {"s": wall, "cpu": float(user) + float(system), "rss": int(rss) / 1024, "out": p.stdout, "err": p.stderr,
+            "rc": p.returncode}
+
+
+def floors(src: Path) -> dict:
+    """Reading the source CSVs: DuckDB and pyarrow (the parsing floor)."""
+    import duckdb
+    import pyarrow.csv as pcsv
+
+    files = sorted(src.glob("*.csv"))
+    t = time.perf_counter()
+    con = duckdb.connect()
+    rows = 0
+    for f in files:
+        rows += con.execute("SELECT count(*) FROM read_csv(?, all_varchar=true)", [str(f)]).fetchone()[0]
+    duck = time.perf_counter() - t
+    t = time.perf_counter()
+    for f in files:
+        pcsv.read_csv(f, convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+    arrow = time.perf_counter() - t
+    return {"duckdb_s": duck, "pyarrow_s": arrow, "rows": rows, "mib": sum(f.stat().st_size for f in files) / 2**20}
+
+
+def add_source(src: Path, out: Path, rows: int = 1000) -> None:
+    """A new source folder: ``rows`` firms (entities.csv), each owned by an existing one (ownership.csv)."""
+    out.mkdir()
+    with (src / "entities.csv").open(encoding="utf-8") as f:
+        firms = [r["id"] for r, _ in zip(csv.DictReader(f), range(rows), strict=False)]
+    with (out / "entities.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "type", "name", "province", "sector", "source"])
+        for i in range(rows):
+            w.writerow([f"added-{i}", "Firm", f"Added Firm {i}", "Jiangsu", "robotics", "added"])
+    with (out / "ownership.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["owner", "owned", "share", "start", "source"])
+        for i in range(rows):
+            w.writerow([firms[i % len(firms)], f"added-{i}", "0.6", "2020-01-01", "added"])
+
+
+def sparql_ready(db: Path) -> dict:
+    """`kg sparql` counting the store's quads: waits for the store of the build when it is
+    still loading (the time until SPARQL answers)."""
+    r = timed([*KG, "sparql", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "--db", str(db), "--format", "csv"])
+    r["quads"] = int(r["out"].splitlines()[1])
+    return r
+
+
+def raw_oxigraph(db: Path, work: Path) -> dict:
+    import pyoxigraph as ox
+
+    from kg.rdf.store import open_store
+
+    nq = work / "dump.nq"
+    store = open_store(db)
+    store.dump(str(nq), format=ox.RdfFormat.N_QUADS)
+    del store
+    path = work / "raw-store"
+    t = time.perf_counter()
+    s = ox.Store(str(path))
+    s.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS, lenient=True)
+    s.flush()
+    load = time.perf_counter() - t
+    t = time.perf_counter()
+    s.optimize()
+    opt = time.perf_counter() - t
+    n = len(s)
+    del s
+    shutil.rmtree(path, ignore_errors=True)
+    return {"s": load, "optimize_s": opt, "quads": n, "nq": nq}
+
+
+def queries(db: Path) -> list[dict]:
+    """Every shipped canned query with its defaults (ultimate-owners of the firm with the most
+    owners), on embedded Cypher and embedded SPARQL, each a whole command in a fresh process."""
+    from bench_cypher import cases
+
+    from kg.cypher.backend import CypherBackend
+
+    backend = CypherBackend.open(db)
+    todo = cases(db, backend)
+    del backend
+    out = []
+    for name, params in todo:
+        row = {"query": name + (" (" + ", ".join(f"{k}=…" for k in params) + ")" if params else "")}
+        args = [a for k, v in params.items() for a in ("-p", f"{k}={v}")]
+        for backend in ("cypher", "sparql"):
+            r = timed([*KG, "query", "run", name, *args, "--backend", backend, "--db", str(db), "--format", "csv"],
+                      check=False)
+            row[backend] = r["s"] if r["rc"] == 0 else None
+            row[backend + "_rows"] = max(len(r["out"].splitlines()) - 1, 0) if r["rc"] == 0 else r["err"].strip()[-200:]
+        out.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    base = timed([*KG, "--version"])["s"]
+    for row in out:
+        row["start_s"] = base
+    return out
+
+
+def ladybug_copy(db: Path, work: Path) -> dict:
+    """LadybugDB COPY of the build's graph tables alone (the property-graph floor)."""
+    from kg.cypher.load import build_embedded
+    from kg.tables.read import graph_frames
+
+    frames = graph_frames(db)
+    t = time.perf_counter()
+    build_embedded(frames, work / "ladybug-floor")
+    s = time.perf_counter() - t
+    shutil.rmtree(work / "ladybug-floor", ignore_errors=True)
+    return {"s": s}
+
+
+def neo4j(db: Path, work: Path) -> dict:
+    from bench_push import connection
+
+    uri, user, password = connection()
+    env = {"NEO4J_URI": uri, "NEO4J_USER": user, "NEO4J_PASSWORD": password}
+    push = timed([*KG, "push", "neo4j", "--db", str(db), "--wipe"], env=env)
+    out = work / "import"
+    csvs = timed([*KG, "neo4j-import", "--db", str(db), "-o", str(out)])
+    data = work / "import-data"
+    env2 = {"NEO4J_ADMIN": f"bash {ROOT / 'scripts' / 'neo4j'} admin --data {data}"}
+    imp = timed(["sh", str(out / "import.sh")], env=env2)
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    return {"push_s": push["s"], "push_rss": push["rss"], "csv_s": csvs["s"], "import_s": imp["s"]}
+
+
+def one(n: int, seed: int, args) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"kg-scale-{n}-"))
+    src, db = work / "src", work / "db"
+    subprocess.run([*KG, "synth", "--firms", str(n), "--seed", str(seed), "--out", str(src)], check=True,
+                   stdout=subprocess.DEVNULL)
+    r: dict = {"firms": n, "load_avg": [os.getloadavg()[0]]}
+    r["floors"] = floors(src)
+    print(f"# {n}: kg build (fresh) ...", file=sys.stderr, flush=True)
+    r["build"] = timed([*KG, "build", str(src), "--db", str(db), "--quiet", "--store", "background"])
+    r["store"] = sparql_ready(db)  # the RDF store, loaded after the build published
+    info = json.loads((db / "build.json").read_text(encoding="utf-8"))
+    r["stages"] = info.get("seconds", {})
+    store_info = db / "current" / "store.json"
+    r["store_load"] = json.loads(store_info.read_text()) if store_info.exists() else {}
+    print(f"# {n}: kg build (warm) ...", file=sys.stderr, flush=True)
+    r["build_warm"] = timed([*KG, "build", str(src), "--db", str(db), "--quiet", "--store", "background"])
+    r["store_warm"] = sparql_ready(db)
+    r["queries"] = queries(db)
+    r["raw"] = raw_oxigraph(db, work)
+    if not args.no_rdflib:
+        from bench_build import rdflib_load
+
+        secs, added, total, finished = rdflib_load(r["raw"]["nq"], args.rdflib_cap, 2_000_000)
+        r["rdflib"] = {"s": secs if finished else secs * total / added, "measured": finished, "added": added}
+    r["raw"].pop("nq").unlink()
+    r["ladybug"] = ladybug_copy(db, work)
+    if args.neo4j:
+        r["neo4j"] = neo4j(db, work)
+    added = work / "added"
+    add_source(src, added)
+    print(f"# {n}: rebuild with a 1,000-row source ...", file=sys.stderr, flush=True)
+    r["rebuild"] = timed([*KG, "build", str(src), str(added), "--db", str(db), "--quiet", "--store", "background"])
+    r["store_rebuild"] = sparql_ready(db)
+    r["load_avg"].append(os.getloadavg()[0])
+    shutil.rmtree(work, ignore_errors=True)
+    return r
+
+
+def markdown(rows: list[dict]) -> str:
+    from bench_build import machine, versions
+
+    la = ", ".join(f"{min(r['load_avg']):.1f}-{max(r['load_avg']):.1f}" for r in rows)
+    out = [f"### Scale: the issue 12 table ({dt.date.today().isoformat()}, `python benchmarks/bench_scale.py "
+           f"--firms {' '.join(str(r['firms']) for r in rows)}`)", "",
+           f"Machine: {machine()}; load average {la}. Versions: {versions()}. Whole commands, process start to "
+           "exit, peak RSS from /usr/bin/time.", ""]
+    head = "| measure | " + " | ".join(f"{r['firms']:,} firms" for r in rows) + " |"
+    out += [head, "|---|" + "---:|" * len(rows)]
+
+    def line(label, f):
+        cells = []
+        for r in rows:
+            try:
+                cells.append(f(r))
+            except (KeyError, TypeError, ZeroDivisionError):
+                cells.append("n/a")
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    line("`kg build --quiet --store background`, fresh folder: Cypher answers (s wall, CPU s, peak MiB)",
+         lambda r: f"{r['build']['s']:.1f} s, {r['build']['cpu']:.0f} CPU s, {r['build']['rss']:,.0f} MiB")
+    line("stages (s)", lambda r: ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items()))
+    line("the same, warm folder (s wall, CPU s, peak MiB)",
+         lambda r: f"{r['build_warm']['s']:.1f} s, {r['build_warm']['cpu']:.0f} CPU s, {r['build_warm']['rss']:,.0f} MiB")
+    line("first `kg sparql` after the build: waits for the RDF store (s)", lambda r: f"{r['store']['s']:.1f}")
+    line("`kg build` + that wait = the build with its RDF store (s)", lambda r: f"{r['build']['s'] + r['store']['s']:.1f}")
+    line("RDF store: quads, load (s), quads/s", lambda r: (f"{r['store']['quads']:,}, {r['store_load'].get('seconds', 0):.1f} s, "
+                                                          f"{r['store']['quads'] / r['store_load']['seconds']:,.0f}/s"))
+    line("peer: raw Oxigraph bulk load of the same quads (s; + optimize)", lambda r: f"{r['raw']['s']:.1f} + {r['raw']['optimize_s']:.1f}")
+    line("kg's RDF load rate as a share of raw", lambda r: f"{(r['raw']['s'] + r['raw']['optimize_s']) / r['store_load']['seconds']:.0%}")
+    line("peer: rdflib one by one (s)", lambda r: f"{r['rdflib']['s']:,.0f}" + ("" if r["rdflib"]["measured"] else " (projected)"))
+    line("slowest canned query, embedded Cypher, whole command (s)",
+         lambda r: max((q["cypher"], q["query"]) for q in r["queries"] if q["cypher"] is not None)[0].__format__(".2f")
+         + f" ({max((q['cypher'], q['query']) for q in r['queries'] if q['cypher'] is not None)[1]})")
+    line("process start (`kg --version`, s)", lambda r: f"{r['queries'][0]['start_s']:.2f}")
+    line("peer: LadybugDB COPY of the tables alone (s)", lambda r: f"{r['ladybug']['s']:.1f}")
+    line("`kg push neo4j --wipe`, end to end (s)", lambda r: f"{r['neo4j']['push_s']:.1f}")
+    line("peer: `kg neo4j-import` + neo4j-admin import (s)", lambda r: f"{r['neo4j']['csv_s']:.1f} + {r['neo4j']['import_s']:.1f}")
+    line("rebuild after adding a 1,000-row source (s; share of the full build)",
+         lambda r: f"{r['rebuild']['s']:.1f} s, {r['rebuild']['s'] / r['build']['s']:.0%}")
+    line("  ... and until SPARQL answers after it (s)", lambda r: f"{r['store_rebuild']['s']:.1f}")
+    line("peer: DuckDB / pyarrow reading the source CSVs (s)",
+         lambda r: f"{r['floors']['duckdb_s']:.1f} / {r['floors']['pyarrow_s']:.1f} ({r['floors']['mib']:.0f} MiB)")
+    line("kg build / parsing floor (DuckDB)", lambda r: f"{r['build']['s'] / r['floors']['duckdb_s']:.0f}x")
+    out += ["", "Each canned query (defaults), whole command on a fresh process (s) and rows:", "",
+            "| query | " + " | ".join(f"Cypher {r['firms']:,} | SPARQL {r['firms']:,}" for r in rows) + " |",
+            "|---|" + "---:|---:|" * len(rows)]
+    names = [q["query"] for q in rows[0]["queries"]]
+    for i, name in enumerate(names):
+        cells = []
+        for r in rows:
+            q = r["queries"][i]
+            for b in ("cypher", "sparql"):
+                cells.append("error" if q[b] is None else f"{q[b]:.2f} ({q[b + '_rows']})")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--firms", type=int, nargs="+", default=[100_000])
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--neo4j", action="store_true", help="push to NEO4J_URI (or a server the test fixture starts)")
+    ap.add_argument("--no-rdflib", action="store_true")
+    ap.add_argument("--rdflib-cap", type=float, default=60.0)
+    ap.add_argument("--append", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
+    args = ap.parse_args(argv)
+    rows = [one(n, args.seed, args) for n in args.firms]
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1, default=str))
+    text = markdown(rows)
+    print(text)
+    if args.append:
+        with args.append.open("a", encoding="utf-8") as f:
+            f.write("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
