@@ -211,3 +211,11 @@ def test_long_headers_wrap_after_underscores(run, sample_db, monkeypatch):
     r = run("query", "run", "state-capital-flows", "--as-of", "2023-12-31", "--limit", "1", "--db", sample_db)
     head = [ln.rstrip() for ln in r.stdout.splitlines()[:2]]
     assert head[0].endswith("look_through_") and "year  amount (CNY)   amount (CNY)  hops" in head[1]
+
+
+def test_embedded_cypher_tables_read_like_sparql_tables(run, sample_db, terminal):
+    """Names and short references come from the embedded graph when the query ran there."""
+    args = ("query", "run", "little-giant-subsidiaries", "--as-of", "2023-12-31", "--db", sample_db)
+    sparql, cypher = run(*args), run(*args, "--backend", "cypher")
+    assert sparql.exit_code == cypher.exit_code == 0
+    assert cypher.stdout == sparql.stdout and "[qingyun-reducer]" in cypher.stdout and "https://" not in cypher.stdout

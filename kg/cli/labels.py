@@ -21,7 +21,8 @@ from urllib.parse import unquote
 
 from kg.ontology import ID, KG
 
-__all__ = ["Label", "Labeller", "iri_ref", "is_entity_iri", "short_iri", "store_labeller", "ENTITY_KINDS"]
+__all__ = ["Label", "Labeller", "cypher_labeller", "iri_ref", "is_entity_iri", "short_iri", "store_labeller",
+           "ENTITY_KINDS"]
 
 #: The kinds of entity IRI (``id/<kind>/<key>``, docs/architecture.md "IRIs").
 ENTITY_KINDS = ("uscc", "lei", "ticker", "entity", "name", "exchange", "programme")
@@ -123,6 +124,24 @@ def store_labeller(store, batch: int = 500) -> Labeller:
                 local = s["id"]
                 out[e] = Label(name.value if name is not None else None,
                                local.value if local is not None else iri_ref(e))
+        return out
+
+    return labels
+
+
+def cypher_labeller(graph, batch: int = 500) -> Labeller:
+    """Labels from the embedded Cypher graph (kg.cypher): a node's ``name`` (the display name)
+    and its local ``id``, one query per ``batch`` IRIs, the IRIs bound as a parameter."""
+    from kg.cypher.engine import run_cypher
+
+    def labels(iris: list[str]) -> dict[str, Label]:
+        out: dict[str, Label] = {}
+        todo = [i for i in dict.fromkeys(iris) if isinstance(i, str)]
+        for k in range(0, len(todo), batch):
+            rows = run_cypher(graph, "MATCH (n:KgNode) WHERE n.iri IN $iris RETURN n.iri, n.name, n.id",
+                              {"iris": todo[k:k + batch]}, {"iris": "STRING[]"})[1]
+            for iri, name, local in rows:
+                out[iri] = Label(name, local if local is not None else iri_ref(iri))
         return out
 
     return labels

@@ -174,9 +174,12 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
         with neo4j_backend(s) as b:
             cols, rows = go(b)
     elif backend == "cypher":
+        from kg.cli.labels import cypher_labeller
         from kg.cypher.backend import CypherBackend
 
-        cols, rows = go(CypherBackend.open(resolve_db(db)))
+        b = CypherBackend.open(resolve_db(db))
+        cols, rows = go(b)
+        labeller = cypher_labeller(b.graph)
     else:
         from kg.cli.labels import store_labeller
         from kg.queries.run import as_backend
