@@ -8,8 +8,8 @@
 //+
 //+   "Large firm" (the brief's "subsidiaries of larger firms"): the parent is a Firm (not a
 //+   government body, fund, bank or person) that
-//+     (a) has size_class 'large' in its latest reported year (employees and revenue over the
-//+         SME thresholds of its sector), or
+//+     (a) has size_class 'large' at as_of, from its latest year reported by then (employees
+//+         and revenue over the SME thresholds of its sector; a year counts once it has ended), or
 //+     (b) is listed on an exchange at as_of (a listed group; its accounts may be missing, as
 //+         for Siasun and STEP Electric in the sample),
 //+   and that holds no SME-tier certification (innovative_sme, specialized_sme, little_giant)
