@@ -91,8 +91,9 @@ def build(
     when it is whole: with ``strict`` any rejected row raises InputError, a build that reads no
     table raises InputError, and one that keeps less than half of what the live graph has from
     a source raises InputError unless ``replace`` is set or ``confirm(question)`` says yes; each
-    leaves the live graph as it was. Derived facts hold at ``as_of`` (default today) and keep
-    integrated shares >= ``floor``. ``loader`` forces one loader for every file (else each
+    leaves the live graph as it was. Derived facts are stored with the period each holds for
+    (kg.derive.timeline) and keep integrated shares >= ``floor``; ``as_of`` is deprecated and
+    ignored (a warning says so). ``loader`` forces one loader for every file (else each
     file's format is detected); ``loader_params`` are passed to the loaders
     (kg.loaders.registry.LoadOptions.params). ``stage(name)`` hears of each stage as it starts,
     ``progress(stage, done, total, note)`` of the counts within the long ones (kg build's bars).
@@ -196,13 +197,17 @@ def _build_generation(
         _check_shrinkage(db, gen, by_source, report, confirm)
 
     derived = None
-    derived_as_of = None
+    derived_info = None
+    if as_of is not None:
+        report.warnings.append(f"kg build --as-of {as_of.isoformat()} is deprecated and ignored: derived facts are "
+                               f"stored for every date; give --as-of to the query instead")
     if derive:
         stage("derive")
-        from kg.derive.facts import derive as run_derive
+        from kg.derive.timeline import derive_periods
 
-        derived = run_derive(resolved, as_of=as_of, **({} if floor is None else {"floor": floor}))
-        derived_as_of = derived.as_of.isoformat()
+        derived = derive_periods(resolved, **({} if floor is None else {"floor": floor}))
+        derived_info = {"periods": True, "floor": derived.floor,
+                        "rows": {k: len(getattr(derived, k)) for k in ("integrated", "control", "entity", "size", "flows")}}
     t3 = time.perf_counter()
     report.seconds["derive"] = t3 - t2
 
@@ -227,7 +232,7 @@ def _build_generation(
         "files": report.files,
         "entities": report.entities,
         "links": report.links,
-        "derived_as_of": derived_as_of,
+        "derived": derived_info,
         "by_source": by_source,
         "tables": {"folder": TABLES_DIR, "schema_version": tables["schema_version"],
                    "rows": {name: t["rows"] for name, t in tables["tables"].items()},

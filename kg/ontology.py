@@ -52,6 +52,7 @@ class NodeType:
     iri: str
     name: str
     labels: tuple[str, ...]
+    derived: bool = False  # nodes kg computes (kg:derived on the class), not entities of the sources
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def model() -> Model:
             sl = _local(sup)
             if sup != c and str(sup).startswith(KG) and (sup, _K.nodeType, rdflib.Literal(True)) in g:
                 chain.append(sl)
-        node_types[name] = NodeType(iri=str(c), name=name, labels=tuple(chain))
+        node_types[name] = NodeType(iri=str(c), name=name, labels=tuple(chain), derived=bool(g.value(c, _K.derived)))
 
     links: dict[str, Link] = {}
     for p in g.subjects(_K.relType, None):

@@ -15,7 +15,9 @@ starts from given IRIs (e.g. the entities of a canned query's rows). What it fol
 * **as of** a date: links not valid on that day are left out, and not walked: a start-like
   date property (start, date, valid_from, listed: ``kg:datePosition "start"``) after the day,
   or an end-like one (end, valid_to, delisted) before it. Financial years after its year are
-  left out. Derived links (CONTROLS, ULTIMATELY_OWNS) are as of the build.
+  left out. Derived links (CONTROLS, ULTIMATELY_OWNS, ...) hold for their periods (valid_from,
+  valid_to) and are filtered the same way; the nodes carry their derived facts of the day
+  (today without one): :func:`derived_at`.
 * **min share**: OWNS and ULTIMATELY_OWNS links with a share below it are left out.
 * **limit** (default 500 entities): the walk stops when it is reached. Each hop expands the
   nodes with the fewest links first and reads a hub's links only up to a budget, so a hub
@@ -565,7 +567,7 @@ def _filters(rel: str, sel: Selection, var: str = "l") -> tuple[str, dict[str, o
     link = model().link(rel)
     parts: list[str] = []
     binds: dict[str, ox.Literal] = {}
-    if sel.as_of is not None and not link.derived:
+    if sel.as_of is not None:  # derived links too: each holds for its period (valid_from..valid_to)
         starts, ends = link_interval(rel)
         cols = {p.column: p for p in link.properties}
         for i, c in enumerate(starts):
@@ -786,6 +788,42 @@ def _records(node_quads: list[ox.Quad], context: list[ox.Quad]) -> pd.DataFrame:
     return f.reset_index(drop=True).astype(object)
 
 
+def derived_at(store: ox.Store, iri: str, day: dt.date) -> tuple[dict[str, Any], list[ox.Quad]]:
+    """An entity's derived facts that hold on ``day``: the values of its OwnershipAssessment and
+    SizeAssessment whose period contains it (by ontology column, Python values;
+    ``ultimate_controller`` an IRI), and their quads with the entity's links to them. Read by
+    index lookups.
+
+    >>> derived_at(ox.Store(), "https://w3id.org/accelerator-kg/id/entity/x", dt.date(2024, 1, 1))
+    ({}, [])
+    """
+    props = {p.iri: p for p in model().properties.values()}
+    iso = day.isoformat()
+    out: dict[str, Any] = {}
+    quads: list[ox.Quad] = []
+    for link in ("hasOwnershipAssessment", "hasSizeAssessment"):
+        for q in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(KG + link), None, None):
+            own = list(store.quads_for_pattern(q.object, None, None, None))
+            values = {p.predicate.value: p.object for p in own}
+            vf, vt = values.get(KG + "validFrom"), values.get(KG + "validTo")
+            if (vf is not None and vf.value > iso) or (vt is not None and vt.value < iso):
+                continue
+            quads.append(q)
+            quads.extend(own)
+            for pred, obj in values.items():
+                if pred == KG + "ultimateController":
+                    out["ultimate_controller"] = obj.value
+                elif pred in props and props[pred].local not in ("validFrom", "validTo"):
+                    p, v = props[pred], obj.value
+                    out[p.column] = (float(v) if p.datatype in (XSD + "decimal", XSD + "double") else int(v)
+                                     if p.datatype == XSD + "integer" else v == "true" if p.datatype == XSD + "boolean"
+                                     else v)
+    return out, quads
+
+
+_DERIVED_NODE_COLUMNS = ("state_share", "state_influence", "state_controlled", "path", "size_class", "size_year")
+
+
 def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | None = None) -> Subgraph:
     """The subgraph around one or more entity IRIs (see the module docstring).
 
@@ -825,6 +863,18 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
     order = {iri: i for i, iri in enumerate(all_hops)}
     nodes["hop"] = nodes["iri"].map(all_hops)
     nodes["focus"] = nodes["iri"].isin(set(focus))
+    # the entities' derived facts of the selection's date (today without one), with their quads
+    day = sel.as_of or dt.date.today()
+    facts = {}
+    derived_quads: list[ox.Quad] = []
+    for i in nodes["iri"]:
+        values, dq = derived_at(store, i, day)
+        if values:
+            facts[i] = values
+            derived_quads.extend(dq)
+    for c in _DERIVED_NODE_COLUMNS:
+        if any(c in v for v in facts.values()):
+            nodes[c] = pd.Series([facts.get(i, {}).get(c) for i in nodes["iri"]], index=nodes.index, dtype=object)
     nodes = nodes.assign(_o=nodes["iri"].map(order)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
     present = set(nodes["iri"])
     links: dict[str, pd.DataFrame] = {}
@@ -845,7 +895,7 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
         certs = pd.DataFrame(columns=["iri", "from", "to"])
     fin, fin_quads = _financials(store, entities, set(focus), sel)
     records = _records(node_quads, context)
-    quads = node_quads + kept_quads + fin_quads
+    quads = node_quads + derived_quads + kept_quads + fin_quads
     return Subgraph(store=store, focus=focus, selection=sel, nodes=nodes, links=links,
                     certifications=certs.reset_index(drop=True), financials=fin, records=records,
                     truncated=truncated, found=found, quads=quads + context_quads(store, quads))

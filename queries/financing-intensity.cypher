@@ -12,7 +12,7 @@
 //+   revenue = the sum of the firm's reported revenue in those years;
 //+   intensity = financing / revenue (a fraction: 0.137 means 13.7%).
 //+
-//+   State-linked (derived facts): state_controlled = true (government bodies, guidance funds,
+//+   State-linked (derived facts of the funder at as_of): state_controlled = true (government bodies, guidance funds,
 //+   entities marked state-owned such as state banks, and everything the state controls), or a
 //+   state_share >= min_state_share (default 0.25: state influence 'medium' or 'high', which
 //+   takes in the sub-funds that national and provincial guidance funds co-own without a
@@ -42,7 +42,9 @@
 OPTIONAL MATCH (fu:KgNode)-[r:FUNDED]->(f)
 WHERE r.amount IS NOT NULL AND r.date IS NOT NULL AND r.date <= $as_of
   AND r.date.year >= $from_year AND r.date.year <= $to_year
-WITH f, r, coalesce(fu.state_controlled, false) OR coalesce(fu.state_share >= $min_state_share, false) AS linked
+OPTIONAL MATCH (fu)-[:HAS_OWNERSHIP]->(fa:OwnershipAssessment)
+WHERE (fa.valid_from IS NULL OR fa.valid_from <= $as_of) AND (fa.valid_to IS NULL OR fa.valid_to >= $as_of)
+WITH f, r, coalesce(fa.state_controlled, false) OR coalesce(fa.state_share >= $min_state_share, false) AS linked
 WITH f, r, (r.instrument IN ['subsidy', 'equity'] AND linked)
         OR (r.instrument IN ['loan', 'bond'] AND (linked OR coalesce(r.interest_rate < $benchmark_rate, false))) AS counted
 WITH f, sum(CASE WHEN counted THEN r.amount ELSE 0.0 END) AS fin,

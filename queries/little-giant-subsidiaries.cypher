@@ -8,15 +8,15 @@
 //+
 //+   "Large firm" (the brief's "subsidiaries of larger firms"): the parent is a Firm (not a
 //+   government body, fund, bank or person) that
-//+     (a) has size_class 'large' in its latest reported year (employees and revenue over the
-//+         SME thresholds of its sector), or
+//+     (a) has size_class 'large' at as_of, from its latest year reported by then (employees
+//+         and revenue over the SME thresholds of its sector; a year counts once it has ended), or
 //+     (b) is listed on an exchange at as_of (a listed group; its accounts may be missing, as
 //+         for Siasun and STEP Electric in the sample),
 //+   and that holds no SME-tier certification (innovative_sme, specialized_sme, little_giant)
 //+   valid at as_of: a firm that is itself certified as an SME is not a "larger firm".
 //+   Intermediate holdings that are neither large nor listed (e.g. Siasun's Hunhe Holding) are
 //+   not parents. parent_basis says which test the parent passed: large, listed, or both.
-//+   Shares and hops are as derived at build time (the store's derived facts).
+//+   Shares, hops and size classes are the derived facts that hold at as_of.
 //+ params:
 //+   min_share: {type: decimal, default: 0.5, min: 0, max: 1, description: "lowest integrated share of the parent in the firm (0.5 = 50%; 50% also accepted)"}
 //+   programme: {default: little_giant}
@@ -28,8 +28,13 @@
 @cohort(firm)
 MATCH (parent:Firm)-[io:ULTIMATELY_OWNS]->(firm)
 WHERE io.share >= $min_share
+  AND (io.valid_from IS NULL OR io.valid_from <= $as_of) AND (io.valid_to IS NULL OR io.valid_to >= $as_of)
 WITH firm, parent, io,
-     coalesce(parent.size_class = 'large', false) AS large,
+     EXISTS {
+       MATCH (parent)-[:HAS_SIZE]->(z:SizeAssessment)
+       WHERE z.size_class = 'large'
+         AND (z.valid_from IS NULL OR z.valid_from <= $as_of) AND (z.valid_to IS NULL OR z.valid_to >= $as_of)
+     } AS large,
      EXISTS {
        MATCH (parent)-[l:LISTED_ON]->(:Exchange)
        WHERE (l.listed IS NULL OR l.listed <= $as_of) AND (l.delisted IS NULL OR l.delisted >= $as_of)

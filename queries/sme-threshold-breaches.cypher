@@ -2,11 +2,12 @@
 //+ description: |
 //+   Firms of the cohort (the cohort parameters, as in every query that selects certified
 //+   firms: by default the firms holding a certification of any programme valid at as_of)
-//+   whose derived size_class is 'large': in their latest reported year they are over the SME
+//+   whose derived size_class at as_of is 'large': in their latest year reported by as_of (a
+//+   year counts once it has ended: FY 2023 from 2024-01-01) they are over the SME
 //+   thresholds of their sector (industry: employees >= 1000 and revenue >= 400 million yuan;
 //+   2011 classification, see kg/derive/size.py). year, employees and revenue are those of that
 //+   latest year (the largest figure of the sources that give both; stored with the size class
-//+   at build: kg:sizeEmployees, kg:sizeRevenue). programme is the highest tier among the
+//+   of each period: kg:sizeEmployees, kg:sizeRevenue). programme is the highest tier among the
 //+   certifications that put the firm in the cohort (`programme` when given); a Manufacturing
 //+   Champion is not an SME tier, so give programme=little_giant (or specialized_sme) to see
 //+   SME-tier breaches only.
@@ -17,11 +18,13 @@
 //+ iri_columns: firm
 @cohort(firm, c)
 WITH firm, c_programme
-WHERE firm.size_class = 'large'
-WITH firm, max(c_programme.tier) AS top
+MATCH (firm)-[:HAS_SIZE]->(z:SizeAssessment)
+WHERE z.size_class = 'large'
+  AND (z.valid_from IS NULL OR z.valid_from <= $as_of) AND (z.valid_to IS NULL OR z.valid_to >= $as_of)
+WITH firm, z, max(c_programme.tier) AS top
 MATCH (pp:Programme {tier: top})
 MATCH (firm)-[:REPORTED]->(fy:FinancialYear)
-WHERE fy.year = firm.size_year AND fy.employees IS NOT NULL AND fy.revenue IS NOT NULL
-WITH firm, pp, max(fy.employees) AS employees, max(fy.revenue) AS revenue
-RETURN firm.iri AS firm, firm.name AS firm_name, firm.size_year AS year, employees, revenue, pp.code AS programme
+WHERE fy.year = z.size_year AND fy.employees IS NOT NULL AND fy.revenue IS NOT NULL
+WITH firm, z, pp, max(fy.employees) AS employees, max(fy.revenue) AS revenue
+RETURN firm.iri AS firm, firm.name AS firm_name, z.size_year AS year, employees, revenue, pp.code AS programme
 ORDER BY firm_name, firm

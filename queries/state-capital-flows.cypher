@@ -23,10 +23,9 @@
 //+   fundings drop out when a year filter is given); fundings dated after as_of are left out.
 //+   via names the intermediate funds.
 //+
-//+   The flows are derived at build time (LOOK_THROUGH_FUNDED, kg.derive.flows), as of the
-//+   build date (`kg build --as-of`): the state sources, the chains and their shares are those
-//+   of that day, and fundings dated after it are not in the graph's flows. The fundings' dates
-//+   are checked against as_of here, so an earlier as_of drops the later fundings exactly.
+//+   The flows are derived facts (LOOK_THROUGH_FUNDED, kg.derive.flows), each stored with the
+//+   period it holds for: the state sources, the chains and their shares are those of as_of,
+//+   and fundings dated after as_of are left out.
 //+ params:
 //+   source: {type: ref, description: "the state source (id, USCC, LEI, ticker or name)"}
 //+   from_year: {type: year, description: "first year of the funding date"}
@@ -40,6 +39,7 @@
 // Reads the derived look-through flows (LOOK_THROUGH_FUNDED, one per source, chain and funding).
 MATCH (s:KgNode)-[r:LOOK_THROUGH_FUNDED]->(recipient:KgNode)
 WHERE ($source IS NULL OR s.iri = $source) AND r.hops <= $max_hops
+  AND (r.valid_from IS NULL OR r.valid_from <= $as_of) AND (r.valid_to IS NULL OR r.valid_to >= $as_of)
   AND (r.date IS NULL OR r.date <= $as_of)
   AND ($from_year IS NULL OR r.date.year >= $from_year)
   AND ($to_year IS NULL OR r.date.year <= $to_year)

@@ -8,7 +8,7 @@
 //+   share (ownership held by state entities and what they control, counted once), whether the
 //+   state controls it, and the explaining path (the chain of holdings from a state entity with
 //+   the largest product of shares, e.g. "Anhui SASAC -> 95% Qingyun Group -> 100% Holding ->
-//+   70% Reducer"). Derived at build time; `level` filters on one level. Largest share first.
+//+   70% Reducer"), all as they hold at as_of; `level` filters on one level. Largest share first.
 //+ params:
 //+   ref: {type: ref, description: "one entity (id, USCC, LEI, ticker or name); without it the cohort"}
 //+   level: {type: string, choices: [high, medium, low, none], description: "only this influence level"}
@@ -18,16 +18,18 @@
 //+ columns: firm, firm_name, level, state_share, state_controlled, path
 //+ iri_columns: firm
 // two parts, one of them empty: the entity ref, or (without ref) the cohort
-MATCH (firm:KgNode {iri: $ref})
-WHERE $level IS NULL OR firm.state_influence = $level
-RETURN firm.iri AS firm, firm.name AS firm_name, firm.state_influence AS level, firm.state_share AS state_share,
-       firm.state_controlled AS state_controlled, firm.path AS path
+MATCH (firm:KgNode {iri: $ref})-[:HAS_OWNERSHIP]->(a:OwnershipAssessment)
+WHERE (a.valid_from IS NULL OR a.valid_from <= $as_of) AND (a.valid_to IS NULL OR a.valid_to >= $as_of)
+  AND ($level IS NULL OR a.state_influence = $level)
+RETURN firm.iri AS firm, firm.name AS firm_name, a.state_influence AS level, a.state_share AS state_share,
+       a.state_controlled AS state_controlled, a.path AS path
 UNION ALL
 @cohort(firm)
 WITH firm
 WHERE $ref IS NULL
-WITH firm
-WHERE $level IS NULL OR firm.state_influence = $level
-RETURN firm.iri AS firm, firm.name AS firm_name, firm.state_influence AS level, firm.state_share AS state_share,
-       firm.state_controlled AS state_controlled, firm.path AS path
+MATCH (firm)-[:HAS_OWNERSHIP]->(a:OwnershipAssessment)
+WHERE (a.valid_from IS NULL OR a.valid_from <= $as_of) AND (a.valid_to IS NULL OR a.valid_to >= $as_of)
+  AND ($level IS NULL OR a.state_influence = $level)
+RETURN firm.iri AS firm, firm.name AS firm_name, a.state_influence AS level, a.state_share AS state_share,
+       a.state_controlled AS state_controlled, a.path AS path
 ORDER BY coalesce(state_share, 0) DESC, firm_name, firm

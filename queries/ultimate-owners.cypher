@@ -7,12 +7,13 @@
 //+   it holds nothing directly); state_controlled = the owner is a state entity or controlled by
 //+   the state. path = the chain of direct holdings valid at as_of with the largest product of
 //+   shares (up to four links, owner first, the firm last; empty when longer), names joined by
-//+   " > ". Integrated shares and control are as derived at build time.
+//+   " > ". Integrated shares, control and state control are the derived facts that hold at as_of.
 //+ params:
 //+   ref: {type: ref, required: true, description: "the firm (id, USCC, LEI, ticker or name)"}
 //+ columns: owner, owner_name, share, hops, controls, direct_share, state_controlled, path
 //+ iri_columns: owner
 MATCH (owner:KgNode)-[io:ULTIMATELY_OWNS]->(firm:KgNode {iri: $ref})
+WHERE (io.valid_from IS NULL OR io.valid_from <= $as_of) AND (io.valid_to IS NULL OR io.valid_to >= $as_of)
 OPTIONAL MATCH (owner)-[d:OWNS]->(firm)
 WHERE (d.start IS NULL OR d.start <= $as_of) AND (d.end IS NULL OR d.end >= $as_of)
 // (the date as a variable: an embedded engine reads no parameter inside ALL(...))
@@ -27,7 +28,12 @@ WITH owner, firm, io, direct_share,
               ELSE toString(toInteger(reduce(x = 1.0, r IN relationships(p) | x * r.share) * 1000000000) + 1000000000000)
                    + '|' + reduce(t = '', n IN nodes(p) | t + CASE WHEN t = '' THEN '' ELSE ' > ' END + coalesce(n.name, n.iri))
          END) AS best
+OPTIONAL MATCH (owner)-[:HAS_OWNERSHIP]->(oa:OwnershipAssessment)
+WHERE (oa.valid_from IS NULL OR oa.valid_from <= $as_of) AND (oa.valid_to IS NULL OR oa.valid_to >= $as_of)
 RETURN owner.iri AS owner, owner.name AS owner_name, io.share AS share, io.hops AS hops,
-       EXISTS { MATCH (owner)-[:CONTROLS]->(firm) } AS controls, direct_share,
-       owner.state_controlled AS state_controlled, substring(best, 14) AS path
+       EXISTS {
+         MATCH (owner)-[ctl:CONTROLS]->(firm)
+         WHERE (ctl.valid_from IS NULL OR ctl.valid_from <= $as_of) AND (ctl.valid_to IS NULL OR ctl.valid_to >= $as_of)
+       } AS controls, direct_share,
+       oa.state_controlled AS state_controlled, substring(best, 14) AS path
 ORDER BY share DESC, owner_name, owner

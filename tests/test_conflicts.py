@@ -60,7 +60,9 @@ def derived_shares(db: Path) -> list[float]:
 
 
 def state_share(db: Path, local_id: str) -> float:
-    _, rows = run_sparql(open_store(db), KG + "SELECT ?s WHERE { ?e kg:stateShare ?s }",
+    # the state share of today's ownership assessment (the one whose period is open)
+    _, rows = run_sparql(open_store(db), KG + "SELECT ?s WHERE { ?e kg:hasOwnershipAssessment ?a . ?a kg:stateShare ?s "
+                                              "FILTER NOT EXISTS { ?a kg:validTo ?t } }",
                          {"e": __import__("pyoxigraph").NamedNode(f"{ID}entity/{local_id}")})
     return float(rows[0][0])
 

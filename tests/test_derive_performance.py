@@ -158,7 +158,10 @@ FORMER_SME = """PREFIX kg: <https://w3id.org/accelerator-kg/ont#>
 SELECT ?firm (MIN(?fname) AS ?firm_name) ?year ?employees ?revenue ?programme
 WHERE {
   { SELECT ?firm ?year (MAX(?t) AS ?top) (MAX(?emp) AS ?employees) (MAX(?rev) AS ?revenue) WHERE {
-      ?firm kg:sizeClass "large" ; kg:sizeYear ?year ; a kg:Firm .
+      ?firm kg:hasSizeAssessment ?sz ; a kg:Firm .
+      ?sz kg:sizeClass "large" ; kg:sizeYear ?year .
+      FILTER NOT EXISTS { ?sz kg:validFrom ?szf FILTER(?szf > ?as_of) }
+      FILTER NOT EXISTS { ?sz kg:validTo ?szt FILTER(?szt < ?as_of) }
       ?c kg:certifiedFirm ?firm ; kg:programme ?cp .
       ?cp kg:tier ?t .
       FILTER(!BOUND(?programme_iri) || ?cp = ?programme_iri)
@@ -233,8 +236,12 @@ WHERE {
       }
       ?fl kg:recipient ?f ; kg:date ?d ; kg:instrument ?ins ; kg:funder ?fu ; kg:amount ?a .
       FILTER(?d <= ?as_of && YEAR(?d) >= ?from_year && YEAR(?d) <= ?to_year)
-      OPTIONAL { ?fu kg:stateControlled ?sc }
-      OPTIONAL { ?fu kg:stateShare ?ss }
+      OPTIONAL {
+        ?fu kg:hasOwnershipAssessment ?fa .
+        FILTER NOT EXISTS { ?fa kg:validFrom ?faf FILTER(?faf > ?as_of) }
+        FILTER NOT EXISTS { ?fa kg:validTo ?fat FILTER(?fat < ?as_of) }
+        ?fa kg:stateControlled ?sc ; kg:stateShare ?ss .
+      }
       OPTIONAL { ?fl kg:interestRate ?rate }
       BIND(COALESCE(?sc, false) || COALESCE(?ss >= ?min_state_share, false) AS ?linked)
       FILTER((?ins IN ("subsidy", "equity") && ?linked)

@@ -22,10 +22,12 @@ from click.testing import CliRunner
 import kg.cli.commands  # noqa: F401  (registers the core commands)
 import kg.cli.neo4j  # noqa: F401  (registers push neo4j, cypher, neo4j-import)
 from kg.cli import cli
+from kg.neo4j.frames import read_assessments
 from kg.neo4j.schema import object_links, schema_names
 from kg.ontology import model
 from kg.rdf.read import read_financial_years, read_links, read_nodes, read_object_links
 from kg.rdf.store import open_store
+from kg.tables.derived import DERIVED_NODES
 
 try:  # tests/ as a package or as a plain directory on sys.path
     from .neo4j_fixture import neo4j_connection
@@ -121,6 +123,13 @@ def expected_graph(store) -> dict:
                       {k: v for k, v in rec.items() if v is not None})
         reported[(firm, iri)] = (firm, iri, {})
     links: dict[str, dict] = {"REPORTED": reported}
+    for nt, spec in DERIVED_NODES.items():  # the derived nodes of each period, linked from their entity
+        frame = read_assessments(store, nt)
+        for rec in frame.to_dict("records"):
+            iri = rec.pop("iri")
+            nodes[iri] = (frozenset(("KgNode", nt)), {k: v for k, v in rec.items() if v is not None})
+        links[spec.rel] = {(r["from"], r["to"]): (r["from"], r["to"], {"derived": True})
+                           for r in read_object_links(store, m.link(spec.rel).predicate).to_dict("records")}
     for rel, link in m.links.items():
         if not link.qualified_class:
             continue

@@ -22,11 +22,16 @@ def defined_names() -> set[str]:
 def test_model_has_the_design_types_and_links():
     m = model()
     assert set(m.node_types) == {"Firm", "Bank", "Fund", "GuidanceFund", "GovernmentBody", "Exchange", "Person",
-                                 "Programme", "FinancialYear"}
+                                 "Programme", "FinancialYear", "OwnershipAssessment", "SizeAssessment"}
+    assert {t for t, nt in m.node_types.items() if nt.derived} == {"OwnershipAssessment", "SizeAssessment"}
     assert m.node_type("GuidanceFund").labels == ("GuidanceFund", "Fund")
     assert {r for r, lk in m.links.items() if not lk.derived} == {"OWNS", "FUNDED", "CERTIFIED_AS", "LISTED_ON", "REPORTED",
                                                                       "DECLARED_CONTROL"}
-    assert {r for r, lk in m.links.items() if lk.derived} == {"CONTROLS", "ULTIMATELY_OWNS", "LOOK_THROUGH_FUNDED"}
+    assert {r for r, lk in m.links.items() if lk.derived} == {"CONTROLS", "ULTIMATELY_OWNS", "LOOK_THROUGH_FUNDED",
+                                                                  "HAS_OWNERSHIP", "HAS_SIZE"}
+    # every derived link and assessment states the period it holds for
+    for cls in ("IntegratedOwnership", "Control", "LookThroughFunding", "OwnershipAssessment", "SizeAssessment"):
+        assert {"valid_from", "valid_to"} <= {p.column for p in m.props_on(cls)}, cls
     assert [p.column for p in m.links["OWNS"].properties if not p.local.endswith("Precision")] == [
         "direct_or_indirect", "end", "share", "share_basis", "share_max", "share_min", "start",
         "subscribed_capital", "subscribed_on"]

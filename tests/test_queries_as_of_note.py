@@ -1,7 +1,10 @@
-"""`kg query run --as-of` says when a query reads derived facts computed at another date (the
-build's --as-of), and stays quiet for queries whose stored facts hold at every date."""
+"""`kg query run --as-of` reads the derived facts of its date (they are stored with the period
+each holds for), so it prints no note that they are of another date; `kg build --as-of` is
+deprecated and ignored."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +19,7 @@ def db_2021(tmp_path_factory, sample_dir):
     db = tmp_path_factory.mktemp("asof") / "db"
     r = CliRunner().invoke(cli, ["build", str(sample_dir), "--db", str(db), "--as-of", "2021-12-31", "-q"])
     assert r.exit_code == 0, r.output
+    assert "--as-of 2021-12-31 is deprecated and ignored" in r.stderr
     return db
 
 
@@ -23,15 +27,16 @@ def _run(db, *args):
     return CliRunner().invoke(cli, ["query", "run", *args, "--db", str(db), "--format", "csv"], catch_exceptions=False)
 
 
-def test_note_when_the_derived_date_differs(db_2021):
-    r = _run(db_2021, "state-influence", "--as-of", "2023-12-31")
+@pytest.mark.parametrize("day", ["2021-12-31", "2023-12-31"])
+def test_no_note_at_any_date(db_2021, day):
+    r = _run(db_2021, "state-influence", "--as-of", day)
     assert r.exit_code == 0, r.output
-    assert "note: " in r.stderr and "as of 2021-12-31 (the build)" in r.stderr
+    assert "note: " not in r.stderr
 
 
-def test_no_note_on_the_build_date(db_2021):
-    r = _run(db_2021, "state-influence", "--as-of", "2021-12-31")
-    assert r.exit_code == 0 and "note: " not in r.stderr
+def test_the_build_records_periods_not_a_date(db_2021):
+    info = json.loads((db_2021 / "build.json").read_text(encoding="utf-8"))
+    assert "derived_as_of" not in info and info["derived"]["periods"] is True
 
 
 def test_no_note_for_facts_exact_at_every_date(db_2021):

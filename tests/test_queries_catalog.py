@@ -385,12 +385,12 @@ def test_reference_text_is_never_query_text(store):
 
 
 def test_run_query_returns_columns_and_rows(store, sample_db):
-    cols, rows = run_query(store, "sme-threshold-breaches", {"programme": "little_giant"}, "2023-12-31")
+    cols, rows = run_query(store, "sme-threshold-breaches", {"programme": "little_giant"}, "2024-06-30")
     assert cols == ["firm", "firm_name", "year", "employees", "revenue", "programme"]
     assert [r[1] for r in rows] == ["Hefei Qingyun Precision Reducer Co., Ltd.",
                                     "Shenzhen Qingyu Automation Equipment Co., Ltd.",
                                     "Suzhou Chengxin Robot Software Co., Ltd."]
-    assert run_query(sample_db, "sme-threshold-breaches", {"programme": "little_giant"}, dt.date(2023, 12, 31))[1] == rows
+    assert run_query(sample_db, "sme-threshold-breaches", {"programme": "little_giant"}, dt.date(2024, 6, 30))[1] == rows
 
 
 def test_entity_iris_for_subgraph_exports(store):
@@ -434,10 +434,12 @@ def test_cli_list_show_run(run, sample_db):
     assert r.output.splitlines()[0] == "year\tlistings\tcertified\tshare"
 
 
-def test_cli_notes_when_as_of_differs_from_the_derived_facts(run, sample_db):
+def test_cli_says_nothing_of_another_date_for_derived_facts(run, sample_db):
+    """Derived facts are stored for every date: a query at any as_of reads those of its date,
+    so no note says they are of the build's date (issue 13)."""
     r = run("query", "run", "little-giant-subsidiaries", "--as-of", "2023-12-31", "--db", sample_db, "--format", "csv")
     assert r.exit_code == 0
-    assert "are derived facts as of" in r.stderr and "as_of 2023-12-31 applies to dated facts" in r.stderr
+    assert "derived facts" not in r.stderr and "as of" not in r.stderr
     assert r.stdout.startswith("firm,firm_name,parent")
     r = run("query", "run", "little-giant-subsidiaries", "--db", sample_db, "--format", "csv")
     assert "derived facts" not in r.stderr  # (an empty result is explained: tests/test_queries_explain.py)

@@ -194,8 +194,13 @@ def q(store, name, as_of=AS_OF, **params):
 # --------------------------------------------------------------------------- subsidiaries
 
 
+# Size classes come from the latest financial year that has ended: the fixture's 2023 accounts
+# (Big Group's, g's and h's) count from 2024-01-01, so the size tests ask at that day.
+SIZE_AS_OF = "2024-01-01"
+
+
 def test_little_giant_subsidiaries(store):
-    rows = q(store, "little-giant-subsidiaries")
+    rows = q(store, "little-giant-subsidiaries", as_of=SIZE_AS_OF)
     got = {(r["firm"], r["parent"]): (r["share"], r["hops"], r["parent_basis"]) for r in rows}
     # a: Big Group (large: 5,000 employees, 2bn yuan) through Group Holding, 0.8 x 0.7 = 0.56, 2 links;
     # b: Listed Parent Co (no accounts, listed on SSE) 100%.
@@ -207,12 +212,13 @@ def test_little_giant_subsidiaries(store):
 
 
 def test_little_giant_subsidiaries_min_share_and_past(store):
-    rows = q(store, "little-giant-subsidiaries", min_share="45%")
+    rows = q(store, "little-giant-subsidiaries", min_share="45%", as_of=SIZE_AS_OF)
     assert {(r["firm"], r["parent"]) for r in rows} == {
         (iri("a"), iri("grp")), (iri("b"), iri("listco")), (iri("c"), iri("grp"))}
-    # in 2020 e's first status was still valid
+    # in 2020 e's first status was still valid, but Big Group had reported no accounts (its first
+    # are of 2023), so it was no large parent then; with the listed-parent test it is not either
     rows = q(store, "little-giant-subsidiaries", as_of="2020-06-30")
-    assert (iri("e"), iri("grp")) in {(r["firm"], r["parent"]) for r in rows}
+    assert (iri("e"), iri("grp")) not in {(r["firm"], r["parent"]) for r in rows}
 
 
 # --------------------------------------------------------------------------- financing intensity
@@ -292,12 +298,17 @@ def test_state_capital_flows_filters(store):
 
 
 def test_sme_threshold_breaches(store):
-    rows = q(store, "sme-threshold-breaches")
+    rows = q(store, "sme-threshold-breaches", as_of=SIZE_AS_OF)
     # g: 1,000 employees and 400m yuan in 2023 (its latest year) is large (>=);
     # h was large in 2022 but has 999 employees in 2023; grp is large but not certified.
     assert [(r["firm"], r["year"], r["employees"], r["revenue"], r["programme"]) for r in rows] == [
         (iri("g"), 2023, 1000, 400_000_000, "manufacturing_champion")]
-    assert q(store, "sme-threshold-breaches", programme="little_giant")[0]["programme"] == "little_giant"
+    assert q(store, "sme-threshold-breaches", programme="little_giant", as_of=SIZE_AS_OF)[0]["programme"] == "little_giant"
+    # a day earlier the 2023 accounts do not count yet: g and h are large by their 2022 accounts
+    assert [(r["firm"], r["year"], r["employees"]) for r in q(store, "sme-threshold-breaches", as_of="2023-12-31")] == [
+        (iri("g"), 2022, 1200), (iri("h"), 2022, 1200)]
+    # and Big Group, large only from its 2023 accounts, is no large parent yet (b's listed parent is)
+    assert {r["parent"] for r in q(store, "little-giant-subsidiaries", as_of="2023-12-31")} == {iri("listco")}
 
 
 def test_weak_performers(store):

@@ -143,7 +143,8 @@ def _per_graph_cases(db: Path) -> list[tuple[str, dict]]:
     kg = "PREFIX kg: <https://w3id.org/accelerator-kg/ont#>\n"
     _, owned = run_sparql(store, kg + "SELECT ?f (COUNT(?o) AS ?n) WHERE { ?io kg:integratedOwned ?f ; kg:integratedOwner ?o } "
                                       "GROUP BY ?f ORDER BY DESC(?n) ?f LIMIT 4")
-    _, sources = run_sparql(store, kg + "SELECT ?s (COUNT(?x) AS ?n) WHERE { ?s kg:stateControlled true ; kg:funded ?x } "
+    _, sources = run_sparql(store, kg + "SELECT ?s (COUNT(?x) AS ?n) WHERE { ?s kg:hasOwnershipAssessment ?a . "
+                                        "?a kg:stateControlled true . ?x kg:funder ?s } "
                                         "GROUP BY ?s ORDER BY DESC(?n) ?s LIMIT 2")
     cases = [("ultimate-owners", {"ref": f}) for f, _ in owned]
     cases += [("state-capital-flows", {"source": s}) for s, _ in sources]

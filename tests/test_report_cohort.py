@@ -186,7 +186,9 @@ def test_headline_figures_are_the_rows_counts_and_sums(report, run, sample_db):
     full = {r[0] for r in subs if r[cols.index("share")] == 1}
     assert fig[("subsidiaries", "fully owned subsidiaries (100%)")] == len(full) == 4
     assert fig[("subsidiaries", "subsidiaries of large firms in all")] == len({r[0] for r in subs}) == 8
-    assert fig[("sme", "firms over the SME thresholds")] == len(query_rows(run, sample_db, "sme-threshold-breaches", cohort)[1]) == 2
+    # at 2023-12-31 the 2023 accounts do not count yet (from 2024-01-01): qingyu-automation, over the
+    # thresholds only in 2023, is not a breach then; the brief's two are at 2024 (tests/test_queries_cohort.py)
+    assert fig[("sme", "firms over the SME thresholds")] == len(query_rows(run, sample_db, "sme-threshold-breaches", cohort)[1]) == 1
     assert fig[("weak", "weak performers")] == len(query_rows(run, sample_db, "weak-performers", cohort)[1]) == 2
     cols, (total,) = query_rows(run, sample_db, "financing-intensity", {**cohort, "total": "true"})
     t = dict(zip(cols, total, strict=True))

@@ -18,7 +18,7 @@ import pytest
 
 from kg.conflicts import find_conflicts
 from kg.dbfolder import live_generation
-from kg.derive.facts import derive
+from kg.derive.timeline import derive_periods
 from kg.loaders.sources import load_sources
 from kg.neo4j.frames import read_graph
 from kg.rdf import nquads
@@ -49,7 +49,7 @@ def _built(source: Path):
     recs = load_sources([source])
     res = resolve(recs)
     find_conflicts(res, recs.header)  # as the build: it may reject links before derive
-    return res, derive(res, as_of=dt.date(2024, 1, 1))
+    return res, derive_periods(res)
 
 
 def _frames(res, d) -> dict[str, pd.DataFrame]:
@@ -83,7 +83,8 @@ def test_tables_round_trip_to_the_same_frames_and_the_same_nquads(source, tmp_pa
         _assert_same_frame(frame, _frames(res2, d2)[name], name)
         assert manifest["tables"][name]["rows"] == len(frame)
     assert res2.rejects == res.rejects and list(res2.links) == list(res.links)
-    assert (d2.as_of, d2.floor, d2.params) == (d.as_of, d.floor, d.params)
+    assert (d2.floor, d2.params, d2.has_financials) == (d.floor, d.params, d.has_financials)
+    assert list(d2.entities) == list(d.entities)
     before = _quads(res, d)
     assert before.count("\n") > 100
     assert _quads(res2, d2) == before
@@ -113,13 +114,14 @@ def test_columns_are_typed_from_the_ontology(tmp_path):
         if prec == "year":
             assert (day.month, day.day) == (1, 1)
     ent = t.read("derived.entity").schema
-    assert ent.field("state_share").type == pa.float64() and ent.field("size_year").type == pa.int64()
+    assert ent.field("state_share").type == pa.float64() and ent.field("valid_from").type == pa.date32()
+    assert t.read("derived.size").schema.field("size_year").type == pa.int64()
+    assert t.read("derived.integrated").schema.field("valid_to").type == pa.date32()
     assert t.read("derived.performance").schema.field("weak_at").type == pa.list_(pa.int64())
 
 
 def test_derived_frames_pass_through_with_extra_columns(tmp_path):
-    """Columns a later derive step adds (valid_from / valid_to of a derived fact) are written
-    and read back as they are."""
+    """Columns a later derive step adds are written and read back as they are."""
     res, d = _built(SOURCES["mini"])
     n = len(d.integrated)
     d.integrated["valid_from"] = [PartialDate(2020, 3)] + [None] * (n - 1)
@@ -187,7 +189,7 @@ def test_build_writes_the_tables_into_its_generation(sample_db):
     for name, entry in manifest["tables"].items():
         assert pq.read_metadata(tables_dir(gen) / entry["file"]).num_rows == entry["rows"], name
     t = open_live_tables(sample_db)
-    assert t.derived().as_of.isoformat() == info["derived_as_of"]
+    assert info["derived"]["periods"] and info["derived"]["rows"]["control"] == len(t.derived().control)
 
 
 def test_a_build_without_derived_facts_has_no_derived_tables(tmp_path, mini_dir):

@@ -87,7 +87,7 @@ def parse_params(params: tuple[str, ...], example: str = "-p firm=leaderdrive") 
               help="Loader mapping for a different table layout (default: loaders/canonical.yaml).")
 @click.option("--no-derive", is_flag=True, help="Skip the derived facts (integrated ownership, control, state share, size).")
 @click.option("--as-of", "as_of", metavar="DATE", default=None,
-              help="Date the derived facts hold at: ownership valid then, latest year up to then (default: today).")
+              help="Deprecated and ignored: derived facts are stored for every date (give --as-of to queries).")
 @click.option("--floor", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="SHARE",
               help="Smallest integrated share kept as a derived ownership fact (default 0.01 = 1%).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-file table.")
@@ -116,8 +116,8 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
     A build that keeps less than half of what the live graph has from a source asks first
     (on a terminal; elsewhere it exits 2 unless --replace is given).
 
-    Derived facts (integrated ownership, control, state share, size class) hold at --as-of;
-    canned queries run with another --as-of say so.
+    Derived facts (integrated ownership, control, state share, size class, look-through flows)
+    are stored with the period each holds for, so a query's --as-of reads those of its date.
 
     Each file is read by the loader its suffix and content call for (kg loaders lists them):
     canonical or --mapping tables, GLEIF RDF and Golden Copy CSV, ...; one build may mix them.

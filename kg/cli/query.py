@@ -145,7 +145,7 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
     lists the candidates.
     """
     from kg.queries.catalog import get_query
-    from kg.queries.run import derived_as_of, prepare, run_prepared, uses_derived
+    from kg.queries.run import prepare, run_prepared
 
     q = get_query(name, query_dirs)
     backend = "sparql" if backend == "embedded" else backend or _default_backend(q, resolve_db(db))
@@ -164,13 +164,6 @@ def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, datab
         why = explain(b, q, values, cols, rows)
         if why:
             click.echo(f"note: {safe_text(why)}", err=True)
-        when = values.get("as_of")
-        if (as_of is not None or "as_of" in given) and uses_derived(q):
-            built = derived_as_of(b)
-            if built is not None and when is not None and built != when:
-                click.echo(f"note: integrated ownership, control, state share, size class and look-through flows are derived facts "
-                           f"as of {built.isoformat()} (the build); as_of {when.isoformat()} applies to dated "
-                           f"facts (certifications, holdings, funding, listings)", err=True)
         return cols, rows
 
     labeller = None  # names for entity IRIs in a table on a terminal (kg.cli.labels)

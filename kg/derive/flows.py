@@ -1,7 +1,8 @@
 """Look-through flows of state capital: who, through which chain of funds, finances a firm.
 
-Computed once at build (as of the build date) for the canned query ``state-capital-flows``,
-which reads them instead of walking fund chains on every run. The rules are the query's own
+Computed for one date here (kg.derive.timeline gives them for every period: what the build
+stores) for the canned query ``state-capital-flows``, which reads them instead of walking fund
+chains on every run. The rules are the query's own
 (queries/state-capital-flows.rq, docs/queries.md):
 
 - **Sources**: entities with the derived ``state_controlled`` (government bodies, guidance

@@ -424,7 +424,7 @@ def parse_mapping(data: dict, path: Path) -> Mapping:
                 table[vocab_key(alias)] = canonical
         vocabs[vname] = table
     for node_type in m.node_types:  # the ontology's own names are always understood
-        if node_type not in ("Programme", "FinancialYear"):
+        if node_type not in ("Programme", "FinancialYear") and not m.node_type(node_type).derived:
             vocabs.setdefault("entity_type", {}).setdefault(vocab_key(node_type), node_type)
     for t in ("entity_type",):
         for value in set(vocabs.get(t, {}).values()):

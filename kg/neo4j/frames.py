@@ -45,7 +45,16 @@ from kg.neo4j.schema import (
     object_links,
 )
 from kg.ontology import model
-from kg.rdf.read import read_financial_years, read_links, read_nodes, read_object_links
+from kg.rdf.read import (
+    methods,
+    read_financial_years,
+    read_links,
+    read_nodes,
+    read_object_links,
+    select_frame,
+    typed,
+)
+from kg.tables.derived import DERIVED_NODES
 from kg.tables.view import FROM, TO, GraphFrames  # noqa: F401  (re-exported)
 
 
@@ -110,6 +119,31 @@ def _drop_empty_columns(df: pd.DataFrame, keep: tuple[str, ...]) -> pd.DataFrame
     return df[cols]
 
 
+def read_assessments(store: ox.Store, node_type: str) -> pd.DataFrame:
+    """The derived nodes of one type (OwnershipAssessment, SizeAssessment): ``iri`` and the
+    type's properties, the method stated on the class on every row; one row each.
+
+    >>> read_assessments(ox.Store(), "SizeAssessment").columns.tolist()[:3]
+    ['iri', 'size_class', 'size_year']
+    """
+    m = model()
+    props = m.props_on(node_type)
+    cols = ["iri", *[p.column for p in props]]
+    base = select_frame(store, f"SELECT DISTINCT ?iri WHERE {{ ?iri a <{m.node_type(node_type).iri}> }}")
+    if not len(base):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    base = base.sort_values("iri").reset_index(drop=True)
+    for p in props:
+        if p.local == "method":
+            base[p.column] = methods(store).get(node_type)
+            continue
+        f = select_frame(store, f"SELECT ?iri (MIN(?v) AS ?x) WHERE {{ ?iri a <{m.node_type(node_type).iri}> ; "
+                                f"<{p.iri}> ?v }} GROUP BY ?iri")
+        col = base["iri"].map(f.set_index("iri")["x"]) if len(f) else pd.Series(None, index=base.index, dtype=object)
+        base[p.column] = typed(col.astype(object).where(col.notna(), None), p.datatype)
+    return base[cols].astype(object).where(base[cols].notna(), None)
+
+
 def read_graph(store: ox.Store) -> GraphFrames:
     """Read every node, financial year and link of the store, typed for Neo4j.
 
@@ -147,6 +181,15 @@ def read_graph(store: ox.Store) -> GraphFrames:
         frame = fys.drop(columns=["firm"]).reset_index(drop=True)
         g.nodes[node_labels(fy_type)] = _drop_empty_columns(_typed(frame, kinds, ("iri",)), ("iri",))
 
+    by_rel = {}
+    for nt, spec in DERIVED_NODES.items():  # derived nodes of each period
+        if nt not in m.node_types:
+            continue
+        frame = read_assessments(store, nt)
+        if len(frame):
+            g.nodes[node_labels(nt)] = _drop_empty_columns(_typed(frame, kinds, ("iri",)), ("iri",))
+        by_rel[spec.rel] = nt
+
     for rel, link in m.links.items():
         ident(rel)
         if link.qualified_class:
@@ -157,6 +200,11 @@ def read_graph(store: ox.Store) -> GraphFrames:
             g.links[rel] = _drop_empty_columns(f.reset_index(drop=True), ("iri", FROM, TO))
         elif rel == "REPORTED" and fys is not None:
             g.links[rel] = pd.DataFrame({FROM: fys["firm"].tolist(), TO: fys["iri"].tolist()})
+        elif rel in by_rel:
+            f = read_object_links(store, link.predicate)
+            if link.derived:
+                f["derived"] = True
+            g.links[rel] = f.reset_index(drop=True)
         else:
             g.warnings.append(f"links {rel} have no qualified node and no reader; not written")
     for rel, ol in object_links().items():  # node-to-node object properties: ultimate controller

@@ -5,7 +5,8 @@ entity. Integrated shares (direct + indirect, cycle-corrected) and control are c
 for ``as_of`` from exactly those holdings with the derive layer's algebra
 (:mod:`kg.derive.ownership`): an owner's integrated share in, and control of, an entity depend
 only on the entity's ancestors, so the upward subgraph gives the same figures as the whole
-graph. The state mark is the stored derived ``state_controlled``.
+graph. The state mark is the stored derived ``state_controlled`` of the ownership assessment
+that holds at ``as_of``.
 
 >>> import tempfile, pathlib, datetime
 >>> from kg.build import build
@@ -65,13 +66,16 @@ def _valid(start: str | None, end: str | None, day: dt.date) -> bool:
     return (start is None or start[:10] <= day.isoformat()) and (end is None or end[:10] >= day.isoformat())
 
 
-def _describe(store: ox.Store, iris: list[str]) -> dict[str, tuple]:
+def _describe(store: ox.Store, iris: list[str], day: dt.date) -> dict[str, tuple]:
     from kg.rdf.read import _values_clause, select_frame
 
+    d = f'"{day.isoformat()}"^^<http://www.w3.org/2001/XMLSchema#date>'  # a date object's text, not user text
     q = (f"SELECT ?e (MIN(?n) AS ?name) (MIN(?i) AS ?id) (GROUP_CONCAT(DISTINCT STR(?t); separator=' ') AS ?types) "
          f"(MAX(STR(?sc)) AS ?state) WHERE {{ {_values_clause('e', iris)} "
          f"OPTIONAL {{ ?e <{KG}name> ?n }} OPTIONAL {{ ?e <{KG}localId> ?i }} OPTIONAL {{ ?e a ?t }} "
-         f"OPTIONAL {{ ?e <{KG}stateControlled> ?sc }} }} GROUP BY ?e")
+         f"OPTIONAL {{ ?e <{KG}hasOwnershipAssessment> ?a . ?a <{KG}stateControlled> ?sc . "
+         f"FILTER NOT EXISTS {{ ?a <{KG}validFrom> ?vf FILTER(?vf > {d}) }} "
+         f"FILTER NOT EXISTS {{ ?a <{KG}validTo> ?vt FILTER(?vt < {d}) }} }} }} GROUP BY ?e")
     out = {}
     for r in select_frame(store, q).itertuples(index=False):
         types = tuple(sorted(t.removeprefix(KG) for t in (r.types or "").split() if t.startswith(KG)))
@@ -118,7 +122,7 @@ def owner_tree(store: ox.Store, iri: str, as_of: dt.date | None = None, *, max_d
         controllers = set(C[:, col].indices.tolist())
     else:
         integrated, controllers = {}, set()
-    info = _describe(store, nodes)
+    info = _describe(store, nodes, as_of)
     owners_of: dict[str, list[tuple[str, float]]] = {}
     for (a, b), s in edges.items():
         owners_of.setdefault(b, []).append((a, s))

@@ -41,7 +41,7 @@ from kg.queries.refs import EmbeddedLookup, Neo4jLookup, resolve_ref
 
 __all__ = ["EmbeddedBackend", "Neo4jBackend", "as_backend", "prepare", "run_query", "run_prepared",
            "normalise_value", "normalise_rows", "entity_iris", "same_rows", "uses_derived",
-           "derived_as_of", "check_derived", "neo4j_backend"]
+           "has_derived", "check_derived", "neo4j_backend"]
 
 
 class EmbeddedBackend:
@@ -460,17 +460,14 @@ def check_derived(query: Query, backend) -> None:
     if not _mentions_derived(query.sparql if embedded else None, None if embedded else query.cypher, any_as_of=True):
         return
     if getattr(backend, "_has_derived", None) is None:  # asked once per backend
-        backend._has_derived = derived_as_of(backend) is not None
+        backend._has_derived = has_derived(backend)
     if not backend._has_derived:
         raise InputError(f"query {query.name} reads facts derived at build (integrated ownership, state share, display "
                          f"names ...), and this graph holds none: build it again without --no-derive")
 
 
-_AS_OF_RE = re.compile(r"as_of=(\d{4}-\d{2}-\d{2})")
-
-
-def derived_as_of(backend) -> dt.date | None:
-    """The date the stored derived facts were computed at (from their ``method``), or None."""
+def has_derived(backend) -> bool:
+    """Whether the backend's graph holds derived facts (their ``method`` is stated)."""
     try:
         if isinstance(backend, EmbeddedBackend):
             from kg.rdf.query import run_sparql
@@ -479,6 +476,5 @@ def derived_as_of(backend) -> dt.date | None:
         else:
             rows = backend.lookup._run("MATCH (n:KgNode) WHERE n.method IS NOT NULL RETURN n.method LIMIT 1", {})
     except KgError:
-        return None
-    m = _AS_OF_RE.search(str(rows[0][0])) if rows else None
-    return dt.date.fromisoformat(m.group(1)) if m else None
+        return False
+    return bool(rows)

@@ -285,58 +285,46 @@ def resolved_nquads(res: Resolved) -> Iterator[str]:
 # ---------------------------------------------------------------- derived facts
 
 
-def methods(d) -> dict[str, str]:
-    """How each kind of derived fact was computed, by the class that carries it (local name).
-
-    >>> import datetime
-    >>> from types import SimpleNamespace
-    >>> methods(SimpleNamespace(as_of=datetime.date(2024, 1, 1), floor=0.01))["Control"]
-    'majority control, directly or through controlled firms (> 0.5); as_of=2024-01-01'
-    """
-    ctx = f"as_of={d.as_of.isoformat()}"
-    return {
-        "IntegratedOwnership": f"integrated ownership, cycle-corrected (Vitali, Glattfelder & Battiston 2011); "
-                               f"floor={d.floor}; {ctx}",
-        "Control": f"majority control, directly or through controlled firms (> 0.5); {ctx}",
-        "Entity": (f"state share = integrated ownership held by state entities and what they control; "
-                   f"influence high (state-controlled) / medium (>= 25%) / low (> 0) / none; size class from the "
-                   f"latest reported year (SME thresholds by sector); {ctx}"),
-        "LookThroughFunding": (f"look-through of fundings from state-controlled sources, directly or through up to "
-                               f"three funds; step share = LP commitments over all LP commitments to the fund, else "
-                               f"direct ownership; {ctx}"),
-        "FinancialYear": ("performance with this year as the firm's latest: revenue decline (smallest revenue below "
-                          "the smallest of three years earlier) and/or losses (net loss in >= 2 of this year and the "
-                          f"two before); per year, so exact for any as_of (built {ctx})"),
-    }
-
-
 def derived_quads(d) -> Iterator[str]:
-    """Derived facts (kg.derive.facts.Derived) in the derived graph, as text chunks; the method of
-    each kind is stated once, on its class."""
+    """Derived facts (kg.derive.timeline.DerivedPeriods) in the derived graph, as text chunks.
+
+    Each fact states the period it holds for, ``kg:validFrom`` .. ``kg:validTo`` (inclusive;
+    absent = open; the ontology's date conventions): derived links (IntegratedOwnership, Control,
+    LookThroughFunding) on their qualified node, entity facts on an OwnershipAssessment or
+    SizeAssessment node per period that the entity points at (``kg:hasOwnershipAssessment``,
+    ``kg:hasSizeAssessment``). The method of each kind is stated once, on its class."""
     from kg.resolve import link_iri
+    from kg.tables.derived import DERIVED_LINKS, DERIVED_NODES, LINK_CLASSES, assessment_iri
+    from kg.tables.derived import methods as method_texts
 
     m = model()
     g = GRAPH_DERIVED
     said = []
-    for rel, frame, a, b in (("ULTIMATELY_OWNS", d.integrated, "owner", "owned"),
-                             ("CONTROLS", d.control, "controller", "controlled")):
+    for rel in ("ULTIMATELY_OWNS", "CONTROLS"):
+        spec = DERIVED_LINKS[rel]
+        frame = getattr(d, spec.frame)
         link = m.link(rel)
         if len(frame):
-            said.append(link.qualified_class)
+            said.append(LINK_CLASSES[rel])
         for df in _slices(frame):
-            q = [link_iri(rel, x, y) for x, y in zip(df[a].tolist(), df[b].tolist(), strict=True)]
+            q = [link_iri(rel, *parts) for parts in zip(*(df[k].tolist() for k in spec.key), strict=True)]
             yield _type_text(q, KG + link.qualified_class, g)
-            yield lines(q, KG + link.source_role, iri_terms(df[a]), g)
-            yield lines(q, KG + link.target_role, iri_terms(df[b]), g)
+            yield lines(q, KG + link.source_role, iri_terms(df[spec.source]), g)
+            yield lines(q, KG + link.target_role, iri_terms(df[spec.target]), g)
             yield from _join(_prop_text(df, q, g, [p for p in link.properties if p.local != "method"]))
-    ent = d.entity
-    if len(ent):
-        props = [p for p in m.props_on("Entity") if p.derived and p.column in ent and p.local != "method"]
-        if (ent["state_share"].notna() | ent["size_class"].notna()).any():
-            said.append("Entity")
-        for df in _slices(ent):
-            subj = df["iri"].tolist()
-            yield lines(subj, KG + "ultimateController", iri_terms(df["ultimate_controller"]), g)
+    for nt, spec in DERIVED_NODES.items():
+        frame = getattr(d, spec.frame, None)
+        if frame is None or not len(frame) or nt not in m.node_types:
+            continue
+        said.append(nt)
+        link = next(lk for lk in m.links.values() if lk.rel_type == spec.rel)
+        props = [p for p in m.props_on(nt) if p.column in frame and p.local != "method"]
+        for df in _slices(frame):
+            subj = [assessment_iri(nt, e, v) for e, v in zip(df[spec.entity].tolist(), df["valid_from"].tolist(), strict=True)]
+            yield lines(df[spec.entity].tolist(), link.predicate, _const_iris(subj), g)
+            yield _type_text(subj, KG + nt, g)
+            if "ultimate_controller" in df:
+                yield lines(subj, KG + "ultimateController", iri_terms(df["ultimate_controller"]), g)
             yield from _join(_prop_text(df, subj, g, props))
     flows = getattr(d, "flows", None)
     if flows is not None and len(flows):
@@ -347,19 +335,24 @@ def derived_quads(d) -> Iterator[str]:
         said.append("FinancialYear")
         yield from _join(_performance_quads(perf, g))
     yield from _join(_lookup_quads(d, g))
-    text = methods(d)
+    text = method_texts(d.floor)
     yield "".join(f"<{KG}{cls}> <{m.prop('method').iri}> {encode_basestring(text[cls])} <{g}> .\n" for cls in said)
+
+
+def _const_iris(iris: list[str]) -> list[str]:
+    return [f"<{x}>" for x in iris]
 
 
 def _flow_quads(flows: pd.DataFrame, g: str) -> Iterator[str]:
     """Look-through flows of state capital (kg.derive.flows) as LookThroughFunding link nodes."""
     from kg.resolve import link_iri
+    from kg.tables.derived import DERIVED_LINKS
 
     link = model().link("LOOK_THROUGH_FUNDED")
+    key = DERIVED_LINKS["LOOK_THROUGH_FUNDED"].key
     props = [p for p in link.properties if p.local != "method"]
     for df in _slices(flows):
-        q = [link_iri("LOOK_THROUGH_FUNDED", s, f, c)
-             for s, f, c in zip(df["source"].tolist(), df["funding"].tolist(), df["chain"].tolist(), strict=True)]
+        q = [link_iri("LOOK_THROUGH_FUNDED", *parts) for parts in zip(*(df[k].tolist() for k in key), strict=True)]
         yield _type_text(q, KG + link.qualified_class, g)
         yield lines(q, KG + link.source_role, iri_terms(df["source"]), g)
         yield lines(q, KG + link.target_role, iri_terms(df["recipient"]), g)

@@ -130,7 +130,7 @@ def read_nodes(store: ox.Store, iris: Iterable[str] | None = None, types: Iterab
     """Nodes (not financial years) with their labels and ontology properties, one row each."""
     m = model()
     iris = list(iris) if iris is not None else None
-    names = [t for t in (types or m.node_types) if t != "FinancialYear"]
+    names = [t for t in (types or m.node_types) if t != "FinancialYear" and not m.node_type(t).derived]
     tf = select_frame(store, f"SELECT ?s ?t WHERE {{ {_values_clause('s', iris)} ?s a ?t . "
                              f"VALUES ?t {{ {' '.join(f'<{KG}{t}>' for t in names)} }} }}")
     if not len(tf):
@@ -431,7 +431,7 @@ def nodes_from_quads(quads: Iterable[ox.Quad]) -> pd.DataFrame:
     derived entity facts comes from the quads of :func:`context_quads`)."""
     m = model()
     long = _long_frame(quads)
-    names = [t for t in m.node_types if t != "FinancialYear"]
+    names = [t for t in m.node_types if t != "FinancialYear" and not m.node_type(t).derived]
     wanted = {KG + t: t for t in names}
     tf = long[(long["p"] == RDF_TYPE) & long["o"].isin(list(wanted))]
     if not len(tf):

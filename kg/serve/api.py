@@ -9,8 +9,7 @@
   ``format=json|csv`` (else the ``Accept`` header; JSON by default) picks the answer:
 
   - JSON: ``{"query", "parameters" (the values used, references as IRIs), "columns", "rows"
-    (one object a row, exactly the objects of kg query run --format json), "count"}``, plus
-    ``derived_as_of`` for a query that reads facts derived at build;
+    (one object a row, exactly the objects of kg query run --format json), "count"}``;
   - CSV: the text of ``kg query run NAME --format csv``, as a download (``NAME.csv``).
 
 Errors are always JSON, ``{"error": "one line", "status": N}``: 404 for an unknown query, 400
@@ -176,7 +175,7 @@ def run_canned(store, query: Query, given: Mapping[str, str], mtype: str, max_ro
     >>> run_canned(store, q, {"ref": "no such firm"}, "text/csv", 10)[:2]
     (400, 'application/json')
     """
-    from kg.queries.run import derived_as_of, prepare, run_prepared, uses_derived
+    from kg.queries.run import prepare, run_prepared
 
     backend = _backend_for(store)
     try:
@@ -192,9 +191,6 @@ def run_canned(store, query: Query, given: Mapping[str, str], mtype: str, max_ro
         return 200, mtype, _csv(cols, rows), {"Content-Disposition": f'attachment; filename="{query.name}.csv"'}
     body = {"query": query.name, "parameters": {k: _json(v) for k, v in values.items()},
             "columns": cols, "rows": [dict(zip(cols, r, strict=True)) for r in rows], "count": len(rows)}
-    if uses_derived(query):
-        built = derived_as_of(backend)
-        body["derived_as_of"] = built.isoformat() if built else None
     return 200, mtype, json.dumps(body, ensure_ascii=False, default=str).encode("utf-8"), {}
 
 

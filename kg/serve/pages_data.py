@@ -195,7 +195,8 @@ def _facts(quads: list[ox.Quad], iri: str) -> list[dict]:
             g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else None
             rows_of.setdefault(g, []).append({"file": _graph_file(g), "row": q.object.value})
     out = []
-    skip = {KG + "method", KG + "displayName", KG + "sourceRow", KG + "sourceRecord"}
+    skip = {KG + "method", KG + "displayName", KG + "sourceRow", KG + "sourceRecord", KG + "hasOwnershipAssessment",
+            KG + "hasSizeAssessment"}
     for q in quads:
         if q.subject.value != iri or q.predicate.value in skip or isinstance(q.object, ox.BlankNode):
             continue
@@ -330,7 +331,7 @@ def _subsidiaries(store: ox.Store, iri: str, day: dt.date, limit: int) -> dict:
 def entity_page(store: ox.Store, iri: str, as_of: dt.date, limit: int = 500) -> dict:
     """Everything the entity page shows for ``iri`` at ``as_of`` (ServeError 404 when the
     graph has no such entity)."""
-    from kg.subgraph import DEFAULT_LINKS, Selection, select
+    from kg.subgraph import DEFAULT_LINKS, Selection, derived_at, select
 
     _check_entity(store, iri)
     # the neighbourhood without a date, so that ended and future links are shown too (marked)
@@ -346,9 +347,8 @@ def entity_page(store: ox.Store, iri: str, as_of: dt.date, limit: int = 500) -> 
     fin = [r for r in _rows(sub.financials) if r["firm"] == iri and (r.get("year") or 0) <= as_of.year]
     fin.sort(key=lambda r: (r.get("year") or 0, r.get("source") or ""))
     owners = _owners(store, iri, as_of, names)
-    uc = next((q.object.value for q in sub.quads if q.subject.value == iri
-               and q.predicate.value == KG + "ultimateController"), None)  # not a node column
-    derived_at = _derived_as_of(sub.quads, iri)
+    assessed = derived_at(store, iri, as_of)[0]
+    uc = assessed.pop("ultimate_controller", None)
     return {
         "iri": iri,
         "name": names[iri],
@@ -356,10 +356,10 @@ def entity_page(store: ox.Store, iri: str, as_of: dt.date, limit: int = 500) -> 
         "names": names,
         "facts": facts,
         "records": records,
-        "state": {k: me.get(k) for k in ("state_owned", "state_owned_reason", "state_controlled", "state_share",
-                                         "state_influence", "path", "size_class", "size_year")},
+        "state": {k: (me | assessed).get(k) for k in ("state_owned", "state_owned_reason", "state_controlled",
+                                                      "state_share", "state_influence", "path", "size_class", "size_year")},
         "ultimate_controller": {"iri": uc, "name": _display(store, uc)} if uc else None,
-        "derived_as_of": derived_at,
+        "derived_as_of": as_of.isoformat() if assessed else None,
         "control_path": _control_path(owners, iri),
         "owners": owners,
         "owns_direct": [r for r in links.get("OWNS", []) if r["from"] == iri],
@@ -385,17 +385,6 @@ def _display(store: ox.Store, iri: str) -> str:
     from kg.subgraph import _display as display
 
     return display(store, iri)
-
-
-def _derived_as_of(quads: list[ox.Quad], iri: str) -> str | None:
-    import re
-
-    for q in quads:
-        if q.subject.value == iri and q.predicate.value == KG + "method":
-            m = re.search(r"as_of=(\d{4}-\d{2}-\d{2})", q.object.value)
-            if m:
-                return m.group(1)
-    return None
 
 
 # ---------------------------------------------------------------- network view

@@ -1,26 +1,37 @@
-"""How the derived tables (kg.derive.facts.Derived) read as links and properties of the graph,
-and the ``method`` text each kind of derived fact carries.
+"""How the derived tables (kg.derive.timeline.DerivedPeriods) read as links and nodes of the
+graph, and the ``method`` text each kind of derived fact carries.
+
+Every derived row holds for a period, ``valid_from`` .. ``valid_to`` (inclusive; None = open):
 
 * ``integrated`` rows are ULTIMATELY_OWNS links (owner -> owned), ``control`` rows CONTROLS
   links (controller -> controlled), ``flows`` rows LOOK_THROUGH_FUNDED links (source ->
   recipient, one per funding and chain); :data:`DERIVED_LINKS` says which columns are the
-  ends and which make the link's IRI (kg.resolve.link_iri);
-* ``entity`` rows are derived properties of entities (state share, size class, ...) and
-  their ``ultimate_controller``; ``performance`` rows derived properties of financial years.
+  ends and which make the link's IRI (kg.resolve.link_iri; the period's start is part of it:
+  a pair holds one link per period);
+* ``entity`` rows are OwnershipAssessment nodes (state share, influence, state control, path
+  and the ultimate controller of an entity for one period), ``size`` rows SizeAssessment
+  nodes (size class, its year and figures); :data:`DERIVED_NODES` says which link leads to
+  them from their entity and how their IRI is made (:func:`assessment_iri`);
+* ``performance`` rows are derived properties of financial years (exact at every date).
 
 >>> DERIVED_LINKS["ULTIMATELY_OWNS"].frame, DERIVED_LINKS["LOOK_THROUGH_FUNDED"].key
-('integrated', ('source', 'funding', 'chain'))
+('integrated', ('source', 'funding', 'chain', 'valid_from'))
+>>> DERIVED_NODES["SizeAssessment"].rel
+'HAS_SIZE'
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+
+from kg.ontology import ID
 
 
 @dataclass(frozen=True)
 class DerivedLink:
-    """A link kind held by a derived table: its ``frame`` (a Derived field), the columns of
-    its two ends and the columns whose values make its IRI."""
+    """A link kind held by a derived table: its ``frame`` (a DerivedPeriods field), the columns
+    of its two ends and the columns whose values make its IRI."""
 
     frame: str
     source: str
@@ -29,35 +40,65 @@ class DerivedLink:
 
 
 DERIVED_LINKS: dict[str, DerivedLink] = {
-    "ULTIMATELY_OWNS": DerivedLink("integrated", "owner", "owned", ("owner", "owned")),
-    "CONTROLS": DerivedLink("control", "controller", "controlled", ("controller", "controlled")),
-    "LOOK_THROUGH_FUNDED": DerivedLink("flows", "source", "recipient", ("source", "funding", "chain")),
+    "ULTIMATELY_OWNS": DerivedLink("integrated", "owner", "owned", ("owner", "owned", "valid_from")),
+    "CONTROLS": DerivedLink("control", "controller", "controlled", ("controller", "controlled", "valid_from")),
+    "LOOK_THROUGH_FUNDED": DerivedLink("flows", "source", "recipient", ("source", "funding", "chain", "valid_from")),
+}
+
+
+@dataclass(frozen=True)
+class DerivedNode:
+    """A node type held by a derived table: its ``frame``, the column naming its entity and the
+    relationship type from the entity to it."""
+
+    frame: str
+    entity: str
+    rel: str
+
+
+DERIVED_NODES: dict[str, DerivedNode] = {
+    "OwnershipAssessment": DerivedNode("entity", "iri", "HAS_OWNERSHIP"),
+    "SizeAssessment": DerivedNode("size", "iri", "HAS_SIZE"),
 }
 
 ENTITY_FRAME = "entity"
 PERFORMANCE_FRAME = "performance"
-ENTITY_METHOD_WHEN = ("state_share", "size_class")
-"""An entity's derived properties carry the method text where one of these columns has a value."""
 
 
-def methods(as_of: str, floor: float) -> dict[str, str]:
-    """The ``method`` text of each kind of derived fact built at ``as_of`` (ISO date) with
-    ``floor``: by link kind, ``entity`` and ``performance``.
+def assessment_iri(node_type: str, entity: str, valid_from) -> str:
+    """The IRI of an entity's assessment for the period starting ``valid_from`` (None: open).
 
-    >>> methods("2024-01-01", 0.01)["CONTROLS"]
-    'majority control, directly or through controlled firms (> 0.5); as_of=2024-01-01'
+    >>> assessment_iri("SizeAssessment", "https://w3id.org/accelerator-kg/id/entity/f", None)[:61]
+    'https://w3id.org/accelerator-kg/id/assessment/sizeassessment/'
     """
-    ctx = f"as_of={as_of}"
+    h = hashlib.sha1(f"{entity}\x1f{valid_from}".encode()).hexdigest()[:20]
+    return f"{ID}assessment/{node_type.lower()}/{h}"
+
+
+def methods(floor: float) -> dict[str, str]:
+    """The ``method`` text of each kind of derived fact built with ``floor``, by the ontology
+    class that carries it (local name).
+
+    >>> methods(0.01)["Control"]
+    'majority control, directly or through controlled firms (> 0.5); per period (valid_from..valid_to)'
+    """
+    per = "per period (valid_from..valid_to)"
     return {
-        "ULTIMATELY_OWNS": f"integrated ownership, cycle-corrected (Vitali, Glattfelder & Battiston 2011); floor={floor}; {ctx}",
-        "CONTROLS": f"majority control, directly or through controlled firms (> 0.5); {ctx}",
-        ENTITY_FRAME: (f"state share = integrated ownership held by state entities and what they control; "
-                       f"influence high (state-controlled) / medium (>= 25%) / low (> 0) / none; size class from the "
-                       f"latest reported year (SME thresholds by sector); {ctx}"),
-        "LOOK_THROUGH_FUNDED": (f"look-through of fundings from state-controlled sources, directly or through up to three "
-                                f"funds; step share = LP commitments over all LP commitments to the fund, else direct "
-                                f"ownership; {ctx}"),
-        PERFORMANCE_FRAME: ("performance with this year as the firm's latest: revenue decline (smallest revenue below the "
-                            "smallest of three years earlier) and/or losses (net loss in >= 2 of this year and the two "
-                            f"before); per year, so exact for any as_of (built {ctx})"),
+        "IntegratedOwnership": f"integrated ownership, cycle-corrected (Vitali, Glattfelder & Battiston 2011); "
+                               f"floor={floor}; {per}",
+        "Control": f"majority control, directly or through controlled firms (> 0.5); {per}",
+        "OwnershipAssessment": ("state share = integrated ownership held by state entities and what they control; "
+                                "influence high (state-controlled) / medium (>= 25%) / low (> 0) / none; ultimate "
+                                f"controller = top of the chain of controlling owners; {per}"),
+        "SizeAssessment": f"size class from the latest reported year (a year counts once it has ended; SME thresholds by sector); {per}",
+        "LookThroughFunding": ("look-through of fundings from state-controlled sources, directly or through up to three "
+                               "funds; step share = LP commitments over all LP commitments to the fund, else direct "
+                               f"ownership; {per}"),
+        "FinancialYear": ("performance with this year as the firm's latest: revenue decline (smallest revenue below the "
+                          "smallest of three years earlier) and/or losses (net loss in >= 2 of this year and the two "
+                          "before); per year, so exact for any as_of"),
     }
+
+
+#: the class carrying each derived link kind's method text
+LINK_CLASSES = {"ULTIMATELY_OWNS": "IntegratedOwnership", "CONTROLS": "Control", "LOOK_THROUGH_FUNDED": "LookThroughFunding"}

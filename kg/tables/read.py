@@ -8,15 +8,15 @@ underneath.
 >>> import datetime as dt, tempfile, pathlib
 >>> from kg.loaders.sources import load_sources
 >>> from kg.resolve import resolve
->>> from kg.derive.facts import derive
+>>> from kg.derive.timeline import derive_periods
 >>> from kg.resources import resource_path
 >>> from kg.tables.write import write_tables
 >>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
 >>> folder = pathlib.Path(tempfile.mkdtemp()) / "tables"
->>> _ = write_tables(res, derive(res, as_of=dt.date(2024, 1, 1)), folder)
+>>> _ = write_tables(res, derive_periods(res), folder)
 >>> t = open_tables(folder)
->>> t.resolved().links["OWNS"].equals(res.links["OWNS"]), t.derived().as_of
-(True, datetime.date(2024, 1, 1))
+>>> t.resolved().links["OWNS"].equals(res.links["OWNS"]), t.derived().floor, len(t.derived_at(dt.date(2024, 1, 1)).entity)
+(True, 0.01, 7)
 >>> t.read("links.OWNS", ["share"]).num_rows
 5
 """
@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kg.derive.facts import Derived
+from kg.derive.timeline import DerivedPeriods, at
 from kg.errors import KgError
 from kg.records import Reject
 from kg.resolve import Resolved
@@ -122,15 +123,23 @@ class Tables:
     def has_derived(self) -> bool:
         return self.manifest.get("derived") is not None
 
-    def derived(self) -> Derived | None:
-        """The derived facts the tables were written from (kg.derive.facts.Derived), or None
-        for a build without them."""
+    def derived(self) -> DerivedPeriods | None:
+        """The derived facts the tables were written from (kg.derive.timeline.DerivedPeriods,
+        every row with its period), or None for a build without them."""
         info = self.manifest.get("derived")
         if info is None:
             return None
+        if not info.get("periods"):
+            raise TablesError(f"{self.folder}: derived facts of a single date (an earlier kg); build the graph again")
         kwargs = {k: _decode(v) for k, v in info["fields"].items()}
         kwargs.update({name: self.frame(f"derived.{name}") for name in info["frames"]})
-        return Derived(**kwargs)
+        kwargs["entities"] = self.read("entities", ["iri"]).column("iri").to_numpy(zero_copy_only=False).astype(object)
+        return DerivedPeriods(**kwargs)
+
+    def derived_at(self, day: dt.date) -> Derived | None:
+        """The derived facts that hold on ``day`` (kg.derive.timeline.at), or None without any."""
+        p = self.derived()
+        return None if p is None else at(p, day)
 
     def methods(self) -> dict[str, str]:
         """The method text of each kind of derived fact (kg.tables.derived.methods); {} without."""

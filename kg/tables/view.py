@@ -6,12 +6,16 @@ Cypher database): the same graph the RDF store holds, typed from the ontology.
 * Nodes: every entity (its rows' labels together, most specific first, behind the marker
   label ``KgNode``), every reference entity (exchanges, programmes) and every financial year.
   A node's property is the smallest value its rows give where sources disagree (every value
-  stays in the tables and in the RDF store, in its source's graph); entities also carry their
-  derived properties (state share, size class, ... and ``method``).
+  stays in the tables and in the RDF store, in its source's graph). The derived facts of an
+  entity that change over time are nodes of their own, one per period: OwnershipAssessment
+  (state share, influence, state control, path; ULTIMATE_CONTROLLER from it to the ultimate
+  controller) and SizeAssessment (size class, year, figures), each with ``valid_from``,
+  ``valid_to`` and ``method``, linked from the entity by HAS_OWNERSHIP and HAS_SIZE.
 * Links: each link of the sources with ``iri``, ``from``, ``to``, its properties and
   provenance (``source``, ``source_file``, ``source_row``); the derived links (CONTROLS,
-  ULTIMATELY_OWNS, LOOK_THROUGH_FUNDED) with ``derived`` True and their ``method``; REPORTED
-  from each firm to its financial years; ULTIMATE_CONTROLLER (``from``, ``to``, ``derived``).
+  ULTIMATELY_OWNS, LOOK_THROUGH_FUNDED) with ``derived`` True, their ``method`` and the period
+  they hold for (``valid_from``, ``valid_to``); REPORTED from each firm to its financial years;
+  HAS_OWNERSHIP, HAS_SIZE and ULTIMATE_CONTROLLER (``from``, ``to``, ``derived``).
 
 Values are plain Python values in object columns: floats, ints, bools, ``datetime.date`` (a
 partial date at the first or last day of its period, its ``*_precision`` column saying
@@ -22,16 +26,18 @@ from the RDF store.
 >>> import datetime as dt, tempfile, pathlib
 >>> from kg.loaders.sources import load_sources
 >>> from kg.resolve import resolve
->>> from kg.derive.facts import derive
+>>> from kg.derive.timeline import derive_periods
 >>> from kg.resources import resource_path
 >>> from kg.tables.read import open_tables
 >>> from kg.tables.write import write_tables
 >>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
 >>> folder = pathlib.Path(tempfile.mkdtemp()) / "tables"
->>> _ = write_tables(res, derive(res, as_of=dt.date(2024, 1, 1)), folder)
+>>> _ = write_tables(res, derive_periods(res), folder)
 >>> g = open_tables(folder).graph_frames()
 >>> sorted(g.nodes)[:2]
 [('KgNode', 'Bank'), ('KgNode', 'Exchange')]
+>>> sorted(g.links["CONTROLS"].columns)[:4], len(g.links["HAS_OWNERSHIP"]) >= 7
+(['derived', 'from', 'hops', 'iri'], True)
 >>> owns = g.links["OWNS"]
 >>> sorted(owns["share"])[-1], type(owns["start"].dropna().iloc[0]).__name__
 (1.0, 'date')
@@ -48,7 +54,13 @@ import pyarrow.compute as pc
 
 from kg.ontology import Property, model
 from kg.resolve import link_iri
-from kg.tables.derived import DERIVED_LINKS, ENTITY_FRAME, ENTITY_METHOD_WHEN, PERFORMANCE_FRAME
+from kg.tables.derived import (
+    DERIVED_LINKS,
+    DERIVED_NODES,
+    LINK_CLASSES,
+    PERFORMANCE_FRAME,
+    assessment_iri,
+)
 from kg.tables.names import NODE_LABEL, all_labels, column_kinds, ident, label_order, object_links
 from kg.tables.schema import arrow_type
 
@@ -186,22 +198,6 @@ def _entity_nodes(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> No
     sets = {mask: label_order(lb for lb, b in bit.items() if mask & b) for mask in masks.unique()}
     nodes = nodes.filter(pc.is_in(nodes.column("iri"), pa.array(masks.index.tolist(), pa.string()))).sort_by("iri")
 
-    # derived properties (one row per entity) and the method text where they hold one
-    name = f"derived.{ENTITY_FRAME}"
-    if name in tables and tables.rows(name):
-        ent = tables.read(name, ["iri", *derived_cols, *ENTITY_METHOD_WHEN])
-        d = _select(ent, {c: schema[c] for c in ["iri", *derived_cols] if c != "method"})
-        if "method" in derived_cols and ENTITY_FRAME in methods:
-            has = None
-            for c in ENTITY_METHOD_WHEN:
-                if c in ent.column_names:
-                    v = pc.is_valid(ent.column(c))
-                    has = v if has is None else pc.or_(has, v)
-            if has is not None:
-                text = pa.array([methods[ENTITY_FRAME]] * d.num_rows, pa.string())
-                d = d.append_column("method", pc.if_else(has, text, pa.scalar(None, pa.string())))
-        nodes = _lookup(nodes, "iri", _first(d, "iri"), [c for c in d.column_names if c != "iri"])
-
     node_mask = masks.reindex(nodes.column("iri").to_pylist()).to_numpy()
     columns = [c for c in schema if c in nodes.column_names]
     for mask in sorted(sets, key=lambda k: sets[k]):
@@ -228,13 +224,41 @@ def _financial_years(tables: Tables, g: GraphFrames, methods: dict[str, str]) ->
     name = f"derived.{PERFORMANCE_FRAME}"
     if name in tables and tables.rows(name):
         perf = tables.read(name, ["iri", *derived_cols])
-        if "method" in derived_cols and PERFORMANCE_FRAME in methods:
-            perf = perf.append_column("method", pa.array([methods[PERFORMANCE_FRAME]] * perf.num_rows, pa.string()))
+        if "method" in derived_cols and _FY in methods:
+            perf = perf.append_column("method", pa.array([methods[_FY]] * perf.num_rows, pa.string()))
         perf = _first(_select(perf, {c: schema[c] for c in ["iri", *derived_cols] if c in perf.column_names}), "iri")
         base = _lookup(base, "iri", perf, [c for c in perf.column_names if c != "iri"])
     base = _select(base, schema)
     g.nodes[(NODE_LABEL, ident(_FY))] = _object_frame(base, [c for c in schema if c != "firm"], ("iri",))
     return base.select(["firm", "iri"])
+
+
+def _assessment_nodes(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> dict[str, pa.Table]:
+    """The derived nodes of each period (OwnershipAssessment, SizeAssessment); returns, by node
+    type, the frame's ``entity``, ``iri`` and other columns (for their links)."""
+    m = model()
+    out = {}
+    for nt, spec in DERIVED_NODES.items():
+        name = f"derived.{spec.frame}"
+        if nt not in m.node_types or name not in tables or not tables.rows(name):
+            continue
+        t = tables.read(name)
+        iris = pa.array([assessment_iri(nt, e, v) for e, v in
+                         zip(t.column(spec.entity).to_pylist(), t.column("valid_from").to_pylist(), strict=True)],
+                        pa.string())
+        props = [p for p in m.props_on(nt)]
+        schema = {"iri": pa.string(), **{p.column: arrow_type(p.datatype) for p in props}}
+        cols = {"iri": iris}
+        for p in props:
+            if p.column == "method":
+                if nt in methods:
+                    cols["method"] = pa.array([methods[nt]] * t.num_rows, pa.string())
+            elif p.column in t.column_names:
+                cols[p.column] = t.column(p.column)
+        nodes = _select(pa.table(cols), schema)
+        g.nodes[(NODE_LABEL, ident(nt))] = _object_frame(nodes, list(schema), ("iri",))
+        out[nt] = t.append_column("_node", iris).append_column("_entity", t.column(spec.entity))
+    return out
 
 
 # ---------------------------------------------------------------------------- links
@@ -262,8 +286,8 @@ def _derived_links(tables: Tables, rel: str, props: list[Property], methods: dic
     cols = {"iri": iris, FROM: t.column(spec.source), TO: t.column(spec.target)}
     for p in props:
         if p.column == "method":
-            if rel in methods:
-                cols["method"] = pa.array([methods[rel]] * t.num_rows, pa.string())
+            if LINK_CLASSES.get(rel) in methods:
+                cols["method"] = pa.array([methods[LINK_CLASSES[rel]]] * t.num_rows, pa.string())
         elif p.column in t.column_names:
             cols[p.column] = t.column(p.column)
     out = pa.table(cols)
@@ -278,6 +302,8 @@ def graph_view(tables: Tables) -> GraphFrames:
     methods = tables.methods()
     _entity_nodes(tables, g, methods)
     fys = _financial_years(tables, g, methods)
+    assessed = _assessment_nodes(tables, g, methods)
+    by_rel = {spec.rel: nt for nt, spec in DERIVED_NODES.items()}
     for rel, link in m.links.items():
         ident(rel)
         if link.qualified_class:
@@ -295,16 +321,21 @@ def graph_view(tables: Tables) -> GraphFrames:
             g.links[rel] = f
         elif rel == "REPORTED" and fys is not None:
             g.links[rel] = pd.DataFrame({FROM: fys.column("firm").to_pylist(), TO: fys.column("iri").to_pylist()})
+        elif rel in by_rel:
+            t = assessed.get(by_rel[rel])
+            f = pd.DataFrame({FROM: t.column("_entity").to_pylist() if t is not None else [],
+                              TO: t.column("_node").to_pylist() if t is not None else []}, dtype=object)
+            if link.derived:
+                f["derived"] = True
+            g.links[rel] = f
         else:
             g.warnings.append(f"links {rel} have no qualified node and no reader; not written")
-    ent_name = f"derived.{ENTITY_FRAME}"
     for rel, ol in object_links().items():  # node-to-node object properties: ultimate controller
         f = pd.DataFrame({FROM: pd.Series(dtype=object), TO: pd.Series(dtype=object)})
-        if ent_name in tables and ol.column:
-            t = tables.read(ent_name, ["iri", ol.column])
-            if ol.column in t.column_names:
+        for t in assessed.values():  # from the derived node of the period that states it
+            if ol.column and ol.column in t.column_names:
                 t = t.filter(pc.is_valid(t.column(ol.column)))
-                f = pd.DataFrame({FROM: t.column("iri").to_pylist(), TO: t.column(ol.column).to_pylist()},
+                f = pd.DataFrame({FROM: t.column("_node").to_pylist(), TO: t.column(ol.column).to_pylist()},
                                  dtype=object).drop_duplicates()
         if ol.derived:
             f["derived"] = True

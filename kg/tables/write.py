@@ -3,7 +3,7 @@
 ::
 
     tables/manifest.json              table -> file, rows; schema version, kg version, the
-                                      derived facts' date, floor and method texts
+                                      derived facts' floor and method texts
     tables/entity_rows.parquet        every entity row with its provenance (source, file, row)
     tables/entities.parquet           the resolved entities (one row each, their labels)
     tables/links-<REL>.parquet        every link of a kind with its provenance (OWNS, FUNDED, ...)
@@ -11,7 +11,8 @@
     tables/type_conflicts.parquet     rows whose type contradicted their entity (kg.conflicts)
     tables/rejects.parquet            what resolution rejected
     tables/reference.parquet          the reference entities shipped with kg (exchanges, programmes)
-    tables/derived-<name>.parquet     each frame of the derived facts (integrated, control, ...)
+    tables/derived-<name>.parquet     each frame of the derived facts (integrated, control, ...),
+                                      each row with the period it holds for (valid_from, valid_to)
 
 Columns are typed from the ontology (kg.tables.schema) and every frame reads back exactly
 (kg.tables.arrow). The manifest is written last: a folder without one is not a whole set.
@@ -19,13 +20,13 @@ Columns are typed from the ontology (kg.tables.schema) and every frame reads bac
 >>> import datetime as dt, tempfile, pathlib
 >>> from kg.loaders.sources import load_sources
 >>> from kg.resolve import resolve
->>> from kg.derive.facts import derive
+>>> from kg.derive.timeline import derive_periods
 >>> from kg.resources import resource_path
 >>> res = resolve(load_sources([resource_path("tests", "fixtures", "mini")]))
 >>> folder = pathlib.Path(tempfile.mkdtemp()) / "tables"
->>> manifest = write_tables(res, derive(res, as_of=dt.date(2024, 1, 1)), folder)
->>> manifest["tables"]["links.OWNS"]["rows"], manifest["derived"]["fields"]["as_of"]
-(5, {'date': '2024-01-01'})
+>>> manifest = write_tables(res, derive_periods(res), folder)
+>>> manifest["tables"]["links.OWNS"]["rows"], manifest["derived"]["fields"]["floor"]
+(5, 0.01)
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kg import __version__
-from kg.derive.facts import Derived
+from kg.derive.timeline import DerivedPeriods
 from kg.ontology import KG, RDF_TYPE, model
 from kg.resolve import Resolved
 from kg.tables.arrow import to_arrow
@@ -112,7 +113,7 @@ def _encode(v):
     return v
 
 
-def write_tables(resolved: Resolved, derived: Derived | None, folder: Path, *,
+def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Path, *,
                  compression: str = COMPRESSION) -> dict:
     """Write the graph tables of a build into ``folder`` (made here) and return the manifest.
 
@@ -140,10 +141,10 @@ def write_tables(resolved: Resolved, derived: Derived | None, folder: Path, *,
             if isinstance(v, pd.DataFrame):
                 _write(folder, f"derived.{f.name}", v, tables, compression)
                 frames.append(f.name)
-            else:
+            elif f.name != "entities":  # the entities' order: that of the entities table
                 fields[f.name] = _encode(v)
-        derived_info = {"fields": fields, "frames": frames,
-                        "methods": methods(derived.as_of.isoformat(), derived.floor)}
+        derived_info = {"fields": fields, "frames": frames, "periods": isinstance(derived, DerivedPeriods),
+                        "methods": methods(derived.floor)}
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "kg_version": __version__,
