@@ -36,9 +36,8 @@ def neo(tmp_path_factory):
     uri, user, password = neo4j_connection()
     settings = Settings(uri=uri, user=user, password=password)
     with open_driver(settings) as driver:
-        with driver.session(database=settings.database) as s:  # the server may be shared: start empty
-            s.run("MATCH (n) DETACH DELETE n").consume()
-        push(db, settings)
+        # the server may hold another graph (of any size): wipe it in batches, then push
+        push(db, settings, wipe_first=True)
         yield Neo4jBackend(driver, settings), driver, settings
 
 

@@ -63,17 +63,26 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], first: tuple[str, ...] 
     """An Arrow table of exactly ``first`` + ``columns`` (absent ones all null), typed."""
     arrays, names = [], []
     for c in first:
-        arrays.append(pa.array(frame[c].tolist(), type=pa.string()))
+        arrays.append(_array(frame[c], pa.string()))
         names.append(c)
     for c, k in columns.items():
         t = _ARROW[k]
-        if c in frame.columns:
-            values = frame[c].tolist()
-            arrays.append(pa.array([None if v is None or v != v else v for v in values], type=t))
-        else:
-            arrays.append(pa.nulls(len(frame), type=t))
+        arrays.append(_array(frame[c], t) if c in frame.columns else pa.nulls(len(frame), type=t))
         names.append(c)
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _array(values: pd.Series, t: pa.DataType) -> pa.Array:
+    """A typed Arrow array of a column, None and NaN as null (vectorised; a column of mixed
+    Python values that Arrow will not take that way goes value by value).
+
+    >>> _array(pd.Series([1, None, float("nan")], dtype=object), pa.int64()).to_pylist()
+    [1, None, None]
+    """
+    try:
+        return pa.array(values, type=t, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return pa.array([None if v is None or v != v else v for v in values.tolist()], type=t)
 
 
 def _copy(conn, statement: str, report: LoadReport) -> None:
