@@ -384,6 +384,25 @@ def hold_live(db: Path) -> tuple[Path, int] | None:
     raise TimeoutError(f"the live graph in {db} kept changing while it was being opened; try again")
 
 
+def hold_graph(db: Path, error: type[Exception]) -> tuple[Path, int]:
+    """:func:`hold_live` for a reader that needs a graph: the live generation and the held file
+    descriptor, or ``error`` with one line when ``db`` holds no graph or kept changing.
+
+    >>> import tempfile
+    >>> hold_graph(Path(tempfile.mkdtemp()), LookupError)
+    Traceback (most recent call last):
+    ...
+    LookupError: no graph in ...; build one first with 'kg build' (or point --db / KG_DB at one)
+    """
+    try:
+        held = hold_live(db)
+    except TimeoutError as e:
+        raise error(str(e)) from None
+    if held is None:
+        raise error(f"no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)")
+    return held
+
+
 @dataclass(slots=True)
 class _Hold:
     owner: object

@@ -27,7 +27,7 @@ from typing import Any
 
 from kg.cypher.dialect import PARAM_PREFIX, translate
 from kg.cypher.load import DB_FILE, READ_BUFFER_POOL
-from kg.dbfolder import hold_live
+from kg.dbfolder import hold_graph
 from kg.errors import InputError, KgError
 from kg.neo4j.schema import node_labels
 from kg.rdf.store import StoreError
@@ -66,13 +66,7 @@ class EmbeddedGraph:
 
 def open_graph(db: Path) -> EmbeddedGraph:
     """The live generation's embedded Cypher database, held and opened read-only."""
-    try:
-        held = hold_live(db)
-    except TimeoutError as e:
-        raise StoreError(str(e)) from None
-    if held is None:
-        raise StoreError(f"no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)")
-    gen, fd = held
+    gen, fd = hold_graph(db, StoreError)
     path = cypher_dir(gen) / DB_FILE
     if not path.exists():
         os.close(fd)

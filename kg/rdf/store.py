@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.dbfolder import hold_live, keep_held
+from kg.dbfolder import hold_graph, keep_held
 
 DEFAULT_DB = "kg-data"
 
@@ -175,13 +175,7 @@ def open_store(db: Path, read_only: bool = True, on_wait=None) -> ox.Store:
     (a build removes no generation a reader holds). A generation whose store is not loaded yet
     (``kg build --store background|later``) is loaded first, or waited for (``on_wait(text)``
     hears of it; default: a line on stderr) -- see kg/rdf/sink.py."""
-    try:
-        held = hold_live(db)
-    except TimeoutError as e:
-        raise StoreError(str(e)) from None
-    if held is None:
-        raise StoreError(f"no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)")
-    gen, fd = held
+    gen, fd = hold_graph(db, StoreError)
     try:
         _ensure_loaded(gen, on_wait)
         path = str(store_dir(gen))

@@ -159,15 +159,9 @@ def open_tables(folder: Path) -> Tables:
 
 
 def _hold(db: Path) -> tuple[Path, int]:
-    from kg.dbfolder import hold_live
+    from kg.dbfolder import hold_graph
 
-    try:
-        held = hold_live(db)
-    except TimeoutError as e:
-        raise TablesError(str(e)) from None
-    if held is None:
-        raise TablesError(f"no graph in {db}; build one first with 'kg build' (or point --db / KG_DB at one)")
-    gen, fd = held
+    gen, fd = hold_graph(db, TablesError)
     if not (tables_dir(gen) / MANIFEST).is_file():
         os.close(fd)
         raise TablesError(f"the graph in {db} has no graph tables (it was built by an earlier kg); "
