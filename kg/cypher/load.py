@@ -18,6 +18,7 @@ are removed afterwards. The database is a folder of the build's generation
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -28,14 +29,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kg.cypher.schema import node_columns, node_tables, rel_columns, rel_pairs, schema_statements
+from kg.errors import KgError
 from kg.neo4j.frames import FROM, TO, GraphFrames
 from kg.neo4j.schema import BOOL, DATE, FLOAT, INT, NODE_LABEL, STRING
 
 DB_FILE = "graph.lbdb"
 """The database file inside the ``cypher/`` folder of a generation."""
 
-BUFFER_POOL = 1 << 30
-"""Buffer pool while the database is built (LadybugDB's default is ~80% of RAM)."""
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+BUFFER_POOL = max(1 << 30, min(8 << 30, int(_physical_memory() * 0.35)))
+"""Buffer pool while the database is built: a bound, taken as the COPYs need it (LadybugDB's
+default is ~80% of RAM; 1 GiB ran out at 10^6 firms), between 1 and 8 GiB, 35% of RAM."""
 
 READ_BUFFER_POOL = 4 << 30
 """Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
@@ -88,7 +98,13 @@ def _array(values: pd.Series, t: pa.DataType) -> pa.Array:
 def _copy(conn, statement: str, report: LoadReport) -> None:
     """Run one COPY, adding its time to ``report.seconds["copy"]`` (the engine's own share)."""
     t = time.perf_counter()
-    conn.execute(statement)
+    try:
+        conn.execute(statement)
+    except RuntimeError as e:
+        first = next((x.strip() for x in str(e).splitlines() if x.strip()), type(e).__name__)
+        table = statement.split()[1]
+        raise KgError(f"the embedded Cypher database could not load {table}: {first} (buffer pool "
+                      f"{BUFFER_POOL >> 20} MiB); the graph in the database folder was left as it was") from None
     report.seconds["copy"] = report.seconds.get("copy", 0.0) + time.perf_counter() - t
 
 
