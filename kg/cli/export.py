@@ -203,12 +203,9 @@ def _viz_format(fmt: str | None, output: str) -> str:
     ...
     kg.errors.InputError: -o a.pdf: kg viz writes .html, .svg or .png, not .pdf; name the file with one of those, or say --format
     """
-    suffix = Path(output).suffix.lower() if output != "-" else ""
-    by_suffix = VIZ_SUFFIXES.get(suffix)
-    if fmt is None and suffix and by_suffix is None:
-        raise InputError(f"-o {output}: kg viz writes .html, .svg or .png, not {suffix}; "
-                         "name the file with one of those, or say --format")
-    return fmt or by_suffix or "html"
+    from kg.cli.output import format_for_output
+
+    return format_for_output(fmt, output, VIZ_SUFFIXES, "kg viz", ".html, .svg or .png")
 
 
 @cli.command()

@@ -89,6 +89,27 @@ def output_options(f):
 _META = "kg.output"
 
 
+def format_for_output(fmt: str | None, output: str, suffixes: dict[str, str], command: str, writes: str,
+                      default: str = "html") -> str:
+    """A file format: ``fmt`` if given, else from the suffix of ``output`` (``suffixes`` maps
+    suffix -> format); without ``fmt`` a suffix the command does not write is refused rather
+    than filled with ``default``, which is also the format of ``-``.
+
+    >>> format_for_output(None, "a.SVG", {".svg": "svg"}, "kg viz", ".svg"), format_for_output(None, "-", {}, "kg viz", "")
+    ('svg', 'html')
+    """
+    from pathlib import Path
+
+    from kg.errors import InputError
+
+    suffix = Path(output).suffix.lower() if output != "-" else ""
+    by_suffix = suffixes.get(suffix)
+    if fmt is None and suffix and by_suffix is None:
+        raise InputError(f"-o {output}: {command} writes {writes}, not {suffix}; "
+                         "name the file with one of those, or say --format")
+    return fmt or by_suffix or default
+
+
 def _keep(name: str):
     def remember(ctx: click.Context, param, value):
         ctx.meta.setdefault(_META, {})[name] = value

@@ -26,14 +26,10 @@ def report_format(fmt: str | None, output: str) -> str:
     ...
     kg.errors.InputError: -o audit.pdf: kg report writes .html or .md, not .pdf; name the file with one of those, or say --format
     """
+    from kg.cli.output import format_for_output
     from kg.report.render import SUFFIXES
 
-    suffix = Path(output).suffix.lower() if output != "-" else ""
-    by_suffix = SUFFIXES.get(suffix)
-    if fmt is None and suffix and by_suffix is None:
-        raise InputError(f"-o {output}: kg report writes .html or .md, not {suffix}; "
-                         "name the file with one of those, or say --format")
-    return fmt or by_suffix or "html"
+    return format_for_output(fmt, output, SUFFIXES, "kg report", ".html or .md")
 
 
 @cli.group()
