@@ -171,23 +171,38 @@ def chains(sources, w: pd.DataFrame, max_hops: int = MAX_HOPS) -> pd.DataFrame:
     for k in range(1, max_hops):
         if not len(level) or not len(w):
             break
-        nxt = level.merge(w, left_on="last", right_on="x")
-        fund = nxt["fund"].to_numpy(dtype=object)
-        fresh = np.ones(len(nxt), dtype=bool)
-        for m in members[:k]:
-            fresh &= nxt[m].to_numpy(dtype=object) != fund
-        nxt = nxt[fresh]
-        if not len(nxt):
+        level = next_level(level, w, members, k)
+        if not len(level):
             break
-        level = pd.DataFrame({
-            "source": nxt["source"].to_numpy(), "last": nxt["fund"].to_numpy(), "hops": nxt["hops"].to_numpy() + 1,
-            "share": nxt["share"].to_numpy() * nxt["w"].to_numpy(),
-            "via": (nxt["name"] if k == 1 else nxt["via"] + " > " + nxt["name"]).to_numpy(dtype=object),
-        })
-        for j, m in enumerate(members):
-            level[m] = nxt["fund"].to_numpy() if j == k else nxt[m].to_numpy()
         out.append(level)
     return pd.concat(out, ignore_index=True)
+
+
+def next_level(level: pd.DataFrame, w: pd.DataFrame, members: list[str], k: int) -> pd.DataFrame:
+    """The chains of ``level`` one fund longer (``members[k]`` the fund added; a chain never
+    passes a fund twice). When both carry periods (``_from``/``_to``, day numbers) a longer
+    chain holds where they overlap (kg.derive.timeline)."""
+    nxt = level.merge(w, left_on="last", right_on="x", suffixes=("", "_w"))
+    fund = nxt["fund"].to_numpy(dtype=object)
+    timed = "_from" in level.columns
+    if timed:
+        lo = np.maximum(nxt["_from"].to_numpy(), nxt["_from_w"].to_numpy())
+        hi = np.minimum(nxt["_to"].to_numpy(), nxt["_to_w"].to_numpy())
+        fresh = lo <= hi
+    else:
+        fresh = np.ones(len(nxt), dtype=bool)
+    for m in members[:k]:
+        fresh &= nxt[m].to_numpy(dtype=object) != fund
+    nxt = nxt[fresh]
+    longer = pd.DataFrame({
+        "source": nxt["source"].to_numpy(), "last": nxt["fund"].to_numpy(), "hops": nxt["hops"].to_numpy() + 1,
+        "share": nxt["share"].to_numpy() * nxt["w"].to_numpy(),
+        "via": (nxt["name"] if k == 1 else nxt["via"] + " > " + nxt["name"]).to_numpy(dtype=object),
+        **({"_from": lo[fresh], "_to": hi[fresh]} if timed else {}),
+    })
+    for j, m in enumerate(members):
+        longer[m] = nxt["fund"].to_numpy() if j == k else nxt[m].to_numpy()
+    return longer
 
 
 def fund_names(res) -> pd.Series | None:

@@ -451,24 +451,9 @@ def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd
     for k in range(1, flows_mod.MAX_HOPS):
         if not len(level) or not len(w):
             break
-        nxt = level.merge(w, left_on="last", right_on="x", suffixes=("", "_w"))
-        lo = np.maximum(nxt["_from"].to_numpy(), nxt["_from_w"].to_numpy())
-        hi = np.minimum(nxt["_to"].to_numpy(), nxt["_to_w"].to_numpy())
-        fund = nxt["fund"].to_numpy(dtype=object)
-        fresh = lo <= hi
-        for m in members[:k]:
-            fresh &= nxt[m].to_numpy(dtype=object) != fund
-        nxt, lo, hi = nxt[fresh], lo[fresh], hi[fresh]
-        if not len(nxt):
+        level = flows_mod.next_level(level, w, members, k)
+        if not len(level):
             break
-        level = pd.DataFrame({
-            "source": nxt["source"].to_numpy(), "last": nxt["fund"].to_numpy(), "hops": nxt["hops"].to_numpy() + 1,
-            "share": nxt["share"].to_numpy() * nxt["w"].to_numpy(),
-            "via": (nxt["name"] if k == 1 else nxt["via"] + " > " + nxt["name"]).to_numpy(dtype=object),
-            "_from": lo, "_to": hi,
-        })
-        for j, m in enumerate(members):
-            level[m] = nxt["fund"].to_numpy() if j == k else nxt[m].to_numpy()
         levels.append(level)
     ch = pd.concat(levels, ignore_index=True)
     out = ch.merge(fl, left_on="last", right_on="funder")
