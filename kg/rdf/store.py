@@ -196,7 +196,7 @@ def _ensure_loaded(gen: Path, on_wait) -> None:
     from kg.rdf import sink
 
     say = on_wait or (lambda text: print(text, file=sys.stderr, flush=True))
-    if not sink.status(gen)["state"] == "loading":
+    if sink.status(gen)["state"] != "loading":
         say(f"loading the RDF store of build {gen.name} from its graph tables (once; later commands reuse it)")
     sink.load(gen, on_wait=say)
 
