@@ -26,7 +26,8 @@ import pyarrow.compute as pc
 
 from kg.loaders.batches import batch_year
 from kg.loaders.checks import check_rows
-from kg.loaders.columns import parser_for
+from kg.loaders.columns import COLUMN_TYPES, parser_for
+from kg.loaders.distinct import factorize, spread
 from kg.loaders.mapping import ColumnSpec, Mapping, MappingError, Output, TableSpec
 from kg.records import FileCount, Records, Reject, with_nones
 from kg.sources.tabular import RawTable, SourceError
@@ -133,6 +134,25 @@ def _parse_each(values: pd.Series, parse, mapping: Mapping) -> pd.Series:
     return _map_unique(values, one)
 
 
+def _parse_distinct(values: pd.Series, cspec: ColumnSpec, mapping: Mapping) -> pd.Series:
+    """The distinct cleaned texts of a column parsed by its type (plain numbers in bulk), or the
+    ValueProblem each raised; None stays None."""
+    parse = parser_for(cspec)
+    if parse is _TEXT:  # text columns are their cleaned text
+        return values
+    parsed = _fast_numbers(values, cspec.type)
+    rest = values[parsed.isna() & values.notna()] if parsed is not None else values
+    slow = _parse_each(rest, parse, mapping)
+    if parsed is None:
+        return slow
+    parsed = parsed.astype(object)
+    parsed[slow.index] = slow
+    return _nones(parsed)
+
+
+_TEXT = COLUMN_TYPES["string"]
+
+
 def row_ref(file: str, row: int, part: int, label: str) -> str:
     """The key by which a link of a row points at an entity record of the same row (resolution
     looks it up like an id; it is never written to the graph).
@@ -231,9 +251,11 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             value = None if const is None else const[0]
             out[cname] = pd.Series([value] * n, dtype=object)
             continue
-        cleaned = _map_unique(frame[header], text.clean)
+        codes, distinct = factorize(frame[header])  # the work below runs once per distinct text
+        clean_u = text.clean_many(distinct)
         if any(k in cspec.options for k in ("decimal", "date_order", "percent", "unit")):
-            cleaned = _map_unique(cleaned, lambda v, c=cspec: None if v is None else _prepare(v, c))
+            clean_u = np.array([None if v is None else _prepare(v, cspec) for v in clean_u] or [], dtype=object)
+        cleaned = pd.Series(spread(clean_u, codes), dtype=object)
         texts[cname] = cleaned
         if cspec.required:
             empty = cleaned.isna()
@@ -255,17 +277,11 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
                 except ValueProblem as e:
                     parsed_map[(v, h)] = e
             parsed = pairs.map(lambda p, m=parsed_map: m.get(p) if p[0] is not None else None)
+            is_err = _is_problem(parsed)
         else:
-            parsed = _fast_numbers(cleaned, cspec.type)
-            rest = cleaned[parsed.isna() & cleaned.notna()] if parsed is not None else cleaned
-            slow = _parse_each(rest, parser_for(cspec), mapping)
-            if parsed is None:
-                parsed = slow
-            else:
-                parsed = parsed.astype(object)
-                parsed[slow.index] = slow
-                parsed = _nones(parsed)
-        is_err = _is_problem(parsed)
+            parsed_u = _parse_distinct(pd.Series(clean_u, dtype=object), cspec, mapping)
+            is_err = pd.Series(spread(_is_problem(parsed_u).to_numpy(), codes, False, bool))
+            parsed = pd.Series(spread(parsed_u.to_numpy(dtype=object), codes), dtype=object)
         for i in is_err[is_err].index:
             e = parsed[i]
             records.rejects.append(Reject(raw.label, int(rows[i]), header, str(frame[header][i]), str(e)))

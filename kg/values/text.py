@@ -20,7 +20,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["to_halfwidth", "clean", "normalise_name", "CONTROLS", "LEGAL_FORMS_ZH", "LEGAL_FORMS_EN"]
+__all__ = ["to_halfwidth", "clean", "clean_many", "normalise_name", "CONTROLS", "LEGAL_FORMS_ZH", "LEGAL_FORMS_EN"]
 
 # U+FF01..U+FF5E are the full-width forms of U+0021..U+007E (offset 0xFEE0); U+3000 is the
 # ideographic (full-width) space.
@@ -35,6 +35,13 @@ _CLEAN.update(dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None))
 _CLEAN.update(dict.fromkeys(CONTROLS, None))
 
 _WS = re.compile(r"\s+")
+# A text clean() returns unchanged, as an RE2 pattern (pyarrow): words of characters that clean()
+# neither drops, translates nor treats as whitespace (Python's \s: ASCII and C0 separators, NEL,
+# NBSP, U+1680, U+2000..U+200A, U+2028/9, U+202F, U+205F, U+3000), one plain space between words.
+# Checked against clean() for every code point in tests/test_values_text.py.
+_KEPT = (r"[^\x00-\x20\x7f-\xa0\x{1680}\x{2000}-\x{200d}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}"
+         r"\x{3000}\x{feff}\x{ff01}-\x{ff5e}]")
+ALREADY_CLEAN = f"^{_KEPT}+(?: {_KEPT}+)*$"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 # Characters removed outright (so "Co.,Ltd." -> "co,ltd" and "S.A." -> "sa", "Han's" -> "hans").
 _JOIN = re.compile(r"[.'\u2019\u2018`]")
@@ -129,6 +136,32 @@ def clean(s: Any) -> str | None:
         s = s.translate(_CLEAN)
     s = _WS.sub(" ", s).strip()
     return s or None
+
+
+def clean_many(values: Any) -> Any:
+    """:func:`clean` of each value, as an object array. Texts that are already clean (most
+    cells) are recognised in bulk (:data:`ALREADY_CLEAN`) and kept as they are; only the rest
+    go through :func:`clean` one by one.
+
+    >>> clean_many(["a", " b ", None, "ｘ", float("nan"), 7]).tolist()
+    ['a', 'b', None, 'x', None, '7']
+    """
+    import numpy as np  # here, not at the top: importing kg.values.text stays cheap
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = list(values) if not isinstance(values, np.ndarray) else values
+    try:
+        text = pa.array(arr, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text (numbers from a workbook): one by one
+        kept = np.zeros(len(arr), dtype=bool)
+    else:
+        kept = pc.fill_null(pc.match_substring_regex(text, ALREADY_CLEAN), False).to_numpy(zero_copy_only=False)
+    out = arr.copy()
+    for i in np.flatnonzero(~kept):
+        out[i] = clean(arr[i])
+    return out
 
 
 @lru_cache(maxsize=1 << 18)  # one build keys the same names in several steps
