@@ -35,6 +35,7 @@ import pandas as pd
 import rdflib
 from rdflib.namespace import SH
 
+from kg.loaders.distinct import by_object
 from kg.loaders.mapping import TableSpec
 from kg.ontology import KG, model
 from kg.records import Records, Reject
@@ -71,8 +72,11 @@ def _keys(values: pd.Series, upper: bool) -> np.ndarray:
             return float((v.last_day() if upper else v.first_day()).toordinal())
         return float(v)
 
-    seen = {v: key(v) for v in values.dropna().unique()}
-    return values.map(seen).to_numpy(dtype=float)
+    if values.dtype != object:
+        return values.map(lambda v: np.nan if pd.isna(v) else key(v)).to_numpy(dtype=float)
+    codes, firsts = by_object(values.to_numpy(dtype=object))  # parsed values are shared objects
+    keys = np.array([np.nan if v is None or pd.isna(v) else key(v) for v in firsts], dtype=float)
+    return keys[codes]
 
 
 def _out_of_order(end: str, start: str, where: str, low: str, high: str, value) -> str:

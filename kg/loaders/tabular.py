@@ -27,11 +27,11 @@ import pyarrow.compute as pc
 from kg.loaders.batches import batch_year
 from kg.loaders.checks import check_rows
 from kg.loaders.columns import COLUMN_TYPES, parser_for
-from kg.loaders.distinct import factorize, spread
+from kg.loaders.distinct import factorize, map_objects, spread
 from kg.loaders.mapping import ColumnSpec, Mapping, MappingError, Output, TableSpec
 from kg.records import FileCount, Records, Reject, with_nones
 from kg.sources.tabular import RawTable, SourceError
-from kg.values import dates, text, ticker
+from kg.values import dates, text, ticker, uscc
 from kg.values.amount import Amount
 from kg.values.errors import ValueProblem
 from kg.values.number import NUMBER_PATTERN
@@ -94,6 +94,11 @@ def _fast_numbers(cleaned: pd.Series, ctype: str) -> pd.Series | None:
         return None
     text = pa.array(cleaned.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
     plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_ANCHORED), False)
+    if ctype in ("money", "signed_money"):  # 1.62亿元 is the decimal 1.62e8, read exactly as amount.parse does
+        units = pc.fill_null(pc.match_substring_regex(text, _UNIT_ANCHORED), False)
+        sci = pc.replace_substring_regex(pc.replace_substring_regex(text, "万元?$", "e4"), "亿元?$", "e8")
+        text = pc.if_else(units, sci, text)
+        plain = pc.or_(plain, units)
     v = pc.cast(pc.if_else(plain, text, None), pa.float64()).to_numpy(zero_copy_only=False)
     ok = np.isfinite(v)
     out = pd.Series([None] * len(v), index=cleaned.index, dtype=object)
@@ -117,6 +122,7 @@ def _fast_numbers(cleaned: pd.Series, ctype: str) -> pd.Series | None:
 
 
 _PLAIN_ANCHORED = r"^-?[0-9]+(\.[0-9]+)?$"  # plain decimals: the values taken in bulk
+_UNIT_ANCHORED = r"^-?[0-9]+(\.[0-9]+)?[万亿]元?$"  # and yuan amounts in 万 or 亿 (money columns)
 
 
 def _is_problem(s: pd.Series) -> pd.Series:
@@ -141,6 +147,8 @@ def _parse_distinct(values: pd.Series, cspec: ColumnSpec, mapping: Mapping) -> p
     if parse is _TEXT:  # text columns are their cleaned text
         return values
     parsed = _fast_numbers(values, cspec.type)
+    if cspec.type == "uscc":  # codes already canonical and valid are themselves
+        parsed = values.where(uscc.canonical_many(values.to_numpy(dtype=object)), None)
     rest = values[parsed.isna() & values.notna()] if parsed is not None else values
     slow = _parse_each(rest, parse, mapping)
     if parsed is None:
@@ -407,11 +415,11 @@ def _split_amount(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: R
         amounts = typed[cname]
         bound_col = c.options.get("bound_column", "amount_bound")
         ccy_col = c.options.get("currency_column", "currency")
-        typed[bound_col] = amounts.map(lambda a: a.bound if a is not None else None)
-        typed[f"{cname}_min"] = amounts.map(lambda a: a.minimum if a is not None else None)
-        typed[f"{cname}_max"] = amounts.map(lambda a: a.maximum if a is not None else None)
-        given_ccy = amounts.map(lambda a: a.currency if a is not None else None)
-        typed[cname] = amounts.map(lambda a: a.value if a is not None else None)
+        typed[bound_col] = map_objects(amounts, lambda a: a.bound if a is not None else None)
+        typed[f"{cname}_min"] = map_objects(amounts, lambda a: a.minimum if a is not None else None)
+        typed[f"{cname}_max"] = map_objects(amounts, lambda a: a.maximum if a is not None else None)
+        given_ccy = map_objects(amounts, lambda a: a.currency if a is not None else None)
+        typed[cname] = map_objects(amounts, lambda a: a.value if a is not None else None)
         if ccy_col not in typed:
             typed[ccy_col] = None
         stated = typed[ccy_col]
@@ -440,9 +448,9 @@ def _apply_defaults(typed: pd.DataFrame, spec: TableSpec, records: Records, raw:
         cur = typed[col]
         if "when_contains" in rule:
             src = rule["when_contains"]
-            texts = typed.get("_text_" + src, typed[src]).map(lambda v: None if v is None else str(v))
+            texts = map_objects(typed.get("_text_" + src, typed[src]), lambda v: None if v is None else str(v))
             words = [str(w) for w in rule["words"]]
-            hit = texts.map(lambda v, words=words: v is not None and any(w in v for w in words))
+            hit = map_objects(texts, lambda v, words=words: v is not None and any(w in v for w in words))
             fill = pd.Series([rule.get("value", True) if h else None for h in hit], index=typed.index, dtype=object)
             if rule.get("reason_column"):
                 why = rule.get("reason", "{value}")
@@ -454,20 +462,20 @@ def _apply_defaults(typed: pd.DataFrame, spec: TableSpec, records: Records, raw:
         elif "value" in rule:
             fill = pd.Series([rule["value"]] * len(typed), index=typed.index, dtype=object)
         elif "start_of_year" in rule:
-            fill = typed[rule["start_of_year"]].map(lambda y: dates.PartialDate(int(y)) if y is not None and y == y else None)
+            fill = map_objects(typed[rule["start_of_year"]], lambda y: dates.PartialDate(int(y)) if y is not None and y == y else None)
         elif "year_of" in rule:
-            fill = typed[rule["year_of"]].map(lambda d: d.year if d is not None else None)
+            fill = map_objects(typed[rule["year_of"]], lambda d: d.year if d is not None else None)
         elif "years_after" in rule:
             n = int(rule.get("years", 3))
-            fill = typed[rule["years_after"]].map(lambda d, n=n: _years_after(d, n))
+            fill = map_objects(typed[rule["years_after"]], lambda d, n=n: _years_after(d, n))
         elif "board_of" in rule:
-            fill = typed[rule["board_of"]].map(lambda t: t.board if t is not None else None)
+            fill = map_objects(typed[rule["board_of"]], lambda t: t.board if t is not None else None)
         elif "batch_year" in rule:
             fill = pd.Series([batch_year(p, b) for p, b in zip(typed[rule["programme"]], typed[rule["batch_year"]], strict=True)],
                              index=typed.index, dtype=object)
         elif "copy_when" in rule:
             allowed = {str(x) for x in (rule.get("in") or [])}
-            when = typed[rule["when"]].map(lambda v, allowed=allowed: v is not None and str(v) in allowed)
+            when = map_objects(typed[rule["when"]], lambda v, allowed=allowed: v is not None and str(v) in allowed)
             sources = rule["copy_when"] if isinstance(rule["copy_when"], list) else [rule["copy_when"]]
             first = typed[sources[0]]
             for other in sources[1:]:  # the first of the columns with a value
