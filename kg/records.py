@@ -91,13 +91,20 @@ def with_nones(df: pd.DataFrame, keep: tuple[str, ...] = ("row",)) -> pd.DataFra
         return out
     cols = {}
     for c in df.columns:
+        col = df[c]
         if c in keep:
-            cols[c] = df[c]
+            cols[c] = col
             continue
-        arr = df[c].to_numpy(dtype=object, copy=True)
-        arr[pd.isna(arr)] = None
-        cols[c] = pd.Series(arr, index=df.index, dtype=object)  # built at once: no block consolidation per column
-    return pd.DataFrame(cols, index=df.index, columns=df.columns)
+        arr = col.to_numpy(dtype=object)
+        missing = pd.isna(arr)
+        if col.dtype == object and not missing.any():
+            cols[c] = col  # already so
+            continue
+        arr = arr.copy()
+        arr[missing] = None
+        cols[c] = pd.Series(arr, index=df.index, dtype=object)
+    # built at once and not consolidated: stacking the object columns into one block would copy them all
+    return pd.DataFrame(cols, index=df.index, columns=df.columns, copy=False)
 
 
 def write_rejects(rejects: list[Reject], path: Path) -> None:

@@ -140,22 +140,24 @@ def _parse_each(values: pd.Series, parse, mapping: Mapping) -> pd.Series:
     return _map_unique(values, one)
 
 
-def _parse_distinct(values: pd.Series, cspec: ColumnSpec, mapping: Mapping) -> pd.Series:
+def _parse_distinct(values: pd.Series, cspec: ColumnSpec, mapping: Mapping) -> tuple[pd.Series, np.ndarray]:
     """The distinct cleaned texts of a column parsed by its type (plain numbers in bulk), or the
-    ValueProblem each raised; None stays None."""
+    ValueProblem each raised; None stays None. And which of them are problems."""
     parse = parser_for(cspec)
+    problems = np.zeros(len(values), dtype=bool)
     if parse is _TEXT:  # text columns are their cleaned text
-        return values
+        return values, problems
     parsed = _fast_numbers(values, cspec.type)
     if cspec.type == "uscc":  # codes already canonical and valid are themselves
         parsed = values.where(uscc.canonical_many(values.to_numpy(dtype=object)), None)
     rest = values[parsed.isna() & values.notna()] if parsed is not None else values
     slow = _parse_each(rest, parse, mapping)
+    problems[slow.index.to_numpy()] = _is_problem(slow).to_numpy()  # only a parser raises them
     if parsed is None:
-        return slow
+        return slow, problems
     parsed = parsed.astype(object)
     parsed[slow.index] = slow
-    return _nones(parsed)
+    return _nones(parsed), problems
 
 
 _TEXT = COLUMN_TYPES["string"]
@@ -287,8 +289,8 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             parsed = pairs.map(lambda p, m=parsed_map: m.get(p) if p[0] is not None else None)
             is_err = _is_problem(parsed)
         else:
-            parsed_u = _parse_distinct(pd.Series(clean_u, dtype=object), cspec, mapping)
-            is_err = pd.Series(spread(_is_problem(parsed_u).to_numpy(), codes, False, bool))
+            parsed_u, problems = _parse_distinct(pd.Series(clean_u, dtype=object), cspec, mapping)
+            is_err = pd.Series(spread(problems, codes, False, bool))
             parsed = pd.Series(spread(parsed_u.to_numpy(dtype=object), codes), dtype=object)
         for i in is_err[is_err].index:
             e = parsed[i]
@@ -380,7 +382,7 @@ def _check_refs(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: Raw
 def _emit(typed: pd.DataFrame, o: Output, spec: TableSpec, records: Records, raw: RawTable, cols) -> None:
     """Add one record kind of the table's rows to ``records``."""
     df = pd.DataFrame({target: typed[source] for target, source in o.columns.items()
-                       if target not in ("source",)}, index=typed.index)
+                       if target not in ("source",)}, index=typed.index, copy=False)
     for role in ("from_ref", "to_ref"):
         vals = _ref_values(typed, o, role, spec)
         if vals is not None:
