@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from kg.sources.fastcsv import read_plain
+
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 SHEET_SUFFIXES = {".xlsx", ".xlsm"}
 SUFFIXES = TEXT_SUFFIXES | SHEET_SUFFIXES
@@ -168,6 +170,25 @@ def _records(text: str, delim: str):
         csv.field_size_limit(old)
 
 
+def _first_records(text: str, delim: str, n: int) -> list:
+    """The first ``n`` records of :func:`_records`, read from the start of the text only (a
+    prefix long enough to hold one more record: those before it are then complete).
+
+    >>> [cells for _, cells in _first_records("a,b\\n1,2\\n3,4\\n", ",", 2)]
+    [['a', 'b'], ['1', '2']]
+    """
+    size = 1 << 16
+    while size < len(text):
+        try:
+            got = list(itertools.islice(_records(text[:size], delim), n + 1))
+        except csv.Error:
+            break
+        if len(got) > n:
+            return got[:n]
+        size *= 4
+    return list(itertools.islice(_records(text, delim), n))
+
+
 def _parse_problem(name: str, text: str, delim: str, error: str) -> str:
     """One line for a table pandas refused, naming the line where the problem starts.
 
@@ -244,11 +265,12 @@ def read_text_table(path: Path, encoding: str | None = None, delimiter: str | No
     delim = delimiter or sniff_delimiter(text)
     # a title row above the header (MIIT lists) is narrower than the table: read every line as
     # data, as wide as the widest of the first lines, and let the loader find the header
-    head = [cells for _, cells in itertools.islice(_records(text, delim), 20) if cells]
+    head = [cells for _, cells in _first_records(text, delim, 20) if cells]
     width = max((len(c) for c in head), default=0)
     ragged = bool(head) and len(head[0]) < width and sum(1 for c in head[0] if c.strip()) <= 1
+    frame = None if ragged else read_plain(text, delim)  # pyarrow, where it reads what pandas reads
     try:
-        frame = pd.read_csv(
+        frame = frame if frame is not None else pd.read_csv(
             io.StringIO(text),
             sep=delim,
             dtype=str,
