@@ -33,9 +33,10 @@ def _line_pattern(delim: str) -> str:
     return f"^{field}(?:{d}{field})*$"
 
 
-def read_plain(text: str, delim: str) -> pd.DataFrame | None:
+def read_plain(text: str, delim: str, utf8: bytes | None = None) -> pd.DataFrame | None:
     """The table of ``text`` as pandas reads it (``dtype=str``, no missing values), or None when
-    the text is not plain enough to be sure the two readers agree."""
+    the text is not plain enough to be sure the two readers agree. ``utf8``: the text's UTF-8
+    bytes when the file had them (saves encoding it again)."""
     if not text or text[0] == "\n" or "\r" in text or "\x00" in text or delim in '"\n':
         return None
     if '"' in text:  # every line with a quote must be one record of well-formed fields
@@ -48,7 +49,7 @@ def read_plain(text: str, delim: str) -> pd.DataFrame | None:
         return None  # pandas renames these (a.1, Unnamed: 3)
     try:
         table = pcsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
+            pa.py_buffer(utf8 if utf8 is not None else text.encode("utf-8")),
             read_options=pcsv.ReadOptions(use_threads=True),
             parse_options=pcsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
                                             newlines_in_values=False, ignore_empty_lines=True),

@@ -268,7 +268,10 @@ def read_text_table(path: Path, encoding: str | None = None, delimiter: str | No
     head = [cells for _, cells in _first_records(text, delim, 20) if cells]
     width = max((len(c) for c in head), default=0)
     ragged = bool(head) and len(head[0]) < width and sum(1 for c in head[0] if c.strip()) <= 1
-    frame = None if ragged else read_plain(text, delim)  # pyarrow, where it reads what pandas reads
+    bom = enc == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf")
+    utf8 = data if enc == "utf-8" else memoryview(data)[3:] if bom else None
+    frame = None if ragged else read_plain(text, delim, utf8)  # pyarrow, where it reads what pandas reads
+    del data, utf8
     try:
         frame = frame if frame is not None else pd.read_csv(
             io.StringIO(text),
