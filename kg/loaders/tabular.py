@@ -250,6 +250,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
     bad = pd.Series(False, index=range(n))
     out: dict[str, pd.Series] = {}
     texts: dict[str, pd.Series] = {}
+    built: list[str] = []  # columns spread from their distinct values: None for missing already
     for cname, cspec in spec.columns.items():
         header = cols.get(cname)
         if header is None:
@@ -292,6 +293,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             parsed_u, problems = _parse_distinct(pd.Series(clean_u, dtype=object), cspec, mapping)
             is_err = pd.Series(spread(problems, codes, False, bool))
             parsed = pd.Series(spread(parsed_u.to_numpy(dtype=object), codes), dtype=object)
+            built.append(cname)
         for i in is_err[is_err].index:
             e = parsed[i]
             records.rejects.append(Reject(raw.label, int(rows[i]), header, str(frame[header][i]), str(e)))
@@ -309,7 +311,8 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
     src = typed["source"] if "source" in typed else pd.Series([None] * n, dtype=object)
     typed["source"] = src.where(src.notna(), raw.label)
     typed = typed[~_whole_rows(typed, bad)]
-    typed = with_nones(typed.reset_index(drop=True), keep=("row", "_part", "_orig"))
+    # the typed and text columns hold None for missing values already (spread from their distinct values)
+    typed = with_nones(typed.reset_index(drop=True), keep=("row", "_part", "_orig", *built, *("_text_" + c for c in texts)))
     bad = _split_amount(typed, spec, records, raw, frame, cols)
     for h in spec.helpers:
         if h not in typed:

@@ -117,7 +117,12 @@ def sniff_delimiter(text: str) -> str:
     >>> sniff_delimiter("a;b;c\\n1;2;3")
     ';'
     """
-    lines = text.split("\n", 10)[:10]  # a title row above the header has no delimiters: skip it
+    end = -1
+    for _ in range(10):  # the first 10 lines, without copying the rest of the text
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    lines = (text if end < 0 else text[:end]).split("\n", 10)[:10]  # a title row above the header has no delimiters: skip it
     header = next((ln for ln in lines if any(d in ln for d in ",\t;")), lines[0])
     counts = {d: 0 for d in (",", "\t", ";")}
     quoted = False
