@@ -75,7 +75,8 @@ def _keys(values: pd.Series, upper: bool) -> np.ndarray:
     if values.dtype != object:
         return values.map(lambda v: np.nan if pd.isna(v) else key(v)).to_numpy(dtype=float)
     codes, firsts = by_object(values.to_numpy(dtype=object))  # parsed values are shared objects
-    keys = np.array([np.nan if v is None or pd.isna(v) else key(v) for v in firsts], dtype=float)
+    keys = np.array([key(v) if type(v) is PartialDate else np.nan if v is None or pd.isna(v) else key(v)
+                     for v in firsts], dtype=float)
     return keys[codes]
 
 

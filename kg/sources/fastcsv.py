@@ -44,7 +44,8 @@ def read_plain(text: str, delim: str, utf8: bytes | None = None) -> pd.DataFrame
         quoted = lines.filter(pc.match_substring(lines, '"'))
         if not pc.all(pc.match_substring_regex(quoted, _line_pattern(delim))).as_py():
             return None
-    names = next(csv.reader([text.split("\n", 1)[0]], delimiter=delim))
+    end = text.find("\n")
+    names = next(csv.reader([text if end < 0 else text[:end]], delimiter=delim))
     if len(names) < 2 or len(set(names)) != len(names) or not all(names):
         return None  # pandas renames these (a.1, Unnamed: 3)
     try:
