@@ -302,6 +302,8 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
     bad |= check_rows(raw.label, frame, spec, cols, out, rows, records)  # several columns of one row (end before start)
 
     typed = pd.DataFrame(out)
+    read_as_text = {rule["when_contains"] for rule in spec.defaults.values() if "when_contains" in rule}
+    texts = {cname: t for cname, t in texts.items() if cname in read_as_text}  # the rules that read the text
     for cname, t in texts.items():
         typed["_text_" + cname] = t
     typed["row"] = rows.to_numpy()
