@@ -322,8 +322,11 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
     bad |= _apply_defaults(typed, spec, records, raw, cols)
     bad |= _check_refs(typed, spec, records, raw, cols)
     typed = typed[~_whole_rows(typed, bad)].reset_index(drop=True)
+    # what the defaults set may hold NaN (pandas' inference): every other column is None for missing already
+    filled = set(spec.defaults) | {r[k] for r in spec.defaults.values() for k in ("reason_column", "basis_column") if k in r}
+    filled |= {r.get("basis_column", "share_basis") for r in spec.defaults.values() if "share_of_total" in r}
     for o in spec.outputs:
-        _emit(typed, o, spec, records, raw, cols)
+        _emit(typed, o, spec, records, raw, cols, filled)
 
 
 def _whole_rows(typed: pd.DataFrame, bad: pd.Series) -> np.ndarray:
@@ -384,8 +387,10 @@ def _check_refs(typed: pd.DataFrame, spec: TableSpec, records: Records, raw: Raw
     return bad
 
 
-def _emit(typed: pd.DataFrame, o: Output, spec: TableSpec, records: Records, raw: RawTable, cols) -> None:
-    """Add one record kind of the table's rows to ``records``."""
+def _emit(typed: pd.DataFrame, o: Output, spec: TableSpec, records: Records, raw: RawTable, cols,
+          filled: set[str] = frozenset()) -> None:
+    """Add one record kind of the table's rows to ``records``. ``filled``: the columns of
+    ``typed`` that may hold NaN for a missing value (the others hold None)."""
     df = pd.DataFrame({target: typed[source] for target, source in o.columns.items()
                        if target not in ("source",)}, index=typed.index, copy=False)
     for role in ("from_ref", "to_ref"):
@@ -407,7 +412,10 @@ def _emit(typed: pd.DataFrame, o: Output, spec: TableSpec, records: Records, raw
             part = typed["_part"] if spec.split_column in o.columns.values() else pd.Series(0, index=typed.index)
             df["row_ref"] = [row_ref(f, r, p, o.label) for f, r, p in zip(typed["file"], typed["row"], part, strict=True)]
         df = df[keep.to_numpy()]
-    df = with_nones(df.reset_index(drop=True))
+    clean = [t for t, src in o.columns.items() if t != "source" and src not in filled]
+    clean += [role for role in ("from_ref", "to_ref") if role in df and o.columns.get(role) not in filled]
+    clean += [c for c in ("source", "file") if c not in filled]
+    df = with_nones(df.reset_index(drop=True), keep=("row", *clean))
     records.add(o.kind, df, o.link)
 
 

@@ -45,7 +45,10 @@ def read_plain(text: str, delim: str, utf8: bytes | None = None) -> pd.DataFrame
         if not pc.all(pc.match_substring_regex(quoted, _line_pattern(delim))).as_py():
             return None
     end = text.find("\n")
-    names = next(csv.reader([text if end < 0 else text[:end]], delimiter=delim))
+    try:
+        names = next(csv.reader([text if end < 0 else text[:end]], delimiter=delim))
+    except csv.Error:  # e.g. a header cell over the csv module's limit: pandas reads, kg names it
+        return None
     if len(names) < 2 or len(set(names)) != len(names) or not all(names):
         return None  # pandas renames these (a.1, Unnamed: 3)
     try:
