@@ -73,7 +73,16 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
         by_folder.setdefault(p.parent, []).append(p.name)
     for folder, names in by_folder.items():
         records.warnings.append(f"{folder}: skipped {len(names)} file(s) no loader reads: {', '.join(names)} (see kg loaders)")
+    _release_arrow_memory()
     return records
+
+
+def _release_arrow_memory() -> None:
+    """Hand back what Arrow's allocator keeps of the tables read (the CSV reader's buffers), so
+    the stages after the load do not run on top of it."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _load_file(chosen: Loader, path: Path, records: Records, options: LoadOptions,
