@@ -259,9 +259,7 @@ def _build_cypher(gen: Path, report: BuildReport, stage: Callable[[str], None]) 
 
     stage("cypher")
     t = time.perf_counter()
-    frames = open_tables(tables_dir(gen)).graph_frames()
-    loaded = build_embedded(frames, cypher_dir(gen))
-    del frames
+    loaded = build_embedded(open_tables(tables_dir(gen)).graph_tables(), cypher_dir(gen))
     report.warnings.extend(loaded.warnings)
     report.seconds["cypher"] = time.perf_counter() - t
     return {"nodes": loaded.nodes, "links": sum(loaded.links.values()), "seconds": loaded.seconds}

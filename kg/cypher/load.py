@@ -24,14 +24,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.cypher.schema import node_columns, node_tables, rel_columns, rel_pairs, schema_statements
 from kg.errors import KgError
 from kg.neo4j.frames import FROM, TO, GraphFrames
 from kg.neo4j.schema import BOOL, DATE, FLOAT, INT, NODE_LABEL, STRING
+from kg.tables.view import GraphTables
 
 DB_FILE = "graph.lbdb"
 """The database file inside the ``cypher/`` folder of a generation."""
@@ -69,19 +72,6 @@ class LoadReport:
         return sum(self.tables.values())
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], first: tuple[str, ...] = ()) -> pa.Table:
-    """An Arrow table of exactly ``first`` + ``columns`` (absent ones all null), typed."""
-    arrays, names = [], []
-    for c in first:
-        arrays.append(_array(frame[c], pa.string()))
-        names.append(c)
-    for c, k in columns.items():
-        t = _ARROW[k]
-        arrays.append(_array(frame[c], t) if c in frame.columns else pa.nulls(len(frame), type=t))
-        names.append(c)
-    return pa.Table.from_arrays(arrays, names=names)
-
-
 def _array(values: pd.Series, t: pa.DataType) -> pa.Array:
     """A typed Arrow array of a column, None and NaN as null (vectorised; a column of mixed
     Python values that Arrow will not take that way goes value by value).
@@ -108,14 +98,73 @@ def _copy(conn, statement: str, report: LoadReport) -> None:
     report.seconds["copy"] = report.seconds.get("copy", 0.0) + time.perf_counter() - t
 
 
-def build_embedded(frames: GraphFrames, folder: Path) -> LoadReport:
-    """Create the database in ``folder`` (new) from ``frames``: schema, then one COPY per file.
+def _typed(t: pa.Table, columns: dict[str, str], first: tuple[str, ...] = ()) -> pa.Table:
+    """An Arrow table of exactly ``first`` + ``columns`` (absent ones all null), cast to their types."""
+    arrays, names = [], []
+    for c, typ in [*((c, pa.string()) for c in first), *((c, _ARROW[k]) for c, k in columns.items())]:
+        if c in t.column_names:
+            col = t.column(c)
+            arrays.append(col if col.type == typ else col.cast(typ))
+        else:
+            arrays.append(pa.nulls(t.num_rows, type=typ))
+        names.append(c)
+    return pa.Table.from_arrays(arrays, names=names)
 
-    Links whose ends are not nodes of the frames, or whose pair of node types the ontology does
-    not allow, are left out with a warning (none are expected: the frames come from one graph).
+
+def _as_arrow(graph: GraphTables | GraphFrames) -> GraphTables:
+    """Pandas frames (as :func:`kg.neo4j.frames.read_graph` reads them from a store) as Arrow
+    tables of their columns; Arrow tables as they are."""
+    if isinstance(graph, GraphTables):
+        return graph
+    kinds = graph.kinds
+
+    def arrow(frame: pd.DataFrame) -> pa.Table:
+        return pa.Table.from_arrays(
+            [_array(frame[c], _ARROW.get(kinds.get(c, STRING), pa.string()) if c not in (FROM, TO, "iri")
+                    else pa.string()) for c in frame.columns], names=list(frame.columns))
+
+    return GraphTables(nodes={k: arrow(f) for k, f in graph.nodes.items()},
+                       links={k: arrow(f) for k, f in graph.links.items()}, warnings=list(graph.warnings))
+
+
+def _not_null(t: pa.Table, c: str) -> bool:
+    return t.column(c).null_count < t.num_rows
+
+
+class _Ends:
+    """Which node table each link end is in: one hash lookup per end over the IRIs of the node
+    tables the ontology allows there (any node table for the few that miss)."""
+
+    def __init__(self, iris: dict[str, list[pa.ChunkedArray]]):
+        self.names = list(iris)
+        self.iris = {nt: pa.chunked_array([c for x in v for c in x.chunks], pa.string()) for nt, v in iris.items()}
+
+    def types(self, col: pa.ChunkedArray, among: list[str]) -> np.ndarray:
+        """The index in ``self.names`` of each value's node table among ``among``; -1 where none."""
+        among = [nt for nt in among if nt in self.iris]
+        out = np.full(len(col), -1, dtype=np.int64)
+        if not among:
+            return out
+        sizes = np.cumsum([0] + [len(self.iris[nt]) for nt in among])
+        pos = pc.index_in(col, value_set=pa.concat_arrays(
+            [c for nt in among for c in self.iris[nt].chunks]) if sizes[-1] else pa.array([], pa.string()))
+        pos = pos.to_numpy(zero_copy_only=False)
+        hit = ~np.isnan(pos) if pos.dtype.kind == "f" else pos >= 0
+        which = np.searchsorted(sizes, pos[hit].astype(np.int64), side="right") - 1
+        code = np.array([self.names.index(nt) for nt in among], dtype=np.int64)
+        out[hit] = code[which]
+        return out
+
+
+def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport:
+    """Create the database in ``folder`` (new) from ``graph``: schema, then one COPY per file.
+
+    Links whose ends are not nodes of the graph, or whose pair of node types the ontology does
+    not allow, are left out with a warning (none are expected: the tables are one graph).
     """
     import ladybug
 
+    graph = _as_arrow(graph)
     t0 = time.perf_counter()
     folder.mkdir(parents=True)
     staging = folder / "staging"
@@ -131,49 +180,59 @@ def build_embedded(frames: GraphFrames, folder: Path) -> LoadReport:
         report.seconds["schema"] = t1 - t0
 
         tables = set(node_tables())
-        types = []  # iri -> node table, for the links' ends
-        for labels, frame in frames.nodes.items():
+        iris: dict[str, list[pa.ChunkedArray]] = {}  # node table -> its IRIs, for the links' ends
+        for labels, t in graph.nodes.items():
             nt = next(x for x in labels if x != NODE_LABEL)
             if nt not in tables:
                 report.warnings.append(f"nodes labelled {':'.join(labels)} have no node table; not loaded")
                 continue
             cols = node_columns(nt)
-            extra = sorted(set(frame.columns) - set(cols))
+            extra = sorted(c for c in t.column_names if c not in cols and _not_null(t, c))
             if extra:
                 report.warnings.append(f"{nt}: columns {', '.join(extra)} are not in the ontology; not loaded")
-            path = staging / f"{nt}.parquet"
-            pq.write_table(_table(frame, cols), path)
+            path = staging / f"{nt}-{len(iris.get(nt, []))}.parquet"
+            pq.write_table(_typed(t, cols), path, compression="none")
             _copy(conn, f"COPY {nt} FROM '{path}'", report)
-            report.tables[nt] = report.tables.get(nt, 0) + len(frame)
-            types.append(pd.Series(nt, index=frame["iri"].tolist()))
-        node_type = pd.concat(types) if types else pd.Series(dtype=object)
-        node_type = node_type[~node_type.index.duplicated()]
+            report.tables[nt] = report.tables.get(nt, 0) + t.num_rows
+            iris.setdefault(nt, []).append(t.column("iri"))
+        ends = _Ends(iris)
         t2 = time.perf_counter()
         report.seconds["nodes"] = t2 - t1
 
         pairs = rel_pairs()
-        for rel, frame in frames.links.items():
+        for rel, t in graph.links.items():
             if rel not in pairs:
                 report.warnings.append(f"links {rel} have no relationship table; not loaded")
                 continue
-            if not len(frame):
+            if not t.num_rows:
                 continue
             cols = rel_columns(rel)
-            ends = pd.DataFrame({"a": frame[FROM].map(node_type), "b": frame[TO].map(node_type)})
-            missing = int(ends.isna().any(axis=1).sum())
-            if missing:
-                report.warnings.append(f"{missing} {rel} link(s) with an end that is not a node; not loaded")
+            a = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
+            b = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
+            miss = (a < 0) | (b < 0)
+            if miss.any():  # an end of a type the ontology does not allow there, or not a node at all
+                for side, col in ((a, FROM), (b, TO)):
+                    side[miss] = np.where(side[miss] >= 0, side[miss],
+                                          ends.types(t.column(col).filter(pa.array(miss)), ends.names))
+                missing = int(((a < 0) | (b < 0)).sum())
+                if missing:
+                    report.warnings.append(f"{missing} {rel} link(s) with an end that is not a node; not loaded")
             n = 0
-            for (a, b), idx in ends.dropna().groupby(["a", "b"]).groups.items():
-                if (a, b) not in pairs[rel]:
-                    report.warnings.append(f"{len(idx)} {rel} link(s) from {a} to {b}, which the ontology "
+            code = np.where((a < 0) | (b < 0), -1, a * len(ends.names) + b)
+            for c in np.unique(code[code >= 0]):
+                x, y = ends.names[c // len(ends.names)], ends.names[c % len(ends.names)]
+                rows = code == c
+                k = int(rows.sum())
+                if (x, y) not in pairs[rel]:
+                    report.warnings.append(f"{k} {rel} link(s) from {x} to {y}, which the ontology "
                                            f"does not allow; not loaded")
                     continue
-                path = staging / f"{rel}-{a}-{b}.parquet"
-                pq.write_table(_table(frame.loc[idx], cols, first=(FROM, TO)), path)
-                opts = f" (from='{a}', to='{b}')" if len(pairs[rel]) > 1 else ""
+                path = staging / f"{rel}-{x}-{y}.parquet"
+                part = t if k == t.num_rows else t.filter(pa.array(rows))
+                pq.write_table(_typed(part, cols, first=(FROM, TO)), path, compression="none")
+                opts = f" (from='{x}', to='{y}')" if len(pairs[rel]) > 1 else ""
                 _copy(conn, f"COPY {rel} FROM '{path}'{opts}", report)
-                n += len(idx)
+                n += k
             report.links[rel] = n
         report.seconds["links"] = time.perf_counter() - t2
     finally:
