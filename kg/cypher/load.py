@@ -158,6 +158,7 @@ class _Ends:
 
 def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport:
     """Create the database in ``folder`` (new) from ``graph``: schema, then one COPY per file.
+    ``graph``'s tables are taken out of it as they are loaded.
 
     Links whose ends are not nodes of the graph, or whose pair of node types the ontology does
     not allow, are left out with a warning (none are expected: the tables are one graph).
@@ -181,7 +182,9 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport
 
         tables = set(node_tables())
         iris: dict[str, list[pa.ChunkedArray]] = {}  # node table -> its IRIs, for the links' ends
-        for labels, t in graph.nodes.items():
+        # each table is let go once loaded (only the node IRIs stay, for the links' ends)
+        while graph.nodes:
+            labels, t = graph.nodes.popitem()
             nt = next(x for x in labels if x != NODE_LABEL)
             if nt not in tables:
                 report.warnings.append(f"nodes labelled {':'.join(labels)} have no node table; not loaded")
@@ -200,7 +203,8 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport
         report.seconds["nodes"] = t2 - t1
 
         pairs = rel_pairs()
-        for rel, t in graph.links.items():
+        while graph.links:
+            rel, t = graph.links.popitem()
             if rel not in pairs:
                 report.warnings.append(f"links {rel} have no relationship table; not loaded")
                 continue
