@@ -1,8 +1,8 @@
 """Write a build's property graph into a new embedded LadybugDB database, in bulk.
 
-Each node type and each (relationship type, FROM, TO) pair becomes one Parquet file (typed
-per the ontology, :mod:`kg.cypher.schema`) that one ``COPY`` loads; the files are staging and
-are removed afterwards. The database is a folder of the build's generation
+Each node type and each (relationship type, FROM, TO) pair becomes Parquet files (typed per the
+ontology, :mod:`kg.cypher.schema`; at most :data:`COPY_ROWS` rows each) that ``COPY`` loads; the
+files are staging and are removed once loaded. The database is a folder of the build's generation
 (``builds/<stamp>/cypher/``), so it is published, held and removed with it.
 
 >>> import tempfile, pathlib
@@ -30,7 +30,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kg.cypher.schema import node_columns, node_tables, rel_columns, rel_pairs, schema_statements
+from kg.cypher.schema import (
+    node_columns,
+    node_tables,
+    rel_columns,
+    rel_pairs,
+    row_keyed,
+    schema_statements,
+)
 from kg.errors import KgError
 from kg.neo4j.frames import FROM, TO, GraphFrames
 from kg.neo4j.schema import BOOL, DATE, FLOAT, INT, NODE_LABEL, STRING
@@ -46,9 +53,17 @@ def _physical_memory() -> int:
         return 8 << 30
 
 
-BUFFER_POOL = max(1 << 30, min(8 << 30, int(_physical_memory() * 0.35)))
+BUFFER_POOL = max(512 << 20, min(2 << 30, int(_physical_memory() * 0.25)))
 """Buffer pool while the database is built: a bound, taken as the COPYs need it (LadybugDB's
-default is ~80% of RAM; 1 GiB ran out at 10^6 firms), between 1 and 8 GiB, 35% of RAM."""
+default is ~80% of RAM), a quarter of RAM between 512 MiB and 2 GiB. Pages written since the
+last checkpoint cannot be evicted, so :class:`_Writer` checkpoints before they would fill it."""
+
+CHECKPOINT_SHARE = 0.5
+"""Checkpoint before the pages written since the last one would pass this share of the pool."""
+
+COPY_ROWS = 1_000_000
+"""At most this many rows per COPY (a larger table is appended in parts), so that one COPY's
+pages fit in the pool."""
 
 READ_BUFFER_POOL = 4 << 30
 """Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
@@ -85,17 +100,40 @@ def _array(values: pd.Series, t: pa.DataType) -> pa.Array:
         return pa.array([None if v is None or v != v else v for v in values.tolist()], type=t)
 
 
-def _copy(conn, statement: str, report: LoadReport) -> None:
-    """Run one COPY, adding its time to ``report.seconds["copy"]`` (the engine's own share)."""
-    t = time.perf_counter()
-    try:
-        conn.execute(statement)
-    except RuntimeError as e:
-        first = next((x.strip() for x in str(e).splitlines() if x.strip()), type(e).__name__)
-        table = statement.split()[1]
-        raise KgError(f"the embedded Cypher database could not load {table}: {first} (buffer pool "
-                      f"{BUFFER_POOL >> 20} MiB); the graph in the database folder was left as it was") from None
-    report.seconds["copy"] = report.seconds.get("copy", 0.0) + time.perf_counter() - t
+class _Writer:
+    """Writes staging files and COPYs them, checkpointing when the pages written since the last
+    checkpoint (estimated from the files' bytes) would take half of the buffer pool."""
+
+    def __init__(self, conn, staging: Path, report: LoadReport, pool: int):
+        self.conn, self.staging, self.report, self.pool = conn, staging, report, pool
+        self.pending = 0
+        self.files = 0
+
+    def copy(self, table: str, t: pa.Table, options: str = "") -> None:
+        """COPY ``t`` into ``table`` in parts of at most :data:`COPY_ROWS` rows."""
+        for start in range(0, t.num_rows, COPY_ROWS):
+            part = t.slice(start, COPY_ROWS)
+            path = self.staging / f"{self.files}.parquet"
+            self.files += 1
+            pq.write_table(part, path, compression="none")
+            # a relationship is stored in both directions: about twice its file's bytes
+            size = path.stat().st_size * (2 if options or table in rel_pairs() else 1)
+            if self.pending and self.pending + size > self.pool * CHECKPOINT_SHARE:
+                self._run("CHECKPOINT", "checkpoint", table)
+                self.pending = 0
+            self._run(f"COPY {table} FROM '{path}'{options}", "copy", table)
+            self.pending += size
+            path.unlink()
+
+    def _run(self, statement: str, what: str, table: str) -> None:
+        t = time.perf_counter()
+        try:
+            self.conn.execute(statement)
+        except RuntimeError as e:
+            first = next((x.strip() for x in str(e).splitlines() if x.strip()), type(e).__name__)
+            raise KgError(f"the embedded Cypher database could not load {table}: {first} (buffer pool "
+                          f"{self.pool >> 20} MiB); the graph in the database folder was left as it was") from None
+        self.report.seconds[what] = self.report.seconds.get(what, 0.0) + time.perf_counter() - t
 
 
 def _typed(t: pa.Table, columns: dict[str, str], first: tuple[str, ...] = ()) -> pa.Table:
@@ -132,33 +170,39 @@ def _not_null(t: pa.Table, c: str) -> bool:
 
 
 class _Ends:
-    """Which node table each link end is in: one hash lookup per end over the IRIs of the node
-    tables the ontology allows there (any node table for the few that miss)."""
+    """Which node table each link end is in, and its row in that table: one hash lookup per end
+    over the IRIs of the node tables the ontology allows there (any node table for the few that
+    miss). ``iris``: each node table's IRIs in the order they were loaded."""
 
     def __init__(self, iris: dict[str, list[pa.ChunkedArray]]):
         self.names = list(iris)
         self.iris = {nt: pa.chunked_array([c for x in v for c in x.chunks], pa.string()) for nt, v in iris.items()}
 
-    def types(self, col: pa.ChunkedArray, among: list[str]) -> np.ndarray:
-        """The index in ``self.names`` of each value's node table among ``among``; -1 where none."""
+    def types(self, col: pa.ChunkedArray, among: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The index in ``self.names`` of each value's node table among ``among`` (-1 where none)
+        and the value's row in that table."""
         among = [nt for nt in among if nt in self.iris]
         out = np.full(len(col), -1, dtype=np.int64)
+        rows = np.full(len(col), -1, dtype=np.int64)
         if not among:
-            return out
+            return out, rows
         sizes = np.cumsum([0] + [len(self.iris[nt]) for nt in among])
         pos = pc.index_in(col, value_set=pa.concat_arrays(
             [c for nt in among for c in self.iris[nt].chunks]) if sizes[-1] else pa.array([], pa.string()))
         pos = pos.to_numpy(zero_copy_only=False)
         hit = ~np.isnan(pos) if pos.dtype.kind == "f" else pos >= 0
-        which = np.searchsorted(sizes, pos[hit].astype(np.int64), side="right") - 1
+        at = pos[hit].astype(np.int64)
+        which = np.searchsorted(sizes, at, side="right") - 1
         code = np.array([self.names.index(nt) for nt in among], dtype=np.int64)
         out[hit] = code[which]
-        return out
+        rows[hit] = at - sizes[which]
+        return out, rows
 
 
-def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport:
+def build_embedded(graph: GraphTables | GraphFrames, folder: Path, pool: int | None = None) -> LoadReport:
     """Create the database in ``folder`` (new) from ``graph``: schema, then one COPY per file.
-    ``graph``'s tables are taken out of it as they are loaded.
+    ``graph``'s tables are taken out of it as they are loaded. ``pool``: the buffer pool in
+    bytes (default :data:`BUFFER_POOL`).
 
     Links whose ends are not nodes of the graph, or whose pair of node types the ontology does
     not allow, are left out with a warning (none are expected: the tables are one graph).
@@ -172,8 +216,10 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport
     staging.mkdir()
     report = LoadReport(path=folder / DB_FILE)
     # one checkpoint when the database is closed, not one per COPY (each costs ~0.1 s on its own)
-    db = ladybug.Database(str(report.path), buffer_pool_size=BUFFER_POOL, auto_checkpoint=False)
+    pool = pool or BUFFER_POOL
+    db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False)
     conn = ladybug.Connection(db)
+    writer = _Writer(conn, staging, report, pool)
     try:
         for stmt in schema_statements():
             conn.execute(stmt)
@@ -193,9 +239,7 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport
             extra = sorted(c for c in t.column_names if c not in cols and _not_null(t, c))
             if extra:
                 report.warnings.append(f"{nt}: columns {', '.join(extra)} are not in the ontology; not loaded")
-            path = staging / f"{nt}-{len(iris.get(nt, []))}.parquet"
-            pq.write_table(_typed(t, cols), path, compression="none")
-            _copy(conn, f"COPY {nt} FROM '{path}'", report)
+            writer.copy(nt, _typed(t, cols))
             report.tables[nt] = report.tables.get(nt, 0) + t.num_rows
             iris.setdefault(nt, []).append(t.column("iri"))
         ends = _Ends(iris)
@@ -203,6 +247,7 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport
         report.seconds["nodes"] = t2 - t1
 
         pairs = rel_pairs()
+        keyed = row_keyed()
         while graph.links:
             rel, t = graph.links.popitem()
             if rel not in pairs:
@@ -211,13 +256,15 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport
             if not t.num_rows:
                 continue
             cols = rel_columns(rel)
-            a = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
-            b = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
+            a, a_row = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
+            b, b_row = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
             miss = (a < 0) | (b < 0)
             if miss.any():  # an end of a type the ontology does not allow there, or not a node at all
-                for side, col in ((a, FROM), (b, TO)):
-                    side[miss] = np.where(side[miss] >= 0, side[miss],
-                                          ends.types(t.column(col).filter(pa.array(miss)), ends.names))
+                for side, row, col in ((a, a_row, FROM), (b, b_row, TO)):
+                    found, at = ends.types(t.column(col).filter(pa.array(miss)), ends.names)
+                    keep = side[miss] >= 0
+                    side[miss] = np.where(keep, side[miss], found)
+                    row[miss] = np.where(keep, row[miss], at)
                 missing = int(((a < 0) | (b < 0)).sum())
                 if missing:
                     report.warnings.append(f"{missing} {rel} link(s) with an end that is not a node; not loaded")
@@ -231,11 +278,12 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport
                     report.warnings.append(f"{k} {rel} link(s) from {x} to {y}, which the ontology "
                                            f"does not allow; not loaded")
                     continue
-                path = staging / f"{rel}-{x}-{y}.parquet"
-                part = t if k == t.num_rows else t.filter(pa.array(rows))
-                pq.write_table(_typed(part, cols, first=(FROM, TO)), path, compression="none")
+                part = _typed(t if k == t.num_rows else t.filter(pa.array(rows)), cols, first=(FROM, TO))
+                for end, nt, at in ((0, x, a_row), (1, y, b_row)):  # a row-keyed end by its row number
+                    if nt in keyed:
+                        part = part.set_column(end, part.column_names[end], pa.array(at[rows]))
                 opts = f" (from='{x}', to='{y}')" if len(pairs[rel]) > 1 else ""
-                _copy(conn, f"COPY {rel} FROM '{path}'{opts}", report)
+                writer.copy(rel, part, opts)
                 n += k
             report.links[rel] = n
         report.seconds["links"] = time.perf_counter() - t2
@@ -249,4 +297,4 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path) -> LoadReport
     return report
 
 
-__all__ = ["DB_FILE", "BUFFER_POOL", "READ_BUFFER_POOL", "LoadReport", "build_embedded"]
+__all__ = ["DB_FILE", "BUFFER_POOL", "COPY_ROWS", "READ_BUFFER_POOL", "LoadReport", "build_embedded"]
