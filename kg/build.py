@@ -270,10 +270,11 @@ def _build_cypher(gen: Path, report: BuildReport, stage: Callable[[str], None]) 
     """The embedded Cypher database of the generation (kg.cypher), from the tables' property-graph view."""
     from kg.cypher.engine import cypher_dir
     from kg.cypher.load import build_embedded
+    from kg.tables.view import iter_graph
 
     stage("cypher")
     t = time.perf_counter()
-    loaded = build_embedded(open_tables(tables_dir(gen)).graph_tables(), cypher_dir(gen))
+    loaded = build_embedded(iter_graph(open_tables(tables_dir(gen))), cypher_dir(gen))
     report.warnings.extend(loaded.warnings)
     report.seconds["cypher"] = time.perf_counter() - t
     return {"nodes": loaded.nodes, "links": sum(loaded.links.values()), "seconds": loaded.seconds}

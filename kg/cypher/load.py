@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,24 +173,36 @@ def _not_null(t: pa.Table, c: str) -> bool:
 class _Ends:
     """Which node table each link end is in, and its row in that table: one hash lookup per end
     over the IRIs of the node tables the ontology allows there (any node table for the few that
-    miss). ``iris``: each node table's IRIs in the order they were loaded."""
+    miss). Node tables' IRIs are added in the order they are loaded."""
 
-    def __init__(self, iris: dict[str, list[pa.ChunkedArray]]):
-        self.names = list(iris)
-        self.iris = {nt: pa.chunked_array([c for x in v for c in x.chunks], pa.string()) for nt, v in iris.items()}
+    def __init__(self):
+        self.names: list[str] = []
+        self.iris: dict[str, list[pa.Array]] = {}
+        self._sets: dict[tuple[str, ...], tuple[pa.Array, np.ndarray]] = {}
+
+    def add(self, nt: str, iris: pa.ChunkedArray) -> None:
+        if nt not in self.iris:
+            self.names.append(nt)
+        self.iris.setdefault(nt, []).extend(iris.chunks)
+        self._sets.clear()
+
+    def _value_set(self, among: tuple[str, ...]) -> tuple[pa.Array, np.ndarray]:
+        if among not in self._sets:
+            chunks = [c for nt in among for c in self.iris[nt]]
+            sizes = np.cumsum([0] + [sum(len(c) for c in self.iris[nt]) for nt in among])
+            self._sets[among] = (pa.concat_arrays(chunks) if chunks else pa.array([], pa.string()), sizes)
+        return self._sets[among]
 
     def types(self, col: pa.ChunkedArray, among: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The index in ``self.names`` of each value's node table among ``among`` (-1 where none)
         and the value's row in that table."""
-        among = [nt for nt in among if nt in self.iris]
+        among = tuple(nt for nt in among if nt in self.iris)
         out = np.full(len(col), -1, dtype=np.int64)
         rows = np.full(len(col), -1, dtype=np.int64)
         if not among:
             return out, rows
-        sizes = np.cumsum([0] + [len(self.iris[nt]) for nt in among])
-        pos = pc.index_in(col, value_set=pa.concat_arrays(
-            [c for nt in among for c in self.iris[nt].chunks]) if sizes[-1] else pa.array([], pa.string()))
-        pos = pos.to_numpy(zero_copy_only=False)
+        values, sizes = self._value_set(among)
+        pos = pc.index_in(col, value_set=values).to_numpy(zero_copy_only=False)
         hit = ~np.isnan(pos) if pos.dtype.kind == "f" else pos >= 0
         at = pos[hit].astype(np.int64)
         which = np.searchsorted(sizes, at, side="right") - 1
@@ -199,17 +212,36 @@ class _Ends:
         return out, rows
 
 
-def build_embedded(graph: GraphTables | GraphFrames, folder: Path, pool: int | None = None) -> LoadReport:
-    """Create the database in ``folder`` (new) from ``graph``: schema, then one COPY per file.
-    ``graph``'s tables are taken out of it as they are loaded. ``pool``: the buffer pool in
-    bytes (default :data:`BUFFER_POOL`).
+Item = tuple[str, object, "pa.Table | None"]
+
+
+def _items(graph: GraphTables | GraphFrames | Iterable[Item]) -> Iterator[Item]:
+    """``("node", labels, table)``, ``("link", rel, table)`` and ``("warning", text, None)`` of a
+    graph given whole (taking its tables out of it) or as :func:`kg.tables.view.iter_graph` makes it."""
+    if isinstance(graph, GraphFrames):
+        graph = _as_arrow(graph)
+    if not isinstance(graph, GraphTables):
+        yield from graph
+        return
+    for w in graph.warnings:
+        yield "warning", w, None
+    for kind, tables in (("node", graph.nodes), ("link", graph.links)):
+        while tables:
+            key = next(iter(tables))
+            yield kind, key, tables.pop(key)
+
+
+def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Path,
+                   pool: int | None = None) -> LoadReport:
+    """Create the database in ``folder`` (new) from ``graph``: schema, then COPYs, each table let
+    go once loaded (a :class:`GraphTables` is emptied; :func:`kg.tables.view.iter_graph` makes
+    them one at a time). ``pool``: the buffer pool in bytes (default :data:`BUFFER_POOL`).
 
     Links whose ends are not nodes of the graph, or whose pair of node types the ontology does
     not allow, are left out with a warning (none are expected: the tables are one graph).
     """
     import ladybug
 
-    graph = _as_arrow(graph)
     t0 = time.perf_counter()
     folder.mkdir(parents=True)
     staging = folder / "staging"
@@ -223,70 +255,19 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path, pool: int | N
     try:
         for stmt in schema_statements():
             conn.execute(stmt)
-        t1 = time.perf_counter()
-        report.seconds["schema"] = t1 - t0
-
-        tables = set(node_tables())
-        iris: dict[str, list[pa.ChunkedArray]] = {}  # node table -> its IRIs, for the links' ends
-        # each table is let go once loaded (only the node IRIs stay, for the links' ends)
-        while graph.nodes:
-            labels, t = graph.nodes.popitem()
-            nt = next(x for x in labels if x != NODE_LABEL)
-            if nt not in tables:
-                report.warnings.append(f"nodes labelled {':'.join(labels)} have no node table; not loaded")
-                continue
-            cols = node_columns(nt)
-            extra = sorted(c for c in t.column_names if c not in cols and _not_null(t, c))
-            if extra:
-                report.warnings.append(f"{nt}: columns {', '.join(extra)} are not in the ontology; not loaded")
-            writer.copy(nt, _typed(t, cols))
-            report.tables[nt] = report.tables.get(nt, 0) + t.num_rows
-            iris.setdefault(nt, []).append(t.column("iri"))
-        ends = _Ends(iris)
-        t2 = time.perf_counter()
-        report.seconds["nodes"] = t2 - t1
-
-        pairs = rel_pairs()
-        keyed = row_keyed()
-        while graph.links:
-            rel, t = graph.links.popitem()
-            if rel not in pairs:
-                report.warnings.append(f"links {rel} have no relationship table; not loaded")
-                continue
-            if not t.num_rows:
-                continue
-            cols = rel_columns(rel)
-            a, a_row = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
-            b, b_row = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
-            miss = (a < 0) | (b < 0)
-            if miss.any():  # an end of a type the ontology does not allow there, or not a node at all
-                for side, row, col in ((a, a_row, FROM), (b, b_row, TO)):
-                    found, at = ends.types(t.column(col).filter(pa.array(miss)), ends.names)
-                    keep = side[miss] >= 0
-                    side[miss] = np.where(keep, side[miss], found)
-                    row[miss] = np.where(keep, row[miss], at)
-                missing = int(((a < 0) | (b < 0)).sum())
-                if missing:
-                    report.warnings.append(f"{missing} {rel} link(s) with an end that is not a node; not loaded")
-            n = 0
-            code = np.where((a < 0) | (b < 0), -1, a * len(ends.names) + b)
-            for c in np.unique(code[code >= 0]):
-                x, y = ends.names[c // len(ends.names)], ends.names[c % len(ends.names)]
-                rows = code == c
-                k = int(rows.sum())
-                if (x, y) not in pairs[rel]:
-                    report.warnings.append(f"{k} {rel} link(s) from {x} to {y}, which the ontology "
-                                           f"does not allow; not loaded")
-                    continue
-                part = _typed(t if k == t.num_rows else t.filter(pa.array(rows)), cols, first=(FROM, TO))
-                for end, nt, at in ((0, x, a_row), (1, y, b_row)):  # a row-keyed end by its row number
-                    if nt in keyed:
-                        part = part.set_column(end, part.column_names[end], pa.array(at[rows]))
-                opts = f" (from='{x}', to='{y}')" if len(pairs[rel]) > 1 else ""
-                writer.copy(rel, part, opts)
-                n += k
-            report.links[rel] = n
-        report.seconds["links"] = time.perf_counter() - t2
+        report.seconds["schema"] = time.perf_counter() - t0
+        tables, pairs, keyed = set(node_tables()), rel_pairs(), row_keyed()
+        ends = _Ends()
+        for kind, key, t in _items(graph):
+            t1 = time.perf_counter()
+            if kind == "warning":
+                report.warnings.append(str(key))
+            elif kind == "node":
+                _load_nodes(writer, key, t, tables, ends, report)
+            else:
+                _load_links(writer, key, t, pairs, keyed, ends, report)
+            report.seconds[f"{kind}s"] = report.seconds.get(f"{kind}s", 0.0) + time.perf_counter() - t1
+            del t
     finally:
         t3 = time.perf_counter()
         conn.close()
@@ -295,6 +276,62 @@ def build_embedded(graph: GraphTables | GraphFrames, folder: Path, pool: int | N
         shutil.rmtree(staging, ignore_errors=True)
     report.seconds["total"] = time.perf_counter() - t0
     return report
+
+
+def _load_nodes(writer: _Writer, labels: tuple[str, ...], t: pa.Table, tables: set[str], ends: _Ends,
+                report: LoadReport) -> None:
+    nt = next(x for x in labels if x != NODE_LABEL)
+    if nt not in tables:
+        report.warnings.append(f"nodes labelled {':'.join(labels)} have no node table; not loaded")
+        return
+    cols = node_columns(nt)
+    extra = sorted(c for c in t.column_names if c not in cols and _not_null(t, c))
+    if extra:
+        report.warnings.append(f"{nt}: columns {', '.join(extra)} are not in the ontology; not loaded")
+    writer.copy(nt, _typed(t, cols))
+    report.tables[nt] = report.tables.get(nt, 0) + t.num_rows
+    ends.add(nt, t.column("iri"))
+
+
+def _load_links(writer: _Writer, rel: str, t: pa.Table, pairs: dict, keyed: frozenset[str], ends: _Ends,
+                report: LoadReport) -> None:
+    if rel not in pairs:
+        report.warnings.append(f"links {rel} have no relationship table; not loaded")
+        return
+    if not t.num_rows:
+        return
+    cols = rel_columns(rel)
+    a, a_row = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
+    b, b_row = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
+    miss = (a < 0) | (b < 0)
+    if miss.any():  # an end of a type the ontology does not allow there, or not a node at all
+        for side, row, col in ((a, a_row, FROM), (b, b_row, TO)):
+            found, at = ends.types(t.column(col).filter(pa.array(miss)), ends.names)
+            keep = side[miss] >= 0
+            side[miss] = np.where(keep, side[miss], found)
+            row[miss] = np.where(keep, row[miss], at)
+        missing = int(((a < 0) | (b < 0)).sum())
+        if missing:
+            report.warnings.append(f"{missing} {rel} link(s) with an end that is not a node; not loaded")
+    n = 0
+    k_types = len(ends.names)
+    code = np.where((a < 0) | (b < 0), -1, a * k_types + b)
+    for c in np.unique(code[code >= 0]):
+        x, y = ends.names[c // k_types], ends.names[c % k_types]
+        rows = code == c
+        k = int(rows.sum())
+        if (x, y) not in pairs[rel]:
+            report.warnings.append(f"{k} {rel} link(s) from {x} to {y}, which the ontology "
+                                   f"does not allow; not loaded")
+            continue
+        part = _typed(t if k == t.num_rows else t.filter(pa.array(rows)), cols, first=(FROM, TO))
+        for end, nt, at in ((0, x, a_row), (1, y, b_row)):  # a row-keyed end by its row number
+            if nt in keyed:
+                part = part.set_column(end, part.column_names[end], pa.array(at[rows]))
+        opts = f" (from='{x}', to='{y}')" if len(pairs[rel]) > 1 else ""
+        writer.copy(rel, part, opts)
+        n += k
+    report.links[rel] = report.links.get(rel, 0) + n
 
 
 __all__ = ["DB_FILE", "BUFFER_POOL", "COPY_ROWS", "READ_BUFFER_POOL", "LoadReport", "build_embedded"]

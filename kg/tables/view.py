@@ -48,6 +48,7 @@ from the RDF store.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -324,16 +325,46 @@ def _pairs(src: pa.Array | pa.ChunkedArray, dst: pa.Array | pa.ChunkedArray, der
     return pa.table(cols)
 
 
-def graph_tables(tables: Tables) -> GraphTables:
-    """Every node and link of the tables as typed Arrow tables (see the module doc)."""
+def _drain(part: GraphTables) -> Iterator[tuple[str, tuple[str, ...], pa.Table]]:
+    while part.nodes:
+        labels = next(iter(part.nodes))
+        yield "node", labels, part.nodes.pop(labels)
+
+
+def iter_graph(tables: Tables) -> Iterator[tuple[str, object, pa.Table | None]]:
+    """The graph of :func:`graph_tables` one table at a time: ``("node", labels, table)``,
+    ``("link", rel, table)`` and ``("warning", text, None)``, every link after the node tables of
+    its ends. A table is made when asked for, so a reader that lets each go (the embedded Cypher
+    load) holds one at a time rather than the whole graph."""
     m = model()
-    g = GraphTables()
     methods = tables.methods()
-    _entity_nodes(tables, g, methods)
-    fys = _financial_years(tables, g, methods)
-    assessed = _assessment_nodes(tables, g, methods)
+    part = GraphTables()
     by_rel = {spec.rel: nt for nt, spec in DERIVED_NODES.items()}
     empty = pa.array([], pa.string())
+    _entity_nodes(tables, part, methods)
+    yield from _drain(part)
+    fys = _financial_years(tables, part, methods)
+    yield from _drain(part)
+    if fys is not None and "REPORTED" in m.links and not m.links["REPORTED"].qualified_class:
+        yield "link", "REPORTED", _pairs(fys.column("firm"), fys.column("iri"), False)
+    del fys
+    assessed = _assessment_nodes(tables, part, methods)
+    yield from _drain(part)
+    for rel, link in m.links.items():
+        if rel in by_rel and not link.qualified_class:
+            t = assessed.get(by_rel[rel])
+            yield "link", rel, _pairs(t.column("_entity") if t is not None else empty,
+                                      t.column("_node") if t is not None else empty, link.derived)
+    for rel, ol in object_links().items():  # node-to-node object properties: ultimate controller
+        f = pd.DataFrame({FROM: pd.Series(dtype=object), TO: pd.Series(dtype=object)})
+        for t in assessed.values():  # from the derived node of the period that states it
+            if ol.column and ol.column in t.column_names:
+                t = t.filter(pc.is_valid(t.column(ol.column)))
+                f = pd.DataFrame({FROM: t.column("_node").to_pylist(), TO: t.column(ol.column).to_pylist()},
+                                 dtype=object).drop_duplicates()
+        yield "link", rel, _pairs(pa.array(f[FROM].tolist(), pa.string()), pa.array(f[TO].tolist(), pa.string()),
+                                  ol.derived)
+    del assessed
     for rel, link in m.links.items():
         ident(rel)
         if link.qualified_class:
@@ -346,26 +377,28 @@ def graph_tables(tables: Tables) -> GraphTables:
                 t = t.select([c for c in cols if c in t.column_names])
             else:
                 t = pa.table({c: empty for c in ("iri", FROM, TO)})
+            del parts
             if link.derived and t.num_rows:
                 t = t.append_column("derived", pa.repeat(True, t.num_rows))
-            g.links[rel] = t
-        elif rel == "REPORTED" and fys is not None:
-            g.links[rel] = _pairs(fys.column("firm"), fys.column("iri"), False)
-        elif rel in by_rel:
-            t = assessed.get(by_rel[rel])
-            g.links[rel] = _pairs(t.column("_entity") if t is not None else empty,
-                                  t.column("_node") if t is not None else empty, link.derived)
+            yield "link", rel, t
+        elif not (rel == "REPORTED" and "financials" in tables) and rel not in by_rel:
+            yield "warning", f"links {rel} have no qualified node and no reader; not written", None
+
+
+def graph_tables(tables: Tables) -> GraphTables:
+    """Every node and link of the tables as typed Arrow tables (see the module doc), links in
+    the ontology's order."""
+    g = GraphTables()
+    links = {}
+    for kind, key, t in iter_graph(tables):
+        if kind == "node":
+            g.nodes[key] = t
+        elif kind == "link":
+            links[key] = t
         else:
-            g.warnings.append(f"links {rel} have no qualified node and no reader; not written")
-    for rel, ol in object_links().items():  # node-to-node object properties: ultimate controller
-        f = pd.DataFrame({FROM: pd.Series(dtype=object), TO: pd.Series(dtype=object)})
-        for t in assessed.values():  # from the derived node of the period that states it
-            if ol.column and ol.column in t.column_names:
-                t = t.filter(pc.is_valid(t.column(ol.column)))
-                f = pd.DataFrame({FROM: t.column("_node").to_pylist(), TO: t.column(ol.column).to_pylist()},
-                                 dtype=object).drop_duplicates()
-        g.links[rel] = _pairs(pa.array(f[FROM].tolist(), pa.string()), pa.array(f[TO].tolist(), pa.string()),
-                              ol.derived)
+            g.warnings.append(key)
+    order = [*model().links, *object_links()]
+    g.links = {rel: links[rel] for rel in order if rel in links}
     return g
 
 
