@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -50,6 +51,7 @@ class EmbeddedGraph:
         self.path, self._fd = path, fd
         self.db = ladybug.Database(str(path), read_only=True, buffer_pool_size=READ_BUFFER_POOL)
         self.conn = ladybug.Connection(self.db)
+        self.one_thread = False  # the connection's setting (see run_cypher)
 
     def close(self) -> None:
         self.conn.close()
@@ -82,6 +84,12 @@ def open_graph(db: Path) -> EmbeddedGraph:
 def _first_line(e: BaseException) -> str:
     lines = [x.strip() for x in str(e).splitlines() if x.strip()]
     return lines[0] if lines else type(e).__name__
+
+
+_UNION = re.compile(r"\bUNION\b", re.IGNORECASE)
+
+_AS_IS = frozenset({str, int, bool, type(None)})
+"""Types whose values every ``value`` converter of :func:`run_cypher` keeps as they are."""
 
 
 def plain(v: Any) -> Any:
@@ -122,13 +130,20 @@ def plain(v: Any) -> Any:
 
 
 def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | None = None,
-               types: Mapping[str, str] | None = None) -> tuple[list[str], list[list]]:
+               types: Mapping[str, str] | None = None, *, value=plain) -> tuple[list[str], list[list]]:
     """Run one Neo4j-dialect query with bound ``params``; ``types`` gives the LadybugDB type of
-    parameters that may be null (kg.cypher.dialect.PARAM_TYPES). A bad query raises InputError
+    parameters that may be null (kg.cypher.dialect.PARAM_TYPES); ``value`` turns each value
+    LadybugDB returns into the one in the rows (:func:`plain`). A bad query raises InputError
     naming the problem in one line; other failures KgError."""
     params = dict(params or {})
     nulls = {k: (types or {}).get(k, "STRING") for k, v in params.items() if v is None}
     text = translate(query, nulls)
+    # LadybugDB 0.22 on several threads returns the rows of a UNION in no stable order, whatever
+    # its ORDER BY says (the parts are merged after sorting); one thread keeps the order
+    one = _UNION.search(text) is not None
+    if one != graph.one_thread:
+        graph.conn.set_max_threads_for_exec(1 if one else 0)
+        graph.one_thread = one
     try:
         result = graph.conn.execute(text, {PARAM_PREFIX + k: v for k, v in params.items()})
     except RuntimeError as e:
@@ -139,7 +154,7 @@ def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | Non
         raise KgError(f"the embedded Cypher query failed: {msg}") from None
     try:
         cols = result.get_column_names()
-        rows = [[plain(v) for v in row] for row in result.get_all()]
+        rows = [[v if type(v) in _AS_IS else value(v) for v in row] for row in result.get_all()]
     except RuntimeError as e:
         raise KgError(f"the embedded Cypher query failed: {_first_line(e)}") from None
     finally:
