@@ -137,7 +137,7 @@ def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | Non
     naming the problem in one line; other failures KgError."""
     params = dict(params or {})
     nulls = {k: (types or {}).get(k, "STRING") for k, v in params.items() if v is None}
-    text = translate(query, nulls)
+    text = translate(query, nulls, [k for k, v in params.items() if v is not None])
     # LadybugDB 0.22 on several threads returns the rows of a UNION in no stable order, whatever
     # its ORDER BY says (the parts are merged after sorting); one thread keeps the order
     one = _UNION.search(text) is not None
