@@ -35,10 +35,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 
-from kg.cypher.schema import label_tables
 from kg.errors import InputError
-from kg.neo4j.schema import DATE, column_kinds
 
 #: parameter types (kg.queries.params ParamSpec.type) -> LadybugDB types, for null parameters
 PARAM_TYPES = {
@@ -56,6 +55,36 @@ DATE_PARAMS = frozenset({"as_of"})
 _FUNCTIONS = {"toInteger": "to_int64", "toFloat": "to_double", "toString": "to_string", "split": "string_split"}
 _KEYWORD_PROPS = ("end",)
 _TYPED_NULLS = {"toInteger": "INT64", "toFloat": "DOUBLE", "toString": "STRING"}
+
+
+@cache
+def ontology_names() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], frozenset[str]]:
+    """``(label -> node tables, node table -> labels, date columns)``, as kg.cypher.schema
+    (``label_tables``), kg.neo4j.schema (``node_labels``) and kg.tables.names (``column_kinds``)
+    give them (tested equal), read from the ontology here because importing those modules (the
+    kg.tables package: pandas, pyarrow) takes half a second of every query's process start.
+
+    >>> labels, tables, dates = ontology_names()
+    >>> labels["Fund"], tables["GuidanceFund"], "valid_from" in dates
+    (('Fund', 'GuidanceFund'), ('KgNode', 'GuidanceFund', 'Fund'), True)
+    """
+    from kg.ontology import XSD, model
+
+    m = model()
+    by_label: dict[str, list[str]] = {NODE_LABEL: list(m.node_types)}
+    for nt in m.node_types.values():
+        for label in nt.labels:
+            by_label.setdefault(label, []).append(nt.name)
+    kinds: dict[str, str] = {}
+    for p in m.properties.values():
+        kinds.setdefault(p.column, p.datatype)
+    return ({k: tuple(v) for k, v in by_label.items()},
+            {t: (NODE_LABEL, *nt.labels) for t, nt in m.node_types.items()},
+            frozenset(c for c, d in kinds.items() if d == XSD + "date"))
+
+
+NODE_LABEL = "KgNode"
+"""The label every node carries in Neo4j (kg.tables.names.NODE_LABEL)."""
 
 
 class DialectError(InputError):
@@ -186,10 +215,7 @@ def _reduce(args: str, rest: str) -> tuple[str, int]:
 
 def _all_labels(args: str, rest: str) -> tuple[str, int]:
     """``labels(n)``: the labels Neo4j would give a node of n's table (from the ontology)."""
-    from kg.cypher.schema import node_tables
-    from kg.neo4j.schema import node_labels
-
-    whens = " ".join(f"WHEN '{t}' THEN [{', '.join(repr(x) for x in node_labels(t))}]" for t in node_tables())
+    whens = " ".join(f"WHEN '{t}' THEN [{', '.join(repr(x) for x in labels)}]" for t, labels in ontology_names()[1].items())
     return f"CASE label({args.strip()}) {whens} END", 0
 
 
@@ -203,7 +229,7 @@ def _labels(m: re.Match) -> str:
     if more:
         raise DialectError(f"node pattern ({var}:{label}{more}) has several labels; LadybugDB nodes carry one "
                            "(write one label)")
-    tables = label_tables().get(label)
+    tables = ontology_names()[0].get(label)
     return f"({var}:{':'.join(tables) if tables else label}"
 
 
@@ -227,7 +253,7 @@ def translate(text: str, null_params: Mapping[str, str] | None = None, bound: It
     q = re.sub(r"\(\s*(\w*)\s*:\s*(\w+)((?:\s*:\s*\w+)*)", _labels, q)
     q = re.sub(r"\bEXISTS\s*\{\s*\(", "EXISTS { MATCH (", q, flags=re.IGNORECASE)
     q = _calls(q, "labels", _all_labels)
-    dates = {c for c, k in column_kinds().items() if k == DATE}
+    dates = ontology_names()[2]
 
     def date_part(m: re.Match) -> str:
         base, part = m.group(1), m.group(2)

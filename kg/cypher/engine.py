@@ -26,15 +26,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kg.cypher.dialect import PARAM_PREFIX, translate
-from kg.cypher.load import DB_FILE, READ_BUFFER_POOL
+from kg.cypher.dialect import PARAM_PREFIX, ontology_names, translate
 from kg.dbfolder import hold_graph
 from kg.errors import InputError, KgError
-from kg.neo4j.schema import node_labels
 from kg.rdf.store import StoreError
 
 CYPHER = "cypher"
 """The embedded Cypher database's folder in a generation."""
+
+# the loader's names (kg.cypher.load, tested equal), not imported from it: it imports pandas and
+# pyarrow, half a second of a query's process start
+DB_FILE = "graph.lbdb"
+"""The database file inside the ``cypher/`` folder of a generation."""
+
+READ_BUFFER_POOL = 4 << 30
+"""Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
+the variable-length paths of ultimate-owners at 10^5 firms)."""
 
 
 def cypher_dir(gen: Path) -> Path:
@@ -108,10 +115,7 @@ def plain(v: Any) -> Any:
             if "_SRC" in v:
                 out["type"] = v["_LABEL"]
             else:
-                try:
-                    out["labels"] = sorted(node_labels(v["_LABEL"]))
-                except KeyError:
-                    out["labels"] = [v["_LABEL"]]
+                out["labels"] = sorted(ontology_names()[1].get(v["_LABEL"], (v["_LABEL"],)))
             return out
         if "_nodes" in v and "_rels" in v:
             return {"nodes": [plain(n) for n in v["_nodes"]], "relationships": [plain(r) for r in v["_rels"]]}
