@@ -249,7 +249,11 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
     report = LoadReport(path=folder / DB_FILE)
     # one checkpoint when the database is closed, not one per COPY (each costs ~0.1 s on its own)
     pool = pool or BUFFER_POOL
-    db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False)
+    # compression off: LadybugDB 0.22 reads some compressed DOUBLE values back as 0.0 when it
+    # fetches single nodes (a firm's financial years through REPORTED; 13 of 131,645 values of a
+    # 3,000-firm sample at 10^5), while a scan reads them right (docs/benchmarks.md, session 7).
+    # Uncompressed the file is 2.6x as large and the stage ~30% slower, and every value is right.
+    db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False, compression=False)
     conn = ladybug.Connection(db)
     writer = _Writer(conn, staging, report, pool)
     try:
