@@ -106,19 +106,16 @@ def _days(col, n: int, end: bool) -> np.ndarray:
     """First day (start) or last day (end) of each partial date as an ordinal; open when missing."""
     if col is None:
         return np.full(n, OPEN_TO if end else OPEN_FROM, dtype=np.int64)
-    values = pd.Series(col, dtype=object)
-    undated = values.map(lambda d: d is None or d != d).to_numpy(dtype=bool)
-    seen = {d: (d.last_day() if end else d.first_day()).toordinal() for d in values[~undated].unique()}
-    out = np.full(n, OPEN_TO if end else OPEN_FROM, dtype=np.int64)
-    if (~undated).any():
-        out[~undated] = values[~undated].map(seen).to_numpy(dtype=np.int64)
-    return out
+    codes, uniq = pd.factorize(np.asarray(col, dtype=object), use_na_sentinel=True)  # each distinct date once
+    days = np.array([(d.last_day() if end else d.first_day()).toordinal() for d in uniq.tolist()] + [0], dtype=np.int64)
+    return np.where(codes >= 0, days[codes], OPEN_TO if end else OPEN_FROM)
 
 
-def _dates(days: np.ndarray, open_value: int) -> list:
+def _dates(days: np.ndarray, open_value: int) -> np.ndarray:
     """Ordinals back to ``datetime.date`` (``None`` where open), each distinct day once."""
-    uniq = {int(d): (None if d == open_value else dt.date.fromordinal(int(d))) for d in np.unique(days)}
-    return [uniq[int(d)] for d in days]
+    uniq, inv = np.unique(days, return_inverse=True)
+    dates = np.array([None if d == open_value else dt.date.fromordinal(d) for d in uniq.tolist()] + [None], dtype=object)
+    return dates[:-1][inv.reshape(-1)] if len(days) else np.array([], dtype=object)
 
 
 def _ordinals_of(dates: pd.Series, open_value: int) -> np.ndarray:
@@ -140,8 +137,8 @@ def holds_at(table: pd.DataFrame, day: dt.date) -> np.ndarray:
 
 def _codes(col: pd.Series) -> np.ndarray:
     """Equal values get equal codes (None and NaN included); floats compared exactly."""
-    return pd.factorize(pd.Series(col.to_numpy(dtype=object) if col.dtype == object else col.to_numpy()),
-                        use_na_sentinel=True)[0]
+    # the values themselves: a Series made of an object array would first be converted to Arrow text
+    return pd.factorize(col.to_numpy(dtype=object) if col.dtype == object else col.array, use_na_sentinel=True)[0]
 
 
 def merge_periods(df: pd.DataFrame, keys: list[str], lo: str = "_from", hi: str = "_to") -> pd.DataFrame:
@@ -305,41 +302,57 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
 # size classes
 
 
-def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame) -> pd.DataFrame:
+def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | None = None) -> pd.DataFrame:
     """``iri, size_class, size_year, size_employees, size_revenue, _from, _to``: FY y from
-    y+1-01-01 until the firm's next reported year counts."""
+    y+1-01-01 until the firm's next reported year counts. ``years``: kg.derive.facts
+    .reported_years of ``fin`` when known. Firms are integer codes until the periods are merged
+    (codes in IRI order, so rows sort as the IRIs would)."""
     cols = ["iri", "size_class", "size_year", "size_employees", "size_revenue", "_from", "_to"]
     if not len(fin):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    years = facts_mod.reported_years(fin)
-    sector = ents.set_index("iri")["sector"]
+    years = facts_mod.reported_years(fin) if years is None else years
+    code, firms = pd.factorize(years["from_iri"].to_numpy(dtype=object), sort=True)
+    sector = ents.set_index("iri")["sector"].reindex(firms).to_numpy(dtype=object)[code]
     sc = size_mod.size_class(years["employees"].reset_index(drop=True), years["revenue"].reset_index(drop=True),
-                             sector.reindex(years["from_iri"]).reset_index(drop=True))
+                             pd.Series(sector, dtype=object))
     y = years["year"].to_numpy(dtype=np.int64)
-    firm = years["from_iri"].to_numpy(dtype=object)
     nxt = np.full(len(y), -1, dtype=np.int64)
-    same = firm[1:] == firm[:-1]
+    same = code[1:] == code[:-1]
     nxt[:-1][same] = y[1:][same]
-    start = {v: dt.date(int(v) + 1, 1, 1).toordinal() for v in np.unique(y)}
-    end = {v: dt.date(int(v), 12, 31).toordinal() for v in np.unique(nxt[nxt >= 0])}
-    out = pd.DataFrame({"iri": firm, "size_class": list(sc), "size_year": [int(v) for v in y],
-                        "_from": [start[v] for v in y], "_to": [end[v] if v >= 0 else OPEN_TO for v in nxt]})
-    out["size_year"] = out["size_year"].astype(object)
-    # the figures of the year (kg.derive.performance.size_figures) where the class is large
-    large = out[out["size_class"] == "large"]
-    emp = pd.to_numeric(fin["employees"], errors="coerce") if "employees" in fin else pd.Series(np.nan, index=fin.index)
-    rev = pd.to_numeric(fin["revenue"], errors="coerce") if "revenue" in fin else pd.Series(np.nan, index=fin.index)
-    fy = pd.DataFrame({"iri": fin["from_iri"].to_numpy(dtype=object), "size_year": pd.to_numeric(fin["year"], errors="coerce").to_numpy(),
-                       "emp": emp.to_numpy(dtype=float), "rev": rev.to_numpy(dtype=float)}).dropna()
-    fy = fy.astype({"size_year": np.int64})
-    fy = fy.merge(large[["iri", "size_year"]].astype({"size_year": np.int64}), on=["iri", "size_year"])
-    figs = fy.groupby(["iri", "size_year"], as_index=False).agg(size_employees=("emp", "max"), size_revenue=("rev", "max"))
-    figs["size_employees"] = pd.Series([int(x) for x in figs["size_employees"]], dtype=object)
-    out = out.merge(figs.astype({"size_year": object}), on=["iri", "size_year"], how="left")
+    uy, at = np.unique(y, return_inverse=True)
+    first = np.array([dt.date(int(v) + 1, 1, 1).toordinal() for v in uy], dtype=np.int64)
+    un, at_n = np.unique(nxt, return_inverse=True)
+    last = np.array([dt.date(int(v), 12, 31).toordinal() if v >= 0 else OPEN_TO for v in un], dtype=np.int64)
+    out = pd.DataFrame({"iri": code, "size_class": list(sc), "size_year": y.astype(object),
+                        "_from": first[at.reshape(-1)], "_to": last[at_n.reshape(-1)]})
+    # the figures of the year (kg.derive.performance.size_figures) where the class is large:
+    # the largest employees and revenue over the financial-year rows of that firm and year that give both
+    large = (out["size_class"] == "large").to_numpy(dtype=bool)
+    key = code.astype(np.int64) * 10_000 + y  # sorted: years are sorted by firm and year
+    emp = pd.to_numeric(fin["employees"], errors="coerce").to_numpy(dtype=float) if "employees" in fin else np.full(len(fin), np.nan)
+    rev = pd.to_numeric(fin["revenue"], errors="coerce").to_numpy(dtype=float) if "revenue" in fin else np.full(len(fin), np.nan)
+    fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+    fcode = pd.Index(firms).get_indexer(fin["from_iri"].to_numpy(dtype=object))
+    ok = (fcode >= 0) & ~np.isnan(fyear) & ~np.isnan(emp) & ~np.isnan(rev)
+    fkey = fcode[ok].astype(np.int64) * 10_000 + fyear[ok].astype(np.int64)
+    pos = np.minimum(np.searchsorted(key, fkey), max(len(key) - 1, 0))
+    hit = (key[pos] == fkey) & large[pos]
+    pos, e, r = pos[hit], emp[ok][hit], rev[ok][hit]
+    max_e, max_r = np.full(len(key), -np.inf), np.full(len(key), -np.inf)
+    np.maximum.at(max_e, pos, e)
+    np.maximum.at(max_r, pos, r)
+    has = np.zeros(len(key), dtype=bool)
+    has[pos] = True
+    size_emp = np.full(len(key), np.nan, dtype=object)
+    size_emp[has] = [int(x) for x in max_e[has]]
+    out["size_employees"] = pd.Series(size_emp, dtype=object)
+    out["size_revenue"] = np.where(has, max_r, np.nan)
     # only a large class needs its year (the figures of the breach); the others merge across years,
     # their year being the latest reported (DerivedPeriods.reported)
-    out.loc[out["size_class"] != "large", "size_year"] = None
-    return merge_periods(out[cols], ["iri"])
+    out.loc[~large, "size_year"] = None
+    out = merge_periods(out[cols], ["iri"])
+    out["iri"] = firms.to_numpy(dtype=object)[out["iri"].to_numpy()] if isinstance(firms, pd.Index) else firms[out["iri"].to_numpy()]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,7 +504,8 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
     ents = res.entities.reset_index(drop=True)
     integrated, control, entity = _ownership_periods(res, ents, floor)
     flows = _flow_periods(res, ents, entity)
-    size = _size_periods(res.financials, ents)
+    years = facts_mod.reported_years(res.financials) if len(res.financials) else None
+    size = _size_periods(res.financials, ents, years)
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
     certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
                                                                  "valid_to", "batch"]))
@@ -499,8 +513,8 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
         floor=floor, entities=ents["iri"].to_numpy(dtype=object),
         integrated=_finish(integrated), control=_finish(control), entity=_finish(entity), size=_finish(size),
         flows=_finish(flows), has_financials=bool(len(res.financials)),
-        reported=(facts_mod.reported_years(res.financials)[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
-                  if len(res.financials) else pd.DataFrame({"iri": [], "year": []})),
+        reported=(years[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
+                  if years is not None else pd.DataFrame({"iri": [], "year": []})),
         params={"floor": floor, "control_threshold": facts_mod.CONTROL_THRESHOLD},
         performance=perf_mod.performance_facts(res),
         display_names=lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True)),
