@@ -67,7 +67,7 @@ def _as_text(values: pd.Series) -> pa.Array:
     """``str()`` of each value as an Arrow string array (``"None"`` for None), vectorised for
     text and integers, each value through ``str`` otherwise.
 
-    >>> _as_text(pd.Series(["a", None])).to_pylist(), _as_text(pd.Series([1, 2])).to_pylist()
+    >>> _as_text(pd.Series(["a", None], dtype=object)).to_pylist(), _as_text(pd.Series([1, 2])).to_pylist()
     (['a', 'None'], ['1', '2'])
     """
     arr = values.to_numpy(dtype=object) if values.dtype != np.int64 else values.to_numpy()
