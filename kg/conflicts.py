@@ -316,15 +316,17 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
         add(("type", t.file, t.row), "two-types", t.iri, "type", t.type, "rejected", t.file, t.row, t.source, note)
 
     rows = res.entity_rows
+    iri_codes = pd.factorize(rows["iri"].array)[0].astype(np.int64) if len(rows) else None
     for fld in ATTRIBUTES:
         if fld not in rows or not len(rows):
             continue
-        v = rows.loc[rows[fld].notna(), ["iri", fld, "file", "row", "source"]]
+        have = rows[fld].notna().to_numpy(dtype=bool)
+        v = rows.loc[have, ["iri", fld, "file", "row", "source"]]
         # entities with two texts of the field, on integer codes; texts made once per distinct value
         codes, uniq = pd.factorize(v[fld].to_numpy(dtype=object))
         texts = np.array([_value_text(x) for x in uniq.tolist()] + [""], dtype=object)
         text_code = pd.factorize(texts)[0][codes]
-        iri_code = pd.factorize(v["iri"].to_numpy(dtype=object))[0].astype(np.int64)
+        iri_code = iri_codes[have]
         pairs = np.unique(iri_code * (len(texts) + 1) + text_code)
         ents, counts = np.unique(pairs // (len(texts) + 1), return_counts=True)
         many = np.isin(iri_code, ents[counts > 1])

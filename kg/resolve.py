@@ -100,7 +100,13 @@ def link_iris(kind: str, *columns: pd.Series, part: pd.Series | None = None, pre
             joined = pc.if_else(pa.array(has), more, joined)
     pre = prefix if prefix is not None else f"{ID}link/{kind.lower()}/"
     sha1 = hashlib.sha1
-    return [pre + sha1(b).hexdigest()[:20] for b in joined.cast(pa.binary()).to_pylist()]
+    out: list[str] = []
+    for k in range(0, len(joined), _CHUNK):  # in chunks: the joined text of a chunk as bytes at a time
+        out.extend([pre + sha1(b).hexdigest()[:20] for b in joined.slice(k, _CHUNK).cast(pa.binary()).to_pylist()])
+    return out
+
+
+_CHUNK = 1 << 16
 
 
 def programme_iri(code: str) -> str:
@@ -474,12 +480,16 @@ def resolve(records: Records) -> Resolved:
         best[col] = first.set_index("cluster")[col].reindex(clusters)
     iri = {}
     named = _name_place(rows, key).reindex(clusters)  # for entities a source names without any id
-    for c, u, le, t, loc, nm in zip(clusters, best["uscc"], best["lei"], best["ticker"], best["id"], named, strict=True):
+    for c, u, le, t, loc, nm in zip(clusters.tolist(), *(best[k].tolist() for k in ("uscc", "lei", "ticker", "id")),
+                                    named.tolist(), strict=True):
         iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc)) if any(
             _v(x) is not None for x in (u, le, t, loc)) else f"{ID}name/{quote(str(nm), safe='')}"
     rows["iri"] = rows["cluster"].map(iri)
     if "_rid" in rows:  # the conflicts name the entity of the row that set its type
-        type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"], rows["iri"], strict=True)))
+        if len(type_conflicts):
+            type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"], rows["iri"], strict=True)))
+        else:
+            type_conflicts["iri"] = type_conflicts["iri"].map({})
         rows = rows.drop(columns="_rid")
     rows, ambiguous = _reject_ambiguous(rows, iri, ambiguous)
 

@@ -279,11 +279,17 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
     node = np.arange(V, dtype=object)
     integrated, control, entity = facts_mod.ownership_facts(pairs, D, state, node, names[vent], floor=floor)
 
+    # periods are merged on each entity's rank in IRI order (sorting integers, not text, gives the
+    # same order), the IRIs put in after
+    rank, by_rank = pd.factorize(iri, sort=True)
+    by_rank = np.asarray(by_rank, dtype=object)
+
     def link_table(df, a, b):
         i, j = df[a].to_numpy(dtype=np.int64), df[b].to_numpy(dtype=np.int64)
-        out = df.assign(**{a: iri[vent[i]], b: iri[vent[j]]})
+        out = df.assign(**{a: rank[vent[i]], b: rank[vent[j]]})
         out["_from"], out["_to"] = vfrom[j], vto[j]
-        return merge_periods(out, [a, b])
+        out = merge_periods(out, [a, b])
+        return out.assign(**{a: by_rank[out[a].to_numpy(dtype=np.int64)], b: by_rank[out[b].to_numpy(dtype=np.int64)]})
 
     integrated = link_table(integrated, "owner", "owned")
     control = link_table(control, "controller", "controlled")
@@ -292,9 +298,10 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
     has = pd.notna(uc)
     ucn = np.full(len(uc), None, dtype=object)
     ucn[has] = iri[vent[uc[has].astype(np.int64)]]
-    entity = entity.assign(iri=iri[vent[k]], ultimate_controller=ucn)
+    entity = entity.assign(iri=rank[vent[k]], ultimate_controller=ucn)
     entity["_from"], entity["_to"] = vfrom[k], vto[k]
     entity = merge_periods(entity, ["iri"])
+    entity["iri"] = by_rank[entity["iri"].to_numpy(dtype=np.int64)]
     return integrated, control, entity
 
 
