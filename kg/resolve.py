@@ -486,10 +486,7 @@ def resolve(records: Records) -> Resolved:
             _v(x) is not None for x in (u, le, t, loc)) else f"{ID}name/{quote(str(nm), safe='')}"
     rows["iri"] = rows["cluster"].map(iri)
     if "_rid" in rows:  # the conflicts name the entity of the row that set its type
-        if len(type_conflicts):
-            type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"], rows["iri"], strict=True)))
-        else:
-            type_conflicts["iri"] = type_conflicts["iri"].map({})
+        type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"].tolist(), rows["iri"].tolist(), strict=True)))
         rows = rows.drop(columns="_rid")
     rows, ambiguous = _reject_ambiguous(rows, iri, ambiguous)
 
