@@ -54,6 +54,7 @@ from kg.derive import flows as flows_mod
 from kg.derive import lookups
 from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
+from kg.derive.periods import distinct_objects
 from kg.reference import names as reference_names
 from kg.resolve import Resolved
 
@@ -106,8 +107,9 @@ def _days(col, n: int, end: bool) -> np.ndarray:
     """First day (start) or last day (end) of each partial date as an ordinal; open when missing."""
     if col is None:
         return np.full(n, OPEN_TO if end else OPEN_FROM, dtype=np.int64)
-    codes, uniq = pd.factorize(np.asarray(col, dtype=object), use_na_sentinel=True)  # each distinct date once
-    days = np.array([(d.last_day() if end else d.first_day()).toordinal() for d in uniq.tolist()] + [0], dtype=np.int64)
+    values = np.asarray(col, dtype=object)
+    codes, uniq = distinct_objects(np.where(pd.isna(values), None, values))  # each date object once
+    days = np.array([(d.last_day() if end else d.first_day()).toordinal() for d in uniq] + [0], dtype=np.int64)
     return np.where(codes >= 0, days[codes], OPEN_TO if end else OPEN_FROM)
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from kg.derive.periods import distinct_objects
 from kg.tables.schema import column_type, date_position, precision_column
 from kg.values.dates import PartialDate
 
@@ -83,8 +84,7 @@ def _refuse(table: str, name: str, values: np.ndarray, target: pa.DataType | Non
 
 def _dates(values: np.ndarray, missing: np.ndarray, column: str) -> tuple[pa.Array, pa.Array | None, str]:
     """date32 values (and precisions) of a column of PartialDate or datetime.date values."""
-    codes, uniq = pd.factorize(np.where(missing, None, values), use_na_sentinel=True)  # each distinct value once
-    uniq = uniq.tolist()
+    codes, uniq = distinct_objects(np.where(missing, None, values))
     kinds = {type(v) for v in uniq}
     if kinds <= {dt.date}:
         return pa.array(values, pa.date32(), from_pandas=True), None, "date"
