@@ -479,7 +479,9 @@ def resolve(records: Records) -> Resolved:
         first = have.sort_values([col]).drop_duplicates("cluster")  # the smallest value per cluster
         best[col] = first.set_index("cluster")[col].reindex(clusters)
     iri = {}
-    named = _name_place(rows, key).reindex(clusters)  # for entities a source names without any id
+    # for entities a source names without any id (only those clusters are looked at)
+    unnamed = np.logical_and.reduce([best[c].isna().to_numpy(dtype=bool) for c in best]) if len(clusters) else np.zeros(0, bool)
+    named = _name_place(rows[rows["cluster"].isin(clusters[unnamed])], key).reindex(clusters)
     for c, u, le, t, loc, nm in zip(clusters.tolist(), *(best[k].tolist() for k in ("uscc", "lei", "ticker", "id")),
                                     named.tolist(), strict=True):
         iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc)) if any(
@@ -493,7 +495,7 @@ def resolve(records: Records) -> Resolved:
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
     ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
     ent["types"] = _tuples(rows, "type").reindex(ent.index)
-    ent["local_ids"] = _tuples(rows.astype({"id": str}), "id").reindex(ent.index)
+    ent["local_ids"] = _tuples(rows[["iri", "id"]].astype({"id": str}), "id").reindex(ent.index)
     ent = ent.reset_index()
     ent = with_nones(ent)
     ent["labels"] = ent["types"].map(lambda ts: tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels)))
