@@ -311,7 +311,37 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
 # size classes
 
 
-def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | None = None) -> pd.DataFrame:
+def _firm_codes(fin: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each financial-year row's firm as a code (-1 when missing) in IRI order, and the firms."""
+    codes, firms = pd.factorize(fin["from_iri"].to_numpy(dtype=object), sort=True)
+    return codes.astype(np.int64), np.asarray(firms, dtype=object)
+
+
+def _reported_years(fin: pd.DataFrame, fcode: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """kg.derive.facts.reported_years of ``fin`` (same rows, values and types), sorted on the
+    firm codes of :func:`_firm_codes` rather than on text; and the firm code of each row.
+
+    >>> fin = pd.DataFrame({"from_iri": ["g", "f", "f", "f"], "year": [2020, 2021, 2020, 2021], "employees": [9, 1, 2, 3],
+    ...                     "revenue": [1.0, 1.0, 2.0, 3.0]})
+    >>> years, code = _reported_years(fin, _firm_codes(fin)[0])
+    >>> years.equals(facts_mod.reported_years(fin)), code.tolist()
+    (True, [0, 0, 1])
+    """
+    year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+    rows = np.flatnonzero(~np.isnan(year) & (fcode >= 0))
+    rows = rows[np.lexsort((year[rows], fcode[rows]))]  # stable, as sort_values(kind="stable")
+    c, y = fcode[rows], year[rows].astype(np.int64)
+    last = np.ones(len(rows), dtype=bool)  # the last row loaded of each firm and year
+    last[:-1] = (c[1:] != c[:-1]) | (y[1:] != y[:-1])
+    rows = rows[last]
+    years = pd.DataFrame({"from_iri": fin["from_iri"].to_numpy(dtype=object)[rows], "year": y[last],
+                          "employees": fin["employees"].to_numpy()[rows] if "employees" in fin else None,
+                          "revenue": fin["revenue"].to_numpy()[rows] if "revenue" in fin else None})
+    return years, c[last]
+
+
+def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | None = None,
+                  codes: tuple | None = None) -> pd.DataFrame:
     """``iri, size_class, size_year, size_employees, size_revenue, _from, _to``: FY y from
     y+1-01-01 until the firm's next reported year counts. ``years``: kg.derive.facts
     .reported_years of ``fin`` when known. Firms are integer codes until the periods are merged
@@ -319,8 +349,11 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | N
     cols = ["iri", "size_class", "size_year", "size_employees", "size_revenue", "_from", "_to"]
     if not len(fin):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    years = facts_mod.reported_years(fin) if years is None else years
-    code, firms = pd.factorize(years["from_iri"].to_numpy(dtype=object), sort=True)
+    if years is None or codes is None:
+        fcode, firms = _firm_codes(fin)
+        years, code = _reported_years(fin, fcode)
+    else:  # (firm code of each row of fin, of each row of years, the firms)
+        fcode, code, firms = codes
     sector = ents.set_index("iri")["sector"].reindex(firms).to_numpy(dtype=object)[code]
     sc = size_mod.size_class(years["employees"].reset_index(drop=True), years["revenue"].reset_index(drop=True),
                              pd.Series(sector, dtype=object))
@@ -341,7 +374,6 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | N
     emp = pd.to_numeric(fin["employees"], errors="coerce").to_numpy(dtype=float) if "employees" in fin else np.full(len(fin), np.nan)
     rev = pd.to_numeric(fin["revenue"], errors="coerce").to_numpy(dtype=float) if "revenue" in fin else np.full(len(fin), np.nan)
     fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
-    fcode = pd.Index(firms).get_indexer(fin["from_iri"].to_numpy(dtype=object))
     ok = (fcode >= 0) & ~np.isnan(fyear) & ~np.isnan(emp) & ~np.isnan(rev)
     fkey = fcode[ok].astype(np.int64) * 10_000 + fyear[ok].astype(np.int64)
     pos = np.minimum(np.searchsorted(key, fkey), max(len(key) - 1, 0))
@@ -360,7 +392,7 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | N
     # their year being the latest reported (DerivedPeriods.reported)
     out.loc[~large, "size_year"] = None
     out = merge_periods(out[cols], ["iri"])
-    out["iri"] = firms.to_numpy(dtype=object)[out["iri"].to_numpy()] if isinstance(firms, pd.Index) else firms[out["iri"].to_numpy()]
+    out["iri"] = firms[out["iri"].to_numpy()]
     return out
 
 
@@ -513,8 +545,12 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
     ents = res.entities.reset_index(drop=True)
     integrated, control, entity = _ownership_periods(res, ents, floor)
     flows = _flow_periods(res, ents, entity)
-    years = facts_mod.reported_years(res.financials) if len(res.financials) else None
-    size = _size_periods(res.financials, ents, years)
+    years = codes = None
+    if len(res.financials):
+        fcode, firms = _firm_codes(res.financials)
+        years, ycode = _reported_years(res.financials, fcode)
+        codes = (fcode, ycode, firms)
+    size = _size_periods(res.financials, ents, years, codes)
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
     certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
                                                                  "valid_to", "batch"]))
