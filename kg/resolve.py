@@ -92,17 +92,17 @@ def link_iris(kind: str, *columns: pd.Series, part: pd.Series | None = None, pre
     """
     if not len(columns) or not len(columns[0]):
         return []
-    joined = pc.binary_join_element_wise(*(_as_text(c) for c in columns), "\x1f")
-    if part is not None:
-        has = part.notna().to_numpy(dtype=bool) & np.array([v is not None for v in part.to_numpy(dtype=object)], dtype=bool)
-        if has.any():
-            more = pc.binary_join_element_wise(joined, _as_text(part), "\x1f")
-            joined = pc.if_else(pa.array(has), more, joined)
     pre = prefix if prefix is not None else f"{ID}link/{kind.lower()}/"
     sha1 = hashlib.sha1
     out: list[str] = []
-    for k in range(0, len(joined), _CHUNK):  # in chunks: the joined text of a chunk as bytes at a time
-        out.extend([pre + sha1(b).hexdigest()[:20] for b in joined.slice(k, _CHUNK).cast(pa.binary()).to_pylist()])
+    for k in range(0, len(columns[0]), _CHUNK):  # a chunk's text at a time: memory stays bounded
+        joined = pc.binary_join_element_wise(*(_as_text(c.iloc[k:k + _CHUNK]) for c in columns), "\x1f")
+        if part is not None:
+            p = part.iloc[k:k + _CHUNK]
+            has = np.array([v is not None for v in p.to_numpy(dtype=object)], dtype=bool)  # as link_iri's callers did
+            if has.any():
+                joined = pc.if_else(pa.array(has), pc.binary_join_element_wise(joined, _as_text(p), "\x1f"), joined)
+        out.extend([pre + sha1(b).hexdigest()[:20] for b in joined.cast(pa.binary()).to_pylist()])
     return out
 
 
