@@ -454,7 +454,9 @@ class _RefIndex:
 def resolve(records: Records) -> Resolved:
     """Merge entity rows into entities and point every link at them."""
     m = model()
-    key = _memo(normalise_name)  # names are keyed by several steps
+    # names are keyed by several steps: each distinct name once per build, in a memo that goes
+    # with the build (not through normalise_name's global cache, too small at 10^5 firms and up)
+    key = _memo(getattr(normalise_name, "__wrapped__", normalise_name))
     rows = _concat(records.entities, (*ENTITY_COLUMNS, "source", "file", "row"))
     for c in ENTITY_COLUMNS:
         if c not in rows:
