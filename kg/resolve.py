@@ -355,15 +355,31 @@ def _name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
     return keys.drop(columns="_name").drop_duplicates(["cluster", "_key"])
 
 
-def _tuples(rows: pd.DataFrame, col: str) -> pd.Series:
-    """Sorted distinct values of a column per entity IRI, as tuples (fast for single values)."""
-    pairs = rows[["iri", col]].dropna().drop_duplicates().sort_values(["iri", col])
-    counts = pairs.groupby("iri")[col].size()
-    out = pairs.drop_duplicates("iri").set_index("iri")[col].map(lambda v: (v,))
-    multi = counts.index[counts > 1]
-    if len(multi):
-        out.update(pairs[pairs["iri"].isin(multi)].groupby("iri")[col].agg(tuple))
-    return out
+def _tuples(rows: pd.DataFrame, col: str, index: pd.Index | None = None) -> pd.Series:
+    """Sorted distinct values of a column per entity IRI, as tuples; with ``index`` (distinct
+    IRIs), for those IRIs in that order (NaN where an IRI has none). Only entities with several
+    values are sorted: most have one.
+
+    >>> rows = pd.DataFrame({"iri": ["b", "a", "b", "b"], "t": ["y", "x", "x", None]})
+    >>> _tuples(rows, "t").to_dict(), _tuples(rows, "t", pd.Index(["c", "b"])).tolist()
+    ({'a': ('x',), 'b': ('x', 'y')}, [nan, ('x', 'y')])
+    """
+    pairs = rows[["iri", col]].dropna().drop_duplicates()
+    if index is None:
+        index = pd.Index(np.sort(pd.unique(pairs["iri"].to_numpy(dtype=object))), name="iri")
+    pos = index.get_indexer(pairs["iri"])
+    pairs, pos = pairs[pos >= 0], pos[pos >= 0]
+    values = pairs[col].to_numpy(dtype=object)
+    one = np.bincount(pos, minlength=len(index))[pos] == 1
+    out = np.full(len(index), np.nan, dtype=object)
+    for i, v in zip(pos[one].tolist(), values[one].tolist(), strict=True):  # element by element: tuples stay tuples
+        out[i] = (v,)
+    several = pairs[~one].sort_values(["iri", col])
+    if len(several):
+        agg = several.groupby("iri", sort=False)[col].agg(tuple)
+        for i, t in zip(index.get_indexer(agg.index).tolist(), agg.to_list(), strict=True):
+            out[i] = t
+    return pd.Series(out, index=index, dtype=object)
 
 
 def _v(x):
@@ -496,8 +512,8 @@ def resolve(records: Records) -> Resolved:
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
     ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
-    ent["types"] = _tuples(rows, "type").reindex(ent.index)
-    ent["local_ids"] = _tuples(rows[["iri", "id"]].astype({"id": str}), "id").reindex(ent.index)
+    ent["types"] = _tuples(rows, "type", ent.index)
+    ent["local_ids"] = _tuples(rows[["iri", "id"]].astype({"id": str}), "id", ent.index)
     ent = ent.reset_index()
     ent = with_nones(ent)
     ent["labels"] = ent["types"].map(lambda ts: tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels)))
