@@ -136,7 +136,6 @@ def weak_years(fin: pd.DataFrame, firms=None) -> pd.DataFrame:
     decline = np.less(rev, before, where=~(np.isnan(rev) | np.isnan(before)), out=np.zeros(len(keys), bool))
     losses = loss_years >= MIN_LOSS_YEARS
     weak = decline | losses
-    reason = np.where(decline & losses, "revenue decline, losses", np.where(decline, "revenue decline", "losses"))
     # back to the FinancialYear nodes of each weak firm-year
     key, keep, _ = keyed
     rpos, rfound = _lookup(keys, key)
@@ -150,7 +149,8 @@ def weak_years(fin: pd.DataFrame, firms=None) -> pd.DataFrame:
         "iri": fin["iri"].to_numpy(dtype=object)[rows],
         "firm": np.asarray(fy["firm"], dtype=object)[at],
         "year": year,
-        "weak_reason": reason[at],
+        "weak_reason": np.where(decline[at] & losses[at], "revenue decline, losses",  # the weak rows only
+                                np.where(decline[at], "revenue decline", "losses")),
         "min_revenue": rev[at],
         "revenue_3y_before": before[at],
         "loss_years": loss_years[at],

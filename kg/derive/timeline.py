@@ -233,8 +233,12 @@ def _propagate(keys: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray
         rep = np.repeat(np.arange(frontier.size), cnt)
         pos = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
         new = np.unique(dst[pos] * _K + day[rep])
-        frontier = np.setdiff1d(new, known, assume_unique=True)
-        known = np.union1d(known, frontier)
+        # the keys not yet known, by binary search, inserted in place: a set difference and a
+        # union sort all the known keys again on every round (one round per layer of owners)
+        at = np.searchsorted(known, new)
+        fresh = known[np.minimum(at, known.size - 1)] != new
+        frontier = new[fresh]
+        known = np.insert(known, at[fresh], frontier)
     return known
 
 
