@@ -169,6 +169,10 @@ def _build_generation(
 
     stage("resolve")
     resolved = resolve(records)
+    records.entities.clear()  # the loaded frames: resolved holds what the later stages need
+    records.links.clear()
+    records.financials.clear()
+    release_memory()
     records.rejects.extend(resolved.rejects)
     # contradictions between rows (kg.conflicts): rejects what cannot hold, lists the rest
     conflicts = find_conflicts(resolved, records.header)
@@ -215,9 +219,6 @@ def _build_generation(
     stage("tables")
     tables = write_tables(resolved, derived, tables_dir(gen))
     del resolved, derived
-    records.entities.clear()  # the loaded frames: the tables hold what the sinks need
-    records.links.clear()
-    records.financials.clear()
     release_memory()
     t4 = time.perf_counter()
     report.seconds["tables"] = t4 - t3
