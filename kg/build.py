@@ -169,6 +169,10 @@ def _build_generation(
 
     stage("resolve")
     resolved = resolve(records)
+    records.entities.clear()  # the loaded frames: resolved holds what the later stages need
+    records.links.clear()
+    records.financials.clear()
+    release_memory()
     records.rejects.extend(resolved.rejects)
     # contradictions between rows (kg.conflicts): rejects what cannot hold, lists the rest
     conflicts = find_conflicts(resolved, records.header)
@@ -215,9 +219,7 @@ def _build_generation(
     stage("tables")
     tables = write_tables(resolved, derived, tables_dir(gen))
     del resolved, derived
-    records.entities.clear()  # the loaded frames: the tables hold what the sinks need
-    records.links.clear()
-    records.financials.clear()
+    release_memory()
     t4 = time.perf_counter()
     report.seconds["tables"] = t4 - t3
 
@@ -252,16 +254,28 @@ def _build_generation(
     return report
 
 
+def release_memory() -> None:
+    """Give the memory of freed objects back to the system (glibc keeps freed heap pages for
+    reuse, so the stages after a large one would run on top of its peak); a no-op elsewhere."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _build_cypher(gen: Path, report: BuildReport, stage: Callable[[str], None]) -> dict:
     """The embedded Cypher database of the generation (kg.cypher), from the tables' property-graph view."""
     from kg.cypher.engine import cypher_dir
     from kg.cypher.load import build_embedded
+    from kg.tables.view import iter_graph
 
     stage("cypher")
     t = time.perf_counter()
-    frames = open_tables(tables_dir(gen)).graph_frames()
-    loaded = build_embedded(frames, cypher_dir(gen))
-    del frames
+    loaded = build_embedded(iter_graph(open_tables(tables_dir(gen))), cypher_dir(gen))
     report.warnings.extend(loaded.warnings)
     report.seconds["cypher"] = time.perf_counter() - t
     return {"nodes": loaded.nodes, "links": sum(loaded.links.values()), "seconds": loaded.seconds}

@@ -110,6 +110,16 @@ def _holdings(owns: pd.DataFrame) -> pd.DataFrame:
     return h[(h["s"] > 0) & (h["owner"] != h["owned"])].reset_index(drop=True)
 
 
+def _at(h: pd.DataFrame, pos) -> pd.DataFrame:
+    """The rows of ``h`` at the holdings positions ``pos`` (in h's order), found by binary
+    search: ``h.pos`` ascends, and a filter over all of ``h`` per group would be quadratic.
+
+    >>> _at(pd.DataFrame({"pos": [0, 2, 5], "x": list("abc")}), (5, 2))["x"].tolist()
+    ['b', 'c']
+    """
+    return h.iloc[np.searchsorted(h["pos"].to_numpy(), np.sort(np.asarray(pos, dtype=np.int64)))]
+
+
 def _day_text(day: int) -> str:
     return "at any date" if day <= 0 else f"on {dt.date.fromordinal(int(day)).isoformat()}"
 
@@ -262,7 +272,7 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
 
         # shares over 100%, within one source or across sources: kept, scaled in the derived facts
         for (owned,), day, total, pos in _over_full(h, []):
-            rows = h[h["pos"].isin(pos)]
+            rows = _at(h, pos)
             sources = sorted(set(rows["source"]))
             where = f"in source {sources[0]}" if len(sources) == 1 else "across sources"
             note = (f"the shares of {_short(owned)} sum to {_sum_text(total, day)} {where} "
@@ -273,7 +283,7 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
                     r.source, note)
 
         for members, day, pos in _closed_cycles(h):
-            rows = h[h["pos"].isin(pos)].sort_values(["file", "row"])
+            rows = _at(h, pos).sort_values(["file", "row"])
             links = ", ".join(f"{_short(a)} owns {_pct(s)} of {_short(b)}"
                               for a, b, s in zip(rows["owner"], rows["owned"], rows["s"], strict=True))
             why = (f"a cycle of holdings whose shares do not shrink ({links}) {_day_text(day)}: the closed form of "
@@ -290,7 +300,7 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
             drop.update(pos)
 
         for (owner, owned), pos in _two_shares(h[~h["pos"].isin(drop)]):
-            rows = h[h["pos"].isin(pos)].sort_values(["file", "row"])
+            rows = _at(h, pos).sort_values(["file", "row"])
             note = (f"{_short(owner)} holds {' or '.join(dict.fromkeys(_pct(s) for s in rows['s']))} of {_short(owned)} "
                     f"at the same time ({_rows_text(rows)}); kept side by side, the derived facts take the largest")
             for r in rows.itertuples():
@@ -306,15 +316,22 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
         add(("type", t.file, t.row), "two-types", t.iri, "type", t.type, "rejected", t.file, t.row, t.source, note)
 
     rows = res.entity_rows
+    iri_codes = pd.factorize(rows["iri"].array)[0].astype(np.int64) if len(rows) else None
     for fld in ATTRIBUTES:
         if fld not in rows or not len(rows):
             continue
-        v = rows.loc[rows[fld].notna(), ["iri", fld, "file", "row", "source"]]
-        v = v.assign(text=v[fld].map({x: _value_text(x) for x in v[fld].unique()}))
-        distinct = v[["iri", "text"]].drop_duplicates()
-        counts = distinct["iri"].value_counts()
-        many = v["iri"].isin(counts.index[counts.to_numpy() > 1])
-        for iri, g in v[many].groupby("iri", sort=True):  # rows in the order they were loaded
+        have = rows[fld].notna().to_numpy(dtype=bool)
+        v = rows.loc[have, ["iri", fld, "file", "row", "source"]]
+        # entities with two texts of the field, on integer codes; texts made once per distinct value
+        codes, uniq = pd.factorize(v[fld].to_numpy(dtype=object))
+        texts = np.array([_value_text(x) for x in uniq.tolist()] + [""], dtype=object)
+        text_code = pd.factorize(texts)[0][codes]
+        iri_code = iri_codes[have]
+        pairs = np.unique(iri_code * (len(texts) + 1) + text_code)
+        ents, counts = np.unique(pairs // (len(texts) + 1), return_counts=True)
+        many = np.isin(iri_code, ents[counts > 1])
+        v = v[many].assign(text=texts[codes[many]])
+        for iri, g in v.groupby("iri", sort=True):  # rows in the order they were loaded
             note = f"{fld} of {_short(iri)} differs between rows: {' | '.join(dict.fromkeys(g['text']))}; kept side by side"
             for r in g.itertuples():
                 add(("value", iri, fld), "two-values", iri, fld, r.text, "kept", r.file, r.row, r.source, note)

@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -59,6 +61,52 @@ def link_iri(kind: str, *parts) -> str:
     """A stable IRI for a link occurrence (hash of its ends and provenance)."""
     h = hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
     return f"{ID}link/{kind.lower()}/{h}"
+
+
+def _as_text(values: pd.Series) -> pa.Array:
+    """``str()`` of each value as an Arrow string array (``"None"`` for None), vectorised for
+    text and integers, each value through ``str`` otherwise.
+
+    >>> _as_text(pd.Series(["a", None], dtype=object)).to_pylist(), _as_text(pd.Series([1, 2])).to_pylist()
+    (['a', 'None'], ['1', '2'])
+    """
+    arr = values.to_numpy(dtype=object) if values.dtype != np.int64 else values.to_numpy()
+    if arr.dtype == np.int64:
+        return pa.array(arr).cast(pa.string())
+    kind = pd.api.types.infer_dtype(arr, skipna=True)
+    missing = pd.isna(arr)
+    if kind in ("string", "integer", "empty") and all(v is None for v in arr[missing]):
+        out = pa.array(arr, type=pa.string() if kind != "integer" else pa.int64(), from_pandas=True)
+        return pc.fill_null(out.cast(pa.string()), "None")
+    return pa.array([str(v) for v in arr], type=pa.string())
+
+
+def link_iris(kind: str, *columns: pd.Series, part: pd.Series | None = None, prefix: str | None = None) -> list[str]:
+    """:func:`link_iri` of every row of the columns (and of ``part`` where it is not None).
+
+    >>> a, b = pd.Series(["x", "y"]), pd.Series([2, 3])
+    >>> link_iris("OWNS", a, b) == [link_iri("OWNS", "x", 2), link_iri("OWNS", "y", 3)]
+    True
+    >>> link_iris("OWNS", a, b, part=pd.Series([None, "p"]))[1] == link_iri("OWNS", "y", 3, "p")
+    True
+    """
+    if not len(columns) or not len(columns[0]):
+        return []
+    pre = prefix if prefix is not None else f"{ID}link/{kind.lower()}/"
+    sha1 = hashlib.sha1
+    out: list[str] = []
+    for k in range(0, len(columns[0]), _CHUNK):  # a chunk's text at a time: memory stays bounded
+        joined = pc.binary_join_element_wise(*(_as_text(c.iloc[k:k + _CHUNK]) for c in columns), "\x1f")
+        if part is not None:
+            p = part.iloc[k:k + _CHUNK]
+            has = np.array([v is not None for v in p.to_numpy(dtype=object)], dtype=bool)  # as link_iri's callers did
+            if has.any():
+                joined = pc.if_else(pa.array(has), pc.binary_join_element_wise(joined, _as_text(p), "\x1f"), joined)
+        out.extend([pre + sha1(b).hexdigest()[:20] for b in joined.cast(pa.binary()).to_pylist()])
+    return out
+
+
+_CHUNK = 1 << 16
 
 
 def programme_iri(code: str) -> str:
@@ -188,7 +236,7 @@ def _reject_self_links(df: pd.DataFrame, records: Records):
     return df.loc[~same].copy(), rejects
 
 
-def _merge_weak_by_name(rows: pd.DataFrame) -> tuple[pd.Series, dict]:
+def _merge_weak_by_name(rows: pd.DataFrame, key=normalise_name) -> tuple[pd.Series, dict]:
     """Clusters without USCC/LEI/ticker join a strong cluster with the same normalised name
     (and no conflicting province/city) when exactly one exists; weak clusters with the same
     name and place merge with each other. Also: weak cluster -> the strong clusters it fits
@@ -198,9 +246,9 @@ def _merge_weak_by_name(rows: pd.DataFrame) -> tuple[pd.Series, dict]:
     if is_strong.all():
         return rows["cluster"], {}
     weak = _place_keys(rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster"))
-    weak["_key"] = _each(weak["name"], normalise_name)
+    weak["_key"] = _each(weak["name"], key)
     names_needed = set(weak["_key"])
-    st = _place_keys(_name_keys(rows.loc[is_strong]))
+    st = _place_keys(_name_keys(rows.loc[is_strong], key))
     st = st[st["_key"].isin(names_needed)]
     cand = weak.merge(st, on="_key", suffixes=("", "_s"))
     compatible = ((cand["province"].isna() | cand["province_s"].isna() | (cand["province"] == cand["province_s"]))
@@ -238,6 +286,25 @@ def _lists(*columns: pd.Series) -> list[list]:
     return [c.tolist() for c in columns]
 
 
+def _memo(f):
+    """``f`` remembering every answer (one build keys the same names in several steps, more
+    names than kg.values.text.normalise_name's own bounded cache holds at 10^5 firms and up).
+
+    >>> k = _memo(str.upper); k("a"), k("a"), len(k.cache)
+    ('A', 'A', 1)
+    """
+    cache: dict = {}
+
+    def keyed(v):
+        out = cache.get(v, cache)
+        if out is cache:
+            out = cache[v] = f(v)
+        return out
+
+    keyed.cache = cache
+    return keyed
+
+
 def _each(values: pd.Series, f) -> pd.Series:
     """``f`` of each value, called once per distinct value (None stays None; names and places
     repeat, and the same names are keyed by several steps of one build).
@@ -247,16 +314,16 @@ def _each(values: pd.Series, f) -> pd.Series:
     """
     codes, uniq = pd.factorize(values, use_na_sentinel=True)
     keyed = np.empty(len(uniq) + 1, dtype=object)  # the last slot answers code -1 (missing)
-    for k, u in enumerate(uniq):
+    for k, u in enumerate(uniq.tolist()):  # plain values: iterating an Arrow array boxes each one
         keyed[k] = f(u)
     return pd.Series(keyed[codes], index=values.index, dtype=object)
 
 
-def _name_place(rows: pd.DataFrame) -> pd.Series:
+def _name_place(rows: pd.DataFrame, key=normalise_name) -> pd.Series:
     """Per cluster: its smallest normalised name, with its province and city when known
     as keys ('name@32/苏州'): the IRI of an entity no source gives an identifier or id."""
     keys = _place_keys(rows[["cluster", "name", "province", "city"]].dropna(subset=["name"]))
-    keys["_k"] = _each(keys["name"], normalise_name)
+    keys["_k"] = _each(keys["name"], key)
     keys = keys.sort_values(["cluster", "_k", "province", "city"], kind="stable").drop_duplicates("cluster").set_index("cluster")
     where = keys["province"].fillna("") + "/" + keys["city"].fillna("")
     return keys["_k"] + where.map(lambda p: "" if p == "/" else "@" + p.rstrip("/"))
@@ -277,26 +344,42 @@ def _reject_ambiguous(rows: pd.DataFrame, iri: dict, ambiguous: dict) -> tuple[p
     return rows[~sel].reset_index(drop=True), rejects
 
 
-def _name_keys(rows: pd.DataFrame) -> pd.DataFrame:
+def _name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
     """cluster, province, city and _key for every distinct name or Chinese name of the rows."""
     parts = []
     for col in ("name", "name_zh"):
         p = rows.loc[rows[col].notna(), ["cluster", col, "province", "city"]].rename(columns={col: "_name"})
         parts.append(p)
     keys = pd.concat(parts, ignore_index=True).drop_duplicates(["cluster", "_name"])
-    keys["_key"] = _each(keys["_name"], normalise_name)
+    keys["_key"] = _each(keys["_name"], key)
     return keys.drop(columns="_name").drop_duplicates(["cluster", "_key"])
 
 
-def _tuples(rows: pd.DataFrame, col: str) -> pd.Series:
-    """Sorted distinct values of a column per entity IRI, as tuples (fast for single values)."""
-    pairs = rows[["iri", col]].dropna().drop_duplicates().sort_values(["iri", col])
-    counts = pairs.groupby("iri")[col].size()
-    out = pairs.drop_duplicates("iri").set_index("iri")[col].map(lambda v: (v,))
-    multi = counts.index[counts > 1]
-    if len(multi):
-        out.update(pairs[pairs["iri"].isin(multi)].groupby("iri")[col].agg(tuple))
-    return out
+def _tuples(rows: pd.DataFrame, col: str, index: pd.Index | None = None) -> pd.Series:
+    """Sorted distinct values of a column per entity IRI, as tuples; with ``index`` (distinct
+    IRIs), for those IRIs in that order (NaN where an IRI has none). Only entities with several
+    values are sorted: most have one.
+
+    >>> rows = pd.DataFrame({"iri": ["b", "a", "b", "b"], "t": ["y", "x", "x", None]})
+    >>> _tuples(rows, "t").to_dict(), _tuples(rows, "t", pd.Index(["c", "b"])).tolist()
+    ({'a': ('x',), 'b': ('x', 'y')}, [nan, ('x', 'y')])
+    """
+    pairs = rows[["iri", col]].dropna().drop_duplicates()
+    if index is None:
+        index = pd.Index(np.sort(pd.unique(pairs["iri"].to_numpy(dtype=object))), name="iri")
+    pos = index.get_indexer(pairs["iri"])
+    pairs, pos = pairs[pos >= 0], pos[pos >= 0]
+    values = pairs[col].to_numpy(dtype=object)
+    one = np.bincount(pos, minlength=len(index))[pos] == 1
+    out = np.full(len(index), np.nan, dtype=object)
+    for i, v in zip(pos[one].tolist(), values[one].tolist(), strict=True):  # element by element: tuples stay tuples
+        out[i] = (v,)
+    several = pairs[~one].sort_values(["iri", col])
+    if len(several):
+        agg = several.groupby("iri", sort=False)[col].agg(tuple)
+        for i, t in zip(index.get_indexer(agg.index).tolist(), agg.to_list(), strict=True):
+            out[i] = t
+    return pd.Series(out, index=index, dtype=object)
 
 
 def _v(x):
@@ -309,24 +392,43 @@ def _first(s: pd.Series):
     return nn.iloc[0] if len(nn) else None
 
 
+def _first_of(keys: list[np.ndarray], values: list[np.ndarray]) -> dict:
+    """key -> the value of its first occurrence, over the arrays in order.
+
+    >>> _first_of([np.array(["a", "b"], dtype=object), np.array(["a"], dtype=object)], [np.array([1, 2]), np.array([3])])
+    {'a': 1, 'b': 2}
+    """
+    k = np.concatenate(keys) if keys else np.array([], dtype=object)
+    v = np.concatenate(values) if values else np.array([], dtype=object)
+    if not len(k):
+        return {}
+    _, first = np.unique(pd.factorize(k)[0], return_index=True)
+    first.sort()
+    return dict(zip(k[first].tolist(), v[first].tolist(), strict=True))
+
+
 class _RefIndex:
     """Looks references up by id, USCC, LEI, ticker, then normalised name."""
 
-    def __init__(self, rows: pd.DataFrame):
-        self.exact: dict[str, str] = {}
+    def __init__(self, rows: pd.DataFrame, key=normalise_name):
         self._rows = rows
+        self._key = key
         self._names: dict[str, set[str]] | None = None
+        # the first row giving a value wins, id before USCC, LEI and ticker (as one pass of
+        # setdefault would); a row's own entity (row_ref) overrides; then tickers without exchange
+        keys, iris = [], []
         for col in ("id", "uscc", "lei", "ticker"):
-            for v, iri in zip(rows[col], rows["iri"], strict=True):
-                if v is not None and v == v:
-                    self.exact.setdefault(str(v), iri)
+            have = rows[col].notna().to_numpy(dtype=bool)
+            keys.append(rows.loc[have, col].astype(str).to_numpy(dtype=object))
+            iris.append(rows.loc[have, "iri"].to_numpy(dtype=object))
+        self.exact: dict[str, str] = _first_of(keys, iris)
         if "row_ref" in rows:  # a row's own entity, for the links that row makes (kg.loaders.tabular.row_ref)
-            for v, iri in zip(rows["row_ref"], rows["iri"], strict=True):
-                if v is not None and v == v:
-                    self.exact[v] = iri
-        for t, iri in zip(rows["ticker"], rows["iri"], strict=True):
-            if t is not None and t == t:
-                self.exact.setdefault(str(t).split(".")[0], iri)
+            have = rows["row_ref"].notna().to_numpy(dtype=bool)
+            self.exact.update(zip(rows.loc[have, "row_ref"].tolist(), rows.loc[have, "iri"].tolist(), strict=True))
+        have = rows["ticker"].notna().to_numpy(dtype=bool)
+        short = rows.loc[have, "ticker"].astype(str).str.split(".", n=1).str[0].to_numpy(dtype=object)
+        for k, iri in _first_of([short], [rows.loc[have, "iri"].to_numpy(dtype=object)]).items():
+            self.exact.setdefault(k, iri)
 
     @property
     def names(self) -> dict[str, set[str]]:
@@ -336,7 +438,7 @@ class _RefIndex:
             rows = self._rows
             for col in ("name", "name_zh"):
                 sel = rows[col].notna()
-                for key, iri in zip(_each(rows.loc[sel, col], normalise_name), rows.loc[sel, "iri"], strict=True):
+                for key, iri in zip(_each(rows.loc[sel, col], self._key).tolist(), rows.loc[sel, "iri"].tolist(), strict=True):
                     self._names.setdefault(key, set()).add(iri)
         return self._names
 
@@ -356,7 +458,7 @@ class _RefIndex:
                 return self.exact[t]
         except ValueProblem:
             pass
-        hits = self.names.get(normalise_name(ref), set())
+        hits = self.names.get(self._key(ref), set())
         if len(hits) == 1:
             return next(iter(hits))
         if len(hits) > 1:
@@ -368,6 +470,9 @@ class _RefIndex:
 def resolve(records: Records) -> Resolved:
     """Merge entity rows into entities and point every link at them."""
     m = model()
+    # names are keyed by several steps: each distinct name once per build, in a memo that goes
+    # with the build (not through normalise_name's global cache, too small at 10^5 firms and up)
+    key = _memo(getattr(normalise_name, "__wrapped__", normalise_name))
     rows = _concat(records.entities, (*ENTITY_COLUMNS, "source", "file", "row"))
     for c in ENTITY_COLUMNS:
         if c not in rows:
@@ -380,7 +485,7 @@ def resolve(records: Records) -> Resolved:
     if len(rows):
         rows["_rid"] = np.arange(len(rows))
         rows, type_rejects, type_conflicts = _reject_conflicting_types(rows, records)
-        rows["cluster"], ambiguous = _merge_weak_by_name(rows)
+        rows["cluster"], ambiguous = _merge_weak_by_name(rows, key)
     else:
         rows["cluster"] = pd.Series(dtype=np.int64)
 
@@ -392,26 +497,29 @@ def resolve(records: Records) -> Resolved:
         first = have.sort_values([col]).drop_duplicates("cluster")  # the smallest value per cluster
         best[col] = first.set_index("cluster")[col].reindex(clusters)
     iri = {}
-    named = _name_place(rows).reindex(clusters)  # for entities a source names without any id
-    for c, u, le, t, loc, nm in zip(clusters, best["uscc"], best["lei"], best["ticker"], best["id"], named, strict=True):
+    # for entities a source names without any id (only those clusters are looked at)
+    unnamed = np.logical_and.reduce([best[c].isna().to_numpy(dtype=bool) for c in best]) if len(clusters) else np.zeros(0, bool)
+    named = _name_place(rows[rows["cluster"].isin(clusters[unnamed])], key).reindex(clusters)
+    for c, u, le, t, loc, nm in zip(clusters.tolist(), *(best[k].tolist() for k in ("uscc", "lei", "ticker", "id")),
+                                    named.tolist(), strict=True):
         iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc)) if any(
             _v(x) is not None for x in (u, le, t, loc)) else f"{ID}name/{quote(str(nm), safe='')}"
     rows["iri"] = rows["cluster"].map(iri)
     if "_rid" in rows:  # the conflicts name the entity of the row that set its type
-        type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"], rows["iri"], strict=True)))
+        type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"].tolist(), rows["iri"].tolist(), strict=True)))
         rows = rows.drop(columns="_rid")
     rows, ambiguous = _reject_ambiguous(rows, iri, ambiguous)
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
     ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
-    ent["types"] = _tuples(rows, "type").reindex(ent.index)
-    ent["local_ids"] = _tuples(rows.astype({"id": str}), "id").reindex(ent.index)
+    ent["types"] = _tuples(rows, "type", ent.index)
+    ent["local_ids"] = _tuples(rows[["iri", "id"]].astype({"id": str}), "id", ent.index)
     ent = ent.reset_index()
     ent = with_nones(ent)
     ent["labels"] = ent["types"].map(lambda ts: tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels)))
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
 
-    index = _RefIndex(rows)
+    index = _RefIndex(rows, key)
     resolved = Resolved(entities=ent, entity_rows=rows, rejects=type_rejects + ambiguous, type_conflicts=type_conflicts)
     gone = {(r.file, r.row) for r in ambiguous}
     for rel, frames in records.links.items():
@@ -434,9 +542,8 @@ def resolve(records: Records) -> Resolved:
             resolved.rejects += rejects
         # `part` tells apart the links one source record makes between the same two ends (a
         # BODS statement's interests); absent for tables, whose IRIs stay as they were
-        parts = df["part"] if "part" in df else pd.Series([None] * len(df), index=df.index)
-        df["iri"] = [link_iri(rel, a, b, s, f, r) if p is None else link_iri(rel, a, b, s, f, r, p) for a, b, s, f, r, p in
-                     zip(*_lists(df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"], parts), strict=True)]
+        df["iri"] = link_iris(rel, df["from_iri"], df["to_iri"], df["source"], df["file"], df["row"],
+                              part=df["part"] if "part" in df else None)
         df.attrs["link"] = link.rel_type
         resolved.links[rel] = df.reset_index(drop=True)
 
@@ -444,8 +551,7 @@ def resolve(records: Records) -> Resolved:
     if len(fin):
         fin, rejects = _resolve_refs(fin, "from_ref", "from_iri", index, records)
         resolved.rejects += rejects
-        fin["iri"] = [link_iri("fy", a, y, s, f, r).replace("/link/fy/", "/fy/") for a, y, s, f, r in
-                      zip(*_lists(fin["from_iri"], fin["year"], fin["source"], fin["file"], fin["row"]), strict=True)]
+        fin["iri"] = link_iris("fy", fin["from_iri"], fin["year"], fin["source"], fin["file"], fin["row"], prefix=f"{ID}fy/")
     resolved.financials = fin.reset_index(drop=True)
     return resolved
 

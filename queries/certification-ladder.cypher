@@ -28,6 +28,7 @@
 // One pass over the certifications pivots each firm's first year per tier (tiers 1-4); two parts, one of them
 // empty: the promotions, or (summary) their counts. Typed nulls (toString(null) ...) keep the parts' columns alike.
 MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
+WHERE NOT $summary
 WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
 WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
   AND ($certified IS NULL OR @in_cohort(f))
@@ -49,6 +50,7 @@ RETURN f.iri AS firm, f.name AS firm_name, pa.code AS from_programme,
 ORDER BY tB, tFrom, to_year, firm_name, firm
 UNION ALL
 MATCH (f)-[c:CERTIFIED_AS]->(p:Programme)
+WHERE $summary
 WITH f, p, c, coalesce(c.year, c.valid_from.year) AS cy
 WHERE cy <= $as_of.year AND (c.valid_from IS NULL OR c.valid_from <= $as_of)
   AND ($certified IS NULL OR @in_cohort(f))

@@ -22,9 +22,9 @@ MATCH (firm)-[:HAS_SIZE]->(z:SizeAssessment)
 WHERE z.size_class = 'large'
   AND (z.valid_from IS NULL OR z.valid_from <= $as_of) AND (z.valid_to IS NULL OR z.valid_to >= $as_of)
 WITH firm, z, max(c_programme.tier) AS top
+// the figures of the size year (the largest any source gives), stored with the size class
+WHERE z.size_employees IS NOT NULL AND z.size_revenue IS NOT NULL
 MATCH (pp:Programme {tier: top})
-MATCH (firm)-[:REPORTED]->(fy:FinancialYear)
-WHERE fy.year = z.size_year AND fy.employees IS NOT NULL AND fy.revenue IS NOT NULL
-WITH firm, z, pp, max(fy.employees) AS employees, max(fy.revenue) AS revenue
-RETURN firm.iri AS firm, firm.name AS firm_name, z.size_year AS year, employees, revenue, pp.code AS programme
+RETURN firm.iri AS firm, firm.name AS firm_name, z.size_year AS year, z.size_employees AS employees,
+       z.size_revenue AS revenue, pp.code AS programme
 ORDER BY firm_name, firm

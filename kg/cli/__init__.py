@@ -14,9 +14,29 @@ import click
 from kg import __version__
 from kg.errors import InputError, KgError
 
+#: Commands whose module is imported alone when one of them is run (``kg query run`` need not
+#: import the modules of every other command: pandas, the RDF store, the Neo4j driver); any
+#: other command, or a listing of the commands, imports them all (kg.cli.commands).
+_LIGHT = {"query": "kg.cli.query", "owners": "kg.cli.query"}
+
 
 class KgGroup(click.Group):
-    """Turns known errors into one line and an exit code unless --debug is given."""
+    """Turns known errors into one line and an exit code unless --debug is given; registers
+    the commands when they are first asked for (:data:`_LIGHT`)."""
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name not in self.commands:
+            import importlib
+
+            importlib.import_module(_LIGHT.get(name, "kg.cli.commands"))
+            if name not in self.commands:
+                import kg.cli.commands  # noqa: F401  (registers every command)
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        import kg.cli.commands  # noqa: F401  (registers every command)
+
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -72,9 +92,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def main() -> None:
-    """Entry point of the ``kg`` console script."""
-    from kg.cli import commands  # noqa: F401  (registers the commands)
-
+    """Entry point of the ``kg`` console script (commands are registered when first asked for:
+    :meth:`KgGroup.get_command`)."""
     try:
         cli.main(prog_name="kg", standalone_mode=True)
     except KeyboardInterrupt:

@@ -13,28 +13,10 @@ import click
 
 from kg.cli import cli
 from kg.cli.commands import db_option, parse_params, read_text_arg, resolve_db
+from kg.cli.options import neo4j_options
 from kg.cli.output import output_options, write_rows
-from kg.neo4j.connect import DEFAULT_URI, DEFAULT_USER, Settings, check_uri, password_from_env
+from kg.neo4j.connect import Settings, check_uri, password_from_env
 from kg.neo4j.push import DEFAULT_BATCH, DEFAULT_WORKERS
-
-
-def neo4j_options(f):
-    """``--uri``, ``--user`` and ``--database`` (from NEO4J_URI / NEO4J_USER / NEO4J_DATABASE).
-
-    >>> @click.command()
-    ... @neo4j_options
-    ... def show(uri, user, database):
-    ...     print(uri, user, database)
-    >>> show.main([], standalone_mode=False, default_map=None)  # doctest: +SKIP
-    bolt://localhost:7687 neo4j None
-    """
-    f = click.option("--database", envvar="NEO4J_DATABASE", default=None, show_envvar=True,
-                     help="Database name (default: the server's default database).")(f)
-    f = click.option("--user", envvar="NEO4J_USER", default=DEFAULT_USER, show_default=True, show_envvar=True,
-                     help="Neo4j user.")(f)
-    f = click.option("--uri", envvar="NEO4J_URI", default=DEFAULT_URI, show_default=True, show_envvar=True,
-                     help="Bolt URI of the server: bolt://, neo4j:// (+s, +ssc for TLS); no user or password in it.")(f)
-    return f
 
 
 def settings(uri: str, user: str, database: str | None) -> Settings:

@@ -177,11 +177,18 @@ def write_json(obj, out=None) -> None:
 
 
 def _width(s: str) -> int:
+    """Terminal columns of printable text (East Asian wide and full-width characters take two).
+
+    >>> _width("abc"), _width("中文a")
+    (3, 5)
+    """
+    if s.isascii():  # the common case: one column a character
+        return len(s)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
-def _pad(s: str, w: int, right: bool) -> str:
-    gap = " " * (w - _width(s))
+def _pad(s: str, w: int, right: bool, width: int | None = None) -> str:
+    gap = " " * (w - (_width(s) if width is None else width))
     return gap + s if right else s + gap
 
 
@@ -221,13 +228,14 @@ def write_rows(columns: Sequence[str], rows: Iterable[Sequence], fmt: str, out=N
             out.write(_safe_json(json.dumps(dict(zip(columns, r, strict=True)), ensure_ascii=False, default=str)) + "\n")
     else:
         columns = [safe_text(str(c)) for c in columns]
-        rows = [[safe_text(_text(v)) for v in r] for r in rows]
+        rows = [[v if type(v) is str and v.isprintable() else safe_text(_text(v)) for v in r] for r in rows]
         numeric = [all(_is_num(r[i]) for r in rows if r[i] != "") and any(r[i] for r in rows) for i in range(len(columns))]
-        widths = [max([_width(c)] + [_width(r[i]) for r in rows]) for i, c in enumerate(columns)]
+        cell_widths = [[_width(v) for v in r] for r in rows]
+        widths = [max([_width(c)] + [w[i] for w in cell_widths]) for i, c in enumerate(columns)]
         out.write("  ".join(_pad(c, widths[i], numeric[i]) for i, c in enumerate(columns)).rstrip() + "\n")
         out.write("  ".join("-" * w for w in widths) + "\n")
-        for r in rows:
-            out.write("  ".join(_pad(v, widths[i], numeric[i]) for i, v in enumerate(r)).rstrip() + "\n")
+        out.write("".join("  ".join(_pad(v, widths[i], numeric[i], cw[i]) for i, v in enumerate(r)).rstrip() + "\n"
+                          for r, cw in zip(rows, cell_widths, strict=True)))
         if not rows:
             out.write("(no rows)\n")
 

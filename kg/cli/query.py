@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from kg.cli import cli
-from kg.cli.commands import db_option, parse_params, resolve_db
+from kg.cli.options import db_option, neo4j_options, parse_params, resolve_db
 from kg.cli.output import is_terminal, output_options, safe_text, write_json, write_rows
 from kg.errors import InputError
 
@@ -31,12 +31,6 @@ def queries_option(f):
         help="A folder of your own NAME.rq / NAME.cypher queries (repeatable; also 'queries = \"DIR\"' "
              "in $KG_CONFIG, ./kg.toml or ~/.config/accelerator-kg/config.toml).",
     )(f)
-
-
-def _neo4j_options(f):
-    from kg.cli.neo4j import neo4j_options
-
-    return neo4j_options(f)
 
 
 def _as_of(text: str | None) -> dt.date | None:
@@ -135,7 +129,7 @@ def show_query(name, only, query_dirs):
               help="Evaluate at this date (default today); YYYY-MM-DD, or YYYY / YYYY-MM for the period's last day.")
 @db_option
 @queries_option
-@_neo4j_options
+@neo4j_options
 @output_options
 def run_query_cmd(name, params, backend, as_of, db, query_dirs, uri, user, database, fmt):
     """Run a canned query by NAME and print its rows.

@@ -16,12 +16,12 @@ the Neo4j lookups' Cypher (:class:`kg.queries.refs.Neo4jLookup`) run on the embe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kg.cypher.dialect import PARAM_TYPES
-from kg.cypher.engine import EmbeddedGraph, open_graph, run_cypher
+from kg.cypher.engine import EmbeddedGraph, open_graph, plain, run_cypher
 from kg.errors import InputError
 from kg.queries.catalog import Query
 from kg.queries.params import cypher_params
@@ -43,6 +43,9 @@ class CypherBackend:
 
     name = "cypher"
 
+    #: rows come back already through :func:`kg.queries.run.normalise_value`
+    normalised = True
+
     def __init__(self, graph: EmbeddedGraph):
         self.graph = graph
         self.lookup = CypherLookup(graph)
@@ -57,4 +60,29 @@ class CypherBackend:
         if query.cypher is None:
             raise InputError(f"query {query.name} has no Cypher version ({query.name}.cypher); run it with --backend sparql")
         types = {n: PARAM_TYPES.get(spec.type, "STRING") for n, spec in query.params.items()}
-        return run_cypher(self.graph, query.cypher, cypher_params(query.params, values), types)
+        return run_cypher(self.graph, query.cypher, cypher_params(query.params, values), types, value=_normalised())
+
+
+def _normalised() -> Callable[[Any], Any]:
+    """A converter of LadybugDB values to what :func:`kg.queries.run.normalise_rows` makes of
+    them, in one step; each distinct value is converted once (dates and amounts repeat).
+
+    >>> import datetime
+    >>> convert = _normalised()
+    >>> convert(0.1 + 0.2), convert(datetime.date(2021, 7, 1)), convert([1.5, datetime.date(2020, 1, 1)])
+    (0.3, '2021-07-01', [1.5, '2020-01-01'])
+    """
+    from kg.queries.run import normalise_value
+
+    memo: dict = {}
+
+    def convert(v: Any) -> Any:
+        try:
+            return memo[v]
+        except KeyError:
+            out = memo[v] = normalise_value(plain(v))
+            return out
+        except TypeError:  # lists, nodes: not hashable
+            return normalise_value(plain(v))
+
+    return convert

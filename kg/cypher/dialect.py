@@ -17,7 +17,11 @@ to what both engines understand; :func:`translate` rewrites the rest for Ladybug
 * folds: ``reduce`` of a product, sum or ``' > '``-joined text over a list -> ``list_product``,
   ``list_sum``, ``list_to_string``; the "no node twice" test of a path -> its distinct node IRIs counted (``is_acyclic`` misreads paths over several tables);
 * parameters: a null parameter has no type in LadybugDB, so each use of one becomes
-  ``CAST($p AS <type>)`` (the value stays bound, never pasted).
+  ``CAST($p AS <type>)`` (the value stays bound, never pasted);
+* null parameters folded: ``$p IS NULL`` of a parameter bound to null is ``true`` (``IS NOT
+  NULL``: ``false``), and conditions made of such constants are simplified
+  (``($p IS NULL OR EXISTS {...})`` -> nothing), because LadybugDB evaluates every operand of
+  OR, the subquery of an EXISTS included, and filters only after the joins it needs.
 
 Text in quotes and comments is never rewritten.
 
@@ -30,11 +34,10 @@ Text in quotes and comments is never rewritten.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from functools import cache
 
-from kg.cypher.schema import label_tables
 from kg.errors import InputError
-from kg.neo4j.schema import DATE, column_kinds
 
 #: parameter types (kg.queries.params ParamSpec.type) -> LadybugDB types, for null parameters
 PARAM_TYPES = {
@@ -52,6 +55,36 @@ DATE_PARAMS = frozenset({"as_of"})
 _FUNCTIONS = {"toInteger": "to_int64", "toFloat": "to_double", "toString": "to_string", "split": "string_split"}
 _KEYWORD_PROPS = ("end",)
 _TYPED_NULLS = {"toInteger": "INT64", "toFloat": "DOUBLE", "toString": "STRING"}
+
+
+@cache
+def ontology_names() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], frozenset[str]]:
+    """``(label -> node tables, node table -> labels, date columns)``, as kg.cypher.schema
+    (``label_tables``), kg.neo4j.schema (``node_labels``) and kg.tables.names (``column_kinds``)
+    give them (tested equal), read from the ontology here because importing those modules (the
+    kg.tables package: pandas, pyarrow) takes half a second of every query's process start.
+
+    >>> labels, tables, dates = ontology_names()
+    >>> labels["Fund"], tables["GuidanceFund"], "valid_from" in dates
+    (('Fund', 'GuidanceFund'), ('KgNode', 'GuidanceFund', 'Fund'), True)
+    """
+    from kg.ontology import XSD, model
+
+    m = model()
+    by_label: dict[str, list[str]] = {NODE_LABEL: list(m.node_types)}
+    for nt in m.node_types.values():
+        for label in nt.labels:
+            by_label.setdefault(label, []).append(nt.name)
+    kinds: dict[str, str] = {}
+    for p in m.properties.values():
+        kinds.setdefault(p.column, p.datatype)
+    return ({k: tuple(v) for k, v in by_label.items()},
+            {t: (NODE_LABEL, *nt.labels) for t, nt in m.node_types.items()},
+            frozenset(c for c, d in kinds.items() if d == XSD + "date"))
+
+
+NODE_LABEL = "KgNode"
+"""The label every node carries in Neo4j (kg.tables.names.NODE_LABEL)."""
 
 
 class DialectError(InputError):
@@ -182,10 +215,7 @@ def _reduce(args: str, rest: str) -> tuple[str, int]:
 
 def _all_labels(args: str, rest: str) -> tuple[str, int]:
     """``labels(n)``: the labels Neo4j would give a node of n's table (from the ontology)."""
-    from kg.cypher.schema import node_tables
-    from kg.neo4j.schema import node_labels
-
-    whens = " ".join(f"WHEN '{t}' THEN [{', '.join(repr(x) for x in node_labels(t))}]" for t in node_tables())
+    whens = " ".join(f"WHEN '{t}' THEN [{', '.join(repr(x) for x in labels)}]" for t, labels in ontology_names()[1].items())
     return f"CASE label({args.strip()}) {whens} END", 0
 
 
@@ -199,13 +229,14 @@ def _labels(m: re.Match) -> str:
     if more:
         raise DialectError(f"node pattern ({var}:{label}{more}) has several labels; LadybugDB nodes carry one "
                            "(write one label)")
-    tables = label_tables().get(label)
+    tables = ontology_names()[0].get(label)
     return f"({var}:{':'.join(tables) if tables else label}"
 
 
-def translate(text: str, null_params: Mapping[str, str] | None = None) -> str:
+def translate(text: str, null_params: Mapping[str, str] | None = None, bound: Iterable[str] = ()) -> str:
     """The LadybugDB form of a Neo4j Cypher query; ``null_params`` maps each parameter bound to
-    null to its LadybugDB type (e.g. ``{"since": "INT64"}``).
+    null to its LadybugDB type (e.g. ``{"since": "INT64"}``); ``bound`` names parameters bound
+    to a value (not null): with the null ones, their ``IS NULL`` tests are folded.
 
     >>> translate("MATCH (n:KgNode {iri: $ref}) RETURN n.name", {"ref": "STRING"})[:60]
     'MATCH (n:Firm:Bank:Fund:GuidanceFund:GovernmentBody:Exchange'
@@ -213,6 +244,8 @@ def translate(text: str, null_params: Mapping[str, str] | None = None) -> str:
     'RETURN list_product(list_transform(relationships(p), r -> r.share))'
     """
     q, saved = _mask(text)
+    if null_params or bound:
+        q = _fold_nulls(q, null_params or {}, bound)
     q = _ACYCLIC.sub(lambda m: f"size(list_distinct(list_transform(nodes({m.group(2)}), kg_n -> kg_n.iri))) = length({m.group(2)}) + 1", q)
     q = _calls(q, "reduce", _reduce)
     q = _calls(q, r"duration\.inDays", _in_days)
@@ -220,7 +253,7 @@ def translate(text: str, null_params: Mapping[str, str] | None = None) -> str:
     q = re.sub(r"\(\s*(\w*)\s*:\s*(\w+)((?:\s*:\s*\w+)*)", _labels, q)
     q = re.sub(r"\bEXISTS\s*\{\s*\(", "EXISTS { MATCH (", q, flags=re.IGNORECASE)
     q = _calls(q, "labels", _all_labels)
-    dates = {c for c, k in column_kinds().items() if k == DATE}
+    dates = ontology_names()[2]
 
     def date_part(m: re.Match) -> str:
         base, part = m.group(1), m.group(2)
@@ -293,3 +326,124 @@ def _part_order_by(q: str) -> str:
     with_items = ", ".join(items + carried)
     return (q[:ret.start()] + f"WITH {'DISTINCT ' if distinct else ''}{with_items}\nRETURN {', '.join(aliases)}\n"
             + q[order.start():])
+
+
+# ------------------------------------------------------------------ null parameters folded
+
+_CLAUSE = re.compile(r"\b(?:WITH|RETURN|MATCH|OPTIONAL|UNWIND|ORDER|UNION|CALL|SKIP|LIMIT|WHERE)\b|[{}]", re.IGNORECASE)
+
+
+_NOT_CALLS = {"WHERE", "AND", "OR", "XOR", "NOT", "WHEN", "THEN", "ELSE", "RETURN", "WITH", "MATCH", "IN", "DISTINCT"}
+
+
+def _fold_nulls(q: str, null_params: Mapping[str, str], bound: Iterable[str] = ()) -> str:
+    """``q`` (masked) with ``$p IS [NOT] NULL`` of each null parameter (and of each ``bound``
+    one) made a constant and the conditions holding constants simplified (:func:`_fold_bool`):
+    in brackets and WHERE clauses.
+
+    >>> _fold_nulls("MATCH (f) WHERE ($a IS NULL OR EXISTS { MATCH (f)--() }) AND f.x = 1 RETURN f", {"a": "STRING"})
+    'MATCH (f) WHERE f.x = 1 RETURN f'
+    >>> _fold_nulls("WITH f WHERE $a IS NOT NULL AND f.y MATCH (f)", {"a": "STRING"})
+    'WITH f WHERE false MATCH (f)'
+    >>> _fold_nulls("RETURN CASE WHEN $a IS NULL AND x THEN 1 END, coalesce($a IS NULL)", {"a": "STRING"})
+    'RETURN CASE WHEN true AND x THEN 1 END, coalesce(true)'
+    """
+    for names, is_null in ((null_params, "true"), (bound, "false")):
+        for name in names:
+            q = re.sub(rf"\${name}\s+IS\s+NOT\s+NULL\b", "false" if is_null == "true" else "true", q, flags=re.IGNORECASE)
+            q = re.sub(rf"\${name}\s+IS\s+NULL\b", is_null, q, flags=re.IGNORECASE)
+    if not re.search(r"\b(?:true|false)\b", q):
+        return q
+    return _fold_where(_fold_groups(q))
+
+
+def _fold_groups(q: str) -> str:
+    """Each bracketed condition (not a call's arguments, not a node pattern) folded, innermost first."""
+    out, i = [], 0
+    while i < len(q):
+        c = q[i]
+        if c == "(":
+            end = _close(q, i)
+            inner = _fold_groups(q[i + 1:end])
+            word = re.search(r"(\w+|[^\w\s])?\s*$", "".join(out[-40:])).group(1) or ""
+            call = bool(re.fullmatch(r"\w+|[.\]]", word)) and word.upper() not in _NOT_CALLS
+            folded = inner if call else _fold_bool(inner)
+            out.append(folded if folded in ("true", "false") and not call else f"({folded if not call else inner})")
+            i = end + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _fold_where(q: str) -> str:
+    """Each WHERE clause's condition folded; a clause that is always true is dropped."""
+    out, pos = [], 0
+    for m in list(re.finditer(r"\bWHERE\b", q, re.IGNORECASE)):
+        if m.start() < pos:
+            continue
+        depth, end = 0, len(q)
+        for n in _CLAUSE.finditer(q, m.end()):
+            tok = n.group(0)
+            inner = q[m.end():n.start()]
+            depth = inner.count("(") + inner.count("[") - inner.count(")") - inner.count("]")
+            if depth:
+                continue
+            if tok == "{":  # a map or an EXISTS inside the condition: skip past it
+                continue
+            end = n.start()
+            break
+        body = q[m.end():end]
+        if "{" in body:  # a subquery in the condition: left as it is
+            continue
+        folded = _fold_bool(body.strip())
+        out.append(q[pos:m.start()])
+        if folded != body.strip() or folded == "true":
+            out.append("" if folded == "true" else f"WHERE {folded}{body[len(body.rstrip()):] or ' '}")
+        else:
+            out.append(q[m.start():end])
+        pos = end
+    out.append(q[pos:])
+    return "".join(out)
+
+
+def _split_kw(text: str, word: str) -> list[str]:
+    """``text`` split at the keyword ``word`` (AND, OR) where no bracket is open."""
+    parts, depth, last = [], 0, 0
+    for m in re.finditer(rf"[([{{]|[)\]}}]|\b{word}\b", text, re.IGNORECASE):
+        t = m.group(0)
+        if t in "([{":
+            depth += 1
+        elif t in ")]}":
+            depth -= 1
+        elif depth == 0:
+            parts.append(text[last:m.start()])
+            last = m.end()
+    parts.append(text[last:])
+    return [p.strip() for p in parts]
+
+
+def _fold_bool(expr: str) -> str:
+    """A condition with constant terms simplified (``true OR x`` -> true, ``true AND x`` -> x,
+    ``false AND x`` -> false, ``false OR x`` -> x); anything else (a CASE, no constant term)
+    is returned as it is.
+
+    >>> _fold_bool("true OR x"), _fold_bool("a AND true AND b"), _fold_bool("a AND false OR b"), _fold_bool("x = true")
+    ('true', 'a AND b', 'b', 'x = true')
+    """
+    if re.search(r"\bCASE\b", expr, re.IGNORECASE) or not re.search(r"\b(?:true|false)\b", expr):
+        return expr
+    terms, changed = [], False
+    for term in _split_kw(expr, "OR"):
+        factors = _split_kw(term, "AND")
+        if "false" in factors:
+            changed = True
+            continue
+        kept = [f for f in factors if f != "true"]
+        if not kept:
+            return "true"
+        changed |= len(kept) != len(factors)
+        terms.append(" AND ".join(kept) if len(kept) != len(factors) else term)
+    if not changed:
+        return expr
+    return " OR ".join(terms) if terms else "false"

@@ -20,20 +20,28 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kg.cypher.dialect import PARAM_PREFIX, translate
-from kg.cypher.load import DB_FILE, READ_BUFFER_POOL
+from kg.cypher.dialect import PARAM_PREFIX, ontology_names, translate
 from kg.dbfolder import hold_graph
 from kg.errors import InputError, KgError
-from kg.neo4j.schema import node_labels
 from kg.rdf.store import StoreError
 
 CYPHER = "cypher"
 """The embedded Cypher database's folder in a generation."""
+
+# the loader's names (kg.cypher.load, tested equal), not imported from it: it imports pandas and
+# pyarrow, half a second of a query's process start
+DB_FILE = "graph.lbdb"
+"""The database file inside the ``cypher/`` folder of a generation."""
+
+READ_BUFFER_POOL = 4 << 30
+"""Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
+the variable-length paths of ultimate-owners at 10^5 firms)."""
 
 
 def cypher_dir(gen: Path) -> Path:
@@ -50,6 +58,7 @@ class EmbeddedGraph:
         self.path, self._fd = path, fd
         self.db = ladybug.Database(str(path), read_only=True, buffer_pool_size=READ_BUFFER_POOL)
         self.conn = ladybug.Connection(self.db)
+        self.one_thread = False  # the connection's setting (see run_cypher)
 
     def close(self) -> None:
         self.conn.close()
@@ -84,6 +93,12 @@ def _first_line(e: BaseException) -> str:
     return lines[0] if lines else type(e).__name__
 
 
+_UNION = re.compile(r"\bUNION\b", re.IGNORECASE)
+
+_AS_IS = frozenset({str, int, bool, type(None)})
+"""Types whose values every ``value`` converter of :func:`run_cypher` keeps as they are."""
+
+
 def plain(v: Any) -> Any:
     """A LadybugDB value as a plain Python value, shaped like :func:`kg.neo4j.cypher.plain`.
 
@@ -100,10 +115,7 @@ def plain(v: Any) -> Any:
             if "_SRC" in v:
                 out["type"] = v["_LABEL"]
             else:
-                try:
-                    out["labels"] = sorted(node_labels(v["_LABEL"]))
-                except KeyError:
-                    out["labels"] = [v["_LABEL"]]
+                out["labels"] = sorted(ontology_names()[1].get(v["_LABEL"], (v["_LABEL"],)))
             return out
         if "_nodes" in v and "_rels" in v:
             return {"nodes": [plain(n) for n in v["_nodes"]], "relationships": [plain(r) for r in v["_rels"]]}
@@ -122,13 +134,20 @@ def plain(v: Any) -> Any:
 
 
 def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | None = None,
-               types: Mapping[str, str] | None = None) -> tuple[list[str], list[list]]:
+               types: Mapping[str, str] | None = None, *, value=plain) -> tuple[list[str], list[list]]:
     """Run one Neo4j-dialect query with bound ``params``; ``types`` gives the LadybugDB type of
-    parameters that may be null (kg.cypher.dialect.PARAM_TYPES). A bad query raises InputError
+    parameters that may be null (kg.cypher.dialect.PARAM_TYPES); ``value`` turns each value
+    LadybugDB returns into the one in the rows (:func:`plain`). A bad query raises InputError
     naming the problem in one line; other failures KgError."""
     params = dict(params or {})
     nulls = {k: (types or {}).get(k, "STRING") for k, v in params.items() if v is None}
-    text = translate(query, nulls)
+    text = translate(query, nulls, [k for k, v in params.items() if v is not None])
+    # LadybugDB 0.22 on several threads returns the rows of a UNION in no stable order, whatever
+    # its ORDER BY says (the parts are merged after sorting); one thread keeps the order
+    one = _UNION.search(text) is not None
+    if one != graph.one_thread:
+        graph.conn.set_max_threads_for_exec(1 if one else 0)
+        graph.one_thread = one
     try:
         result = graph.conn.execute(text, {PARAM_PREFIX + k: v for k, v in params.items()})
     except RuntimeError as e:
@@ -139,7 +158,7 @@ def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | Non
         raise KgError(f"the embedded Cypher query failed: {msg}") from None
     try:
         cols = result.get_column_names()
-        rows = [[plain(v) for v in row] for row in result.get_all()]
+        rows = [[v if type(v) in _AS_IS else value(v) for v in row] for row in result.get_all()]
     except RuntimeError as e:
         raise KgError(f"the embedded Cypher query failed: {_first_line(e)}") from None
     finally:

@@ -1,8 +1,8 @@
 """Write a build's property graph into a new embedded LadybugDB database, in bulk.
 
-Each node type and each (relationship type, FROM, TO) pair becomes one Parquet file (typed
-per the ontology, :mod:`kg.cypher.schema`) that one ``COPY`` loads; the files are staging and
-are removed afterwards. The database is a folder of the build's generation
+Each node type and each (relationship type, FROM, TO) pair becomes Parquet files (typed per the
+ontology, :mod:`kg.cypher.schema`; at most :data:`COPY_ROWS` rows each) that ``COPY`` loads; the
+files are staging and are removed once loaded. The database is a folder of the build's generation
 (``builds/<stamp>/cypher/``), so it is published, held and removed with it.
 
 >>> import tempfile, pathlib
@@ -21,17 +21,28 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kg.cypher.schema import node_columns, node_tables, rel_columns, rel_pairs, schema_statements
+from kg.cypher.schema import (
+    node_columns,
+    node_tables,
+    rel_columns,
+    rel_pairs,
+    row_keyed,
+    schema_statements,
+)
 from kg.errors import KgError
 from kg.neo4j.frames import FROM, TO, GraphFrames
 from kg.neo4j.schema import BOOL, DATE, FLOAT, INT, NODE_LABEL, STRING
+from kg.tables.view import GraphTables
 
 DB_FILE = "graph.lbdb"
 """The database file inside the ``cypher/`` folder of a generation."""
@@ -43,9 +54,17 @@ def _physical_memory() -> int:
         return 8 << 30
 
 
-BUFFER_POOL = max(1 << 30, min(8 << 30, int(_physical_memory() * 0.35)))
+BUFFER_POOL = max(512 << 20, min(2 << 30, int(_physical_memory() * 0.25)))
 """Buffer pool while the database is built: a bound, taken as the COPYs need it (LadybugDB's
-default is ~80% of RAM; 1 GiB ran out at 10^6 firms), between 1 and 8 GiB, 35% of RAM."""
+default is ~80% of RAM), a quarter of RAM between 512 MiB and 2 GiB. Pages written since the
+last checkpoint cannot be evicted, so :class:`_Writer` checkpoints before they would fill it."""
+
+CHECKPOINT_SHARE = 0.5
+"""Checkpoint before the pages written since the last one would pass this share of the pool."""
+
+COPY_ROWS = 1_000_000
+"""At most this many rows per COPY (a larger table is appended in parts), so that one COPY's
+pages fit in the pool."""
 
 READ_BUFFER_POOL = 4 << 30
 """Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
@@ -69,19 +88,6 @@ class LoadReport:
         return sum(self.tables.values())
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], first: tuple[str, ...] = ()) -> pa.Table:
-    """An Arrow table of exactly ``first`` + ``columns`` (absent ones all null), typed."""
-    arrays, names = [], []
-    for c in first:
-        arrays.append(_array(frame[c], pa.string()))
-        names.append(c)
-    for c, k in columns.items():
-        t = _ARROW[k]
-        arrays.append(_array(frame[c], t) if c in frame.columns else pa.nulls(len(frame), type=t))
-        names.append(c)
-    return pa.Table.from_arrays(arrays, names=names)
-
-
 def _array(values: pd.Series, t: pa.DataType) -> pa.Array:
     """A typed Arrow array of a column, None and NaN as null (vectorised; a column of mixed
     Python values that Arrow will not take that way goes value by value).
@@ -95,24 +101,144 @@ def _array(values: pd.Series, t: pa.DataType) -> pa.Array:
         return pa.array([None if v is None or v != v else v for v in values.tolist()], type=t)
 
 
-def _copy(conn, statement: str, report: LoadReport) -> None:
-    """Run one COPY, adding its time to ``report.seconds["copy"]`` (the engine's own share)."""
-    t = time.perf_counter()
-    try:
-        conn.execute(statement)
-    except RuntimeError as e:
-        first = next((x.strip() for x in str(e).splitlines() if x.strip()), type(e).__name__)
-        table = statement.split()[1]
-        raise KgError(f"the embedded Cypher database could not load {table}: {first} (buffer pool "
-                      f"{BUFFER_POOL >> 20} MiB); the graph in the database folder was left as it was") from None
-    report.seconds["copy"] = report.seconds.get("copy", 0.0) + time.perf_counter() - t
+class _Writer:
+    """Writes staging files and COPYs them, checkpointing when the pages written since the last
+    checkpoint (estimated from the files' bytes) would take half of the buffer pool."""
+
+    def __init__(self, conn, staging: Path, report: LoadReport, pool: int):
+        self.conn, self.staging, self.report, self.pool = conn, staging, report, pool
+        self.pending = 0
+        self.files = 0
+
+    def copy(self, table: str, t: pa.Table, options: str = "") -> None:
+        """COPY ``t`` into ``table`` in parts of at most :data:`COPY_ROWS` rows."""
+        for start in range(0, t.num_rows, COPY_ROWS):
+            part = t.slice(start, COPY_ROWS)
+            path = self.staging / f"{self.files}.parquet"
+            self.files += 1
+            pq.write_table(part, path, compression="none")
+            # a relationship is stored in both directions: about twice its file's bytes
+            size = path.stat().st_size * (2 if options or table in rel_pairs() else 1)
+            if self.pending and self.pending + size > self.pool * CHECKPOINT_SHARE:
+                self._run("CHECKPOINT", "checkpoint", table)
+                self.pending = 0
+            self._run(f"COPY {table} FROM '{path}'{options}", "copy", table)
+            self.pending += size
+            path.unlink()
+
+    def _run(self, statement: str, what: str, table: str) -> None:
+        t = time.perf_counter()
+        try:
+            self.conn.execute(statement)
+        except RuntimeError as e:
+            first = next((x.strip() for x in str(e).splitlines() if x.strip()), type(e).__name__)
+            raise KgError(f"the embedded Cypher database could not load {table}: {first} (buffer pool "
+                          f"{self.pool >> 20} MiB); the graph in the database folder was left as it was") from None
+        self.report.seconds[what] = self.report.seconds.get(what, 0.0) + time.perf_counter() - t
 
 
-def build_embedded(frames: GraphFrames, folder: Path) -> LoadReport:
-    """Create the database in ``folder`` (new) from ``frames``: schema, then one COPY per file.
+def _typed(t: pa.Table, columns: dict[str, str], first: tuple[str, ...] = ()) -> pa.Table:
+    """An Arrow table of exactly ``first`` + ``columns`` (absent ones all null), cast to their types."""
+    arrays, names = [], []
+    for c, typ in [*((c, pa.string()) for c in first), *((c, _ARROW[k]) for c, k in columns.items())]:
+        if c in t.column_names:
+            col = t.column(c)
+            arrays.append(col if col.type == typ else col.cast(typ))
+        else:
+            arrays.append(pa.nulls(t.num_rows, type=typ))
+        names.append(c)
+    return pa.Table.from_arrays(arrays, names=names)
 
-    Links whose ends are not nodes of the frames, or whose pair of node types the ontology does
-    not allow, are left out with a warning (none are expected: the frames come from one graph).
+
+def _as_arrow(graph: GraphTables | GraphFrames) -> GraphTables:
+    """Pandas frames (as :func:`kg.neo4j.frames.read_graph` reads them from a store) as Arrow
+    tables of their columns; Arrow tables as they are."""
+    if isinstance(graph, GraphTables):
+        return graph
+    kinds = graph.kinds
+
+    def arrow(frame: pd.DataFrame) -> pa.Table:
+        return pa.Table.from_arrays(
+            [_array(frame[c], _ARROW.get(kinds.get(c, STRING), pa.string()) if c not in (FROM, TO, "iri")
+                    else pa.string()) for c in frame.columns], names=list(frame.columns))
+
+    return GraphTables(nodes={k: arrow(f) for k, f in graph.nodes.items()},
+                       links={k: arrow(f) for k, f in graph.links.items()}, warnings=list(graph.warnings))
+
+
+def _not_null(t: pa.Table, c: str) -> bool:
+    return t.column(c).null_count < t.num_rows
+
+
+class _Ends:
+    """Which node table each link end is in, and its row in that table: one hash lookup per end
+    over the IRIs of the node tables the ontology allows there (any node table for the few that
+    miss). Node tables' IRIs are added in the order they are loaded."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.iris: dict[str, list[pa.Array]] = {}
+        self._sets: dict[tuple[str, ...], tuple[pa.Array, np.ndarray]] = {}
+
+    def add(self, nt: str, iris: pa.ChunkedArray) -> None:
+        if nt not in self.iris:
+            self.names.append(nt)
+        self.iris.setdefault(nt, []).extend(iris.chunks)
+        self._sets.clear()
+
+    def _value_set(self, among: tuple[str, ...]) -> tuple[pa.Array, np.ndarray]:
+        if among not in self._sets:
+            chunks = [c for nt in among for c in self.iris[nt]]
+            sizes = np.cumsum([0] + [sum(len(c) for c in self.iris[nt]) for nt in among])
+            self._sets[among] = (pa.concat_arrays(chunks) if chunks else pa.array([], pa.string()), sizes)
+        return self._sets[among]
+
+    def types(self, col: pa.ChunkedArray, among: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The index in ``self.names`` of each value's node table among ``among`` (-1 where none)
+        and the value's row in that table."""
+        among = tuple(nt for nt in among if nt in self.iris)
+        out = np.full(len(col), -1, dtype=np.int64)
+        rows = np.full(len(col), -1, dtype=np.int64)
+        if not among:
+            return out, rows
+        values, sizes = self._value_set(among)
+        pos = pc.index_in(col, value_set=values).to_numpy(zero_copy_only=False)
+        hit = ~np.isnan(pos) if pos.dtype.kind == "f" else pos >= 0
+        at = pos[hit].astype(np.int64)
+        which = np.searchsorted(sizes, at, side="right") - 1
+        code = np.array([self.names.index(nt) for nt in among], dtype=np.int64)
+        out[hit] = code[which]
+        rows[hit] = at - sizes[which]
+        return out, rows
+
+
+Item = tuple[str, object, "pa.Table | None"]
+
+
+def _items(graph: GraphTables | GraphFrames | Iterable[Item]) -> Iterator[Item]:
+    """``("node", labels, table)``, ``("link", rel, table)`` and ``("warning", text, None)`` of a
+    graph given whole (taking its tables out of it) or as :func:`kg.tables.view.iter_graph` makes it."""
+    if isinstance(graph, GraphFrames):
+        graph = _as_arrow(graph)
+    if not isinstance(graph, GraphTables):
+        yield from graph
+        return
+    for w in graph.warnings:
+        yield "warning", w, None
+    for kind, tables in (("node", graph.nodes), ("link", graph.links)):
+        while tables:
+            key = next(iter(tables))
+            yield kind, key, tables.pop(key)
+
+
+def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Path,
+                   pool: int | None = None) -> LoadReport:
+    """Create the database in ``folder`` (new) from ``graph``: schema, then COPYs, each table let
+    go once loaded (a :class:`GraphTables` is emptied; :func:`kg.tables.view.iter_graph` makes
+    them one at a time). ``pool``: the buffer pool in bytes (default :data:`BUFFER_POOL`).
+
+    Links whose ends are not nodes of the graph, or whose pair of node types the ontology does
+    not allow, are left out with a warning (none are expected: the tables are one graph).
     """
     import ladybug
 
@@ -122,60 +248,30 @@ def build_embedded(frames: GraphFrames, folder: Path) -> LoadReport:
     staging.mkdir()
     report = LoadReport(path=folder / DB_FILE)
     # one checkpoint when the database is closed, not one per COPY (each costs ~0.1 s on its own)
-    db = ladybug.Database(str(report.path), buffer_pool_size=BUFFER_POOL, auto_checkpoint=False)
+    pool = pool or BUFFER_POOL
+    # compression off: LadybugDB 0.22 reads some compressed DOUBLE values back as 0.0 when it
+    # fetches single nodes (a firm's financial years through REPORTED; 13 of 131,645 values of a
+    # 3,000-firm sample at 10^5), while a scan reads them right (docs/benchmarks.md, session 7).
+    # Uncompressed the file is 2.6x as large and the stage ~30% slower, and every value is right.
+    db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False, compression=False)
     conn = ladybug.Connection(db)
+    writer = _Writer(conn, staging, report, pool)
     try:
         for stmt in schema_statements():
             conn.execute(stmt)
-        t1 = time.perf_counter()
-        report.seconds["schema"] = t1 - t0
-
-        tables = set(node_tables())
-        types = []  # iri -> node table, for the links' ends
-        for labels, frame in frames.nodes.items():
-            nt = next(x for x in labels if x != NODE_LABEL)
-            if nt not in tables:
-                report.warnings.append(f"nodes labelled {':'.join(labels)} have no node table; not loaded")
-                continue
-            cols = node_columns(nt)
-            extra = sorted(set(frame.columns) - set(cols))
-            if extra:
-                report.warnings.append(f"{nt}: columns {', '.join(extra)} are not in the ontology; not loaded")
-            path = staging / f"{nt}.parquet"
-            pq.write_table(_table(frame, cols), path)
-            _copy(conn, f"COPY {nt} FROM '{path}'", report)
-            report.tables[nt] = report.tables.get(nt, 0) + len(frame)
-            types.append(pd.Series(nt, index=frame["iri"].tolist()))
-        node_type = pd.concat(types) if types else pd.Series(dtype=object)
-        node_type = node_type[~node_type.index.duplicated()]
-        t2 = time.perf_counter()
-        report.seconds["nodes"] = t2 - t1
-
-        pairs = rel_pairs()
-        for rel, frame in frames.links.items():
-            if rel not in pairs:
-                report.warnings.append(f"links {rel} have no relationship table; not loaded")
-                continue
-            if not len(frame):
-                continue
-            cols = rel_columns(rel)
-            ends = pd.DataFrame({"a": frame[FROM].map(node_type), "b": frame[TO].map(node_type)})
-            missing = int(ends.isna().any(axis=1).sum())
-            if missing:
-                report.warnings.append(f"{missing} {rel} link(s) with an end that is not a node; not loaded")
-            n = 0
-            for (a, b), idx in ends.dropna().groupby(["a", "b"]).groups.items():
-                if (a, b) not in pairs[rel]:
-                    report.warnings.append(f"{len(idx)} {rel} link(s) from {a} to {b}, which the ontology "
-                                           f"does not allow; not loaded")
-                    continue
-                path = staging / f"{rel}-{a}-{b}.parquet"
-                pq.write_table(_table(frame.loc[idx], cols, first=(FROM, TO)), path)
-                opts = f" (from='{a}', to='{b}')" if len(pairs[rel]) > 1 else ""
-                _copy(conn, f"COPY {rel} FROM '{path}'{opts}", report)
-                n += len(idx)
-            report.links[rel] = n
-        report.seconds["links"] = time.perf_counter() - t2
+        report.seconds["schema"] = time.perf_counter() - t0
+        tables, pairs, keyed = set(node_tables()), rel_pairs(), row_keyed()
+        ends = _Ends()
+        for kind, key, t in _items(graph):
+            t1 = time.perf_counter()
+            if kind == "warning":
+                report.warnings.append(str(key))
+            elif kind == "node":
+                _load_nodes(writer, key, t, tables, ends, report)
+            else:
+                _load_links(writer, key, t, pairs, keyed, ends, report)
+            report.seconds[f"{kind}s"] = report.seconds.get(f"{kind}s", 0.0) + time.perf_counter() - t1
+            del t
     finally:
         t3 = time.perf_counter()
         conn.close()
@@ -186,4 +282,60 @@ def build_embedded(frames: GraphFrames, folder: Path) -> LoadReport:
     return report
 
 
-__all__ = ["DB_FILE", "BUFFER_POOL", "READ_BUFFER_POOL", "LoadReport", "build_embedded"]
+def _load_nodes(writer: _Writer, labels: tuple[str, ...], t: pa.Table, tables: set[str], ends: _Ends,
+                report: LoadReport) -> None:
+    nt = next(x for x in labels if x != NODE_LABEL)
+    if nt not in tables:
+        report.warnings.append(f"nodes labelled {':'.join(labels)} have no node table; not loaded")
+        return
+    cols = node_columns(nt)
+    extra = sorted(c for c in t.column_names if c not in cols and _not_null(t, c))
+    if extra:
+        report.warnings.append(f"{nt}: columns {', '.join(extra)} are not in the ontology; not loaded")
+    writer.copy(nt, _typed(t, cols))
+    report.tables[nt] = report.tables.get(nt, 0) + t.num_rows
+    ends.add(nt, t.column("iri"))
+
+
+def _load_links(writer: _Writer, rel: str, t: pa.Table, pairs: dict, keyed: frozenset[str], ends: _Ends,
+                report: LoadReport) -> None:
+    if rel not in pairs:
+        report.warnings.append(f"links {rel} have no relationship table; not loaded")
+        return
+    if not t.num_rows:
+        return
+    cols = rel_columns(rel)
+    a, a_row = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
+    b, b_row = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
+    miss = (a < 0) | (b < 0)
+    if miss.any():  # an end of a type the ontology does not allow there, or not a node at all
+        for side, row, col in ((a, a_row, FROM), (b, b_row, TO)):
+            found, at = ends.types(t.column(col).filter(pa.array(miss)), ends.names)
+            keep = side[miss] >= 0
+            side[miss] = np.where(keep, side[miss], found)
+            row[miss] = np.where(keep, row[miss], at)
+        missing = int(((a < 0) | (b < 0)).sum())
+        if missing:
+            report.warnings.append(f"{missing} {rel} link(s) with an end that is not a node; not loaded")
+    n = 0
+    k_types = len(ends.names)
+    code = np.where((a < 0) | (b < 0), -1, a * k_types + b)
+    for c in np.unique(code[code >= 0]):
+        x, y = ends.names[c // k_types], ends.names[c % k_types]
+        rows = code == c
+        k = int(rows.sum())
+        if (x, y) not in pairs[rel]:
+            report.warnings.append(f"{k} {rel} link(s) from {x} to {y}, which the ontology "
+                                   f"does not allow; not loaded")
+            continue
+        part = _typed(t if k == t.num_rows else t.filter(pa.array(rows)), cols, first=(FROM, TO))
+        for end, nt, at in ((0, x, a_row), (1, y, b_row)):  # a row-keyed end by its row number
+            if nt in keyed:
+                part = part.set_column(end, part.column_names[end], pa.array(at[rows]))
+        opts = f" (from='{x}', to='{y}')" if len(pairs[rel]) > 1 else ""
+        writer.copy(rel, part, opts)
+        n += k
+    report.links[rel] = report.links.get(rel, 0) + n
+
+
+__all__ = ["DB_FILE", "BUFFER_POOL", "COPY_ROWS", "READ_BUFFER_POOL", "LoadReport", "build_embedded"]

@@ -58,6 +58,26 @@ def node_tables() -> tuple[str, ...]:
     return tuple(ident(nt) for nt in model().node_types)
 
 
+ROW_KEY = "_row"
+"""The primary key of a row-keyed node table: the node's row number in the table, from 0."""
+
+
+@cache
+def row_keyed() -> frozenset[str]:
+    """The node tables keyed by row number (``_row SERIAL``) instead of by IRI: the nodes that
+    hang off an entity and are only reached through its links (financial years, the derived
+    assessments). A string key costs a hash index that COPY builds and the pool must hold (the
+    largest one: seven financial years per firm); links find these ends by row number, and
+    ``iri`` stays a property. ``plain`` leaves ``_row`` out of a returned node.
+
+    >>> sorted(row_keyed())
+    ['FinancialYear', 'OwnershipAssessment', 'SizeAssessment']
+    """
+    from kg.tables.derived import DERIVED_NODES
+
+    return frozenset(nt for nt in node_tables() if nt == "FinancialYear" or nt in DERIVED_NODES)
+
+
 @cache
 def label_tables() -> dict[str, tuple[str, ...]]:
     """Neo4j label -> the node tables whose nodes carry it (``KgNode``: all of them).
@@ -132,7 +152,10 @@ def schema_statements() -> list[str]:
     """
     out = []
     for nt in node_tables():
-        cols = [f"{quote(c)} {DB_TYPES[k]}" + (" PRIMARY KEY" if c == "iri" else "") for c, k in node_columns(nt).items()]
+        serial = nt in row_keyed()
+        cols = [f"`{ROW_KEY}` SERIAL PRIMARY KEY"] if serial else []
+        cols += [f"{quote(c)} {DB_TYPES[k]}" + (" PRIMARY KEY" if c == "iri" and not serial else "")
+                 for c, k in node_columns(nt).items()]
         out.append(f"CREATE NODE TABLE {nt}({', '.join(cols)})")
     for rel, pairs in rel_pairs().items():
         ends = [f"FROM {a} TO {b}" for a, b in pairs]

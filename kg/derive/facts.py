@@ -67,9 +67,14 @@ class Derived:
 
 
 def _state_mask(ents: pd.DataFrame) -> np.ndarray:
-    typ = ents["labels"].map(lambda ls: any(t in STATE_TYPES for t in ls))
-    flagged = ents["state_owned"].map(lambda v: v is True)
-    return (typ | flagged).to_numpy(dtype=bool)
+    labels = ents["labels"].to_numpy(dtype=object)
+    try:
+        codes, uniq = pd.factorize(labels)  # a few distinct label tuples: each looked at once
+    except TypeError:  # labels as lists (unhashable): each row
+        codes, uniq = np.arange(len(labels)), labels
+    typ = np.array([any(t in STATE_TYPES for t in ls) for ls in list(uniq)] + [False], dtype=bool)[codes]
+    flagged = np.fromiter((v is True for v in ents["state_owned"].to_numpy(dtype=object)), dtype=bool, count=len(ents))
+    return typ | flagged
 
 
 def _fraction(values) -> np.ndarray:

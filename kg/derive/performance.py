@@ -63,7 +63,7 @@ def _lookup(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.where(found, pos, 0), found
 
 
-def firm_years(fin: pd.DataFrame, _keys=None) -> pd.DataFrame:
+def firm_years(fin: pd.DataFrame, _keys=None, _arrays: bool = False) -> pd.DataFrame:
     """Per firm and reported year (columns ``firm, year, min_revenue, loss, next_year``,
     sorted): the smallest reported revenue (NaN if none), whether any source reports a loss,
     and the firm's next reported year (NaN for its last).
@@ -95,8 +95,9 @@ def firm_years(fin: pd.DataFrame, _keys=None) -> pd.DataFrame:
     code, year = keys // YEAR_SPAN, keys % YEAR_SPAN
     same_next = np.append(code[1:] == code[:-1], False)
     next_year = np.where(same_next, np.append(year[1:], 0), np.nan).astype(float)
-    return pd.DataFrame({"firm": firms[code], "year": year, "min_revenue": min_rev, "loss": any_loss,
-                         "next_year": next_year, "_key": keys})
+    out = {"firm": firms[code], "year": year, "min_revenue": min_rev, "loss": any_loss, "next_year": next_year,
+           "_key": keys}
+    return out if _arrays else pd.DataFrame(out)
 
 
 def weak_years(fin: pd.DataFrame, firms=None) -> pd.DataFrame:
@@ -120,36 +121,36 @@ def weak_years(fin: pd.DataFrame, firms=None) -> pd.DataFrame:
     if firms is not None and len(fin):
         fin = fin[fin["from_iri"].isin(set(firms))]
     keyed = _keyed(fin) if len(fin) else None
-    fy = firm_years(fin, keyed)
-    if not len(fy):
+    fy = firm_years(fin, keyed, _arrays=True)  # the columns as arrays (a frame would convert the firms to Arrow text)
+    if not isinstance(fy, dict) or not len(fy["_key"]):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in WEAK_COLUMNS})
-    keys = fy["_key"].to_numpy()
-    rev = fy["min_revenue"].to_numpy(dtype=float)
-    loss = fy["loss"].to_numpy(dtype=bool)
+    keys = fy["_key"]
+    rev = fy["min_revenue"].astype(float)
+    loss = fy["loss"].astype(bool)
     pos, found = _lookup(keys, keys - DECLINE_YEARS)
     before = np.where(found, rev[pos], np.nan)
-    loss_years = np.zeros(len(fy), dtype=np.int64)
+    loss_years = np.zeros(len(keys), dtype=np.int64)
     for back in range(LOSS_WINDOW):
         pos, found = _lookup(keys, keys - back)
         loss_years += (found & loss[pos]).astype(np.int64)
-    decline = np.less(rev, before, where=~(np.isnan(rev) | np.isnan(before)), out=np.zeros(len(fy), bool))
+    decline = np.less(rev, before, where=~(np.isnan(rev) | np.isnan(before)), out=np.zeros(len(keys), bool))
     losses = loss_years >= MIN_LOSS_YEARS
     weak = decline | losses
-    reason = np.where(decline & losses, "revenue decline, losses", np.where(decline, "revenue decline", "losses"))
     # back to the FinancialYear nodes of each weak firm-year
     key, keep, _ = keyed
     rpos, rfound = _lookup(keys, key)
     rows = np.flatnonzero(keep & rfound)
     rows = rows[weak[rpos[rows]]]
     at = rpos[rows]
-    year = fy["year"].to_numpy()[at]
-    nxt = fy["next_year"].to_numpy()[at]
+    year = fy["year"][at]
+    nxt = fy["next_year"][at]
     last = np.isnan(nxt)
     out = pd.DataFrame({
         "iri": fin["iri"].to_numpy(dtype=object)[rows],
-        "firm": fy["firm"].to_numpy(dtype=object)[at],
+        "firm": np.asarray(fy["firm"], dtype=object)[at],
         "year": year,
-        "weak_reason": reason[at],
+        "weak_reason": np.where(decline[at] & losses[at], "revenue decline, losses",  # the weak rows only
+                                np.where(decline[at], "revenue decline", "losses")),
         "min_revenue": rev[at],
         "revenue_3y_before": before[at],
         "loss_years": loss_years[at],

@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-__all__ = ["valid_on"]
+__all__ = ["valid_on", "distinct_objects"]
 
 
 def _undated(d) -> bool:
@@ -36,3 +36,28 @@ def valid_on(frame: pd.DataFrame, day: dt.date, start: str | None = "start", end
         seen = {d: holds(d) for d in values[~values.map(_undated)].unique()}
         ok &= ~values.map(seen).eq(False).to_numpy(dtype=bool)  # undated rows map to NaN: kept
     return ok
+
+
+def distinct_objects(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """Codes of an object array's values (-1 for None) and the value of each code, grouped by
+    identity: the loaders parse each distinct value once, so equal dates are mostly one object,
+    and hashing a dataclass per row costs more than its identity. Equal values may get several
+    codes; every code maps to its own value.
+
+    >>> from kg.values.dates import PartialDate
+    >>> d = PartialDate(2021)
+    >>> distinct_objects(np.array([d, None, d, PartialDate(2021)], dtype=object))
+    (array([ 0, -1,  0,  1]), [PartialDate(year=2021, month=None, day=None), PartialDate(year=2021, month=None, day=None)])
+    """
+    if not len(values):
+        return np.zeros(0, dtype=np.int64), []
+    ids = np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+    codes, uniq_ids = pd.factorize(ids)
+    first = np.full(len(uniq_ids), -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(values) - 1, -1, -1)  # the first row of each code
+    uniq = values[first].tolist()
+    if None in uniq:  # None is one object: its code becomes -1, the codes after it shift down
+        k = next(i for i, v in enumerate(uniq) if v is None)
+        codes = np.where(codes == k, -1, codes - (codes > k))
+        del uniq[k]
+    return codes.astype(np.int64), uniq

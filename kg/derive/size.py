@@ -109,7 +109,8 @@ def normalise_sector(sector, default_sector: str = DEFAULT_SECTOR):
 
     if np.ndim(sector) == 0 and not isinstance(sector, (pd.Series, list, tuple, np.ndarray)):
         return one(sector)
-    values = pd.Series(list(sector), dtype=object)
+    values = pd.Series(np.asarray(sector, dtype=object) if isinstance(sector, (pd.Series, np.ndarray)) else list(sector),
+                       dtype=object)
     codes, uniq = pd.factorize(values)  # each distinct name looked up once; missing -> -1
     mapped = np.array([one(u) for u in uniq] + [default_sector], dtype=object)
     return mapped[codes]
@@ -118,10 +119,11 @@ def normalise_sector(sector, default_sector: str = DEFAULT_SECTOR):
 def _figures(x, n: int) -> np.ndarray:
     if x is None:
         return np.full(n, np.nan)
-    arr = pd.to_numeric(
-        pd.Series(list(np.atleast_1d(x)) if np.ndim(x) == 0 else list(x), dtype=object),
-        errors="coerce",
-    )
+    if isinstance(x, (pd.Series, np.ndarray)):  # as they are: a list of a long column is slow
+        values = pd.Series(np.asarray(x, dtype=object), dtype=object)
+    else:
+        values = pd.Series(list(np.atleast_1d(x)) if np.ndim(x) == 0 else list(x), dtype=object)
+    arr = pd.to_numeric(values, errors="coerce")
     arr = arr.to_numpy(dtype=float)
     if arr.size == 1 and n != 1:
         arr = np.full(n, arr[0])
@@ -167,7 +169,7 @@ def _classify(employees, revenue, sector, assets, default_sector):
     t = thresholds()
     out = np.full(n, None, dtype=object)
     sme = np.full(n, None, dtype=object)
-    for key in np.unique(sec.astype(str)):
+    for key in sorted({str(k) for k in pd.unique(sec)}):  # what np.unique(sec.astype(str)) gives, without a copy
         sel = sec == key
         rows = t[t.sector == key].set_index("size")
         if "none" in rows.index:

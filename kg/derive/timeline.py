@@ -54,6 +54,7 @@ from kg.derive import flows as flows_mod
 from kg.derive import lookups
 from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
+from kg.derive.periods import distinct_objects
 from kg.reference import names as reference_names
 from kg.resolve import Resolved
 
@@ -106,19 +107,17 @@ def _days(col, n: int, end: bool) -> np.ndarray:
     """First day (start) or last day (end) of each partial date as an ordinal; open when missing."""
     if col is None:
         return np.full(n, OPEN_TO if end else OPEN_FROM, dtype=np.int64)
-    values = pd.Series(col, dtype=object)
-    undated = values.map(lambda d: d is None or d != d).to_numpy(dtype=bool)
-    seen = {d: (d.last_day() if end else d.first_day()).toordinal() for d in values[~undated].unique()}
-    out = np.full(n, OPEN_TO if end else OPEN_FROM, dtype=np.int64)
-    if (~undated).any():
-        out[~undated] = values[~undated].map(seen).to_numpy(dtype=np.int64)
-    return out
+    values = np.asarray(col, dtype=object)
+    codes, uniq = distinct_objects(np.where(pd.isna(values), None, values))  # each date object once
+    days = np.array([(d.last_day() if end else d.first_day()).toordinal() for d in uniq] + [0], dtype=np.int64)
+    return np.where(codes >= 0, days[codes], OPEN_TO if end else OPEN_FROM)
 
 
-def _dates(days: np.ndarray, open_value: int) -> list:
+def _dates(days: np.ndarray, open_value: int) -> np.ndarray:
     """Ordinals back to ``datetime.date`` (``None`` where open), each distinct day once."""
-    uniq = {int(d): (None if d == open_value else dt.date.fromordinal(int(d))) for d in np.unique(days)}
-    return [uniq[int(d)] for d in days]
+    uniq, inv = np.unique(days, return_inverse=True)
+    dates = np.array([None if d == open_value else dt.date.fromordinal(d) for d in uniq.tolist()] + [None], dtype=object)
+    return dates[:-1][inv.reshape(-1)] if len(days) else np.array([], dtype=object)
 
 
 def _ordinals_of(dates: pd.Series, open_value: int) -> np.ndarray:
@@ -140,8 +139,8 @@ def holds_at(table: pd.DataFrame, day: dt.date) -> np.ndarray:
 
 def _codes(col: pd.Series) -> np.ndarray:
     """Equal values get equal codes (None and NaN included); floats compared exactly."""
-    return pd.factorize(pd.Series(col.to_numpy(dtype=object) if col.dtype == object else col.to_numpy()),
-                        use_na_sentinel=True)[0]
+    # the values themselves: a Series made of an object array would first be converted to Arrow text
+    return pd.factorize(col.to_numpy(dtype=object) if col.dtype == object else col.array, use_na_sentinel=True)[0]
 
 
 def merge_periods(df: pd.DataFrame, keys: list[str], lo: str = "_from", hi: str = "_to") -> pd.DataFrame:
@@ -234,8 +233,12 @@ def _propagate(keys: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray
         rep = np.repeat(np.arange(frontier.size), cnt)
         pos = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
         new = np.unique(dst[pos] * _K + day[rep])
-        frontier = np.setdiff1d(new, known, assume_unique=True)
-        known = np.union1d(known, frontier)
+        # the keys not yet known, by binary search, inserted in place: a set difference and a
+        # union sort all the known keys again on every round (one round per layer of owners)
+        at = np.searchsorted(known, new)
+        fresh = known[np.minimum(at, known.size - 1)] != new
+        frontier = new[fresh]
+        known = np.insert(known, at[fresh], frontier)
     return known
 
 
@@ -282,11 +285,17 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
     node = np.arange(V, dtype=object)
     integrated, control, entity = facts_mod.ownership_facts(pairs, D, state, node, names[vent], floor=floor)
 
+    # periods are merged on each entity's rank in IRI order (sorting integers, not text, gives the
+    # same order), the IRIs put in after
+    rank, by_rank = pd.factorize(iri, sort=True)
+    by_rank = np.asarray(by_rank, dtype=object)
+
     def link_table(df, a, b):
         i, j = df[a].to_numpy(dtype=np.int64), df[b].to_numpy(dtype=np.int64)
-        out = df.assign(**{a: iri[vent[i]], b: iri[vent[j]]})
+        out = df.assign(**{a: rank[vent[i]], b: rank[vent[j]]})
         out["_from"], out["_to"] = vfrom[j], vto[j]
-        return merge_periods(out, [a, b])
+        out = merge_periods(out, [a, b])
+        return out.assign(**{a: by_rank[out[a].to_numpy(dtype=np.int64)], b: by_rank[out[b].to_numpy(dtype=np.int64)]})
 
     integrated = link_table(integrated, "owner", "owned")
     control = link_table(control, "controller", "controlled")
@@ -295,9 +304,10 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
     has = pd.notna(uc)
     ucn = np.full(len(uc), None, dtype=object)
     ucn[has] = iri[vent[uc[has].astype(np.int64)]]
-    entity = entity.assign(iri=iri[vent[k]], ultimate_controller=ucn)
+    entity = entity.assign(iri=rank[vent[k]], ultimate_controller=ucn)
     entity["_from"], entity["_to"] = vfrom[k], vto[k]
     entity = merge_periods(entity, ["iri"])
+    entity["iri"] = by_rank[entity["iri"].to_numpy(dtype=np.int64)]
     return integrated, control, entity
 
 
@@ -305,41 +315,89 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
 # size classes
 
 
-def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame) -> pd.DataFrame:
+def _firm_codes(fin: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each financial-year row's firm as a code (-1 when missing) in IRI order, and the firms."""
+    codes, firms = pd.factorize(fin["from_iri"].to_numpy(dtype=object), sort=True)
+    return codes.astype(np.int64), np.asarray(firms, dtype=object)
+
+
+def _reported_years(fin: pd.DataFrame, fcode: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """kg.derive.facts.reported_years of ``fin`` (same rows, values and types), sorted on the
+    firm codes of :func:`_firm_codes` rather than on text; and the firm code of each row.
+
+    >>> fin = pd.DataFrame({"from_iri": ["g", "f", "f", "f"], "year": [2020, 2021, 2020, 2021], "employees": [9, 1, 2, 3],
+    ...                     "revenue": [1.0, 1.0, 2.0, 3.0]})
+    >>> years, code = _reported_years(fin, _firm_codes(fin)[0])
+    >>> years.equals(facts_mod.reported_years(fin)), code.tolist()
+    (True, [0, 0, 1])
+    """
+    year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+    rows = np.flatnonzero(~np.isnan(year) & (fcode >= 0))
+    rows = rows[np.lexsort((year[rows], fcode[rows]))]  # stable, as sort_values(kind="stable")
+    c, y = fcode[rows], year[rows].astype(np.int64)
+    last = np.ones(len(rows), dtype=bool)  # the last row loaded of each firm and year
+    last[:-1] = (c[1:] != c[:-1]) | (y[1:] != y[:-1])
+    rows = rows[last]
+    years = pd.DataFrame({"from_iri": fin["from_iri"].to_numpy(dtype=object)[rows], "year": y[last],
+                          "employees": fin["employees"].to_numpy()[rows] if "employees" in fin else None,
+                          "revenue": fin["revenue"].to_numpy()[rows] if "revenue" in fin else None})
+    return years, c[last]
+
+
+def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | None = None,
+                  codes: tuple | None = None) -> pd.DataFrame:
     """``iri, size_class, size_year, size_employees, size_revenue, _from, _to``: FY y from
-    y+1-01-01 until the firm's next reported year counts."""
+    y+1-01-01 until the firm's next reported year counts. ``years``: kg.derive.facts
+    .reported_years of ``fin`` when known. Firms are integer codes until the periods are merged
+    (codes in IRI order, so rows sort as the IRIs would)."""
     cols = ["iri", "size_class", "size_year", "size_employees", "size_revenue", "_from", "_to"]
     if not len(fin):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    years = facts_mod.reported_years(fin)
-    sector = ents.set_index("iri")["sector"]
+    if years is None or codes is None:
+        fcode, firms = _firm_codes(fin)
+        years, code = _reported_years(fin, fcode)
+    else:  # (firm code of each row of fin, of each row of years, the firms)
+        fcode, code, firms = codes
+    sector = ents.set_index("iri")["sector"].reindex(firms).to_numpy(dtype=object)[code]
     sc = size_mod.size_class(years["employees"].reset_index(drop=True), years["revenue"].reset_index(drop=True),
-                             sector.reindex(years["from_iri"]).reset_index(drop=True))
+                             pd.Series(sector, dtype=object))
     y = years["year"].to_numpy(dtype=np.int64)
-    firm = years["from_iri"].to_numpy(dtype=object)
     nxt = np.full(len(y), -1, dtype=np.int64)
-    same = firm[1:] == firm[:-1]
+    same = code[1:] == code[:-1]
     nxt[:-1][same] = y[1:][same]
-    start = {v: dt.date(int(v) + 1, 1, 1).toordinal() for v in np.unique(y)}
-    end = {v: dt.date(int(v), 12, 31).toordinal() for v in np.unique(nxt[nxt >= 0])}
-    out = pd.DataFrame({"iri": firm, "size_class": list(sc), "size_year": [int(v) for v in y],
-                        "_from": [start[v] for v in y], "_to": [end[v] if v >= 0 else OPEN_TO for v in nxt]})
-    out["size_year"] = out["size_year"].astype(object)
-    # the figures of the year (kg.derive.performance.size_figures) where the class is large
-    large = out[out["size_class"] == "large"]
-    emp = pd.to_numeric(fin["employees"], errors="coerce") if "employees" in fin else pd.Series(np.nan, index=fin.index)
-    rev = pd.to_numeric(fin["revenue"], errors="coerce") if "revenue" in fin else pd.Series(np.nan, index=fin.index)
-    fy = pd.DataFrame({"iri": fin["from_iri"].to_numpy(dtype=object), "size_year": pd.to_numeric(fin["year"], errors="coerce").to_numpy(),
-                       "emp": emp.to_numpy(dtype=float), "rev": rev.to_numpy(dtype=float)}).dropna()
-    fy = fy.astype({"size_year": np.int64})
-    fy = fy.merge(large[["iri", "size_year"]].astype({"size_year": np.int64}), on=["iri", "size_year"])
-    figs = fy.groupby(["iri", "size_year"], as_index=False).agg(size_employees=("emp", "max"), size_revenue=("rev", "max"))
-    figs["size_employees"] = pd.Series([int(x) for x in figs["size_employees"]], dtype=object)
-    out = out.merge(figs.astype({"size_year": object}), on=["iri", "size_year"], how="left")
+    uy, at = np.unique(y, return_inverse=True)
+    first = np.array([dt.date(int(v) + 1, 1, 1).toordinal() for v in uy], dtype=np.int64)
+    un, at_n = np.unique(nxt, return_inverse=True)
+    last = np.array([dt.date(int(v), 12, 31).toordinal() if v >= 0 else OPEN_TO for v in un], dtype=np.int64)
+    out = pd.DataFrame({"iri": code, "size_class": list(sc), "size_year": y.astype(object),
+                        "_from": first[at.reshape(-1)], "_to": last[at_n.reshape(-1)]})
+    # the figures of the year (kg.derive.performance.size_figures) where the class is large:
+    # the largest employees and revenue over the financial-year rows of that firm and year that give both
+    large = (out["size_class"] == "large").to_numpy(dtype=bool)
+    key = code.astype(np.int64) * 10_000 + y  # sorted: years are sorted by firm and year
+    emp = pd.to_numeric(fin["employees"], errors="coerce").to_numpy(dtype=float) if "employees" in fin else np.full(len(fin), np.nan)
+    rev = pd.to_numeric(fin["revenue"], errors="coerce").to_numpy(dtype=float) if "revenue" in fin else np.full(len(fin), np.nan)
+    fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+    ok = (fcode >= 0) & ~np.isnan(fyear) & ~np.isnan(emp) & ~np.isnan(rev)
+    fkey = fcode[ok].astype(np.int64) * 10_000 + fyear[ok].astype(np.int64)
+    pos = np.minimum(np.searchsorted(key, fkey), max(len(key) - 1, 0))
+    hit = (key[pos] == fkey) & large[pos]
+    pos, e, r = pos[hit], emp[ok][hit], rev[ok][hit]
+    max_e, max_r = np.full(len(key), -np.inf), np.full(len(key), -np.inf)
+    np.maximum.at(max_e, pos, e)
+    np.maximum.at(max_r, pos, r)
+    has = np.zeros(len(key), dtype=bool)
+    has[pos] = True
+    size_emp = np.full(len(key), np.nan, dtype=object)
+    size_emp[has] = [int(x) for x in max_e[has]]
+    out["size_employees"] = pd.Series(size_emp, dtype=object)
+    out["size_revenue"] = np.where(has, max_r, np.nan)
     # only a large class needs its year (the figures of the breach); the others merge across years,
     # their year being the latest reported (DerivedPeriods.reported)
-    out.loc[out["size_class"] != "large", "size_year"] = None
-    return merge_periods(out[cols], ["iri"])
+    out.loc[~large, "size_year"] = None
+    out = merge_periods(out[cols], ["iri"])
+    out["iri"] = firms[out["iri"].to_numpy()]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,7 +549,12 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
     ents = res.entities.reset_index(drop=True)
     integrated, control, entity = _ownership_periods(res, ents, floor)
     flows = _flow_periods(res, ents, entity)
-    size = _size_periods(res.financials, ents)
+    years = codes = None
+    if len(res.financials):
+        fcode, firms = _firm_codes(res.financials)
+        years, ycode = _reported_years(res.financials, fcode)
+        codes = (fcode, ycode, firms)
+    size = _size_periods(res.financials, ents, years, codes)
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
     certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
                                                                  "valid_to", "batch"]))
@@ -499,8 +562,8 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
         floor=floor, entities=ents["iri"].to_numpy(dtype=object),
         integrated=_finish(integrated), control=_finish(control), entity=_finish(entity), size=_finish(size),
         flows=_finish(flows), has_financials=bool(len(res.financials)),
-        reported=(facts_mod.reported_years(res.financials)[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
-                  if len(res.financials) else pd.DataFrame({"iri": [], "year": []})),
+        reported=(years[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
+                  if years is not None else pd.DataFrame({"iri": [], "year": []})),
         params={"floor": floor, "control_threshold": facts_mod.CONTROL_THRESHOLD},
         performance=perf_mod.performance_facts(res),
         display_names=lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True)),

@@ -108,6 +108,11 @@ def shipped_dir() -> Path:
     return resource_path("queries")
 
 
+# libyaml's safe loader where PyYAML has it: the same documents, ~10x faster to read (the
+# catalog's headers were 0.15 s of every `kg query run`)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_header(text: str, marker: str = "#+", comment: str = "#") -> dict:
     """The YAML of a file's leading ``marker`` lines (only the leading comment block is read).
 
@@ -128,7 +133,7 @@ def parse_header(text: str, marker: str = "#+", comment: str = "#") -> dict:
             break
     if not lines:
         return {}
-    data = yaml.safe_load("\n".join(lines))
+    data = yaml.load("\n".join(lines), Loader=_YAML_LOADER)
     if data is None:
         return {}
     if not isinstance(data, dict):

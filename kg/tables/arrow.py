@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from kg.derive.periods import distinct_objects
 from kg.tables.schema import column_type, date_position, precision_column
 from kg.values.dates import PartialDate
 
@@ -83,20 +84,17 @@ def _refuse(table: str, name: str, values: np.ndarray, target: pa.DataType | Non
 
 def _dates(values: np.ndarray, missing: np.ndarray, column: str) -> tuple[pa.Array, pa.Array | None, str]:
     """date32 values (and precisions) of a column of PartialDate or datetime.date values."""
-    present = values[~missing]
-    kinds = {type(v) for v in present}
+    codes, uniq = distinct_objects(np.where(missing, None, values))
+    kinds = {type(v) for v in uniq}
     if kinds <= {dt.date}:
         return pa.array(values, pa.date32(), from_pandas=True), None, "date"
     if not kinds <= {PartialDate}:
         raise TypeError("dates")
     end = date_position(column) == "end"
-    days, precs = {None: None}, {None: None}
-    for v in set(present):
-        days[v] = v.last_day() if end else v.first_day()
-        precs[v] = None if v.precision == "day" else v.precision
-    values = np.where(missing, None, values)
-    return (pa.array([days[v] for v in values], pa.date32()), pa.array([precs[v] for v in values], pa.string()),
-            "PartialDate")
+    at = pa.array(np.where(codes >= 0, codes, len(uniq)))  # missing: the null after the distinct values
+    days = pa.array([v.last_day() if end else v.first_day() for v in uniq] + [None], pa.date32())
+    precs = pa.array([None if v.precision == "day" else v.precision for v in uniq] + [None], pa.string())
+    return days.take(at), precs.take(at), "PartialDate"
 
 
 def _cast(arr: pa.Array, target: pa.DataType) -> pa.Array:

@@ -39,7 +39,7 @@ from kg.records import Reject
 from kg.resolve import Resolved
 from kg.tables.arrow import to_frame
 from kg.tables.schema import SCHEMA_VERSION
-from kg.tables.view import GraphFrames
+from kg.tables.view import GraphFrames, GraphTables
 from kg.tables.write import MANIFEST, REJECT_FIELDS
 
 TABLES_DIR = "tables"
@@ -151,6 +151,12 @@ class Tables:
         from kg.tables.view import graph_view
 
         return graph_view(self)
+
+    def graph_tables(self) -> GraphTables:
+        """The property-graph view as typed Arrow tables (kg.tables.view.graph_tables)."""
+        from kg.tables.view import graph_tables
+
+        return graph_tables(self)
 
 
 def open_tables(folder: Path) -> Tables:

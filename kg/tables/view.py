@@ -41,10 +41,14 @@ from the RDF store.
 >>> owns = g.links["OWNS"]
 >>> sorted(owns["share"])[-1], type(owns["start"].dropna().iloc[0]).__name__
 (1.0, 'date')
+>>> gt = open_tables(folder).graph_tables()
+>>> gt.nodes[("KgNode", "Exchange")].column_names[:2], gt.links["REPORTED"].column_names
+(['iri', 'name'], ['from', 'to'])
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -93,6 +97,25 @@ class GraphFrames:
     @property
     def link_count(self) -> int:
         return sum(len(f) for f in self.links.values())
+
+
+@dataclass
+class GraphTables:
+    """The same graph as :class:`GraphFrames` in typed Arrow tables (every column of the
+    ontology's schema, null where empty): what the embedded Cypher database loads, without a
+    Python object per value."""
+
+    nodes: dict[tuple[str, ...], pa.Table] = field(default_factory=dict)
+    links: dict[str, pa.Table] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def node_count(self) -> int:
+        return sum(t.num_rows for t in self.nodes.values())
+
+    @property
+    def link_count(self) -> int:
+        return sum(t.num_rows for t in self.links.values())
 
 
 def _node_props() -> list[Property]:
@@ -170,7 +193,7 @@ def _lookup(t: pa.Table, key: str, other: pa.Table, columns: list[str]) -> pa.Ta
     return t
 
 
-def _entity_nodes(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> None:
+def _entity_nodes(tables: Tables, g: GraphTables, methods: dict[str, str]) -> None:
     m = model()
     props = _node_props()
     schema = {"iri": pa.string(), **{p.column: arrow_type(p.datatype) for p in props}}
@@ -204,10 +227,10 @@ def _entity_nodes(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> No
         labels = sets[mask]
         if any(x not in bit for x in labels):  # cannot happen: labels come from the ontology
             raise ValueError(f"labels {labels} are not in the ontology")
-        g.nodes[(NODE_LABEL, *labels)] = _object_frame(nodes.filter(pa.array(node_mask == mask)), columns, ("iri",))
+        g.nodes[(NODE_LABEL, *labels)] = nodes.filter(pa.array(node_mask == mask)).select(columns)
 
 
-def _financial_years(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> pa.Table | None:
+def _financial_years(tables: Tables, g: GraphTables, methods: dict[str, str]) -> pa.Table | None:
     """FinancialYear nodes, in the order of the financials table; returns their (firm, iri)
     pairs for REPORTED."""
     m = model()
@@ -229,11 +252,11 @@ def _financial_years(tables: Tables, g: GraphFrames, methods: dict[str, str]) ->
         perf = _first(_select(perf, {c: schema[c] for c in ["iri", *derived_cols] if c in perf.column_names}), "iri")
         base = _lookup(base, "iri", perf, [c for c in perf.column_names if c != "iri"])
     base = _select(base, schema)
-    g.nodes[(NODE_LABEL, ident(_FY))] = _object_frame(base, [c for c in schema if c != "firm"], ("iri",))
+    g.nodes[(NODE_LABEL, ident(_FY))] = base.select([c for c in schema if c != "firm"])
     return base.select(["firm", "iri"])
 
 
-def _assessment_nodes(tables: Tables, g: GraphFrames, methods: dict[str, str]) -> dict[str, pa.Table]:
+def _assessment_nodes(tables: Tables, g: GraphTables, methods: dict[str, str]) -> dict[str, pa.Table]:
     """The derived nodes of each period (OwnershipAssessment, SizeAssessment); returns, by node
     type, the frame's ``entity``, ``iri`` and other columns (for their links)."""
     m = model()
@@ -256,7 +279,7 @@ def _assessment_nodes(tables: Tables, g: GraphFrames, methods: dict[str, str]) -
             elif p.column in t.column_names:
                 cols[p.column] = t.column(p.column)
         nodes = _select(pa.table(cols), schema)
-        g.nodes[(NODE_LABEL, ident(nt))] = _object_frame(nodes, list(schema), ("iri",))
+        g.nodes[(NODE_LABEL, ident(nt))] = nodes
         out[nt] = t.append_column("_node", iris).append_column("_entity", t.column(spec.entity))
     return out
 
@@ -295,15 +318,53 @@ def _derived_links(tables: Tables, rel: str, props: list[Property], methods: dic
                          **{p.column: arrow_type(p.datatype) for p in props}})
 
 
-def graph_view(tables: Tables) -> GraphFrames:
-    """Every node and link of the tables as property-graph frames (see the module doc)."""
+def _pairs(src: pa.Array | pa.ChunkedArray, dst: pa.Array | pa.ChunkedArray, derived: bool) -> pa.Table:
+    cols = {FROM: src, TO: dst}
+    if derived:
+        cols["derived"] = pa.repeat(True, len(src))
+    return pa.table(cols)
+
+
+def _drain(part: GraphTables) -> Iterator[tuple[str, tuple[str, ...], pa.Table]]:
+    while part.nodes:
+        labels = next(iter(part.nodes))
+        yield "node", labels, part.nodes.pop(labels)
+
+
+def iter_graph(tables: Tables) -> Iterator[tuple[str, object, pa.Table | None]]:
+    """The graph of :func:`graph_tables` one table at a time: ``("node", labels, table)``,
+    ``("link", rel, table)`` and ``("warning", text, None)``, every link after the node tables of
+    its ends. A table is made when asked for, so a reader that lets each go (the embedded Cypher
+    load) holds one at a time rather than the whole graph."""
     m = model()
-    g = GraphFrames(kinds=dict(column_kinds()))
     methods = tables.methods()
-    _entity_nodes(tables, g, methods)
-    fys = _financial_years(tables, g, methods)
-    assessed = _assessment_nodes(tables, g, methods)
+    part = GraphTables()
     by_rel = {spec.rel: nt for nt, spec in DERIVED_NODES.items()}
+    empty = pa.array([], pa.string())
+    _entity_nodes(tables, part, methods)
+    yield from _drain(part)
+    fys = _financial_years(tables, part, methods)
+    yield from _drain(part)
+    if fys is not None and "REPORTED" in m.links and not m.links["REPORTED"].qualified_class:
+        yield "link", "REPORTED", _pairs(fys.column("firm"), fys.column("iri"), False)
+    del fys
+    assessed = _assessment_nodes(tables, part, methods)
+    yield from _drain(part)
+    for rel, link in m.links.items():
+        if rel in by_rel and not link.qualified_class:
+            t = assessed.get(by_rel[rel])
+            yield "link", rel, _pairs(t.column("_entity") if t is not None else empty,
+                                      t.column("_node") if t is not None else empty, link.derived)
+    for rel, ol in object_links().items():  # node-to-node object properties: ultimate controller
+        f = pd.DataFrame({FROM: pd.Series(dtype=object), TO: pd.Series(dtype=object)})
+        for t in assessed.values():  # from the derived node of the period that states it
+            if ol.column and ol.column in t.column_names:
+                t = t.filter(pc.is_valid(t.column(ol.column)))
+                f = pd.DataFrame({FROM: t.column("_node").to_pylist(), TO: t.column(ol.column).to_pylist()},
+                                 dtype=object).drop_duplicates()
+        yield "link", rel, _pairs(pa.array(f[FROM].tolist(), pa.string()), pa.array(f[TO].tolist(), pa.string()),
+                                  ol.derived)
+    del assessed
     for rel, link in m.links.items():
         ident(rel)
         if link.qualified_class:
@@ -313,31 +374,45 @@ def graph_view(tables: Tables) -> GraphFrames:
             cols = ["iri", FROM, TO, *[p.column for p in props], *PROVENANCE]
             if parts:
                 t = _first(pa.concat_tables(parts, promote_options="permissive"), "iri")
-                f = _object_frame(t, cols, ("iri", FROM, TO))
+                t = t.select([c for c in cols if c in t.column_names])
             else:
-                f = pd.DataFrame({c: pd.Series(dtype=object) for c in ("iri", FROM, TO)})
-            if link.derived and len(f):
-                f["derived"] = True
-            g.links[rel] = f
-        elif rel == "REPORTED" and fys is not None:
-            g.links[rel] = pd.DataFrame({FROM: fys.column("firm").to_pylist(), TO: fys.column("iri").to_pylist()})
-        elif rel in by_rel:
-            t = assessed.get(by_rel[rel])
-            f = pd.DataFrame({FROM: t.column("_entity").to_pylist() if t is not None else [],
-                              TO: t.column("_node").to_pylist() if t is not None else []}, dtype=object)
-            if link.derived:
-                f["derived"] = True
-            g.links[rel] = f
+                t = pa.table({c: empty for c in ("iri", FROM, TO)})
+            del parts
+            if link.derived and t.num_rows:
+                t = t.append_column("derived", pa.repeat(True, t.num_rows))
+            yield "link", rel, t
+        elif not (rel == "REPORTED" and "financials" in tables) and rel not in by_rel:
+            yield "warning", f"links {rel} have no qualified node and no reader; not written", None
+
+
+def graph_tables(tables: Tables) -> GraphTables:
+    """Every node and link of the tables as typed Arrow tables (see the module doc), links in
+    the ontology's order."""
+    g = GraphTables()
+    links = {}
+    for kind, key, t in iter_graph(tables):
+        if kind == "node":
+            g.nodes[key] = t
+        elif kind == "link":
+            links[key] = t
         else:
-            g.warnings.append(f"links {rel} have no qualified node and no reader; not written")
-    for rel, ol in object_links().items():  # node-to-node object properties: ultimate controller
-        f = pd.DataFrame({FROM: pd.Series(dtype=object), TO: pd.Series(dtype=object)})
-        for t in assessed.values():  # from the derived node of the period that states it
-            if ol.column and ol.column in t.column_names:
-                t = t.filter(pc.is_valid(t.column(ol.column)))
-                f = pd.DataFrame({FROM: t.column("_node").to_pylist(), TO: t.column(ol.column).to_pylist()},
-                                 dtype=object).drop_duplicates()
-        if ol.derived:
+            g.warnings.append(key)
+    order = [*model().links, *object_links()]
+    g.links = {rel: links[rel] for rel in order if rel in links}
+    return g
+
+
+def graph_view(tables: Tables) -> GraphFrames:
+    """Every node and link of the tables as property-graph frames of Python values (see the
+    module doc): :func:`graph_tables` with the columns empty in every row left out."""
+    a = graph_tables(tables)
+    g = GraphFrames(kinds=dict(column_kinds()), warnings=list(a.warnings))
+    for labels, t in a.nodes.items():
+        g.nodes[labels] = _object_frame(t, t.column_names, ("iri",))
+    for rel, t in a.links.items():
+        keep = ("iri", FROM, TO) if "iri" in t.column_names else (FROM, TO)
+        f = _object_frame(t, [c for c in t.column_names if c != "derived"], keep)
+        if "derived" in t.column_names:
             f["derived"] = True
-        g.links[rel] = f.reset_index(drop=True)
+        g.links[rel] = f
     return g

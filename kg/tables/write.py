@@ -35,6 +35,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -68,11 +69,36 @@ def table_file(name: str) -> str:
     return name.replace(".", "-") + ".parquet"
 
 
-def _write(folder: Path, name: str, frame: pd.DataFrame | pa.Table, tables: dict, compression: str) -> None:
-    t = frame if isinstance(frame, pa.Table) else to_arrow(frame, name)
-    path = folder / table_file(name)
-    pq.write_table(t, path, compression=compression)
-    tables[name] = {"file": path.name, "rows": t.num_rows, "bytes": path.stat().st_size}
+class _Writer:
+    """Writes each table's Parquet file in a thread while the next frame is converted (pyarrow
+    releases the GIL while it encodes and compresses): one file in writing at a time, files and
+    manifest entries in the order given."""
+
+    def __init__(self, folder: Path, tables: dict, compression: str):
+        self.folder, self.tables, self.compression = folder, tables, compression
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: Future | None = None
+
+    def __call__(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
+        t = frame if isinstance(frame, pa.Table) else to_arrow(frame, name)
+        self.wait()
+        self.pending = self.pool.submit(self._file, name, t)
+
+    def _file(self, name: str, t: pa.Table) -> None:
+        path = self.folder / table_file(name)
+        pq.write_table(t, path, compression=self.compression)
+        self.tables[name] = {"file": path.name, "rows": t.num_rows, "bytes": path.stat().st_size}
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()  # raises what the writing raised
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 def reference_frame() -> pd.DataFrame:
@@ -118,33 +144,38 @@ def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Pat
     """Write the graph tables of a build into ``folder`` (made here) and return the manifest.
 
     ``derived`` may be None (a build without derived facts). Frames are converted and written
-    one at a time, so memory holds one table's Arrow copy at most.
+    one at a time, so memory holds two tables' Arrow copies at most (one converted while the one
+    before is written).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     column_properties()  # the ontology's columns agree on their types, or this raises
     tables: dict[str, dict] = {}
-    _write(folder, "entity_rows", resolved.entity_rows, tables, compression)
-    _write(folder, "entities", resolved.entities, tables, compression)
-    for rel, frame in resolved.links.items():
-        _write(folder, f"links.{ident(rel)}", frame, tables, compression)
-    _write(folder, "financials", resolved.financials, tables, compression)
-    _write(folder, "type_conflicts", resolved.type_conflicts, tables, compression)
-    rejects = pd.DataFrame([dataclasses.astuple(r) for r in resolved.rejects], columns=list(REJECT_FIELDS))
-    _write(folder, "rejects", rejects.astype({"row": "int64"}), tables, compression)
-    _write(folder, "reference", reference_frame(), tables, compression)
-    derived_info = None
-    if derived is not None:
-        fields, frames = {}, []
-        for f in dataclasses.fields(derived):
-            v = getattr(derived, f.name)
-            if isinstance(v, pd.DataFrame):
-                _write(folder, f"derived.{f.name}", v, tables, compression)
-                frames.append(f.name)
-            elif f.name != "entities":  # the entities' order: that of the entities table
-                fields[f.name] = _encode(v)
-        derived_info = {"fields": fields, "frames": frames, "periods": isinstance(derived, DerivedPeriods),
-                        "methods": methods(derived.floor)}
+    write = _Writer(folder, tables, compression)
+    try:
+        write("entity_rows", resolved.entity_rows)
+        write("entities", resolved.entities)
+        for rel, frame in resolved.links.items():
+            write(f"links.{ident(rel)}", frame)
+        write("financials", resolved.financials)
+        write("type_conflicts", resolved.type_conflicts)
+        rejects = pd.DataFrame([dataclasses.astuple(r) for r in resolved.rejects], columns=list(REJECT_FIELDS))
+        write("rejects", rejects.astype({"row": "int64"}))
+        write("reference", reference_frame())
+        derived_info = None
+        if derived is not None:
+            fields, frames = {}, []
+            for f in dataclasses.fields(derived):
+                v = getattr(derived, f.name)
+                if isinstance(v, pd.DataFrame):
+                    write(f"derived.{f.name}", v)
+                    frames.append(f.name)
+                elif f.name != "entities":  # the entities' order: that of the entities table
+                    fields[f.name] = _encode(v)
+            derived_info = {"fields": fields, "frames": frames, "periods": isinstance(derived, DerivedPeriods),
+                            "methods": methods(derived.floor)}
+    finally:
+        write.close()
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "kg_version": __version__,
