@@ -190,7 +190,23 @@ def _graphs(frame: pd.DataFrame) -> list[str]:
     return [source_graph(s, f) for s, f in zip(frame["source"].tolist(), frame["file"].tolist(), strict=True)]
 
 
+@cache
+def type_stated(class_iri: str) -> bool:
+    """False for a class the ontology marks ``kg:typeStated false``: the store leaves its
+    rdf:type out, since the domain of its role properties (or the range of the property that
+    points at it) says it.
+
+    >>> type_stated(KG + "Ownership"), type_stated(KG + "IntegratedOwnership"), type_stated(KG + "Firm")
+    (False, True, True)
+    """
+    from kg.ontology import graph
+
+    return rdflib.Literal(False) not in set(graph().objects(rdflib.URIRef(class_iri), rdflib.URIRef(KG + "typeStated")))
+
+
 def _type_text(subj: Sequence[str], class_iri: str, graph) -> str:
+    if not type_stated(class_iri):
+        return ""
     return lines(subj, RDF_TYPE, _const(f"<{class_iri}>", len(subj)), graph)
 
 

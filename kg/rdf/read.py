@@ -98,6 +98,28 @@ def select_frame(store: ox.Store, query: str) -> pd.DataFrame:
     return frame.where(frame != "", None)
 
 
+def instances(var: str, class_local: str) -> str:
+    """A SPARQL pattern binding ``?var`` to the nodes of a class: by rdf:type where the store
+    states it, else by the property that says it (kg.rdf.nquads.type_stated): the link's source
+    role (``?var kg:owner []``) or the link pointing at the node (``[] kg:reported ?var``).
+
+    >>> instances("o", "Ownership")
+    '?o <https://w3id.org/accelerator-kg/ont#owner> [] .'
+    >>> instances("a", "SizeAssessment")
+    '[] <https://w3id.org/accelerator-kg/ont#hasSizeAssessment> ?a .'
+    """
+    from kg.rdf.nquads import type_stated
+    from kg.rdf.stats import _pointer
+
+    m = model()
+    if type_stated(KG + class_local):
+        return f"?{var} a <{KG}{class_local}> ."
+    role = next((lk.source_role for lk in m.links.values() if lk.qualified_class == class_local), None)
+    if role:
+        return f"?{var} <{KG}{role}> [] ."
+    return f"[] <{_pointer(KG + class_local)}> ?{var} ."
+
+
 def _values_clause(var: str, iris: Iterable[str] | None) -> str:
     """A VALUES block restricting ?var to IRIs taken from the store itself (never user text)."""
     if iris is None:
