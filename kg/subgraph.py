@@ -60,6 +60,7 @@ from kg.ontology import ID, KG, RDF_TYPE, XSD, Link, graph, model
 from kg.rdf.read import (
     _safe_iris,
     context_quads,
+    fill_unstated,
     financial_years_from_quads,
     link_predicates,
     links_from_quads,
@@ -810,6 +811,9 @@ def derived_at(store: ox.Store, iri: str, day: dt.date) -> tuple[dict[str, Any],
                 continue
             quads.append(q)
             quads.extend(own)
+            if link == "hasOwnershipAssessment":  # the defaults the store leaves out (kg:default)
+                out.update(fill_unstated(pd.DataFrame([{p.column: None for p in model().props_on("OwnershipAssessment")}]),
+                                         "OwnershipAssessment").iloc[0].dropna().to_dict())
             for pred, obj in values.items():
                 if pred == KG + "ultimateController":
                     out["ultimate_controller"] = obj.value

@@ -163,14 +163,83 @@ def _precision_terms(s: pd.Series) -> list[str | None]:
     return [table.get(v) if h else None for v, h in zip(vals.tolist(), have.tolist(), strict=True)]
 
 
-def _prop_text(frame: pd.DataFrame, subj: list[str], graph, props: Sequence[Property]) -> Iterator[str]:
-    """The quads of each property of ``props`` that ``frame`` has a column for (and of the
-    precision of each date property)."""
+@cache
+def store_rules() -> dict[str, tuple[str, object]]:
+    """What the ontology says the store leaves out, by property IRI: ``("unstated", None)``
+    (``kg:stored false``: queries compute it), ``("default", value)`` (``kg:default``: values
+    equal to it are left out) or ``("from", property IRI)`` (``kg:defaultFrom``: left out where
+    equal to that property of the same node).
+
+    >>> store_rules()[KG + "stateInfluence"], store_rules()[KG + "certYear"]
+    (('default', 'none'), ('unstated', None))
+    """
+    from kg.ontology import graph
+
+    g, k = graph(), rdflib.Namespace(KG)
+    out: dict[str, tuple[str, object]] = {}
+    for p in g.subjects(k.stored, rdflib.Literal(False)):
+        out[str(p)] = ("unstated", None)
+    for p, v in g.subject_objects(k.default):
+        v = v.toPython()
+        out[str(p)] = ("default", float(v) if type(v).__name__ == "Decimal" else v)
+    for p, q in g.subject_objects(k.defaultFrom):
+        out[str(p)] = ("from", str(q))
+    return out
+
+
+def _is_default(v, default) -> bool:
+    if v is None or (not isinstance(v, str) and pd.isna(v)) or isinstance(v, bool | np.bool_) != isinstance(default, bool):
+        return False
+    return bool(v == default)
+
+
+def _missing(v) -> bool:
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
+
+
+def own_values(res: Resolved) -> dict[str, pd.Series]:
+    """For each property some ``kg:defaultFrom`` names: its value on each node that states it
+    exactly once (an entity with one name, a financial year's revenue), by IRI. What the derived
+    graph compares against (see :func:`store_rules`)."""
     m = model()
+    wanted = {q for kind, q in store_rules().values() if kind == "from"}
+    frames = [res.entity_rows, res.financials]
+    out = {}
+    for q in wanted:
+        col = next((p.column for p in m.properties.values() if p.iri == q), None)
+        parts = [f[["iri", col]] for f in frames if col in f and len(f)]
+        if not parts:
+            continue
+        v = pd.concat(parts)
+        v = v[v[col].notna()]
+        v = v[~v["iri"].duplicated(keep=False)]
+        out[q] = v.set_index("iri")[col]
+    return out
+
+
+def _prop_text(frame: pd.DataFrame, subj: list[str], graph, props: Sequence[Property],
+               own: dict[str, pd.Series] | None = None) -> Iterator[str]:
+    """The quads of each property of ``props`` that ``frame`` has a column for (and of the
+    precision of each date property), without what the ontology says the store leaves out
+    (:func:`store_rules`; ``own`` holds the values ``kg:defaultFrom`` compares with)."""
+    m = model()
+    rules = store_rules()
     for p in props:
         if p.local.endswith("Precision") or p.column not in frame:
             continue
         col = frame[p.column]
+        kind, arg = rules.get(p.iri, (None, None))
+        if kind == "unstated":
+            continue
+        if kind == "default":
+            col = col.where(~col.map(lambda v, d=arg: _is_default(v, d)).astype(bool), None)
+        elif kind == "from":
+            other = (own or {}).get(arg)
+            if other is not None:
+                mine = pd.Series(subj, index=col.index).map(other)
+                same = [not _missing(a) and not _missing(b) and a == b
+                        for a, b in zip(col.tolist(), mine.tolist(), strict=True)]
+                col = col.where(~np.array(same, dtype=bool), None)
         yield lines(subj, p.iri, literal_terms(col, p.datatype, p.date_position), graph)
         precision = m.properties.get(p.local + "Precision")
         if p.datatype == XSD + "date" and precision is not None:
@@ -301,14 +370,16 @@ def resolved_nquads(res: Resolved) -> Iterator[str]:
 # ---------------------------------------------------------------- derived facts
 
 
-def derived_quads(d) -> Iterator[str]:
+def derived_quads(d, own: dict[str, pd.Series] | None = None) -> Iterator[str]:
     """Derived facts (kg.derive.timeline.DerivedPeriods) in the derived graph, as text chunks.
 
     Each fact states the period it holds for, ``kg:validFrom`` .. ``kg:validTo`` (inclusive;
     absent = open; the ontology's date conventions): derived links (IntegratedOwnership, Control,
     LookThroughFunding) on their qualified node, entity facts on an OwnershipAssessment or
     SizeAssessment node per period that the entity points at (``kg:hasOwnershipAssessment``,
-    ``kg:hasSizeAssessment``). The method of each kind is stated once, on its class."""
+    ``kg:hasSizeAssessment``). The method of each kind is stated once, on its class. Values the
+    ontology says the store leaves out are left out (:func:`store_rules`; ``own``: the loaded
+    values ``kg:defaultFrom`` compares with, from :func:`own_values`)."""
     from kg.resolve import link_iri
     from kg.tables.derived import DERIVED_LINKS, DERIVED_NODES, LINK_CLASSES, assessment_iri
     from kg.tables.derived import methods as method_texts
@@ -349,8 +420,8 @@ def derived_quads(d) -> Iterator[str]:
     perf = getattr(d, "performance", None)
     if perf is not None and len(perf):
         said.append("FinancialYear")
-        yield from _join(_performance_quads(perf, g))
-    yield from _join(_lookup_quads(d, g))
+        yield from _join(_performance_quads(perf, g, own))
+    yield from _join(_lookup_quads(d, g, own))
     text = method_texts(d.floor)
     yield "".join(f"<{KG}{cls}> <{m.prop('method').iri}> {encode_basestring(text[cls])} <{g}> .\n" for cls in said)
 
@@ -376,18 +447,18 @@ def _flow_quads(flows: pd.DataFrame, g: str) -> Iterator[str]:
         yield from _prop_text(df, q, g, props)
 
 
-def _performance_quads(perf: pd.DataFrame, g: str) -> Iterator[str]:
+def _performance_quads(perf: pd.DataFrame, g: str, own=None) -> Iterator[str]:
     """Weak firm-years (kg.derive.performance) as derived properties of their FinancialYear nodes."""
     m = model()
     props = [p for p in m.props_on("FinancialYear") if p.derived and p.column in perf and p.local != "method"]
     for df in _slices(perf):
-        yield from _prop_text(df, df["iri"].tolist(), g, props)
+        yield from _prop_text(df, df["iri"].tolist(), g, props, own)
     at = perf[["iri", "weak_at"]].explode("weak_at").dropna(subset=["weak_at"])
     for df in _slices(at):
         yield lines(df["iri"].tolist(), m.prop("weakAt").iri, literal_terms(df["weak_at"], XSD + "integer"), g)
 
 
-def _lookup_quads(d, g: str) -> Iterator[str]:
+def _lookup_quads(d, g: str, own=None) -> Iterator[str]:
     """Lookups for SPARQL (kg.derive.lookups): display names, certification years and first
     counted days, superseding starts. They hold for every as_of, so they carry no method of their
     own (the ontology describes them)."""
@@ -399,4 +470,4 @@ def _lookup_quads(d, g: str) -> Iterator[str]:
             continue
         props = [p for p in m.properties.values() if p.column in cols]
         for df in _slices(frame):
-            yield from _prop_text(df, df["iri"].tolist(), g, props)
+            yield from _prop_text(df, df["iri"].tolist(), g, props, own)

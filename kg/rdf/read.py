@@ -84,6 +84,61 @@ def _fill_method(f: pd.DataFrame, text: str | None, having: list[str]) -> pd.Dat
     return f
 
 
+def _weak_reason(f: pd.DataFrame) -> pd.Series:
+    """A weak firm-year's reason (kg:weakReason, which the store leaves out), from its figures as
+    kg.derive.performance says: revenue decline (min_revenue < revenue_3y_before), losses
+    (loss_years >= 2), or both."""
+    from kg.derive.performance import MIN_LOSS_YEARS
+
+    def reason(mr, before, losses):
+        if losses is None:
+            return None
+        decline = mr is not None and before is not None and float(mr) < float(before)
+        lost = int(losses) >= MIN_LOSS_YEARS
+        return "revenue decline, losses" if decline and lost else "revenue decline" if decline else "losses"
+
+    return pd.Series([reason(*r) for r in zip(f["min_revenue"], f["revenue_3y_before"], f["loss_years"], strict=True)],
+                     index=f.index, dtype=object)
+
+
+COMPUTED = {"weak_reason": _weak_reason}
+"""Columns of a property the store does not state (``kg:stored false``) that a reader computes
+from the node's other columns (typed values)."""
+
+
+def fill_unstated(f: pd.DataFrame, class_local: str, having: list[str] | None = None) -> pd.DataFrame:
+    """``f`` (typed rows of nodes of one class, read from the store) with what the store leaves
+    out put back (kg.rdf.nquads.store_rules): a ``kg:default`` where the value is missing, a
+    ``kg:defaultFrom`` from the other column, a computed column (:data:`COMPUTED`). Derived
+    values come together: with ``having``, only on rows where one of those columns has a value.
+
+    >>> f = pd.DataFrame({"state_share": [None, 0.4], "state_influence": [None, "low"], "state_controlled": [None, False]})
+    >>> fill_unstated(f, "OwnershipAssessment").values.tolist()
+    [[0.0, 'none', False], [0.4, 'low', False]]
+    """
+    from kg.rdf.nquads import store_rules
+
+    rules = store_rules()
+    on = pd.Series(True, index=f.index)
+    if having:
+        on = f[[c for c in having if c in f]].notna().any(axis=1) if any(c in f for c in having) else on & False
+    for p in model().props_on(class_local):
+        kind, arg = rules.get(p.iri, (None, None))
+        if kind is None or p.column not in f:
+            continue
+        gap = f[p.column].isna() & on
+        if kind == "default":
+            f.loc[gap, p.column] = arg
+        elif kind == "from":
+            src = next((q.column for q in model().properties.values() if q.iri == arg), None)
+            if src in f:
+                f.loc[gap, p.column] = f.loc[gap, src]
+        elif p.column in COMPUTED:
+            f[p.column] = f[p.column].astype(object)
+            f.loc[gap, p.column] = COMPUTED[p.column](f.loc[gap])
+    return f.astype(object).where(f.notna(), None)
+
+
 def select_frame(store: ox.Store, query: str) -> pd.DataFrame:
     """Run a SELECT and return its results as a frame of strings ('' -> None).
 
@@ -239,7 +294,17 @@ def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) ->
     for p in props:
         f[p.column] = typed(f[p.column], p.datatype)
     f["source_row"] = typed(f["source_row"], XSD + "integer")
+    f = fill_unstated(f, "FinancialYear", having=_stated_derived("FinancialYear"))
     return _nones(f)
+
+
+def _stated_derived(class_local: str) -> list[str]:
+    """The derived columns of a class that the store states as they are (no rule of
+    kg.rdf.nquads.store_rules): where one has a value, the node holds the derived facts."""
+    from kg.rdf.nquads import store_rules
+
+    rules = store_rules()
+    return [p.column for p in model().props_on(class_local) if p.derived and p.local != "method" and p.iri not in rules]
 
 
 def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, provenance: bool = True) -> pd.DataFrame:
@@ -575,4 +640,5 @@ def financial_years_from_quads(quads: Iterable[ox.Quad], firm_of: dict[str, str]
     for c, v in _provenance_of(long, rows).items():
         out[c] = v.values
     out = _fill_method(out, _methods_of(long).get("FinancialYear"), [p.column for p in values if p.derived])
+    out = fill_unstated(out, "FinancialYear", having=_stated_derived("FinancialYear"))
     return _nones(out[cols])
