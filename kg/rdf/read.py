@@ -122,10 +122,9 @@ def fill_unstated(f: pd.DataFrame, class_local: str, having: list[str] | None = 
     on = pd.Series(True, index=f.index)
     if having:
         on = f[[c for c in having if c in f]].notna().any(axis=1) if any(c in f for c in having) else on & False
-    for p in model().props_on(class_local):
-        kind, arg = rules.get(p.iri, (None, None))
-        if kind is None or p.column not in f:
-            continue
+    props = [p for p in model().props_on(class_local) if p.iri in rules and p.column in f]
+    for p in sorted(props, key=lambda p: rules[p.iri][0] == "unstated"):  # computed ones last
+        kind, arg = rules[p.iri]
         gap = f[p.column].isna() & on
         if kind == "default":
             f.loc[gap, p.column] = arg
