@@ -200,10 +200,14 @@ def _missing(v) -> bool:
 def own_values(res: Resolved) -> dict[str, pd.Series]:
     """For each property some ``kg:defaultFrom`` names: its value on each node that states it
     exactly once (an entity with one name, a financial year's revenue), by IRI. What the derived
-    graph compares against (see :func:`store_rules`)."""
+    graph compares against (see :func:`store_rules`); and ``fy_row``, the row of each financial
+    year, which names it in the store (:func:`row_iri`)."""
     m = model()
     wanted = {q for kind, q in store_rules().values() if kind == "from"}
-    frames = [res.entity_rows, res.financials]
+    fin = res.financials
+    if row_in_iri(KG + "FinancialYear") and len(fin):  # by the store's names of the years
+        fin = fin.assign(iri=_fy_iris(fin["iri"].tolist(), fin["row"].tolist()))
+    frames = [res.entity_rows, fin]
     out = {}
     for q in wanted:
         col = next((p.column for p in m.properties.values() if p.iri == q), None)
@@ -214,6 +218,8 @@ def own_values(res: Resolved) -> dict[str, pd.Series]:
         v = v[v[col].notna()]
         v = v[~v["iri"].duplicated(keep=False)]
         out[q] = v.set_index("iri")[col]
+    if row_in_iri(KG + "FinancialYear") and len(res.financials):  # the rows that name the years
+        out["fy_row"] = res.financials.drop_duplicates("iri").set_index("iri")["row"]
     return out
 
 
@@ -271,6 +277,41 @@ def type_stated(class_iri: str) -> bool:
     from kg.ontology import graph
 
     return rdflib.Literal(False) not in set(graph().objects(rdflib.URIRef(class_iri), rdflib.URIRef(KG + "typeStated")))
+
+
+@cache
+def row_in_iri(class_iri: str) -> bool:
+    """True for a class the ontology marks ``kg:rowInIri``: the store names its nodes by their
+    row (:func:`row_iri`) instead of stating ``kg:sourceRow``.
+
+    >>> row_in_iri(KG + "FinancialYear"), row_in_iri(KG + "Ownership")
+    (True, False)
+    """
+    from kg.ontology import graph
+
+    return rdflib.Literal(True) in set(graph().objects(rdflib.URIRef(class_iri), rdflib.URIRef(KG + "rowInIri")))
+
+
+ROW_MARK = "/row/"
+
+
+def row_iri(iri: str, row) -> str:
+    """The store's IRI of a node named by its row: the table's IRI, ``/row/`` and the row.
+
+    >>> row_iri("https://w3id.org/accelerator-kg/id/fy/ab12", 7)
+    'https://w3id.org/accelerator-kg/id/fy/ab12/row/7'
+    >>> split_row_iri(_)
+    ('https://w3id.org/accelerator-kg/id/fy/ab12', 7)
+    """
+    return iri if _missing(row) else f"{iri}{ROW_MARK}{int(row)}"
+
+
+def split_row_iri(iri: str) -> tuple[str, int | None]:
+    """The table's IRI and the row of a store IRI made by :func:`row_iri` (row None if none)."""
+    head, mark, tail = iri.rpartition(ROW_MARK)
+    if mark and tail.isdigit():
+        return head, int(tail)
+    return iri, None
 
 
 def _type_text(subj: Sequence[str], class_iri: str, graph) -> str:
@@ -341,13 +382,22 @@ def financial_quads(res: Resolved) -> Iterator[str]:
     """REPORTED links to FinancialYear nodes that carry the values and the row reference."""
     m = model()
     props = [p for p in m.props_on("FinancialYear") if not p.derived and not p.local.startswith("source")]
+    named = row_in_iri(KG + "FinancialYear")
     for df in _slices(res.financials):
         g = _graphs(df)
-        fy = df["iri"].tolist()
-        yield lines(df["from_iri"].tolist(), m.link("REPORTED").predicate, iri_terms(df["iri"]), g)
+        fy = _fy_iris(df["iri"].tolist(), df["row"].tolist()) if named else df["iri"].tolist()
+        yield lines(df["from_iri"].tolist(), m.link("REPORTED").predicate, [f"<{x}>" for x in fy], g)
         yield _type_text(fy, KG + "FinancialYear", g)
         yield from _prop_text(df, fy, g, props)
-        yield from _row_text(df, fy, g)
+        if named:  # the row is in the IRI; a nested source's record id stays a statement
+            if "source_record" in df:
+                yield lines(fy, m.prop("sourceRecord").iri, literal_terms(df["source_record"], XSD + "string"), g)
+        else:
+            yield from _row_text(df, fy, g)
+
+
+def _fy_iris(iris: list[str], rows: list) -> list[str]:
+    return [row_iri(i, r) for i, r in zip(iris, rows, strict=True)]
 
 
 def static_nquads() -> str:
@@ -451,11 +501,17 @@ def _performance_quads(perf: pd.DataFrame, g: str, own=None) -> Iterator[str]:
     """Weak firm-years (kg.derive.performance) as derived properties of their FinancialYear nodes."""
     m = model()
     props = [p for p in m.props_on("FinancialYear") if p.derived and p.column in perf and p.local != "method"]
+    rows = (own or {}).get("fy_row") if row_in_iri(KG + "FinancialYear") else None
+
+    def subjects(df):  # the store's names of the years (row_iri), from the loaded rows
+        iris = df["iri"].tolist()
+        return iris if rows is None else _fy_iris(iris, df["iri"].map(rows).tolist())
+
     for df in _slices(perf):
-        yield from _prop_text(df, df["iri"].tolist(), g, props, own)
+        yield from _prop_text(df, subjects(df), g, props, own)
     at = perf[["iri", "weak_at"]].explode("weak_at").dropna(subset=["weak_at"])
     for df in _slices(at):
-        yield lines(df["iri"].tolist(), m.prop("weakAt").iri, literal_terms(df["weak_at"], XSD + "integer"), g)
+        yield lines(subjects(df), m.prop("weakAt").iri, literal_terms(df["weak_at"], XSD + "integer"), g)
 
 
 def _lookup_quads(d, g: str, own=None) -> Iterator[str]:

@@ -284,6 +284,7 @@ def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) ->
                              "graph": pd.Series(dtype=object)})
     columns = {p.iri: p.column for p in props if p.local != "method"} | {KG + "sourceRow": "source_row"}
     f = _with_props(base, store, "iri", columns)
+    f = _row_from_iri(f)
     f = _with_provenance(f, source_files(store)).drop(columns="graph")
     f = _fill_method(f, methods(store).get("FinancialYear"),
                      [p.column for p in props if p.derived and p.local != "method"])
@@ -295,6 +296,20 @@ def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) ->
     f["source_row"] = typed(f["source_row"], XSD + "integer")
     f = fill_unstated(f, "FinancialYear", having=_stated_derived("FinancialYear"))
     return _nones(f)
+
+
+def _row_from_iri(f: pd.DataFrame) -> pd.DataFrame:
+    """Financial years as the tables name them: the store names each by its row (``kg:rowInIri``,
+    kg.rdf.nquads.row_iri), which is split off into ``source_row``."""
+    from kg.rdf.nquads import split_row_iri
+
+    if not len(f):
+        return f
+    parts = [split_row_iri(i) for i in f["iri"]]
+    f = f.assign(iri=[a for a, _ in parts])
+    rows = pd.Series([b for _, b in parts], index=f.index, dtype=object)
+    f["source_row"] = f["source_row"].where(f["source_row"].notna(), rows) if "source_row" in f else rows
+    return f
 
 
 def _stated_derived(class_local: str) -> list[str]:
@@ -635,9 +650,11 @@ def financial_years_from_quads(quads: Iterable[ox.Quad], firm_of: dict[str, str]
     piv = _pivot(mine, [*values, m.prop("sourceRow")], index)
     for c in [p.column for p in values] + ["source_row"]:
         out[c] = piv[c].values if c in piv else None
-    rows = mine[mine["p"] == KG + "sourceRow"].drop_duplicates("s").set_index("s")["g"].reindex(index)
+    # the graph of each year's source file: that of a value it always states (its row is in its name)
+    rows = mine[mine["p"] == KG + "year"].drop_duplicates("s").set_index("s")["g"].reindex(index)
     for c, v in _provenance_of(long, rows).items():
         out[c] = v.values
     out = _fill_method(out, _methods_of(long).get("FinancialYear"), [p.column for p in values if p.derived])
     out = fill_unstated(out, "FinancialYear", having=_stated_derived("FinancialYear"))
+    out = _row_from_iri(out)
     return _nones(out[cols])
