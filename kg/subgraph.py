@@ -59,6 +59,7 @@ from kg.errors import InputError
 from kg.ontology import ID, KG, RDF_TYPE, XSD, Link, graph, model
 from kg.rdf.read import (
     _safe_iris,
+    carried_quads,
     context_quads,
     fill_unstated,
     financial_years_from_quads,
@@ -885,7 +886,7 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
     kept_quads: list[ox.Quad] = []
     for rel in sel.links:
         quads = link_quads[rel]
-        f = links_from_quads(rel, quads + context)
+        f = links_from_quads(rel, quads + context + carried_quads(store, quads))  # (not exported: the funding's)
         f = f[f["from"].isin(present) & f["to"].isin(present)]
         kept = set(f["iri"])
         kept_quads.extend(q for q in quads if q.subject.value in kept)

@@ -187,6 +187,22 @@ def store_rules() -> dict[str, tuple[str, object]]:
     return out
 
 
+@cache
+def carried() -> dict[str, frozenset[str]]:
+    """Object property IRI -> the property IRIs whose values the node it points at states for
+    the node that has it (``kg:carries``): the store states them only there.
+
+    >>> sorted(p.rsplit("#")[-1] for p in carried()[KG + "lookThroughOf"])
+    ['amount', 'date', 'datePrecision', 'instrument']
+    """
+    from kg.ontology import graph
+
+    out: dict[str, set[str]] = {}
+    for via, p in graph().subject_objects(rdflib.URIRef(KG + "carries")):
+        out.setdefault(str(via), set()).add(str(p))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def _is_default(v, default) -> bool:
     if v is None or (not isinstance(v, str) and pd.isna(v)) or isinstance(v, bool | np.bool_) != isinstance(default, bool):
         return False
@@ -487,7 +503,8 @@ def _flow_quads(flows: pd.DataFrame, g: str) -> Iterator[str]:
 
     link = model().link("LOOK_THROUGH_FUNDED")
     key = DERIVED_LINKS["LOOK_THROUGH_FUNDED"].key
-    props = [p for p in link.properties if p.local != "method"]
+    funding_states = carried().get(KG + "lookThroughOf", frozenset())  # the funding's own values
+    props = [p for p in link.properties if p.local != "method" and p.iri not in funding_states]
     for df in _slices(flows):
         q = [link_iri("LOOK_THROUGH_FUNDED", *parts) for parts in zip(*(df[k].tolist() for k in key), strict=True)]
         yield _type_text(q, KG + link.qualified_class, g)
@@ -509,7 +526,13 @@ def _performance_quads(perf: pd.DataFrame, g: str, own=None) -> Iterator[str]:
 
     for df in _slices(perf):
         yield from _prop_text(df, subjects(df), g, props, own)
-    at = perf[["iri", "weak_at"]].explode("weak_at").dropna(subset=["weak_at"])
+    at = perf[["iri", "weak_at"]]
+    if store_rules().get(m.prop("weakAt").iri, (None,))[0] == "from" and "year" in perf:
+        # only the year itself (the next reported year follows it): left out (kg:defaultFrom kg:year)
+        only = [isinstance(w, list | tuple | np.ndarray) and len(w) == 1 and int(w[0]) == int(y)
+                for w, y in zip(perf["weak_at"].tolist(), perf["year"].tolist(), strict=True)]
+        at = at[~np.array(only, dtype=bool)]
+    at = at.explode("weak_at").dropna(subset=["weak_at"])
     for df in _slices(at):
         yield lines(subjects(df), m.prop("weakAt").iri, literal_terms(df["weak_at"], XSD + "integer"), g)
 

@@ -174,6 +174,25 @@ def instances(var: str, class_local: str) -> str:
     return f"[] <{_pointer(KG + class_local)}> ?{var} ."
 
 
+def carriers(class_local: str) -> dict[str, str]:
+    """Property IRI -> the object property of the class whose target states it for the class's
+    nodes (``kg:carries``, kg.rdf.nquads.carried): a look-through flow's amount is its funding's.
+
+    >>> carriers("LookThroughFunding")[KG + "amount"].rsplit("#")[-1]
+    'lookThroughOf'
+    """
+    import rdflib
+
+    from kg.ontology import graph
+    from kg.rdf.nquads import carried
+
+    out = {}
+    for via, props in carried().items():
+        if rdflib.URIRef(KG + class_local) in set(graph().objects(rdflib.URIRef(via), rdflib.RDFS.domain)):
+            out |= dict.fromkeys(props, via)
+    return out
+
+
 def _values_clause(var: str, iris: Iterable[str] | None) -> str:
     """A VALUES block restricting ?var to IRIs taken from the store itself (never user text)."""
     if iris is None:
@@ -331,7 +350,9 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
     if link.qualified_class is None:
         raise ValueError(f"{rel} has no qualified node; use read_financial_years")
     props = [p for p in link.properties if p.local != "method"]  # the method is stated on the class
-    opt = " ".join(f"OPTIONAL {{ ?l <{p.iri}> ?{p.column} }}" for p in props)
+    via = carriers(link.qualified_class)
+    opt = " ".join(f"OPTIONAL {{ ?l <{via[p.iri]}>/<{p.iri}> ?{p.column} }}" if p.iri in via else
+                   f"OPTIONAL {{ ?l <{p.iri}> ?{p.column} }}" for p in props)
     if provenance:
         opt += f" OPTIONAL {{ ?l <{KG}sourceRow> ?source_row }}"
     restrict = ""
@@ -595,6 +616,13 @@ def links_from_quads(rel: str, quads: Iterable[ox.Quad]) -> pd.DataFrame:
     piv = _pivot(mine, [*props, m.prop("sourceRow")], index)
     for c in [p.column for p in props] + ["source_row"]:
         out[c] = piv[c].values if c in piv else None
+    via = carriers(link.qualified_class)
+    for v in set(via.values()):  # values the pointed node states for the link (kg:carries)
+        target = mine[mine["p"] == v].drop_duplicates("s").set_index("s")["o"].reindex(index)
+        theirs = long[long["s"].isin(set(target.dropna()))]
+        tpiv = _pivot(theirs, [p for p in props if via.get(p.iri) == v], pd.Index(target.values))
+        for c, col in tpiv.items():
+            out[c] = col.values
     graphs = qual.drop_duplicates("s").set_index("s")["g"].reindex(index)
     out["graph"] = graphs.values
     for c, v in _provenance_of(long, graphs).items():
@@ -622,7 +650,24 @@ def read_links_by_iri(store: ox.Store, rel: str, iris: Iterable[str]) -> pd.Data
     ('http://e/a', 'http://e/b', 0.5, 'http://e/g')
     """
     quads = subject_quads(store, iris, hubs=False)
-    return links_from_quads(rel, quads + context_quads(store, quads))
+    return links_from_quads(rel, quads + context_quads(store, quads) + carried_quads(store, quads))
+
+
+def carried_quads(store: ox.Store, quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The statements of the nodes some link nodes point at by a ``kg:carries`` property (a
+    look-through flow's funding), which :func:`links_from_quads` reads the carried values from.
+
+    >>> carried_quads(ox.Store(), [])
+    []
+    """
+    from kg.rdf.nquads import carried
+
+    vias = carried()
+    targets = sorted({q.object.value for q in quads if q.predicate.value in vias and isinstance(q.object, ox.NamedNode)})
+    if not targets:
+        return []
+    wanted = frozenset().union(*vias.values())
+    return [q for q in subject_quads(store, targets, hubs=False) if q.predicate.value in wanted]
 
 
 def financial_years_from_quads(quads: Iterable[ox.Quad], firm_of: dict[str, str]) -> pd.DataFrame:
