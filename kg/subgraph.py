@@ -57,6 +57,7 @@ import pyoxigraph as ox
 
 from kg.errors import InputError
 from kg.ontology import ID, KG, RDF_TYPE, XSD, Link, graph, model
+from kg.rdf.nquads import row_iri
 from kg.rdf.read import (
     _safe_iris,
     carried_quads,
@@ -888,7 +889,7 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
         quads = link_quads[rel]
         f = links_from_quads(rel, quads + context + carried_quads(store, quads))  # (not exported: the funding's)
         f = f[f["from"].isin(present) & f["to"].isin(present)]
-        kept = set(f["iri"])
+        kept = {row_iri(i, r) for i, r in zip(f["iri"], f["source_row"], strict=True)} | set(f["iri"])  # store names
         kept_quads.extend(q for q in quads if q.subject.value in kept)
         links[rel] = f.sort_values(["from", "to", "iri"], kind="stable").reset_index(drop=True)
     if cert_rel in links:

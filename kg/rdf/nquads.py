@@ -216,8 +216,8 @@ def _missing(v) -> bool:
 def own_values(res: Resolved) -> dict[str, pd.Series]:
     """For each property some ``kg:defaultFrom`` names: its value on each node that states it
     exactly once (an entity with one name, a financial year's revenue), by IRI. What the derived
-    graph compares against (see :func:`store_rules`); and ``fy_row``, the row of each financial
-    year, which names it in the store (:func:`row_iri`)."""
+    graph compares against (see :func:`store_rules`); and ``row``, the row of each financial year
+    and link node that the store names by its row (:func:`row_iri`)."""
     m = model()
     wanted = {q for kind, q in store_rules().values() if kind == "from"}
     fin = res.financials
@@ -234,9 +234,21 @@ def own_values(res: Resolved) -> dict[str, pd.Series]:
         v = v[v[col].notna()]
         v = v[~v["iri"].duplicated(keep=False)]
         out[q] = v.set_index("iri")[col]
-    if row_in_iri(KG + "FinancialYear") and len(res.financials):  # the rows that name the years
-        out["fy_row"] = res.financials.drop_duplicates("iri").set_index("iri")["row"]
+    named = [f for f in [res.financials if row_in_iri(KG + "FinancialYear") else None,
+                         *(f for rel, f in res.links.items() if model().link(rel).qualified_class
+                           and row_in_iri(KG + model().link(rel).qualified_class))] if f is not None and len(f)]
+    if named:  # the rows that name financial years and link nodes in the store (row_iri)
+        out["row"] = pd.concat([f[["iri", "row"]] for f in named]).drop_duplicates("iri").set_index("iri")["row"]
     return out
+
+
+def store_iris(iris: list[str], own: dict[str, pd.Series] | None) -> list[str]:
+    """The store's names of nodes given by their table IRIs (derived facts refer to loaded
+    financial years and links by those): :func:`row_iri` where the node is named by its row."""
+    rows = (own or {}).get("row")
+    if rows is None:
+        return iris
+    return _fy_iris(iris, pd.Series(iris, dtype=object).map(rows).tolist())
 
 
 def _prop_text(frame: pd.DataFrame, subj: list[str], graph, props: Sequence[Property],
@@ -386,12 +398,17 @@ def link_quads(res: Resolved) -> Iterator[str]:
         link = m.link(rel)
         for df in _slices(frame):
             g = _graphs(df)
-            q = df["iri"].tolist()
+            named = row_in_iri(KG + link.qualified_class)
+            q = _fy_iris(df["iri"].tolist(), df["row"].tolist()) if named else df["iri"].tolist()
             yield _type_text(q, KG + link.qualified_class, g)
             yield lines(q, KG + link.source_role, iri_terms(df["from_iri"]), g)
             yield lines(q, KG + link.target_role, iri_terms(df["to_iri"]), g)
             yield from _prop_text(df, q, g, link.properties)
-            yield from _row_text(df, q, g)
+            if named:  # the row is in the IRI; a nested source's record id stays a statement
+                if "source_record" in df:
+                    yield lines(q, model().prop("sourceRecord").iri, literal_terms(df["source_record"], XSD + "string"), g)
+            else:
+                yield from _row_text(df, q, g)
 
 
 def financial_quads(res: Resolved) -> Iterator[str]:
@@ -482,7 +499,7 @@ def derived_quads(d, own: dict[str, pd.Series] | None = None) -> Iterator[str]:
     flows = getattr(d, "flows", None)
     if flows is not None and len(flows):
         said.append("LookThroughFunding")
-        yield from _join(_flow_quads(flows, g))
+        yield from _join(_flow_quads(flows, g, own))
     perf = getattr(d, "performance", None)
     if perf is not None and len(perf):
         said.append("FinancialYear")
@@ -496,7 +513,7 @@ def _const_iris(iris: list[str]) -> list[str]:
     return [f"<{x}>" for x in iris]
 
 
-def _flow_quads(flows: pd.DataFrame, g: str) -> Iterator[str]:
+def _flow_quads(flows: pd.DataFrame, g: str, own=None) -> Iterator[str]:
     """Look-through flows of state capital (kg.derive.flows) as LookThroughFunding link nodes."""
     from kg.resolve import link_iri
     from kg.tables.derived import DERIVED_LINKS
@@ -510,7 +527,7 @@ def _flow_quads(flows: pd.DataFrame, g: str) -> Iterator[str]:
         yield _type_text(q, KG + link.qualified_class, g)
         yield lines(q, KG + link.source_role, iri_terms(df["source"]), g)
         yield lines(q, KG + link.target_role, iri_terms(df["recipient"]), g)
-        yield lines(q, KG + "lookThroughOf", iri_terms(df["funding"]), g)
+        yield lines(q, KG + "lookThroughOf", [f"<{x}>" for x in store_iris(df["funding"].tolist(), own)], g)
         yield from _prop_text(df, q, g, props)
 
 
@@ -518,11 +535,9 @@ def _performance_quads(perf: pd.DataFrame, g: str, own=None) -> Iterator[str]:
     """Weak firm-years (kg.derive.performance) as derived properties of their FinancialYear nodes."""
     m = model()
     props = [p for p in m.props_on("FinancialYear") if p.derived and p.column in perf and p.local != "method"]
-    rows = (own or {}).get("fy_row") if row_in_iri(KG + "FinancialYear") else None
 
     def subjects(df):  # the store's names of the years (row_iri), from the loaded rows
-        iris = df["iri"].tolist()
-        return iris if rows is None else _fy_iris(iris, df["iri"].map(rows).tolist())
+        return store_iris(df["iri"].tolist(), own)
 
     for df in _slices(perf):
         yield from _prop_text(df, subjects(df), g, props, own)
@@ -549,4 +564,4 @@ def _lookup_quads(d, g: str, own=None) -> Iterator[str]:
             continue
         props = [p for p in m.properties.values() if p.column in cols]
         for df in _slices(frame):
-            yield from _prop_text(df, df["iri"].tolist(), g, props, own)
+            yield from _prop_text(df, store_iris(df["iri"].tolist(), own), g, props, own)

@@ -29,6 +29,7 @@ import pandas as pd
 import pyoxigraph as ox
 
 from kg.ontology import KG, RDF_TYPE, XSD, Property, model
+from kg.rdf.nquads import split_row_iri
 
 PROVENANCE_COLUMNS = {"source": "source", "sourceFile": "source_file", "sourceRow": "source_row"}
 """The provenance columns of link and financial-year tables: the dataset and file come from the
@@ -318,10 +319,8 @@ def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) ->
 
 
 def _row_from_iri(f: pd.DataFrame) -> pd.DataFrame:
-    """Financial years as the tables name them: the store names each by its row (``kg:rowInIri``,
-    kg.rdf.nquads.row_iri), which is split off into ``source_row``."""
-    from kg.rdf.nquads import split_row_iri
-
+    """Financial years and link nodes as the tables name them: the store names each by its row
+    (``kg:rowInIri``, kg.rdf.nquads.row_iri), which is split off into ``source_row``."""
     if not len(f):
         return f
     parts = [split_row_iri(i) for i in f["iri"]]
@@ -372,9 +371,12 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
         f = _fill_method(f, methods(store).get(link.qualified_class), ["from"])
     cols = ["iri", "from", "to", *(p.column for p in link.properties)]
     if provenance:
+        f = _row_from_iri(f)
         f = _with_provenance(f, source_files(store))
         f["source_row"] = typed(f["source_row"], XSD + "integer")
         cols += list(PROVENANCE_COLUMNS.values())
+    elif len(f):
+        f["iri"] = [split_row_iri(i)[0] for i in f["iri"]]
     f = f[cols]
     f.attrs["rel"] = rel
     return _nones(f)
@@ -629,6 +631,7 @@ def links_from_quads(rel: str, quads: Iterable[ox.Quad]) -> pd.DataFrame:
         out[c] = v.values
     if len(props) < len(link.properties):
         out = _fill_method(out, _methods_of(long).get(link.qualified_class), ["from"])
+    out = _row_from_iri(out)
     out = out[cols]
     out.attrs["rel"] = rel
     return _nones(out)
