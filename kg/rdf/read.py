@@ -103,6 +103,10 @@ def _weak_reason(f: pd.DataFrame) -> pd.Series:
 
 
 COMPUTED = {"weak_reason": _weak_reason}
+
+
+def _absent(v) -> bool:
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
 """Columns of a property the store does not state (``kg:stored false``) that a reader computes
 from the node's other columns (typed values)."""
 
@@ -133,10 +137,44 @@ def fill_unstated(f: pd.DataFrame, class_local: str, having: list[str] | None = 
             src = next((q.column for q in model().properties.values() if q.iri == arg), None)
             if src in f:
                 f.loc[gap, p.column] = f.loc[gap, src]
+        elif kind == "year of":
+            src = next((q.column for q in model().properties.values() if q.iri == arg), None)
+            if src in f:
+                f[p.column] = f[p.column].astype(object)
+                f.loc[gap, p.column] = f.loc[gap, src].map(lambda d: None if _absent(d) else int(str(d)[:4]))
         elif p.column in COMPUTED:
             f[p.column] = f[p.column].astype(object)
             f.loc[gap, p.column] = COMPUTED[p.column](f.loc[gap])
     return f.astype(object).where(f.notna(), None)
+
+
+def fill_reported(store: ox.Store, f: pd.DataFrame) -> pd.DataFrame:
+    """Size assessments (``iri``, ``size_year`` ...) with the figures the store leaves out where
+    the firm's one financial year of the size year gives them (``kg:reportedIn``): read from
+    that year."""
+    from kg.rdf.nquads import store_rules
+
+    m = model()
+    rules = [(p, q) for p, (kind, q) in store_rules().items() if kind == "reported"]
+    cols = {next(x.column for x in m.properties.values() if x.iri == p): q for p, q in rules}
+    if not len(f) or "size_year" not in f or not all(c in f for c in cols):
+        return f
+    gap = f["size_year"].notna() & f[list(cols)].isna().all(axis=1)
+    iris = f.loc[gap, "iri"].tolist()
+    for k in range(0, len(iris), 5000):
+        pats = " ".join(f"OPTIONAL {{ ?fy <{q}> ?{c} }}" for c, q in cols.items())
+        got = select_frame(store, f"SELECT ?iri {' '.join('?' + c for c in cols)} WHERE {{ {_values_clause('iri', iris[k:k + 5000])} "
+                                  f"?firm <{KG}hasSizeAssessment> ?iri . ?iri <{KG}sizeYear> ?y . "
+                                  f"?firm <{m.link('REPORTED').predicate}> ?fy . ?fy <{KG}year> ?y . {pats} "
+                                  f"FILTER({' && '.join(f'BOUND(?{c})' for c in cols)}) }}")
+        if not len(got):
+            continue
+        got = got.drop_duplicates("iri").set_index("iri")
+        for c in cols:
+            p = next(x for x in m.properties.values() if x.column == c)
+            rows = f["iri"].isin(got.index) & gap
+            f.loc[rows, c] = typed(f.loc[rows, "iri"].map(got[c]), p.datatype).tolist()
+    return f
 
 
 def select_frame(store: ox.Store, query: str) -> pd.DataFrame:
@@ -370,6 +408,7 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
     if any(p.local == "method" for p in link.properties):
         f = _fill_method(f, methods(store).get(link.qualified_class), ["from"])
     cols = ["iri", "from", "to", *(p.column for p in link.properties)]
+    f = fill_unstated(f, link.qualified_class)  # what the store leaves out (kg:defaultYearOf ...)
     if provenance:
         f = _row_from_iri(f)
         f = _with_provenance(f, source_files(store))
@@ -631,7 +670,7 @@ def links_from_quads(rel: str, quads: Iterable[ox.Quad]) -> pd.DataFrame:
         out[c] = v.values
     if len(props) < len(link.properties):
         out = _fill_method(out, _methods_of(long).get(link.qualified_class), ["from"])
-    out = _row_from_iri(out)
+    out = _row_from_iri(fill_unstated(out, link.qualified_class))
     out = out[cols]
     out.attrs["rel"] = rel
     return _nones(out)
