@@ -7,12 +7,16 @@ The model (ontology/kg.ttl; docs/architecture.md):
 * an **entity row** gives the entity's types (materialised: GuidanceFund and Fund), its
   attributes and ``kg:sourceRow`` (and ``kg:sourceRecord`` for a nested source) in the graph of
   its file: where and what the row said, in one reference;
-* a **link** is a qualified node (``kg:Ownership`` with ``kg:owner``, ``kg:owned``, its
-  properties and ``kg:sourceRow``) in its file's graph, without a direct ``?a kg:owns ?b``
-  triple beside it; a **financial year** is a ``kg:FinancialYear`` node that the firm
-  ``kg:reported``, with its values and ``kg:sourceRow``;
+* a **link** is a qualified node (``kg:owner``, ``kg:owned`` and its properties) in its file's
+  graph, without a direct ``?a kg:owns ?b`` triple beside it and without its rdf:type (the
+  domain of ``kg:owner`` says it: ``kg:typeStated false``); a **financial year** is a node the
+  firm ``kg:reported``, with its values. Both are named by their row, ``<table IRI>/row/<n>``
+  (``kg:rowInIri``; :func:`row_iri`), instead of a ``kg:sourceRow`` statement;
 * **derived facts** go into the derived graph; how each kind was computed is stated once, on its
-  class (``kg:IntegratedOwnership kg:method "..."``), not on every fact.
+  class (``kg:IntegratedOwnership kg:method "..."``), not on every fact;
+* what the ontology says a query can compute is left out (:func:`store_rules`: lookups the
+  queries compute, values equal to a declared default, a look-through flow's values that its
+  funding states); kg/rdf/read.py puts it back when reading.
 
 Text is built with f-strings over plain lists (3-5x faster than pandas string concatenation on
 a 700k-row column), one property over a slice of :data:`CHUNK` rows at a time, so nothing is
