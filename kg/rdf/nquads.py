@@ -334,8 +334,8 @@ def row_in_iri(class_iri: str) -> bool:
     """True for a class the ontology marks ``kg:rowInIri``: the store names its nodes by their
     row (:func:`row_iri`) instead of stating ``kg:sourceRow``.
 
-    >>> row_in_iri(KG + "FinancialYear"), row_in_iri(KG + "Ownership")
-    (True, False)
+    >>> row_in_iri(KG + "FinancialYear"), row_in_iri(KG + "Ownership"), row_in_iri(KG + "IntegratedOwnership")
+    (True, True, False)
     """
     from kg.ontology import graph
 
