@@ -409,6 +409,7 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
         f = _fill_method(f, methods(store).get(link.qualified_class), ["from"])
     cols = ["iri", "from", "to", *(p.column for p in link.properties)]
     f = fill_unstated(f, link.qualified_class)  # what the store leaves out (kg:defaultYearOf ...)
+    f = f.where(f != "", None)  # as select_frame reads an empty literal (a direct flow's via)
     if provenance:
         f = _row_from_iri(f)
         f = _with_provenance(f, source_files(store))
