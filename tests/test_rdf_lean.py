@@ -4,7 +4,7 @@ leaves out coming back when it is read.
 The store is written from the graph tables (kg.rdf.sink.generation_quads); counting its N-Quads
 needs no Oxigraph load. At 2,000 firms (``kg synth --seed 7``) the layout before session 7 (types
 on every link node, financial year and assessment; a kg:sourceRow on each; derived lookups and
-default values stated) wrote ~149 quads per firm; the lean store writes ~107
+default values stated) wrote ~149 quads per firm; the lean store writes ~108
 (docs/benchmarks.md, "Lean store, session 7")."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from kg.rdf.sink import generation_quads
 FIRMS = 2_000
 BOUND = 110
 """Quads per firm the store stays under at 2,000 firms (the layout before wrote ~149; the lean
-one ~107; 10^5 firms: docs/benchmarks.md)."""
+one ~108; 10^5 firms: docs/benchmarks.md)."""
 
 
 @pytest.fixture(scope="module")

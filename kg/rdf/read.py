@@ -157,7 +157,7 @@ def fill_reported(store: ox.Store, f: pd.DataFrame) -> pd.DataFrame:
     m = model()
     rules = [(p, q) for p, (kind, q) in store_rules().items() if kind == "reported"]
     cols = {next(x.column for x in m.properties.values() if x.iri == p): q for p, q in rules}
-    if not len(f) or "size_year" not in f or not all(c in f for c in cols):
+    if not cols or not len(f) or "size_year" not in f or not all(c in f for c in cols):
         return f
     gap = f["size_year"].notna() & f[list(cols)].isna().all(axis=1)
     iris = f.loc[gap, "iri"].tolist()
