@@ -62,7 +62,6 @@ from kg.rdf.read import (
     _safe_iris,
     carried_quads,
     context_quads,
-    fill_reported,
     fill_unstated,
     financial_years_from_quads,
     link_predicates,
@@ -825,11 +824,6 @@ def derived_at(store: ox.Store, iri: str, day: dt.date) -> tuple[dict[str, Any],
                     out[p.column] = (float(v) if p.datatype in (XSD + "decimal", XSD + "double") else int(v)
                                      if p.datatype == XSD + "integer" else v == "true" if p.datatype == XSD + "boolean"
                                      else v)
-            if link == "hasSizeAssessment" and "size_year" in out and "size_employees" not in out:
-                # the figures of the firm's one year that gives them (kg:reportedIn): read there
-                row = fill_reported(store, pd.DataFrame([{"iri": q.object.value, "size_year": out["size_year"],
-                                                          "size_employees": None, "size_revenue": None}]))
-                out.update({k: v for k, v in row.iloc[0].items() if k != "iri" and v is not None and v == v})
     return out, quads
 
 

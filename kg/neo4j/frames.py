@@ -46,7 +46,6 @@ from kg.neo4j.schema import (
 )
 from kg.ontology import model
 from kg.rdf.read import (
-    fill_reported,
     fill_unstated,
     instances,
     methods,
@@ -144,7 +143,7 @@ def read_assessments(store: ox.Store, node_type: str) -> pd.DataFrame:
                                 f"?iri <{p.iri}> ?v }} GROUP BY ?iri")
         col = base["iri"].map(f.set_index("iri")["x"]) if len(f) else pd.Series(None, index=base.index, dtype=object)
         base[p.column] = typed(col.astype(object).where(col.notna(), None), p.datatype)
-    return fill_reported(store, fill_unstated(base[cols], node_type))  # what the store leaves out
+    return fill_unstated(base[cols], node_type)  # what the store leaves out (kg:default ...)
 
 
 def read_graph(store: ox.Store) -> GraphFrames:

@@ -191,8 +191,6 @@ def store_rules() -> dict[str, tuple[str, object]]:
         out[str(p)] = ("from", str(q))
     for p, q in g.subject_objects(k.defaultYearOf):
         out[str(p)] = ("year of", str(q))
-    for p, q in g.subject_objects(k.reportedIn):
-        out[str(p)] = ("reported", str(q))
     return out
 
 
@@ -243,13 +241,6 @@ def own_values(res: Resolved) -> dict[str, pd.Series]:
         v = v[v[col].notna()]
         v = v[~v["iri"].duplicated(keep=False)]
         out[q] = v.set_index("iri")[col]
-    reported = [(p, q) for p, (kind, q) in store_rules().items() if kind == "reported"]
-    if reported and len(res.financials):  # firm-years with one financial year giving every figure
-        cols = [c for c in (next(x.column for x in m.properties.values() if x.iri == q) for _, q in reported)]
-        f = res.financials.dropna(subset=cols)
-        f = f[~f.duplicated(["from_iri", "year"], keep=False)]
-        f = f.assign(year=[int(y) for y in f["year"]])
-        out["reported"] = f.set_index(["from_iri", "year"])[cols]
     named = [f for f in [res.financials if row_in_iri(KG + "FinancialYear") else None,
                          *(f for rel, f in res.links.items() if model().link(rel).qualified_class
                            and row_in_iri(KG + model().link(rel).qualified_class))] if f is not None and len(f)]
@@ -517,7 +508,7 @@ def derived_quads(d, own: dict[str, pd.Series] | None = None) -> Iterator[str]:
             yield _type_text(subj, KG + nt, g)
             if "ultimate_controller" in df:
                 yield lines(subj, KG + "ultimateController", iri_terms(df["ultimate_controller"]), g)
-            yield from _join(_prop_text(_without_reported(df, spec.entity, own), subj, g, props))
+            yield from _join(_prop_text(df, subj, g, props))
     flows = getattr(d, "flows", None)
     if flows is not None and len(flows):
         said.append("LookThroughFunding")
@@ -529,31 +520,6 @@ def derived_quads(d, own: dict[str, pd.Series] | None = None) -> Iterator[str]:
     yield from _join(_lookup_quads(d, g, own))
     text = method_texts(d.floor)
     yield "".join(f"<{KG}{cls}> <{m.prop('method').iri}> {encode_basestring(text[cls])} <{g}> .\n" for cls in said)
-
-
-def _without_reported(df: pd.DataFrame, entity: str, own) -> pd.DataFrame:
-    """A size class's figures left out where they are those of the firm's one financial year of
-    the size year that gives them all (``kg:reportedIn``; ``own["reported"]`` from :func:`own_values`)."""
-    m = model()
-    rules = [(p, q) for p, (kind, q) in store_rules().items() if kind == "reported"]
-    single = (own or {}).get("reported")
-    cols = [next(x.column for x in m.properties.values() if x.iri == p) for p, _ in rules]
-    if single is None or not rules or "size_year" not in df or not all(c in df for c in cols):
-        return df
-    src = [next(x.column for x in m.properties.values() if x.iri == q) for _, q in rules]
-    keys = list(zip(df[entity].tolist(), df["size_year"].tolist(), strict=True))
-    found = single.reindex(pd.MultiIndex.from_tuples([(e, -1 if _missing(y) else int(y)) for e, y in keys]))
-    same = np.ones(len(df), dtype=bool)
-    for c, sc in zip(cols, src, strict=True):
-        mine, theirs = df[c].tolist(), found[sc].tolist()
-        same &= np.array([not _missing(a) and not _missing(b) and float(a) == float(b)
-                          for a, b in zip(mine, theirs, strict=True)], dtype=bool)
-    if not same.any():
-        return df
-    df = df.copy()
-    for c in cols:
-        df[c] = df[c].astype(object).where(~same, None)
-    return df
 
 
 def _const_iris(iris: list[str]) -> list[str]:

@@ -148,35 +148,6 @@ def fill_unstated(f: pd.DataFrame, class_local: str, having: list[str] | None = 
     return f.astype(object).where(f.notna(), None)
 
 
-def fill_reported(store: ox.Store, f: pd.DataFrame) -> pd.DataFrame:
-    """Size assessments (``iri``, ``size_year`` ...) with the figures the store leaves out where
-    the firm's one financial year of the size year gives them (``kg:reportedIn``): read from
-    that year."""
-    from kg.rdf.nquads import store_rules
-
-    m = model()
-    rules = [(p, q) for p, (kind, q) in store_rules().items() if kind == "reported"]
-    cols = {next(x.column for x in m.properties.values() if x.iri == p): q for p, q in rules}
-    if not cols or not len(f) or "size_year" not in f or not all(c in f for c in cols):
-        return f
-    gap = f["size_year"].notna() & f[list(cols)].isna().all(axis=1)
-    iris = f.loc[gap, "iri"].tolist()
-    for k in range(0, len(iris), 5000):
-        pats = " ".join(f"OPTIONAL {{ ?fy <{q}> ?{c} }}" for c, q in cols.items())
-        got = select_frame(store, f"SELECT ?iri {' '.join('?' + c for c in cols)} WHERE {{ {_values_clause('iri', iris[k:k + 5000])} "
-                                  f"?firm <{KG}hasSizeAssessment> ?iri . ?iri <{KG}sizeYear> ?y . "
-                                  f"?firm <{m.link('REPORTED').predicate}> ?fy . ?fy <{KG}year> ?y . {pats} "
-                                  f"FILTER({' && '.join(f'BOUND(?{c})' for c in cols)}) }}")
-        if not len(got):
-            continue
-        got = got.drop_duplicates("iri").set_index("iri")
-        for c in cols:
-            p = next(x for x in m.properties.values() if x.column == c)
-            rows = f["iri"].isin(got.index) & gap
-            f.loc[rows, c] = typed(f.loc[rows, "iri"].map(got[c]), p.datatype).tolist()
-    return f
-
-
 def select_frame(store: ox.Store, query: str) -> pd.DataFrame:
     """Run a SELECT and return its results as a frame of strings ('' -> None).
 
