@@ -41,7 +41,7 @@ def main() -> None:
     def chunks():
         yield nquads.static_nquads()
         yield from nquads.resolved_nquads(res)
-        yield from nquads.derived_quads(d)
+        yield from nquads.derived_quads(d, nquads.own_values(res))
 
     work = Path(tempfile.mkdtemp(prefix="kg-store-stage-"))
     try:

@@ -57,9 +57,12 @@ import pyoxigraph as ox
 
 from kg.errors import InputError
 from kg.ontology import ID, KG, RDF_TYPE, XSD, Link, graph, model
+from kg.rdf.nquads import row_iri
 from kg.rdf.read import (
     _safe_iris,
+    carried_quads,
     context_quads,
+    fill_unstated,
     financial_years_from_quads,
     link_predicates,
     links_from_quads,
@@ -810,6 +813,9 @@ def derived_at(store: ox.Store, iri: str, day: dt.date) -> tuple[dict[str, Any],
                 continue
             quads.append(q)
             quads.extend(own)
+            if link == "hasOwnershipAssessment":  # the defaults the store leaves out (kg:default)
+                out.update(fill_unstated(pd.DataFrame([{p.column: None for p in model().props_on("OwnershipAssessment")}]),
+                                         "OwnershipAssessment").iloc[0].dropna().to_dict())
             for pred, obj in values.items():
                 if pred == KG + "ultimateController":
                     out["ultimate_controller"] = obj.value
@@ -881,9 +887,9 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
     kept_quads: list[ox.Quad] = []
     for rel in sel.links:
         quads = link_quads[rel]
-        f = links_from_quads(rel, quads + context)
+        f = links_from_quads(rel, quads + context + carried_quads(store, quads))  # (not exported: the funding's)
         f = f[f["from"].isin(present) & f["to"].isin(present)]
-        kept = set(f["iri"])
+        kept = {row_iri(i, r) for i, r in zip(f["iri"], f["source_row"], strict=True)} | set(f["iri"])  # store names
         kept_quads.extend(q for q in quads if q.subject.value in kept)
         links[rel] = f.sort_values(["from", "to", "iri"], kind="stable").reset_index(drop=True)
     if cert_rel in links:

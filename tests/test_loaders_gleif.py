@@ -107,7 +107,7 @@ def test_every_sample_entity_is_linked_to_its_parents_in_the_store(tmp_path, run
     assert run("build", L1, L2, "--db", db).exit_code == 0
     q = """PREFIX kg: <https://w3id.org/accelerator-kg/ont#>
 SELECT ?parent ?child ?basis ?start ?record WHERE {
-  ?d a kg:ControlDeclaration ; kg:declaredController/kg:lei ?parent ; kg:declaredControlled/kg:lei ?child ;
+  ?d kg:declaredController/kg:lei ?parent ; kg:declaredControlled/kg:lei ?child ;
      kg:basis ?basis ; kg:start ?start ; kg:sourceRecord ?record ; kg:status "ACTIVE" .
 } ORDER BY ?record"""
     res = run("sparql", q, "--db", db, "--format", "csv")

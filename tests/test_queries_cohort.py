@@ -134,7 +134,8 @@ def test_your_own_query_can_use_the_cohort(tmp_path, store):
     (tmp_path / "cohort-names.rq").write_text(
         "#+ summary: the cohort's names\n#+ cohort: required\n#+ columns: firm, name\n"
         "PREFIX kg: <https://w3id.org/accelerator-kg/ont#>\n"
-        "SELECT ?firm ?name WHERE { @cohort(?firm) ?firm kg:displayName ?name } ORDER BY ?name\n", encoding="utf-8")
+        "SELECT ?firm ?name WHERE { @cohort(?firm) { ?firm kg:displayName ?name } UNION "
+        "{ ?firm kg:name ?name FILTER NOT EXISTS { ?firm kg:displayName [] } } } ORDER BY ?name\n", encoding="utf-8")
     cols, rows = run_query(store, "cohort-names", {"programme": "little_giant", "province": "安徽省"}, "2023-12-31",
                            dirs=[tmp_path])
     assert [r[1] for r in rows] == ["Hefei Qingyun Precision Reducer Co., Ltd.", "Hefei Zhenyan Force Sensor Co., Ltd.",

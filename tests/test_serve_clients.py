@@ -140,7 +140,7 @@ def canned(name: str, as_of: str = "2023-12-31") -> str:
 
 
 QUERIES = {
-    "firms": f"PREFIX kg: <{KG}> SELECT ?firm ?name WHERE {{ ?firm a kg:Firm ; kg:displayName ?name }} ORDER BY ?name ?firm",
+    "firms": f"PREFIX kg: <{KG}> SELECT ?firm ?name WHERE {{ ?firm a kg:Firm ; kg:name ?name }} ORDER BY ?name ?firm",
     "graphs": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
     "shares": f"PREFIX kg: <{KG}> SELECT ?io ?share ?hops WHERE {{ ?io kg:share ?share ; kg:hops ?hops }} ORDER BY ?io",
     "optional": f"PREFIX kg: <{KG}> SELECT ?e ?uscc WHERE {{ ?e a kg:Firm OPTIONAL {{ ?e kg:uscc ?uscc }} }} ORDER BY ?e",
@@ -190,7 +190,7 @@ def test_default_graph_uri(server, run, sample_db):
 
 def test_construct_through_clients(server, run, sample_db):
     url, _ = server
-    q = f"PREFIX kg: <{KG}> CONSTRUCT {{ ?f kg:displayName ?n }} WHERE {{ ?f a kg:Firm ; kg:displayName ?n }}"
+    q = f"PREFIX kg: <{KG}> CONSTRUCT {{ ?f kg:name ?n }} WHERE {{ ?f a kg:Firm ; kg:name ?n }}"
     sw = SPARQLWrapper(url)
     sw.setQuery(q)
     sw.setReturnFormat(TURTLE)
@@ -225,7 +225,7 @@ def test_select_content_types(server, accept):
                                          ("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")])
 def test_graph_content_types(server, accept, fmt):
     url, _ = server
-    q = f"PREFIX kg: <{KG}> CONSTRUCT {{ ?f kg:displayName ?n }} WHERE {{ ?f a kg:Firm ; kg:displayName ?n }}"
+    q = f"PREFIX kg: <{KG}> CONSTRUCT {{ ?f kg:name ?n }} WHERE {{ ?f a kg:Firm ; kg:name ?n }}"
     r = httpx.post(url, data={"query": q}, headers={"Accept": accept})
     assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == accept
     assert len(rdflib.Graph().parse(data=r.content, format=fmt)) > 10
@@ -248,7 +248,7 @@ def test_update_refused(server):
 
 def test_ask_through_clients(server, run, sample_db):
     url, _ = server
-    for q in (f"PREFIX kg: <{KG}> ASK {{ ?f a kg:Firm ; kg:displayName \"SIASUN Robot & Automation Co., Ltd.\" }}",
+    for q in (f"PREFIX kg: <{KG}> ASK {{ ?f a kg:Firm ; kg:name \"SIASUN Robot & Automation Co., Ltd.\" }}",
               "ASK { <http://e/none> ?p ?o }"):
         (want,) = kg_sparql(run, sample_db, q)[1]
         sw = SPARQLWrapper(url)

@@ -75,17 +75,17 @@ CANNED = [
 P = f"PREFIX kg: <{KG}> "
 #: SPARQL requests: (form, method, query, Accept)
 SPARQL = [
-    ("select", "GET", P + "SELECT ?firm ?name WHERE { ?firm a kg:Firm ; kg:displayName ?name } ORDER BY ?name",
+    ("select", "GET", P + "SELECT ?firm ?name WHERE { ?firm a kg:Firm ; kg:name ?name } ORDER BY ?name",
      "application/sparql-results+json"),
     ("select", "POST", "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g", "text/csv"),
     ("select", "GET", P + "SELECT ?io ?share ?hops WHERE { ?io kg:share ?share ; kg:hops ?hops } ORDER BY ?io",
      "application/sparql-results+xml"),
     ("select", "POST", P + "SELECT ?e ?uscc WHERE { ?e a kg:Firm OPTIONAL { ?e kg:uscc ?uscc } } ORDER BY ?e",
      "text/tab-separated-values"),
-    ("ask", "GET", P + "ASK { ?f a kg:Firm ; kg:displayName \"SIASUN Robot & Automation Co., Ltd.\" }",
+    ("ask", "GET", P + "ASK { ?f a kg:Firm ; kg:name \"SIASUN Robot & Automation Co., Ltd.\" }",
      "application/sparql-results+json"),
     ("ask", "POST", "ASK { ?s ?p ?o }", "application/sparql-results+xml"),
-    ("construct", "GET", P + "CONSTRUCT { ?f kg:displayName ?n } WHERE { ?f a kg:Firm ; kg:displayName ?n }",
+    ("construct", "GET", P + "CONSTRUCT { ?f kg:name ?n } WHERE { ?f a kg:Firm ; kg:name ?n }",
      "text/turtle"),
     ("construct", "POST", "DESCRIBE ?f WHERE { ?f ?p \"SIASUN Robot & Automation Co., Ltd.\" }",
      "application/n-triples"),

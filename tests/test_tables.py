@@ -70,7 +70,7 @@ def _assert_same_frame(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
 
 def _quads(res, d) -> str:
     text = "".join(nquads.resolved_nquads(res))
-    return text + "".join(nquads.derived_quads(d))
+    return text + "".join(nquads.derived_quads(d, nquads.own_values(res)))
 
 
 @pytest.mark.parametrize("source", ["mini", "sample", "gleif"])

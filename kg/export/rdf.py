@@ -40,6 +40,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.ontology import KG, RDF_TYPE, XSD, model
+from kg.rdf.nquads import row_in_iri, row_iri
 from kg.subgraph import Subgraph
 
 FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS}
@@ -67,7 +68,8 @@ def subgraph_quads(sub: Subgraph) -> list[ox.Quad]:
     quads = list(sub.quads)  # nodes, qualified link nodes, financial years, their graphs' descriptions
     if len(sub.financials):  # the REPORTED triples of the years the subgraph holds
         reported = ox.NamedNode(m.link("REPORTED").predicate)
-        for firm, fy in zip(sub.financials["firm"], sub.financials["iri"], strict=True):
+        for firm, fy, row in zip(sub.financials["firm"], sub.financials["iri"], sub.financials["source_row"], strict=True):
+            fy = row_iri(fy, row) if row_in_iri(KG + "FinancialYear") else fy  # the store's name of the year
             quads.extend(store.quads_for_pattern(ox.NamedNode(firm), reported, ox.NamedNode(fy), None))
     return list(dict.fromkeys(quads))
 

@@ -46,6 +46,8 @@ from kg.neo4j.schema import (
 )
 from kg.ontology import model
 from kg.rdf.read import (
+    fill_unstated,
+    instances,
     methods,
     read_financial_years,
     read_links,
@@ -129,7 +131,7 @@ def read_assessments(store: ox.Store, node_type: str) -> pd.DataFrame:
     m = model()
     props = m.props_on(node_type)
     cols = ["iri", *[p.column for p in props]]
-    base = select_frame(store, f"SELECT DISTINCT ?iri WHERE {{ ?iri a <{m.node_type(node_type).iri}> }}")
+    base = select_frame(store, f"SELECT DISTINCT ?iri WHERE {{ {instances('iri', node_type)} }}")
     if not len(base):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     base = base.sort_values("iri").reset_index(drop=True)
@@ -137,11 +139,11 @@ def read_assessments(store: ox.Store, node_type: str) -> pd.DataFrame:
         if p.local == "method":
             base[p.column] = methods(store).get(node_type)
             continue
-        f = select_frame(store, f"SELECT ?iri (MIN(?v) AS ?x) WHERE {{ ?iri a <{m.node_type(node_type).iri}> ; "
-                                f"<{p.iri}> ?v }} GROUP BY ?iri")
+        f = select_frame(store, f"SELECT ?iri (MIN(?v) AS ?x) WHERE {{ {instances('iri', node_type)} "
+                                f"?iri <{p.iri}> ?v }} GROUP BY ?iri")
         col = base["iri"].map(f.set_index("iri")["x"]) if len(f) else pd.Series(None, index=base.index, dtype=object)
         base[p.column] = typed(col.astype(object).where(col.notna(), None), p.datatype)
-    return base[cols].astype(object).where(base[cols].notna(), None)
+    return fill_unstated(base[cols], node_type)  # what the store leaves out (kg:default ...)
 
 
 def read_graph(store: ox.Store) -> GraphFrames:

@@ -56,7 +56,7 @@ def _links(store: ox.Store, owned: list[str]) -> list[tuple[str, str, float, str
     from kg.rdf.read import _values_clause, select_frame
 
     q = (f"SELECT ?owner ?owned ?share ?start ?end WHERE {{ {_values_clause('owned', owned)} "
-         f"?o a <{KG}Ownership> ; <{KG}owned> ?owned ; <{KG}owner> ?owner ; <{KG}share> ?share . "
+         f"?o <{KG}owned> ?owned ; <{KG}owner> ?owner ; <{KG}share> ?share . "
          f"OPTIONAL {{ ?o <{KG}start> ?start }} OPTIONAL {{ ?o <{KG}end> ?end }} }}")
     f = select_frame(store, q)
     return [(r.owner, r.owned, float(r.share), r.start, r.end) for r in f.itertuples(index=False)]

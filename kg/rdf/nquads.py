@@ -7,12 +7,16 @@ The model (ontology/kg.ttl; docs/architecture.md):
 * an **entity row** gives the entity's types (materialised: GuidanceFund and Fund), its
   attributes and ``kg:sourceRow`` (and ``kg:sourceRecord`` for a nested source) in the graph of
   its file: where and what the row said, in one reference;
-* a **link** is a qualified node (``kg:Ownership`` with ``kg:owner``, ``kg:owned``, its
-  properties and ``kg:sourceRow``) in its file's graph, without a direct ``?a kg:owns ?b``
-  triple beside it; a **financial year** is a ``kg:FinancialYear`` node that the firm
-  ``kg:reported``, with its values and ``kg:sourceRow``;
+* a **link** is a qualified node (``kg:owner``, ``kg:owned`` and its properties) in its file's
+  graph, without a direct ``?a kg:owns ?b`` triple beside it and without its rdf:type (the
+  domain of ``kg:owner`` says it: ``kg:typeStated false``); a **financial year** is a node the
+  firm ``kg:reported``, with its values. Both are named by their row, ``<table IRI>/row/<n>``
+  (``kg:rowInIri``; :func:`row_iri`), instead of a ``kg:sourceRow`` statement;
 * **derived facts** go into the derived graph; how each kind was computed is stated once, on its
-  class (``kg:IntegratedOwnership kg:method "..."``), not on every fact.
+  class (``kg:IntegratedOwnership kg:method "..."``), not on every fact;
+* what the ontology says a query can compute is left out (:func:`store_rules`: lookups the
+  queries compute, values equal to a declared default, a look-through flow's values that its
+  funding states); kg/rdf/read.py puts it back when reading.
 
 Text is built with f-strings over plain lists (3-5x faster than pandas string concatenation on
 a 700k-row column), one property over a slice of :data:`CHUNK` rows at a time, so nothing is
@@ -163,14 +167,126 @@ def _precision_terms(s: pd.Series) -> list[str | None]:
     return [table.get(v) if h else None for v, h in zip(vals.tolist(), have.tolist(), strict=True)]
 
 
-def _prop_text(frame: pd.DataFrame, subj: list[str], graph, props: Sequence[Property]) -> Iterator[str]:
-    """The quads of each property of ``props`` that ``frame`` has a column for (and of the
-    precision of each date property)."""
+@cache
+def store_rules() -> dict[str, tuple[str, object]]:
+    """What the ontology says the store leaves out, by property IRI: ``("unstated", None)``
+    (``kg:stored false``: queries compute it), ``("default", value)`` (``kg:default``: values
+    equal to it are left out), ``("from", property IRI)`` (``kg:defaultFrom``: left out where
+    equal to that property of the same node) or ``("year of", property IRI)``
+    (``kg:defaultYearOf``: left out where it is the year of that date of the same node).
+
+    >>> store_rules()[KG + "stateInfluence"], store_rules()[KG + "certYear"]
+    (('default', 'none'), ('unstated', None))
+    """
+    from kg.ontology import graph
+
+    g, k = graph(), rdflib.Namespace(KG)
+    out: dict[str, tuple[str, object]] = {}
+    for p in g.subjects(k.stored, rdflib.Literal(False)):
+        out[str(p)] = ("unstated", None)
+    for p, v in g.subject_objects(k.default):
+        v = v.toPython()
+        out[str(p)] = ("default", float(v) if type(v).__name__ == "Decimal" else v)
+    for p, q in g.subject_objects(k.defaultFrom):
+        out[str(p)] = ("from", str(q))
+    for p, q in g.subject_objects(k.defaultYearOf):
+        out[str(p)] = ("year of", str(q))
+    return out
+
+
+@cache
+def carried() -> dict[str, frozenset[str]]:
+    """Object property IRI -> the property IRIs whose values the node it points at states for
+    the node that has it (``kg:carries``): the store states them only there.
+
+    >>> sorted(p.rsplit("#")[-1] for p in carried()[KG + "lookThroughOf"])
+    ['amount', 'date', 'datePrecision', 'instrument']
+    """
+    from kg.ontology import graph
+
+    out: dict[str, set[str]] = {}
+    for via, p in graph().subject_objects(rdflib.URIRef(KG + "carries")):
+        out.setdefault(str(via), set()).add(str(p))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _is_default(v, default) -> bool:
+    if v is None or (not isinstance(v, str) and pd.isna(v)) or isinstance(v, bool | np.bool_) != isinstance(default, bool):
+        return False
+    return bool(v == default)
+
+
+def _missing(v) -> bool:
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
+
+
+def own_values(res: Resolved) -> dict[str, pd.Series]:
+    """For each property some ``kg:defaultFrom`` names: its value on each node that states it
+    exactly once (an entity with one name, a financial year's revenue), by IRI. What the derived
+    graph compares against (see :func:`store_rules`); and ``row``, the row of each financial year
+    and link node that the store names by its row (:func:`row_iri`)."""
     m = model()
+    wanted = {q for kind, q in store_rules().values() if kind == "from"}
+    fin = res.financials
+    if row_in_iri(KG + "FinancialYear") and len(fin):  # by the store's names of the years
+        fin = fin.assign(iri=_fy_iris(fin["iri"].tolist(), fin["row"].tolist()))
+    frames = [res.entity_rows, fin]
+    out = {}
+    for q in wanted:
+        col = next((p.column for p in m.properties.values() if p.iri == q), None)
+        parts = [f[["iri", col]] for f in frames if col in f and len(f)]
+        if not parts:
+            continue
+        v = pd.concat(parts)
+        v = v[v[col].notna()]
+        v = v[~v["iri"].duplicated(keep=False)]
+        out[q] = v.set_index("iri")[col]
+    named = [f for f in [res.financials if row_in_iri(KG + "FinancialYear") else None,
+                         *(f for rel, f in res.links.items() if model().link(rel).qualified_class
+                           and row_in_iri(KG + model().link(rel).qualified_class))] if f is not None and len(f)]
+    if named:  # the rows that name financial years and link nodes in the store (row_iri)
+        out["row"] = pd.concat([f[["iri", "row"]] for f in named]).drop_duplicates("iri").set_index("iri")["row"]
+    return out
+
+
+def store_iris(iris: list[str], own: dict[str, pd.Series] | None) -> list[str]:
+    """The store's names of nodes given by their table IRIs (derived facts refer to loaded
+    financial years and links by those): :func:`row_iri` where the node is named by its row."""
+    rows = (own or {}).get("row")
+    if rows is None:
+        return iris
+    return _fy_iris(iris, pd.Series(iris, dtype=object).map(rows).tolist())
+
+
+def _prop_text(frame: pd.DataFrame, subj: list[str], graph, props: Sequence[Property],
+               own: dict[str, pd.Series] | None = None) -> Iterator[str]:
+    """The quads of each property of ``props`` that ``frame`` has a column for (and of the
+    precision of each date property), without what the ontology says the store leaves out
+    (:func:`store_rules`; ``own`` holds the values ``kg:defaultFrom`` compares with)."""
+    m = model()
+    rules = store_rules()
     for p in props:
         if p.local.endswith("Precision") or p.column not in frame:
             continue
         col = frame[p.column]
+        kind, arg = rules.get(p.iri, (None, None))
+        if kind == "unstated":
+            continue
+        if kind == "default":
+            col = col.where(~col.map(lambda v, d=arg: _is_default(v, d)).astype(bool), None)
+        elif kind == "year of":
+            src = next((q.column for q in m.properties.values() if q.iri == arg), None)
+            if src in frame:
+                years = [getattr(d, "year", None) if not _missing(d) else None for d in frame[src].tolist()]
+                same = [not _missing(v) and y is not None and int(v) == y for v, y in zip(col.tolist(), years, strict=True)]
+                col = col.where(~np.array(same, dtype=bool), None)
+        elif kind == "from":
+            other = (own or {}).get(arg)
+            if other is not None:
+                mine = pd.Series(subj, index=col.index).map(other)
+                same = [not _missing(a) and not _missing(b) and a == b
+                        for a, b in zip(col.tolist(), mine.tolist(), strict=True)]
+                col = col.where(~np.array(same, dtype=bool), None)
         yield lines(subj, p.iri, literal_terms(col, p.datatype, p.date_position), graph)
         precision = m.properties.get(p.local + "Precision")
         if p.datatype == XSD + "date" and precision is not None:
@@ -190,7 +306,58 @@ def _graphs(frame: pd.DataFrame) -> list[str]:
     return [source_graph(s, f) for s, f in zip(frame["source"].tolist(), frame["file"].tolist(), strict=True)]
 
 
+@cache
+def type_stated(class_iri: str) -> bool:
+    """False for a class the ontology marks ``kg:typeStated false``: the store leaves its
+    rdf:type out, since the domain of its role properties (or the range of the property that
+    points at it) says it.
+
+    >>> type_stated(KG + "Ownership"), type_stated(KG + "IntegratedOwnership"), type_stated(KG + "Firm")
+    (False, True, True)
+    """
+    from kg.ontology import graph
+
+    return rdflib.Literal(False) not in set(graph().objects(rdflib.URIRef(class_iri), rdflib.URIRef(KG + "typeStated")))
+
+
+@cache
+def row_in_iri(class_iri: str) -> bool:
+    """True for a class the ontology marks ``kg:rowInIri``: the store names its nodes by their
+    row (:func:`row_iri`) instead of stating ``kg:sourceRow``.
+
+    >>> row_in_iri(KG + "FinancialYear"), row_in_iri(KG + "Ownership"), row_in_iri(KG + "IntegratedOwnership")
+    (True, True, False)
+    """
+    from kg.ontology import graph
+
+    return rdflib.Literal(True) in set(graph().objects(rdflib.URIRef(class_iri), rdflib.URIRef(KG + "rowInIri")))
+
+
+ROW_MARK = "/row/"
+
+
+def row_iri(iri: str, row) -> str:
+    """The store's IRI of a node named by its row: the table's IRI, ``/row/`` and the row.
+
+    >>> row_iri("https://w3id.org/accelerator-kg/id/fy/ab12", 7)
+    'https://w3id.org/accelerator-kg/id/fy/ab12/row/7'
+    >>> split_row_iri(_)
+    ('https://w3id.org/accelerator-kg/id/fy/ab12', 7)
+    """
+    return iri if _missing(row) else f"{iri}{ROW_MARK}{int(row)}"
+
+
+def split_row_iri(iri: str) -> tuple[str, int | None]:
+    """The table's IRI and the row of a store IRI made by :func:`row_iri` (row None if none)."""
+    head, mark, tail = iri.rpartition(ROW_MARK)
+    if mark and tail.isdigit():
+        return head, int(tail)
+    return iri, None
+
+
 def _type_text(subj: Sequence[str], class_iri: str, graph) -> str:
+    if not type_stated(class_iri):
+        return ""
     return lines(subj, RDF_TYPE, _const(f"<{class_iri}>", len(subj)), graph)
 
 
@@ -244,25 +411,39 @@ def link_quads(res: Resolved) -> Iterator[str]:
         link = m.link(rel)
         for df in _slices(frame):
             g = _graphs(df)
-            q = df["iri"].tolist()
+            named = row_in_iri(KG + link.qualified_class)
+            q = _fy_iris(df["iri"].tolist(), df["row"].tolist()) if named else df["iri"].tolist()
             yield _type_text(q, KG + link.qualified_class, g)
             yield lines(q, KG + link.source_role, iri_terms(df["from_iri"]), g)
             yield lines(q, KG + link.target_role, iri_terms(df["to_iri"]), g)
             yield from _prop_text(df, q, g, link.properties)
-            yield from _row_text(df, q, g)
+            if named:  # the row is in the IRI; a nested source's record id stays a statement
+                if "source_record" in df:
+                    yield lines(q, model().prop("sourceRecord").iri, literal_terms(df["source_record"], XSD + "string"), g)
+            else:
+                yield from _row_text(df, q, g)
 
 
 def financial_quads(res: Resolved) -> Iterator[str]:
     """REPORTED links to FinancialYear nodes that carry the values and the row reference."""
     m = model()
     props = [p for p in m.props_on("FinancialYear") if not p.derived and not p.local.startswith("source")]
+    named = row_in_iri(KG + "FinancialYear")
     for df in _slices(res.financials):
         g = _graphs(df)
-        fy = df["iri"].tolist()
-        yield lines(df["from_iri"].tolist(), m.link("REPORTED").predicate, iri_terms(df["iri"]), g)
+        fy = _fy_iris(df["iri"].tolist(), df["row"].tolist()) if named else df["iri"].tolist()
+        yield lines(df["from_iri"].tolist(), m.link("REPORTED").predicate, [f"<{x}>" for x in fy], g)
         yield _type_text(fy, KG + "FinancialYear", g)
         yield from _prop_text(df, fy, g, props)
-        yield from _row_text(df, fy, g)
+        if named:  # the row is in the IRI; a nested source's record id stays a statement
+            if "source_record" in df:
+                yield lines(fy, m.prop("sourceRecord").iri, literal_terms(df["source_record"], XSD + "string"), g)
+        else:
+            yield from _row_text(df, fy, g)
+
+
+def _fy_iris(iris: list[str], rows: list) -> list[str]:
+    return [row_iri(i, r) for i, r in zip(iris, rows, strict=True)]
 
 
 def static_nquads() -> str:
@@ -285,14 +466,16 @@ def resolved_nquads(res: Resolved) -> Iterator[str]:
 # ---------------------------------------------------------------- derived facts
 
 
-def derived_quads(d) -> Iterator[str]:
+def derived_quads(d, own: dict[str, pd.Series] | None = None) -> Iterator[str]:
     """Derived facts (kg.derive.timeline.DerivedPeriods) in the derived graph, as text chunks.
 
     Each fact states the period it holds for, ``kg:validFrom`` .. ``kg:validTo`` (inclusive;
     absent = open; the ontology's date conventions): derived links (IntegratedOwnership, Control,
     LookThroughFunding) on their qualified node, entity facts on an OwnershipAssessment or
     SizeAssessment node per period that the entity points at (``kg:hasOwnershipAssessment``,
-    ``kg:hasSizeAssessment``). The method of each kind is stated once, on its class."""
+    ``kg:hasSizeAssessment``). The method of each kind is stated once, on its class. Values the
+    ontology says the store leaves out are left out (:func:`store_rules`; ``own``: the loaded
+    values ``kg:defaultFrom`` compares with, from :func:`own_values`)."""
     from kg.resolve import link_iri
     from kg.tables.derived import DERIVED_LINKS, DERIVED_NODES, LINK_CLASSES, assessment_iri
     from kg.tables.derived import methods as method_texts
@@ -329,12 +512,12 @@ def derived_quads(d) -> Iterator[str]:
     flows = getattr(d, "flows", None)
     if flows is not None and len(flows):
         said.append("LookThroughFunding")
-        yield from _join(_flow_quads(flows, g))
+        yield from _join(_flow_quads(flows, g, own))
     perf = getattr(d, "performance", None)
     if perf is not None and len(perf):
         said.append("FinancialYear")
-        yield from _join(_performance_quads(perf, g))
-    yield from _join(_lookup_quads(d, g))
+        yield from _join(_performance_quads(perf, g, own))
+    yield from _join(_lookup_quads(d, g, own))
     text = method_texts(d.floor)
     yield "".join(f"<{KG}{cls}> <{m.prop('method').iri}> {encode_basestring(text[cls])} <{g}> .\n" for cls in said)
 
@@ -343,35 +526,46 @@ def _const_iris(iris: list[str]) -> list[str]:
     return [f"<{x}>" for x in iris]
 
 
-def _flow_quads(flows: pd.DataFrame, g: str) -> Iterator[str]:
+def _flow_quads(flows: pd.DataFrame, g: str, own=None) -> Iterator[str]:
     """Look-through flows of state capital (kg.derive.flows) as LookThroughFunding link nodes."""
     from kg.resolve import link_iri
     from kg.tables.derived import DERIVED_LINKS
 
     link = model().link("LOOK_THROUGH_FUNDED")
     key = DERIVED_LINKS["LOOK_THROUGH_FUNDED"].key
-    props = [p for p in link.properties if p.local != "method"]
+    funding_states = carried().get(KG + "lookThroughOf", frozenset())  # the funding's own values
+    props = [p for p in link.properties if p.local != "method" and p.iri not in funding_states]
     for df in _slices(flows):
         q = [link_iri("LOOK_THROUGH_FUNDED", *parts) for parts in zip(*(df[k].tolist() for k in key), strict=True)]
         yield _type_text(q, KG + link.qualified_class, g)
         yield lines(q, KG + link.source_role, iri_terms(df["source"]), g)
         yield lines(q, KG + link.target_role, iri_terms(df["recipient"]), g)
-        yield lines(q, KG + "lookThroughOf", iri_terms(df["funding"]), g)
+        yield lines(q, KG + "lookThroughOf", [f"<{x}>" for x in store_iris(df["funding"].tolist(), own)], g)
         yield from _prop_text(df, q, g, props)
 
 
-def _performance_quads(perf: pd.DataFrame, g: str) -> Iterator[str]:
+def _performance_quads(perf: pd.DataFrame, g: str, own=None) -> Iterator[str]:
     """Weak firm-years (kg.derive.performance) as derived properties of their FinancialYear nodes."""
     m = model()
     props = [p for p in m.props_on("FinancialYear") if p.derived and p.column in perf and p.local != "method"]
+
+    def subjects(df):  # the store's names of the years (row_iri), from the loaded rows
+        return store_iris(df["iri"].tolist(), own)
+
     for df in _slices(perf):
-        yield from _prop_text(df, df["iri"].tolist(), g, props)
-    at = perf[["iri", "weak_at"]].explode("weak_at").dropna(subset=["weak_at"])
+        yield from _prop_text(df, subjects(df), g, props, own)
+    at = perf[["iri", "weak_at"]]
+    if store_rules().get(m.prop("weakAt").iri, (None,))[0] == "from" and "year" in perf:
+        # only the year itself (the next reported year follows it): left out (kg:defaultFrom kg:year)
+        only = [isinstance(w, list | tuple | np.ndarray) and len(w) == 1 and int(w[0]) == int(y)
+                for w, y in zip(perf["weak_at"].tolist(), perf["year"].tolist(), strict=True)]
+        at = at[~np.array(only, dtype=bool)]
+    at = at.explode("weak_at").dropna(subset=["weak_at"])
     for df in _slices(at):
-        yield lines(df["iri"].tolist(), m.prop("weakAt").iri, literal_terms(df["weak_at"], XSD + "integer"), g)
+        yield lines(subjects(df), m.prop("weakAt").iri, literal_terms(df["weak_at"], XSD + "integer"), g)
 
 
-def _lookup_quads(d, g: str) -> Iterator[str]:
+def _lookup_quads(d, g: str, own=None) -> Iterator[str]:
     """Lookups for SPARQL (kg.derive.lookups): display names, certification years and first
     counted days, superseding starts. They hold for every as_of, so they carry no method of their
     own (the ontology describes them)."""
@@ -383,4 +577,4 @@ def _lookup_quads(d, g: str) -> Iterator[str]:
             continue
         props = [p for p in m.properties.values() if p.column in cols]
         for df in _slices(frame):
-            yield from _prop_text(df, df["iri"].tolist(), g, props)
+            yield from _prop_text(df, store_iris(df["iri"].tolist(), own), g, props, own)

@@ -29,6 +29,7 @@ import pandas as pd
 import pyoxigraph as ox
 
 from kg.ontology import KG, RDF_TYPE, XSD, Property, model
+from kg.rdf.nquads import split_row_iri
 
 PROVENANCE_COLUMNS = {"source": "source", "sourceFile": "source_file", "sourceRow": "source_row"}
 """The provenance columns of link and financial-year tables: the dataset and file come from the
@@ -84,6 +85,69 @@ def _fill_method(f: pd.DataFrame, text: str | None, having: list[str]) -> pd.Dat
     return f
 
 
+def _weak_reason(f: pd.DataFrame) -> pd.Series:
+    """A weak firm-year's reason (kg:weakReason, which the store leaves out), from its figures as
+    kg.derive.performance says: revenue decline (min_revenue < revenue_3y_before), losses
+    (loss_years >= 2), or both."""
+    from kg.derive.performance import MIN_LOSS_YEARS
+
+    def reason(mr, before, losses):
+        if losses is None:
+            return None
+        decline = mr is not None and before is not None and float(mr) < float(before)
+        lost = int(losses) >= MIN_LOSS_YEARS
+        return "revenue decline, losses" if decline and lost else "revenue decline" if decline else "losses"
+
+    return pd.Series([reason(*r) for r in zip(f["min_revenue"], f["revenue_3y_before"], f["loss_years"], strict=True)],
+                     index=f.index, dtype=object)
+
+
+COMPUTED = {"weak_reason": _weak_reason}
+
+
+def _absent(v) -> bool:
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
+"""Columns of a property the store does not state (``kg:stored false``) that a reader computes
+from the node's other columns (typed values)."""
+
+
+def fill_unstated(f: pd.DataFrame, class_local: str, having: list[str] | None = None) -> pd.DataFrame:
+    """``f`` (typed rows of nodes of one class, read from the store) with what the store leaves
+    out put back (kg.rdf.nquads.store_rules): a ``kg:default`` where the value is missing, a
+    ``kg:defaultFrom`` from the other column, a computed column (:data:`COMPUTED`). Derived
+    values come together: with ``having``, only on rows where one of those columns has a value.
+
+    >>> f = pd.DataFrame({"state_share": [None, 0.4], "state_influence": [None, "low"], "state_controlled": [None, False]})
+    >>> fill_unstated(f, "OwnershipAssessment").values.tolist()
+    [[0.0, 'none', False], [0.4, 'low', False]]
+    """
+    from kg.rdf.nquads import store_rules
+
+    rules = store_rules()
+    on = pd.Series(True, index=f.index)
+    if having:
+        on = f[[c for c in having if c in f]].notna().any(axis=1) if any(c in f for c in having) else on & False
+    props = [p for p in model().props_on(class_local) if p.iri in rules and p.column in f]
+    for p in sorted(props, key=lambda p: rules[p.iri][0] == "unstated"):  # computed ones last
+        kind, arg = rules[p.iri]
+        gap = f[p.column].isna() & on
+        if kind == "default":
+            f.loc[gap, p.column] = arg
+        elif kind == "from":
+            src = next((q.column for q in model().properties.values() if q.iri == arg), None)
+            if src in f:
+                f.loc[gap, p.column] = f.loc[gap, src]
+        elif kind == "year of":
+            src = next((q.column for q in model().properties.values() if q.iri == arg), None)
+            if src in f:
+                f[p.column] = f[p.column].astype(object)
+                f.loc[gap, p.column] = f.loc[gap, src].map(lambda d: None if _absent(d) else int(str(d)[:4]))
+        elif p.column in COMPUTED:
+            f[p.column] = f[p.column].astype(object)
+            f.loc[gap, p.column] = COMPUTED[p.column](f.loc[gap])
+    return f.astype(object).where(f.notna(), None)
+
+
 def select_frame(store: ox.Store, query: str) -> pd.DataFrame:
     """Run a SELECT and return its results as a frame of strings ('' -> None).
 
@@ -96,6 +160,47 @@ def select_frame(store: ox.Store, query: str) -> pd.DataFrame:
     frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False)
     frame = frame.astype(object)
     return frame.where(frame != "", None)
+
+
+def instances(var: str, class_local: str) -> str:
+    """A SPARQL pattern binding ``?var`` to the nodes of a class: by rdf:type where the store
+    states it, else by the property that says it (kg.rdf.nquads.type_stated): the link's source
+    role (``?var kg:owner []``) or the link pointing at the node (``[] kg:reported ?var``).
+
+    >>> instances("o", "Ownership")
+    '?o <https://w3id.org/accelerator-kg/ont#owner> [] .'
+    >>> instances("a", "SizeAssessment")
+    '[] <https://w3id.org/accelerator-kg/ont#hasSizeAssessment> ?a .'
+    """
+    from kg.rdf.nquads import type_stated
+    from kg.rdf.stats import _pointer
+
+    m = model()
+    if type_stated(KG + class_local):
+        return f"?{var} a <{KG}{class_local}> ."
+    role = next((lk.source_role for lk in m.links.values() if lk.qualified_class == class_local), None)
+    if role:
+        return f"?{var} <{KG}{role}> [] ."
+    return f"[] <{_pointer(KG + class_local)}> ?{var} ."
+
+
+def carriers(class_local: str) -> dict[str, str]:
+    """Property IRI -> the object property of the class whose target states it for the class's
+    nodes (``kg:carries``, kg.rdf.nquads.carried): a look-through flow's amount is its funding's.
+
+    >>> carriers("LookThroughFunding")[KG + "amount"].rsplit("#")[-1]
+    'lookThroughOf'
+    """
+    import rdflib
+
+    from kg.ontology import graph
+    from kg.rdf.nquads import carried
+
+    out = {}
+    for via, props in carried().items():
+        if rdflib.URIRef(KG + class_local) in set(graph().objects(rdflib.URIRef(via), rdflib.RDFS.domain)):
+            out |= dict.fromkeys(props, via)
+    return out
 
 
 def _values_clause(var: str, iris: Iterable[str] | None) -> str:
@@ -208,6 +313,7 @@ def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) ->
                              "graph": pd.Series(dtype=object)})
     columns = {p.iri: p.column for p in props if p.local != "method"} | {KG + "sourceRow": "source_row"}
     f = _with_props(base, store, "iri", columns)
+    f = _row_from_iri(f)
     f = _with_provenance(f, source_files(store)).drop(columns="graph")
     f = _fill_method(f, methods(store).get("FinancialYear"),
                      [p.column for p in props if p.derived and p.local != "method"])
@@ -217,7 +323,29 @@ def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) ->
     for p in props:
         f[p.column] = typed(f[p.column], p.datatype)
     f["source_row"] = typed(f["source_row"], XSD + "integer")
+    f = fill_unstated(f, "FinancialYear", having=_stated_derived("FinancialYear"))
     return _nones(f)
+
+
+def _row_from_iri(f: pd.DataFrame) -> pd.DataFrame:
+    """Financial years and link nodes as the tables name them: the store names each by its row
+    (``kg:rowInIri``, kg.rdf.nquads.row_iri), which is split off into ``source_row``."""
+    if not len(f):
+        return f
+    parts = [split_row_iri(i) for i in f["iri"]]
+    f = f.assign(iri=[a for a, _ in parts])
+    rows = pd.Series([b for _, b in parts], index=f.index, dtype=object)
+    f["source_row"] = f["source_row"].where(f["source_row"].notna(), rows) if "source_row" in f else rows
+    return f
+
+
+def _stated_derived(class_local: str) -> list[str]:
+    """The derived columns of a class that the store states as they are (no rule of
+    kg.rdf.nquads.store_rules): where one has a value, the node holds the derived facts."""
+    from kg.rdf.nquads import store_rules
+
+    rules = store_rules()
+    return [p.column for p in model().props_on(class_local) if p.derived and p.local != "method" and p.iri not in rules]
 
 
 def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, provenance: bool = True) -> pd.DataFrame:
@@ -230,7 +358,9 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
     if link.qualified_class is None:
         raise ValueError(f"{rel} has no qualified node; use read_financial_years")
     props = [p for p in link.properties if p.local != "method"]  # the method is stated on the class
-    opt = " ".join(f"OPTIONAL {{ ?l <{p.iri}> ?{p.column} }}" for p in props)
+    via = carriers(link.qualified_class)
+    opt = " ".join(f"OPTIONAL {{ ?l <{via[p.iri]}>/<{p.iri}> ?{p.column} }}" if p.iri in via else
+                   f"OPTIONAL {{ ?l <{p.iri}> ?{p.column} }}" for p in props)
     if provenance:
         opt += f" OPTIONAL {{ ?l <{KG}sourceRow> ?source_row }}"
     restrict = ""
@@ -249,10 +379,15 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
     if any(p.local == "method" for p in link.properties):
         f = _fill_method(f, methods(store).get(link.qualified_class), ["from"])
     cols = ["iri", "from", "to", *(p.column for p in link.properties)]
+    f = fill_unstated(f, link.qualified_class)  # what the store leaves out (kg:defaultYearOf ...)
+    f = f.where(f != "", None)  # as select_frame reads an empty literal (a direct flow's via)
     if provenance:
+        f = _row_from_iri(f)
         f = _with_provenance(f, source_files(store))
         f["source_row"] = typed(f["source_row"], XSD + "integer")
         cols += list(PROVENANCE_COLUMNS.values())
+    elif len(f):
+        f["iri"] = [split_row_iri(i)[0] for i in f["iri"]]
     f = f[cols]
     f.attrs["rel"] = rel
     return _nones(f)
@@ -494,12 +629,20 @@ def links_from_quads(rel: str, quads: Iterable[ox.Quad]) -> pd.DataFrame:
     piv = _pivot(mine, [*props, m.prop("sourceRow")], index)
     for c in [p.column for p in props] + ["source_row"]:
         out[c] = piv[c].values if c in piv else None
+    via = carriers(link.qualified_class)
+    for v in set(via.values()):  # values the pointed node states for the link (kg:carries)
+        target = mine[mine["p"] == v].drop_duplicates("s").set_index("s")["o"].reindex(index)
+        theirs = long[long["s"].isin(set(target.dropna()))]
+        tpiv = _pivot(theirs, [p for p in props if via.get(p.iri) == v], pd.Index(target.values))
+        for c, col in tpiv.items():
+            out[c] = col.values
     graphs = qual.drop_duplicates("s").set_index("s")["g"].reindex(index)
     out["graph"] = graphs.values
     for c, v in _provenance_of(long, graphs).items():
         out[c] = v.values
     if len(props) < len(link.properties):
         out = _fill_method(out, _methods_of(long).get(link.qualified_class), ["from"])
+    out = _row_from_iri(fill_unstated(out, link.qualified_class))
     out = out[cols]
     out.attrs["rel"] = rel
     return _nones(out)
@@ -521,7 +664,24 @@ def read_links_by_iri(store: ox.Store, rel: str, iris: Iterable[str]) -> pd.Data
     ('http://e/a', 'http://e/b', 0.5, 'http://e/g')
     """
     quads = subject_quads(store, iris, hubs=False)
-    return links_from_quads(rel, quads + context_quads(store, quads))
+    return links_from_quads(rel, quads + context_quads(store, quads) + carried_quads(store, quads))
+
+
+def carried_quads(store: ox.Store, quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The statements of the nodes some link nodes point at by a ``kg:carries`` property (a
+    look-through flow's funding), which :func:`links_from_quads` reads the carried values from.
+
+    >>> carried_quads(ox.Store(), [])
+    []
+    """
+    from kg.rdf.nquads import carried
+
+    vias = carried()
+    targets = sorted({q.object.value for q in quads if q.predicate.value in vias and isinstance(q.object, ox.NamedNode)})
+    if not targets:
+        return []
+    wanted = frozenset().union(*vias.values())
+    return [q for q in subject_quads(store, targets, hubs=False) if q.predicate.value in wanted]
 
 
 def financial_years_from_quads(quads: Iterable[ox.Quad], firm_of: dict[str, str]) -> pd.DataFrame:
@@ -549,8 +709,11 @@ def financial_years_from_quads(quads: Iterable[ox.Quad], firm_of: dict[str, str]
     piv = _pivot(mine, [*values, m.prop("sourceRow")], index)
     for c in [p.column for p in values] + ["source_row"]:
         out[c] = piv[c].values if c in piv else None
-    rows = mine[mine["p"] == KG + "sourceRow"].drop_duplicates("s").set_index("s")["g"].reindex(index)
+    # the graph of each year's source file: that of a value it always states (its row is in its name)
+    rows = mine[mine["p"] == KG + "year"].drop_duplicates("s").set_index("s")["g"].reindex(index)
     for c, v in _provenance_of(long, rows).items():
         out[c] = v.values
     out = _fill_method(out, _methods_of(long).get("FinancialYear"), [p.column for p in values if p.derived])
+    out = fill_unstated(out, "FinancialYear", having=_stated_derived("FinancialYear"))
+    out = _row_from_iri(out)
     return _nones(out[cols])

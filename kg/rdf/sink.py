@@ -91,10 +91,11 @@ def tables_quads(tables) -> Iterator[str]:
     yield nquads.static_nquads()
     resolved = tables.resolved()
     yield from nquads.resolved_nquads(resolved)
+    own = nquads.own_values(resolved)  # what derived values left out when equal compare with
     del resolved
     derived = tables.derived()
     if derived is not None:
-        yield from nquads.derived_quads(derived)
+        yield from nquads.derived_quads(derived, own)
 
 
 def generation_quads(gen: Path) -> Iterator[str]:

@@ -16,6 +16,21 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from kg.ontology import KG, model
+from kg.rdf.nquads import type_stated
+
+
+def _pointer(class_iri: str) -> str | None:
+    """The link predicate whose rdfs:range is the class (kg:reported for kg:FinancialYear)."""
+    import rdflib
+
+    from kg.ontology import graph
+
+    preds = {lk.predicate for lk in model().links.values()}
+    return next((str(p) for p in graph().subjects(rdflib.RDFS.range, rdflib.URIRef(class_iri)) if str(p) in preds), None)
+
+
+def _count(store: ox.Store, query: str) -> int:
+    return int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
 
 
 def graph_stats(store: ox.Store) -> list[list]:
@@ -30,14 +45,17 @@ def graph_stats(store: ox.Store) -> list[list]:
         )
     }
     for name in m.node_types:
+        if name not in counts and not type_stated(KG + name):  # counted by the property pointing at it
+            pointer = _pointer(KG + name)
+            counts[name] = _count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?a <{pointer}> ?s }}") if pointer else 0
         rows.append(["type", name, counts.get(name, 0)])
     for rel, link in m.links.items():
-        if link.qualified_class:
+        if link.qualified_class and type_stated(KG + link.qualified_class):
             n = counts.get(link.qualified_class, 0)
+        elif link.qualified_class:  # a link node without its type: the subjects of its source role
+            n = _count(store, f"SELECT (COUNT(DISTINCT ?l) AS ?n) WHERE {{ ?l <{KG}{link.source_role}> ?a }}")
         else:
-            n = int(next(iter(store.query(
-                f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a <{link.predicate}> ?b }}", use_default_graph_as_union=True
-            )))["n"].value)
+            n = _count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a <{link.predicate}> ?b }}")
         rows.append(["link", rel, n])
     for s in store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"):
         rows.append(["graph", s["g"].value, int(s["n"].value)])

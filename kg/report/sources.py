@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.ontology import ID, KG
+from kg.rdf.nquads import split_row_iri
 
 __all__ = ["SourceUse", "attach_sources", "rows_text"]
 
@@ -30,8 +31,8 @@ def _p(local: str) -> ox.NamedNode:
     return ox.NamedNode(KG + local)
 
 
-CERT_FIRM, PROGRAMME, BATCH, VALID_FROM, CERT_YEAR = (_p(x) for x in ("certifiedFirm", "programme", "batch", "validFrom", "certYear"))
-REPORTED, YEAR, SOURCE_ROW = _p("reported"), _p("year"), _p("sourceRow")
+CERT_FIRM, PROGRAMME, BATCH, VALID_FROM, YEAR = (_p(x) for x in ("certifiedFirm", "programme", "batch", "validFrom", "year"))
+REPORTED, SOURCE_ROW = _p("reported"), _p("sourceRow")
 OWNER, OWNED, START, END = _p("owner"), _p("owned"), _p("start"), _p("end")
 RECIPIENT, DATE, INSTRUMENT = _p("recipient"), _p("date"), _p("instrument")
 LISTED_FIRM, LISTED, EXCHANGE, CODE = _p("listedFirm"), _p("listed"), _p("exchange"), _p("code")
@@ -83,6 +84,8 @@ class _Facts:
         if not isinstance(graph, ox.NamedNode) or not graph.value.startswith(ID + "graph/source/"):
             return
         row = self._value(node, SOURCE_ROW, graph)
+        if row is None:  # a node named by its row (kg:rowInIri: financial years)
+            row = str(split_row_iri(node.value)[1] or "")
         self.found.setdefault((kind, graph), set())
         if row is not None and row.isdigit():
             self.found[(kind, graph)].add(int(row))
@@ -109,7 +112,7 @@ class _Facts:
             vf = self._value(c, VALID_FROM)
             if as_of is not None and vf is not None and vf > as_of.isoformat():
                 continue
-            cy = self._value(c, CERT_YEAR)
+            cy = self._value(c, YEAR) or (vf[:4] if vf else None)  # its year, else valid_from's (kg.derive.lookups)
             if max_year is not None and cy is not None and int(cy) > max_year:
                 continue
             self.add("certifications", q.graph_name, c)
