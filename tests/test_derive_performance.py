@@ -240,7 +240,9 @@ WHERE {
         ?fu kg:hasOwnershipAssessment ?fa .
         FILTER NOT EXISTS { ?fa kg:validFrom ?faf FILTER(?faf > ?as_of) }
         FILTER NOT EXISTS { ?fa kg:validTo ?fat FILTER(?fat < ?as_of) }
-        ?fa kg:stateControlled ?sc ; kg:stateShare ?ss .
+        # the lean store leaves out the defaults (kg:default): not state-controlled, a state share of 0
+        OPTIONAL { ?fa kg:stateControlled ?sc0 } OPTIONAL { ?fa kg:stateShare ?ss0 }
+        BIND(COALESCE(?sc0, false) AS ?sc) BIND(COALESCE(?ss0, 0.0) AS ?ss)
       }
       OPTIONAL { ?fl kg:interestRate ?rate }
       BIND(COALESCE(?sc, false) || COALESCE(?ss >= ?min_state_share, false) AS ?linked)
