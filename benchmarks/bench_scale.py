@@ -152,11 +152,11 @@ def queries(db: Path) -> list[dict]:
 def ladybug_copy(db: Path, work: Path) -> dict:
     """LadybugDB COPY of the build's graph tables alone (the property-graph floor)."""
     from kg.cypher.load import build_embedded
-    from kg.tables.read import graph_frames
+    from kg.tables.read import open_live_tables
 
-    frames = graph_frames(db)
+    graph = open_live_tables(db).graph_tables()  # the typed Arrow view, made before the clock starts
     t = time.perf_counter()
-    build_embedded(frames, work / "ladybug-floor")
+    build_embedded(graph, work / "ladybug-floor")
     s = time.perf_counter() - t
     shutil.rmtree(work / "ladybug-floor", ignore_errors=True)
     return {"s": s}
@@ -257,6 +257,8 @@ def markdown(rows: list[dict]) -> str:
     line("peer: `kg neo4j-import` + neo4j-admin import (s)", lambda r: f"{r['neo4j']['csv_s']:.1f} + {r['neo4j']['import_s']:.1f}")
     line("rebuild after adding a 1,000-row source (s; share of the full build)",
          lambda r: f"{r['rebuild']['s']:.1f} s, {r['rebuild']['s'] / r['build']['s']:.0%}")
+    line("  ... in CPU seconds (share of the full build's)",
+         lambda r: f"{r['rebuild']['cpu']:.1f} CPU s, {r['rebuild']['cpu'] / r['build']['cpu']:.0%}")
     line("  ... and until SPARQL answers after it (s)", lambda r: f"{r['store_rebuild']['s']:.1f}")
     line("peer: DuckDB / pyarrow reading the source CSVs (s)",
          lambda r: f"{r['floors']['duckdb_s']:.1f} / {r['floors']['pyarrow_s']:.1f} ({r['floors']['mib']:.0f} MiB)")
