@@ -98,7 +98,7 @@ def build(
     (kg.loaders.registry.LoadOptions.params). ``stage(name)`` hears of each stage as it starts,
     ``progress(stage, done, total, note)`` of the counts within the long ones (kg build's bars).
     ``store`` says when the RDF store is loaded from the graph tables (kg.rdf.sink.MODES; default
-    ``$KG_STORE`` else ``now``): in the build, by a background process started once the build is
+    ``$KG_STORE`` else ``background``): in the build, by a background process started once the build is
     live, or by the first command that needs it. With ``cache`` (default) a source file read
     by an earlier build with the same bytes, loader, mapping and options comes from the load
     cache in ``db`` (kg.loaders.cache) instead of being read again.

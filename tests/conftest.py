@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ from click.testing import CliRunner
 import kg.cli.commands  # noqa: F401  (registers the commands)
 from kg.build import build
 from kg.cli import cli
+
+# the tests' builds load the RDF store in the build (kg build's default is a background loader,
+# which tests/test_store_sink.py covers), so no loader outlives the test that started it
+os.environ.setdefault("KG_STORE", "now")
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = ROOT / "tests" / "fixtures" / "mini"

@@ -140,6 +140,6 @@ def test_store_mode_from_the_environment(tmp_path, monkeypatch):
     report = build([SAMPLE], db)
     assert report.store == "later" and not store_dir(live_generation(db)).exists()
     monkeypatch.setenv("KG_STORE", "nonsense")
-    assert sink.default_mode() == "now"
+    assert sink.default_mode() == "background"
     with pytest.raises(ValueError, match="store must be one of now, background, later"):
         build([SAMPLE], tmp_path / "db2", store="soon")

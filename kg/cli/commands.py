@@ -37,7 +37,8 @@ from kg.errors import InputError
 @click.option("--store", "store", type=click.Choice(["now", "background", "later"]), default=None,
               help="When the RDF store (SPARQL) is loaded from the graph tables: in the build (now), by a "
                    "background process once the build is live, or by the first command that needs it "
-                   "(later). Default: $KG_STORE, else now. Cypher answers as soon as the build ends.")
+                   "(later). Default: $KG_STORE, else background. Cypher answers as soon as the build ends; "
+                   "a SPARQL command waits for the store.")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="Read every source file again instead of reusing what an earlier build read from an "
                    "unchanged file (the load cache in DB/cache/load), and leave the cache as it is.")

@@ -58,13 +58,15 @@ class Superseded(Exception):
 
 
 def default_mode() -> str:
-    """``$KG_STORE`` when it names a mode, else ``now``.
+    """``$KG_STORE`` when it names a mode, else ``background``: ``kg build`` ends once the graph
+    tables and the embedded Cypher graph are live, and the RDF store loads behind it (a SPARQL
+    command that comes first waits for it).
 
     >>> default_mode() in MODES
     True
     """
     mode = os.environ.get("KG_STORE", "").strip().lower()
-    return mode if mode in MODES else "now"
+    return mode if mode in MODES else "background"
 
 
 def ready(gen: Path) -> bool:
