@@ -247,7 +247,8 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
     staging = folder / "staging"
     staging.mkdir()
     report = LoadReport(path=folder / DB_FILE)
-    # one checkpoint when the database is closed, not one per COPY (each costs ~0.1 s on its own)
+    # no automatic checkpoints: _Writer checkpoints only when the pool needs it, and closing does
+    # the last one (one per COPY would cost ~0.1 s each)
     pool = pool or BUFFER_POOL
     # compression off: LadybugDB 0.22 reads some compressed DOUBLE values back as 0.0 when it
     # fetches single nodes (a firm's financial years through REPORTED; 13 of 131,645 values of a

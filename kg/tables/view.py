@@ -341,17 +341,20 @@ def iter_graph(tables: Tables) -> Iterator[tuple[str, object, pa.Table | None]]:
     part = GraphTables()
     by_rel = {spec.rel: nt for nt, spec in DERIVED_NODES.items()}
     empty = pa.array([], pa.string())
+    plain = set()  # the links without a qualified node that have a reader here
     _entity_nodes(tables, part, methods)
     yield from _drain(part)
     fys = _financial_years(tables, part, methods)
     yield from _drain(part)
-    if fys is not None and "REPORTED" in m.links and not m.links["REPORTED"].qualified_class:
+    if fys is not None and not m.links["REPORTED"].qualified_class:
+        plain.add("REPORTED")
         yield "link", "REPORTED", _pairs(fys.column("firm"), fys.column("iri"), False)
     del fys
     assessed = _assessment_nodes(tables, part, methods)
     yield from _drain(part)
     for rel, link in m.links.items():
         if rel in by_rel and not link.qualified_class:
+            plain.add(rel)
             t = assessed.get(by_rel[rel])
             yield "link", rel, _pairs(t.column("_entity") if t is not None else empty,
                                       t.column("_node") if t is not None else empty, link.derived)
@@ -381,7 +384,7 @@ def iter_graph(tables: Tables) -> Iterator[tuple[str, object, pa.Table | None]]:
             if link.derived and t.num_rows:
                 t = t.append_column("derived", pa.repeat(True, t.num_rows))
             yield "link", rel, t
-        elif not (rel == "REPORTED" and "financials" in tables) and rel not in by_rel:
+        elif rel not in plain:
             yield "warning", f"links {rel} have no qualified node and no reader; not written", None
 
 
