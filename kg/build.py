@@ -17,19 +17,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg import __version__
+from kg import __version__, incremental
 from kg.build_checks import counts_by_source, nothing_read, shrinkage
 from kg.conflicts import conflicts_file, find_conflicts, write_conflicts
-from kg.dbfolder import discard, new_generation, publish, remove_stale, writer_lock
+from kg.dbfolder import (
+    GENERATION_MARKER,
+    discard,
+    live_generation,
+    new_generation,
+    publish,
+    remove_stale,
+    writer_lock,
+)
 from kg.errors import InputError
 from kg.loaders.cache import LoadCache
 from kg.loaders.mapping import Mapping, load_mapping
-from kg.loaders.sources import Progress, load_sources
+from kg.loaders.sources import Progress, file_keys, load_sources
 from kg.rdf import sink
 from kg.rdf.store import build_info
 from kg.records import Reject, write_rejects
 from kg.resolve import resolve
+from kg.tables.append import CannotAppend
 from kg.tables.read import TABLES_DIR, open_tables, tables_dir
+from kg.tables.view import iter_graph
 from kg.tables.write import write_tables
 
 
@@ -158,6 +168,19 @@ def _build_generation(
 
     stage("load")
     load_cache = LoadCache.of_db(db) if cache else None
+    keys, skipped = file_keys(list(sources), mapping, encoding, loader=loader, params=loader_params)
+    since = None
+    if cache:  # the live build's sources, unchanged, and new files: read and add only those
+        try:
+            return _build_increment(incremental.plan(live_generation(db), build_info(db), keys, derive, floor),
+                                    sources, db, gen, mapping=mapping, encoding=encoding, strict=strict,
+                                    derive=derive, stage=stage, floor=floor, loader=loader,
+                                    loader_params=loader_params, progress=progress, store=store,
+                                    load_cache=load_cache, keys=keys, skipped=skipped, as_of=as_of)
+        except (incremental.NotIncremental, CannotAppend) as e:
+            since = str(e)
+            _empty(gen)
+            t0 = time.perf_counter()
     records = load_sources(list(sources), mapping, encoding, loader=loader, params=loader_params, progress=progress,
                            cache=load_cache)
     if load_cache is not None:
@@ -168,7 +191,9 @@ def _build_generation(
     report.seconds["load"] = t1 - t0
 
     stage("resolve")
-    resolved = resolve(records)
+    resolved = resolve(records, with_name_keys=True)
+    incremental.write_name_keys(resolved.name_keys, gen)
+    resolved.name_keys = None
     records.entities.clear()  # the loaded frames: resolved holds what the later stages need
     records.links.clear()
     records.financials.clear()
@@ -188,14 +213,7 @@ def _build_generation(
     report.entities = len(resolved.entities)
     report.links = {k: len(v) for k, v in resolved.links.items()}
     report.links["REPORTED"] = len(resolved.financials)
-    write_rejects(records.rejects, gen / "rejects.csv")
-    if strict and records.rejects:
-        first = min(records.rejects, key=lambda r: (r.file, r.row))
-        raise StrictRejects(
-            f"{report.rejected} row(s) rejected with --strict; the graph in {db} was left as it was. "
-            f"First: {first.line()} (all in {gen / 'rejects.csv'})",
-            report,
-        )
+    _write_rejects(report, db, gen, strict)
     by_source = counts_by_source(resolved.entity_rows, resolved.links, resolved.financials)
     if not replace:
         _check_shrinkage(db, gen, by_source, report, confirm)
@@ -203,8 +221,7 @@ def _build_generation(
     derived = None
     derived_info = None
     if as_of is not None:
-        report.warnings.append(f"kg build --as-of {as_of.isoformat()} is deprecated and ignored: derived facts are "
-                               f"stored for every date; give --as-of to the query instead")
+        report.warnings.append(_AS_OF.format(as_of.isoformat()))
     if derive:
         stage("derive")
         from kg.derive.timeline import derive_periods
@@ -223,11 +240,34 @@ def _build_generation(
     t4 = time.perf_counter()
     report.seconds["tables"] = t4 - t3
 
-    meta = {
+    meta = _meta(sources, mapping.name, loader, loader_params, load_cache, report, derived_info, by_source, tables)
+    meta["cypher"] = _build_cypher(gen, report, stage)
+    meta[incremental.INFO] = {**incremental.inputs(keys, derive, floor), "used": False, "why": since}
+    _finish(gen, meta, report, store, progress, stage)
+    return report
+
+
+def _write_rejects(report: BuildReport, db: Path, gen: Path, strict: bool) -> None:
+    """The generation's rejects report; under ``strict`` any reject refuses the build."""
+    write_rejects(report.rejects, gen / "rejects.csv")
+    if strict and report.rejects:
+        first = min(report.rejects, key=lambda r: (r.file, r.row))
+        raise StrictRejects(
+            f"{report.rejected} row(s) rejected with --strict; the graph in {db} was left as it was. "
+            f"First: {first.line()} (all in {gen / 'rejects.csv'})",
+            report,
+        )
+
+
+def _meta(sources: list[Path], mapping: str, loader: str | None, loader_params: dict[str, str] | None,
+          load_cache: LoadCache | None, report: BuildReport, derived_info: dict | None, by_source: dict,
+          tables: dict) -> dict:
+    """What build.json says of every build."""
+    return {
         "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "kg_version": __version__,
         "sources": [str(s) for s in sources],
-        "mapping": mapping.name,
+        "mapping": mapping,
         "loader": loader,
         "loader_params": dict(loader_params or {}),
         "load_cache": load_cache.summary() if load_cache is not None else None,
@@ -239,10 +279,15 @@ def _build_generation(
         "tables": {"folder": TABLES_DIR, "schema_version": tables["schema_version"],
                    "rows": {name: t["rows"] for name, t in tables["tables"].items()},
                    "bytes": sum(t["bytes"] for t in tables["tables"].values())},
+        "seconds": report.seconds,
     }
-    meta["seconds"] = report.seconds
-    meta["cypher"] = _build_cypher(gen, report, stage)
+
+
+def _finish(gen: Path, meta: dict, report: BuildReport, store: str, progress: Progress | None,
+            stage: Callable[[str], None]) -> None:
+    """The RDF store where the build loads it, and build.json."""
     meta["store"] = report.store = store
+    meta["warnings"] = report.warnings
     report.triples = None
     if store == "now":
         stage("store")
@@ -251,7 +296,107 @@ def _build_generation(
         report.seconds["store"] = time.perf_counter() - t5
     (gen / "build.json").write_text(json.dumps({**meta, "triples": report.triples}, indent=2, ensure_ascii=False, default=str),
                                     encoding="utf-8")
+
+
+def _empty(gen: Path) -> None:
+    """Remove what an incremental attempt wrote into the generation ``gen`` (kept: the folder)."""
+    import shutil
+
+    for p in gen.iterdir():
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        elif p.name != GENERATION_MARKER:
+            p.unlink()
+
+
+def _build_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen: Path, *, mapping: Mapping,
+                     encoding: str | None, strict: bool, derive: bool, stage: Callable[[str], None],
+                     floor: float | None, loader: str | None, loader_params: dict[str, str] | None,
+                     progress: Progress | None, store: str, load_cache: LoadCache | None,
+                     keys: list, skipped: list[str], as_of: dt.date | None) -> BuildReport:
+    """An incremental build (kg.incremental): the new files of ``plan`` added to its live
+    generation's tables and Cypher database, in ``gen``. Raises NotIncremental or CannotAppend
+    (before anything is published) where it cannot be one."""
+    from kg.cypher.engine import cypher_dir
+    from kg.cypher.load import append_embedded
+    from kg.tables.append import append_tables, delta_tables
+
+    report = BuildReport(db=db)
+    live, info = plan.live, plan.info
+    t0 = time.perf_counter()
+    records = load_sources(plan.files, mapping, encoding, loader=loader, params=loader_params, progress=progress,
+                           cache=load_cache)
+    t1 = time.perf_counter()
+    report.seconds["load"] = t1 - t0
+
+    stage("resolve")
+    old = open_tables(tables_dir(live))
+    delta = incremental.resolve_delta(old, live, records)
+    res = delta.resolved
+    conflicts = find_conflicts(res, records.header)
+    if len(conflicts.table) or conflicts.rejects or conflicts.warnings:
+        raise incremental.NotIncremental("a new row conflicts with another (kg.conflicts)")
+    records.rejects.extend(res.rejects)
+    t2 = time.perf_counter()
+    report.seconds["resolve"] = t2 - t1
+
+    old_rejects = incremental.read_rejects(live / "rejects.csv")
+    report.files = [tuple(f) for f in info.get("files", [])] + records.counts()
+    report.rejects = old_rejects + records.rejects
+    old_warnings = info.get("warnings", [])
+    report.warnings = [*old_warnings, *(w for w in skipped if w not in old_warnings), *records.warnings]
+    if as_of is not None:
+        report.warnings.append(_AS_OF.format(as_of.isoformat()))
+    report.entities = info.get("entities", 0) + len(res.entities)
+    report.links = dict(info.get("links", {}))
+    for k, n in {**{k: len(v) for k, v in res.links.items()}, "REPORTED": len(res.financials)}.items():
+        report.links[k] = report.links.get(k, 0) + n
+    _write_rejects(report, db, gen, strict)
+    by_source = incremental.merge_counts(info.get("by_source") or {},
+                                         counts_by_source(res.entity_rows, res.links, res.financials))
+
+    derived = None
+    if derive:
+        stage("derive")
+        from kg.derive.facts import DEFAULT_FLOOR
+
+        derived = incremental.derive_delta(old, res, DEFAULT_FLOOR if floor is None else floor)
+    t3 = time.perf_counter()
+    report.seconds["derive"] = t3 - t2
+
+    stage("tables")
+    tables = append_tables(old, res, derived, tables_dir(gen))
+    incremental.write_name_keys(delta.name_keys, gen, live)
+    incremental.copy_file(conflicts_file(live), conflicts_file(gen))
+    t4 = time.perf_counter()
+    report.seconds["tables"] = t4 - t3
+
+    stage("cypher")
+    added = append_embedded(iter_graph(delta_tables(tables_dir(gen), tables)) if len(res.entities) else iter([]),
+                            cypher_dir(live), cypher_dir(gen))
+    report.warnings.extend(added.warnings)
+    report.seconds["cypher"] = time.perf_counter() - t4
+    cyp = dict(info.get("cypher") or {})
+    cyp = {"nodes": cyp.get("nodes", 0) + added.nodes, "links": cyp.get("links", 0) + sum(added.links.values()),
+           "seconds": added.seconds}
+
+    derived_info = info.get("derived")
+    if derived_info is not None and derived is not None:
+        derived_info = {**derived_info, "rows": {k: derived_info["rows"].get(k, 0) + len(getattr(derived, k))
+                                                 for k in derived_info["rows"]}}
+    meta = _meta(sources, mapping.name, loader, loader_params, load_cache, report, derived_info, by_source, tables)
+    meta["cypher"] = cyp
+    meta[incremental.INFO] = {**incremental.inputs(keys, derive, floor), "used": True, "from": live.name,
+                              "files": [str(p) for p in plan.files]}
+    if load_cache is not None:
+        load_cache.keep(plan.keys)
+        load_cache.finish()
+    _finish(gen, meta, report, store, progress, stage)
     return report
+
+
+_AS_OF = ("kg build --as-of {} is deprecated and ignored: derived facts are stored for every date; give --as-of "
+          "to the query instead")
 
 
 def release_memory() -> None:

@@ -126,6 +126,9 @@ class Resolved:
     links: dict[str, pd.DataFrame] = field(default_factory=dict)
     financials: pd.DataFrame = field(default_factory=pd.DataFrame)
     rejects: list[Reject] = field(default_factory=list)
+    # (key, iri) for every normalised name and Chinese name of the entity rows, where asked for
+    # (resolve(with_name_keys=True)): what an incremental build matches new names against
+    name_keys: pd.DataFrame | None = None
     # entity rows rejected because their primary type contradicts the entity's first row
     # (TYPE_CONFLICT_COLUMNS); kg.conflicts lists them
     type_conflicts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(TYPE_CONFLICT_COLUMNS)))
@@ -408,12 +411,15 @@ def _first_of(keys: list[np.ndarray], values: list[np.ndarray]) -> dict:
 
 
 class _RefIndex:
-    """Looks references up by id, USCC, LEI, ticker, then normalised name."""
+    """Looks references up by id, USCC, LEI, ticker, then normalised name. ``known_names``
+    (key -> IRIs) stands for the names of rows resolved before, which are then not keyed again:
+    only the rows from ``named_from`` on are."""
 
-    def __init__(self, rows: pd.DataFrame, key=normalise_name):
+    def __init__(self, rows: pd.DataFrame, key=normalise_name, known_names=None, named_from: int = 0):
         self._rows = rows
         self._key = key
         self._names: dict[str, set[str]] | None = None
+        self._known_names, self._named_from = known_names, named_from
         # the first row giving a value wins, id before USCC, LEI and ticker (as one pass of
         # setdefault would); a row's own entity (row_ref) overrides; then tickers without exchange
         keys, iris = [], []
@@ -434,8 +440,9 @@ class _RefIndex:
     def names(self) -> dict[str, set[str]]:
         """Normalised name -> IRIs, made on the first lookup by name (most sources refer by id)."""
         if self._names is None:
-            self._names = {}
-            rows = self._rows
+            known = self._known_names() if callable(self._known_names) else self._known_names
+            self._names = {k: set(v) for k, v in (known or {}).items()}
+            rows = self._rows.iloc[self._named_from:]
             for col in ("name", "name_zh"):
                 sel = rows[col].notna()
                 for key, iri in zip(_each(rows.loc[sel, col], self._key).tolist(), rows.loc[sel, "iri"].tolist(), strict=True):
@@ -467,8 +474,36 @@ class _RefIndex:
         return ValueProblem(ref, "a known entity", "an id, USCC, LEI or ticker from the entities table, or an entity's exact name")
 
 
-def resolve(records: Records) -> Resolved:
-    """Merge entity rows into entities and point every link at them."""
+def name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
+    """``key, iri``: each distinct normalised name and Chinese name of the resolved rows.
+
+    >>> name_keys(pd.DataFrame({"iri": ["a", "a"], "name": ["Acme Co., Ltd.", "ACME CO LTD"], "name_zh": [None, None]}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+        key iri
+    0  acme   a
+    """
+    parts = []
+    for col in ("name", "name_zh"):
+        if col in rows:
+            have = rows[col].notna().to_numpy(dtype=bool)
+            parts.append(pd.DataFrame({"key": _each(rows.loc[have, col], key).to_numpy(dtype=object),
+                                       "iri": rows.loc[have, "iri"].to_numpy(dtype=object)}))
+    if not parts:
+        return pd.DataFrame({"key": pd.Series(dtype=object), "iri": pd.Series(dtype=object)})
+    return pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
+
+
+def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=None,
+            with_name_keys: bool = False) -> Resolved:
+    """Merge entity rows into entities and point every link at them.
+
+    ``known``: entity rows resolved by an earlier build (``id``, ``uscc``, ``lei``, ``ticker``
+    and ``iri``), which links may refer to but which make no entity here, and ``known_names``
+    their names (key -> IRIs, or a function giving them when a reference by name first needs
+    them): an incremental build (kg.incremental), which has checked that
+    the new rows share no identifier or name with them. ``with_name_keys`` fills
+    ``Resolved.name_keys``.
+    """
     m = model()
     # names are keyed by several steps: each distinct name once per build, in a memo that goes
     # with the build (not through normalise_name's global cache, too small at 10^5 firms and up)
@@ -519,8 +554,15 @@ def resolve(records: Records) -> Resolved:
     ent["labels"] = ent["types"].map(lambda ts: tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels)))
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
 
-    index = _RefIndex(rows, key)
-    resolved = Resolved(entities=ent, entity_rows=rows, rejects=type_rejects + ambiguous, type_conflicts=type_conflicts)
+    if known is None:
+        index = _RefIndex(rows, key)
+    else:
+        index = _RefIndex(pd.concat([known, rows], ignore_index=True), key, known_names, len(known))
+    # the cluster numbers are resolve's own (row positions of this build): not kept
+    resolved = Resolved(entities=ent, entity_rows=rows.drop(columns="cluster"), rejects=type_rejects + ambiguous,
+                        type_conflicts=type_conflicts)
+    if with_name_keys:
+        resolved.name_keys = name_keys(rows, key)
     gone = {(r.file, r.row) for r in ambiguous}
     for rel, frames in records.links.items():
         link = m.link(rel)

@@ -175,10 +175,11 @@ class _Ends:
     over the IRIs of the node tables the ontology allows there (any node table for the few that
     miss). Node tables' IRIs are added in the order they are loaded."""
 
-    def __init__(self):
+    def __init__(self, offsets: dict[str, int] | None = None):
         self.names: list[str] = []
         self.iris: dict[str, list[pa.Array]] = {}
         self._sets: dict[tuple[str, ...], tuple[pa.Array, np.ndarray]] = {}
+        self.offsets = offsets or {}  # rows a row-keyed table had before (an appending load)
 
     def add(self, nt: str, iris: pa.ChunkedArray) -> None:
         if nt not in self.iris:
@@ -207,8 +208,9 @@ class _Ends:
         at = pos[hit].astype(np.int64)
         which = np.searchsorted(sizes, at, side="right") - 1
         code = np.array([self.names.index(nt) for nt in among], dtype=np.int64)
+        off = np.array([self.offsets.get(nt, 0) for nt in among], dtype=np.int64)
         out[hit] = code[which]
-        rows[hit] = at - sizes[which]
+        rows[hit] = at - sizes[which] + off[which]
         return out, rows
 
 
@@ -261,22 +263,68 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
         for stmt in schema_statements():
             conn.execute(stmt)
         report.seconds["schema"] = time.perf_counter() - t0
-        tables, pairs, keyed = set(node_tables()), rel_pairs(), row_keyed()
-        ends = _Ends()
-        for kind, key, t in _items(graph):
-            t1 = time.perf_counter()
-            if kind == "warning":
-                report.warnings.append(str(key))
-            elif kind == "node":
-                _load_nodes(writer, key, t, tables, ends, report)
-            else:
-                _load_links(writer, key, t, pairs, keyed, ends, report)
-            report.seconds[f"{kind}s"] = report.seconds.get(f"{kind}s", 0.0) + time.perf_counter() - t1
-            del t
+        _load_items(writer, _items(graph), _Ends(), report)
     finally:
         t3 = time.perf_counter()
         conn.close()
         db.close()  # the checkpoint
+        report.seconds["close"] = time.perf_counter() - t3
+        shutil.rmtree(staging, ignore_errors=True)
+    report.seconds["total"] = time.perf_counter() - t0
+    return report
+
+
+def _load_items(writer: _Writer, items: Iterable[Item], ends: _Ends, report: LoadReport, old_nodes=None) -> None:
+    tables, pairs, keyed = set(node_tables()), rel_pairs(), row_keyed()
+    for kind, key, t in items:
+        t1 = time.perf_counter()
+        if kind == "warning":
+            report.warnings.append(str(key))
+        elif kind == "node":
+            _load_nodes(writer, key, t, tables, ends, report)
+        else:
+            _load_links(writer, key, t, pairs, keyed, ends, report, old_nodes)
+        report.seconds[f"{kind}s"] = report.seconds.get(f"{kind}s", 0.0) + time.perf_counter() - t1
+        del t
+
+
+def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path, pool: int | None = None) -> LoadReport:
+    """A copy of the database in the folder ``old`` (a live generation's, never written) in the
+    new folder ``folder``, with the nodes and links of ``graph`` added: what an incremental build
+    adds (kg.incremental). A link end that is not a node of ``graph`` is looked up among the
+    nodes the database had; row-keyed nodes are numbered on from the rows their table had.
+    ``report`` counts what was added.
+    """
+    import ladybug
+
+    t0 = time.perf_counter()
+    folder.mkdir(parents=True)
+    shutil.copyfile(old / DB_FILE, folder / DB_FILE)  # a closed database is one file (checkpointed)
+    staging = folder / "staging"
+    staging.mkdir()
+    report = LoadReport(path=folder / DB_FILE)
+    report.seconds["copy"] = time.perf_counter() - t0
+    pool = pool or BUFFER_POOL
+    db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False, compression=False)
+    conn = ladybug.Connection(db)
+    keyed = row_keyed()
+    plain = [nt for nt in node_tables() if nt not in keyed]
+
+    def old_nodes(iris: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for nt in plain:  # table names come from the ontology; the IRIs are a parameter (one key lookup each)
+            rows = conn.execute(f"UNWIND $iris AS i MATCH (n:{nt} {{iri: i}}) RETURN n.iri", {"iris": iris}).get_all()
+            if rows:
+                found[nt] = [r[0] for r in rows]
+        return found
+
+    try:
+        offsets = {nt: conn.execute(f"MATCH (n:{nt}) RETURN count(n)").get_all()[0][0] for nt in sorted(keyed)}
+        _load_items(_Writer(conn, staging, report, pool), _items(graph), _Ends(offsets), report, old_nodes)
+    finally:
+        t3 = time.perf_counter()
+        conn.close()
+        db.close()
         report.seconds["close"] = time.perf_counter() - t3
         shutil.rmtree(staging, ignore_errors=True)
     report.seconds["total"] = time.perf_counter() - t0
@@ -299,7 +347,7 @@ def _load_nodes(writer: _Writer, labels: tuple[str, ...], t: pa.Table, tables: s
 
 
 def _load_links(writer: _Writer, rel: str, t: pa.Table, pairs: dict, keyed: frozenset[str], ends: _Ends,
-                report: LoadReport) -> None:
+                report: LoadReport, old_nodes=None) -> None:
     if rel not in pairs:
         report.warnings.append(f"links {rel} have no relationship table; not loaded")
         return
@@ -309,6 +357,14 @@ def _load_links(writer: _Writer, rel: str, t: pa.Table, pairs: dict, keyed: froz
     a, a_row = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
     b, b_row = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
     miss = (a < 0) | (b < 0)
+    if miss.any() and old_nodes is not None:  # ends among the nodes the database had before
+        gone = pa.concat_arrays([t.column(FROM).filter(pa.array(a < 0)).combine_chunks(),
+                                 t.column(TO).filter(pa.array(b < 0)).combine_chunks()])
+        for nt, iris in old_nodes(pc.unique(gone).to_pylist()).items():
+            ends.add(nt, pa.chunked_array([pa.array(iris, pa.string())]))
+        a, a_row = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
+        b, b_row = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
+        miss = (a < 0) | (b < 0)
     if miss.any():  # an end of a type the ontology does not allow there, or not a node at all
         for side, row, col in ((a, a_row, FROM), (b, b_row, TO)):
             found, at = ends.types(t.column(col).filter(pa.array(miss)), ends.names)
@@ -339,4 +395,4 @@ def _load_links(writer: _Writer, rel: str, t: pa.Table, pairs: dict, keyed: froz
     report.links[rel] = report.links.get(rel, 0) + n
 
 
-__all__ = ["DB_FILE", "BUFFER_POOL", "COPY_ROWS", "READ_BUFFER_POOL", "LoadReport", "build_embedded"]
+__all__ = ["DB_FILE", "BUFFER_POOL", "COPY_ROWS", "READ_BUFFER_POOL", "LoadReport", "append_embedded", "build_embedded"]

@@ -383,6 +383,10 @@ class LoadCache:
         self.used.add(key)
         return True
 
+    def keep(self, keys: list[str]) -> None:
+        """Count ``keys`` as used by this build (the files an incremental build did not read)."""
+        self.used.update(keys)
+
     def finish(self) -> list[str]:
         """Record this build's keys; delete entries no build of the last :data:`KEEP_BUILDS`
         used, and temporary folders of killed builds. Returns the names deleted."""

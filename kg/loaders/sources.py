@@ -68,13 +68,47 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
         if loader.finish is not None:
             loader.finish(records, options)
     check_link_frames(records)  # nested formats' dates and ranges; table rows were checked at load
+    records.warnings.extend(skipped_warnings(skipped))
+    _release_arrow_memory()
+    return records
+
+
+def skipped_warnings(skipped: list[Path]) -> list[str]:
+    """One warning per folder naming the files of it that no loader reads."""
     by_folder: dict[Path, list[str]] = {}
     for p in skipped:
         by_folder.setdefault(p.parent, []).append(p.name)
-    for folder, names in by_folder.items():
-        records.warnings.append(f"{folder}: skipped {len(names)} file(s) no loader reads: {', '.join(names)} (see kg loaders)")
-    _release_arrow_memory()
-    return records
+    return [f"{folder}: skipped {len(names)} file(s) no loader reads: {', '.join(names)} (see kg loaders)"
+            for folder, names in by_folder.items()]
+
+
+def file_keys(sources: list[Path], mapping: Mapping | None = None, encoding: str | None = None,
+              *, loader: str | None = None, params: dict[str, str] | None = None,
+              ) -> tuple[list[tuple[Path, str | None]], list[str]]:
+    """Each file :func:`load_sources` would read from ``sources``, with its load cache key
+    (kg.loaders.cache.entry_key: its bytes, loader, mapping and options), None for a file whose
+    loader has a cross-file step (its records depend on the other files); and the warnings
+    :func:`load_sources` gives of the files no loader reads.
+
+    >>> from kg.resources import resource_path
+    >>> keys, skipped = file_keys([resource_path("tests", "fixtures", "mini")])
+    >>> keys[0][0].name, len(keys[0][1])
+    ('certifications.csv', 64)
+    """
+    options = LoadOptions(mapping=mapping or load_mapping(), encoding=encoding, params=dict(params or {}))
+    forced = by_name(loader) if loader else None
+    suffixes = set(forced.suffixes) if forced and forced.suffixes else known_suffixes()
+    paths = [Path(s) for s in sources]
+    out: list[tuple[Path, str | None]] = []
+    found = discover(paths, suffixes)
+    skipped = list(found.skipped)
+    for path in found.files:
+        chosen = forced or _detect(path, named=path in paths)
+        if chosen is None:
+            skipped.append(path)
+        else:
+            out.append((path, None if chosen.finish is not None else entry_key(path, chosen.name, options)))
+    return out, skipped_warnings(skipped)
 
 
 def _release_arrow_memory() -> None:

@@ -28,6 +28,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -79,6 +80,13 @@ class Tables:
             raise TablesError(f"{path}: graph tables of schema version {version!r}; this kg reads up to "
                               f"{SCHEMA_VERSION}; upgrade kg or build the graph again")
 
+    @classmethod
+    def of_manifest(cls, folder: Path, manifest: dict) -> Tables:
+        """Tables of ``folder`` as ``manifest`` (not the folder's own) lists them."""
+        t = cls.__new__(cls)
+        t.folder, t.manifest = Path(folder), manifest
+        return t
+
     def names(self) -> list[str]:
         """The tables, in the order they were written."""
         return list(self.manifest["tables"])
@@ -89,23 +97,37 @@ class Tables:
     def rows(self, name: str) -> int:
         return self.manifest["tables"][name]["rows"]
 
-    def _path(self, name: str) -> Path:
+    def parts(self, name: str) -> list[Path]:
+        """The files of a table: one, or several where incremental builds appended to it
+        (kg.tables.write.append_tables), in order."""
         try:
-            return self.folder / self.manifest["tables"][name]["file"]
+            entry = self.manifest["tables"][name]
         except KeyError:
             raise KeyError(f"no table {name!r} in {self.folder}; it has {', '.join(self.names())}") from None
+        return [self.folder / f for f in entry.get("parts") or [entry["file"]]]
 
     def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
         """A table as Arrow; ``columns`` picks some (those the table lacks are left out)."""
-        path = self._path(name)
-        if columns is not None:
-            have = set(pq.read_schema(path).names)
-            columns = list(dict.fromkeys(c for c in columns if c in have))
-        return pq.read_table(path, columns=columns)
+        tables = []
+        for path in self.parts(name):
+            cols = columns
+            if columns is not None:
+                have = set(pq.read_schema(path).names)
+                cols = list(dict.fromkeys(c for c in columns if c in have))
+            tables.append(pq.read_table(path, columns=cols))
+        if len(tables) == 1:
+            return tables[0]
+        # a part's column may be all null (null type) or absent where another part has values
+        return pa.concat_tables(tables, promote_options="permissive").combine_chunks()
 
     def frame(self, name: str) -> pd.DataFrame:
         """A table as the pandas frame it was written from (kg.tables.arrow.to_frame)."""
-        return to_frame(pq.read_table(self._path(name)))
+        frames = [to_frame(pq.read_table(path)) for path in self.parts(name)]
+        if len(frames) == 1:
+            return frames[0]
+        out = pd.concat(frames, ignore_index=True)
+        out.attrs = frames[0].attrs
+        return out
 
     def resolved(self) -> Resolved:
         """The resolved entities and links the tables were written from (kg.resolve.Resolved)."""
@@ -133,7 +155,8 @@ class Tables:
             raise TablesError(f"{self.folder}: derived facts of a single date (an earlier kg); build the graph again")
         kwargs = {k: _decode(v) for k, v in info["fields"].items()}
         kwargs.update({name: self.frame(f"derived.{name}") for name in info["frames"]})
-        kwargs["entities"] = self.read("entities", ["iri"]).column("iri").to_numpy(zero_copy_only=False).astype(object)
+        # the build's order of entities (by IRI; an incremental build appends its new ones)
+        kwargs["entities"] = np.sort(self.read("entities", ["iri"]).column("iri").to_numpy(zero_copy_only=False)).astype(object)
         return DerivedPeriods(**kwargs)
 
     def derived_at(self, day: dt.date) -> Derived | None:

@@ -346,9 +346,10 @@ def iter_graph(tables: Tables) -> Iterator[tuple[str, object, pa.Table | None]]:
     yield from _drain(part)
     fys = _financial_years(tables, part, methods)
     yield from _drain(part)
-    if fys is not None and not m.links["REPORTED"].qualified_class:
-        plain.add("REPORTED")
-        yield "link", "REPORTED", _pairs(fys.column("firm"), fys.column("iri"), False)
+    if "REPORTED" in m.links and not m.links["REPORTED"].qualified_class:
+        plain.add("REPORTED")  # without financial years (tables of none), no links
+        if fys is not None:
+            yield "link", "REPORTED", _pairs(fys.column("firm"), fys.column("iri"), False)
     del fys
     assessed = _assessment_nodes(tables, part, methods)
     yield from _drain(part)
