@@ -371,6 +371,7 @@ def _build_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen:
     t4 = time.perf_counter()
     report.seconds["tables"] = t4 - t3
 
+    sink.keep_base(live, gen)  # the RDF store starts from a copy of the live one, if loaded
     stage("cypher")
     added = append_embedded(iter_graph(delta_tables(tables_dir(gen), tables)) if len(res.entities) else iter([]),
                             cypher_dir(live), cypher_dir(gen))

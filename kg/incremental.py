@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 
 from kg.records import REJECT_COLUMNS, Records, Reject
 from kg.resolve import Resolved, resolve
-from kg.tables.arrow import META_KEY, to_frame
+from kg.tables.arrow import INDEX_COLUMN, META_KEY, to_frame
 from kg.tables.read import Tables
 
 INFO = "incremental"
@@ -132,7 +132,7 @@ def _part_frame(path: Path, column: str | None, values: pa.Array | None) -> pd.D
         meta["rows"] = t.num_rows
         if meta["index"] == "column":
             meta["index"] = "range"
-            t = t.drop_columns(["__index__"])
+            t = t.drop_columns([INDEX_COLUMN])
         t = t.replace_schema_metadata({META_KEY: json.dumps(meta, ensure_ascii=False)})
     return to_frame(t)
 

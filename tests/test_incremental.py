@@ -113,7 +113,9 @@ def assert_same_graph(a: Path, b: Path) -> None:
             cols_a, rows_a = run_query(x, name, params, AS_OF)
             cols_b, rows_b = run_query(y, name, params, AS_OF)
             assert cols_a == cols_b and same_rows(rows_a, rows_b, ordered=False), (name, params, len(rows_a), len(rows_b))
-    assert len(open_store(a)) == len(open_store(b))
+    sa, sb = open_store(a), open_store(b)
+    assert len(sa) == len(sb)
+    assert sorted(map(str, sa)) == sorted(map(str, sb))
 
 
 def test_added_sources_are_appended_and_equal_a_whole_build(synth, tmp_path):
@@ -130,6 +132,8 @@ def test_added_sources_are_appended_and_equal_a_whole_build(synth, tmp_path):
     assert "nobody-at-all" in (db / "rejects.csv").read_text(encoding="utf-8")
     tables = open_live_tables(db)
     assert len(tables.parts("links.OWNS")) == 2 and len(tables.parts("financials")) == 2
+    store = json.loads((db / "current" / "store.json").read_text(encoding="utf-8"))
+    assert store["appended"] is True and store["read"] < store["quads"] / 10, store
     build([synth, more], whole, cache=False)
     assert _info(whole)["used"] is False
     assert_same_graph(db, whole)

@@ -12,6 +12,12 @@ validate``, ``kg serve`` ... through :func:`kg.rdf.store.open_store`). Whoever l
 * records what it did in ``GEN/store.json`` (quads, seconds, pid) or why it failed in
   ``GEN/store.failed``.
 
+An incremental build (kg.incremental) whose live generation's store is loaded leaves a copy of
+that store in ``GEN/store.base`` (a RocksDB checkpoint: hard links, no copying); the store is
+then that copy with the quads of the rows the build appended (``manifest.appended``) bulk-loaded
+on, instead of every quad again. Quads are a set, so the statements every build writes
+(ontology, reference entities, method texts) are not doubled.
+
 A reader that finds no store waits for the process holding the lock (saying so once), or, when
 none holds it (no background loader was started, or it was killed), loads the store itself. A
 background loader holds its generation as a reader does (kg/dbfolder.py), so no build removes a
@@ -46,6 +52,7 @@ MODES = ("now", "background", "later")
 """When a build loads its RDF store: in the build, by a process of its own, or on first need."""
 
 PARTIAL = f"{STORE}.partial"
+BASE = f"{STORE}.base"
 LOCK = ".store.lock"
 DONE = f"{STORE}.json"
 FAILED = f"{STORE}.failed"
@@ -101,10 +108,26 @@ def tables_quads(tables) -> Iterator[str]:
 
 
 def generation_quads(gen: Path) -> Iterator[str]:
-    """The N-Quads of a generation's store, from its graph tables."""
+    """The N-Quads of a generation's store, from its graph tables: the quads of the rows it
+    appended where it starts from a copy of the store before (:data:`BASE`)."""
+    from kg.tables.append import delta_tables
     from kg.tables.read import open_tables, tables_dir
 
-    yield from tables_quads(open_tables(tables_dir(gen)))
+    tables = open_tables(tables_dir(gen))
+    if (gen / BASE).is_dir():
+        tables = delta_tables(tables.folder, tables.manifest)
+    yield from tables_quads(tables)
+
+
+def keep_base(live: Path, gen: Path) -> bool:
+    """Leave a copy of the live generation's store in ``gen`` (:data:`BASE`) for the store of
+    ``gen`` to start from; False (nothing done) if that store is not loaded."""
+    import pyoxigraph as ox
+
+    if not ready(live):
+        return False
+    ox.Store.read_only(str(store_dir(live))).backup(str(gen / BASE))
+    return True
 
 
 def load(gen: Path, quads: Callable[[], Iterable[str | bytes]] | None = None, *, progress=None,
@@ -135,18 +158,29 @@ def _load_locked(gen: Path, quads: Callable[[], Iterable[str | bytes]], progress
     (gen / FAILED).unlink(missing_ok=True)
     _write(gen / _LOADING, {"pid": os.getpid(), "started": time.time()})
     t = time.perf_counter()
+    # from the copy of the store before, with the quads of the appended rows (generation_quads
+    # sees BASE while it reads); a failed load removes the copy, and the next one loads all
+    base = (gen / BASE).is_dir()
+    target = gen / BASE if base else partial
+    read = [0]
+
+    def counted(chunks):
+        for c in chunks:
+            read[0] += c.count("\n" if isinstance(c, str) else b"\n")
+            yield c
+
     try:
-        n = bulk_load(partial, quads(), progress)
+        n = bulk_load(target, counted(quads()), progress, optimize=not base)
     except BaseException as e:
-        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)
         if not isinstance(e, Superseded):
             _write(gen / FAILED, {"error": f"{type(e).__name__}: {e}", "pid": os.getpid(), "at": time.time()})
         raise
     finally:
         (gen / _LOADING).unlink(missing_ok=True)
     _write(gen / DONE, {"quads": n, "seconds": round(time.perf_counter() - t, 3), "pid": os.getpid(),
-                        "loaded": time.time()})
-    os.rename(partial, store_dir(gen))
+                        "loaded": time.time(), "appended": base, "read": read[0]})
+    os.rename(target, store_dir(gen))
     return n
 
 

@@ -140,9 +140,10 @@ def build_store(gen: Path, chunks: Iterable[str | bytes], progress=None) -> int:
     return bulk_load(store_dir(gen), chunks, progress)
 
 
-def bulk_load(path: Path, chunks: Iterable[str | bytes], progress=None) -> int:
-    """Bulk-load N-Quads chunks into a new store at ``path``, compacted; returns the number of
-    quads. ``progress("store", quads so far, None, note)`` hears of each chunk, then
+def bulk_load(path: Path, chunks: Iterable[str | bytes], progress=None, *, optimize: bool = True) -> int:
+    """Bulk-load N-Quads chunks into the store at ``path`` (new, or one to add to), compacted
+    unless ``optimize`` is False (a few quads added); returns the number of quads in the store.
+    ``progress("store", quads so far, None, note)`` hears of each chunk, then
     ``progress("optimize", 0, None, "")`` of the compaction."""
     if progress is not None:
         chunks = _counted(chunks, progress)
@@ -151,9 +152,10 @@ def bulk_load(path: Path, chunks: Iterable[str | bytes], progress=None) -> int:
         # lenient: the quads come from our own writer, which escapes literals and quotes IRIs
         reader = io.BufferedReader(_ChunkReader(prefetched(chunks)), 1 << 20)
         store.bulk_load(reader, format=ox.RdfFormat.N_QUADS, lenient=True)
-        if progress is not None:
-            progress("optimize", 0, None, "")
-        store.optimize()  # compact the bulk-loaded files: reads are ~3x faster afterwards
+        if optimize:
+            if progress is not None:
+                progress("optimize", 0, None, "")
+            store.optimize()  # compact the bulk-loaded files: reads are ~3x faster afterwards
         store.flush()
         return len(store)
     finally:

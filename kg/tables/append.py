@@ -131,11 +131,14 @@ def append_tables(old: Tables, resolved: Resolved, derived: DerivedPeriods | Non
 
 def delta_tables(folder: Path, manifest: dict) -> Tables:
     """The rows :func:`append_tables` appended (each table's last part written by it), as tables
-    of their own: what the embedded Cypher database adds (the reference entities it has)."""
+    of their own (a table without new rows, and the reference entities, empty): what the
+    embedded Cypher database and the RDF store add."""
     tables = {}
     for name, entry in manifest["tables"].items():
         parts = entry.get("parts") or [entry["file"]]
         if name != "reference" and len(parts) > 1 and parts[-1] in manifest.get("appended", ()):
             t = pq.read_metadata(Path(folder) / parts[-1])
             tables[name] = {"file": parts[-1], "rows": t.num_rows}
+        else:  # nothing appended: the table is there, with no rows
+            tables[name] = {"file": parts[0], "rows": 0, "empty": True}
     return Tables.of_manifest(folder, {**manifest, "tables": tables})

@@ -38,7 +38,7 @@ from kg.derive.timeline import DerivedPeriods, at
 from kg.errors import KgError
 from kg.records import Reject
 from kg.resolve import Resolved
-from kg.tables.arrow import to_frame
+from kg.tables.arrow import INDEX_COLUMN, META_KEY, to_frame
 from kg.tables.schema import SCHEMA_VERSION
 from kg.tables.view import GraphFrames, GraphTables
 from kg.tables.write import MANIFEST, REJECT_FIELDS
@@ -108,6 +108,9 @@ class Tables:
 
     def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
         """A table as Arrow; ``columns`` picks some (those the table lacks are left out)."""
+        if self.manifest["tables"][name].get("empty"):  # a table listed with no rows (kg.tables.append)
+            t = pq.read_schema(self.parts(name)[0]).empty_table()
+            return t if columns is None else t.select([c for c in dict.fromkeys(columns) if c in t.column_names])
         tables = []
         for path in self.parts(name):
             cols = columns
@@ -122,6 +125,12 @@ class Tables:
 
     def frame(self, name: str) -> pd.DataFrame:
         """A table as the pandas frame it was written from (kg.tables.arrow.to_frame)."""
+        if self.manifest["tables"][name].get("empty"):
+            t = pq.read_schema(self.parts(name)[0]).empty_table()
+            meta = json.loads(t.schema.metadata[META_KEY])
+            meta.update(rows=0, index="range")
+            t = t.drop_columns([c for c in t.column_names if c == INDEX_COLUMN])
+            return to_frame(t.replace_schema_metadata({META_KEY: json.dumps(meta, ensure_ascii=False)}))
         frames = [to_frame(pq.read_table(path)) for path in self.parts(name)]
         if len(frames) == 1:
             return frames[0]
