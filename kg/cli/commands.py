@@ -41,7 +41,8 @@ from kg.errors import InputError
                    "a SPARQL command waits for the store.")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="Read every source file again instead of reusing what an earlier build read from an "
-                   "unchanged file (the load cache in DB/cache/load), and leave the cache as it is.")
+                   "unchanged file (the load cache in DB/cache/load), and leave the cache as it is; the "
+                   "build is never incremental.")
 def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floor, quiet, wait, replace, loader,
           loader_params, store, no_cache):
     """Load, validate, resolve, derive and store SOURCES (files or folders).
@@ -59,7 +60,11 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
     Each file is read by the loader its suffix and content call for (kg loaders lists them):
     canonical or --mapping tables, GLEIF RDF and Golden Copy CSV, ...; one build may mix them.
     A rebuild reuses what an unchanged file gave the last builds (DB/cache/load; BODS files
-    are always read again), then resolves and derives the whole graph anew.
+    are always read again), then resolves and derives the whole graph anew -- except when it
+    only adds files to the live build's unchanged ones and the new rows leave every old fact as
+    it was: then only the new files are read, resolved and derived, and appended to the live
+    graph's tables, Cypher database and RDF store (build.json "incremental" says which, and why
+    not).
     """
     from kg.build import build as run_build
     from kg.derive.facts import DEFAULT_FLOOR
