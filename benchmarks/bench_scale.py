@@ -211,6 +211,10 @@ def one(n: int, seed: int, args) -> dict:
     print(f"# {n}: rebuild with a 1,000-row source ...", file=sys.stderr, flush=True)
     r["rebuild"] = timed([*KG, "build", str(src), str(added), "--db", str(db), "--quiet", "--store", "background"])
     r["store_rebuild"] = sparql_ready(db)
+    info = json.loads((db / "build.json").read_text(encoding="utf-8"))
+    r["rebuild_how"] = {"incremental": (info.get("incremental") or {}).get("used"),
+                        "why": (info.get("incremental") or {}).get("why"), "stages": info.get("seconds", {}),
+                        "store": json.loads((db / "current" / "store.json").read_text(encoding="utf-8"))}
     r["load_avg"].append(os.getloadavg()[0])
     shutil.rmtree(work, ignore_errors=True)
     return r
@@ -259,7 +263,11 @@ def markdown(rows: list[dict]) -> str:
          lambda r: f"{r['rebuild']['s']:.1f} s, {r['rebuild']['s'] / r['build']['s']:.0%}")
     line("  ... in CPU seconds (share of the full build's)",
          lambda r: f"{r['rebuild']['cpu']:.1f} CPU s, {r['rebuild']['cpu'] / r['build']['cpu']:.0%}")
-    line("  ... and until SPARQL answers after it (s)", lambda r: f"{r['store_rebuild']['s']:.1f}")
+    line("  ... incremental (kg/incremental.py)? its stages (s)",
+         lambda r: ("yes" if r["rebuild_how"]["incremental"] else f"no ({r['rebuild_how']['why']})") + "; "
+         + ", ".join(f"{k} {v:.1f}" for k, v in r["rebuild_how"]["stages"].items()))
+    line("  ... and until SPARQL answers after it (s; store appended?)",
+         lambda r: f"{r['store_rebuild']['s']:.1f} ({'appended' if r['rebuild_how']['store'].get('appended') else 'whole'})")
     line("peer: DuckDB / pyarrow reading the source CSVs (s)",
          lambda r: f"{r['floors']['duckdb_s']:.1f} / {r['floors']['pyarrow_s']:.1f} ({r['floors']['mib']:.0f} MiB)")
     line("kg build / parsing floor (DuckDB)", lambda r: f"{r['build']['s'] / r['floors']['duckdb_s']:.0f}x")
