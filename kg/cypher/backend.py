@@ -72,7 +72,7 @@ def _normalised() -> Callable[[Any], Any]:
     >>> convert(0.1 + 0.2), convert(datetime.date(2021, 7, 1)), convert([1.5, datetime.date(2020, 1, 1)])
     (0.3, '2021-07-01', [1.5, '2020-01-01'])
     """
-    from kg.queries.run import normalise_value
+    from kg.queries.run import normalise_value, round_many
 
     memo: dict = {}
 
@@ -85,4 +85,11 @@ def _normalised() -> Callable[[Any], Any]:
         except TypeError:  # lists, nodes: not hashable
             return normalise_value(plain(v))
 
+    def many(values: list) -> list:
+        """``convert`` of each of the distinct values of a column (kg.cypher.engine reads columns)."""
+        if all(type(v) is float for v in values):
+            return round_many(values)
+        return [convert(v) for v in values]
+
+    convert.many = many
     return convert
