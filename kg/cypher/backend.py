@@ -16,6 +16,7 @@ the Neo4j lookups' Cypher (:class:`kg.queries.refs.Neo4jLookup`) run on the embe
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -87,8 +88,11 @@ def _normalised() -> Callable[[Any], Any]:
 
     def many(values: list) -> list:
         """``convert`` of each of the distinct values of a column (kg.cypher.engine reads columns)."""
-        if all(type(v) is float for v in values):
+        kinds = set(map(type, values))
+        if kinds == {float}:
             return round_many(values)
+        if kinds == {dt.date}:  # as normalise_value(plain(v)): ISO text
+            return [v.isoformat() for v in values]
         return [convert(v) for v in values]
 
     convert.many = many
