@@ -153,19 +153,24 @@ def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | Non
     of a column through ``value`` once, and a final ORDER BY of returned columns is done on
     them (:func:`kg.cypher.dialect.split_order`): at 10^5 firms LadybugDB spends more time
     sorting 60,000 rows by text and Python more turning them into rows one value at a time
-    than the query takes. Either way the rows are the same (``columnar`` True or False forces
-    one way for plain values; None: Arrow when pyarrow is loaded or from :data:`ARROW_ROWS`)."""
+    than the query takes. Where pyarrow is not loaded yet (a command's first query) LadybugDB
+    sorts, and only a result of :data:`ARROW_ROWS` or more is read by Arrow. Either way the rows
+    are the same (``columnar`` True or False forces one way for plain values, the ORDER BY done
+    outside LadybugDB: by Arrow or in Python)."""
     params = dict(params or {})
     nulls = {k: (types or {}).get(k, "STRING") for k, v in params.items() if v is None}
     text = translate(query, nulls, {k: v for k, v in params.items() if v is not None})
     bound = {PARAM_PREFIX + k: v for k, v in params.items()}
-    unsorted, keys = split_order(text)
+    # sorted outside LadybugDB only where pyarrow is loaded already (a server, a second query):
+    # a command's first query does not wait for its import unless the result is large
+    arrow = "pyarrow" in sys.modules if columnar is None else columnar
+    unsorted, keys = split_order(text) if arrow or columnar is False else (text, [])
     result = _execute(graph, unsorted, bound)
     try:
         cols = result.get_column_names()
         plain_values = all(t in COLUMNAR for t in result.get_column_data_types())
         if columnar is None:
-            columnar = "pyarrow" in sys.modules or result.get_num_tuples() >= ARROW_ROWS
+            columnar = arrow or result.get_num_tuples() >= ARROW_ROWS
         if plain_values and columnar:
             table = result.get_as_arrow()
             try:
@@ -178,10 +183,16 @@ def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | Non
             result.close()
             result = _execute(graph, text, bound)
             keys = []
-        rows = result.get_all()
-        if keys:
-            rows = _sorted_rows(rows, [(cols.index(k), desc, fill) for k, desc, fill in keys])
-        rows = [[v if type(v) in _AS_IS else value(v) for v in row] for row in rows]
+        collecting = gc.isenabled()
+        gc.disable()  # (as in _columns)
+        try:
+            rows = result.get_all()
+            if keys:
+                rows = _sorted_rows(rows, [(cols.index(k), desc, fill) for k, desc, fill in keys])
+            rows = [[v if type(v) in _AS_IS else value(v) for v in row] for row in rows]
+        finally:
+            if collecting:
+                gc.enable()
     except RuntimeError as e:
         raise KgError(f"the embedded Cypher query failed: {_first_line(e)}") from None
     finally:
@@ -189,10 +200,11 @@ def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | Non
     return cols, rows
 
 
-ARROW_ROWS = 20_000
-"""From this many rows a result is read as Arrow columns even when pyarrow is not loaded yet
-(its import, with numpy's, costs ~0.14 s of a command's start; reading 60,000 rows by Arrow
-saves more)."""
+ARROW_ROWS = 50_000
+"""From this many rows a result is read as Arrow columns even when pyarrow is not loaded yet.
+Its import, with numpy's, costs 0.15-0.3 s once: a command's only query of 60,000 rows (10^5
+firms) gains back about half of it, a process that runs more (kg serve, kg report, a notebook)
+all of it from the second on, and a query of 600,000 rows (10^6 firms) far more."""
 
 
 def _sorted_rows(rows: list[list], keys: list[tuple[int, bool, Any]]) -> list[list]:
