@@ -154,23 +154,25 @@ def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | Non
     them (:func:`kg.cypher.dialect.split_order`): at 10^5 firms LadybugDB spends more time
     sorting 60,000 rows by text and Python more turning them into rows one value at a time
     than the query takes. Where pyarrow is not loaded yet (a command's first query) LadybugDB
-    sorts, and only a result of :data:`ARROW_ROWS` or more is read by Arrow. Either way the rows
+    sorts and only a result of :data:`ARROW_ROWS` or more is read by Arrow. Either way the rows
     are the same (``columnar`` True or False forces one way for plain values, the ORDER BY done
     outside LadybugDB: by Arrow or in Python)."""
     params = dict(params or {})
     nulls = {k: (types or {}).get(k, "STRING") for k, v in params.items() if v is None}
     text = translate(query, nulls, {k: v for k, v in params.items() if v is not None})
     bound = {PARAM_PREFIX + k: v for k, v in params.items()}
-    # sorted outside LadybugDB only where pyarrow is loaded already (a server, a second query):
-    # a command's first query does not wait for its import unless the result is large
-    arrow = "pyarrow" in sys.modules if columnar is None else columnar
-    unsorted, keys = split_order(text) if arrow or columnar is False else (text, [])
+    # sorted outside LadybugDB where pyarrow is loaded already (a server, a report, a second
+    # query), by two keys or more: LadybugDB sorts by one key fast, and plans some queries worse
+    # without their ORDER BY, so a command's first query keeps it unless the result is large
+    unsorted, keys = split_order(text)
+    if columnar is None and (len(keys) < 2 or "pyarrow" not in sys.modules):
+        unsorted, keys = text, []
     result = _execute(graph, unsorted, bound)
     try:
         cols = result.get_column_names()
         plain_values = all(t in COLUMNAR for t in result.get_column_data_types())
         if columnar is None:
-            columnar = arrow or result.get_num_tuples() >= ARROW_ROWS
+            columnar = "pyarrow" in sys.modules or result.get_num_tuples() >= ARROW_ROWS
         if plain_values and columnar:
             table = result.get_as_arrow()
             try:
@@ -209,18 +211,26 @@ all of it from the second on, and a query of 600,000 rows (10^6 firms) far more.
 
 def _sorted_rows(rows: list[list], keys: list[tuple[int, bool, Any]]) -> list[list]:
     """Rows of plain values sorted as Cypher's ORDER BY: by column ``(index, descending, value
-    for null)`` (nulls last ascending, first descending), stable, last key first.
+    for null)`` (nulls last ascending, first descending); stable, one pass per run of keys of
+    one direction, the last run first.
 
     >>> _sorted_rows([["b", 2], [None, 1], ["a", None]], [(0, True, None)])
     [[None, 1], ['b', 2], ['a', None]]
     >>> _sorted_rows([["b", 2], [None, 1], ["a", None]], [(1, False, -1), (0, False, None)])
     [['a', None], [None, 1], ['b', 2]]
     """
-    for i, desc, fill in reversed(keys):
-        if fill is not None:
-            rows = sorted(rows, key=lambda r: fill if r[i] is None else r[i], reverse=desc)
-        else:  # the nulls apart: last ascending, first descending (reverse=True puts them first)
-            rows = sorted(rows, key=lambda r: (r[i] is None, r[i] if r[i] is not None else 0), reverse=desc)
+    runs: list[tuple[list[tuple[int, Any]], bool]] = []
+    for i, desc, fill in keys:
+        if runs and runs[-1][1] == desc:
+            runs[-1][0].append((i, fill))
+        else:
+            runs.append(([(i, fill)], desc))
+    for run, desc in reversed(runs):
+        # (is null, value): nulls after values ascending, before them descending; fill stands for null
+        def key(r, run=run):
+            return tuple((False, fill if r[i] is None else r[i]) if fill is not None else (r[i] is None, r[i])
+                         for i, fill in run)
+        rows = sorted(rows, key=key, reverse=desc)
     return rows
 
 
