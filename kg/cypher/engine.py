@@ -25,6 +25,7 @@ import re
 import sys
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -158,13 +159,13 @@ def run_cypher(graph: EmbeddedGraph, query: str, params: Mapping[str, Any] | Non
     are the same (``columnar`` True or False forces one way for plain values, the ORDER BY done
     outside LadybugDB: by Arrow or in Python)."""
     params = dict(params or {})
-    nulls = {k: (types or {}).get(k, "STRING") for k, v in params.items() if v is None}
-    text = translate(query, nulls, {k: v for k, v in params.items() if v is not None})
+    nulls = tuple(sorted((k, (types or {}).get(k, "STRING")) for k, v in params.items() if v is None))
+    texts = tuple(sorted((k, v if isinstance(v, str) else None) for k, v in params.items() if v is not None))
+    text, unsorted, keys = _texts(query, nulls, texts)
     bound = {PARAM_PREFIX + k: v for k, v in params.items()}
     # sorted outside LadybugDB where pyarrow is loaded already (a server, a report, a second
     # query), by two keys or more: LadybugDB sorts by one key fast, and plans some queries worse
     # without their ORDER BY, so a command's first query keeps it unless the result is large
-    unsorted, keys = split_order(text)
     if columnar is None and (len(keys) < 2 or "pyarrow" not in sys.modules):
         unsorted, keys = text, []
     result = _execute(graph, unsorted, bound)
@@ -236,6 +237,16 @@ def _sorted_rows(rows: list[list], keys: list[tuple[int, bool, Any]]) -> list[li
 
 class _Unsortable(Exception):
     """Arrow cannot sort by a key as asked (a literal of another type than its column)."""
+
+
+@lru_cache(maxsize=256)
+def _texts(query: str, nulls: tuple, texts: tuple) -> tuple[str, str, list]:
+    """The translated query, and without its final ORDER BY with that ORDER BY's keys, for the
+    parameters bound to null (name, type) and to values (name, the value if text): the same for
+    every run of a query with such parameters."""
+    text = translate(query, dict(nulls), {k: v if v is not None else 0 for k, v in texts})
+    unsorted, keys = split_order(text)
+    return text, unsorted, keys
 
 
 def _execute(graph: EmbeddedGraph, text: str, bound: Mapping[str, Any]):
