@@ -65,6 +65,7 @@ from kg.rdf.read import (
     fill_unstated,
     financial_years_from_quads,
     link_predicates,
+    link_statements,
     links_from_quads,
     nodes_from_quads,
     read_links_by_iri,
@@ -890,7 +891,11 @@ def select(store: ox.Store, focus: str | Sequence[str], selection: Selection | N
         f = links_from_quads(rel, quads + context + carried_quads(store, quads))  # (not exported: the funding's)
         f = f[f["from"].isin(present) & f["to"].isin(present)]
         kept = {row_iri(i, r) for i, r in zip(f["iri"], f["source_row"], strict=True)} | set(f["iri"])  # store names
-        kept_quads.extend(q for q in quads if q.subject.value in kept)
+        # a control stated on its integrated ownership's node (kg:sharesNodeOf): that node's statements of the control
+        shared = {f.attrs["store_iris"][i] for i in f["iri"]} - kept if "store_iris" in f.attrs else set()
+        own = link_statements(rel) if shared else frozenset()
+        kept_quads.extend(q for q in quads if q.subject.value in kept
+                          or (q.subject.value in shared and q.predicate.value in own))
         links[rel] = f.sort_values(["from", "to", "iri"], kind="stable").reset_index(drop=True)
     if cert_rel in links:
         certs = links[cert_rel]

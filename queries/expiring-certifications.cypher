@@ -20,8 +20,10 @@
 //+   if_empty: "none of the {firms} cohort firms has a certification ending within {window_days} days after {as_of}, or lapsed without renewal (with the filters given)"
 //+ columns: firm, firm_name, programme, batch, valid_from, valid_to, status, days_left
 //+ iri_columns: firm
-@cohort(firm)
-MATCH (firm)-[c0:CERTIFIED_AS]->(p:Programme)
+// The cohort is a condition on the rows left at the end. With its defaults (certified = ever, no
+// batches, sector or province) each row's own certification puts its firm in it, so the
+// condition folds away (kg.cypher.dialect: LadybugDB would run the subquery for every row).
+MATCH (firm:Firm)-[c0:CERTIFIED_AS]->(p:Programme)
 WHERE c0.valid_to IS NOT NULL AND (c0.valid_from IS NULL OR c0.valid_from <= $as_of)
   AND ($programme IS NULL OR p.code = $programme)
 // the latest certification: greatest "valid_to|valid_from|batch" key (ISO dates sort as text)
@@ -36,6 +38,7 @@ WHERE ($only IS NULL OR status = $only)
     WHERE hp.tier > p.tier AND (h.valid_from IS NULL OR h.valid_from <= $as_of)
       AND (h.valid_to IS NULL OR h.valid_to >= $as_of)
   }
+  AND (($batches IS NULL AND $sector IS NULL AND $province IS NULL AND $certified = 'ever') OR @in_cohort(firm))
 RETURN firm.iri AS firm, firm.name AS firm_name, p.code AS programme,
        CASE WHEN parts[2] = '' THEN null ELSE toInteger(parts[2]) END AS batch,
        CASE WHEN parts[1] = '' THEN null ELSE date(parts[1]) END AS valid_from,

@@ -16,6 +16,7 @@ the Neo4j lookups' Cypher (:class:`kg.queries.refs.Neo4jLookup`) run on the embe
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ def _normalised() -> Callable[[Any], Any]:
     >>> convert(0.1 + 0.2), convert(datetime.date(2021, 7, 1)), convert([1.5, datetime.date(2020, 1, 1)])
     (0.3, '2021-07-01', [1.5, '2020-01-01'])
     """
-    from kg.queries.run import normalise_value
+    from kg.queries.run import normalise_value, round_many
 
     memo: dict = {}
 
@@ -85,4 +86,14 @@ def _normalised() -> Callable[[Any], Any]:
         except TypeError:  # lists, nodes: not hashable
             return normalise_value(plain(v))
 
+    def many(values: list) -> list:
+        """``convert`` of each of the distinct values of a column (kg.cypher.engine reads columns)."""
+        kinds = set(map(type, values))
+        if kinds == {float}:
+            return round_many(values)
+        if kinds == {dt.date}:  # as normalise_value(plain(v)): ISO text
+            return [v.isoformat() for v in values]
+        return [convert(v) for v in values]
+
+    convert.many = many
     return convert

@@ -233,17 +233,23 @@ def _labels(m: re.Match) -> str:
     return f"({var}:{':'.join(tables) if tables else label}"
 
 
-def translate(text: str, null_params: Mapping[str, str] | None = None, bound: Iterable[str] = ()) -> str:
+def translate(text: str, null_params: Mapping[str, str] | None = None, bound: Iterable[str] | Mapping = ()) -> str:
     """The LadybugDB form of a Neo4j Cypher query; ``null_params`` maps each parameter bound to
     null to its LadybugDB type (e.g. ``{"since": "INT64"}``); ``bound`` names parameters bound
-    to a value (not null): with the null ones, their ``IS NULL`` tests are folded.
+    to a value (not null): with the null ones, their ``IS NULL`` tests are folded. When
+    ``bound`` maps names to their values, a text parameter compared with a quoted text
+    (``$p = 'x'``, ``$p <> 'x'``) is folded too (:func:`_fold_texts`).
 
     >>> translate("MATCH (n:KgNode {iri: $ref}) RETURN n.name", {"ref": "STRING"})[:60]
     'MATCH (n:Firm:Bank:Fund:GuidanceFund:GovernmentBody:Exchange'
     >>> translate("RETURN reduce(x = 1.0, r IN relationships(p) | x * r.share)")
     'RETURN list_product(list_transform(relationships(p), r -> r.share))'
+    >>> translate("MATCH (f) WHERE ($c = 'ever' OR EXISTS { MATCH (f)--() }) RETURN f", {}, {"c": "ever"})
+    'MATCH (f) RETURN f'
     """
     q, saved = _mask(text)
+    if isinstance(bound, Mapping):
+        q = _fold_texts(q, saved, bound)
     if null_params or bound:
         q = _fold_nulls(q, null_params or {}, bound)
     q = _ACYCLIC.sub(lambda m: f"size(list_distinct(list_transform(nodes({m.group(2)}), kg_n -> kg_n.iri))) = length({m.group(2)}) + 1", q)
@@ -326,6 +332,77 @@ def _part_order_by(q: str) -> str:
     with_items = ", ".join(items + carried)
     return (q[:ret.start()] + f"WITH {'DISTINCT ' if distinct else ''}{with_items}\nRETURN {', '.join(aliases)}\n"
             + q[order.start():])
+
+
+def _fold_texts(q: str, saved: list[str], values: Mapping) -> str:
+    """``q`` (masked) with each comparison of a text parameter with a quoted text (``$p = 'x'``,
+    ``$p <> 'x'``) replaced by its truth for the parameter's value: LadybugDB evaluates every
+    operand of an OR, so ``($c = 'ever' OR EXISTS {...})`` would run the subquery for each row
+    even when the first operand holds. Only quoted texts without escapes are compared.
+
+    >>> q, saved = _mask("WHERE $c = 'ever' AND $c <> 'x' AND $d = 'ever'")
+    >>> _unmask(_fold_texts(q, saved, {"c": "ever", "d": 1}), saved)
+    "WHERE true AND true AND $d = 'ever'"
+    """
+    def fold(m: re.Match) -> str:
+        value, lit = values.get(m.group(1)), saved[int(m.group(3))]
+        if not isinstance(value, str) or "\\" in lit or len(lit) < 2:
+            return m.group(0)
+        same = value == lit[1:-1]
+        return "true" if same == (m.group(2) == "=") else "false"
+
+    return re.sub(r"\$(\w+)\s*(=|<>)\s*\x00(\d+)\x00", fold, q)
+
+
+# ------------------------------------------------------------------ a final ORDER BY, for Arrow
+
+_ORDER_KEY = re.compile(r"^(?:coalesce\(\s*(\w+)\s*,\s*(.+?)\s*\)|(\w+))(?:\s+(ASC|ASCENDING|DESC|DESCENDING))?$",
+                        re.IGNORECASE | re.DOTALL)
+_LITERAL = re.compile(r"^(?:(-?\d+(?:\.\d+)?)|date\(\s*'(\d{4}-\d{2}-\d{2})'\s*\)|'([^'\\]*)')$", re.IGNORECASE)
+
+
+def split_order(text: str) -> tuple[str, list[tuple[str, bool, object]]]:
+    r"""A translated query without its final ``ORDER BY`` and that ORDER BY's keys, ``(returned
+    column, descending, value standing for null)``: so a caller can sort the rows itself (in
+    Arrow, much faster than LadybugDB 0.22 sorts text). Each key must be a returned column, or
+    ``coalesce(column, literal)`` of one (a number, a quoted text or ``date('YYYY-MM-DD')``); no
+    UNION, SKIP or LIMIT. Otherwise the query is returned as it is, with no keys. Cypher's
+    order, which the caller keeps: nulls last ascending, first descending.
+
+    >>> split_order("MATCH (f) WITH f.a AS a, f.d AS d\nRETURN a, d\nORDER BY coalesce(d, date('0001-01-01')), a DESC")
+    ('MATCH (f) WITH f.a AS a, f.d AS d\nRETURN a, d\n', [('d', False, datetime.date(1, 1, 1)), ('a', True, None)])
+    >>> split_order("RETURN a ORDER BY a LIMIT 3")[1], split_order("RETURN a, b ORDER BY a + b")[1]
+    ([], [])
+    """
+    import datetime as dt
+
+    q, saved = _mask(text)
+    if re.search(r"\bUNION\b|\bSKIP\b|\bLIMIT\b", q, re.IGNORECASE):
+        return text, []
+    order = list(re.finditer(r"\bORDER\s+BY\b", q, re.IGNORECASE))
+    ret = list(re.finditer(r"\bRETURN\b", q, re.IGNORECASE))
+    if not order or not ret or order[-1].start() < ret[-1].start() or "{" in q[ret[-1].end():] or "}" in q[ret[-1].end():]:
+        return text, []
+    items = _split_top(q[ret[-1].end():order[-1].start()], ",")
+    items[0] = re.sub(r"^DISTINCT\s+", "", items[0], flags=re.IGNORECASE)
+    returned = {re.search(r"(\w+)\s*$", it).group(1) for it in items if re.search(r"(\w+)\s*$", it)}
+    keys: list[tuple[str, bool, object]] = []
+    for part in _split_top(q[order[-1].end():].strip(), ","):
+        m = _ORDER_KEY.match(_unmask(part, saved).strip())
+        if m is None:
+            return text, []
+        name = m.group(1) or m.group(3)
+        fill = None
+        if m.group(1):
+            lit = _LITERAL.match(m.group(2).strip())
+            if lit is None:
+                return text, []
+            num, day, txt = lit.groups()
+            fill = (float(num) if "." in num else int(num)) if num else dt.date.fromisoformat(day) if day else txt
+        if name not in returned:
+            return text, []
+        keys.append((name, (m.group(4) or "").upper().startswith("DESC"), fill))
+    return _unmask(q[:order[-1].start()], saved), keys
 
 
 # ------------------------------------------------------------------ null parameters folded

@@ -199,6 +199,32 @@ def _round(x: float) -> float:
     return round(x, digits) + 0.0
 
 
+def round_many(xs: Sequence[float]) -> list[float]:
+    """:func:`_round` of each float, the digits worked out for all at once (numpy), the rounding
+    itself by Python's ``round`` as there: the same values, several times faster.
+
+    >>> xs = [0.1 + 0.2, 70588235.29411765, -0.0, 999.9999999999999, 1e-300, float("inf"), 123456.7894999]
+    >>> round_many(xs) == [_round(x) for x in xs]
+    True
+    """
+    import numpy as np
+
+    a = np.abs(np.asarray(xs, dtype=float))
+    out = np.array(xs, dtype=object)
+    out[a == 0] = 0.0  # -0.0 too
+    with np.errstate(invalid="ignore"):
+        todo = np.flatnonzero(np.isfinite(a) & (a != np.floor(a)))  # whole numbers are kept by any round(x, d >= 0)
+    if len(todo):
+        lg = np.log10(a[todo])
+        exp = np.floor(lg)
+        # near a power of ten numpy's log10 may land on the other side of an integer than math.log10
+        unsure = np.flatnonzero(np.abs(lg - np.rint(lg)) < 1e-9)
+        exp[unsure] = [math.floor(math.log10(a[todo[i]])) for i in unsure.tolist()]
+        picked = out[todo].tolist()
+        out[todo] = list(map(round, picked, np.maximum(2, 8 - exp).astype(np.int64).tolist()))
+    return out.tolist()
+
+
 def normalise_value(v: Any) -> Any:
     """One value as both backends should show it.
 

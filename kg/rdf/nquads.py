@@ -333,6 +333,65 @@ def row_in_iri(class_iri: str) -> bool:
     return rdflib.Literal(True) in set(graph().objects(rdflib.URIRef(class_iri), rdflib.URIRef(KG + "rowInIri")))
 
 
+@cache
+def shares_node_of(class_iri: str) -> str | None:
+    """The class whose nodes the store states a derived link class's equal facts on
+    (``kg:sharesNodeOf``), or None.
+
+    >>> shares_node_of(KG + "Control").rsplit("#")[-1], shares_node_of(KG + "IntegratedOwnership")
+    ('IntegratedOwnership', None)
+    """
+    from kg.ontology import graph
+
+    host = graph().value(rdflib.URIRef(class_iri), rdflib.URIRef(KG + "sharesNodeOf"))
+    return None if host is None else str(host)
+
+
+def _key_text(col: pd.Series) -> list[str]:
+    """A column as text for comparing rows exactly (floats by repr, missing as one marker)."""
+    return ["\x00" if _missing(v) else repr(float(v)) if isinstance(v, float | np.floating) else str(v)
+            for v in col.tolist()]
+
+
+def shared_nodes(rel: str, frame: pd.DataFrame, d) -> list[str | None]:
+    """For each fact of a derived link kind whose class shares nodes (:func:`shares_node_of`):
+    the IRI of the host kind's fact with the same ends, period and values, on whose node the
+    store states it, or None (it gets a node of its own). ``d`` holds the derived frames.
+
+    The values compared are the columns of every property of either link that the other
+    link has too, so nothing the host node states differs from the fact's own values."""
+    from kg.resolve import link_iris
+    from kg.tables.derived import DERIVED_LINKS
+
+    m = model()
+    link = m.link(rel)
+    host_class = shares_node_of(KG + link.qualified_class)
+    host_rel = next((r for r, lk in m.links.items() if host_class and KG + (lk.qualified_class or "") == host_class), None)
+    none: list[str | None] = [None] * len(frame)
+    if host_rel is None or not len(frame):
+        return none
+    spec, hspec = DERIVED_LINKS[rel], DERIVED_LINKS[host_rel]
+    host = getattr(d, hspec.frame, None)
+    if host is None or not len(host):
+        return none
+    mine = {p.column for p in link.properties if p.local != "method"}
+    theirs = {p.column for p in m.link(host_rel).properties if p.local != "method"}
+    if any(c in frame for c in mine - theirs):  # a value of its own the host node cannot state
+        return none
+    cols = sorted(c for c in mine & theirs if c in frame or c in host)
+
+    def keys(f, source, target):
+        parts = [_key_text(f[source]), _key_text(f[target])]
+        parts += [_key_text(f[c]) if c in f else ["\x00"] * len(f) for c in cols]
+        return list(zip(*parts, strict=True))
+
+    host_iris = link_iris(host_rel, *(host[k] for k in hspec.key))
+    at = {}
+    for k, iri in zip(keys(host, hspec.source, hspec.target), host_iris, strict=True):
+        at.setdefault(k, iri)
+    return [at.get(k) for k in keys(frame, spec.source, spec.target)]
+
+
 ROW_MARK = "/row/"
 
 
@@ -489,6 +548,15 @@ def derived_quads(d, own: dict[str, pd.Series] | None = None) -> Iterator[str]:
         link = m.link(rel)
         if len(frame):
             said.append(LINK_CLASSES[rel])
+        hosts = shared_nodes(rel, frame, d)
+        if any(h is not None for h in hosts):  # stated on the host's node: its two roles only
+            on = np.array([h is not None for h in hosts], dtype=bool)
+            for df, hs in zip(_slices(frame[on]), _slices(pd.Series([h for h in hosts if h is not None], dtype=object)),
+                              strict=True):
+                q = hs.tolist()
+                yield lines(q, KG + link.source_role, iri_terms(df[spec.source]), g)
+                yield lines(q, KG + link.target_role, iri_terms(df[spec.target]), g)
+            frame = frame[~on]
         for df in _slices(frame):
             q = [link_iri(rel, *parts) for parts in zip(*(df[k].tolist() for k in spec.key), strict=True)]
             yield _type_text(q, KG + link.qualified_class, g)

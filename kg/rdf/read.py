@@ -390,7 +390,40 @@ def read_links(store: ox.Store, rel: str, ends: Iterable[str] | None = None, *, 
         f["iri"] = [split_row_iri(i)[0] for i in f["iri"]]
     f = f[cols]
     f.attrs["rel"] = rel
-    return _nones(f)
+    return _own_names(_nones(f), rel)
+
+
+def _own_names(f: pd.DataFrame, rel: str, keep: bool = False) -> pd.DataFrame:
+    """Links of a kind the store may state on another kind's node (``kg:sharesNodeOf``: a
+    control on its integrated ownership's node) under their own names, as the tables name them
+    (kg.resolve.link_iri of the key); with ``keep``, ``f.attrs["store_iris"]`` maps each name to
+    the node it was read from. Other kinds are returned as they are."""
+    from kg.rdf.nquads import shares_node_of
+    from kg.resolve import link_iris
+    from kg.tables.derived import DERIVED_LINKS
+
+    link = model().link(rel)
+    if not link.qualified_class or shares_node_of(KG + link.qualified_class) is None or rel not in DERIVED_LINKS:
+        return f
+    spec = DERIVED_LINKS[rel]
+    names = {spec.source: "from", spec.target: "to"}
+    stored = f["iri"].tolist()
+    if len(f):
+        f = f.assign(iri=link_iris(rel, *(f[names.get(k, k)].astype(object) for k in spec.key)))
+    f.attrs["rel"] = rel
+    if keep:  # (pandas copies attrs along: only for the few links of a subgraph)
+        f.attrs["store_iris"] = dict(zip(f["iri"], stored, strict=True))
+    return f
+
+
+def link_statements(rel: str) -> frozenset[str]:
+    """The predicates of a link's qualified node: its two roles and its properties.
+
+    >>> sorted(p.rsplit("#")[-1] for p in link_statements("CONTROLS"))[:3]
+    ['controlled', 'controller', 'explanation']
+    """
+    link = model().link(rel)
+    return frozenset({KG + link.source_role, KG + link.target_role, *(p.iri for p in link.properties)})
 
 
 def read_object_links(store: ox.Store, predicate: str) -> pd.DataFrame:
@@ -645,7 +678,7 @@ def links_from_quads(rel: str, quads: Iterable[ox.Quad]) -> pd.DataFrame:
     out = _row_from_iri(fill_unstated(out, link.qualified_class))
     out = out[cols]
     out.attrs["rel"] = rel
-    return _nones(out)
+    return _own_names(_nones(out), rel, keep=True)
 
 
 def read_links_by_iri(store: ox.Store, rel: str, iris: Iterable[str]) -> pd.DataFrame:
