@@ -67,6 +67,7 @@ class BuildReport:
     triples: int | None = 0  # None: the RDF store is loaded after the build (store "background" or "later")
     store: str = "now"  # when the RDF store is loaded (kg.rdf.sink.MODES)
     seconds: dict[str, float] = field(default_factory=dict)
+    added_files: int = 0  # an incremental build (kg.incremental): the files it added to the live graph
 
     @property
     def rejected(self) -> int:
@@ -321,7 +322,7 @@ def _build_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen:
     from kg.cypher.load import append_embedded
     from kg.tables.append import append_tables, delta_tables
 
-    report = BuildReport(db=db)
+    report = BuildReport(db=db, added_files=len(plan.files))
     live, info = plan.live, plan.info
     t0 = time.perf_counter()
     records = load_sources(plan.files, mapping, encoding, loader=loader, params=loader_params, progress=progress,

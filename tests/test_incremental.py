@@ -216,3 +216,13 @@ def test_no_cache_builds_the_whole_graph(synth, tmp_path):
     build([synth], db)
     build([synth, new], db, cache=False)
     assert _info(db)["used"] is False
+
+
+def test_kg_build_says_it_added_to_the_live_graph(run, synth, tmp_path):
+    new = tmp_path / "new"
+    _csv(new, "entities.csv", "id,type,name,province,sector,source", "nq1,Firm,Quill Devices,Hubei,robotics,new")
+    db = tmp_path / "db"
+    run("build", synth, "--db", db, "--quiet")
+    out = run("build", synth, new, "--db", db, "--quiet").output
+    assert "(added 1 new file(s) to the live graph)" in out, out
+    assert "new file(s)" not in run("build", synth, new, "--db", db, "--quiet", "--no-cache").output

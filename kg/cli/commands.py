@@ -113,7 +113,9 @@ def build(sources, sample, db, strict, encoding, mapping, no_derive, as_of, floo
               "later": "; the RDF store will be loaded by the first command that needs it"}
     msg = (f"built {dbp}: {report.entities} entities, {links} links, "
            + (f"{report.triples} triples " if report.triples is not None else "")
-           + f"in {sum(report.seconds.values()):.1f} s" + loaded.get(report.store, ""))
+           + f"in {sum(report.seconds.values()):.1f} s"
+           + (f" (added {report.added_files} new file(s) to the live graph)" if report.added_files else "")
+           + loaded.get(report.store, ""))
     if report.rejects:
         msg += f"; {report.rejected} row(s) rejected, see {dbp / 'rejects.csv'}"
     click.echo(msg)
