@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import islice
@@ -39,9 +39,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kg.errors import KgError
 from kg.neo4j.connect import Settings, describe
+from kg.neo4j.rows import batch_rows, date_columns, end_positions, kept_columns
 from kg.neo4j.schema import (
     NODE_LABEL,
     all_labels,
@@ -50,7 +52,7 @@ from kg.neo4j.schema import (
     schema_names,
     schema_statements,
 )
-from kg.tables.view import FROM, TO, GraphFrames
+from kg.tables.view import FROM, TO, GraphFrames, GraphTables
 
 DEFAULT_BATCH = 2_000
 DEFAULT_WORKERS = 2
@@ -86,12 +88,21 @@ class PushReport:
         return self.nodes / s if s else 0.0
 
 
-def _map_literal(columns: list[str], offset: int) -> str:
-    """``{col: r[i], ...}`` over row positions (columns checked to be plain identifiers)."""
-    return "{" + ", ".join(f"{ident(c)}: r[{i + offset}]" for i, c in enumerate(columns)) + "}"
+def _map_literal(columns: list[str], offset: int, dates: Collection[str] = ()) -> str:
+    """``{col: r[i], ...}`` over row positions (columns checked to be plain identifiers); the
+    columns in ``dates`` arrive as ISO text and become dates (``date(null)`` is null).
+
+    >>> _map_literal(["iri", "start"], 2, {"start"})
+    '{iri: r[2], start: date(r[3])}'
+    """
+    def value(i: int, c: str) -> str:
+        return f"date(r[{i + offset}])" if c in dates else f"r[{i + offset}]"
+
+    return "{" + ", ".join(f"{ident(c)}: {value(i, c)}" for i, c in enumerate(columns)) + "}"
 
 
-def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = False) -> str:
+def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = False,
+                   dates: Collection[str] = ()) -> str:
     """The UNWIND statement that writes nodes of one label set; rows are lists in ``columns``
     order, ``iri`` first. It returns ``ids``, the internal id of each row's node in row order,
     which the link statements then find their ends by (a NodeByIdSeek instead of two seeks in
@@ -100,7 +111,8 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
     Labels come from the ontology's allow-list only. ``SET n = {...}`` replaces the
     properties (empty values leave no property). A MERGE also removes the ontology labels the
     node does not have, so a node whose type changed ends up with exactly its current labels.
-    ``fresh`` (nothing of ours in the database yet) CREATEs instead.
+    ``fresh`` (nothing of ours in the database yet) CREATEs instead. The columns in ``dates``
+    arrive as ISO text (see :mod:`kg.neo4j.rows`).
 
     >>> print(node_statement(("KgNode", "Firm"), ["iri", "name"]))  # doctest: +ELLIPSIS
     UNWIND $rows AS r
@@ -108,9 +120,9 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
     SET n = {iri: r[0], name: r[1]}, n:Firm
     REMOVE n:Bank:Fund:GuidanceFund:...
     RETURN collect(id(n)) AS ids
-    >>> print(node_statement(("KgNode", "GuidanceFund", "Fund"), ["iri"], fresh=True))
+    >>> print(node_statement(("KgNode", "GuidanceFund", "Fund"), ["iri", "founded"], fresh=True, dates={"founded"}))
     UNWIND $rows AS r
-    CREATE (n:KgNode:GuidanceFund:Fund {iri: r[0]})
+    CREATE (n:KgNode:GuidanceFund:Fund {iri: r[0], founded: date(r[1])})
     RETURN collect(id(n)) AS ids
     """
     allowed = all_labels()
@@ -119,7 +131,7 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
     if columns[0] != "iri":
         raise ValueError("the first column must be iri")
     own = [ident(x) for x in labels[1:]]
-    props = _map_literal(columns, 0)
+    props = _map_literal(columns, 0, dates)
     # id() is deprecated in Neo4j 5 in favour of elementId(), but the number is a quarter the
     # size on the wire and `WHERE id(a) = $x` is the same NodeByIdSeek
     ret = "RETURN collect(id(n)) AS ids"
@@ -134,13 +146,15 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
     return "\n".join(lines)
 
 
-def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: bool = True) -> str:
+def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: bool = True,
+                   dates: Collection[str] = ()) -> str:
     """The UNWIND statement that writes links of one type; rows are lists ``[from, to, *columns]``.
 
     ``from`` and ``to`` are the internal ids of the end nodes (from :func:`node_statement`), or
     with ``by_id=False`` their IRIs (two seeks in the ``kg_node_iri`` index). With an ``iri``
     column a MERGE matches the link by it (else by its two ends: REPORTED); ``fresh`` (no link
-    of this type in the database yet) CREATEs instead.
+    of this type in the database yet) CREATEs instead. The columns in ``dates`` arrive as ISO
+    text.
 
     >>> print(link_statement("OWNS", ["iri", "share"]))
     UNWIND $rows AS r
@@ -155,6 +169,8 @@ def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: boo
     CREATE (a)-[x:OWNS {iri: r[2], share: r[3]}]->(b)
     >>> print(link_statement("OWNS", ["iri"], by_id=False).splitlines()[1])
     MATCH (a:KgNode {iri: r[0]})
+    >>> print(link_statement("OWNS", ["iri", "start"], fresh=True, dates={"start"}).splitlines()[3])
+    CREATE (a)-[x:OWNS {iri: r[2], start: date(r[3])}]->(b)
     """
     if rel not in rel_types():
         raise ValueError(f"{rel!r} is not a relationship type of the ontology")
@@ -164,7 +180,7 @@ def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: boo
     else:
         ends = [f"MATCH (a:{NODE_LABEL} {{iri: r[0]}})", f"MATCH (b:{NODE_LABEL} {{iri: r[1]}})"]
     if fresh:
-        inline = f" {_map_literal(columns, 2)}" if columns else ""
+        inline = f" {_map_literal(columns, 2, dates)}" if columns else ""
         return "\n".join(["UNWIND $rows AS r", *ends, f"CREATE (a)-[x:{rel}{inline}]->(b)", "RETURN count(*) AS n"])
     if "iri" in columns:
         merge = f"MERGE (a)-[x:{rel} {{iri: r[{2 + columns.index('iri')}]}}]->(b)"
@@ -172,41 +188,9 @@ def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: boo
         merge = f"MERGE (a)-[x:{rel}]->(b)"
     lines = ["UNWIND $rows AS r", *ends, merge]
     if columns:
-        lines.append(f"SET x = {_map_literal(columns, 2)}")
+        lines.append(f"SET x = {_map_literal(columns, 2, dates)}")
     lines.append("RETURN count(*) AS n")
     return "\n".join(lines)
-
-
-def rows_of(frame, columns: list[str]) -> list[list]:
-    """The frame's rows as lists in ``columns`` order (None where empty).
-
-    >>> import pandas as pd
-    >>> rows_of(pd.DataFrame({"iri": ["x"], "share": [None]}), ["iri", "share"])
-    [['x', None]]
-    """
-    return frame[columns].astype(object).values.tolist()
-
-
-def link_rows(frame, columns: list[str], ids: pd.Series) -> list[list]:
-    """A link frame's rows as lists ``[from id, to id, *columns]``, ordered by their start node
-    (each node's relationships are then written together); ``ids`` maps node IRIs (its index)
-    to internal ids. Links with an end that is not in ``ids`` are left out.
-
-    >>> f = pd.DataFrame({"from": ["b", "a", "x"], "to": ["a", "b", "a"], "share": [0.5, None, 1.0]})
-    >>> link_rows(f, ["share"], pd.Series([7, 3], index=["a", "b"]))
-    [[3, 7, 0.5], [7, 3, None]]
-    """
-    pa, pb = ids.index.get_indexer(frame[FROM]), ids.index.get_indexer(frame[TO])
-    ok = (pa >= 0) & (pb >= 0)
-    values = ids.to_numpy()
-    a, b = values[pa[ok]], values[pb[ok]]
-    order = np.lexsort((b, a))
-    out = np.empty((len(order), 2 + len(columns)), dtype=object)
-    out[:, 0], out[:, 1] = a[order], b[order]
-    if columns:
-        body = frame.loc[ok, columns].astype(object)
-        out[:, 2:] = body.where(body.notna(), None).to_numpy()[order]
-    return out.tolist()
 
 
 def batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -345,9 +329,33 @@ def _label_key(labels: tuple[str, ...]) -> str:
     return ":".join(labels[1:])
 
 
+def as_tables(g: GraphFrames | GraphTables) -> GraphTables:
+    """The graph as typed Arrow tables: :class:`GraphTables` as it is, :class:`GraphFrames`
+    (object columns of Python values) converted.
+
+    >>> import pandas as pd
+    >>> g = as_tables(GraphFrames(nodes={("KgNode", "Firm"): pd.DataFrame({"iri": ["a"], "share": [0.5]})}))
+    >>> g.nodes[("KgNode", "Firm")].schema.field("share").type
+    DataType(double)
+    """
+    if isinstance(g, GraphTables):
+        return g
+
+    def table(frame: pd.DataFrame) -> pa.Table:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+    return GraphTables(nodes={k: table(f) for k, f in g.nodes.items()},
+                       links={k: table(f) for k, f in g.links.items()}, warnings=list(g.warnings))
+
+
+def _spans(n: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, n, size):
+        yield start, min(start + size, n)
+
+
 def push_frames(
     driver,
-    g: GraphFrames,
+    g: GraphTables | GraphFrames,
     settings: Settings,
     *,
     wipe_first: bool = False,
@@ -357,21 +365,24 @@ def push_frames(
     workers: int = DEFAULT_WORKERS,
     on_stage: Callable[[str], None] | None = None,
 ) -> PushReport:
-    """Write typed frames (from :func:`kg.tables.graph_frames`) through an open driver.
+    """Write the graph (typed Arrow tables from :func:`kg.tables.view.graph_tables`, or frames
+    from :func:`kg.tables.graph_frames`) through an open driver.
 
-    ``workers`` sessions write batches concurrently (all nodes before any link). ``on_stage``
-    is called with each stage's name as it starts (wipe, schema, nodes, links, indexes) and
-    with ``done`` at the end (a benchmark reads the server's CPU time there). A broken
-    connection raises :class:`PushInterrupted` saying how many nodes and links were written;
-    running the push again completes it.
+    ``workers`` sessions write batches concurrently (all nodes before any link). Each batch
+    becomes Python values only when it is about to be sent (:mod:`kg.neo4j.rows`); a property
+    empty in a whole table is not written. ``on_stage`` is called with each stage's name as it
+    starts (wipe, schema, nodes, links, indexes) and with ``done`` at the end (a benchmark reads
+    the server's CPU time there). A broken connection raises :class:`PushInterrupted` saying how
+    many nodes and links were written; running the push again completes it.
 
     >>> with open_driver(settings) as driver:  # doctest: +SKIP
-    ...     report = push_frames(driver, graph_frames(db), settings, batch_size=10_000)
+    ...     report = push_frames(driver, open_live_tables(db).graph_tables(), settings, batch_size=10_000)
     >>> report.links, report.skipped_links  # doctest: +SKIP
     (709, 0)
     """
     import neo4j.exceptions as nx
 
+    g = as_tables(g)
     report = report or PushReport()
     report.warnings.extend(g.warnings)
     progress = progress or (lambda n: None)
@@ -397,39 +408,52 @@ def push_frames(
                 ensure_schema(session)
             report.seconds["schema"] = time.perf_counter() - t
 
-        ids: dict[str, int] = {}  # node IRI -> internal id, from the node batches
+        nodes = [(labels, kept_columns(t, ("iri",))) for labels, t in g.nodes.items()]
+        node_ids = [np.zeros(t.num_rows, dtype=np.int64) for _, t in nodes]  # internal ids, in row order
+        links = [(rel, kept_columns(t, ("iri", FROM, TO))) for rel, t in g.links.items()]
+        ends: list[np.ndarray] = []  # per link table: from and to as positions among all nodes
 
         def node_jobs():
-            for labels, frame in g.nodes.items():
-                cols = ["iri", *(c for c in frame.columns if c != "iri")]
-                q = node_statement(labels, cols, fresh=fresh)
-                key = _label_key(labels)
-                for chunk in batches(rows_of(frame, cols), batch_size):
-                    yield q, chunk, key
+            for k, (labels, t) in enumerate(nodes):
+                q = node_statement(labels, t.column_names, fresh=fresh, dates=date_columns(t))
+                for start, stop in _spans(t.num_rows, batch_size):
+                    yield q, batch_rows(t, start, stop), (k, start)
+            # the last batches are still being written: find the links' ends meanwhile
+            iris = pa.concat_arrays([c.cast(pa.string()) for _, t in nodes for c in t.column("iri").chunks]
+                                    or [pa.array([], pa.string())])
+            ends.extend(end_positions([t.column(c) for _, t in links for c in (FROM, TO)], iris))
 
         def node_done(key, rows, written):
+            k, start = key
             if len(written) != len(rows):  # cannot happen: one node per row
-                raise KgError(f"a batch of {len(rows)} {key} nodes returned {len(written)} ids")
-            ids.update(zip((r[0] for r in rows), written, strict=True))
+                raise KgError(f"a batch of {len(rows)} {_label_key(nodes[k][0])} nodes returned {len(written)} ids")
+            node_ids[k][start:start + len(rows)] = written
+            label = _label_key(nodes[k][0])
             report.nodes += len(rows)
-            report.nodes_by_labels[key] = report.nodes_by_labels.get(key, 0) + len(rows)
+            report.nodes_by_labels[label] = report.nodes_by_labels.get(label, 0) + len(rows)
             progress(len(rows))
 
         def link_jobs():
-            id_series = pd.Series(list(ids.values()), index=pd.Index(list(ids), dtype=object), dtype="int64")
-            for rel, frame in g.links.items():
+            ids = np.concatenate(node_ids) if node_ids else np.empty(0, dtype=np.int64)
+            for j, (rel, t) in enumerate(links):
                 report.links_by_type.setdefault(rel, 0)
-                if not len(frame):
+                if not t.num_rows:
                     continue
-                cols = [c for c in frame.columns if c not in (FROM, TO)]
-                q = link_statement(rel, cols, fresh=fresh)
-                rows = link_rows(frame, cols, id_series)
-                missing = len(frame) - len(rows)
+                pa_, pb_ = ends[2 * j], ends[2 * j + 1]
+                ok = (pa_ >= 0) & (pb_ >= 0)
+                missing = int(t.num_rows - ok.sum())
                 if missing:  # an end is not a pushed node
                     report.skipped_links += missing
                     progress(missing)
-                for chunk in batches(rows, batch_size):
-                    yield q, chunk, rel
+                a, b = ids[pa_[ok]], ids[pb_[ok]]
+                # each node's relationships together: batches of two sessions seldom lock one node
+                order = np.lexsort((b, a))
+                a, b = a[order], b[order]
+                body = t.drop_columns([FROM, TO])
+                body = (body.filter(pa.array(ok)) if missing else body).take(pa.array(order))
+                q = link_statement(rel, body.column_names, fresh=fresh, dates=date_columns(body))
+                for start, stop in _spans(len(a), batch_size):  # a body without columns has no rows
+                    yield q, batch_rows(body, start, stop, [a, b]), rel
 
         def link_done(rel, rows, n):
             report.skipped_links += len(rows) - n
@@ -480,24 +504,24 @@ def push(
     wipe_first: bool = False,
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
-    on_read: Callable[[GraphFrames], None] | None = None,
+    on_read: Callable[[GraphTables], None] | None = None,
     workers: int = DEFAULT_WORKERS,
 ) -> PushReport:
     """Push the live graph of the database folder ``db`` to the Neo4j named by ``settings``,
-    reading it from the graph tables (kg.tables.graph_frames).
+    reading it from the graph tables as typed Arrow tables (kg.tables.view.graph_tables).
 
-    ``on_read`` is called with the frames once they are read (e.g. to size a progress bar).
+    ``on_read`` is called with the tables once they are read (e.g. to size a progress bar).
 
     >>> r = push(db, Settings(os.environ["NEO4J_URI"], password=os.environ["NEO4J_PASSWORD"]))  # doctest: +SKIP
     >>> r.links_by_type["OWNS"]  # doctest: +SKIP
     5
     """
     from kg.neo4j.connect import open_driver
-    from kg.tables.read import graph_frames
+    from kg.tables.read import open_live_tables
 
     report = PushReport()
     t = time.perf_counter()
-    g = graph_frames(db)
+    g = open_live_tables(db).graph_tables()
     report.seconds["read"] = time.perf_counter() - t
     if on_read is not None:
         on_read(g)
