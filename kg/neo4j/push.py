@@ -43,7 +43,7 @@ import pyarrow as pa
 
 from kg.errors import KgError
 from kg.neo4j.connect import Settings, describe
-from kg.neo4j.rows import batch_rows, date_columns, end_positions, kept_columns
+from kg.neo4j.rows import batch_rows, date_columns, end_positions, kept_columns, split_constants
 from kg.neo4j.schema import (
     NODE_LABEL,
     all_labels,
@@ -88,21 +88,34 @@ class PushReport:
         return self.nodes / s if s else 0.0
 
 
-def _map_literal(columns: list[str], offset: int, dates: Collection[str] = ()) -> str:
-    """``{col: r[i], ...}`` over row positions (columns checked to be plain identifiers); the
-    columns in ``dates`` arrive as ISO text and become dates (``date(null)`` is null).
+def _map_literal(columns: list[str], offset: int, dates: Collection[str] = (), consts: Collection[str] = (),
+                 flags: Collection[str] = ()) -> str:
+    """``{col: r[i], ...}`` over row positions (columns checked to be plain identifiers).
+
+    The columns in ``dates`` arrive as ISO text and become dates (``date(null)`` is null).
+    Those in ``consts`` take one value for every row from the map parameter ``$c`` and have
+    no place in the rows; those in ``flags`` take it where the row says true (else none): a
+    long text that every row has, or has not, is sent once rather than once per row.
 
     >>> _map_literal(["iri", "start"], 2, {"start"})
     '{iri: r[2], start: date(r[3])}'
+    >>> _map_literal(["iri", "method", "note", "hops"], 0, consts={"method"}, flags={"note"})
+    '{iri: r[0], method: $c.method, note: CASE WHEN r[1] THEN $c.note END, hops: r[2]}'
     """
-    def value(i: int, c: str) -> str:
-        return f"date(r[{i + offset}])" if c in dates else f"r[{i + offset}]"
-
-    return "{" + ", ".join(f"{ident(c)}: {value(i, c)}" for i, c in enumerate(columns)) + "}"
+    out, i = [], offset
+    for c in columns:
+        name = ident(c)
+        if c in consts:
+            v = f"$c.{name}"
+        else:
+            v = f"CASE WHEN r[{i}] THEN $c.{name} END" if c in flags else f"r[{i}]"
+            i += 1
+        out.append(f"{name}: {f'date({v})' if c in dates else v}")
+    return "{" + ", ".join(out) + "}"
 
 
 def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = False,
-                   dates: Collection[str] = ()) -> str:
+                   dates: Collection[str] = (), consts: Collection[str] = (), flags: Collection[str] = ()) -> str:
     """The UNWIND statement that writes nodes of one label set; rows are lists in ``columns``
     order, ``iri`` first. It returns ``ids``, the internal id of each row's node in row order,
     which the link statements then find their ends by (a NodeByIdSeek instead of two seeks in
@@ -112,7 +125,8 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
     properties (empty values leave no property). A MERGE also removes the ontology labels the
     node does not have, so a node whose type changed ends up with exactly its current labels.
     ``fresh`` (nothing of ours in the database yet) CREATEs instead. The columns in ``dates``
-    arrive as ISO text (see :mod:`kg.neo4j.rows`).
+    arrive as ISO text (see :mod:`kg.neo4j.rows`), those in ``consts`` and ``flags`` take
+    their value from ``$c`` (see :func:`_map_literal`).
 
     >>> print(node_statement(("KgNode", "Firm"), ["iri", "name"]))  # doctest: +ELLIPSIS
     UNWIND $rows AS r
@@ -128,10 +142,10 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
     allowed = all_labels()
     if labels[0] != NODE_LABEL or any(x not in allowed for x in labels[1:]):
         raise ValueError(f"labels {labels} are not the marker label plus ontology labels")
-    if columns[0] != "iri":
-        raise ValueError("the first column must be iri")
+    if columns[0] != "iri" or "iri" in consts or "iri" in flags:
+        raise ValueError("the first column must be iri, one value per row")
     own = [ident(x) for x in labels[1:]]
-    props = _map_literal(columns, 0, dates)
+    props = _map_literal(columns, 0, dates, consts, flags)
     # id() is deprecated in Neo4j 5 in favour of elementId(), but the number is a quarter the
     # size on the wire and `WHERE id(a) = $x` is the same NodeByIdSeek
     ret = "RETURN collect(id(n)) AS ids"
@@ -147,14 +161,14 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
 
 
 def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: bool = True,
-                   dates: Collection[str] = ()) -> str:
+                   dates: Collection[str] = (), consts: Collection[str] = (), flags: Collection[str] = ()) -> str:
     """The UNWIND statement that writes links of one type; rows are lists ``[from, to, *columns]``.
 
     ``from`` and ``to`` are the internal ids of the end nodes (from :func:`node_statement`), or
     with ``by_id=False`` their IRIs (two seeks in the ``kg_node_iri`` index). With an ``iri``
     column a MERGE matches the link by it (else by its two ends: REPORTED); ``fresh`` (no link
     of this type in the database yet) CREATEs instead. The columns in ``dates`` arrive as ISO
-    text.
+    text, those in ``consts`` and ``flags`` take their value from ``$c`` (see :func:`_map_literal`).
 
     >>> print(link_statement("OWNS", ["iri", "share"]))
     UNWIND $rows AS r
@@ -171,24 +185,29 @@ def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: boo
     MATCH (a:KgNode {iri: r[0]})
     >>> print(link_statement("OWNS", ["iri", "start"], fresh=True, dates={"start"}).splitlines()[3])
     CREATE (a)-[x:OWNS {iri: r[2], start: date(r[3])}]->(b)
+    >>> print(link_statement("CONTROLS", ["method", "iri"], consts={"method"}).splitlines()[3])
+    MERGE (a)-[x:CONTROLS {iri: r[2]}]->(b)
     """
     if rel not in rel_types():
         raise ValueError(f"{rel!r} is not a relationship type of the ontology")
     rel = ident(rel)
+    if "iri" in consts or "iri" in flags:
+        raise ValueError("iri must have one value per row")
     if by_id:
         ends = ["MATCH (a) WHERE id(a) = r[0]", "MATCH (b) WHERE id(b) = r[1]"]
     else:
         ends = [f"MATCH (a:{NODE_LABEL} {{iri: r[0]}})", f"MATCH (b:{NODE_LABEL} {{iri: r[1]}})"]
     if fresh:
-        inline = f" {_map_literal(columns, 2, dates)}" if columns else ""
+        inline = f" {_map_literal(columns, 2, dates, consts, flags)}" if columns else ""
         return "\n".join(["UNWIND $rows AS r", *ends, f"CREATE (a)-[x:{rel}{inline}]->(b)", "RETURN count(*) AS n"])
     if "iri" in columns:
-        merge = f"MERGE (a)-[x:{rel} {{iri: r[{2 + columns.index('iri')}]}}]->(b)"
+        at = 2 + [c for c in columns if c not in consts].index("iri")
+        merge = f"MERGE (a)-[x:{rel} {{iri: r[{at}]}}]->(b)"
     else:
         merge = f"MERGE (a)-[x:{rel}]->(b)"
     lines = ["UNWIND $rows AS r", *ends, merge]
     if columns:
-        lines.append(f"SET x = {_map_literal(columns, 2, dates)}")
+        lines.append(f"SET x = {_map_literal(columns, 2, dates, consts, flags)}")
     lines.append("RETURN count(*) AS n")
     return "\n".join(lines)
 
@@ -204,15 +223,20 @@ def batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield chunk
 
 
-def _write(session, query: str, rows: list[dict]):
+def _write(session, query: str | tuple[str, dict], rows: list):
     """Run one batch in its own transaction and return the first value of its one record (a
-    count, or the list of node ids); retry transient errors (deadlocks) a few times."""
+    count, or the list of node ids); retry transient errors (deadlocks) a few times. ``query``
+    is its text, or its text and the map of constants ``$c``."""
     import neo4j.exceptions as nx
+
+    text, consts = query if isinstance(query, tuple) else (query, None)
+    params = {"rows": rows} if consts is None else {"rows": rows, "c": consts}
+    query = text
 
     for attempt in range(6):
         try:
             with session.begin_transaction() as tx:
-                n = tx.run(query, {"rows": rows}).single(strict=True)[0]
+                n = tx.run(query, params).single(strict=True)[0]
                 tx.commit()
             return n
         except nx.TransientError:
@@ -270,7 +294,8 @@ def wipe(session, batch: int = WIPE_BATCH) -> tuple[int, int]:
 
 def run_batches(driver, settings: Settings, jobs: Iterable[tuple[str, list, object]],
                 done: Callable[[object, list, int], None], workers: int = 1) -> None:
-    """Run ``(query, rows, key)`` jobs, each in its own transaction, on ``workers`` sessions.
+    """Run ``(query, rows, key)`` jobs, each in its own transaction, on ``workers`` sessions
+    (``query``: its text, or its text and the map ``$c``, see :func:`_write`).
 
     ``done(key, rows, written)`` is called in this thread for every finished batch, also for
     those that finish after another one failed; then the first error is raised.
@@ -415,9 +440,11 @@ def push_frames(
 
         def node_jobs():
             for k, (labels, t) in enumerate(nodes):
-                q = node_statement(labels, t.column_names, fresh=fresh, dates=date_columns(t))
+                body, consts, flags = split_constants(t, ("iri",))
+                q = node_statement(labels, t.column_names, fresh=fresh, dates=date_columns(t),
+                                   consts=consts.keys() - flags, flags=flags)
                 for start, stop in _spans(t.num_rows, batch_size):
-                    yield q, batch_rows(t, start, stop), (k, start)
+                    yield (q, consts), batch_rows(body, start, stop), (k, start)
             # the last batches are still being written: find the links' ends meanwhile
             iris = pa.concat_arrays([c.cast(pa.string()) for _, t in nodes for c in t.column("iri").chunks]
                                     or [pa.array([], pa.string())])
@@ -449,11 +476,13 @@ def push_frames(
                 # each node's relationships together: batches of two sessions seldom lock one node
                 order = np.lexsort((b, a))
                 a, b = a[order], b[order]
-                body = t.drop_columns([FROM, TO])
+                props = t.drop_columns([FROM, TO])
+                body, consts, flags = split_constants(props, ("iri",))
                 body = (body.filter(pa.array(ok)) if missing else body).take(pa.array(order))
-                q = link_statement(rel, body.column_names, fresh=fresh, dates=date_columns(body))
+                q = link_statement(rel, props.column_names, fresh=fresh, dates=date_columns(props),
+                                   consts=consts.keys() - flags, flags=flags)
                 for start, stop in _spans(len(a), batch_size):  # a body without columns has no rows
-                    yield q, batch_rows(body, start, stop, [a, b]), rel
+                    yield (q, consts), batch_rows(body, start, stop, [a, b]), rel
 
         def link_done(rel, rows, n):
             report.skipped_links += len(rows) - n

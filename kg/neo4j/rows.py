@@ -5,7 +5,9 @@ and turns only the batch it is about to send into Python values: no pandas frame
 object per value of the whole graph. Values are those of ``to_pylist`` (floats, ints, bools,
 text, None where empty), but dates travel as ISO text that the statement turns back into a
 Neo4j date with ``date()`` (packing a ``datetime.date`` costs the driver a Python call per
-value; text is packed natively). A float column's NaN is no value, as an empty cell.
+value; text is packed natively). A float column's NaN is no value, as an empty cell. A value
+that every row of a table has (a derived fact's method text, a source file) is sent once per
+batch, not once per row (:func:`split_constants`).
 
 >>> import datetime as dt, pyarrow as pa
 >>> t = pa.table({"iri": ["a", "b"], "start": [dt.date(2021, 7, 1), None], "x": pa.nulls(2, pa.float64())})
@@ -84,3 +86,40 @@ def end_positions(ends: list[pa.ChunkedArray], iris: pa.Array) -> list[np.ndarra
     allends = pa.concat_arrays([c.cast(pa.string()) for c in chunks])
     pos = pc.index_in(allends, value_set=iris).fill_null(-1).to_numpy().astype(np.int64)
     return np.split(pos, np.cumsum(sizes)[:-1])
+
+
+def _one_value(col: pa.ChunkedArray):
+    """The only value of a column's non-empty cells (None if they hold several, or none)."""
+    valid = col.drop_null()
+    if not len(valid):
+        return None
+    first = valid[0]
+    if pa.types.is_floating(col.type) and first.as_py() != first.as_py():  # NaN
+        return None
+    return first if pc.all(pc.equal(valid, first)).as_py() else None
+
+
+def split_constants(t: pa.Table, keep: tuple[str, ...]) -> tuple[pa.Table, dict, set[str]]:
+    """``t`` without the columns whose value is the same in every row, those values (as sent:
+    dates as ISO text), and the text columns that hold one value or none, whose cells become
+    true where they hold it (see :func:`kg.neo4j.push._map_literal`). ``keep`` stay as they are.
+
+    >>> t = pa.table({"iri": ["a", "b"], "m": ["x", "x"], "n": ["long text", None], "s": [1, 2]})
+    >>> body, consts, flags = split_constants(t, ("iri",))
+    >>> body.column_names, consts, flags, body.column("n").to_pylist()
+    (['iri', 'n', 's'], {'m': 'x', 'n': 'long text'}, {'n'}, [True, False])
+    """
+    consts, flags, cols = {}, set(), {}
+    for name in t.column_names:
+        col = t.column(name)
+        one = None if name in keep or not t.num_rows else _one_value(col)
+        if one is not None and not col.null_count:
+            v = one.as_py()
+            consts[name] = v.isoformat() if pa.types.is_date(col.type) else v
+            continue
+        if one is not None and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            flags.add(name)
+            consts[name] = one.as_py()
+            col = pc.is_valid(col)
+        cols[name] = col
+    return pa.table(cols) if cols else t.select([]), consts, flags
