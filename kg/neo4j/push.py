@@ -16,8 +16,7 @@ What a push writes (all names from the ontology, see :mod:`kg.neo4j.schema`):
 Nodes are MERGEd on ``iri`` and relationships on their ``iri`` (REPORTED on its two ends), and
 ``SET x = {...}`` replaces the properties, so pushing twice leaves the same graph; into a
 database without any ``KgNode`` (a first push, or after a wipe) they are CREATEd, which is
-faster, and the constraint and indexes are created after the nodes (they fill while the
-links are written). Node batches return the
+faster, and the constraint and indexes are created after the data. Node batches return the
 internal ids of their nodes, and links find their ends by id (a NodeByIdSeek, cheaper than
 two seeks on IRI strings). Nodes and links that disappeared from the embedded graph stay in
 Neo4j unless ``wipe_first=True``. Rows travel as plain lists (cheaper to encode than maps).
@@ -256,11 +255,6 @@ def ensure_schema(session) -> None:
     for stmt in schema_statements():
         session.run(stmt).consume()
     session.run("CALL db.awaitIndexes(600)").consume()
-
-
-def _create_schema(driver, settings: Settings) -> None:
-    with driver.session(database=settings.database) as session:
-        ensure_schema(session)
 
 
 def drop_schema(session) -> None:
@@ -504,18 +498,15 @@ def push_frames(
         stage = "links"
         on_stage(stage)
         t = time.perf_counter()
-        # the nodes are all there: on a fresh push their indexes fill (on the server's own
-        # threads) while the links are written; relationships take no lock an index needs
-        with ThreadPoolExecutor(max_workers=1) as indexing:
-            schema = indexing.submit(_create_schema, driver, settings) if fresh else None
-            run_batches(driver, settings, link_jobs(), link_done, workers)
-            report.seconds["links"] = time.perf_counter() - t
-            if schema is not None:
-                stage = "indexes"
-                on_stage(stage)
-                t = time.perf_counter()
-                schema.result()
-                report.seconds["indexes"] = time.perf_counter() - t  # the wait after the links
+        run_batches(driver, settings, link_jobs(), link_done, workers)
+        report.seconds["links"] = time.perf_counter() - t
+        if fresh:
+            stage = "indexes"
+            on_stage(stage)
+            t = time.perf_counter()
+            with driver.session(database=settings.database) as session:
+                ensure_schema(session)
+            report.seconds["indexes"] = time.perf_counter() - t
         on_stage("done")
     except (nx.ServiceUnavailable, nx.SessionExpired, nx.IncompleteCommit, OSError) as e:
         where = {"schema": "while creating the indexes", "indexes": "while creating the indexes",
