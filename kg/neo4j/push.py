@@ -1,7 +1,9 @@
 """Push the graph to Neo4j over Bolt: idempotent UNWIND batches with parameters.
 
-The graph comes from the live generation's graph tables (:func:`kg.tables.graph_frames`), not
-from the RDF store.
+The graph comes from the live generation's graph tables as typed Arrow tables
+(:func:`kg.tables.view.iter_graph`, read by a thread of its own while the first node tables
+are sent), not from the RDF store, and each batch becomes Python values only when it is sent
+(:mod:`kg.neo4j.rows`).
 
 What a push writes (all names from the ontology, see :mod:`kg.neo4j.schema`):
 
@@ -19,7 +21,9 @@ database without any ``KgNode`` (a first push, or after a wipe) they are CREATEd
 faster, and the constraint and indexes are created after the data. Node batches return the
 internal ids of their nodes, and links find their ends by id (a NodeByIdSeek, cheaper than
 two seeks on IRI strings). Nodes and links that disappeared from the embedded graph stay in
-Neo4j unless ``wipe_first=True``. Rows travel as plain lists (cheaper to encode than maps).
+Neo4j unless ``wipe_first=True``. Rows travel as plain lists (cheaper to encode than maps),
+dates as ISO text (``date()`` in the statement), and a value every row of a table has (a
+derived kind's method text, a source file) once per batch in the map ``$c``.
 
 >>> node_statement(("KgNode", "GuidanceFund", "Fund"), ["iri", "name"]).splitlines()[:3]
 ['UNWIND $rows AS r', 'MERGE (n:KgNode {iri: r[0]})', 'SET n = {iri: r[0], name: r[1]}, n:GuidanceFund:Fund']
@@ -29,6 +33,7 @@ Neo4j unless ``wipe_first=True``. Rows travel as plain lists (cheaper to encode 
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -48,10 +53,12 @@ from kg.neo4j.schema import (
     NODE_LABEL,
     all_labels,
     ident,
+    object_links,
     rel_types,
     schema_names,
     schema_statements,
 )
+from kg.ontology import model
 from kg.tables.view import FROM, TO, GraphFrames, GraphTables
 
 DEFAULT_BATCH = 2_000
@@ -378,9 +385,83 @@ def _spans(n: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + size, n)
 
 
+Item = tuple[str, object, "pa.Table | None"]
+"""One piece of the graph as :func:`kg.tables.view.iter_graph` yields it: ``("node", labels,
+table)``, ``("link", rel, table)`` or ``("warning", text, None)``."""
+
+
+def graph_items(g: GraphTables | GraphFrames | Iterable[Item]) -> Iterator[Item]:
+    """The graph as :data:`Item` s: the node tables, then the links, then the warnings of
+    :class:`GraphTables` or :class:`GraphFrames` (see :func:`as_tables`); an iterable of items
+    (e.g. ``iter_graph``) as it is.
+
+    >>> [(k, key) for k, key, _ in graph_items(GraphTables(warnings=["w"]))]
+    [('warning', 'w')]
+    """
+    if isinstance(g, (GraphTables, GraphFrames)):
+        g = as_tables(g)
+        yield from (("node", k, t) for k, t in g.nodes.items())
+        yield from (("link", k, t) for k, t in g.links.items())
+        yield from (("warning", w, None) for w in g.warnings)
+    else:
+        yield from g
+
+
+def read_ahead(items: Iterable[Item]) -> Iterator[Item]:
+    """``items`` made by a thread of their own, starting at once, while the caller does other
+    things and uses the first ones (the push wipes, then sends the first node tables while the
+    rest of the graph is read); an error of the reader is raised here, after the items made
+    before it.
+
+    >>> [key for _, key, _ in read_ahead(iter([("warning", "a", None), ("warning", "b", None)]))]
+    ['a', 'b']
+    """
+    made: queue.SimpleQueue = queue.SimpleQueue()
+    end = object()
+
+    def run() -> None:
+        try:
+            for item in items:
+                made.put(item)
+        except BaseException as e:  # noqa: BLE001 - handed over to the reading side
+            made.put(e)
+        made.put(end)
+
+    def take() -> Iterator[Item]:
+        while (item := made.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    threading.Thread(target=run, name="kg-push-read", daemon=True).start()  # now, not at the first item
+    return take()
+
+
+def _progress_after_read(progress, on_read, seen: GraphTables):
+    """``progress`` holding back its counts until the graph is read (``on_read(seen)`` sizes a
+    progress bar then), and the function to call when it is."""
+    progress = progress or (lambda n: None)
+    held = [0, False]  # counts so far, read or not
+
+    def count(n: int) -> None:
+        if held[1]:
+            progress(n)
+        else:
+            held[0] += n
+
+    def read_done() -> None:
+        if on_read is not None:
+            on_read(seen)
+        held[1] = True
+        if held[0]:
+            progress(held[0])
+
+    return count, read_done
+
+
 def push_frames(
     driver,
-    g: GraphTables | GraphFrames,
+    g: GraphTables | GraphFrames | Iterable[Item],
     settings: Settings,
     *,
     wipe_first: bool = False,
@@ -389,9 +470,14 @@ def push_frames(
     report: PushReport | None = None,
     workers: int = DEFAULT_WORKERS,
     on_stage: Callable[[str], None] | None = None,
+    on_read: Callable[[GraphTables], None] | None = None,
 ) -> PushReport:
-    """Write the graph (typed Arrow tables from :func:`kg.tables.view.graph_tables`, or frames
-    from :func:`kg.tables.graph_frames`) through an open driver.
+    """Write the graph (typed Arrow tables from :func:`kg.tables.view.graph_tables`, the items
+    of :func:`kg.tables.view.iter_graph` as they are read, or frames from
+    :func:`kg.tables.graph_frames`) through an open driver.
+
+    Node tables are sent as they come; ``on_read`` is called with the whole graph once it is
+    read (before the first link is sent), and ``progress`` counts from then on.
 
     ``workers`` sessions write batches concurrently (all nodes before any link). Each batch
     becomes Python values only when it is about to be sent (:mod:`kg.neo4j.rows`); a property
@@ -407,11 +493,10 @@ def push_frames(
     """
     import neo4j.exceptions as nx
 
-    g = as_tables(g)
     report = report or PushReport()
-    report.warnings.extend(g.warnings)
-    progress = progress or (lambda n: None)
-    total_nodes, total_links = g.node_count, g.link_count
+    items = graph_items(g)
+    seen = GraphTables()  # what has been read of the graph so far
+    progress, read_done = _progress_after_read(progress, on_read, seen)
     on_stage = on_stage or (lambda name: None)
     stage = "wipe"
     try:
@@ -433,18 +518,33 @@ def push_frames(
                 ensure_schema(session)
             report.seconds["schema"] = time.perf_counter() - t
 
-        nodes = [(labels, kept_columns(t, ("iri",))) for labels, t in g.nodes.items()]
-        node_ids = [np.zeros(t.num_rows, dtype=np.int64) for _, t in nodes]  # internal ids, in row order
-        links = [(rel, kept_columns(t, ("iri", FROM, TO))) for rel, t in g.links.items()]
+        nodes: list[tuple[tuple[str, ...], pa.Table]] = []
+        node_ids: list[np.ndarray] = []  # internal ids, in row order
+        links: list[tuple[str, pa.Table]] = []
         ends: list[np.ndarray] = []  # per link table: from and to as positions among all nodes
 
         def node_jobs():
-            for k, (labels, t) in enumerate(nodes):
+            for kind, key, table in items:  # node tables are sent as they are read, links kept
+                if kind == "warning":
+                    seen.warnings.append(key)
+                    report.warnings.append(key)
+                    continue
+                if kind == "link":
+                    seen.links[key] = table
+                    continue
+                labels, t, k = key, kept_columns(table, ("iri",)), len(nodes)
+                seen.nodes[labels] = table
+                nodes.append((labels, t))
+                node_ids.append(np.zeros(t.num_rows, dtype=np.int64))
                 body, consts, flags = split_constants(t, ("iri",))
                 q = node_statement(labels, t.column_names, fresh=fresh, dates=date_columns(t),
                                    consts=consts.keys() - flags, flags=flags)
                 for start, stop in _spans(t.num_rows, batch_size):
                     yield (q, consts), batch_rows(body, start, stop), (k, start)
+            read_done()
+            order = {rel: i for i, rel in enumerate([*model().links, *object_links()])}
+            links.extend((rel, kept_columns(seen.links[rel], ("iri", FROM, TO)))
+                         for rel in sorted(seen.links, key=lambda r: order.get(r, len(order))))
             # the last batches are still being written: find the links' ends meanwhile
             iris = pa.concat_arrays([c.cast(pa.string()) for _, t in nodes for c in t.column("iri").chunks]
                                     or [pa.array([], pa.string())])
@@ -512,13 +612,13 @@ def push_frames(
         where = {"schema": "while creating the indexes", "indexes": "while creating the indexes",
                  "wipe": "while wiping"}.get(stage, "")
         raise PushInterrupted(
-            f"pushed {report.nodes} of {total_nodes} nodes and {report.links} of {total_links} links "
+            f"pushed {report.nodes} of {seen.node_count} nodes and {report.links} of {seen.link_count} links "
             f"{where + ' ' if where else ''}before the connection failed: {describe(e, settings)}; "
             "run the push again to complete it (MERGE makes reruns safe)"
         ) from None
     except (nx.Neo4jError, nx.DriverError) as e:
         raise KgError(
-            f"push stopped after {report.nodes} of {total_nodes} nodes and {report.links} of {total_links} "
+            f"push stopped after {report.nodes} of {seen.node_count} nodes and {report.links} of {seen.link_count} "
             f"links: {describe(e, settings)}"
         ) from None
     if report.skipped_links:
@@ -537,9 +637,10 @@ def push(
     workers: int = DEFAULT_WORKERS,
 ) -> PushReport:
     """Push the live graph of the database folder ``db`` to the Neo4j named by ``settings``,
-    reading it from the graph tables as typed Arrow tables (kg.tables.view.graph_tables).
+    reading it from the graph tables as typed Arrow tables (kg.tables.view.iter_graph), by a
+    thread of its own while the first node tables are sent.
 
-    ``on_read`` is called with the tables once they are read (e.g. to size a progress bar).
+    ``on_read`` is called with the tables once they are all read (e.g. to size a progress bar).
 
     >>> r = push(db, Settings(os.environ["NEO4J_URI"], password=os.environ["NEO4J_PASSWORD"]))  # doctest: +SKIP
     >>> r.links_by_type["OWNS"]  # doctest: +SKIP
@@ -547,13 +648,17 @@ def push(
     """
     from kg.neo4j.connect import open_driver
     from kg.tables.read import open_live_tables
+    from kg.tables.view import iter_graph
 
     report = PushReport()
+    tables = open_live_tables(db)  # held (whole) until the push ends
     t = time.perf_counter()
-    g = open_live_tables(db).graph_tables()
-    report.seconds["read"] = time.perf_counter() - t
-    if on_read is not None:
-        on_read(g)
+
+    def read(g: GraphTables) -> None:
+        report.seconds["read"] = time.perf_counter() - t
+        if on_read is not None:
+            on_read(g)
+
     with open_driver(settings) as driver:
-        return push_frames(driver, g, settings, wipe_first=wipe_first, batch_size=batch_size,
-                           progress=progress, report=report, workers=workers)
+        return push_frames(driver, read_ahead(iter_graph(tables)), settings, wipe_first=wipe_first,
+                           batch_size=batch_size, progress=progress, report=report, workers=workers, on_read=read)
