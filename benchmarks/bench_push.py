@@ -1,10 +1,12 @@
 """Benchmark pushing the graph to Neo4j over Bolt, and the neo4j-admin bulk-import route.
 
 For each size: generate a synthetic canonical folder (``kg synth``; a small built-in
-generator when that command is not available), build it, read its graph tables as typed frames, push
-it with ``--wipe`` (nodes/s, links/s), push it again (the idempotent MERGE-over-existing
-case), then write the bulk-import CSVs and time ``import.sh`` (neo4j-admin database import
-full through ``scripts/neo4j admin``) into a fresh data directory. Prints a markdown table.
+generator when that command is not available), build it, read its graph tables as typed Arrow
+tables (what ``kg push neo4j`` reads), push them after a wipe (nodes/s, links/s), push them
+again (the idempotent MERGE-over-existing case), time the whole command ``kg push neo4j --wipe``
+into the emptied database (a child process: its wall time, its CPU seconds and the server's),
+then write the bulk-import CSVs and time ``import.sh`` (neo4j-admin database import full
+through ``scripts/neo4j admin``) into a fresh data directory. Prints a markdown table.
 
 The server is warmed up first (a slice of the graph pushed and wiped, so the JIT has compiled
 the write paths); then a fresh push with the Rust codec of the driver (neo4j-rust-ext, when
@@ -150,7 +152,7 @@ def child_push(frames: Path, batch: int, workers: int, label: str) -> None:
     from kg.neo4j.connect import Settings, open_driver
     from kg.neo4j.push import wipe
 
-    g = pickle.loads(frames.read_bytes())
+    g = pickle.loads(frames.read_bytes())  # GraphTables
     uri, user, password = connection()
     settings = Settings(uri=uri, user=user, password=password, database=os.environ.get("NEO4J_DATABASE") or None)
     with open_driver(settings) as driver:
@@ -224,14 +226,38 @@ def timed_push(driver, g, settings, batch: int, workers: int, pid: int | None, l
     }
 
 
+def whole_command(db: Path, settings, pid: int | None, batch: int, workers: int) -> dict:
+    """``kg push neo4j --wipe`` as a user runs it (reading the tables included), in a child
+    process: wall time, its CPU seconds and the server's."""
+    env = dict(os.environ, NEO4J_URI=settings.uri, NEO4J_USER=settings.user, NEO4J_PASSWORD=settings.password)
+    load0 = os.getloadavg()[0]
+    before = os.times()
+    s0 = cpu_seconds(pid)
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "kg", "push", "neo4j", "--db", str(db), "--wipe", "--quiet",
+                        "--batch-size", str(batch), "--workers", str(workers)], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"kg push neo4j failed:\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
+    after = os.times()
+    client = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    line = p.stdout.strip().splitlines()[-1]  # pushed N nodes and M links ...
+    nodes, links = (int(x) for x in line.split("pushed ")[1].split(" links")[0].split(" nodes and "))
+    return {"run": "kg push neo4j --wipe (whole command)", "nodes": nodes, "links": links,
+            "nodes_per_s": float("nan"), "links_per_s": links / wall, "push_s": wall, "indexes_s": float("nan"),
+            "server_links_cpu": float("nan"), "server_links_cpu_per_m": float("nan"),
+            "server_cpu": cpu_seconds(pid) - s0, "client_cpu": client, "client_links_cpu_per_m": float("nan"),
+            "load": f"{load0:.1f}-{os.getloadavg()[0]:.1f}"}
+
+
 def warm_up(driver, g, settings, batch: int, pid) -> None:
     """Push a slice of the graph and wipe it: the server compiles its code paths (JIT) first,
     so the measured runs do not pay for that."""
-    from kg.neo4j.frames import GraphFrames
     from kg.neo4j.push import wipe
+    from kg.tables.view import GraphTables
 
-    small = GraphFrames(nodes={k: f.head(20_000) for k, f in g.nodes.items()},
-                        links={k: f.head(20_000) for k, f in g.links.items()}, kinds=g.kinds)
+    small = GraphTables(nodes={k: t.slice(0, 20_000) for k, t in g.nodes.items()},
+                        links={k: t.slice(0, 20_000) for k, t in g.links.items()})
     for _ in range(2):
         timed_push(driver, small, settings, batch, 1, pid, "warm-up")
         timed_push(driver, small, settings, batch, 1, pid, "warm-up")  # the MERGE path
@@ -244,9 +270,10 @@ def bench_one(db: Path, settings, batch: int, workers: int, work: Path, do_impor
     from kg.neo4j.connect import open_driver
     from kg.neo4j.push import wipe
     from kg.tables import graph_frames
+    from kg.tables.read import open_live_tables
 
     t = time.perf_counter()
-    g = graph_frames(db)  # what kg push neo4j reads: the graph tables
+    g = open_live_tables(db).graph_tables()  # what kg push neo4j reads: the graph tables' Arrow view
     read_s = time.perf_counter() - t
     row: dict = {"nodes": g.node_count, "links": g.link_count, "read_s": read_s, "runs": []}
     pid = server_pid(settings.uri)
@@ -271,6 +298,10 @@ def bench_one(db: Path, settings, batch: int, workers: int, work: Path, do_impor
             print("# fresh push, Python codec (a child process without neo4j-rust-ext) ...", file=sys.stderr)
             row["runs"].append(python_codec_push(frames, batch, workers, "fresh push, Python codec"))
             frames.unlink()
+        with driver.session(database=settings.database) as session:
+            wipe(session)
+        print("# kg push neo4j --wipe, the whole command ...", file=sys.stderr)
+        row["runs"].append(whole_command(db, settings, pid, batch, workers))
         recs, _, _ = driver.execute_query("MATCH (n:KgNode) RETURN count(n) AS n", database_=settings.database)
         assert recs[0]["n"] == g.node_count, (recs[0]["n"], g.node_count)
         recs, _, _ = driver.execute_query("MATCH (:KgNode)-[r]->() RETURN count(r) AS n", database_=settings.database)
@@ -278,7 +309,7 @@ def bench_one(db: Path, settings, batch: int, workers: int, work: Path, do_impor
     if do_import:
         out = work / "import"
         t = time.perf_counter()
-        write_frames(g, out)
+        write_frames(graph_frames(db), out)
         row["csv_s"] = time.perf_counter() - t
         data = work / "import-data"
         env = dict(os.environ, NEO4J_ADMIN=f"bash {ROOT / 'scripts' / 'neo4j'} admin --data {data}")

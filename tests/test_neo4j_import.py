@@ -34,7 +34,7 @@ except ImportError:
     from test_neo4j_push import assert_same_graph, counts, expected_graph
 
 MODULES = ["kg.neo4j", "kg.neo4j.schema", "kg.neo4j.frames", "kg.neo4j.connect", "kg.neo4j.cypher",
-           "kg.neo4j.push", "kg.neo4j.bulk_csv", "kg.cli.neo4j"]
+           "kg.neo4j.push", "kg.neo4j.rows", "kg.neo4j.bulk_csv", "kg.cli.neo4j"]
 
 
 @pytest.mark.parametrize("name", MODULES)

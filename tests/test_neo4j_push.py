@@ -304,6 +304,51 @@ def test_links_find_their_ends_by_node_id(clean):
     assert recs[0].values() == ["http://e/a", "http://e/b", 0.5]
 
 
+def test_arrow_tables_arrive_with_dates_constants_and_no_nan(clean, neo4j_conn):
+    """What the Arrow path sends once per batch (a value every row has, a text some rows have)
+    or as text (dates) arrives as the same typed values on each node and link; NaN and empty
+    cells leave no property; a link to a node not pushed is skipped and counted."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from kg.neo4j.connect import Settings
+    from kg.neo4j.push import push_frames
+    from kg.tables.view import GraphTables
+
+    uri, user, password = neo4j_conn
+    e = "http://e/"
+    g = GraphTables(
+        nodes={("KgNode", "Firm"): pa.table({
+            "iri": [e + "a", e + "b", e + "c"],
+            "name": ["A", None, "A"],  # one text or none: sent as a flag
+            "founded": [dt.date(2001, 2, 3)] * 3,  # a date every row has: sent once
+            "country": ["CN"] * 3,
+            "employees": pa.array([None, None, None], pa.int64()),  # empty in every row: not written
+        })},
+        links={"OWNS": pa.table({
+            "iri": [e + "l1", e + "l2", e + "l3"], "from": [e + "a", e + "b", e + "c"], "to": [e + "b", e + "x", e + "a"],
+            "share": [float("nan"), 0.5, 0.25], "start": [dt.date(2020, 1, 1), None, dt.date(2021, 7, 1)],
+            "source_file": ["o.csv"] * 3,
+        })})
+    r = push_frames(clean, g, Settings(uri=uri, user=user, password=password), batch_size=1)
+    assert (r.nodes, r.links, r.skipped_links) == (3, 2, 1)
+    recs, _, _ = clean.execute_query("MATCH (n:KgNode:Firm) RETURN n.iri AS iri, properties(n) AS p ORDER BY iri")
+    founded = neo4j.time.Date(2001, 2, 3)
+    assert [rec["p"] for rec in recs] == [
+        {"iri": e + "a", "name": "A", "founded": founded, "country": "CN"},
+        {"iri": e + "b", "founded": founded, "country": "CN"},
+        {"iri": e + "c", "name": "A", "founded": founded, "country": "CN"},
+    ]
+    recs, _, _ = clean.execute_query("MATCH (a)-[o:OWNS]->(b) RETURN a.iri AS a, b.iri AS b, properties(o) AS p "
+                                     "ORDER BY a")
+    assert [(rec["a"], rec["b"], rec["p"]) for rec in recs] == [
+        (e + "a", e + "b", {"iri": e + "l1", "start": neo4j.time.Date(2020, 1, 1), "source_file": "o.csv"}),
+        (e + "c", e + "a", {"iri": e + "l3", "share": 0.25, "start": neo4j.time.Date(2021, 7, 1),
+                            "source_file": "o.csv"}),
+    ]
+
+
 def test_fresh_push_creates_the_indexes_after_the_data(clean, kg, mini_db, sample_db):
     """A push into a database without KgNode drops our indexes, writes, then creates them again
     (all online); a later push keeps them."""

@@ -1,7 +1,9 @@
 """Push the graph to Neo4j over Bolt: idempotent UNWIND batches with parameters.
 
-The graph comes from the live generation's graph tables (:func:`kg.tables.graph_frames`), not
-from the RDF store.
+The graph comes from the live generation's graph tables as typed Arrow tables
+(:func:`kg.tables.view.iter_graph`, read by a thread of its own while the first node tables
+are sent), not from the RDF store, and each batch becomes Python values only when it is sent
+(:mod:`kg.neo4j.rows`).
 
 What a push writes (all names from the ontology, see :mod:`kg.neo4j.schema`):
 
@@ -19,7 +21,9 @@ database without any ``KgNode`` (a first push, or after a wipe) they are CREATEd
 faster, and the constraint and indexes are created after the data. Node batches return the
 internal ids of their nodes, and links find their ends by id (a NodeByIdSeek, cheaper than
 two seeks on IRI strings). Nodes and links that disappeared from the embedded graph stay in
-Neo4j unless ``wipe_first=True``. Rows travel as plain lists (cheaper to encode than maps).
+Neo4j unless ``wipe_first=True``. Rows travel as plain lists (cheaper to encode than maps),
+dates as ISO text (``date()`` in the statement), and a value every row of a table has (a
+derived kind's method text, a source file) once per batch in the map ``$c``.
 
 >>> node_statement(("KgNode", "GuidanceFund", "Fund"), ["iri", "name"]).splitlines()[:3]
 ['UNWIND $rows AS r', 'MERGE (n:KgNode {iri: r[0]})', 'SET n = {iri: r[0], name: r[1]}, n:GuidanceFund:Fund']
@@ -29,9 +33,10 @@ Neo4j unless ``wipe_first=True``. Rows travel as plain lists (cheaper to encode 
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import islice
@@ -39,18 +44,22 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kg.errors import KgError
 from kg.neo4j.connect import Settings, describe
+from kg.neo4j.rows import batch_rows, date_columns, end_positions, kept_columns, split_constants
 from kg.neo4j.schema import (
     NODE_LABEL,
     all_labels,
     ident,
+    object_links,
     rel_types,
     schema_names,
     schema_statements,
 )
-from kg.tables.view import FROM, TO, GraphFrames
+from kg.ontology import model
+from kg.tables.view import FROM, TO, GraphFrames, GraphTables
 
 DEFAULT_BATCH = 2_000
 DEFAULT_WORKERS = 2
@@ -86,12 +95,34 @@ class PushReport:
         return self.nodes / s if s else 0.0
 
 
-def _map_literal(columns: list[str], offset: int) -> str:
-    """``{col: r[i], ...}`` over row positions (columns checked to be plain identifiers)."""
-    return "{" + ", ".join(f"{ident(c)}: r[{i + offset}]" for i, c in enumerate(columns)) + "}"
+def _map_literal(columns: list[str], offset: int, dates: Collection[str] = (), consts: Collection[str] = (),
+                 flags: Collection[str] = ()) -> str:
+    """``{col: r[i], ...}`` over row positions (columns checked to be plain identifiers).
+
+    The columns in ``dates`` arrive as ISO text and become dates (``date(null)`` is null).
+    Those in ``consts`` take one value for every row from the map parameter ``$c`` and have
+    no place in the rows; those in ``flags`` take it where the row says true (else none): a
+    long text that every row has, or has not, is sent once rather than once per row.
+
+    >>> _map_literal(["iri", "start"], 2, {"start"})
+    '{iri: r[2], start: date(r[3])}'
+    >>> _map_literal(["iri", "method", "note", "hops"], 0, consts={"method"}, flags={"note"})
+    '{iri: r[0], method: $c.method, note: CASE WHEN r[1] THEN $c.note END, hops: r[2]}'
+    """
+    out, i = [], offset
+    for c in columns:
+        name = ident(c)
+        if c in consts:
+            v = f"$c.{name}"
+        else:
+            v = f"CASE WHEN r[{i}] THEN $c.{name} END" if c in flags else f"r[{i}]"
+            i += 1
+        out.append(f"{name}: {f'date({v})' if c in dates else v}")
+    return "{" + ", ".join(out) + "}"
 
 
-def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = False) -> str:
+def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = False,
+                   dates: Collection[str] = (), consts: Collection[str] = (), flags: Collection[str] = ()) -> str:
     """The UNWIND statement that writes nodes of one label set; rows are lists in ``columns``
     order, ``iri`` first. It returns ``ids``, the internal id of each row's node in row order,
     which the link statements then find their ends by (a NodeByIdSeek instead of two seeks in
@@ -100,7 +131,9 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
     Labels come from the ontology's allow-list only. ``SET n = {...}`` replaces the
     properties (empty values leave no property). A MERGE also removes the ontology labels the
     node does not have, so a node whose type changed ends up with exactly its current labels.
-    ``fresh`` (nothing of ours in the database yet) CREATEs instead.
+    ``fresh`` (nothing of ours in the database yet) CREATEs instead. The columns in ``dates``
+    arrive as ISO text (see :mod:`kg.neo4j.rows`), those in ``consts`` and ``flags`` take
+    their value from ``$c`` (see :func:`_map_literal`).
 
     >>> print(node_statement(("KgNode", "Firm"), ["iri", "name"]))  # doctest: +ELLIPSIS
     UNWIND $rows AS r
@@ -108,18 +141,18 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
     SET n = {iri: r[0], name: r[1]}, n:Firm
     REMOVE n:Bank:Fund:GuidanceFund:...
     RETURN collect(id(n)) AS ids
-    >>> print(node_statement(("KgNode", "GuidanceFund", "Fund"), ["iri"], fresh=True))
+    >>> print(node_statement(("KgNode", "GuidanceFund", "Fund"), ["iri", "founded"], fresh=True, dates={"founded"}))
     UNWIND $rows AS r
-    CREATE (n:KgNode:GuidanceFund:Fund {iri: r[0]})
+    CREATE (n:KgNode:GuidanceFund:Fund {iri: r[0], founded: date(r[1])})
     RETURN collect(id(n)) AS ids
     """
     allowed = all_labels()
     if labels[0] != NODE_LABEL or any(x not in allowed for x in labels[1:]):
         raise ValueError(f"labels {labels} are not the marker label plus ontology labels")
-    if columns[0] != "iri":
-        raise ValueError("the first column must be iri")
+    if columns[0] != "iri" or "iri" in consts or "iri" in flags:
+        raise ValueError("the first column must be iri, one value per row")
     own = [ident(x) for x in labels[1:]]
-    props = _map_literal(columns, 0)
+    props = _map_literal(columns, 0, dates, consts, flags)
     # id() is deprecated in Neo4j 5 in favour of elementId(), but the number is a quarter the
     # size on the wire and `WHERE id(a) = $x` is the same NodeByIdSeek
     ret = "RETURN collect(id(n)) AS ids"
@@ -134,13 +167,15 @@ def node_statement(labels: tuple[str, ...], columns: list[str], fresh: bool = Fa
     return "\n".join(lines)
 
 
-def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: bool = True) -> str:
+def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: bool = True,
+                   dates: Collection[str] = (), consts: Collection[str] = (), flags: Collection[str] = ()) -> str:
     """The UNWIND statement that writes links of one type; rows are lists ``[from, to, *columns]``.
 
     ``from`` and ``to`` are the internal ids of the end nodes (from :func:`node_statement`), or
     with ``by_id=False`` their IRIs (two seeks in the ``kg_node_iri`` index). With an ``iri``
     column a MERGE matches the link by it (else by its two ends: REPORTED); ``fresh`` (no link
-    of this type in the database yet) CREATEs instead.
+    of this type in the database yet) CREATEs instead. The columns in ``dates`` arrive as ISO
+    text, those in ``consts`` and ``flags`` take their value from ``$c`` (see :func:`_map_literal`).
 
     >>> print(link_statement("OWNS", ["iri", "share"]))
     UNWIND $rows AS r
@@ -155,58 +190,33 @@ def link_statement(rel: str, columns: list[str], fresh: bool = False, by_id: boo
     CREATE (a)-[x:OWNS {iri: r[2], share: r[3]}]->(b)
     >>> print(link_statement("OWNS", ["iri"], by_id=False).splitlines()[1])
     MATCH (a:KgNode {iri: r[0]})
+    >>> print(link_statement("OWNS", ["iri", "start"], fresh=True, dates={"start"}).splitlines()[3])
+    CREATE (a)-[x:OWNS {iri: r[2], start: date(r[3])}]->(b)
+    >>> print(link_statement("CONTROLS", ["method", "iri"], consts={"method"}).splitlines()[3])
+    MERGE (a)-[x:CONTROLS {iri: r[2]}]->(b)
     """
     if rel not in rel_types():
         raise ValueError(f"{rel!r} is not a relationship type of the ontology")
     rel = ident(rel)
+    if "iri" in consts or "iri" in flags:
+        raise ValueError("iri must have one value per row")
     if by_id:
         ends = ["MATCH (a) WHERE id(a) = r[0]", "MATCH (b) WHERE id(b) = r[1]"]
     else:
         ends = [f"MATCH (a:{NODE_LABEL} {{iri: r[0]}})", f"MATCH (b:{NODE_LABEL} {{iri: r[1]}})"]
     if fresh:
-        inline = f" {_map_literal(columns, 2)}" if columns else ""
+        inline = f" {_map_literal(columns, 2, dates, consts, flags)}" if columns else ""
         return "\n".join(["UNWIND $rows AS r", *ends, f"CREATE (a)-[x:{rel}{inline}]->(b)", "RETURN count(*) AS n"])
     if "iri" in columns:
-        merge = f"MERGE (a)-[x:{rel} {{iri: r[{2 + columns.index('iri')}]}}]->(b)"
+        at = 2 + [c for c in columns if c not in consts].index("iri")
+        merge = f"MERGE (a)-[x:{rel} {{iri: r[{at}]}}]->(b)"
     else:
         merge = f"MERGE (a)-[x:{rel}]->(b)"
     lines = ["UNWIND $rows AS r", *ends, merge]
     if columns:
-        lines.append(f"SET x = {_map_literal(columns, 2)}")
+        lines.append(f"SET x = {_map_literal(columns, 2, dates, consts, flags)}")
     lines.append("RETURN count(*) AS n")
     return "\n".join(lines)
-
-
-def rows_of(frame, columns: list[str]) -> list[list]:
-    """The frame's rows as lists in ``columns`` order (None where empty).
-
-    >>> import pandas as pd
-    >>> rows_of(pd.DataFrame({"iri": ["x"], "share": [None]}), ["iri", "share"])
-    [['x', None]]
-    """
-    return frame[columns].astype(object).values.tolist()
-
-
-def link_rows(frame, columns: list[str], ids: pd.Series) -> list[list]:
-    """A link frame's rows as lists ``[from id, to id, *columns]``, ordered by their start node
-    (each node's relationships are then written together); ``ids`` maps node IRIs (its index)
-    to internal ids. Links with an end that is not in ``ids`` are left out.
-
-    >>> f = pd.DataFrame({"from": ["b", "a", "x"], "to": ["a", "b", "a"], "share": [0.5, None, 1.0]})
-    >>> link_rows(f, ["share"], pd.Series([7, 3], index=["a", "b"]))
-    [[3, 7, 0.5], [7, 3, None]]
-    """
-    pa, pb = ids.index.get_indexer(frame[FROM]), ids.index.get_indexer(frame[TO])
-    ok = (pa >= 0) & (pb >= 0)
-    values = ids.to_numpy()
-    a, b = values[pa[ok]], values[pb[ok]]
-    order = np.lexsort((b, a))
-    out = np.empty((len(order), 2 + len(columns)), dtype=object)
-    out[:, 0], out[:, 1] = a[order], b[order]
-    if columns:
-        body = frame.loc[ok, columns].astype(object)
-        out[:, 2:] = body.where(body.notna(), None).to_numpy()[order]
-    return out.tolist()
 
 
 def batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -220,15 +230,20 @@ def batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield chunk
 
 
-def _write(session, query: str, rows: list[dict]):
+def _write(session, query: str | tuple[str, dict], rows: list):
     """Run one batch in its own transaction and return the first value of its one record (a
-    count, or the list of node ids); retry transient errors (deadlocks) a few times."""
+    count, or the list of node ids); retry transient errors (deadlocks) a few times. ``query``
+    is its text, or its text and the map of constants ``$c``."""
     import neo4j.exceptions as nx
+
+    text, consts = query if isinstance(query, tuple) else (query, None)
+    params = {"rows": rows} if consts is None else {"rows": rows, "c": consts}
+    query = text
 
     for attempt in range(6):
         try:
             with session.begin_transaction() as tx:
-                n = tx.run(query, {"rows": rows}).single(strict=True)[0]
+                n = tx.run(query, params).single(strict=True)[0]
                 tx.commit()
             return n
         except nx.TransientError:
@@ -286,7 +301,8 @@ def wipe(session, batch: int = WIPE_BATCH) -> tuple[int, int]:
 
 def run_batches(driver, settings: Settings, jobs: Iterable[tuple[str, list, object]],
                 done: Callable[[object, list, int], None], workers: int = 1) -> None:
-    """Run ``(query, rows, key)`` jobs, each in its own transaction, on ``workers`` sessions.
+    """Run ``(query, rows, key)`` jobs, each in its own transaction, on ``workers`` sessions
+    (``query``: its text, or its text and the map ``$c``, see :func:`_write`).
 
     ``done(key, rows, written)`` is called in this thread for every finished batch, also for
     those that finish after another one failed; then the first error is raised.
@@ -345,9 +361,107 @@ def _label_key(labels: tuple[str, ...]) -> str:
     return ":".join(labels[1:])
 
 
+def as_tables(g: GraphFrames | GraphTables) -> GraphTables:
+    """The graph as typed Arrow tables: :class:`GraphTables` as it is, :class:`GraphFrames`
+    (object columns of Python values) converted.
+
+    >>> import pandas as pd
+    >>> g = as_tables(GraphFrames(nodes={("KgNode", "Firm"): pd.DataFrame({"iri": ["a"], "share": [0.5]})}))
+    >>> g.nodes[("KgNode", "Firm")].schema.field("share").type
+    DataType(double)
+    """
+    if isinstance(g, GraphTables):
+        return g
+
+    def table(frame: pd.DataFrame) -> pa.Table:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+    return GraphTables(nodes={k: table(f) for k, f in g.nodes.items()},
+                       links={k: table(f) for k, f in g.links.items()}, warnings=list(g.warnings))
+
+
+def _spans(n: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, n, size):
+        yield start, min(start + size, n)
+
+
+Item = tuple[str, object, "pa.Table | None"]
+"""One piece of the graph as :func:`kg.tables.view.iter_graph` yields it: ``("node", labels,
+table)``, ``("link", rel, table)`` or ``("warning", text, None)``."""
+
+
+def graph_items(g: GraphTables | GraphFrames | Iterable[Item]) -> Iterator[Item]:
+    """The graph as :data:`Item` s: the node tables, then the links, then the warnings of
+    :class:`GraphTables` or :class:`GraphFrames` (see :func:`as_tables`); an iterable of items
+    (e.g. ``iter_graph``) as it is.
+
+    >>> [(k, key) for k, key, _ in graph_items(GraphTables(warnings=["w"]))]
+    [('warning', 'w')]
+    """
+    if isinstance(g, (GraphTables, GraphFrames)):
+        g = as_tables(g)
+        yield from (("node", k, t) for k, t in g.nodes.items())
+        yield from (("link", k, t) for k, t in g.links.items())
+        yield from (("warning", w, None) for w in g.warnings)
+    else:
+        yield from g
+
+
+def read_ahead(items: Iterable[Item]) -> Iterator[Item]:
+    """``items`` made by a thread of their own, starting at once, while the caller does other
+    things and uses the first ones (the push wipes, then sends the first node tables while the
+    rest of the graph is read); an error of the reader is raised here, after the items made
+    before it.
+
+    >>> [key for _, key, _ in read_ahead(iter([("warning", "a", None), ("warning", "b", None)]))]
+    ['a', 'b']
+    """
+    made: queue.SimpleQueue = queue.SimpleQueue()
+    end = object()
+
+    def run() -> None:
+        try:
+            for item in items:
+                made.put(item)
+        except BaseException as e:  # noqa: BLE001 - handed over to the reading side
+            made.put(e)
+        made.put(end)
+
+    def take() -> Iterator[Item]:
+        while (item := made.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    threading.Thread(target=run, name="kg-push-read", daemon=True).start()  # now, not at the first item
+    return take()
+
+
+def _progress_after_read(progress, on_read, seen: GraphTables):
+    """``progress`` holding back its counts until the graph is read (``on_read(seen)`` sizes a
+    progress bar then), and the function to call when it is."""
+    progress = progress or (lambda n: None)
+    held = [0, False]  # counts so far, read or not
+
+    def count(n: int) -> None:
+        if held[1]:
+            progress(n)
+        else:
+            held[0] += n
+
+    def read_done() -> None:
+        if on_read is not None:
+            on_read(seen)
+        held[1] = True
+        if held[0]:
+            progress(held[0])
+
+    return count, read_done
+
+
 def push_frames(
     driver,
-    g: GraphFrames,
+    g: GraphTables | GraphFrames | Iterable[Item],
     settings: Settings,
     *,
     wipe_first: bool = False,
@@ -356,26 +470,33 @@ def push_frames(
     report: PushReport | None = None,
     workers: int = DEFAULT_WORKERS,
     on_stage: Callable[[str], None] | None = None,
+    on_read: Callable[[GraphTables], None] | None = None,
 ) -> PushReport:
-    """Write typed frames (from :func:`kg.tables.graph_frames`) through an open driver.
+    """Write the graph (typed Arrow tables from :func:`kg.tables.view.graph_tables`, the items
+    of :func:`kg.tables.view.iter_graph` as they are read, or frames from
+    :func:`kg.tables.graph_frames`) through an open driver.
 
-    ``workers`` sessions write batches concurrently (all nodes before any link). ``on_stage``
-    is called with each stage's name as it starts (wipe, schema, nodes, links, indexes) and
-    with ``done`` at the end (a benchmark reads the server's CPU time there). A broken
-    connection raises :class:`PushInterrupted` saying how many nodes and links were written;
-    running the push again completes it.
+    Node tables are sent as they come; ``on_read`` is called with the whole graph once it is
+    read (before the first link is sent), and ``progress`` counts from then on.
+
+    ``workers`` sessions write batches concurrently (all nodes before any link). Each batch
+    becomes Python values only when it is about to be sent (:mod:`kg.neo4j.rows`); a property
+    empty in a whole table is not written. ``on_stage`` is called with each stage's name as it
+    starts (wipe, schema, nodes, links, indexes) and with ``done`` at the end (a benchmark reads
+    the server's CPU time there). A broken connection raises :class:`PushInterrupted` saying how
+    many nodes and links were written; running the push again completes it.
 
     >>> with open_driver(settings) as driver:  # doctest: +SKIP
-    ...     report = push_frames(driver, graph_frames(db), settings, batch_size=10_000)
+    ...     report = push_frames(driver, open_live_tables(db).graph_tables(), settings, batch_size=10_000)
     >>> report.links, report.skipped_links  # doctest: +SKIP
     (709, 0)
     """
     import neo4j.exceptions as nx
 
     report = report or PushReport()
-    report.warnings.extend(g.warnings)
-    progress = progress or (lambda n: None)
-    total_nodes, total_links = g.node_count, g.link_count
+    items = graph_items(g)
+    seen = GraphTables()  # what has been read of the graph so far
+    progress, read_done = _progress_after_read(progress, on_read, seen)
     on_stage = on_stage or (lambda name: None)
     stage = "wipe"
     try:
@@ -397,39 +518,71 @@ def push_frames(
                 ensure_schema(session)
             report.seconds["schema"] = time.perf_counter() - t
 
-        ids: dict[str, int] = {}  # node IRI -> internal id, from the node batches
+        nodes: list[tuple[tuple[str, ...], pa.Table]] = []
+        node_ids: list[np.ndarray] = []  # internal ids, in row order
+        links: list[tuple[str, pa.Table]] = []
+        ends: list[np.ndarray] = []  # per link table: from and to as positions among all nodes
 
         def node_jobs():
-            for labels, frame in g.nodes.items():
-                cols = ["iri", *(c for c in frame.columns if c != "iri")]
-                q = node_statement(labels, cols, fresh=fresh)
-                key = _label_key(labels)
-                for chunk in batches(rows_of(frame, cols), batch_size):
-                    yield q, chunk, key
+            for kind, key, table in items:  # node tables are sent as they are read, links kept
+                if kind == "warning":
+                    seen.warnings.append(key)
+                    report.warnings.append(key)
+                    continue
+                if kind == "link":
+                    seen.links[key] = table
+                    continue
+                labels, t, k = key, kept_columns(table, ("iri",)), len(nodes)
+                seen.nodes[labels] = table
+                nodes.append((labels, t))
+                node_ids.append(np.zeros(t.num_rows, dtype=np.int64))
+                body, consts, flags = split_constants(t, ("iri",))
+                q = node_statement(labels, t.column_names, fresh=fresh, dates=date_columns(t),
+                                   consts=consts.keys() - flags, flags=flags)
+                for start, stop in _spans(t.num_rows, batch_size):
+                    yield (q, consts), batch_rows(body, start, stop), (k, start)
+            read_done()
+            order = {rel: i for i, rel in enumerate([*model().links, *object_links()])}
+            links.extend((rel, kept_columns(seen.links[rel], ("iri", FROM, TO)))
+                         for rel in sorted(seen.links, key=lambda r: order.get(r, len(order))))
+            # the last batches are still being written: find the links' ends meanwhile
+            iris = pa.concat_arrays([c.cast(pa.string()) for _, t in nodes for c in t.column("iri").chunks]
+                                    or [pa.array([], pa.string())])
+            ends.extend(end_positions([t.column(c) for _, t in links for c in (FROM, TO)], iris))
 
         def node_done(key, rows, written):
+            k, start = key
             if len(written) != len(rows):  # cannot happen: one node per row
-                raise KgError(f"a batch of {len(rows)} {key} nodes returned {len(written)} ids")
-            ids.update(zip((r[0] for r in rows), written, strict=True))
+                raise KgError(f"a batch of {len(rows)} {_label_key(nodes[k][0])} nodes returned {len(written)} ids")
+            node_ids[k][start:start + len(rows)] = written
+            label = _label_key(nodes[k][0])
             report.nodes += len(rows)
-            report.nodes_by_labels[key] = report.nodes_by_labels.get(key, 0) + len(rows)
+            report.nodes_by_labels[label] = report.nodes_by_labels.get(label, 0) + len(rows)
             progress(len(rows))
 
         def link_jobs():
-            id_series = pd.Series(list(ids.values()), index=pd.Index(list(ids), dtype=object), dtype="int64")
-            for rel, frame in g.links.items():
+            ids = np.concatenate(node_ids) if node_ids else np.empty(0, dtype=np.int64)
+            for j, (rel, t) in enumerate(links):
                 report.links_by_type.setdefault(rel, 0)
-                if not len(frame):
+                if not t.num_rows:
                     continue
-                cols = [c for c in frame.columns if c not in (FROM, TO)]
-                q = link_statement(rel, cols, fresh=fresh)
-                rows = link_rows(frame, cols, id_series)
-                missing = len(frame) - len(rows)
+                pa_, pb_ = ends[2 * j], ends[2 * j + 1]
+                ok = (pa_ >= 0) & (pb_ >= 0)
+                missing = int(t.num_rows - ok.sum())
                 if missing:  # an end is not a pushed node
                     report.skipped_links += missing
                     progress(missing)
-                for chunk in batches(rows, batch_size):
-                    yield q, chunk, rel
+                a, b = ids[pa_[ok]], ids[pb_[ok]]
+                # each node's relationships together: batches of two sessions seldom lock one node
+                order = np.lexsort((b, a))
+                a, b = a[order], b[order]
+                props = t.drop_columns([FROM, TO])
+                body, consts, flags = split_constants(props, ("iri",))
+                body = (body.filter(pa.array(ok)) if missing else body).take(pa.array(order))
+                q = link_statement(rel, props.column_names, fresh=fresh, dates=date_columns(props),
+                                   consts=consts.keys() - flags, flags=flags)
+                for start, stop in _spans(len(a), batch_size):  # a body without columns has no rows
+                    yield (q, consts), batch_rows(body, start, stop, [a, b]), rel
 
         def link_done(rel, rows, n):
             report.skipped_links += len(rows) - n
@@ -459,13 +612,13 @@ def push_frames(
         where = {"schema": "while creating the indexes", "indexes": "while creating the indexes",
                  "wipe": "while wiping"}.get(stage, "")
         raise PushInterrupted(
-            f"pushed {report.nodes} of {total_nodes} nodes and {report.links} of {total_links} links "
+            f"pushed {report.nodes} of {seen.node_count} nodes and {report.links} of {seen.link_count} links "
             f"{where + ' ' if where else ''}before the connection failed: {describe(e, settings)}; "
             "run the push again to complete it (MERGE makes reruns safe)"
         ) from None
     except (nx.Neo4jError, nx.DriverError) as e:
         raise KgError(
-            f"push stopped after {report.nodes} of {total_nodes} nodes and {report.links} of {total_links} "
+            f"push stopped after {report.nodes} of {seen.node_count} nodes and {report.links} of {seen.link_count} "
             f"links: {describe(e, settings)}"
         ) from None
     if report.skipped_links:
@@ -480,27 +633,32 @@ def push(
     wipe_first: bool = False,
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
-    on_read: Callable[[GraphFrames], None] | None = None,
+    on_read: Callable[[GraphTables], None] | None = None,
     workers: int = DEFAULT_WORKERS,
 ) -> PushReport:
     """Push the live graph of the database folder ``db`` to the Neo4j named by ``settings``,
-    reading it from the graph tables (kg.tables.graph_frames).
+    reading it from the graph tables as typed Arrow tables (kg.tables.view.iter_graph), by a
+    thread of its own while the first node tables are sent.
 
-    ``on_read`` is called with the frames once they are read (e.g. to size a progress bar).
+    ``on_read`` is called with the tables once they are all read (e.g. to size a progress bar).
 
     >>> r = push(db, Settings(os.environ["NEO4J_URI"], password=os.environ["NEO4J_PASSWORD"]))  # doctest: +SKIP
     >>> r.links_by_type["OWNS"]  # doctest: +SKIP
     5
     """
     from kg.neo4j.connect import open_driver
-    from kg.tables.read import graph_frames
+    from kg.tables.read import open_live_tables
+    from kg.tables.view import iter_graph
 
     report = PushReport()
+    tables = open_live_tables(db)  # held (whole) until the push ends
     t = time.perf_counter()
-    g = graph_frames(db)
-    report.seconds["read"] = time.perf_counter() - t
-    if on_read is not None:
-        on_read(g)
+
+    def read(g: GraphTables) -> None:
+        report.seconds["read"] = time.perf_counter() - t
+        if on_read is not None:
+            on_read(g)
+
     with open_driver(settings) as driver:
-        return push_frames(driver, g, settings, wipe_first=wipe_first, batch_size=batch_size,
-                           progress=progress, report=report, workers=workers)
+        return push_frames(driver, read_ahead(iter_graph(tables)), settings, wipe_first=wipe_first,
+                           batch_size=batch_size, progress=progress, report=report, workers=workers, on_read=read)
