@@ -155,7 +155,10 @@ def _select(t: pa.Table, columns: dict[str, pa.DataType], rename: dict[str, str]
             col = t.column(src)
             col = col if col.type == typ else col.cast(typ)
             if typ == pa.string() and col.null_count < len(col):
-                col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+                empty = pc.equal(col, "")
+                if pc.any(empty).as_py():  # else the column as it is (no copy of a large column)
+                    col = pc.if_else(empty, pa.scalar(None, pa.string()), col)
+                del empty
             arrays.append(col)
         else:
             arrays.append(pa.nulls(t.num_rows, typ))
@@ -244,6 +247,7 @@ def _financial_years(tables: Tables, g: GraphTables, methods: dict[str, str]) ->
     # one node per IRI (a year a source states twice in one row is one node)
     base = _first(_select(fin, {c: t for c, t in schema.items() if c not in derived_cols},
                           rename={"firm": "from_iri", **PROVENANCE}), "iri")
+    del fin
     name = f"derived.{PERFORMANCE_FRAME}"
     if name in tables and tables.rows(name):
         perf = tables.read(name, ["iri", *derived_cols])
