@@ -192,7 +192,7 @@ def _build_generation(
     report.seconds["load"] = t1 - t0
 
     stage("resolve")
-    resolved = resolve(records, with_name_keys=True)
+    resolved = resolve(records, with_name_keys=True, consume=True)  # the loaded frames go as they are read
     incremental.write_name_keys(resolved.name_keys, gen)
     resolved.name_keys = None
     records.entities.clear()  # the loaded frames: resolved holds what the later stages need
