@@ -139,6 +139,21 @@ def _encode(v):
     return v
 
 
+def _emptied(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame of no rows with the columns, dtypes and ``attrs`` of ``frame``, sharing none of
+    its memory (a slice of an Arrow-backed column would keep the whole column alive).
+
+    >>> f = pd.DataFrame({"a": pd.Series(["x"], dtype="str"), "b": [1]})
+    >>> e = _emptied(f)
+    >>> len(e), list(e.columns), e.dtypes.equals(f.dtypes)
+    (0, ['a', 'b'], True)
+    """
+    out = pd.DataFrame({i: pd.Series([], dtype=t) for i, t in enumerate(frame.dtypes)})
+    out.columns = frame.columns
+    out.attrs = dict(frame.attrs)
+    return out
+
+
 def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Path, *,
                  compression: str = COMPRESSION, consume: bool = False) -> dict:
     """Write the graph tables of a build into ``folder`` (made here) and return the manifest.
@@ -152,13 +167,13 @@ def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Pat
     def take(obj, name: str) -> pd.DataFrame:
         frame = getattr(obj, name)
         if consume:
-            setattr(obj, name, frame.iloc[:0].copy())
+            setattr(obj, name, _emptied(frame))
         return frame
 
     def take_link(rel: str) -> pd.DataFrame:
         frame = resolved.links[rel]
         if consume:
-            resolved.links[rel] = frame.iloc[:0].copy()
+            resolved.links[rel] = _emptied(frame)
         return frame
 
     folder = Path(folder)
