@@ -168,9 +168,18 @@ def _select(t: pa.Table, columns: dict[str, pa.DataType], rename: dict[str, str]
 # ---------------------------------------------------------------------------- nodes
 
 
+def _distinct(t: pa.Table, key: str) -> bool:
+    """Whether no two rows share a ``key`` value (counted in Arrow: the usual case, without a
+    Python string per row)."""
+    col = t.column(key)
+    return col.null_count == 0 and len(pc.unique(col)) == t.num_rows
+
+
 def _smallest(t: pa.Table, key: str) -> pa.Table:
     """One row per ``key`` value: each column's smallest value where several rows share the key
     (only those rows are aggregated: most keys have one row)."""
+    if _distinct(t, key):
+        return t
     keys = t.column(key).to_pandas()
     shared = keys.duplicated(keep=False).to_numpy()
     if not shared.any():
@@ -183,6 +192,8 @@ def _smallest(t: pa.Table, key: str) -> pa.Table:
 
 def _first(t: pa.Table, key: str) -> pa.Table:
     """The first row of each ``key`` value, in table order."""
+    if _distinct(t, key):
+        return t
     keep = ~t.column(key).to_pandas().duplicated().to_numpy()
     return t if keep.all() else t.filter(pa.array(keep))
 
