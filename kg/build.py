@@ -188,11 +188,12 @@ def _build_generation(
         load_cache.finish()  # keeps the entries of this build and the one before
     if (nothing := nothing_read(records, list(sources), mapping)) is not None:
         raise InputError(f"{nothing}; the graph in {db} was left as it was")
+    release_memory()  # the files' text and the load cache's round trips
     t1 = time.perf_counter()
     report.seconds["load"] = t1 - t0
 
     stage("resolve")
-    resolved = resolve(records, with_name_keys=True)
+    resolved = resolve(records, with_name_keys=True, consume=True)  # the loaded frames go as they are read
     incremental.write_name_keys(resolved.name_keys, gen)
     resolved.name_keys = None
     records.entities.clear()  # the loaded frames: resolved holds what the later stages need
@@ -235,7 +236,7 @@ def _build_generation(
 
     # the graph tables are the build's product; every sink reads them (the store first)
     stage("tables")
-    tables = write_tables(resolved, derived, tables_dir(gen))
+    tables = write_tables(resolved, derived, tables_dir(gen), consume=True)  # each frame let go once written
     del resolved, derived
     release_memory()
     t4 = time.perf_counter()
@@ -407,7 +408,10 @@ def release_memory() -> None:
     import ctypes
     import gc
 
+    import pyarrow as pa
+
     gc.collect()
+    pa.default_memory_pool().release_unused()  # mimalloc keeps freed Arrow buffers' pages otherwise
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):

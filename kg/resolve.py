@@ -494,7 +494,7 @@ def name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
 
 
 def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=None,
-            with_name_keys: bool = False) -> Resolved:
+            with_name_keys: bool = False, consume: bool = False) -> Resolved:
     """Merge entity rows into entities and point every link at them.
 
     ``known``: entity rows resolved by an earlier build (``id``, ``uscc``, ``lei``, ``ticker``
@@ -502,13 +502,16 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
     their names (key -> IRIs, or a function giving them when a reference by name first needs
     them): an incremental build (kg.incremental), which has checked that
     the new rows share no identifier or name with them. ``with_name_keys`` fills
-    ``Resolved.name_keys``.
+    ``Resolved.name_keys``. With ``consume`` the loaded frames are taken out of ``records`` as
+    they are read (a build that needs them no more: at 10^6 firms they are gigabytes).
     """
     m = model()
     # names are keyed by several steps: each distinct name once per build, in a memo that goes
     # with the build (not through normalise_name's global cache, too small at 10^5 firms and up)
     key = _memo(getattr(normalise_name, "__wrapped__", normalise_name))
     rows = _concat(records.entities, (*ENTITY_COLUMNS, "source", "file", "row"))
+    if consume:
+        records.entities.clear()
     for c in ENTITY_COLUMNS:
         if c not in rows:
             rows[c] = None
@@ -564,10 +567,10 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
     if with_name_keys:
         resolved.name_keys = name_keys(rows, key)
     gone = {(r.file, r.row) for r in ambiguous}
-    for rel, frames in records.links.items():
+    for rel in list(records.links):
         link = m.link(rel)
         spec_from, spec_to = "from_ref", "to_ref"
-        df = _concat(frames, ())
+        df = _concat(records.links.pop(rel) if consume else records.links[rel], ())
         df = df[[(f, r) not in gone for f, r in zip(df["file"], df["row"], strict=True)]] if gone else df
         df, rejects = _resolve_refs(df, spec_from, "from_iri", index, records)
         resolved.rejects += rejects
@@ -590,6 +593,8 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
         resolved.links[rel] = df.reset_index(drop=True)
 
     fin = _concat(records.financials, ())
+    if consume:
+        records.financials.clear()
     if len(fin):
         fin, rejects = _resolve_refs(fin, "from_ref", "from_iri", index, records)
         resolved.rejects += rejects
@@ -605,6 +610,8 @@ def _resolve_refs(df: pd.DataFrame, col: str, out: str, index: _RefIndex, record
         Reject(f, int(r), records.header(f, col), str(v), str(e))
         for f, r, v, e in zip(df.loc[bad, "file"], df.loc[bad, "row"], df.loc[bad, col], res[bad], strict=True)
     ]
-    df = df.loc[~bad].copy()
+    # a frame of its own (copy-on-write: setting a column leaves the caller's frame as it was);
+    # a full copy only where rows go
+    df = df.loc[~bad] if bad.any() else df.copy(deep=False)
     df[out] = res[~bad]
     return df, rejects

@@ -189,6 +189,7 @@ class _Ends:
 
     def _value_set(self, among: tuple[str, ...]) -> tuple[pa.Array, np.ndarray]:
         if among not in self._sets:
+            self._sets.clear()  # one set at a time: each is a copy of its tables' IRIs
             chunks = [c for nt in among for c in self.iris[nt]]
             sizes = np.cumsum([0] + [sum(len(c) for c in self.iris[nt]) for nt in among])
             self._sets[among] = (pa.concat_arrays(chunks) if chunks else pa.array([], pa.string()), sizes)

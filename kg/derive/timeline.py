@@ -546,27 +546,35 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
     >>> p.entity.loc[p.entity.iri == "f", ["state_share", "valid_from", "valid_to"]].values.tolist()
     [[0.0, None, datetime.date(2020, 6, 30)], [0.7, datetime.date(2020, 7, 1), None]]
     """
+    # each result is finished as soon as it is made and what made it let go (at 10^6 firms the
+    # intermediates of one step are as large as a result)
     ents = res.entities.reset_index(drop=True)
     integrated, control, entity = _ownership_periods(res, ents, floor)
-    flows = _flow_periods(res, ents, entity)
+    integrated, control = _finish(integrated), _finish(control)
+    flows = _finish(_flow_periods(res, ents, entity))
+    entity = _finish(entity)
     years = codes = None
     if len(res.financials):
         fcode, firms = _firm_codes(res.financials)
         years, ycode = _reported_years(res.financials, fcode)
         codes = (fcode, ycode, firms)
-    size = _size_periods(res.financials, ents, years, codes)
+        del fcode, firms, ycode
+    size = _finish(_size_periods(res.financials, ents, years, codes))
+    reported = (years[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
+                if years is not None else pd.DataFrame({"iri": [], "year": []}))
+    del years, codes
+    performance = perf_mod.performance_facts(res)
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
+    display_names = lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True))
     certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
                                                                  "valid_to", "batch"]))
     return DerivedPeriods(
         floor=floor, entities=ents["iri"].to_numpy(dtype=object),
-        integrated=_finish(integrated), control=_finish(control), entity=_finish(entity), size=_finish(size),
-        flows=_finish(flows), has_financials=bool(len(res.financials)),
-        reported=(years[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
-                  if years is not None else pd.DataFrame({"iri": [], "year": []})),
+        integrated=integrated, control=control, entity=entity, size=size,
+        flows=flows, has_financials=bool(len(res.financials)),
+        reported=reported,
         params={"floor": floor, "control_threshold": facts_mod.CONTROL_THRESHOLD},
-        performance=perf_mod.performance_facts(res),
-        display_names=lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True)),
+        performance=performance, display_names=display_names,
         cert_years=lookups.certification_years(certs), superseded=lookups.superseded_from(certs))
 
 

@@ -241,12 +241,42 @@ def _make(cls: type, text: str, seen: dict):
     return seen[text]
 
 
-def _ipc_bytes(table: pa.Table) -> bytes:
+def _ipc_bytes(table: pa.Table) -> pa.Buffer:
     codec = "lz4" if pa.Codec.is_available("lz4") else None
     sink = pa.BufferOutputStream()
     with pa.ipc.new_file(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression=codec)) as w:
         w.write_table(table)
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()
+
+
+def _comes_back(table: pa.Table, frame: pd.DataFrame, encoded: list[list]) -> bool:
+    """Whether ``table`` reads back into ``frame`` exactly (:func:`same_frame` of the frame
+    :func:`kg.tables.arrow.to_frame` would make), restoring one column at a time: a whole copy
+    of a large frame's Python values would double the load's memory.
+
+    >>> from kg.tables.arrow import to_arrow
+    >>> f = pd.DataFrame({"a": [1, None], "b": ["x", "y"]}, dtype=object)
+    >>> _comes_back(to_arrow(f, "t"), f, []), _comes_back(to_arrow(f.astype({"a": float}), "t"), f, [])
+    (True, False)
+    """
+    from kg.tables.arrow import frame_index, frame_meta, restore_column
+
+    meta = frame_meta(table)
+    columns = meta["columns"]
+    index = frame_index(table)
+    if [c["name"] for c in columns] != list(frame.columns) or not index.equals(frame.index) or meta["attrs"] != frame.attrs:
+        return False
+    decode = {i: _value_types()[name] for i, name in encoded}
+    for i, c in enumerate(columns):
+        back = restore_column(table, c)
+        back.index = index
+        if i in decode:
+            seen: dict = {}
+            back = pd.Series([_make(decode[i], v, seen) if isinstance(v, str) else v for v in back],
+                             index=index, dtype=object)
+        if not _same_values(back, frame.iloc[:, i]):
+            return False
+    return True
 
 
 def _describe(records: Records) -> dict:
@@ -342,7 +372,7 @@ class LoadCache:
 
     def put(self, key: str, records: Records) -> bool:
         """Store one file's records under ``key``, if they come back exactly; False if not."""
-        from kg.tables.arrow import TableTypeError, to_arrow, to_frame
+        from kg.tables.arrow import TableTypeError, to_arrow
 
         meta = _describe(records)
         meta["frames"] = []
@@ -354,8 +384,8 @@ class LoadCache:
             for n, (kind, link, frame) in enumerate(_frames(records)):
                 plain, encoded = _encode_values(frame)
                 data = _ipc_bytes(to_arrow(plain, f"cache {kind} {link or ''}".strip()))
-                back = _decode_values(to_frame(pa.ipc.open_file(pa.BufferReader(data)).read_all()), encoded)
-                if not same_frame(back, frame):
+                del plain
+                if not _comes_back(pa.ipc.open_file(pa.BufferReader(data)).read_all(), frame, encoded):
                     raise TypeError("frame does not round-trip")
                 name = f"{n}.arrow"
                 blobs.append((name, data))

@@ -244,12 +244,28 @@ def to_frame(t: pa.Table) -> pd.DataFrame:
     missing values, index and ``attrs``."""
     meta = frame_meta(t)
     n = meta["rows"]
-    data = {}
-    for c in meta["columns"]:
-        prec = t.column(c["precision"]) if c.get("precision") else None
-        data[c["name"]] = _restore(t.column(c["name"]), prec, c, n)
+    data = {c["name"]: restore_column(t, c) for c in meta["columns"]}
     df = pd.DataFrame(data, index=pd.RangeIndex(n)) if data else pd.DataFrame(index=pd.RangeIndex(n))
-    if meta["index"] == "column":
-        df.index = pd.Index(t.column(INDEX_COLUMN).to_numpy())
+    df.index = frame_index(t)
     df.attrs = meta["attrs"]
     return df
+
+
+def frame_index(t: pa.Table) -> pd.Index:
+    """The index of the frame a table was written from."""
+    meta = frame_meta(t)
+    if meta["index"] == "column":
+        return pd.Index(t.column(INDEX_COLUMN).to_numpy())
+    return pd.RangeIndex(meta["rows"])
+
+
+def restore_column(t: pa.Table, column: dict) -> pd.Series:
+    """One column of the frame a table was written from (``column``: its entry in
+    ``frame_meta(t)["columns"]``), on a range index: :func:`to_frame` a column at a time.
+
+    >>> t = to_arrow(pd.DataFrame({"a": [1, None]}, dtype=object), "example")
+    >>> restore_column(t, frame_meta(t)["columns"][0]).tolist()
+    [1, None]
+    """
+    prec = t.column(column["precision"]) if column.get("precision") else None
+    return _restore(t.column(column["name"]), prec, column, t.num_rows)

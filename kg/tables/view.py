@@ -155,7 +155,10 @@ def _select(t: pa.Table, columns: dict[str, pa.DataType], rename: dict[str, str]
             col = t.column(src)
             col = col if col.type == typ else col.cast(typ)
             if typ == pa.string() and col.null_count < len(col):
-                col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+                empty = pc.equal(col, "")
+                if pc.any(empty).as_py():  # else the column as it is (no copy of a large column)
+                    col = pc.if_else(empty, pa.scalar(None, pa.string()), col)
+                del empty
             arrays.append(col)
         else:
             arrays.append(pa.nulls(t.num_rows, typ))
@@ -165,9 +168,18 @@ def _select(t: pa.Table, columns: dict[str, pa.DataType], rename: dict[str, str]
 # ---------------------------------------------------------------------------- nodes
 
 
+def _distinct(t: pa.Table, key: str) -> bool:
+    """Whether no two rows share a ``key`` value (counted in Arrow: the usual case, without a
+    Python string per row)."""
+    col = t.column(key)
+    return col.null_count == 0 and len(pc.unique(col)) == t.num_rows
+
+
 def _smallest(t: pa.Table, key: str) -> pa.Table:
     """One row per ``key`` value: each column's smallest value where several rows share the key
     (only those rows are aggregated: most keys have one row)."""
+    if _distinct(t, key):
+        return t
     keys = t.column(key).to_pandas()
     shared = keys.duplicated(keep=False).to_numpy()
     if not shared.any():
@@ -180,6 +192,8 @@ def _smallest(t: pa.Table, key: str) -> pa.Table:
 
 def _first(t: pa.Table, key: str) -> pa.Table:
     """The first row of each ``key`` value, in table order."""
+    if _distinct(t, key):
+        return t
     keep = ~t.column(key).to_pandas().duplicated().to_numpy()
     return t if keep.all() else t.filter(pa.array(keep))
 
@@ -244,6 +258,7 @@ def _financial_years(tables: Tables, g: GraphTables, methods: dict[str, str]) ->
     # one node per IRI (a year a source states twice in one row is one node)
     base = _first(_select(fin, {c: t for c, t in schema.items() if c not in derived_cols},
                           rename={"firm": "from_iri", **PROVENANCE}), "iri")
+    del fin
     name = f"derived.{PERFORMANCE_FRAME}"
     if name in tables and tables.rows(name):
         perf = tables.read(name, ["iri", *derived_cols])

@@ -139,26 +139,55 @@ def _encode(v):
     return v
 
 
+def _emptied(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame of no rows with the columns, dtypes and ``attrs`` of ``frame``, sharing none of
+    its memory (a slice of an Arrow-backed column would keep the whole column alive).
+
+    >>> f = pd.DataFrame({"a": pd.Series(["x"], dtype="str"), "b": [1]})
+    >>> e = _emptied(f)
+    >>> len(e), list(e.columns), e.dtypes.equals(f.dtypes)
+    (0, ['a', 'b'], True)
+    """
+    out = pd.DataFrame({i: pd.Series([], dtype=t) for i, t in enumerate(frame.dtypes)})
+    out.columns = frame.columns
+    out.attrs = dict(frame.attrs)
+    return out
+
+
 def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Path, *,
-                 compression: str = COMPRESSION) -> dict:
+                 compression: str = COMPRESSION, consume: bool = False) -> dict:
     """Write the graph tables of a build into ``folder`` (made here) and return the manifest.
 
     ``derived`` may be None (a build without derived facts). Frames are converted and written
     one at a time, so memory holds two tables' Arrow copies at most (one converted while the one
-    before is written).
+    before is written). With ``consume`` each frame of ``resolved`` and ``derived`` is replaced
+    by an empty one (its columns kept) once converted, so that a build that needs them no more
+    lets each go as it is written rather than holding all until the end.
     """
+    def take(obj, name: str) -> pd.DataFrame:
+        frame = getattr(obj, name)
+        if consume:
+            setattr(obj, name, _emptied(frame))
+        return frame
+
+    def take_link(rel: str) -> pd.DataFrame:
+        frame = resolved.links[rel]
+        if consume:
+            resolved.links[rel] = _emptied(frame)
+        return frame
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     column_properties()  # the ontology's columns agree on their types, or this raises
     tables: dict[str, dict] = {}
     write = _Writer(folder, tables, compression)
     try:
-        write("entity_rows", resolved.entity_rows)
-        write("entities", resolved.entities)
-        for rel, frame in resolved.links.items():
-            write(f"links.{ident(rel)}", frame)
-        write("financials", resolved.financials)
-        write("type_conflicts", resolved.type_conflicts)
+        write("entity_rows", take(resolved, "entity_rows"))
+        write("entities", take(resolved, "entities"))
+        for rel in list(resolved.links):
+            write(f"links.{ident(rel)}", take_link(rel))
+        write("financials", take(resolved, "financials"))
+        write("type_conflicts", take(resolved, "type_conflicts"))
         rejects = pd.DataFrame([dataclasses.astuple(r) for r in resolved.rejects], columns=list(REJECT_FIELDS))
         write("rejects", rejects.astype({"row": "int64"}))
         write("reference", reference_frame())
@@ -168,7 +197,8 @@ def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Pat
             for f in dataclasses.fields(derived):
                 v = getattr(derived, f.name)
                 if isinstance(v, pd.DataFrame):
-                    write(f"derived.{f.name}", v)
+                    del v
+                    write(f"derived.{f.name}", take(derived, f.name))
                     frames.append(f.name)
                 elif f.name != "entities":  # the entities' order: that of the entities table
                     fields[f.name] = _encode(v)
