@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -302,8 +303,6 @@ def _finish(gen: Path, meta: dict, report: BuildReport, store: str, progress: Pr
 
 def _empty(gen: Path) -> None:
     """Remove what an incremental attempt wrote into the generation ``gen`` (kept: the folder)."""
-    import shutil
-
     for p in gen.iterdir():
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p)
@@ -333,8 +332,7 @@ def _build_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen:
 
     stage("resolve")
     old = open_tables(tables_dir(live))
-    delta = incremental.resolve_delta(old, live, records)
-    res = delta.resolved
+    res = incremental.resolve_delta(old, live, records)
     conflicts = find_conflicts(res, records.header)
     if len(conflicts.table) or conflicts.rejects or conflicts.warnings:
         raise incremental.NotIncremental("a new row conflicts with another (kg.conflicts)")
@@ -342,7 +340,7 @@ def _build_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen:
     t2 = time.perf_counter()
     report.seconds["resolve"] = t2 - t1
 
-    old_rejects = incremental.read_rejects(live / "rejects.csv")
+    old_rejects = incremental.live_rejects(live)
     report.files = [tuple(f) for f in info.get("files", [])] + records.counts()
     report.rejects = old_rejects + records.rejects
     old_warnings = info.get("warnings", [])
@@ -368,8 +366,8 @@ def _build_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen:
 
     stage("tables")
     tables = append_tables(old, res, derived, tables_dir(gen))
-    incremental.write_name_keys(delta.name_keys, gen, live)
-    incremental.copy_file(conflicts_file(live), conflicts_file(gen))
+    incremental.write_name_keys(res.name_keys, gen, live)
+    shutil.copyfile(conflicts_file(live), conflicts_file(gen))  # the new rows have none (checked above)
     t4 = time.perf_counter()
     report.seconds["tables"] = t4 - t3
 

@@ -24,15 +24,14 @@ The derived facts of the new entities are those of the subgraph of them and thei
 they equal a whole build's. ``tests/test_incremental.py`` compares incremental builds with
 whole builds of the same sources, table by table.
 
->>> new_ends({"OWNS": ["to"], "CERTIFIED_AS": ["from"]}["OWNS"])
-['to_iri']
+>>> sorted(FRAME_KEYS)[:3], NEW_ENDS["OWNS"]
+(['cert_years', 'control', 'display_names'], ('to_iri',))
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -40,9 +39,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kg.records import REJECT_COLUMNS, Records, Reject
+from kg.records import Records, Reject, read_rejects
 from kg.resolve import Resolved, resolve
-from kg.tables.arrow import INDEX_COLUMN, META_KEY, to_frame
 from kg.tables.read import Tables
 
 INFO = "incremental"
@@ -54,8 +52,8 @@ NAME_KEYS = "name_keys.parquet"
 ANCESTOR_LINKS = ("OWNS", "DECLARED_CONTROL", "FUNDED")
 """The links whose targets' derived facts depend on their sources (kg.derive.timeline)."""
 
-NEW_ENDS = {"OWNS": ["to"], "DECLARED_CONTROL": ["to"], "FUNDED": ["to"], "CERTIFIED_AS": ["from"],
-            "LISTED_ON": ["from"]}
+NEW_ENDS = {"OWNS": ("to_iri",), "DECLARED_CONTROL": ("to_iri",), "FUNDED": ("to_iri",),
+            "CERTIFIED_AS": ("from_iri",), "LISTED_ON": ("from_iri",)}
 """The end of a new link that must be a new entity; both ends for a kind not listed."""
 
 FRAME_KEYS = {"integrated": "owned", "control": "controlled", "entity": "iri", "size": "iri", "flows": "recipient",
@@ -79,20 +77,6 @@ class Plan:
     keys: list[str]
 
 
-@dataclass
-class Delta:
-    """What the new files add: their resolved rows, the derived facts of their entities."""
-
-    resolved: Resolved
-    derived: object | None
-    name_keys: pd.DataFrame
-    counts: dict = field(default_factory=dict)
-
-
-def new_ends(ends: list[str]) -> list[str]:
-    return [f"{e}_iri" for e in ends]
-
-
 def inputs(keys: list[tuple[Path, str | None]], derive: bool, floor: float | None) -> dict:
     """What build.json records for a later incremental build (the ``incremental`` key)."""
     return {"keys": [k for _, k in keys], "derive": derive, "floor": floor}
@@ -109,45 +93,19 @@ def plan(live: Path | None, info: dict, keys: list[tuple[Path, str | None]], der
         raise NotIncremental("the derive switch or floor differs from the live build's")
     if any(k is None for _, k in keys) or None in old["keys"]:
         raise NotIncremental("a source's loader reads across files (BODS)")
-    now = [k for _, k in keys]
-    missing = set(old["keys"]) - set(now)
+    now, before = [k for _, k in keys], set(old["keys"])
+    missing = before - set(now)
     if missing:
         raise NotIncremental(f"{len(missing)} file(s) of the live build changed or are not among the sources")
     if len(set(now)) != len(now):
         raise NotIncremental("a file is given twice")
-    new = [(p, k) for p, k in keys if k not in set(old["keys"])]
+    new = [(p, k) for p, k in keys if k not in before]
     if not new:
         raise NotIncremental("no new file")
     if not (live / "tables" / "manifest.json").is_file() or not (live / "cypher").is_dir() \
             or not (live / NAME_KEYS).is_file():
         raise NotIncremental("the live build has no graph tables, Cypher database or name keys")
     return Plan(live=live, info=info, files=[p for p, _ in new], keys=now)
-
-
-def _part_frame(path: Path, column: str | None, values: pa.Array | None) -> pd.DataFrame:
-    t = pq.read_table(path)
-    if column is not None:
-        t = t.filter(pc.is_in(t.column(column), value_set=values))
-        meta = json.loads(t.schema.metadata[META_KEY])
-        meta["rows"] = t.num_rows
-        if meta["index"] == "column":
-            meta["index"] = "range"
-            t = t.drop_columns([INDEX_COLUMN])
-        t = t.replace_schema_metadata({META_KEY: json.dumps(meta, ensure_ascii=False)})
-    return to_frame(t)
-
-
-def rows_of(tables: Tables, name: str, column: str, values) -> pd.DataFrame:
-    """The rows of a table whose ``column`` is one of ``values``, as the frame it was written from."""
-    values = pa.array(list(values), pa.string())
-    frames = [_part_frame(p, column, values) for p in tables.parts(name)]
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-
-
-def _strings(t: pa.Table, column: str) -> pa.Array:
-    col = t.column(column)
-    col = col.cast(pa.string()) if col.type != pa.string() else col
-    return pc.drop_null(col.combine_chunks())
 
 
 def _exact_keys(rows: pd.DataFrame) -> set[str]:
@@ -162,32 +120,22 @@ def _exact_keys(rows: pd.DataFrame) -> set[str]:
     return out
 
 
-def _check_entities(old: Tables, live: Path, delta: Resolved, old_iris: pa.Array) -> None:
-    """The new entity rows make entities of their own (module docstring)."""
-    rows = delta.entity_rows
-    if not len(rows):
+def _check_entities(live: Path, delta: Resolved, known: pd.DataFrame) -> None:
+    """The new entity rows make entities of their own (module docstring); ``known``: the live
+    build's entity rows (``id``, ``uscc``, ``lei``, ``ticker``, ``iri``)."""
+    if not len(delta.entity_rows):
         return
-    known = old.read("entity_rows", ["id", "uscc", "lei", "ticker"])
-    keys = _exact_keys(rows)
-    keys = pa.array(sorted(keys), pa.string())
-    for col in ("id", "uscc", "lei", "ticker"):
-        if col in known.column_names:
-            have = _strings(known, col)
-            if pc.any(pc.is_in(keys, value_set=have)).as_py():
-                raise NotIncremental(f"a new entity row has an {col} the live build has")
-            if col == "ticker" and len(have):
-                short = pa.array([s.split(".", 1)[0] for s in have.to_pylist()], pa.string())
-                if pc.any(pc.is_in(keys, value_set=short)).as_py():
-                    raise NotIncremental("a new entity row has a ticker the live build has")
-    names = pq.read_table(live / NAME_KEYS, columns=["key"]).column("key")
+    if _exact_keys(delta.entity_rows) & _exact_keys(known):
+        raise NotIncremental("a new entity row has an id, USCC, LEI or ticker the live build has")
+    names = pq.read_table(live / NAME_KEYS, columns=["key"]).column("key").combine_chunks()
     if len(delta.name_keys) and pc.any(pc.is_in(pa.array(delta.name_keys["key"].tolist(), pa.string()),
-                                                value_set=names.combine_chunks())).as_py():
+                                                value_set=names)).as_py():
         raise NotIncremental("a new entity row has a name the live build has")
-    if pc.any(pc.is_in(pa.array(delta.entities["iri"].tolist(), pa.string()), value_set=old_iris)).as_py():
+    if delta.entities["iri"].isin(set(known["iri"].tolist())).any():
         raise NotIncremental("a new entity has the IRI of one the live build has")
 
 
-def _check_old_rejects(old: Tables, delta: Resolved, records: Records) -> None:
+def _check_old_rejects(old: Tables, delta: Resolved) -> None:
     """No reference the live build rejected finds a new entity now."""
     if not len(delta.entity_rows) or "rejects" not in old or not old.rows("rejects"):
         return
@@ -201,7 +149,7 @@ def _check_old_rejects(old: Tables, delta: Resolved, records: Records) -> None:
 
 def _check_links(delta: Resolved, new: set[str]) -> None:
     for rel, df in delta.links.items():
-        for end in new_ends(NEW_ENDS.get(rel, ["from", "to"])):
+        for end in NEW_ENDS.get(rel, ("from_iri", "to_iri")):
             if len(df) and not df[end].isin(new).all():
                 raise NotIncremental(f"a new {rel} link has an old entity as its {end.removesuffix('_iri')}")
     fin = delta.financials
@@ -240,14 +188,14 @@ def derive_delta(old: Tables, delta: Resolved, floor: float):
     new = set(delta.entities["iri"].tolist())
     sub = _ancestors(old, delta, new)
     olds = sub - new
-    ents = pd.concat([rows_of(old, "entities", "iri", olds), delta.entities], ignore_index=True)
+    ents = pd.concat([old.rows_where("entities", "iri", olds), delta.entities], ignore_index=True)
     ents = ents.sort_values("iri", kind="stable").reset_index(drop=True)
-    rows = pd.concat([rows_of(old, "entity_rows", "iri", olds), delta.entity_rows], ignore_index=True)
+    rows = pd.concat([old.rows_where("entity_rows", "iri", olds), delta.entity_rows], ignore_index=True)
     links = {}
     for rel in sorted(set(delta.links) | {r for r in ANCESTOR_LINKS if f"links.{r}" in old}):
         parts = []
         if rel in ANCESTOR_LINKS and f"links.{rel}" in old:
-            parts.append(rows_of(old, f"links.{rel}", "to_iri", olds))
+            parts.append(old.rows_where(f"links.{rel}", "to_iri", olds))
         if rel in delta.links:
             parts.append(delta.links[rel])
         parts = [p for p in parts if len(p)] or parts[:1]
@@ -270,8 +218,9 @@ def derive_delta(old: Tables, delta: Resolved, floor: float):
     return DerivedPeriods(**{**fields, **out})
 
 
-def resolve_delta(old: Tables, live: Path, records: Records) -> Delta:
-    """Resolve the new files' records against the live build's entities; raises NotIncremental."""
+def resolve_delta(old: Tables, live: Path, records: Records) -> Resolved:
+    """Resolve the new files' records against the live build's entities (``name_keys`` filled);
+    raises NotIncremental."""
     known_t = old.read("entity_rows", ["id", "uscc", "lei", "ticker", "iri"])
     known = known_t.to_pandas(types_mapper=None).astype(object)
     for c in ("id", "uscc", "lei", "ticker", "iri"):
@@ -287,13 +236,12 @@ def resolve_delta(old: Tables, live: Path, records: Records) -> Delta:
         return out
 
     delta = resolve(records, known=known, known_names=names, with_name_keys=True)
-    old_iris = pc.unique(old.read("entities", ["iri"]).column("iri").combine_chunks())
-    _check_entities(old, live, delta, old_iris)
-    _check_old_rejects(old, delta, records)
+    _check_entities(live, delta, known)
+    _check_old_rejects(old, delta)
     _check_links(delta, set(delta.entities["iri"].tolist()))
     if len(delta.type_conflicts):
         raise NotIncremental("new entity rows contradict each other's types")
-    return Delta(resolved=delta, derived=None, name_keys=delta.name_keys)
+    return delta
 
 
 def write_name_keys(keys: pd.DataFrame, generation: Path, live: Path | None = None) -> None:
@@ -304,18 +252,12 @@ def write_name_keys(keys: pd.DataFrame, generation: Path, live: Path | None = No
     pq.write_table(t, generation / NAME_KEYS, compression="zstd")
 
 
-def read_rejects(path: Path) -> list[Reject]:
-    """The rejects report (kg.records.write_rejects) read back."""
-    import csv
-
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8", newline="") as f:
-        r = csv.reader(f)
-        head = next(r, None)
-        if head != list(REJECT_COLUMNS):
-            raise NotIncremental(f"{path} is not a rejects report")
-        return [Reject(a, int(b), c, d, e) for a, b, c, d, e in r]
+def live_rejects(live: Path) -> list[Reject]:
+    """The rows the live build rejected (its rejects report)."""
+    try:
+        return read_rejects(live / "rejects.csv")
+    except ValueError as e:
+        raise NotIncremental(str(e)) from None
 
 
 def merge_counts(old: dict, new: dict) -> dict:
@@ -324,7 +266,7 @@ def merge_counts(old: dict, new: dict) -> dict:
     >>> merge_counts({"a": {"entities": 2, "links": {"OWNS": 1}}}, {"a": {"entities": 1, "links": {"OWNS": 2}}})
     {'a': {'entities': 3, 'links': {'OWNS': 3}}}
     """
-    out = json.loads(json.dumps(old))
+    out = copy.deepcopy(old)
     for src, c in new.items():
         e = out.setdefault(src, {"entities": 0, "links": {}})
         e["entities"] = e.get("entities", 0) + c.get("entities", 0)
@@ -333,10 +275,5 @@ def merge_counts(old: dict, new: dict) -> dict:
     return dict(sorted(out.items()))
 
 
-def copy_file(src: Path, dst: Path) -> None:
-    if src.is_file():
-        shutil.copyfile(src, dst)
-
-
-__all__ = ["INFO", "NAME_KEYS", "Delta", "NotIncremental", "Plan", "derive_delta", "inputs", "merge_counts",
-           "plan", "read_rejects", "resolve_delta", "rows_of", "write_name_keys"]
+__all__ = ["INFO", "NAME_KEYS", "NotIncremental", "Plan", "derive_delta", "inputs", "live_rejects", "merge_counts",
+           "plan", "resolve_delta", "write_name_keys"]

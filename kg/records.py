@@ -115,3 +115,22 @@ def write_rejects(rejects: list[Reject], path: Path) -> None:
         w.writerow(REJECT_COLUMNS)
         for r in sorted(rejects, key=lambda r: (r.file, r.row, r.column)):
             w.writerow([r.file, r.row, r.column, r.value, r.reason])
+
+
+def read_rejects(path: Path) -> list[Reject]:
+    """The rejects report :func:`write_rejects` wrote ([] where there is none); ValueError if
+    ``path`` is not one.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "rejects.csv"
+    >>> write_rejects([Reject("a.csv", 3, "share", "2", "above 1")], p)
+    >>> read_rejects(p)
+    [Reject(file='a.csv', row=3, column='share', value='2', reason='above 1')]
+    """
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as f:
+        r = csv.reader(f)
+        if next(r, None) != list(REJECT_COLUMNS):
+            raise ValueError(f"{path} is not a rejects report")
+        return [Reject(a, int(b), c, d, e) for a, b, c, d, e in r]

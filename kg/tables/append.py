@@ -24,9 +24,7 @@ build is not incremental (kg.incremental falls back to a whole build).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
 import os
 from pathlib import Path
 
@@ -36,10 +34,9 @@ import pyarrow.parquet as pq
 from kg import __version__
 from kg.derive.timeline import DerivedPeriods
 from kg.resolve import Resolved
-from kg.tables.arrow import to_arrow
-from kg.tables.names import ident
+from kg.tables.arrow import frame_meta, to_arrow
 from kg.tables.read import Tables
-from kg.tables.write import COMPRESSION, MANIFEST, REJECT_FIELDS, table_file
+from kg.tables.write import COMPRESSION, table_file, table_frames, write_manifest
 
 MAX_PARTS = 8
 """A table of this many parts is not appended to again: the next build is a whole one."""
@@ -48,22 +45,6 @@ MAX_PARTS = 8
 class CannotAppend(Exception):
     """The new rows do not fit the live tables as an appended part (a column the live table does
     not have, a table at :data:`MAX_PARTS`); the caller builds the whole graph instead."""
-
-
-def delta_frames(resolved: Resolved, derived: DerivedPeriods | None) -> dict[str, pd.DataFrame]:
-    """The frames of a build's tables by table name, as kg.tables.write.write_tables names them."""
-    out = {"entity_rows": resolved.entity_rows, "entities": resolved.entities}
-    out.update({f"links.{ident(rel)}": f for rel, f in resolved.links.items()})
-    out["financials"] = resolved.financials
-    out["type_conflicts"] = resolved.type_conflicts
-    rejects = pd.DataFrame([dataclasses.astuple(r) for r in resolved.rejects], columns=list(REJECT_FIELDS))
-    out["rejects"] = rejects.astype({"row": "int64"})
-    if derived is not None:
-        for f in dataclasses.fields(derived):
-            v = getattr(derived, f.name)
-            if isinstance(v, pd.DataFrame):
-                out[f"derived.{f.name}"] = v
-    return out
 
 
 def _fit(frame: pd.DataFrame, columns: list[str], name: str) -> pd.DataFrame:
@@ -87,7 +68,7 @@ def append_tables(old: Tables, resolved: Resolved, derived: DerivedPeriods | Non
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    frames = delta_frames(resolved, derived)
+    frames = dict(table_frames(resolved, derived, reference=False))
     if derived is None and old.has_derived:
         raise CannotAppend("the live build has derived facts and this one has none")
     if derived is not None and not old.has_derived:
@@ -105,7 +86,7 @@ def append_tables(old: Tables, resolved: Resolved, derived: DerivedPeriods | Non
             names.append(p.name)
         entry = dict(old.manifest["tables"][name])
         if delta is not None and len(delta):
-            columns = [f["name"] for f in json.loads(pq.read_schema(parts[0]).metadata[b"kg"])["columns"]]
+            columns = [c["name"] for c in frame_meta(pq.read_schema(parts[0]).empty_table())["columns"]]
             t = to_arrow(_fit(delta.reset_index(drop=True), columns, name), name)
             part = table_file(name).removesuffix(".parquet") + f".{len(parts)}.parquet"
             pq.write_table(t, folder / part, compression=old.manifest.get("compression", COMPRESSION))
@@ -123,9 +104,7 @@ def append_tables(old: Tables, resolved: Resolved, derived: DerivedPeriods | Non
     manifest = {**old.manifest, "kg_version": __version__,
                 "written": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "tables": tables,
                 "appended": appended}
-    tmp = folder / f".{MANIFEST}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, folder / MANIFEST)
+    write_manifest(folder, manifest)
     return manifest
 
 

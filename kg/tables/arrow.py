@@ -239,6 +239,21 @@ def _restore(col: pa.ChunkedArray, prec: pa.ChunkedArray | None, meta: dict, n: 
     return pd.Series(values, dtype=object)
 
 
+def to_frame_of_rows(t: pa.Table) -> pd.DataFrame:
+    """:func:`to_frame` of a table some of whose rows were left out after it was written (its
+    metadata still counts them): the rows it has, numbered from 0.
+
+    >>> t = to_arrow(pd.DataFrame({"a": ["x", "y", "z"]}), "example")
+    >>> to_frame_of_rows(t.filter(pa.array([False, True, True])))["a"].tolist()
+    ['y', 'z']
+    """
+    meta = frame_meta(t)
+    meta.update(rows=t.num_rows, index="range")
+    if INDEX_COLUMN in t.column_names:
+        t = t.drop_columns([INDEX_COLUMN])
+    return to_frame(t.replace_schema_metadata({META_KEY: json.dumps(meta, ensure_ascii=False, default=str)}))
+
+
 def to_frame(t: pa.Table) -> pd.DataFrame:
     """The frame a table was written from (:func:`to_arrow`), with its dtypes, Python values,
     missing values, index and ``attrs``."""

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.derive.facts import Derived
@@ -38,7 +39,7 @@ from kg.derive.timeline import DerivedPeriods, at
 from kg.errors import KgError
 from kg.records import Reject
 from kg.resolve import Resolved
-from kg.tables.arrow import INDEX_COLUMN, META_KEY, to_frame
+from kg.tables.arrow import to_frame, to_frame_of_rows
 from kg.tables.schema import SCHEMA_VERSION
 from kg.tables.view import GraphFrames, GraphTables
 from kg.tables.write import MANIFEST, REJECT_FIELDS
@@ -126,17 +127,15 @@ class Tables:
     def frame(self, name: str) -> pd.DataFrame:
         """A table as the pandas frame it was written from (kg.tables.arrow.to_frame)."""
         if self.manifest["tables"][name].get("empty"):
-            t = pq.read_schema(self.parts(name)[0]).empty_table()
-            meta = json.loads(t.schema.metadata[META_KEY])
-            meta.update(rows=0, index="range")
-            t = t.drop_columns([c for c in t.column_names if c == INDEX_COLUMN])
-            return to_frame(t.replace_schema_metadata({META_KEY: json.dumps(meta, ensure_ascii=False)}))
-        frames = [to_frame(pq.read_table(path)) for path in self.parts(name)]
-        if len(frames) == 1:
-            return frames[0]
-        out = pd.concat(frames, ignore_index=True)
-        out.attrs = frames[0].attrs
-        return out
+            return to_frame_of_rows(pq.read_schema(self.parts(name)[0]).empty_table())
+        return _concat([to_frame(pq.read_table(path)) for path in self.parts(name)])
+
+    def rows_where(self, name: str, column: str, values) -> pd.DataFrame:
+        """The rows of a table whose ``column`` is one of ``values`` (text), as a frame
+        (:meth:`frame`'s columns and types), filtered in Arrow before any Python value is made."""
+        keep = pa.array(list(values), pa.string())
+        return _concat([to_frame_of_rows(t.filter(pc.is_in(t.column(column), value_set=keep)))
+                        for t in map(pq.read_table, self.parts(name))])
 
     def resolved(self) -> Resolved:
         """The resolved entities and links the tables were written from (kg.resolve.Resolved)."""
@@ -189,6 +188,15 @@ class Tables:
         from kg.tables.view import graph_tables
 
         return graph_tables(self)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames of a table's parts as one (the first part's ``attrs``)."""
+    if len(frames) == 1:
+        return frames[0]
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs = frames[0].attrs
+    return out
 
 
 def open_tables(folder: Path) -> Tables:

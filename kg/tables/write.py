@@ -35,6 +35,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -154,15 +155,13 @@ def _emptied(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Path, *,
-                 compression: str = COMPRESSION, consume: bool = False) -> dict:
-    """Write the graph tables of a build into ``folder`` (made here) and return the manifest.
-
-    ``derived`` may be None (a build without derived facts). Frames are converted and written
-    one at a time, so memory holds two tables' Arrow copies at most (one converted while the one
-    before is written). With ``consume`` each frame of ``resolved`` and ``derived`` is replaced
-    by an empty one (its columns kept) once converted, so that a build that needs them no more
-    lets each go as it is written rather than holding all until the end.
+def table_frames(resolved: Resolved, derived: DerivedPeriods | None, *, reference: bool = True,
+                 consume: bool = False) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each table of a build by name, in the order :func:`write_tables` writes them: the entity
+    rows, entities, links by kind, financials, type conflicts, rejects, the reference entities
+    (with ``reference``) and each frame of ``derived``. With ``consume`` each frame of
+    ``resolved`` and ``derived`` is replaced by an empty one (its columns kept) as it is given,
+    so that a build that needs them no more lets each go once written.
     """
     def take(obj, name: str) -> pd.DataFrame:
         frame = getattr(obj, name)
@@ -176,36 +175,56 @@ def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Pat
             resolved.links[rel] = _emptied(frame)
         return frame
 
+    yield "entity_rows", take(resolved, "entity_rows")
+    yield "entities", take(resolved, "entities")
+    for rel in list(resolved.links):
+        yield f"links.{ident(rel)}", take_link(rel)
+    yield "financials", take(resolved, "financials")
+    yield "type_conflicts", take(resolved, "type_conflicts")
+    rejects = pd.DataFrame([dataclasses.astuple(r) for r in resolved.rejects], columns=list(REJECT_FIELDS))
+    yield "rejects", rejects.astype({"row": "int64"})
+    if reference:
+        yield "reference", reference_frame()
+    if derived is not None:
+        for f in dataclasses.fields(derived):
+            if isinstance(getattr(derived, f.name), pd.DataFrame):
+                yield f"derived.{f.name}", take(derived, f.name)
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    """Write a tables folder's manifest, last and atomically (a folder without one is not whole)."""
+    tmp = folder / f".{MANIFEST}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, folder / MANIFEST)
+
+
+def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Path, *,
+                 compression: str = COMPRESSION, consume: bool = False) -> dict:
+    """Write the graph tables of a build into ``folder`` (made here) and return the manifest.
+
+    ``derived`` may be None (a build without derived facts). Frames are converted and written
+    one at a time, so memory holds two tables' Arrow copies at most (one converted while the one
+    before is written). ``consume`` as for :func:`table_frames`.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     column_properties()  # the ontology's columns agree on their types, or this raises
     tables: dict[str, dict] = {}
     write = _Writer(folder, tables, compression)
     try:
-        write("entity_rows", take(resolved, "entity_rows"))
-        write("entities", take(resolved, "entities"))
-        for rel in list(resolved.links):
-            write(f"links.{ident(rel)}", take_link(rel))
-        write("financials", take(resolved, "financials"))
-        write("type_conflicts", take(resolved, "type_conflicts"))
-        rejects = pd.DataFrame([dataclasses.astuple(r) for r in resolved.rejects], columns=list(REJECT_FIELDS))
-        write("rejects", rejects.astype({"row": "int64"}))
-        write("reference", reference_frame())
-        derived_info = None
-        if derived is not None:
-            fields, frames = {}, []
-            for f in dataclasses.fields(derived):
-                v = getattr(derived, f.name)
-                if isinstance(v, pd.DataFrame):
-                    del v
-                    write(f"derived.{f.name}", take(derived, f.name))
-                    frames.append(f.name)
-                elif f.name != "entities":  # the entities' order: that of the entities table
-                    fields[f.name] = _encode(v)
-            derived_info = {"fields": fields, "frames": frames, "periods": isinstance(derived, DerivedPeriods),
-                            "methods": methods(derived.floor)}
+        for name, frame in table_frames(resolved, derived, consume=consume):
+            write(name, frame)
+            del frame
     finally:
         write.close()
+    derived_info = None
+    if derived is not None:
+        fields = {f.name: _encode(getattr(derived, f.name)) for f in dataclasses.fields(derived)
+                  if not isinstance(getattr(derived, f.name), pd.DataFrame)
+                  and f.name != "entities"}  # the entities' order: that of the entities table
+        frames = [f.name for f in dataclasses.fields(derived) if isinstance(getattr(derived, f.name), pd.DataFrame)]
+        derived_info = {"fields": fields, "frames": frames, "periods": isinstance(derived, DerivedPeriods),
+                        "methods": methods(derived.floor)}
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "kg_version": __version__,
@@ -215,7 +234,5 @@ def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Pat
         "resolved": {"links": list(resolved.links)},
         "derived": derived_info,
     }
-    tmp = folder / f".{MANIFEST}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, folder / MANIFEST)
+    write_manifest(folder, manifest)
     return manifest
