@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -40,14 +39,7 @@ from kg.derive.timeline import DerivedPeriods, at
 from kg.errors import KgError
 from kg.records import Reject
 from kg.resolve import Resolved
-from kg.tables.arrow import (
-    INDEX_COLUMN,
-    frame_index,
-    frame_meta,
-    restore_column,
-    to_frame,
-    to_frame_of_rows,
-)
+from kg.tables.arrow import to_frame, to_frame_of_rows
 from kg.tables.schema import SCHEMA_VERSION
 from kg.tables.view import GraphFrames, GraphTables
 from kg.tables.write import MANIFEST, REJECT_FIELDS
@@ -132,15 +124,10 @@ class Tables:
         # a part's column may be all null (null type) or absent where another part has values
         return pa.concat_tables(tables, promote_options="permissive").combine_chunks()
 
-    def frame(self, name: str, without: Collection[str] = ()) -> pd.DataFrame:
-        """A table as the pandas frame it was written from (kg.tables.arrow.to_frame);
-        ``without`` leaves those columns out (they are not read), and then a text or whole
-        number that repeats down a column is one Python object (equal values, less memory)."""
+    def frame(self, name: str) -> pd.DataFrame:
+        """A table as the pandas frame it was written from (kg.tables.arrow.to_frame)."""
         if self.manifest["tables"][name].get("empty"):
-            out = to_frame_of_rows(pq.read_schema(self.parts(name)[0]).empty_table())
-            return out.drop(columns=[c for c in without if c in out.columns])
-        if without:
-            return _concat([_lean_frame(path, set(without)) for path in self.parts(name)])
+            return to_frame_of_rows(pq.read_schema(self.parts(name)[0]).empty_table())
         return _concat([to_frame(pq.read_table(path)) for path in self.parts(name)])
 
     def rows_where(self, name: str, column: str, values) -> pd.DataFrame:
@@ -150,15 +137,14 @@ class Tables:
         return _concat([to_frame_of_rows(t.filter(pc.is_in(t.column(column), value_set=keep)))
                         for t in map(pq.read_table, self.parts(name))])
 
-    def resolved(self, without: Collection[str] = ()) -> Resolved:
-        """The resolved entities and links the tables were written from (kg.resolve.Resolved);
-        ``without`` leaves those columns out of every frame (as :meth:`frame`)."""
+    def resolved(self) -> Resolved:
+        """The resolved entities and links the tables were written from (kg.resolve.Resolved)."""
         rejects = self.frame("rejects")
         return Resolved(
-            entities=self.frame("entities", without),
-            entity_rows=self.frame("entity_rows", without),
-            links={rel: self.frame(f"links.{rel}", without) for rel in self.manifest["resolved"]["links"]},
-            financials=self.frame("financials", without),
+            entities=self.frame("entities"),
+            entity_rows=self.frame("entity_rows"),
+            links={rel: self.frame(f"links.{rel}") for rel in self.manifest["resolved"]["links"]},
+            financials=self.frame("financials"),
             rejects=[Reject(*r) for r in rejects[list(REJECT_FIELDS)].itertuples(index=False, name=None)],
             type_conflicts=self.frame("type_conflicts"),
         )
@@ -202,46 +188,6 @@ class Tables:
         from kg.tables.view import graph_tables
 
         return graph_tables(self)
-
-
-def _shared(col: pa.ChunkedArray) -> np.ndarray:
-    """The Python values of a column, one object per distinct value (None where missing).
-
-    >>> v = _shared(pa.chunked_array([["ab", None, "ab"]]))
-    >>> v.tolist(), v[0] is v[2]
-    (['ab', None, 'ab'], True)
-    """
-    enc = pc.dictionary_encode(col.combine_chunks())
-    values = np.empty(len(enc.dictionary) + 1, dtype=object)
-    values[:-1] = enc.dictionary.to_pylist()  # the last slot stays None: where a row has no value
-    return values[enc.indices.fill_null(len(enc.dictionary)).to_numpy()]
-
-
-_SHARED = {"str": pa.types.is_string, "int": pa.types.is_integer, "bool": pa.types.is_boolean}
-"""Object columns whose values :func:`_shared` restores as they are stored (text, whole
-numbers, booleans); any other column is restored by kg.tables.arrow."""
-
-
-def _lean_frame(path: Path, without: set[str]) -> pd.DataFrame:
-    """The frame of one Parquet file without the columns ``without`` (kg.tables.arrow.to_frame
-    of the rest, repeated values shared)."""
-    meta = frame_meta(pq.read_schema(path).empty_table())
-    keep = [c for c in meta["columns"] if c["name"] not in without]
-    read = [n for c in keep for n in (c["name"], c.get("precision")) if n]
-    if meta["index"] == "column":
-        read.append(INDEX_COLUMN)
-    t = pq.read_table(path, columns=read).replace_schema_metadata(pq.read_schema(path).metadata)
-    data = {}
-    for c in keep:
-        is_type = _SHARED.get(c.get("python"))
-        if c["dtype"] == "object" and c.get("na") != "nan" and is_type and is_type(t.schema.field(c["name"]).type):
-            data[c["name"]] = pd.Series(_shared(t.column(c["name"])), dtype=object)
-        else:
-            data[c["name"]] = restore_column(t, c)
-    df = pd.DataFrame(data, index=pd.RangeIndex(meta["rows"])) if data else pd.DataFrame(index=pd.RangeIndex(meta["rows"]))
-    df.index = frame_index(t)
-    df.attrs = meta["attrs"]
-    return df
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
