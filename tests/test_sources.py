@@ -129,3 +129,30 @@ def test_mapping_errors_name_the_problem(tmp_path):
     bad.write_text("tables:\n  t:\n    record: link\n    link: EMPLOYS\n", encoding="utf-8")
     with pytest.raises(MappingError, match="link 'EMPLOYS' is not a loadable link of the ontology"):
         load_mapping(bad)
+
+
+@pytest.mark.parametrize("title", [False, True])
+def test_a_large_utf8_file_reads_as_when_decoded_whole(tmp_path, title):
+    """Past HEAD_BYTES a UTF-8 file is read from its bytes (only its start decoded); the table,
+    and a title row above the header, come out as from the same text in an encoding that is
+    decoded whole (GB18030, UTF-8 with BOM) and as pandas reads it."""
+    from kg.sources.tabular import HEAD_BYTES, read_text_table
+
+    rows = [f'n{i},"绿的谐波, {i}",{i * 7 % 1000}' for i in range(HEAD_BYTES // 20)]
+    text = ("2023年第五批专精特新“小巨人”企业名单\n" if title else "") + "id,name,share\n" + "\n".join(rows) + "\n"
+    tables = {}
+    for encoding in ("utf-8", "utf-8-sig", "gb18030"):
+        p = tmp_path / encoding / "list.csv"
+        p.parent.mkdir()
+        p.write_bytes(text.encode(encoding))
+        assert p.stat().st_size > HEAD_BYTES
+        tables[encoding] = t = read_text_table(p)
+        assert t.encoding == encoding and t.delimiter == ","
+    for encoding in ("utf-8-sig", "gb18030"):
+        assert tables["utf-8"].frame.astype(object).equals(tables[encoding].frame.astype(object))
+    frame = tables["utf-8"].frame
+    if title:  # a title row: every line is data, the loader finds the header below it
+        assert list(frame.iloc[0]) == ["id", "name", "share"] and len(frame) == len(rows) + 1
+    else:
+        expected = pd.read_csv(tmp_path / "utf-8" / "list.csv", dtype=str, keep_default_na=False)
+        assert frame.astype(object).equals(expected.astype(object))
