@@ -110,6 +110,15 @@ def _cast(arr: pa.Array, target: pa.DataType) -> pa.Array:
     raise TypeError(str(target))
 
 
+def _inferred(values: np.ndarray) -> pa.Array | None:
+    """``values`` as Arrow infers them (None and NaN as nulls), or None where it cannot (partial
+    dates, mixed kinds): the caller then finds the missing values itself."""
+    try:
+        return pa.array(values, from_pandas=True)
+    except (TypeError, ValueError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return None
+
+
 def _column(s: pd.Series, table: str) -> tuple[list[tuple[str, pa.Array]], dict]:
     """The Arrow column(s) of one frame column and how to restore it. Object columns are
     converted by Arrow itself (None and NaN become nulls); only dates go value by value (once
@@ -124,9 +133,11 @@ def _column(s: pd.Series, table: str) -> tuple[list[tuple[str, pa.Array]], dict]
             if pa.types.is_large_string(arr.type):
                 arr = arr.cast(pa.string())
             return [(name, arr if target is None else _cast(arr, target))], meta
-        missing = pd.isna(s).to_numpy()
+        inferred = _inferred(values)  # what Arrow makes of the values, when it can: its nulls are the missing ones
+        missing = pd.isna(values) if inferred is None else inferred.is_null().to_numpy(zero_copy_only=False)
         meta["na"] = "nan" if missing.any() and not any(v is None for v in values[missing]) else "none"
-        first = values[~missing][0] if (~missing).any() else None
+        at = int(np.argmin(missing)) if len(missing) else 0
+        first = values[at] if len(missing) and not missing[at] else None
         if first is None:
             meta["python"] = "none"
             if target is None:
@@ -140,7 +151,7 @@ def _column(s: pd.Series, table: str) -> tuple[list[tuple[str, pa.Array]], dict]
         if _is_day(first):
             arr, prec, meta["python"] = _dates(values, missing, name)
         else:
-            arr = pa.array(values, from_pandas=True)
+            arr = inferred if inferred is not None else pa.array(values, from_pandas=True)
             if isinstance(first, (tuple, list)):
                 meta["python"] = type(first).__name__
                 target = pa.list_(target) if target is not None else None  # several values (weak_at: years)
