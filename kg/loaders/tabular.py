@@ -339,7 +339,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
     typed["row"] = rows.to_numpy()
     typed["_part"] = part
     typed["_orig"] = range(n)
-    typed["file"] = raw.label
+    typed["file"] = np.full(n, raw.label, dtype=object)  # one string for all rows (pandas would make an Arrow column)
     src = typed["source"] if "source" in typed else pd.Series([None] * n, dtype=object)
     typed["source"] = src.where(src.notna(), raw.label)
     typed = _keep_rows(typed, bad)
@@ -452,7 +452,8 @@ def _emit(typed: pd.DataFrame, o: Output, spec: TableSpec, records: Records, raw
             keep &= typed["_part"] == 0
         if o.label is not None:
             part = typed["_part"] if spec.split_column in o.columns.values() else pd.Series(0, index=typed.index)
-            df["row_ref"] = [row_ref(f, r, p, o.label) for f, r, p in zip(typed["file"], typed["row"], part, strict=True)]
+            df["row_ref"] = np.array([row_ref(f, r, p, o.label) for f, r, p in zip(typed["file"], typed["row"], part, strict=True)],
+                                     dtype=object)  # Python strings as made (a list would become an Arrow column)
         df = df[keep.to_numpy()]
     clean = [t for t, src in o.columns.items() if t != "source" and src not in filled]
     clean += [role for role in ("from_ref", "to_ref") if role in df and o.columns.get(role) not in filled]
