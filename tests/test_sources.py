@@ -156,3 +156,14 @@ def test_a_large_utf8_file_reads_as_when_decoded_whole(tmp_path, title):
     else:
         expected = pd.read_csv(tmp_path / "utf-8" / "list.csv", dtype=str, keep_default_na=False)
         assert frame.astype(object).equals(expected.astype(object))
+
+
+def test_only_a_table_with_a_long_cell_is_checked_cell_by_cell(tmp_path):
+    """The character count of every cell runs only where a cell has more bytes than the limit."""
+    from kg.sources.tabular import MAX_CELL_CHARS, _may_be_long, read_text_table
+
+    p = tmp_path / "entities.csv"
+    p.write_text("id,type,name\n" + "a,Firm,绿的谐波\n" * (MAX_CELL_CHARS // 10), encoding="utf-8")
+    assert not _may_be_long(read_text_table(p).frame)
+    p.write_text("id,type,name\nb,Firm," + "绿" * (MAX_CELL_CHARS // 2) + "\n", encoding="utf-8")
+    assert _may_be_long(read_text_table(p).frame)  # more bytes than the limit, fewer characters: read

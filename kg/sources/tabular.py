@@ -358,7 +358,7 @@ def _may_be_long(frame: pd.DataFrame) -> bool:
     """Whether a cell may hold over MAX_CELL_CHARS characters: one of over that many bytes."""
     for k in range(frame.shape[1]):
         arr = getattr(frame.iloc[:, k].array, "_pa_array", None)
-        if arr is None or not pa.types.is_string(arr.type):
+        if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             return True  # not Arrow text: count the characters
         longest = pc.max(pc.binary_length(arr)).as_py()
         if longest is not None and longest > MAX_CELL_CHARS:
