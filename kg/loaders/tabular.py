@@ -339,7 +339,7 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
     typed["row"] = rows.to_numpy()
     typed["_part"] = part
     typed["_orig"] = range(n)
-    typed["file"] = np.full(n, raw.label, dtype=object)  # one string for all rows (pandas would make an Arrow column)
+    typed["file"] = _same(raw.label, n)  # one string for all rows (pandas would make an Arrow column of it)
     src = typed["source"] if "source" in typed else pd.Series([None] * n, dtype=object)
     typed["source"] = src.where(src.notna(), raw.label)
     typed = _keep_rows(typed, bad)
@@ -362,6 +362,18 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
 def _series(values: np.ndarray) -> pd.Series:
     """An object column on a fresh array of its own (no copy of it)."""
     return pd.Series(values, dtype=object, copy=False)
+
+
+def _same(value: object, n: int) -> np.ndarray:
+    """An object array holding ``value`` itself n times (np.full would copy a string per row).
+
+    >>> a = _same("x.csv", 3)
+    >>> a.tolist(), a[0] is a[2]
+    (['x.csv', 'x.csv', 'x.csv'], True)
+    """
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
 
 
 def _keep_rows(typed: pd.DataFrame, bad: pd.Series) -> pd.DataFrame:
