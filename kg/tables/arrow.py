@@ -82,11 +82,15 @@ def _refuse(table: str, name: str, values: np.ndarray, target: pa.DataType | Non
     return TableTypeError(f"table {table}, column {name}: cannot store {bad!r} ({type(bad).__name__}) in a column of {what}")
 
 
-def _dates(values: np.ndarray, missing: np.ndarray, column: str) -> tuple[pa.Array, pa.Array | None, str]:
-    """date32 values (and precisions) of a column of PartialDate or datetime.date values."""
+def _dates(values: np.ndarray, missing: np.ndarray, column: str,
+           inferred: pa.Array | None = None) -> tuple[pa.Array, pa.Array | None, str]:
+    """date32 values (and precisions) of a column of PartialDate or datetime.date values
+    (``inferred``: what Arrow made of them, if anything)."""
     codes, uniq = distinct_objects(np.where(missing, None, values))
     kinds = {type(v) for v in uniq}
     if kinds <= {dt.date}:
+        if inferred is not None and inferred.type == pa.date32():
+            return inferred, None, "date"
         return pa.array(values, pa.date32(), from_pandas=True), None, "date"
     if not kinds <= {PartialDate}:
         raise TypeError("dates")
@@ -149,7 +153,7 @@ def _column(s: pd.Series, table: str) -> tuple[list[tuple[str, pa.Array]], dict]
             return out, meta
         prec = None
         if _is_day(first):
-            arr, prec, meta["python"] = _dates(values, missing, name)
+            arr, prec, meta["python"] = _dates(values, missing, name, inferred)
         else:
             arr = inferred if inferred is not None else pa.array(values, from_pandas=True)
             if isinstance(first, (tuple, list)):
