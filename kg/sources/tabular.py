@@ -264,6 +264,7 @@ def read_text_table(path: Path, encoding: str | None = None, delimiter: str | No
     ...
     kg.sources.tabular.SourceError: entities.csv: line 3, column 'name': a quote opened here is never closed, ...
     """
+    pa.default_memory_pool().release_unused()  # what Arrow's allocator kept of the tables read before
     try:
         data = path.read_bytes()
     except OSError as e:
