@@ -129,3 +129,41 @@ def test_mapping_errors_name_the_problem(tmp_path):
     bad.write_text("tables:\n  t:\n    record: link\n    link: EMPLOYS\n", encoding="utf-8")
     with pytest.raises(MappingError, match="link 'EMPLOYS' is not a loadable link of the ontology"):
         load_mapping(bad)
+
+
+@pytest.mark.parametrize("title", [False, True])
+def test_a_large_utf8_file_reads_as_when_decoded_whole(tmp_path, title):
+    """Past HEAD_BYTES a UTF-8 file is read from its bytes (only its start decoded); the table,
+    and a title row above the header, come out as from the same text in an encoding that is
+    decoded whole (GB18030, UTF-8 with BOM) and as pandas reads it."""
+    from kg.sources.tabular import HEAD_BYTES, read_text_table
+
+    rows = [f'n{i},"绿的谐波, {i}",{i * 7 % 1000}' for i in range(HEAD_BYTES // 20)]
+    text = ("2023年第五批专精特新“小巨人”企业名单\n" if title else "") + "id,name,share\n" + "\n".join(rows) + "\n"
+    tables = {}
+    for encoding in ("utf-8", "utf-8-sig", "gb18030"):
+        p = tmp_path / encoding / "list.csv"
+        p.parent.mkdir()
+        p.write_bytes(text.encode(encoding))
+        assert p.stat().st_size > HEAD_BYTES
+        tables[encoding] = t = read_text_table(p)
+        assert t.encoding == encoding and t.delimiter == ","
+    for encoding in ("utf-8-sig", "gb18030"):
+        assert tables["utf-8"].frame.astype(object).equals(tables[encoding].frame.astype(object))
+    frame = tables["utf-8"].frame
+    if title:  # a title row: every line is data, the loader finds the header below it
+        assert list(frame.iloc[0]) == ["id", "name", "share"] and len(frame) == len(rows) + 1
+    else:
+        expected = pd.read_csv(tmp_path / "utf-8" / "list.csv", dtype=str, keep_default_na=False)
+        assert frame.astype(object).equals(expected.astype(object))
+
+
+def test_only_a_table_with_a_long_cell_is_checked_cell_by_cell(tmp_path):
+    """The character count of every cell runs only where a cell has more bytes than the limit."""
+    from kg.sources.tabular import MAX_CELL_CHARS, _may_be_long, read_text_table
+
+    p = tmp_path / "entities.csv"
+    p.write_text("id,type,name\n" + "a,Firm,绿的谐波\n" * (MAX_CELL_CHARS // 10), encoding="utf-8")
+    assert not _may_be_long(read_text_table(p).frame)
+    p.write_text("id,type,name\nb,Firm," + "绿" * (MAX_CELL_CHARS // 2) + "\n", encoding="utf-8")
+    assert _may_be_long(read_text_table(p).frame)  # more bytes than the limit, fewer characters: read

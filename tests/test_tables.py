@@ -155,6 +155,34 @@ def test_missing_values_keep_their_kind():
     assert back["b"].tolist() == ["x", None] and back["c"].tolist() == [None, None]
 
 
+def test_missing_values_are_found_in_every_kind_of_column():
+    """Arrow's nulls of a column's conversion are its missing values (None, NaN, pandas' NA):
+    the same ones pandas finds, with NaN told from None, the first value found after them."""
+    from kg.values.dates import PartialDate
+
+    nan = float("nan")
+    frame = pd.DataFrame({
+        "s": pd.Series([None, nan, "x"], dtype=object), "n": pd.Series([nan, "y", nan], dtype=object),
+        "f": pd.Series([nan, 1.5, None], dtype=object), "i": pd.Series([None, None, 7], dtype=object),
+        "b": pd.Series([nan, True, False], dtype=object), "t": pd.Series([None, ("a",), nan], dtype=object),
+        "valid_from": pd.Series([nan, dt.date(2020, 1, 2), None], dtype=object),
+        "start": pd.Series([None, nan, PartialDate(2021)], dtype=object), "z": pd.Series([nan, nan, nan], dtype=object),
+        "na": pd.Series([pd.NA, "q", None], dtype=object),
+    })
+    t = to_arrow(frame, "t")
+    meta = {c["name"]: c for c in json.loads(t.schema.metadata[b"kg"])["columns"]}
+    assert {k: meta[k]["na"] for k in frame.columns} == {
+        "s": "none", "n": "nan", "f": "none", "i": "none", "b": "nan", "t": "none", "valid_from": "none",
+        "start": "none", "z": "nan", "na": "none"}
+    assert {k: meta[k]["python"] for k in frame.columns} == {
+        "s": "str", "n": "str", "f": "float", "i": "int", "b": "bool", "t": "tuple", "valid_from": "date",
+        "start": "PartialDate", "z": "none", "na": "str"}
+    for c in frame.columns:
+        assert t.column(c).is_null().to_pylist() == frame[c].isna().tolist(), c
+    back = to_frame(t)
+    assert back["n"].tolist()[1] == "y" and back["n"][0] != back["n"][0] and back["t"][1] == ("a",)
+
+
 def _canon(f: pd.DataFrame) -> pd.DataFrame:
     key = [c for c in ("iri", "from", "to") if c in f.columns]
     return f.sort_values(key).reset_index(drop=True)

@@ -21,12 +21,34 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 
 def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(code of each row, the distinct values as an object array); a missing value has code -1."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    return codes, np.asarray(uniques, dtype=object)
+    codes, uniques, _ = factorize_text(s)
+    return codes, uniques
+
+
+def factorize_text(s: pd.Series) -> tuple[np.ndarray, np.ndarray, pa.Array | None]:
+    """:func:`factorize`, and the distinct values as Arrow text when ``s`` is text held in Arrow
+    (what the source readers give; else None). Arrow encodes it itself, as pandas would,
+    without pandas' copies on the way.
+
+    >>> codes, values, text = factorize_text(pd.Series(["b", "a", None, "b"], dtype="string[pyarrow]"))
+    >>> codes.tolist(), values.tolist(), text.to_pylist()
+    ([0, 1, -1, 0], ['b', 'a'], ['b', 'a'])
+    """
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        return codes, np.asarray(uniques, dtype=object), None
+    encoded = arr.dictionary_encode().combine_chunks()  # one dictionary per chunk, then unified
+    indices = encoded.indices
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    codes = indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+    return codes, encoded.dictionary.to_numpy(zero_copy_only=False), encoded.dictionary
 
 
 def spread(per_value: Any, codes: np.ndarray, missing: Any = None, dtype: Any = object) -> np.ndarray:

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from kg.loaders.batches import batch_year
 from kg.loaders.checks import check_rows
 from kg.loaders.columns import COLUMN_TYPES, parser_for
-from kg.loaders.distinct import factorize, map_objects, spread
+from kg.loaders.distinct import factorize_text, map_objects, spread
 from kg.loaders.mapping import ColumnSpec, Mapping, MappingError, Output, TableSpec
 from kg.records import FileCount, Records, Reject, with_nones
 from kg.sources.tabular import RawTable, SourceError
@@ -86,13 +86,13 @@ def _map_unique(s: pd.Series, f) -> pd.Series:
     return pd.Series(out[codes], index=s.index, dtype=object)
 
 
-def _fast_numbers(cleaned: pd.Series, ctype: str) -> pd.Series | None:
+def _fast_numbers(cleaned: pd.Series, ctype: str, as_arrow: pa.Array | None = None) -> pd.Series | None:
     """Plain numbers of numeric column types, converted in bulk (C speed); None where a value
     needs the full parser (units, separators, percent signs, errors). Same results as the
-    parsers in kg.values for the values it takes."""
+    parsers in kg.values for the values it takes. ``as_arrow``: ``cleaned`` in Arrow, if at hand."""
     if ctype not in ("share", "rate", "amount", "money", "signed_money", "integer", "year"):
         return None
-    text = pa.array(cleaned.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    text = as_arrow if as_arrow is not None else pa.array(cleaned.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
     plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_ANCHORED), False)
     if ctype in ("money", "signed_money"):  # 1.62亿元 is the decimal 1.62e8, read exactly as amount.parse does
         units = pc.fill_null(pc.match_substring_regex(text, _UNIT_ANCHORED), False)
@@ -125,6 +125,25 @@ _PLAIN_ANCHORED = r"^-?[0-9]+(\.[0-9]+)?$"  # plain decimals: the values taken i
 _UNIT_ANCHORED = r"^-?[0-9]+(\.[0-9]+)?[万亿]元?$"  # and yuan amounts in 万 or 亿 (money columns)
 
 
+def _clean_distinct(values: np.ndarray, as_arrow: pa.Array | None) -> tuple[np.ndarray, pa.Array | None]:
+    """kg.values.text.clean_many of distinct values (cleaned in place: the array is the
+    caller's own); with their Arrow text the clean ones are found without converting them
+    again. And that Arrow text when every value was clean already (else None).
+
+    >>> vals = np.array(["a", " b "], dtype=object)
+    >>> out, same = _clean_distinct(vals, pa.array(vals))
+    >>> out.tolist(), same is None
+    (['a', 'b'], True)
+    """
+    if as_arrow is None:
+        return text.clean_many(values), None
+    kept = pc.fill_null(pc.match_substring_regex(as_arrow, text.ALREADY_CLEAN), False).to_numpy(zero_copy_only=False)
+    rest = np.flatnonzero(~kept)
+    for i in rest:
+        values[i] = text.clean(values[i])
+    return values, as_arrow if len(rest) == 0 else None
+
+
 def _is_problem(s: pd.Series) -> pd.Series:
     flags = np.fromiter((type(v) is ValueProblem for v in s.to_numpy(dtype=object)), dtype=bool, count=len(s))
     return pd.Series(flags, index=s.index)
@@ -140,14 +159,16 @@ def _parse_each(values: pd.Series, parse, mapping: Mapping) -> pd.Series:
     return _map_unique(values, one)
 
 
-def _parse_distinct(values: pd.Series, cspec: ColumnSpec, mapping: Mapping) -> tuple[pd.Series, np.ndarray]:
+def _parse_distinct(values: pd.Series, cspec: ColumnSpec, mapping: Mapping,
+                    as_arrow: pa.Array | None = None) -> tuple[pd.Series, np.ndarray]:
     """The distinct cleaned texts of a column parsed by its type (plain numbers in bulk), or the
-    ValueProblem each raised; None stays None. And which of them are problems."""
+    ValueProblem each raised; None stays None. And which of them are problems. ``as_arrow``:
+    the same texts in Arrow, when at hand."""
     parse = parser_for(cspec)
     problems = np.zeros(len(values), dtype=bool)
     if parse is _TEXT:  # text columns are their cleaned text
         return values, problems
-    parsed = _fast_numbers(values, cspec.type)
+    parsed = _fast_numbers(values, cspec.type, as_arrow)
     if cspec.type == "uscc":  # codes already canonical and valid are themselves
         parsed = values.where(uscc.canonical_many(values.to_numpy(dtype=object)), None)
     rest = values[parsed.isna() & values.notna()] if parsed is not None else values
@@ -249,7 +270,8 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
     rows = pd.Series(line + first_row, dtype=np.int64)
     bad = pd.Series(False, index=range(n))
     out: dict[str, pd.Series] = {}
-    texts: dict[str, pd.Series] = {}
+    read_as_text = {rule["when_contains"] for rule in spec.defaults.values() if "when_contains" in rule}
+    texts: dict[str, pd.Series] = {}  # the cleaned text of the columns the rules read
     built: list[str] = []  # columns spread from their distinct values: None for missing already
     for cname, cspec in spec.columns.items():
         header = cols.get(cname)
@@ -262,20 +284,24 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             value = None if const is None else const[0]
             out[cname] = pd.Series([value] * n, dtype=object)
             continue
-        codes, distinct = factorize(frame[header])  # the work below runs once per distinct text
-        clean_u = text.clean_many(distinct)
+        codes, distinct, as_arrow = factorize_text(frame[header])  # the work below runs once per distinct text
+        clean_u, as_arrow = _clean_distinct(distinct, as_arrow)
         if any(k in cspec.options for k in ("decimal", "date_order", "percent", "unit")):
             clean_u = np.array([None if v is None else _prepare(v, cspec) for v in clean_u] or [], dtype=object)
-        cleaned = pd.Series(spread(clean_u, codes), dtype=object)
-        texts[cname] = cleaned
+            as_arrow = None
+        # the rows' cleaned texts only where something reads them (each spread costs a pass over the rows)
+        is_ticker = cspec.type == "ticker" and cspec.options.get("exchange_column") in cols
+        cleaned = _series(spread(clean_u, codes)) if is_ticker or cname in read_as_text else None
+        if cleaned is not None and cname in read_as_text:
+            texts[cname] = cleaned
         if cspec.required:
-            empty = cleaned.isna()
-            for i in empty[empty].index:
+            empty = spread(np.fromiter((v is None for v in clean_u), dtype=bool, count=len(clean_u)), codes, True, bool)
+            for i in np.flatnonzero(empty):
                 records.rejects.append(
                     Reject(raw.label, int(rows[i]), header, "", f"value '' is empty; expected a {cname} (required)")
                 )
             bad |= empty
-        if cspec.type == "ticker" and cspec.options.get("exchange_column") in cols:
+        if is_ticker:
             hint_header = cols[cspec.options["exchange_column"]]
             hints = _map_unique(frame[hint_header], text.clean)
             pairs = pd.Series(list(zip(cleaned, hints, strict=True)), dtype=object)
@@ -290,10 +316,16 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             parsed = pairs.map(lambda p, m=parsed_map: m.get(p) if p[0] is not None else None)
             is_err = _is_problem(parsed)
         else:
-            parsed_u, problems = _parse_distinct(pd.Series(clean_u, dtype=object), cspec, mapping)
-            is_err = pd.Series(spread(problems, codes, False, bool))
-            parsed = pd.Series(spread(parsed_u.to_numpy(dtype=object), codes), dtype=object)
+            parsed_u, problems = _parse_distinct(pd.Series(clean_u, dtype=object, copy=False), cspec, mapping, as_arrow)
+            is_err = pd.Series(spread(problems, codes, False, bool), copy=False) if problems.any() else None
+            if cleaned is not None and parser_for(cspec) is _TEXT:  # a text column: its values are its cleaned texts
+                parsed = cleaned
+            else:
+                parsed = _series(spread(parsed_u.to_numpy(dtype=object), codes))
             built.append(cname)
+        if is_err is None or not is_err.any():
+            out[cname] = parsed
+            continue
         for i in is_err[is_err].index:
             e = parsed[i]
             records.rejects.append(Reject(raw.label, int(rows[i]), header, str(frame[header][i]), str(e)))
@@ -301,18 +333,16 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
         out[cname] = parsed.where(~is_err, None)
     bad |= check_rows(raw.label, frame, spec, cols, out, rows, records)  # several columns of one row (end before start)
 
-    typed = pd.DataFrame(out)
-    read_as_text = {rule["when_contains"] for rule in spec.defaults.values() if "when_contains" in rule}
-    texts = {cname: t for cname, t in texts.items() if cname in read_as_text}  # the rules that read the text
+    typed = pd.DataFrame(out, copy=False)  # not consolidated: stacking the object columns would copy them all
     for cname, t in texts.items():
         typed["_text_" + cname] = t
     typed["row"] = rows.to_numpy()
     typed["_part"] = part
     typed["_orig"] = range(n)
-    typed["file"] = raw.label
+    typed["file"] = _same(raw.label, n)  # one string for all rows (pandas would make an Arrow column of it)
     src = typed["source"] if "source" in typed else pd.Series([None] * n, dtype=object)
     typed["source"] = src.where(src.notna(), raw.label)
-    typed = typed[~_whole_rows(typed, bad)]
+    typed = _keep_rows(typed, bad)
     # the typed and text columns hold None for missing values already (spread from their distinct values)
     typed = with_nones(typed.reset_index(drop=True), keep=("row", "_part", "_orig", *built, *("_text_" + c for c in texts)))
     bad = _split_amount(typed, spec, records, raw, frame, cols)
@@ -321,12 +351,36 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
             typed[h] = None
     bad |= _apply_defaults(typed, spec, records, raw, cols)
     bad |= _check_refs(typed, spec, records, raw, cols)
-    typed = typed[~_whole_rows(typed, bad)].reset_index(drop=True)
+    typed = _keep_rows(typed, bad).reset_index(drop=True)
     # what the defaults set may hold NaN (pandas' inference): every other column is None for missing already
     filled = set(spec.defaults) | {r[k] for r in spec.defaults.values() for k in ("reason_column", "basis_column") if k in r}
     filled |= {r.get("basis_column", "share_basis") for r in spec.defaults.values() if "share_of_total" in r}
     for o in spec.outputs:
         _emit(typed, o, spec, records, raw, cols, filled)
+
+
+def _series(values: np.ndarray) -> pd.Series:
+    """An object column on a fresh array of its own (no copy of it)."""
+    return pd.Series(values, dtype=object, copy=False)
+
+
+def _same(value: object, n: int) -> np.ndarray:
+    """An object array holding ``value`` itself n times (np.full would copy a string per row).
+
+    >>> a = _same("x.csv", 3)
+    >>> a.tolist(), a[0] is a[2]
+    (['x.csv', 'x.csv', 'x.csv'], True)
+    """
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
+def _keep_rows(typed: pd.DataFrame, bad: pd.Series) -> pd.DataFrame:
+    """``typed`` without the whole source rows of its bad lines (the frame itself when none is)."""
+    if not np.asarray(bad, dtype=bool).any():
+        return typed
+    return typed[~_whole_rows(typed, bad)]
 
 
 def _whole_rows(typed: pd.DataFrame, bad: pd.Series) -> np.ndarray:
@@ -410,7 +464,8 @@ def _emit(typed: pd.DataFrame, o: Output, spec: TableSpec, records: Records, raw
             keep &= typed["_part"] == 0
         if o.label is not None:
             part = typed["_part"] if spec.split_column in o.columns.values() else pd.Series(0, index=typed.index)
-            df["row_ref"] = [row_ref(f, r, p, o.label) for f, r, p in zip(typed["file"], typed["row"], part, strict=True)]
+            df["row_ref"] = np.array([row_ref(f, r, p, o.label) for f, r, p in zip(typed["file"], typed["row"], part, strict=True)],
+                                     dtype=object)  # Python strings as made (a list would become an Arrow column)
         df = df[keep.to_numpy()]
     clean = [t for t, src in o.columns.items() if t != "source" and src not in filled]
     clean += [role for role in ("from_ref", "to_ref") if role in df and o.columns.get(role) not in filled]

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from kg.sources.fastcsv import read_plain
+from kg.sources.fastcsv import read_plain, utf8_text
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 SHEET_SUFFIXES = {".xlsx", ".xlsm"}
@@ -219,8 +221,8 @@ def _parse_problem(name: str, text: str, delim: str, error: str) -> str:
 
 def _too_long(frame: pd.DataFrame) -> tuple[int, str, int] | None:
     """(data row index, header, length) of the first cell over MAX_CELL_CHARS, if any."""
-    for col in frame.columns:
-        lengths = frame[col].str.len()
+    for k, col in enumerate(frame.columns):  # by position: a title row may name columns alike
+        lengths = frame.iloc[:, k].str.len()
         over = lengths > MAX_CELL_CHARS
         if over.any():
             i = int(over.to_numpy().argmax())
@@ -262,20 +264,32 @@ def read_text_table(path: Path, encoding: str | None = None, delimiter: str | No
     ...
     kg.sources.tabular.SourceError: entities.csv: line 3, column 'name': a quote opened here is never closed, ...
     """
+    pa.default_memory_pool().release_unused()  # what Arrow's allocator kept of the tables read before
     try:
         data = path.read_bytes()
     except OSError as e:
         raise SourceError(f"{path}: cannot read ({e.strerror})") from None
-    text, enc = decode(data, encoding, label=path.name)
-    delim = delimiter or sniff_delimiter(text)
+    # a UTF-8 file is checked, not decoded: the fast reader takes its bytes, and only its first
+    # lines (delimiter, header) are read as text; anything else is decoded whole
+    text, enc = (None, encoding or "utf-8") if _is_utf8(data, encoding) else decode(data, encoding, label=path.name)
+    first = _head_text(data) if text is None else text
+    if first is None or first.count("\n") < 10:  # sniff_delimiter reads the first 10 lines
+        text = first = text if text is not None else data.decode("utf-8")
+    delim = delimiter or sniff_delimiter(first)
     # a title row above the header (MIIT lists) is narrower than the table: read every line as
     # data, as wide as the widest of the first lines, and let the loader find the header
-    head = [cells for _, cells in _first_records(text, delim, 20) if cells]
+    head = _first_head(first, delim) if text is None else None
+    if head is None:
+        text = text if text is not None else data.decode("utf-8")
+        head = [cells for _, cells in _first_records(text, delim, HEAD_RECORDS) if cells]
     width = max((len(c) for c in head), default=0)
     ragged = bool(head) and len(head[0]) < width and sum(1 for c in head[0] if c.strip()) <= 1
     bom = enc == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf")
-    utf8 = data if enc == "utf-8" else memoryview(data)[3:] if bom else None
+    utf8 = data if enc == "utf-8" else data[3:] if bom else None
     frame = None if ragged else read_plain(text, delim, utf8)  # pyarrow, where it reads what pandas reads
+    if frame is None and text is None:
+        text = data.decode("utf-8")
+    big = len(data) > MAX_CELL_CHARS  # else no cell can be longer
     del data, utf8
     try:
         frame = frame if frame is not None else pd.read_csv(
@@ -298,9 +312,59 @@ def read_text_table(path: Path, encoding: str | None = None, delimiter: str | No
         raise SourceError(_parse_problem(path.name, text, delim, error)) from None
     frame.columns = [str(c) for c in frame.columns]
     table = RawTable(name=path.stem, path=path, frame=frame, encoding=enc, delimiter=delim)
-    if len(text) > MAX_CELL_CHARS:  # else no cell can be longer
-        _check_cells(table, text)
+    if big and _may_be_long(frame):
+        _check_cells(table, text if text is not None else path.read_bytes().decode("utf-8"))
     return table
+
+
+#: The records of a text file's start that its layout is judged by (kg.sources.tabular.read_text_table).
+HEAD_RECORDS = 20
+#: How much of a UTF-8 file is decoded to find its delimiter and header (the rest stays bytes).
+HEAD_BYTES = 1 << 20
+
+
+def _is_utf8(data: bytes, encoding: str | None) -> bool:
+    """Whether :func:`decode` would read ``data`` as UTF-8 as it is (a byte-order mark is read
+    as UTF-8 with BOM unless ``encoding`` says utf-8)."""
+    if encoding not in (None, "utf-8") or (encoding is None and data.startswith(b"\xef\xbb\xbf")):
+        return False
+    try:
+        utf8_text(data)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _head_text(data: bytes) -> str | None:
+    """The first ``HEAD_BYTES`` of a UTF-8 text decoded (a character cut at the end dropped);
+    None for a shorter text (decoded whole instead)."""
+    if len(data) <= HEAD_BYTES:
+        return None
+    return data[:HEAD_BYTES].decode("utf-8", errors="ignore")
+
+
+def _first_head(head: str, delim: str) -> list | None:
+    """The non-empty ones of the first ``HEAD_RECORDS`` records when the start of a text holds
+    them all (as reading the whole text gives them); else None."""
+    try:
+        got = list(itertools.islice(_records(head, delim), HEAD_RECORDS + 1))
+    except csv.Error:
+        return None
+    if len(got) <= HEAD_RECORDS:
+        return None
+    return [cells for _, cells in got[:HEAD_RECORDS] if cells]
+
+
+def _may_be_long(frame: pd.DataFrame) -> bool:
+    """Whether a cell may hold over MAX_CELL_CHARS characters: one of over that many bytes."""
+    for k in range(frame.shape[1]):
+        arr = getattr(frame.iloc[:, k].array, "_pa_array", None)
+        if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return True  # not Arrow text: count the characters
+        longest = pc.max(pc.binary_length(arr)).as_py()
+        if longest is not None and longest > MAX_CELL_CHARS:
+            return True
+    return any(len(str(c)) > MAX_CELL_CHARS for c in frame.columns)
 
 
 def read_workbook(path: Path) -> list[RawTable]:

@@ -82,11 +82,15 @@ def _refuse(table: str, name: str, values: np.ndarray, target: pa.DataType | Non
     return TableTypeError(f"table {table}, column {name}: cannot store {bad!r} ({type(bad).__name__}) in a column of {what}")
 
 
-def _dates(values: np.ndarray, missing: np.ndarray, column: str) -> tuple[pa.Array, pa.Array | None, str]:
-    """date32 values (and precisions) of a column of PartialDate or datetime.date values."""
+def _dates(values: np.ndarray, missing: np.ndarray, column: str,
+           inferred: pa.Array | None = None) -> tuple[pa.Array, pa.Array | None, str]:
+    """date32 values (and precisions) of a column of PartialDate or datetime.date values
+    (``inferred``: what Arrow made of them, if anything)."""
     codes, uniq = distinct_objects(np.where(missing, None, values))
     kinds = {type(v) for v in uniq}
     if kinds <= {dt.date}:
+        if inferred is not None and inferred.type == pa.date32():
+            return inferred, None, "date"
         return pa.array(values, pa.date32(), from_pandas=True), None, "date"
     if not kinds <= {PartialDate}:
         raise TypeError("dates")
@@ -110,6 +114,15 @@ def _cast(arr: pa.Array, target: pa.DataType) -> pa.Array:
     raise TypeError(str(target))
 
 
+def _inferred(values: np.ndarray) -> pa.Array | None:
+    """``values`` as Arrow infers them (None and NaN as nulls), or None where it cannot (partial
+    dates, mixed kinds): the caller then finds the missing values itself."""
+    try:
+        return pa.array(values, from_pandas=True)
+    except (TypeError, ValueError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return None
+
+
 def _column(s: pd.Series, table: str) -> tuple[list[tuple[str, pa.Array]], dict]:
     """The Arrow column(s) of one frame column and how to restore it. Object columns are
     converted by Arrow itself (None and NaN become nulls); only dates go value by value (once
@@ -124,9 +137,11 @@ def _column(s: pd.Series, table: str) -> tuple[list[tuple[str, pa.Array]], dict]
             if pa.types.is_large_string(arr.type):
                 arr = arr.cast(pa.string())
             return [(name, arr if target is None else _cast(arr, target))], meta
-        missing = pd.isna(s).to_numpy()
+        inferred = _inferred(values)  # what Arrow makes of the values, when it can: its nulls are the missing ones
+        missing = pd.isna(values) if inferred is None else inferred.is_null().to_numpy(zero_copy_only=False)
         meta["na"] = "nan" if missing.any() and not any(v is None for v in values[missing]) else "none"
-        first = values[~missing][0] if (~missing).any() else None
+        at = int(np.argmin(missing)) if len(missing) else 0
+        first = values[at] if len(missing) and not missing[at] else None
         if first is None:
             meta["python"] = "none"
             if target is None:
@@ -138,9 +153,9 @@ def _column(s: pd.Series, table: str) -> tuple[list[tuple[str, pa.Array]], dict]
             return out, meta
         prec = None
         if _is_day(first):
-            arr, prec, meta["python"] = _dates(values, missing, name)
+            arr, prec, meta["python"] = _dates(values, missing, name, inferred)
         else:
-            arr = pa.array(values, from_pandas=True)
+            arr = inferred if inferred is not None else pa.array(values, from_pandas=True)
             if isinstance(first, (tuple, list)):
                 meta["python"] = type(first).__name__
                 target = pa.list_(target) if target is not None else None  # several values (weak_at: years)
