@@ -316,20 +316,25 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
         add(("type", t.file, t.row), "two-types", t.iri, "type", t.type, "rejected", t.file, t.row, t.source, note)
 
     rows = res.entity_rows
-    iri_codes = pd.factorize(rows["iri"].array)[0].astype(np.int64) if len(rows) else None
+    # only entities with several rows can have two values: most have one
+    several = rows["iri"].duplicated(keep=False).to_numpy(dtype=bool) if len(rows) else np.zeros(0, dtype=bool)
+    multi = rows[several] if several.any() else rows.iloc[:0]
+    iri_codes = pd.factorize(multi["iri"].to_numpy(dtype=object))[0].astype(np.int64)
     for fld in ATTRIBUTES:
-        if fld not in rows or not len(rows):
+        if fld not in rows or not len(multi):
             continue
-        have = rows[fld].notna().to_numpy(dtype=bool)
-        v = rows.loc[have, ["iri", fld, "file", "row", "source"]]
+        have = multi[fld].notna().to_numpy(dtype=bool)
+        v = multi.loc[have, ["iri", fld, "file", "row", "source"]]
         # entities with two texts of the field, on integer codes; texts made once per distinct value
         codes, uniq = pd.factorize(v[fld].to_numpy(dtype=object))
         texts = np.array([_value_text(x) for x in uniq.tolist()] + [""], dtype=object)
         text_code = pd.factorize(texts)[0][codes]
         iri_code = iri_codes[have]
-        pairs = np.unique(iri_code * (len(texts) + 1) + text_code)
-        ents, counts = np.unique(pairs // (len(texts) + 1), return_counts=True)
-        many = np.isin(iri_code, ents[counts > 1])
+        lo = np.full(len(multi), np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full(len(multi), -1, dtype=np.int64)
+        np.minimum.at(lo, iri_code, text_code)
+        np.maximum.at(hi, iri_code, text_code)
+        many = lo[iri_code] != hi[iri_code]  # two texts or more
         v = v[many].assign(text=texts[codes[many]])
         for iri, g in v.groupby("iri", sort=True):  # rows in the order they were loaded
             note = f"{fld} of {_short(iri)} differs between rows: {' | '.join(dict.fromkeys(g['text']))}; kept side by side"

@@ -243,21 +243,23 @@ def _merge_weak_by_name(rows: pd.DataFrame, key=normalise_name) -> tuple[pd.Seri
     """Clusters without USCC/LEI/ticker join a strong cluster with the same normalised name
     (and no conflicting province/city) when exactly one exists; weak clusters with the same
     name and place merge with each other. Also: weak cluster -> the strong clusters it fits
-    when it fits several (an ambiguity, never guessed)."""
+    when it fits several (an ambiguity, never guessed). The names' keys are the rows'
+    ``_name_key`` and ``_name_zh_key`` where given (:func:`_with_name_keys`), else ``key`` of them."""
+    rows = _with_name_keys(rows, key)
     strong = rows[["uscc", "lei", "ticker"]].notna().any(axis=1).groupby(rows["cluster"]).any()
     is_strong = rows["cluster"].map(strong).to_numpy(dtype=bool)
     if is_strong.all():
         return rows["cluster"], {}
-    weak = _place_keys(rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster"))
-    weak["_key"] = _each(weak["name"], key)
+    weak = rows.loc[~is_strong, ["cluster", "name", "province", "city", "_name_key"]].drop_duplicates("cluster")
+    weak = _place_keys(weak.rename(columns={"_name_key": "_key"}))
     names_needed = set(weak["_key"])
-    st = _place_keys(_name_keys(rows.loc[is_strong], key))
-    st = st[st["_key"].isin(names_needed)]
+    st = _place_keys(_name_keys(rows.loc[is_strong], names_needed))
     cand = weak.merge(st, on="_key", suffixes=("", "_s"))
     compatible = ((cand["province"].isna() | cand["province_s"].isna() | (cand["province"] == cand["province_s"]))
                   & (cand["city"].isna() | cand["city_s"].isna() | (cand["city"] == cand["city_s"])))
     # a name is no identifier: a Bank and a Firm of one name stay two entities
-    ctype = rows.dropna(subset=["type"]).groupby("cluster")["type"].first()
+    typed = rows["type"].notna().to_numpy(dtype=bool)
+    ctype = rows.loc[typed, ["cluster", "type"]].groupby("cluster")["type"].first()
     compatible &= np.array([compatible_types(ctype.get(a), ctype.get(b))
                             for a, b in zip(cand["cluster"], cand["cluster_s"], strict=True)], dtype=bool)
     cand = cand[compatible]
@@ -269,7 +271,12 @@ def _merge_weak_by_name(rows: pd.DataFrame, key=normalise_name) -> tuple[pd.Seri
     rest_type = rest["cluster"].map(ctype).fillna("")
     same = rest.groupby(["_key", rest["province"].fillna(""), rest["city"].fillna(""), rest_type])["cluster"].transform("min")
     remap.update(dict(zip(rest["cluster"], same, strict=True)))
-    return rows["cluster"].map(lambda c: remap.get(c, c)), ambiguous
+    cluster = rows["cluster"].to_numpy()
+    lut = np.arange(cluster.max() + 1 if len(cluster) else 0, dtype=cluster.dtype)  # cluster -> the one it joins
+    if remap:
+        lut[np.fromiter(remap.keys(), dtype=np.int64, count=len(remap))] = np.fromiter(remap.values(), dtype=np.int64,
+                                                                                       count=len(remap))
+    return pd.Series(lut[cluster], index=rows.index, name="cluster"), ambiguous
 
 
 def _place_keys(frame: pd.DataFrame) -> pd.DataFrame:
@@ -325,8 +332,9 @@ def _each(values: pd.Series, f) -> pd.Series:
 def _name_place(rows: pd.DataFrame, key=normalise_name) -> pd.Series:
     """Per cluster: its smallest normalised name, with its province and city when known
     as keys ('name@32/苏州'): the IRI of an entity no source gives an identifier or id."""
-    keys = _place_keys(rows[["cluster", "name", "province", "city"]].dropna(subset=["name"]))
-    keys["_k"] = _each(keys["name"], key)
+    rows = _with_name_keys(rows, key)
+    keys = _place_keys(rows[["cluster", "name", "province", "city", "_name_key"]].dropna(subset=["name"]))
+    keys = keys.rename(columns={"_name_key": "_k"})
     keys = keys.sort_values(["cluster", "_k", "province", "city"], kind="stable").drop_duplicates("cluster").set_index("cluster")
     where = keys["province"].fillna("") + "/" + keys["city"].fillna("")
     return keys["_k"] + where.map(lambda p: "" if p == "/" else "@" + p.rstrip("/"))
@@ -347,15 +355,41 @@ def _reject_ambiguous(rows: pd.DataFrame, iri: dict, ambiguous: dict) -> tuple[p
     return rows[~sel].reset_index(drop=True), rejects
 
 
-def _name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
-    """cluster, province, city and _key for every distinct name or Chinese name of the rows."""
+def _name_keys(rows: pd.DataFrame, wanted: set) -> pd.DataFrame:
+    """cluster, province, city and _key for every distinct key in ``wanted`` of a name or
+    Chinese name of the rows (their ``_name_key`` and ``_name_zh_key``)."""
     parts = []
-    for col in ("name", "name_zh"):
-        p = rows.loc[rows[col].notna(), ["cluster", col, "province", "city"]].rename(columns={col: "_name"})
-        parts.append(p)
-    keys = pd.concat(parts, ignore_index=True).drop_duplicates(["cluster", "_name"])
-    keys["_key"] = _each(keys["_name"], key)
-    return keys.drop(columns="_name").drop_duplicates(["cluster", "_key"])
+    for col in ("_name_key", "_name_zh_key"):
+        sel = (rows[col].notna() & rows[col].isin(wanted)).to_numpy(dtype=bool)
+        parts.append(rows.loc[sel, ["cluster", "province", "city", col]].rename(columns={col: "_key"}))
+    return pd.concat(parts, ignore_index=True).drop_duplicates(["cluster", "_key"])
+
+
+def _keys_of(values: list[np.ndarray], key=normalise_name) -> list[np.ndarray]:
+    """``key`` of each value of the arrays (None stays None), called once per distinct value.
+
+    >>> [a.tolist() for a in _keys_of([np.array(["Acme Ltd", None], dtype=object), np.array(["ACME"], dtype=object)])]
+    [['acme', None], ['acme']]
+    """
+    codes, uniq = pd.factorize(np.concatenate(values) if values else np.array([], dtype=object), use_na_sentinel=True)
+    keyed = np.empty(len(uniq) + 1, dtype=object)  # the last slot answers code -1 (missing)
+    keyed[:-1] = [key(u) for u in uniq.tolist()]
+    out, at = [], 0
+    for v in values:
+        out.append(keyed[codes[at:at + len(v)]])
+        at += len(v)
+    return out
+
+
+def _with_name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
+    """``rows`` with ``_name_key`` and ``_name_zh_key``: the normalised name and Chinese name
+    of each row (None where missing), each distinct name keyed once (kept as they are where
+    the rows have them)."""
+    if "_name_key" in rows and "_name_zh_key" in rows:
+        return rows
+    k, kz = _keys_of([rows["name"].to_numpy(dtype=object), rows["name_zh"].to_numpy(dtype=object)], key)
+    return rows.assign(_name_key=pd.Series(k, index=rows.index, dtype=object),
+                       _name_zh_key=pd.Series(kz, index=rows.index, dtype=object))
 
 
 def _tuples(rows: pd.DataFrame, col: str, index: pd.Index | None = None) -> pd.Series:
@@ -444,8 +478,9 @@ class _RefIndex:
             self._names = {k: set(v) for k, v in (known or {}).items()}
             rows = self._rows.iloc[self._named_from:]
             for col in ("name", "name_zh"):
-                sel = rows[col].notna()
-                for key, iri in zip(_each(rows.loc[sel, col], self._key).tolist(), rows.loc[sel, "iri"].tolist(), strict=True):
+                sel = rows[col].notna().to_numpy(dtype=bool)
+                keys = rows.loc[sel, f"_{col}_key"] if f"_{col}_key" in rows else _each(rows.loc[sel, col], self._key)
+                for key, iri in zip(keys.tolist(), rows.loc[sel, "iri"].tolist(), strict=True):
                     self._names.setdefault(key, set()).add(iri)
         return self._names
 
@@ -486,7 +521,8 @@ def name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
     for col in ("name", "name_zh"):
         if col in rows:
             have = rows[col].notna().to_numpy(dtype=bool)
-            parts.append(pd.DataFrame({"key": _each(rows.loc[have, col], key).to_numpy(dtype=object),
+            keys = rows.loc[have, f"_{col}_key"] if f"_{col}_key" in rows else _each(rows.loc[have, col], key)
+            parts.append(pd.DataFrame({"key": keys.to_numpy(dtype=object),
                                        "iri": rows.loc[have, "iri"].to_numpy(dtype=object)}))
     if not parts:
         return pd.DataFrame({"key": pd.Series(dtype=object), "iri": pd.Series(dtype=object)})
@@ -516,7 +552,8 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
         if c not in rows:
             rows[c] = None
     rows["ticker"] = rows["ticker"].map(lambda t: t.canonical if t is not None and hasattr(t, "canonical") else t)
-    rows = with_nones(rows.reset_index(drop=True))
+    # each distinct name keyed once, here (not through the memo: a million names would stay in it)
+    rows = _with_name_keys(with_nones(rows.reset_index(drop=True)), getattr(normalise_name, "__wrapped__", normalise_name))
     type_rejects: list[Reject] = []
     type_conflicts = pd.DataFrame(columns=list(TYPE_CONFLICT_COLUMNS))
     ambiguous: dict = {}
@@ -562,7 +599,8 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
     else:
         index = _RefIndex(pd.concat([known, rows], ignore_index=True), key, known_names, len(known))
     # the cluster numbers are resolve's own (row positions of this build): not kept
-    resolved = Resolved(entities=ent, entity_rows=rows.drop(columns="cluster"), rejects=type_rejects + ambiguous,
+    resolved = Resolved(entities=ent, entity_rows=rows.drop(columns=["cluster", "_name_key", "_name_zh_key"]),
+                        rejects=type_rejects + ambiguous,
                         type_conflicts=type_conflicts)
     if with_name_keys:
         resolved.name_keys = name_keys(rows, key)
