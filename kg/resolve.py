@@ -35,7 +35,7 @@ from kg.values import place
 from kg.values import ticker as ticker_mod
 from kg.values import uscc as uscc_mod
 from kg.values.errors import ValueProblem
-from kg.values.text import normalise_name
+from kg.values.text import normalise_name, normalise_names
 
 TYPE_CONFLICT_COLUMNS = ("iri", "file", "row", "source", "type", "ref_file", "ref_row", "ref_source", "ref_type", "shared")
 #: Links whose two ends must be different entities (a self-holding is no holding by another).
@@ -81,31 +81,44 @@ def _as_text(values: pd.Series) -> pa.Array:
     return pa.array([str(v) for v in arr], type=pa.string())
 
 
-def link_iris(kind: str, *columns: pd.Series, part: pd.Series | None = None, prefix: str | None = None) -> list[str]:
-    """:func:`link_iri` of every row of the columns (and of ``part`` where it is not None).
+def link_iris(kind: str, *columns: pd.Series, part: pd.Series | None = None,
+              prefix: str | None = None) -> pd.api.extensions.ExtensionArray | list:
+    """:func:`link_iri` of every row of the columns (and of ``part`` where it is not None), as
+    a text array (pandas ``str``, Arrow-backed).
 
     >>> a, b = pd.Series(["x", "y"]), pd.Series([2, 3])
-    >>> link_iris("OWNS", a, b) == [link_iri("OWNS", "x", 2), link_iri("OWNS", "y", 3)]
+    >>> link_iris("OWNS", a, b).tolist() == [link_iri("OWNS", "x", 2), link_iri("OWNS", "y", 3)]
     True
     >>> link_iris("OWNS", a, b, part=pd.Series([None, "p"]))[1] == link_iri("OWNS", "y", 3, "p")
     True
     """
-    if not len(columns) or not len(columns[0]):
-        return []
-    pre = prefix if prefix is not None else f"{ID}link/{kind.lower()}/"
+    n = len(columns[0]) if len(columns) else 0
+    if not n:
+        return []  # as a list: what an empty frame made of it before
+    pre = (prefix if prefix is not None else f"{ID}link/{kind.lower()}/").encode("utf-8")
     sha1 = hashlib.sha1
-    out: list[str] = []
-    for k in range(0, len(columns[0]), _CHUNK):  # a chunk's text at a time: memory stays bounded
+    digests = []
+    for k in range(0, n, _CHUNK):  # a chunk's text at a time: memory stays bounded
         joined = pc.binary_join_element_wise(*(_as_text(c.iloc[k:k + _CHUNK]) for c in columns), "\x1f")
         if part is not None:
             p = part.iloc[k:k + _CHUNK]
             has = np.array([v is not None for v in p.to_numpy(dtype=object)], dtype=bool)  # as link_iri's callers did
             if has.any():
                 joined = pc.if_else(pa.array(has), pc.binary_join_element_wise(joined, _as_text(p), "\x1f"), joined)
-        out.extend([pre + sha1(b).hexdigest()[:20] for b in joined.cast(pa.binary()).to_pylist()])
-    return out
+        digests.append(b"".join([sha1(b).digest() for b in joined.cast(pa.binary()).to_pylist()]))
+    # prefix + the first 10 bytes of each digest in hex, made in numpy: no Python string per row
+    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 20)[:, :10]
+    width = len(pre) + 20
+    text = np.empty((n, width), dtype=np.uint8)
+    text[:, :len(pre)] = np.frombuffer(pre, dtype=np.uint8)
+    text[:, len(pre)::2] = _HEX[raw >> 4]
+    text[:, len(pre) + 1::2] = _HEX[raw & 15]
+    offsets = np.arange(n + 1, dtype=np.int64) * width
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
+    return pd.StringDtype("pyarrow", na_value=np.nan).__from_arrow__(pa.chunked_array([arr], type=pa.large_string()))
 
 
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _CHUNK = 1 << 16
 
 
@@ -373,7 +386,10 @@ def _keys_of(values: list[np.ndarray], key=normalise_name) -> list[np.ndarray]:
     """
     codes, uniq = pd.factorize(np.concatenate(values) if values else np.array([], dtype=object), use_na_sentinel=True)
     keyed = np.empty(len(uniq) + 1, dtype=object)  # the last slot answers code -1 (missing)
-    keyed[:-1] = [key(u) for u in uniq.tolist()]
+    if key is normalise_name or key is getattr(normalise_name, "__wrapped__", None):
+        keyed[:-1] = normalise_names(uniq)  # the same keys, the plain names in bulk
+    else:
+        keyed[:-1] = [key(u) for u in uniq.tolist()]
     out, at = [], 0
     for v in values:
         out.append(keyed[codes[at:at + len(v)]])
