@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
@@ -317,7 +318,7 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
 
     rows = res.entity_rows
     # only entities with several rows can have two values: most have one
-    several = rows["iri"].duplicated(keep=False).to_numpy(dtype=bool) if len(rows) else np.zeros(0, dtype=bool)
+    several = _repeated(rows["iri"]) if len(rows) else np.zeros(0, dtype=bool)
     multi = rows[several] if several.any() else rows.iloc[:0]
     iri_codes = pd.factorize(multi["iri"].to_numpy(dtype=object))[0].astype(np.int64)
     for fld in ATTRIBUTES:
@@ -348,6 +349,19 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
         warnings.append(f"{quiet['conflict'].nunique()} conflict(s) where sources give two shares for one holding or "
                         "two values of one attribute, kept side by side (kg conflicts)")
     return Conflicts(table=table, rejects=rejects, warnings=warnings)
+
+
+def _repeated(values: pd.Series) -> np.ndarray:
+    """Where a value occurs more than once (hashed in Arrow for Arrow-backed text).
+
+    >>> _repeated(pd.Series(["a", "b", "a"], dtype="str")).tolist()
+    [True, False, True]
+    """
+    arr = values.array
+    if hasattr(arr, "_pa_array"):  # missing values count as one value, as duplicated() has them
+        codes = pc.dictionary_encode(arr._pa_array, null_encoding="encode").combine_chunks().indices.to_numpy()
+        return np.bincount(codes)[codes] > 1
+    return values.duplicated(keep=False).to_numpy(dtype=bool)
 
 
 def _name_items(items: list[dict], rows: pd.DataFrame) -> None:

@@ -421,7 +421,16 @@ def _tuples(rows: pd.DataFrame, col: str, index: pd.Index | None = None) -> pd.S
     if index is None:
         index = pd.Index(np.sort(pd.unique(pairs["iri"].to_numpy(dtype=object))), name="iri")
     pos = index.get_indexer(pairs["iri"])
-    pairs, pos = pairs[pos >= 0], pos[pos >= 0]
+    return _tuples_at(pos, rows[col], index)
+
+
+def _tuples_at(pos: np.ndarray, values: pd.Series, index: pd.Index) -> pd.Series:
+    """:func:`_tuples` of ``values`` where each row's IRI is given by its position in ``index``
+    (``pos``, ascending with the IRIs; -1: none), without matching the IRIs' text again."""
+    pairs = pd.DataFrame({"iri": pos, "v": values.to_numpy(dtype=object)}, index=values.index)
+    pairs = pairs[pairs["v"].notna().to_numpy(dtype=bool) & (pos >= 0)].drop_duplicates()
+    pos = pairs["iri"].to_numpy()
+    col = "v"
     values = pairs[col].to_numpy(dtype=object)
     one = np.bincount(pos, minlength=len(index))[pos] == 1
     out = np.full(len(index), np.nan, dtype=object)
@@ -430,7 +439,7 @@ def _tuples(rows: pd.DataFrame, col: str, index: pd.Index | None = None) -> pd.S
     several = pairs[~one].sort_values(["iri", col])
     if len(several):
         agg = several.groupby("iri", sort=False)[col].agg(tuple)
-        for i, t in zip(index.get_indexer(agg.index).tolist(), agg.to_list(), strict=True):
+        for i, t in zip(agg.index.tolist(), agg.to_list(), strict=True):
             out[i] = t
     return pd.Series(out, index=index, dtype=object)
 
@@ -567,7 +576,11 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
     for c in ENTITY_COLUMNS:
         if c not in rows:
             rows[c] = None
-    rows["ticker"] = rows["ticker"].map(lambda t: t.canonical if t is not None and hasattr(t, "canonical") else t)
+    tickers = rows["ticker"].to_numpy(dtype=object).copy()
+    for i in np.flatnonzero(pd.notna(tickers)).tolist():  # most entities have none
+        t = tickers[i]
+        tickers[i] = t.canonical if hasattr(t, "canonical") else t
+    rows["ticker"] = pd.Series(tickers, index=rows.index, dtype=object)
     # each distinct name keyed once, here (not through the memo: a million names would stay in it)
     rows = _with_name_keys(with_nones(rows.reset_index(drop=True)), getattr(normalise_name, "__wrapped__", normalise_name))
     type_rejects: list[Reject] = []
@@ -602,12 +615,25 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
     rows, ambiguous = _reject_ambiguous(rows, iri, ambiguous)
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
-    ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
-    ent["types"] = _tuples(rows, "type", ent.index)
-    ent["local_ids"] = _tuples(rows[["iri", "id"]].astype({"id": str}), "id", ent.index)
+    # the IRIs matched once, as codes in IRI order (as groupby("iri", sort=True) numbers them)
+    iri_codes, iris = pd.factorize(rows["iri"], sort=True)
+    iris = pd.Index(iris, name="iri")
+    ent = rows[first_cols].groupby(iri_codes, sort=True).first()  # first non-missing value per column
+    ent.index = iris[ent.index.to_numpy()]
+    ent["types"] = _tuples_at(iri_codes, rows["type"], ent.index)
+    ent["local_ids"] = _tuples_at(iri_codes, rows["id"].astype(str), ent.index)
+    del iri_codes
     ent = ent.reset_index()
     ent = with_nones(ent)
-    ent["labels"] = ent["types"].map(lambda ts: tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels)))
+    labels: dict = {}  # per distinct tuple of types
+
+    def labels_of(ts):
+        out = labels.get(ts)
+        if out is None:
+            out = labels[ts] = tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels))
+        return out
+
+    ent["labels"] = ent["types"].map(labels_of)
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
 
     if known is None:
@@ -658,8 +684,12 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
 
 
 def _resolve_refs(df: pd.DataFrame, col: str, out: str, index: _RefIndex, records: Records):
-    res = _each(df[col], index.lookup)
-    bad = pd.Series([isinstance(v, ValueProblem) for v in res.to_numpy()], index=df.index, dtype=bool)
+    codes, uniq = pd.factorize(df[col], use_na_sentinel=True)  # each distinct reference looked up once
+    keyed = np.empty(len(uniq) + 1, dtype=object)  # the last slot answers code -1 (missing)
+    keyed[:-1] = [index.lookup(u) for u in uniq.tolist()]
+    res = pd.Series(keyed[codes], index=df.index, dtype=object)
+    bad = pd.Series(np.array([isinstance(v, ValueProblem) for v in keyed.tolist()], dtype=bool)[codes], index=df.index,
+                    dtype=bool)
     rejects = [
         Reject(f, int(r), records.header(f, col), str(v), str(e))
         for f, r, v, e in zip(df.loc[bad, "file"], df.loc[bad, "row"], df.loc[bad, col], res[bad], strict=True)
