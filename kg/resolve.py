@@ -469,6 +469,19 @@ def _first_of(keys: list[np.ndarray], values: list[np.ndarray]) -> dict:
     return dict(zip(k[first].tolist(), v[first].tolist(), strict=True))
 
 
+def _as_str(values: pd.Series, have: np.ndarray) -> np.ndarray:
+    """``values[have].astype(str)`` as an object array, the texts themselves where all are text
+    (astype would make a new copy of each).
+
+    >>> _as_str(pd.Series(["a", None, 3], dtype=object), np.array([True, False, True])).tolist()
+    ['a', '3']
+    """
+    v = values.to_numpy(dtype=object)[have]
+    if pd.api.types.infer_dtype(v, skipna=False) in ("string", "empty"):
+        return v
+    return values[have].astype(str).to_numpy(dtype=object)
+
+
 class _RefIndex:
     """Looks references up by id, USCC, LEI, ticker, then normalised name. ``known_names``
     (key -> IRIs) stands for the names of rows resolved before, which are then not keyed again:
@@ -482,18 +495,19 @@ class _RefIndex:
         # the first row giving a value wins, id before USCC, LEI and ticker (as one pass of
         # setdefault would); a row's own entity (row_ref) overrides; then tickers without exchange
         keys, iris = [], []
+        iri = rows["iri"].to_numpy(dtype=object)  # once (an Arrow column makes a new text per row and call)
         for col in ("id", "uscc", "lei", "ticker"):
             have = rows[col].notna().to_numpy(dtype=bool)
-            keys.append(rows.loc[have, col].astype(str).to_numpy(dtype=object))
-            iris.append(rows.loc[have, "iri"].to_numpy(dtype=object))
+            keys.append(_as_str(rows[col], have))
+            iris.append(iri[have])
         self.exact: dict[str, str] = _first_of(keys, iris)
         if "row_ref" in rows:  # a row's own entity, for the links that row makes (kg.loaders.tabular.row_ref)
             have = rows["row_ref"].notna().to_numpy(dtype=bool)
             self.exact.update(zip(rows.loc[have, "row_ref"].tolist(), rows.loc[have, "iri"].tolist(), strict=True))
         have = rows["ticker"].notna().to_numpy(dtype=bool)
         short = rows.loc[have, "ticker"].astype(str).str.split(".", n=1).str[0].to_numpy(dtype=object)
-        for k, iri in _first_of([short], [rows.loc[have, "iri"].to_numpy(dtype=object)]).items():
-            self.exact.setdefault(k, iri)
+        for k, v in _first_of([short], [iri[have]]).items():
+            self.exact.setdefault(k, v)
 
     @property
     def names(self) -> dict[str, set[str]]:
@@ -621,7 +635,10 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
     ent = rows[first_cols].groupby(iri_codes, sort=True).first()  # first non-missing value per column
     ent.index = iris[ent.index.to_numpy()]
     ent["types"] = _tuples_at(iri_codes, rows["type"], ent.index)
-    ent["local_ids"] = _tuples_at(iri_codes, rows["id"].astype(str), ent.index)
+    ids = rows["id"]  # as astype(str) has them (missing ids drop out), without a new copy of each
+    if pd.api.types.infer_dtype(ids.to_numpy(dtype=object), skipna=True) not in ("string", "empty"):
+        ids = ids.astype(str)
+    ent["local_ids"] = _tuples_at(iri_codes, ids, ent.index)
     del iri_codes
     ent = ent.reset_index()
     ent = with_nones(ent)
@@ -636,10 +653,15 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
     ent["labels"] = ent["types"].map(labels_of)
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
 
+    # the index's IRIs: the one text of each entity (from ``iri``), not a new text per row
+    by_cluster = np.empty(int(rows["cluster"].max()) + 1 if len(rows) else 0, dtype=object)
+    by_cluster[np.fromiter(iri.keys(), dtype=np.int64, count=len(iri))] = list(iri.values())
+    named_rows = rows.assign(iri=pd.Series(by_cluster[rows["cluster"].to_numpy()], index=rows.index, dtype=object))
     if known is None:
-        index = _RefIndex(rows, key)
+        index = _RefIndex(named_rows, key)
     else:
-        index = _RefIndex(pd.concat([known, rows], ignore_index=True), key, known_names, len(known))
+        index = _RefIndex(pd.concat([known, named_rows], ignore_index=True), key, known_names, len(known))
+    del named_rows
     # the cluster numbers are resolve's own (row positions of this build): not kept
     resolved = Resolved(entities=ent, entity_rows=rows.drop(columns=["cluster", "_name_key", "_name_zh_key"]),
                         rejects=type_rejects + ambiguous,
