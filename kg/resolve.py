@@ -157,14 +157,15 @@ def _cluster_rows(rows: pd.DataFrame) -> np.ndarray:
     """Connected components over rows linked by shared id / USCC / LEI / ticker."""
     n = len(rows)
     ri, keys = [], []
-    for col in ("id", "uscc", "lei", "ticker"):
-        vals = rows[col]
-        have = vals.notna().to_numpy()
+    m = n
+    for col in ("id", "uscc", "lei", "ticker"):  # a key node per distinct text of each column
+        have = rows[col].notna().to_numpy(dtype=bool)
         ri.append(np.flatnonzero(have))
-        keys.append((col + ":" + vals[have].astype(str)).to_numpy())
-    ri = np.concatenate(ri) if ri else np.array([], dtype=np.int64)
-    codes, uniq = pd.factorize(np.concatenate(keys)) if len(ri) else (np.array([], dtype=np.int64), [])
-    m = n + len(uniq)
+        c, uniq = pd.factorize(_as_str(rows[col], have))
+        keys.append(c.astype(np.int64) + (m - n))
+        m += len(uniq)
+    ri = np.concatenate(ri)
+    codes = np.concatenate(keys)
     adj = coo_matrix((np.ones(len(ri)), (ri.astype(np.int64), n + codes.astype(np.int64))), shape=(m, m))
     _, labels = connected_components(adj, directed=False)
     return labels[:n]
@@ -464,8 +465,8 @@ def _first_of(keys: list[np.ndarray], values: list[np.ndarray]) -> dict:
     v = np.concatenate(values) if values else np.array([], dtype=object)
     if not len(k):
         return {}
-    _, first = np.unique(pd.factorize(k)[0], return_index=True)
-    first.sort()
+    codes = pd.factorize(k)[0]  # numbered in order of first occurrence: a new one exceeds all before it
+    first = np.flatnonzero(codes > np.concatenate([[-1], np.maximum.accumulate(codes)[:-1]]))
     return dict(zip(k[first].tolist(), v[first].tolist(), strict=True))
 
 
@@ -622,7 +623,12 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
                                     named.tolist(), strict=True):
         iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc)) if any(
             _v(x) is not None for x in (u, le, t, loc)) else f"{ID}name/{quote(str(nm), safe='')}"
-    rows["iri"] = rows["cluster"].map(iri)
+    by_cluster = np.empty(int(rows["cluster"].max()) + 1 if len(rows) else 0, dtype=object)  # one text per entity
+    by_cluster[np.fromiter(iri.keys(), dtype=np.int64, count=len(iri))] = list(iri.values())
+    if len(rows):
+        rows["iri"] = pd.Series(by_cluster[rows["cluster"].to_numpy()], index=rows.index, dtype="str")
+    else:
+        rows["iri"] = rows["cluster"].map(iri)  # the type an empty build always had
     if "_rid" in rows:  # the conflicts name the entity of the row that set its type
         type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"].tolist(), rows["iri"].tolist(), strict=True)))
         rows = rows.drop(columns="_rid")
@@ -653,9 +659,7 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
     ent["labels"] = ent["types"].map(labels_of)
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
 
-    # the index's IRIs: the one text of each entity (from ``iri``), not a new text per row
-    by_cluster = np.empty(int(rows["cluster"].max()) + 1 if len(rows) else 0, dtype=object)
-    by_cluster[np.fromiter(iri.keys(), dtype=np.int64, count=len(iri))] = list(iri.values())
+    # the index's IRIs: the one text of each entity, not a new text per row
     named_rows = rows.assign(iri=pd.Series(by_cluster[rows["cluster"].to_numpy()], index=rows.index, dtype=object))
     if known is None:
         index = _RefIndex(named_rows, key)
