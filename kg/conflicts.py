@@ -227,7 +227,15 @@ def _closed_cycles(h: pd.DataFrame) -> list[tuple[np.ndarray, int, tuple[int, ..
 
 def _two_shares(h: pd.DataFrame) -> list[tuple[tuple[str, str], tuple[int, ...]]]:
     """Holdings (owner, owned) given different shares by rows valid at the same time."""
-    multi = h.groupby(["owner", "owned"])["s"].transform("nunique") > 1
+    if not len(h):
+        return []
+    # holdings given two shares or more, on integer codes of (owner, owned)
+    owner = pd.factorize(h["owner"])[0].astype(np.int64)
+    owned = pd.factorize(h["owned"])[0].astype(np.int64)
+    pair = owner * (int(owned.max()) + 1) + owned
+    shares = pd.DataFrame({"pair": pair, "s": h["s"].to_numpy()}).dropna().drop_duplicates()
+    counts = shares["pair"].value_counts()
+    multi = (counts.reindex(pair).fillna(0).to_numpy() > 1)
     m = h[multi]
     if not len(m):
         return []
