@@ -206,11 +206,11 @@ def _reject_conflicting_types(rows: pd.DataFrame, records: Records):
     while True:
         rows = rows.reset_index(drop=True)
         rows["cluster"] = _cluster_rows(rows)
-        typed = rows[rows["type"].notna()]
-        mixed = typed.groupby("cluster")["type"].nunique()
+        has_type = rows["type"].notna().to_numpy(dtype=bool)
+        mixed = rows.loc[has_type, ["cluster", "type"]].groupby("cluster")["type"].nunique()
         mixed = mixed.index[mixed > 1]
         drop = []
-        group = typed[typed["cluster"].isin(mixed)].sort_values(["cluster", "_rid"])
+        group = rows[has_type & rows["cluster"].isin(mixed).to_numpy(dtype=bool)].sort_values(["cluster", "_rid"])
         for _, g in group.groupby("cluster", sort=False):
             ref = g.iloc[0]
             current = ref["type"]
