@@ -615,14 +615,25 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
         have = rows.loc[rows[col].notna(), ["cluster", col]].astype({col: str})
         first = have.sort_values([col]).drop_duplicates("cluster")  # the smallest value per cluster
         best[col] = first.set_index("cluster")[col].reindex(clusters)
-    iri = {}
     # for entities a source names without any id (only those clusters are looked at)
     unnamed = np.logical_and.reduce([best[c].isna().to_numpy(dtype=bool) for c in best]) if len(clusters) else np.zeros(0, bool)
     named = _name_place(rows[rows["cluster"].isin(clusters[unnamed])], key).reindex(clusters)
-    for c, u, le, t, loc, nm in zip(clusters.tolist(), *(best[k].tolist() for k in ("uscc", "lei", "ticker", "id")),
-                                    named.tolist(), strict=True):
-        iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc)) if any(
-            _v(x) is not None for x in (u, le, t, loc)) else f"{ID}name/{quote(str(nm), safe='')}"
+    # entity_iri of each cluster, a column at a time: the first identifier given (a non-empty
+    # text) of USCC, LEI and ticker, else the local id, else (no identifier at all) the name
+    text = np.empty(len(clusters), dtype=object)
+    todo = np.ones(len(clusters), dtype=bool)
+    given = {k: best[k].notna().to_numpy(dtype=bool) for k in best}
+    for k, pre, safe in (("uscc", f"{ID}uscc/", None), ("lei", f"{ID}lei/", None), ("ticker", f"{ID}ticker/", ".")):
+        vals = best[k].to_numpy(dtype=object)
+        at = np.flatnonzero(todo & given[k] & (vals != ""))
+        text[at] = [pre + (v if safe is None else quote(v, safe=safe)) for v in vals[at].tolist()]
+        todo[at] = False
+    some = given["uscc"] | given["lei"] | given["ticker"] | given["id"]
+    at = np.flatnonzero(todo & some)
+    text[at] = [f"{ID}entity/{quote(str(_v(v)), safe='')}" for v in best["id"].to_numpy(dtype=object)[at].tolist()]
+    at = np.flatnonzero(todo & ~some)
+    text[at] = [f"{ID}name/{quote(str(v), safe='')}" for v in named.to_numpy(dtype=object)[at].tolist()]
+    iri = dict(zip(clusters.tolist(), text.tolist(), strict=True))
     by_cluster = np.empty(int(rows["cluster"].max()) + 1 if len(rows) else 0, dtype=object)  # one text per entity
     by_cluster[np.fromiter(iri.keys(), dtype=np.int64, count=len(iri))] = list(iri.values())
     if len(rows):
