@@ -93,8 +93,10 @@ def _ordinals(col: pd.Series | None, n: int, end: bool) -> np.ndarray:
     """First day (start) or last day (end) of each partial date as an ordinal; open when missing."""
     if col is None:
         return np.full(n, _UNDATED_END if end else 0, dtype=np.int64)
-    seen = {d: (d.last_day() if end else d.first_day()).toordinal() for d in col.dropna().unique()}
-    return col.map(seen).fillna(_UNDATED_END if end else 0).to_numpy(dtype=np.int64)
+    codes, dates = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)  # each date once
+    days = np.array([(d.last_day() if end else d.first_day()).toordinal() for d in dates.tolist()] + [_UNDATED_END if end else 0],
+                    dtype=np.int64)
+    return days[codes]  # code -1 (missing) takes the last: open
 
 
 def _holdings(owns: pd.DataFrame) -> pd.DataFrame:
@@ -149,11 +151,22 @@ def _over_full(h: pd.DataFrame, keys: list[str]) -> list[tuple[tuple, int, float
     gk = [*keys, "owned"]
     if not len(h):
         return []
-    upper = h.groupby([*gk, "owner"])["s"].max().groupby(level=gk).sum()
-    suspects = upper[upper > 1 + SUM_TOLERANCE].index.to_frame(index=False)
-    if not len(suspects):
-        return []
-    hs = h.merge(suspects, on=gk)
+    if keys:
+        upper = h.groupby([*gk, "owner"])["s"].max().groupby(level=gk).sum()
+        suspects = upper[upper > 1 + SUM_TOLERANCE].index.to_frame(index=False)
+        if not len(suspects):
+            return []
+        hs = h.merge(suspects, on=gk)
+    else:  # the same on integer codes of owned and owner
+        owned = pd.factorize(h["owned"])[0]
+        owner = pd.factorize(h["owner"])[0]
+        upper = pd.DataFrame({"d": owned, "o": owner, "s": h["s"].to_numpy()}).groupby(["d", "o"])["s"].max()
+        upper = upper.groupby(level="d").sum()
+        suspect = np.zeros(owned.max() + 1, dtype=bool)
+        suspect[upper.index[upper > 1 + SUM_TOLERANCE].to_numpy()] = True
+        if not suspect.any():
+            return []
+        hs = h[suspect[owned]].reset_index(drop=True)
     days = hs[[*gk, "a"]].drop_duplicates().rename(columns={"a": "day"})
     j = hs.merge(days, on=gk)
     j = j[(j["a"] <= j["day"]) & (j["b"] >= j["day"])]

@@ -111,14 +111,14 @@ def link_iris(kind: str, *columns: pd.Series, part: pd.Series | None = None,
     width = len(pre) + 20
     text = np.empty((n, width), dtype=np.uint8)
     text[:, :len(pre)] = np.frombuffer(pre, dtype=np.uint8)
-    text[:, len(pre)::2] = _HEX[raw >> 4]
-    text[:, len(pre) + 1::2] = _HEX[raw & 15]
+    text[:, len(pre):] = _HEX[raw].view(np.uint8).reshape(n, 20)
     offsets = np.arange(n + 1, dtype=np.int64) * width
     arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
     return pd.StringDtype("pyarrow", na_value=np.nan).__from_arrow__(pa.chunked_array([arr], type=pa.large_string()))
 
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+# each byte's two hex digits, as the two bytes of one little-endian uint16
+_HEX = np.array([ord(f"{b:02x}"[0]) | ord(f"{b:02x}"[1]) << 8 for b in range(256)], dtype="<u2")
 _CHUNK = 1 << 16
 
 
@@ -418,11 +418,10 @@ def _tuples(rows: pd.DataFrame, col: str, index: pd.Index | None = None) -> pd.S
     >>> _tuples(rows, "t").to_dict(), _tuples(rows, "t", pd.Index(["c", "b"])).tolist()
     ({'a': ('x',), 'b': ('x', 'y')}, [nan, ('x', 'y')])
     """
-    pairs = rows[["iri", col]].dropna().drop_duplicates()
     if index is None:
+        pairs = rows[["iri", col]].dropna()
         index = pd.Index(np.sort(pd.unique(pairs["iri"].to_numpy(dtype=object))), name="iri")
-    pos = index.get_indexer(pairs["iri"])
-    return _tuples_at(pos, rows[col], index)
+    return _tuples_at(index.get_indexer(rows["iri"]), rows[col], index)
 
 
 def _tuples_at(pos: np.ndarray, values: pd.Series, index: pd.Index) -> pd.Series:
