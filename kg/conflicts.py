@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
@@ -92,8 +93,10 @@ def _ordinals(col: pd.Series | None, n: int, end: bool) -> np.ndarray:
     """First day (start) or last day (end) of each partial date as an ordinal; open when missing."""
     if col is None:
         return np.full(n, _UNDATED_END if end else 0, dtype=np.int64)
-    seen = {d: (d.last_day() if end else d.first_day()).toordinal() for d in col.dropna().unique()}
-    return col.map(seen).fillna(_UNDATED_END if end else 0).to_numpy(dtype=np.int64)
+    codes, dates = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)  # each date once
+    days = np.array([(d.last_day() if end else d.first_day()).toordinal() for d in dates.tolist()] + [_UNDATED_END if end else 0],
+                    dtype=np.int64)
+    return days[codes]  # code -1 (missing) takes the last: open
 
 
 def _holdings(owns: pd.DataFrame) -> pd.DataFrame:
@@ -148,11 +151,22 @@ def _over_full(h: pd.DataFrame, keys: list[str]) -> list[tuple[tuple, int, float
     gk = [*keys, "owned"]
     if not len(h):
         return []
-    upper = h.groupby([*gk, "owner"])["s"].max().groupby(level=gk).sum()
-    suspects = upper[upper > 1 + SUM_TOLERANCE].index.to_frame(index=False)
-    if not len(suspects):
-        return []
-    hs = h.merge(suspects, on=gk)
+    if keys:
+        upper = h.groupby([*gk, "owner"])["s"].max().groupby(level=gk).sum()
+        suspects = upper[upper > 1 + SUM_TOLERANCE].index.to_frame(index=False)
+        if not len(suspects):
+            return []
+        hs = h.merge(suspects, on=gk)
+    else:  # the same on integer codes of owned and owner
+        owned = pd.factorize(h["owned"])[0]
+        owner = pd.factorize(h["owner"])[0]
+        upper = pd.DataFrame({"d": owned, "o": owner, "s": h["s"].to_numpy()}).groupby(["d", "o"])["s"].max()
+        upper = upper.groupby(level="d").sum()
+        suspect = np.zeros(owned.max() + 1, dtype=bool)
+        suspect[upper.index[upper > 1 + SUM_TOLERANCE].to_numpy()] = True
+        if not suspect.any():
+            return []
+        hs = h[suspect[owned]].reset_index(drop=True)
     days = hs[[*gk, "a"]].drop_duplicates().rename(columns={"a": "day"})
     j = hs.merge(days, on=gk)
     j = j[(j["a"] <= j["day"]) & (j["b"] >= j["day"])]
@@ -226,7 +240,15 @@ def _closed_cycles(h: pd.DataFrame) -> list[tuple[np.ndarray, int, tuple[int, ..
 
 def _two_shares(h: pd.DataFrame) -> list[tuple[tuple[str, str], tuple[int, ...]]]:
     """Holdings (owner, owned) given different shares by rows valid at the same time."""
-    multi = h.groupby(["owner", "owned"])["s"].transform("nunique") > 1
+    if not len(h):
+        return []
+    # holdings given two shares or more, on integer codes of (owner, owned)
+    owner = pd.factorize(h["owner"])[0].astype(np.int64)
+    owned = pd.factorize(h["owned"])[0].astype(np.int64)
+    pair = owner * (int(owned.max()) + 1) + owned
+    shares = pd.DataFrame({"pair": pair, "s": h["s"].to_numpy()}).dropna().drop_duplicates()
+    counts = shares["pair"].value_counts()
+    multi = (counts.reindex(pair).fillna(0).to_numpy() > 1)
     m = h[multi]
     if not len(m):
         return []
@@ -316,20 +338,25 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
         add(("type", t.file, t.row), "two-types", t.iri, "type", t.type, "rejected", t.file, t.row, t.source, note)
 
     rows = res.entity_rows
-    iri_codes = pd.factorize(rows["iri"].array)[0].astype(np.int64) if len(rows) else None
+    # only entities with several rows can have two values: most have one
+    several = _repeated(rows["iri"]) if len(rows) else np.zeros(0, dtype=bool)
+    multi = rows[several] if several.any() else rows.iloc[:0]
+    iri_codes = pd.factorize(multi["iri"].to_numpy(dtype=object))[0].astype(np.int64)
     for fld in ATTRIBUTES:
-        if fld not in rows or not len(rows):
+        if fld not in rows or not len(multi):
             continue
-        have = rows[fld].notna().to_numpy(dtype=bool)
-        v = rows.loc[have, ["iri", fld, "file", "row", "source"]]
+        have = multi[fld].notna().to_numpy(dtype=bool)
+        v = multi.loc[have, ["iri", fld, "file", "row", "source"]]
         # entities with two texts of the field, on integer codes; texts made once per distinct value
         codes, uniq = pd.factorize(v[fld].to_numpy(dtype=object))
         texts = np.array([_value_text(x) for x in uniq.tolist()] + [""], dtype=object)
         text_code = pd.factorize(texts)[0][codes]
         iri_code = iri_codes[have]
-        pairs = np.unique(iri_code * (len(texts) + 1) + text_code)
-        ents, counts = np.unique(pairs // (len(texts) + 1), return_counts=True)
-        many = np.isin(iri_code, ents[counts > 1])
+        lo = np.full(len(multi), np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full(len(multi), -1, dtype=np.int64)
+        np.minimum.at(lo, iri_code, text_code)
+        np.maximum.at(hi, iri_code, text_code)
+        many = lo[iri_code] != hi[iri_code]  # two texts or more
         v = v[many].assign(text=texts[codes[many]])
         for iri, g in v.groupby("iri", sort=True):  # rows in the order they were loaded
             note = f"{fld} of {_short(iri)} differs between rows: {' | '.join(dict.fromkeys(g['text']))}; kept side by side"
@@ -343,6 +370,19 @@ def find_conflicts(res: Resolved, header: Callable[[str, str], str] = lambda fil
         warnings.append(f"{quiet['conflict'].nunique()} conflict(s) where sources give two shares for one holding or "
                         "two values of one attribute, kept side by side (kg conflicts)")
     return Conflicts(table=table, rejects=rejects, warnings=warnings)
+
+
+def _repeated(values: pd.Series) -> np.ndarray:
+    """Where a value occurs more than once (hashed in Arrow for Arrow-backed text).
+
+    >>> _repeated(pd.Series(["a", "b", "a"], dtype="str")).tolist()
+    [True, False, True]
+    """
+    arr = values.array
+    if hasattr(arr, "_pa_array"):  # missing values count as one value, as duplicated() has them
+        codes = pc.dictionary_encode(arr._pa_array, null_encoding="encode").combine_chunks().indices.to_numpy()
+        return np.bincount(codes)[codes] > 1
+    return values.duplicated(keep=False).to_numpy(dtype=bool)
 
 
 def _name_items(items: list[dict], rows: pd.DataFrame) -> None:

@@ -35,7 +35,7 @@ from kg.values import place
 from kg.values import ticker as ticker_mod
 from kg.values import uscc as uscc_mod
 from kg.values.errors import ValueProblem
-from kg.values.text import normalise_name
+from kg.values.text import normalise_name, normalise_names
 
 TYPE_CONFLICT_COLUMNS = ("iri", "file", "row", "source", "type", "ref_file", "ref_row", "ref_source", "ref_type", "shared")
 #: Links whose two ends must be different entities (a self-holding is no holding by another).
@@ -81,31 +81,44 @@ def _as_text(values: pd.Series) -> pa.Array:
     return pa.array([str(v) for v in arr], type=pa.string())
 
 
-def link_iris(kind: str, *columns: pd.Series, part: pd.Series | None = None, prefix: str | None = None) -> list[str]:
-    """:func:`link_iri` of every row of the columns (and of ``part`` where it is not None).
+def link_iris(kind: str, *columns: pd.Series, part: pd.Series | None = None,
+              prefix: str | None = None) -> pd.api.extensions.ExtensionArray | list:
+    """:func:`link_iri` of every row of the columns (and of ``part`` where it is not None), as
+    a text array (pandas ``str``, Arrow-backed).
 
     >>> a, b = pd.Series(["x", "y"]), pd.Series([2, 3])
-    >>> link_iris("OWNS", a, b) == [link_iri("OWNS", "x", 2), link_iri("OWNS", "y", 3)]
+    >>> link_iris("OWNS", a, b).tolist() == [link_iri("OWNS", "x", 2), link_iri("OWNS", "y", 3)]
     True
     >>> link_iris("OWNS", a, b, part=pd.Series([None, "p"]))[1] == link_iri("OWNS", "y", 3, "p")
     True
     """
-    if not len(columns) or not len(columns[0]):
-        return []
-    pre = prefix if prefix is not None else f"{ID}link/{kind.lower()}/"
+    n = len(columns[0]) if len(columns) else 0
+    if not n:
+        return []  # as a list: what an empty frame made of it before
+    pre = (prefix if prefix is not None else f"{ID}link/{kind.lower()}/").encode("utf-8")
     sha1 = hashlib.sha1
-    out: list[str] = []
-    for k in range(0, len(columns[0]), _CHUNK):  # a chunk's text at a time: memory stays bounded
+    digests = []
+    for k in range(0, n, _CHUNK):  # a chunk's text at a time: memory stays bounded
         joined = pc.binary_join_element_wise(*(_as_text(c.iloc[k:k + _CHUNK]) for c in columns), "\x1f")
         if part is not None:
             p = part.iloc[k:k + _CHUNK]
             has = np.array([v is not None for v in p.to_numpy(dtype=object)], dtype=bool)  # as link_iri's callers did
             if has.any():
                 joined = pc.if_else(pa.array(has), pc.binary_join_element_wise(joined, _as_text(p), "\x1f"), joined)
-        out.extend([pre + sha1(b).hexdigest()[:20] for b in joined.cast(pa.binary()).to_pylist()])
-    return out
+        digests.append(b"".join([sha1(b).digest() for b in joined.cast(pa.binary()).to_pylist()]))
+    # prefix + the first 10 bytes of each digest in hex, made in numpy: no Python string per row
+    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 20)[:, :10]
+    width = len(pre) + 20
+    text = np.empty((n, width), dtype=np.uint8)
+    text[:, :len(pre)] = np.frombuffer(pre, dtype=np.uint8)
+    text[:, len(pre):] = _HEX[raw].view(np.uint8).reshape(n, 20)
+    offsets = np.arange(n + 1, dtype=np.int64) * width
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
+    return pd.StringDtype("pyarrow", na_value=np.nan).__from_arrow__(pa.chunked_array([arr], type=pa.large_string()))
 
 
+# each byte's two hex digits, as the two bytes of one little-endian uint16
+_HEX = np.array([ord(f"{b:02x}"[0]) | ord(f"{b:02x}"[1]) << 8 for b in range(256)], dtype="<u2")
 _CHUNK = 1 << 16
 
 
@@ -144,14 +157,15 @@ def _cluster_rows(rows: pd.DataFrame) -> np.ndarray:
     """Connected components over rows linked by shared id / USCC / LEI / ticker."""
     n = len(rows)
     ri, keys = [], []
-    for col in ("id", "uscc", "lei", "ticker"):
-        vals = rows[col]
-        have = vals.notna().to_numpy()
+    m = n
+    for col in ("id", "uscc", "lei", "ticker"):  # a key node per distinct text of each column
+        have = rows[col].notna().to_numpy(dtype=bool)
         ri.append(np.flatnonzero(have))
-        keys.append((col + ":" + vals[have].astype(str)).to_numpy())
-    ri = np.concatenate(ri) if ri else np.array([], dtype=np.int64)
-    codes, uniq = pd.factorize(np.concatenate(keys)) if len(ri) else (np.array([], dtype=np.int64), [])
-    m = n + len(uniq)
+        c, uniq = pd.factorize(_as_str(rows[col], have))
+        keys.append(c.astype(np.int64) + (m - n))
+        m += len(uniq)
+    ri = np.concatenate(ri)
+    codes = np.concatenate(keys)
     adj = coo_matrix((np.ones(len(ri)), (ri.astype(np.int64), n + codes.astype(np.int64))), shape=(m, m))
     _, labels = connected_components(adj, directed=False)
     return labels[:n]
@@ -192,11 +206,11 @@ def _reject_conflicting_types(rows: pd.DataFrame, records: Records):
     while True:
         rows = rows.reset_index(drop=True)
         rows["cluster"] = _cluster_rows(rows)
-        typed = rows[rows["type"].notna()]
-        mixed = typed.groupby("cluster")["type"].nunique()
+        has_type = rows["type"].notna().to_numpy(dtype=bool)
+        mixed = rows.loc[has_type, ["cluster", "type"]].groupby("cluster")["type"].nunique()
         mixed = mixed.index[mixed > 1]
         drop = []
-        group = typed[typed["cluster"].isin(mixed)].sort_values(["cluster", "_rid"])
+        group = rows[has_type & rows["cluster"].isin(mixed).to_numpy(dtype=bool)].sort_values(["cluster", "_rid"])
         for _, g in group.groupby("cluster", sort=False):
             ref = g.iloc[0]
             current = ref["type"]
@@ -243,21 +257,23 @@ def _merge_weak_by_name(rows: pd.DataFrame, key=normalise_name) -> tuple[pd.Seri
     """Clusters without USCC/LEI/ticker join a strong cluster with the same normalised name
     (and no conflicting province/city) when exactly one exists; weak clusters with the same
     name and place merge with each other. Also: weak cluster -> the strong clusters it fits
-    when it fits several (an ambiguity, never guessed)."""
+    when it fits several (an ambiguity, never guessed). The names' keys are the rows'
+    ``_name_key`` and ``_name_zh_key`` where given (:func:`_with_name_keys`), else ``key`` of them."""
+    rows = _with_name_keys(rows, key)
     strong = rows[["uscc", "lei", "ticker"]].notna().any(axis=1).groupby(rows["cluster"]).any()
     is_strong = rows["cluster"].map(strong).to_numpy(dtype=bool)
     if is_strong.all():
         return rows["cluster"], {}
-    weak = _place_keys(rows.loc[~is_strong, ["cluster", "name", "province", "city"]].drop_duplicates("cluster"))
-    weak["_key"] = _each(weak["name"], key)
+    weak = rows.loc[~is_strong, ["cluster", "name", "province", "city", "_name_key"]].drop_duplicates("cluster")
+    weak = _place_keys(weak.rename(columns={"_name_key": "_key"}))
     names_needed = set(weak["_key"])
-    st = _place_keys(_name_keys(rows.loc[is_strong], key))
-    st = st[st["_key"].isin(names_needed)]
+    st = _place_keys(_name_keys(rows.loc[is_strong], names_needed))
     cand = weak.merge(st, on="_key", suffixes=("", "_s"))
     compatible = ((cand["province"].isna() | cand["province_s"].isna() | (cand["province"] == cand["province_s"]))
                   & (cand["city"].isna() | cand["city_s"].isna() | (cand["city"] == cand["city_s"])))
     # a name is no identifier: a Bank and a Firm of one name stay two entities
-    ctype = rows.dropna(subset=["type"]).groupby("cluster")["type"].first()
+    typed = rows["type"].notna().to_numpy(dtype=bool)
+    ctype = rows.loc[typed, ["cluster", "type"]].groupby("cluster")["type"].first()
     compatible &= np.array([compatible_types(ctype.get(a), ctype.get(b))
                             for a, b in zip(cand["cluster"], cand["cluster_s"], strict=True)], dtype=bool)
     cand = cand[compatible]
@@ -269,7 +285,12 @@ def _merge_weak_by_name(rows: pd.DataFrame, key=normalise_name) -> tuple[pd.Seri
     rest_type = rest["cluster"].map(ctype).fillna("")
     same = rest.groupby(["_key", rest["province"].fillna(""), rest["city"].fillna(""), rest_type])["cluster"].transform("min")
     remap.update(dict(zip(rest["cluster"], same, strict=True)))
-    return rows["cluster"].map(lambda c: remap.get(c, c)), ambiguous
+    cluster = rows["cluster"].to_numpy()
+    lut = np.arange(cluster.max() + 1 if len(cluster) else 0, dtype=cluster.dtype)  # cluster -> the one it joins
+    if remap:
+        lut[np.fromiter(remap.keys(), dtype=np.int64, count=len(remap))] = np.fromiter(remap.values(), dtype=np.int64,
+                                                                                       count=len(remap))
+    return pd.Series(lut[cluster], index=rows.index, name="cluster"), ambiguous
 
 
 def _place_keys(frame: pd.DataFrame) -> pd.DataFrame:
@@ -325,8 +346,9 @@ def _each(values: pd.Series, f) -> pd.Series:
 def _name_place(rows: pd.DataFrame, key=normalise_name) -> pd.Series:
     """Per cluster: its smallest normalised name, with its province and city when known
     as keys ('name@32/苏州'): the IRI of an entity no source gives an identifier or id."""
-    keys = _place_keys(rows[["cluster", "name", "province", "city"]].dropna(subset=["name"]))
-    keys["_k"] = _each(keys["name"], key)
+    rows = _with_name_keys(rows, key)
+    keys = _place_keys(rows[["cluster", "name", "province", "city", "_name_key"]].dropna(subset=["name"]))
+    keys = keys.rename(columns={"_name_key": "_k"})
     keys = keys.sort_values(["cluster", "_k", "province", "city"], kind="stable").drop_duplicates("cluster").set_index("cluster")
     where = keys["province"].fillna("") + "/" + keys["city"].fillna("")
     return keys["_k"] + where.map(lambda p: "" if p == "/" else "@" + p.rstrip("/"))
@@ -347,15 +369,44 @@ def _reject_ambiguous(rows: pd.DataFrame, iri: dict, ambiguous: dict) -> tuple[p
     return rows[~sel].reset_index(drop=True), rejects
 
 
-def _name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
-    """cluster, province, city and _key for every distinct name or Chinese name of the rows."""
+def _name_keys(rows: pd.DataFrame, wanted: set) -> pd.DataFrame:
+    """cluster, province, city and _key for every distinct key in ``wanted`` of a name or
+    Chinese name of the rows (their ``_name_key`` and ``_name_zh_key``)."""
     parts = []
-    for col in ("name", "name_zh"):
-        p = rows.loc[rows[col].notna(), ["cluster", col, "province", "city"]].rename(columns={col: "_name"})
-        parts.append(p)
-    keys = pd.concat(parts, ignore_index=True).drop_duplicates(["cluster", "_name"])
-    keys["_key"] = _each(keys["_name"], key)
-    return keys.drop(columns="_name").drop_duplicates(["cluster", "_key"])
+    for col in ("_name_key", "_name_zh_key"):
+        sel = (rows[col].notna() & rows[col].isin(wanted)).to_numpy(dtype=bool)
+        parts.append(rows.loc[sel, ["cluster", "province", "city", col]].rename(columns={col: "_key"}))
+    return pd.concat(parts, ignore_index=True).drop_duplicates(["cluster", "_key"])
+
+
+def _keys_of(values: list[np.ndarray], key=normalise_name) -> list[np.ndarray]:
+    """``key`` of each value of the arrays (None stays None), called once per distinct value.
+
+    >>> [a.tolist() for a in _keys_of([np.array(["Acme Ltd", None], dtype=object), np.array(["ACME"], dtype=object)])]
+    [['acme', None], ['acme']]
+    """
+    codes, uniq = pd.factorize(np.concatenate(values) if values else np.array([], dtype=object), use_na_sentinel=True)
+    keyed = np.empty(len(uniq) + 1, dtype=object)  # the last slot answers code -1 (missing)
+    if key is normalise_name or key is getattr(normalise_name, "__wrapped__", None):
+        keyed[:-1] = normalise_names(uniq)  # the same keys, the plain names in bulk
+    else:
+        keyed[:-1] = [key(u) for u in uniq.tolist()]
+    out, at = [], 0
+    for v in values:
+        out.append(keyed[codes[at:at + len(v)]])
+        at += len(v)
+    return out
+
+
+def _with_name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
+    """``rows`` with ``_name_key`` and ``_name_zh_key``: the normalised name and Chinese name
+    of each row (None where missing), each distinct name keyed once (kept as they are where
+    the rows have them)."""
+    if "_name_key" in rows and "_name_zh_key" in rows:
+        return rows
+    k, kz = _keys_of([rows["name"].to_numpy(dtype=object), rows["name_zh"].to_numpy(dtype=object)], key)
+    return rows.assign(_name_key=pd.Series(k, index=rows.index, dtype=object),
+                       _name_zh_key=pd.Series(kz, index=rows.index, dtype=object))
 
 
 def _tuples(rows: pd.DataFrame, col: str, index: pd.Index | None = None) -> pd.Series:
@@ -367,11 +418,19 @@ def _tuples(rows: pd.DataFrame, col: str, index: pd.Index | None = None) -> pd.S
     >>> _tuples(rows, "t").to_dict(), _tuples(rows, "t", pd.Index(["c", "b"])).tolist()
     ({'a': ('x',), 'b': ('x', 'y')}, [nan, ('x', 'y')])
     """
-    pairs = rows[["iri", col]].dropna().drop_duplicates()
     if index is None:
+        pairs = rows[["iri", col]].dropna()
         index = pd.Index(np.sort(pd.unique(pairs["iri"].to_numpy(dtype=object))), name="iri")
-    pos = index.get_indexer(pairs["iri"])
-    pairs, pos = pairs[pos >= 0], pos[pos >= 0]
+    return _tuples_at(index.get_indexer(rows["iri"]), rows[col], index)
+
+
+def _tuples_at(pos: np.ndarray, values: pd.Series, index: pd.Index) -> pd.Series:
+    """:func:`_tuples` of ``values`` where each row's IRI is given by its position in ``index``
+    (``pos``, ascending with the IRIs; -1: none), without matching the IRIs' text again."""
+    pairs = pd.DataFrame({"iri": pos, "v": values.to_numpy(dtype=object)}, index=values.index)
+    pairs = pairs[pairs["v"].notna().to_numpy(dtype=bool) & (pos >= 0)].drop_duplicates()
+    pos = pairs["iri"].to_numpy()
+    col = "v"
     values = pairs[col].to_numpy(dtype=object)
     one = np.bincount(pos, minlength=len(index))[pos] == 1
     out = np.full(len(index), np.nan, dtype=object)
@@ -380,7 +439,7 @@ def _tuples(rows: pd.DataFrame, col: str, index: pd.Index | None = None) -> pd.S
     several = pairs[~one].sort_values(["iri", col])
     if len(several):
         agg = several.groupby("iri", sort=False)[col].agg(tuple)
-        for i, t in zip(index.get_indexer(agg.index).tolist(), agg.to_list(), strict=True):
+        for i, t in zip(agg.index.tolist(), agg.to_list(), strict=True):
             out[i] = t
     return pd.Series(out, index=index, dtype=object)
 
@@ -405,9 +464,22 @@ def _first_of(keys: list[np.ndarray], values: list[np.ndarray]) -> dict:
     v = np.concatenate(values) if values else np.array([], dtype=object)
     if not len(k):
         return {}
-    _, first = np.unique(pd.factorize(k)[0], return_index=True)
-    first.sort()
+    codes = pd.factorize(k)[0]  # numbered in order of first occurrence: a new one exceeds all before it
+    first = np.flatnonzero(codes > np.concatenate([[-1], np.maximum.accumulate(codes)[:-1]]))
     return dict(zip(k[first].tolist(), v[first].tolist(), strict=True))
+
+
+def _as_str(values: pd.Series, have: np.ndarray) -> np.ndarray:
+    """``values[have].astype(str)`` as an object array, the texts themselves where all are text
+    (astype would make a new copy of each).
+
+    >>> _as_str(pd.Series(["a", None, 3], dtype=object), np.array([True, False, True])).tolist()
+    ['a', '3']
+    """
+    v = values.to_numpy(dtype=object)[have]
+    if pd.api.types.infer_dtype(v, skipna=False) in ("string", "empty"):
+        return v
+    return values[have].astype(str).to_numpy(dtype=object)
 
 
 class _RefIndex:
@@ -423,18 +495,19 @@ class _RefIndex:
         # the first row giving a value wins, id before USCC, LEI and ticker (as one pass of
         # setdefault would); a row's own entity (row_ref) overrides; then tickers without exchange
         keys, iris = [], []
+        iri = rows["iri"].to_numpy(dtype=object)  # once (an Arrow column makes a new text per row and call)
         for col in ("id", "uscc", "lei", "ticker"):
             have = rows[col].notna().to_numpy(dtype=bool)
-            keys.append(rows.loc[have, col].astype(str).to_numpy(dtype=object))
-            iris.append(rows.loc[have, "iri"].to_numpy(dtype=object))
+            keys.append(_as_str(rows[col], have))
+            iris.append(iri[have])
         self.exact: dict[str, str] = _first_of(keys, iris)
         if "row_ref" in rows:  # a row's own entity, for the links that row makes (kg.loaders.tabular.row_ref)
             have = rows["row_ref"].notna().to_numpy(dtype=bool)
             self.exact.update(zip(rows.loc[have, "row_ref"].tolist(), rows.loc[have, "iri"].tolist(), strict=True))
         have = rows["ticker"].notna().to_numpy(dtype=bool)
         short = rows.loc[have, "ticker"].astype(str).str.split(".", n=1).str[0].to_numpy(dtype=object)
-        for k, iri in _first_of([short], [rows.loc[have, "iri"].to_numpy(dtype=object)]).items():
-            self.exact.setdefault(k, iri)
+        for k, v in _first_of([short], [iri[have]]).items():
+            self.exact.setdefault(k, v)
 
     @property
     def names(self) -> dict[str, set[str]]:
@@ -444,8 +517,9 @@ class _RefIndex:
             self._names = {k: set(v) for k, v in (known or {}).items()}
             rows = self._rows.iloc[self._named_from:]
             for col in ("name", "name_zh"):
-                sel = rows[col].notna()
-                for key, iri in zip(_each(rows.loc[sel, col], self._key).tolist(), rows.loc[sel, "iri"].tolist(), strict=True):
+                sel = rows[col].notna().to_numpy(dtype=bool)
+                keys = rows.loc[sel, f"_{col}_key"] if f"_{col}_key" in rows else _each(rows.loc[sel, col], self._key)
+                for key, iri in zip(keys.tolist(), rows.loc[sel, "iri"].tolist(), strict=True):
                     self._names.setdefault(key, set()).add(iri)
         return self._names
 
@@ -486,7 +560,8 @@ def name_keys(rows: pd.DataFrame, key=normalise_name) -> pd.DataFrame:
     for col in ("name", "name_zh"):
         if col in rows:
             have = rows[col].notna().to_numpy(dtype=bool)
-            parts.append(pd.DataFrame({"key": _each(rows.loc[have, col], key).to_numpy(dtype=object),
+            keys = rows.loc[have, f"_{col}_key"] if f"_{col}_key" in rows else _each(rows.loc[have, col], key)
+            parts.append(pd.DataFrame({"key": keys.to_numpy(dtype=object),
                                        "iri": rows.loc[have, "iri"].to_numpy(dtype=object)}))
     if not parts:
         return pd.DataFrame({"key": pd.Series(dtype=object), "iri": pd.Series(dtype=object)})
@@ -515,8 +590,13 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
     for c in ENTITY_COLUMNS:
         if c not in rows:
             rows[c] = None
-    rows["ticker"] = rows["ticker"].map(lambda t: t.canonical if t is not None and hasattr(t, "canonical") else t)
-    rows = with_nones(rows.reset_index(drop=True))
+    tickers = rows["ticker"].to_numpy(dtype=object).copy()
+    for i in np.flatnonzero(pd.notna(tickers)).tolist():  # most entities have none
+        t = tickers[i]
+        tickers[i] = t.canonical if hasattr(t, "canonical") else t
+    rows["ticker"] = pd.Series(tickers, index=rows.index, dtype=object)
+    # each distinct name keyed once, here (not through the memo: a million names would stay in it)
+    rows = _with_name_keys(with_nones(rows.reset_index(drop=True)), getattr(normalise_name, "__wrapped__", normalise_name))
     type_rejects: list[Reject] = []
     type_conflicts = pd.DataFrame(columns=list(TYPE_CONFLICT_COLUMNS))
     ambiguous: dict = {}
@@ -534,35 +614,71 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
         have = rows.loc[rows[col].notna(), ["cluster", col]].astype({col: str})
         first = have.sort_values([col]).drop_duplicates("cluster")  # the smallest value per cluster
         best[col] = first.set_index("cluster")[col].reindex(clusters)
-    iri = {}
     # for entities a source names without any id (only those clusters are looked at)
     unnamed = np.logical_and.reduce([best[c].isna().to_numpy(dtype=bool) for c in best]) if len(clusters) else np.zeros(0, bool)
     named = _name_place(rows[rows["cluster"].isin(clusters[unnamed])], key).reindex(clusters)
-    for c, u, le, t, loc, nm in zip(clusters.tolist(), *(best[k].tolist() for k in ("uscc", "lei", "ticker", "id")),
-                                    named.tolist(), strict=True):
-        iri[c] = entity_iri(uscc=_v(u), lei=_v(le), ticker=_v(t), local_id=_v(loc)) if any(
-            _v(x) is not None for x in (u, le, t, loc)) else f"{ID}name/{quote(str(nm), safe='')}"
-    rows["iri"] = rows["cluster"].map(iri)
+    # entity_iri of each cluster, a column at a time: the first identifier given (a non-empty
+    # text) of USCC, LEI and ticker, else the local id, else (no identifier at all) the name
+    text = np.empty(len(clusters), dtype=object)
+    todo = np.ones(len(clusters), dtype=bool)
+    given = {k: best[k].notna().to_numpy(dtype=bool) for k in best}
+    for k, pre, safe in (("uscc", f"{ID}uscc/", None), ("lei", f"{ID}lei/", None), ("ticker", f"{ID}ticker/", ".")):
+        vals = best[k].to_numpy(dtype=object)
+        at = np.flatnonzero(todo & given[k] & (vals != ""))
+        text[at] = [pre + (v if safe is None else quote(v, safe=safe)) for v in vals[at].tolist()]
+        todo[at] = False
+    some = given["uscc"] | given["lei"] | given["ticker"] | given["id"]
+    at = np.flatnonzero(todo & some)
+    text[at] = [f"{ID}entity/{quote(str(_v(v)), safe='')}" for v in best["id"].to_numpy(dtype=object)[at].tolist()]
+    at = np.flatnonzero(todo & ~some)
+    text[at] = [f"{ID}name/{quote(str(v), safe='')}" for v in named.to_numpy(dtype=object)[at].tolist()]
+    iri = dict(zip(clusters.tolist(), text.tolist(), strict=True))
+    by_cluster = np.empty(int(rows["cluster"].max()) + 1 if len(rows) else 0, dtype=object)  # one text per entity
+    by_cluster[np.fromiter(iri.keys(), dtype=np.int64, count=len(iri))] = list(iri.values())
+    if len(rows):
+        rows["iri"] = pd.Series(by_cluster[rows["cluster"].to_numpy()], index=rows.index, dtype="str")
+    else:
+        rows["iri"] = rows["cluster"].map(iri)  # the type an empty build always had
     if "_rid" in rows:  # the conflicts name the entity of the row that set its type
         type_conflicts["iri"] = type_conflicts["iri"].map(dict(zip(rows["_rid"].tolist(), rows["iri"].tolist(), strict=True)))
         rows = rows.drop(columns="_rid")
     rows, ambiguous = _reject_ambiguous(rows, iri, ambiguous)
 
     first_cols = [c for c in ENTITY_COLUMNS if c not in ("id", "type")]
-    ent = rows.groupby("iri", sort=True)[first_cols].first()  # first non-missing value per column
-    ent["types"] = _tuples(rows, "type", ent.index)
-    ent["local_ids"] = _tuples(rows[["iri", "id"]].astype({"id": str}), "id", ent.index)
+    # the IRIs matched once, as codes in IRI order (as groupby("iri", sort=True) numbers them)
+    iri_codes, iris = pd.factorize(rows["iri"], sort=True)
+    iris = pd.Index(iris, name="iri")
+    ent = rows[first_cols].groupby(iri_codes, sort=True).first()  # first non-missing value per column
+    ent.index = iris[ent.index.to_numpy()]
+    ent["types"] = _tuples_at(iri_codes, rows["type"], ent.index)
+    ids = rows["id"]  # as astype(str) has them (missing ids drop out), without a new copy of each
+    if pd.api.types.infer_dtype(ids.to_numpy(dtype=object), skipna=True) not in ("string", "empty"):
+        ids = ids.astype(str)
+    ent["local_ids"] = _tuples_at(iri_codes, ids, ent.index)
+    del iri_codes
     ent = ent.reset_index()
     ent = with_nones(ent)
-    ent["labels"] = ent["types"].map(lambda ts: tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels)))
+    labels: dict = {}  # per distinct tuple of types
+
+    def labels_of(ts):
+        out = labels.get(ts)
+        if out is None:
+            out = labels[ts] = tuple(dict.fromkeys(lbl for t in ts for lbl in m.node_type(t).labels))
+        return out
+
+    ent["labels"] = ent["types"].map(labels_of)
     ent["type"] = ent["types"].map(lambda ts: ts[0] if ts else None)
 
+    # the index's IRIs: the one text of each entity, not a new text per row
+    named_rows = rows.assign(iri=pd.Series(by_cluster[rows["cluster"].to_numpy()], index=rows.index, dtype=object))
     if known is None:
-        index = _RefIndex(rows, key)
+        index = _RefIndex(named_rows, key)
     else:
-        index = _RefIndex(pd.concat([known, rows], ignore_index=True), key, known_names, len(known))
+        index = _RefIndex(pd.concat([known, named_rows], ignore_index=True), key, known_names, len(known))
+    del named_rows
     # the cluster numbers are resolve's own (row positions of this build): not kept
-    resolved = Resolved(entities=ent, entity_rows=rows.drop(columns="cluster"), rejects=type_rejects + ambiguous,
+    resolved = Resolved(entities=ent, entity_rows=rows.drop(columns=["cluster", "_name_key", "_name_zh_key"]),
+                        rejects=type_rejects + ambiguous,
                         type_conflicts=type_conflicts)
     if with_name_keys:
         resolved.name_keys = name_keys(rows, key)
@@ -604,8 +720,12 @@ def resolve(records: Records, *, known: pd.DataFrame | None = None, known_names=
 
 
 def _resolve_refs(df: pd.DataFrame, col: str, out: str, index: _RefIndex, records: Records):
-    res = _each(df[col], index.lookup)
-    bad = pd.Series([isinstance(v, ValueProblem) for v in res.to_numpy()], index=df.index, dtype=bool)
+    codes, uniq = pd.factorize(df[col], use_na_sentinel=True)  # each distinct reference looked up once
+    keyed = np.empty(len(uniq) + 1, dtype=object)  # the last slot answers code -1 (missing)
+    keyed[:-1] = [index.lookup(u) for u in uniq.tolist()]
+    res = pd.Series(keyed[codes], index=df.index, dtype=object)
+    bad = pd.Series(np.array([isinstance(v, ValueProblem) for v in keyed.tolist()], dtype=bool)[codes], index=df.index,
+                    dtype=bool)
     rejects = [
         Reject(f, int(r), records.header(f, col), str(v), str(e))
         for f, r, v, e in zip(df.loc[bad, "file"], df.loc[bad, "row"], df.loc[bad, col], res[bad], strict=True)

@@ -5,7 +5,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.values.text import CONTROLS, LEGAL_FORMS_ZH, clean, normalise_name, to_halfwidth
+from kg.values.text import (
+    CONTROLS,
+    LEGAL_FORMS_EN,
+    LEGAL_FORMS_ZH,
+    clean,
+    normalise_name,
+    normalise_names,
+    to_halfwidth,
+)
 
 
 @pytest.mark.parametrize(
@@ -199,3 +207,32 @@ def test_normalise_name_idempotent_and_compact(s):
 
 def test_normalise_name_nan():
     assert normalise_name(math.nan) == ""
+
+
+def _names_to_key():
+    """Names of every kind normalise_names tells apart: plain ASCII (legal forms, punctuation,
+    '&', blanks), plain Chinese (legal forms repeated, traditional characters, every CJK
+    ideograph), and the rest (full-width, tabs, accents, numbers, missing)."""
+    import random
+    import string
+
+    rnd = random.Random(7)
+    words = [*LEGAL_FORMS_EN, "Co.", "Ltd.", "S.A.", "Co.,Ltd", "&", "and", "Acme", "x_y", "A-B", "Han's"]
+    zh = [*LEGAL_FORMS_ZH, "深圳", "瀋陽", "機器", "集团", "有限", "合伙", "企业", "股份", "责任", "普通"]
+    names = [" ".join(rnd.choice(words) if rnd.random() < 0.6 else
+                      "".join(rnd.choice(string.printable[:95] + "&.'`_-") for _ in range(rnd.randint(0, 5)))
+                      for _ in range(rnd.randint(0, 6))) for _ in range(20000)]
+    names += ["".join(rnd.choice(zh) for _ in range(rnd.randint(0, 6))) for _ in range(20000)]
+    names += [chr(c) for c in range(0x4E00, 0xA000)] + [chr(c) * 2 + "有限公司" for c in range(0x4E00, 0xA000, 7)]
+    names += [chr(c) for c in range(0x20, 0x7F)]
+    names += ["\t", " ", "", "a\tb", "a  b", " a", "a ", "ａｂ Co", "Ａ Co", "é Ltd", "ß co", "深圳 公司", "公司", "有限公司",
+              None, float("nan"), 7, 2.5]
+    return names
+
+
+def test_normalise_names_are_normalise_name():
+    names = _names_to_key()
+    assert normalise_names(names) == [normalise_name(n) for n in names]
+    text = [n for n in names if isinstance(n, str)]  # all text: the bulk paths
+    assert normalise_names(text) == [normalise_name(n) for n in text]
+    assert normalise_names([]) == []

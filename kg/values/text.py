@@ -20,7 +20,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["to_halfwidth", "clean", "clean_many", "normalise_name", "CONTROLS", "LEGAL_FORMS_ZH", "LEGAL_FORMS_EN"]
+__all__ = ["to_halfwidth", "clean", "clean_many", "normalise_name", "normalise_names", "CONTROLS", "LEGAL_FORMS_ZH",
+           "LEGAL_FORMS_EN"]
 
 # U+FF01..U+FF5E are the full-width forms of U+0021..U+007E (offset 0xFEE0); U+3000 is the
 # ideographic (full-width) space.
@@ -198,7 +199,11 @@ def normalise_name(s: Any) -> str:
     words = [w for w in _SPLIT.split(c) if w]
     while len(words) > 1 and words[-1] in LEGAL_FORMS_EN:
         words.pop()
-    key = "".join(words)
+    return _strip_legal_zh("".join(words))
+
+
+def _strip_legal_zh(key: str) -> str:
+    """``key`` without its trailing Chinese legal forms (:data:`LEGAL_FORMS_ZH`), never to nothing."""
     stripped = True
     while stripped:
         stripped = False
@@ -208,3 +213,89 @@ def normalise_name(s: Any) -> str:
                 stripped = True
                 break
     return key
+
+
+def _strip_legal_zh_bulk(names, keys) -> None:
+    """:func:`_strip_legal_zh` of each of ``names`` (an Arrow string array) into ``keys`` (an
+    object array of the same names), a round at a time: each round strips from every name the
+    first form of LEGAL_FORMS_ZH it ends with (the longest: the forms go longest first)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    at = np.flatnonzero(pc.match_substring_regex(names, _ZH_TAIL).to_numpy(zero_copy_only=False))
+    sub = names.take(pa.array(at))
+    while len(at):
+        length = pc.utf8_length(sub)
+        cut = np.zeros(len(sub), dtype=np.int64)
+        for form in LEGAL_FORMS_ZH:
+            m = pc.and_(pc.ends_with(sub, form), pc.greater(length, len(form))).to_numpy(zero_copy_only=False)
+            cut[m & (cut == 0)] = len(form)
+        hit = cut > 0
+        if not hit.any():
+            break
+        for n in np.unique(cut[hit]).tolist():
+            sub = pc.if_else(pa.array(cut == n), pc.utf8_slice_codeunits(sub, 0, -n), sub)
+        sub = sub.filter(pa.array(hit))
+        at = at[hit]
+        keys[at] = sub.to_numpy(zero_copy_only=False)
+
+
+# Names :func:`normalise_names` keys in bulk (in Arrow), each a case whose key is plain to
+# compute: printable ASCII, and CJK ideographs only (no space, punctuation or bracket).
+_PLAIN_ASCII = r"^[\x21-\x7e]+(?: [\x21-\x7e]+)*$"  # already clean (clean() keeps it as it is)
+_PLAIN_CJK = r"^[\x{4e00}-\x{9fff}]+$"
+# ASCII after casefolding and dropping _JOIN's characters: _SPLIT's separators are [^a-z0-9]
+# (\W and _), then trailing English legal forms as whole words, keeping the first word
+_EN_TAIL = r"^(.+?)(?: (?:" + "|".join(sorted(LEGAL_FORMS_EN)) + r"))+$"
+_EN_LAST = r" (?:" + "|".join(sorted(LEGAL_FORMS_EN)) + r")$"
+_ZH_TAIL = "(?:" + "|".join(LEGAL_FORMS_ZH) + ")$"
+
+
+def normalise_names(values: Any) -> list[str]:
+    """:func:`normalise_name` of each value (a list or object array), the same keys: plain
+    ASCII names and plain Chinese names are keyed in bulk, the rest one by one.
+
+    >>> normalise_names(["Siasun Robot & Automation Co., Ltd.", "深圳市大族激光科技股份有限公司", "瀋陽新松機器人", None, 7])
+    ['siasunrobotandautomation', '深圳市大族激光科技', '沈阳新松机器人', '', '7']
+    """
+    import numpy as np  # here, not at the top: importing kg.values.text stays cheap
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = list(values) if not isinstance(values, np.ndarray) else values
+    out = np.empty(len(arr), dtype=object)
+    rest = np.ones(len(arr), dtype=bool)
+    try:
+        text = pa.array(arr, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: one by one
+        text = None
+    if text is not None and len(text):
+        plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_ASCII), False).to_numpy(zero_copy_only=False)
+        if plain.any():
+            k = pc.replace_substring(pc.ascii_lower(text.filter(plain)), "&", " and ")
+            for ch in ".'`":
+                k = pc.replace_substring(k, ch, "")
+            k = pc.utf8_trim(pc.replace_substring_regex(k, "[^a-z0-9]+", " "), " ")
+            last = pc.match_substring_regex(k, _EN_LAST)  # only these lose words
+            k = pc.if_else(last, pc.replace_substring_regex(k, _EN_TAIL, r"\1"), k)
+            out[plain] = pc.replace_substring(k, " ", "").to_numpy(zero_copy_only=False)
+            rest &= ~plain
+        cjk = pc.fill_null(pc.match_substring_regex(text, _PLAIN_CJK), False).to_numpy(zero_copy_only=False)
+        if cjk.any():
+            names = text.filter(cjk)
+            # a name with a character that is traditional on its own goes through _t2s one by one
+            traditional = [ch for ch in set("".join(names.to_pylist())) if _t2s(ch) != ch]
+            simple = np.ones(len(names), dtype=bool)
+            if traditional:
+                simple = ~pc.match_substring_regex(names, "[" + "".join(traditional) + "]").to_numpy(zero_copy_only=False)
+            names = names.filter(simple)
+            keys = names.to_numpy(zero_copy_only=False)
+            _strip_legal_zh_bulk(names, keys)
+            at = np.flatnonzero(cjk)[simple]
+            out[at] = keys
+            rest[at] = False
+    for i in np.flatnonzero(rest).tolist():
+        out[i] = normalise_name(arr[i])
+    return out.tolist()
