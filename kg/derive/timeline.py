@@ -55,6 +55,7 @@ from kg.derive import lookups
 from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
 from kg.derive.periods import distinct_objects
+from kg.derive.text import text_column
 from kg.reference import names as reference_names
 from kg.resolve import Resolved
 
@@ -321,24 +322,34 @@ def _firm_codes(fin: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(firms, dtype=object)
 
 
-def _reported_years(fin: pd.DataFrame, fcode: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+def _reported_years(fin: pd.DataFrame, fcode: np.ndarray, firms: np.ndarray | None = None,
+                    year: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """kg.derive.facts.reported_years of ``fin`` (same rows, values and types), sorted on the
     firm codes of :func:`_firm_codes` rather than on text; and the firm code of each row.
+    ``firms`` (of the codes) and ``year`` (``fin``'s years as floats) when known.
 
     >>> fin = pd.DataFrame({"from_iri": ["g", "f", "f", "f"], "year": [2020, 2021, 2020, 2021], "employees": [9, 1, 2, 3],
     ...                     "revenue": [1.0, 1.0, 2.0, 3.0]})
-    >>> years, code = _reported_years(fin, _firm_codes(fin)[0])
+    >>> years, code = _reported_years(fin, *_firm_codes(fin))
     >>> years.equals(facts_mod.reported_years(fin)), code.tolist()
     (True, [0, 0, 1])
     """
-    year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+    if year is None:
+        year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
     rows = np.flatnonzero(~np.isnan(year) & (fcode >= 0))
-    rows = rows[np.lexsort((year[rows], fcode[rows]))]  # stable, as sort_values(kind="stable")
+    # stable, as sort_values(kind="stable"): one integer key (firm code, year) sorted stably
+    y = year[rows].astype(np.int64)
+    if len(y) and 0 <= y.min() and y.max() < perf_mod.YEAR_SPAN:
+        rows = rows[np.argsort(fcode[rows] * perf_mod.YEAR_SPAN + y, kind="stable")]
+    else:
+        rows = rows[np.lexsort((year[rows], fcode[rows]))]
     c, y = fcode[rows], year[rows].astype(np.int64)
     last = np.ones(len(rows), dtype=bool)  # the last row loaded of each firm and year
     last[:-1] = (c[1:] != c[:-1]) | (y[1:] != y[:-1])
     rows = rows[last]
-    years = pd.DataFrame({"from_iri": fin["from_iri"].to_numpy(dtype=object)[rows], "year": y[last],
+    iri = (text_column(firms, c[last]) if firms is not None
+           else fin["from_iri"].to_numpy(dtype=object)[rows])
+    years = pd.DataFrame({"from_iri": iri, "year": y[last],
                           "employees": fin["employees"].to_numpy()[rows] if "employees" in fin else None,
                           "revenue": fin["revenue"].to_numpy()[rows] if "revenue" in fin else None})
     return years, c[last]
@@ -355,7 +366,7 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | N
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     if years is None or codes is None:
         fcode, firms = _firm_codes(fin)
-        years, code = _reported_years(fin, fcode)
+        years, code = _reported_years(fin, fcode, firms)
     else:  # (firm code of each row of fin, of each row of years, the firms)
         fcode, code, firms = codes
     sector = ents.set_index("iri")["sector"].reindex(firms).to_numpy(dtype=object)[code]
@@ -554,16 +565,22 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
     flows = _finish(_flow_periods(res, ents, entity))
     entity = _finish(entity)
     years = codes = None
+    performance = None
     if len(res.financials):
-        fcode, firms = _firm_codes(res.financials)
-        years, ycode = _reported_years(res.financials, fcode)
+        # the firms of the financial years as codes (in IRI order) and the years as numbers, once
+        fin = res.financials
+        fcode, firms = _firm_codes(fin)
+        fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+        performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
+        years, ycode = _reported_years(fin, fcode, firms, fyear)
         codes = (fcode, ycode, firms)
-        del fcode, firms, ycode
+        del fcode, firms, ycode, fyear, fin
     size = _finish(_size_periods(res.financials, ents, years, codes))
     reported = (years[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
                 if years is not None else pd.DataFrame({"iri": [], "year": []}))
     del years, codes
-    performance = perf_mod.performance_facts(res)
+    if performance is None:
+        performance = perf_mod.performance_facts(res)
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
     display_names = lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True))
     certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
