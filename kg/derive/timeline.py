@@ -42,6 +42,7 @@ control, and a flow starts no earlier than its funding's date.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -185,15 +186,23 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
 # ownership: the time-expanded graph
 
 
-def _links(res: Resolved, index: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Each value's position in the entity ``index`` (unique IRIs), NaN where it has none."""
+    pos = index.get_indexer(values.to_numpy(dtype=object)).astype(float)
+    pos[pos < 0] = np.nan
+    return pos
+
+
+def _links(res: Resolved, index: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The holdings (i, j, share, a, b) and declared control (i, j, a, b) that enter the algebra
-    at some date, with their periods as day ordinals (a = first day, b = last day)."""
+    at some date, with their periods as day ordinals (a = first day, b = last day); ``index``:
+    the entity IRIs."""
     owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
     cols = {"i": np.int64, "j": np.int64, "share": float, "a": np.int64, "b": np.int64}
     h = pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
     if len(owns):
         n = len(owns)
-        h = pd.DataFrame({"i": owns["from_iri"].map(index).to_numpy(), "j": owns["to_iri"].map(index).to_numpy(),
+        h = pd.DataFrame({"i": _positions(index, owns["from_iri"]), "j": _positions(index, owns["to_iri"]),
                           "share": algebra_shares(owns).to_numpy(), "a": _days(owns.get("start"), n, False),
                           "b": _days(owns.get("end"), n, True)}).dropna()
         h = h[(h["share"] > 0) & (h["i"] != h["j"]) & (h["a"] <= h["b"])].astype(cols)
@@ -205,7 +214,7 @@ def _links(res: Resolved, index: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]
             dc = dc[dc["status"].astype(object).map(lambda v: str(v).upper() != "INACTIVE" if v is not None else True)
                     .to_numpy(dtype=bool)]
         n = len(dc)
-        d = pd.DataFrame({"i": dc["from_iri"].map(index).to_numpy(), "j": dc["to_iri"].map(index).to_numpy(),
+        d = pd.DataFrame({"i": _positions(index, dc["from_iri"]), "j": _positions(index, dc["to_iri"]),
                           "a": _days(dc.get("start"), n, False), "b": _days(dc.get("end"), n, True)}).dropna()
         d = d[(d["i"] != d["j"]) & (d["a"] <= d["b"])].astype(np.int64)
     return h, d
@@ -243,6 +252,25 @@ def _propagate(keys: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray
     return known
 
 
+def _union_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.union1d of two sorted arrays of distinct values, merged rather than sorted again.
+
+    >>> _union_sorted(np.array([0, 4, 8]), np.array([1, 4, 9])).tolist()
+    [0, 1, 4, 8, 9]
+    """
+    pos = np.searchsorted(a, b)
+    if len(a) and len(b):
+        new = a[np.minimum(pos, len(a) - 1)] != b
+        b, pos = b[new], pos[new]
+    out = np.empty(len(a) + len(b), dtype=np.result_type(a, b))
+    at = pos + np.arange(len(b))  # where each of b lands among a's
+    mask = np.zeros(len(out), dtype=bool)
+    mask[at] = True
+    out[at] = b
+    out[~mask] = a
+    return out
+
+
 def _expand(links: pd.DataFrame, vkey: np.ndarray, vfrom: np.ndarray) -> pd.DataFrame:
     """The links between versions: each link into j once for every version of j it is valid
     in, from the owner's version current at that version's first day."""
@@ -261,16 +289,15 @@ def _expand(links: pd.DataFrame, vkey: np.ndarray, vfrom: np.ndarray) -> pd.Data
     return out
 
 
-def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
+def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: pd.Index):
     n = len(ents)
-    index = pd.Series(np.arange(n), index=ents["iri"])
     iri = ents["iri"].to_numpy(dtype=object)
     names = ents["name"].fillna(ents["iri"]).to_numpy(dtype=object)
     holdings, declared = _links(res, index)
     links = pd.concat([holdings[["i", "j", "a", "b"]], declared], ignore_index=True)
     edges = np.unique(links["i"].to_numpy() * _K + links["j"].to_numpy()) if len(links) else np.zeros(0, np.int64)
     keys = _propagate(_change_keys(links), edges // _K, edges % _K) if len(links) else np.zeros(0, np.int64)
-    vkey = np.union1d(np.arange(n, dtype=np.int64) * _K, keys)  # every entity has a version from the start
+    vkey = _union_sorted(np.arange(n, dtype=np.int64) * _K, keys)  # every entity has a version from the start
     vent, vfrom = vkey // _K, vkey % _K
     vto = np.full(vkey.size, OPEN_TO, dtype=np.int64)
     cont = vent[1:] == vent[:-1]
@@ -356,7 +383,7 @@ def _reported_years(fin: pd.DataFrame, fcode: np.ndarray, firms: np.ndarray | No
 
 
 def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | None = None,
-                  codes: tuple | None = None) -> pd.DataFrame:
+                  codes: tuple | None = None, index: pd.Index | None = None) -> pd.DataFrame:
     """``iri, size_class, size_year, size_employees, size_revenue, _from, _to``: FY y from
     y+1-01-01 until the firm's next reported year counts. ``years``: kg.derive.facts
     .reported_years of ``fin`` when known. Firms are integer codes until the periods are merged
@@ -369,7 +396,9 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | N
         years, code = _reported_years(fin, fcode, firms)
     else:  # (firm code of each row of fin, of each row of years, the firms)
         fcode, code, firms = codes
-    sector = ents.set_index("iri")["sector"].reindex(firms).to_numpy(dtype=object)[code]
+    index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object) if index is None else index
+    at_ent = index.get_indexer(firms)  # the firms' rows in ents (-1: no entity, no sector)
+    sector = np.append(ents["sector"].to_numpy(dtype=object), np.nan)[at_ent][code]
     sc = size_mod.size_class(years["employees"].reset_index(drop=True), years["revenue"].reset_index(drop=True),
                              pd.Series(sector, dtype=object))
     y = years["year"].to_numpy(dtype=np.int64)
@@ -557,10 +586,25 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
     >>> p.entity.loc[p.entity.iri == "f", ["state_share", "valid_from", "valid_to"]].values.tolist()
     [[0.0, None, datetime.date(2020, 6, 30)], [0.7, datetime.date(2020, 7, 1), None]]
     """
+    # the cyclic garbage collector paused: the stage makes millions of small objects (dates,
+    # lists, texts) and each full collection would walk every object of the resolved frames too;
+    # what the stage leaves in cycles is collected as usual afterwards
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _derive_periods(res, floor=floor)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> DerivedPeriods:
+    """:func:`derive_periods` with the collector as it is."""
     # each result is finished as soon as it is made and what made it let go (at 10^6 firms the
     # intermediates of one step are as large as a result)
     ents = res.entities.reset_index(drop=True)
-    integrated, control, entity = _ownership_periods(res, ents, floor)
+    index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object)  # one hash table of the IRIs
+    integrated, control, entity = _ownership_periods(res, ents, floor, index)
     integrated, control = _finish(integrated), _finish(control)
     flows = _finish(_flow_periods(res, ents, entity))
     entity = _finish(entity)
@@ -575,7 +619,7 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
         years, ycode = _reported_years(fin, fcode, firms, fyear)
         codes = (fcode, ycode, firms)
         del fcode, firms, ycode, fyear, fin
-    size = _finish(_size_periods(res.financials, ents, years, codes))
+    size = _finish(_size_periods(res.financials, ents, years, codes, index))
     reported = (years[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
                 if years is not None else pd.DataFrame({"iri": [], "year": []}))
     del years, codes
