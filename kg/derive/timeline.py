@@ -349,6 +349,25 @@ def _firm_codes(fin: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(firms, dtype=object)
 
 
+def _reported_rows(fcode: np.ndarray, year: np.ndarray):
+    """The financial-year rows of each firm's reported years (the last loaded of each firm and
+    year) sorted by firm code and year, their firm codes and years, and each row's position
+    among them (-1 for a row without firm or year)."""
+    rows = np.flatnonzero(~np.isnan(year) & (fcode >= 0))
+    # stable, as sort_values(kind="stable"): one integer key (firm code, year) sorted stably
+    y = year[rows].astype(np.int64)
+    if len(y) and 0 <= y.min() and y.max() < perf_mod.YEAR_SPAN:
+        rows = rows[np.argsort(fcode[rows] * perf_mod.YEAR_SPAN + y, kind="stable")]
+    else:
+        rows = rows[np.lexsort((year[rows], fcode[rows]))]
+    c, y = fcode[rows], year[rows].astype(np.int64)
+    last = np.ones(len(rows), dtype=bool)  # the last row loaded of each firm and year
+    last[:-1] = (c[1:] != c[:-1]) | (y[1:] != y[:-1])
+    at = np.full(len(fcode), -1, dtype=np.int64)
+    at[rows] = np.cumsum(np.append(True, last[:-1])) - 1
+    return rows[last], c[last], y[last], at
+
+
 def _reported_years(fin: pd.DataFrame, fcode: np.ndarray, firms: np.ndarray | None = None,
                     year: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """kg.derive.facts.reported_years of ``fin`` (same rows, values and types), sorted on the
@@ -363,45 +382,39 @@ def _reported_years(fin: pd.DataFrame, fcode: np.ndarray, firms: np.ndarray | No
     """
     if year is None:
         year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
-    rows = np.flatnonzero(~np.isnan(year) & (fcode >= 0))
-    # stable, as sort_values(kind="stable"): one integer key (firm code, year) sorted stably
-    y = year[rows].astype(np.int64)
-    if len(y) and 0 <= y.min() and y.max() < perf_mod.YEAR_SPAN:
-        rows = rows[np.argsort(fcode[rows] * perf_mod.YEAR_SPAN + y, kind="stable")]
-    else:
-        rows = rows[np.lexsort((year[rows], fcode[rows]))]
-    c, y = fcode[rows], year[rows].astype(np.int64)
-    last = np.ones(len(rows), dtype=bool)  # the last row loaded of each firm and year
-    last[:-1] = (c[1:] != c[:-1]) | (y[1:] != y[:-1])
-    rows = rows[last]
-    iri = (text_column(firms, c[last]) if firms is not None
-           else fin["from_iri"].to_numpy(dtype=object)[rows])
-    years = pd.DataFrame({"from_iri": iri, "year": y[last],
+    rows, c, y, _ = _reported_rows(fcode, year)
+    iri = text_column(firms, c) if firms is not None else fin["from_iri"].to_numpy(dtype=object)[rows]
+    years = pd.DataFrame({"from_iri": iri, "year": y,
                           "employees": fin["employees"].to_numpy()[rows] if "employees" in fin else None,
                           "revenue": fin["revenue"].to_numpy()[rows] if "revenue" in fin else None})
-    return years, c[last]
+    return years, c
 
 
-def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | None = None,
-                  codes: tuple | None = None, index: pd.Index | None = None) -> pd.DataFrame:
+def _numbers(fin: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in fin:
+        return np.full(len(fin), np.nan)
+    return pd.to_numeric(fin[col], errors="coerce").to_numpy(dtype=float)
+
+
+def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, index: pd.Index | None = None, codes: tuple | None = None,
+                  year: np.ndarray | None = None, reported: tuple | None = None) -> pd.DataFrame:
     """``iri, size_class, size_year, size_employees, size_revenue, _from, _to``: FY y from
-    y+1-01-01 until the firm's next reported year counts. ``years``: kg.derive.facts
-    .reported_years of ``fin`` when known. Firms are integer codes until the periods are merged
-    (codes in IRI order, so rows sort as the IRIs would)."""
+    y+1-01-01 until the firm's next reported year counts. ``index`` (the entity IRIs), ``codes``
+    (:func:`_firm_codes`), ``year`` (the years as floats) and ``reported`` (:func:`_reported_rows`)
+    when known. Firms and classes are integer codes until the periods are merged (firm codes
+    in IRI order, so rows sort as the IRIs would)."""
     cols = ["iri", "size_class", "size_year", "size_employees", "size_revenue", "_from", "_to"]
     if not len(fin):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    if years is None or codes is None:
-        fcode, firms = _firm_codes(fin)
-        years, code = _reported_years(fin, fcode, firms)
-    else:  # (firm code of each row of fin, of each row of years, the firms)
-        fcode, code, firms = codes
+    fcode, firms = codes if codes is not None else _firm_codes(fin)
+    if year is None:
+        year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+    rows, code, y, at_year = reported if reported is not None else _reported_rows(fcode, year)
     index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object) if index is None else index
     at_ent = index.get_indexer(firms)  # the firms' rows in ents (-1: no entity, no sector)
-    sector = np.append(ents["sector"].to_numpy(dtype=object), np.nan)[at_ent][code]
-    sc = size_mod.size_class(years["employees"].reset_index(drop=True), years["revenue"].reset_index(drop=True),
-                             pd.Series(sector, dtype=object))
-    y = years["year"].to_numpy(dtype=np.int64)
+    sector = np.append(ents["sector"].to_numpy(dtype=object), np.nan)[at_ent]
+    emp, rev = _numbers(fin, "employees"), _numbers(fin, "revenue")
+    sc, classes = pd.factorize(size_mod.size_classes(emp[rows], rev[rows], sector, code), use_na_sentinel=False)
     nxt = np.full(len(y), -1, dtype=np.int64)
     same = code[1:] == code[:-1]
     nxt[:-1][same] = y[1:][same]
@@ -409,35 +422,37 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | N
     first = np.array([dt.date(int(v) + 1, 1, 1).toordinal() for v in uy], dtype=np.int64)
     un, at_n = np.unique(nxt, return_inverse=True)
     last = np.array([dt.date(int(v), 12, 31).toordinal() if v >= 0 else OPEN_TO for v in un], dtype=np.int64)
-    out = pd.DataFrame({"iri": code, "size_class": list(sc), "size_year": y.astype(object),
-                        "_from": first[at.reshape(-1)], "_to": last[at_n.reshape(-1)]})
     # the figures of the year (kg.derive.performance.size_figures) where the class is large:
     # the largest employees and revenue over the financial-year rows of that firm and year that give both
-    large = (out["size_class"] == "large").to_numpy(dtype=bool)
-    key = code.astype(np.int64) * 10_000 + y  # sorted: years are sorted by firm and year
-    emp = pd.to_numeric(fin["employees"], errors="coerce").to_numpy(dtype=float) if "employees" in fin else np.full(len(fin), np.nan)
-    rev = pd.to_numeric(fin["revenue"], errors="coerce").to_numpy(dtype=float) if "revenue" in fin else np.full(len(fin), np.nan)
-    fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
-    ok = (fcode >= 0) & ~np.isnan(fyear) & ~np.isnan(emp) & ~np.isnan(rev)
-    fkey = fcode[ok].astype(np.int64) * 10_000 + fyear[ok].astype(np.int64)
-    pos = np.minimum(np.searchsorted(key, fkey), max(len(key) - 1, 0))
-    hit = (key[pos] == fkey) & large[pos]
-    pos, e, r = pos[hit], emp[ok][hit], rev[ok][hit]
-    max_e, max_r = np.full(len(key), -np.inf), np.full(len(key), -np.inf)
+    large = np.asarray(classes == "large", dtype=bool)[sc] if len(classes) else np.zeros(len(sc), dtype=bool)
+    ok = np.flatnonzero((at_year >= 0) & ~np.isnan(emp) & ~np.isnan(rev))
+    pos = at_year[ok]
+    hit = large[pos]
+    pos, e, r = pos[hit], emp[ok[hit]], rev[ok[hit]]
+    max_e, max_r = np.full(len(y), -np.inf), np.full(len(y), -np.inf)
     np.maximum.at(max_e, pos, e)
     np.maximum.at(max_r, pos, r)
-    has = np.zeros(len(key), dtype=bool)
+    has = np.zeros(len(y), dtype=bool)
     has[pos] = True
-    size_emp = np.full(len(key), np.nan, dtype=object)
-    size_emp[has] = [int(x) for x in max_e[has]]
-    out["size_employees"] = pd.Series(size_emp, dtype=object)
-    out["size_revenue"] = np.where(has, max_r, np.nan)
     # only a large class needs its year (the figures of the breach); the others merge across years,
-    # their year being the latest reported (DerivedPeriods.reported)
-    out.loc[~large, "size_year"] = None
-    out = merge_periods(out[cols], ["iri"])
-    out["iri"] = firms[out["iri"].to_numpy()]
-    return out
+    # their year being the latest reported (DerivedPeriods.reported). Merged as numbers (-1: no
+    # year, NaN: no figure), which compare as the objects they become would.
+    out = pd.DataFrame({"iri": code, "size_class": sc, "size_year": np.where(large, y, -1),
+                        "size_employees": np.where(has, max_e, np.nan), "size_revenue": np.where(has, max_r, np.nan),
+                        "_from": first[at.reshape(-1)], "_to": last[at_n.reshape(-1)]})
+    out = merge_periods(out, ["iri"])
+    n = len(out)
+    size_year = np.full(n, None, dtype=object)
+    yy = out["size_year"].to_numpy()
+    size_year[yy >= 0] = yy[yy >= 0].tolist()
+    size_emp = np.full(n, np.nan, dtype=object)
+    ee = out["size_employees"].to_numpy()
+    size_emp[~np.isnan(ee)] = [int(x) for x in ee[~np.isnan(ee)].tolist()]
+    return pd.DataFrame({"iri": text_column(firms, out["iri"].to_numpy()),
+                         "size_class": text_column(np.asarray(classes, dtype=object), out["size_class"].to_numpy()),
+                         "size_year": pd.Series(size_year, dtype=object), "size_employees": pd.Series(size_emp, dtype=object),
+                         "size_revenue": out["size_revenue"].to_numpy(dtype=float),
+                         "_from": out["_from"].to_numpy(), "_to": out["_to"].to_numpy()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -608,21 +623,20 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
     integrated, control = _finish(integrated), _finish(control)
     flows = _finish(_flow_periods(res, ents, entity))
     entity = _finish(entity)
-    years = codes = None
-    performance = None
+    size = reported = performance = None
     if len(res.financials):
         # the firms of the financial years as codes (in IRI order) and the years as numbers, once
         fin = res.financials
         fcode, firms = _firm_codes(fin)
         fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
         performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
-        years, ycode = _reported_years(fin, fcode, firms, fyear)
-        codes = (fcode, ycode, firms)
-        del fcode, firms, ycode, fyear, fin
-    size = _finish(_size_periods(res.financials, ents, years, codes, index))
-    reported = (years[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
-                if years is not None else pd.DataFrame({"iri": [], "year": []}))
-    del years, codes
+        rep = _reported_rows(fcode, fyear)
+        reported = pd.DataFrame({"iri": text_column(firms, rep[1]), "year": rep[2]})
+        size = _finish(_size_periods(fin, ents, index, (fcode, firms), fyear, rep))
+        del fcode, firms, fyear, fin, rep
+    else:
+        size = _finish(_size_periods(res.financials, ents))
+        reported = pd.DataFrame({"iri": [], "year": []})
     if performance is None:
         performance = perf_mod.performance_facts(res)
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
