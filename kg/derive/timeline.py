@@ -188,7 +188,8 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
 
 def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     """Each value's position in the entity ``index`` (unique IRIs), NaN where it has none."""
-    pos = index.get_indexer(values.to_numpy(dtype=object)).astype(float)
+    # the values as an object Index: an object array would first be converted to pandas text
+    pos = index.get_indexer(pd.Index(values.to_numpy(dtype=object), dtype=object)).astype(float)
     pos[pos < 0] = np.nan
     return pos
 
@@ -411,7 +412,7 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, index: pd.Index | None 
         year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
     rows, code, y, at_year = reported if reported is not None else _reported_rows(fcode, year)
     index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object) if index is None else index
-    at_ent = index.get_indexer(firms)  # the firms' rows in ents (-1: no entity, no sector)
+    at_ent = index.get_indexer(pd.Index(firms, dtype=object))  # the firms' rows in ents (-1: no entity, no sector)
     sector = np.append(ents["sector"].to_numpy(dtype=object), np.nan)[at_ent]
     emp, rev = _numbers(fin, "employees"), _numbers(fin, "revenue")
     sc, classes = pd.factorize(size_mod.size_classes(emp[rows], rev[rows], sector, code), use_na_sentinel=False)
@@ -479,17 +480,39 @@ def _rows_by_version(row_ent: np.ndarray, keys: np.ndarray, start: np.ndarray):
     return row, ver
 
 
-def _weight_periods(of: pd.DataFrame, lp: pd.DataFrame, is_fund: pd.Series) -> pd.DataFrame:
+def _objects(values) -> pd.Index:
+    """Values as an object Index, to look up in one (an object array would first be converted to
+    pandas text)."""
+    return pd.Index(np.asarray(values, dtype=object), dtype=object)
+
+
+def _flag(index: pd.Index, flags: np.ndarray):
+    """``values -> mask``: the flag of each value's entity in ``index``, False for no entity."""
+    ext = np.append(np.asarray(flags, dtype=bool), False)
+    return lambda values: ext[index.get_indexer(_objects(values))]
+
+
+def _labelled(ents: pd.DataFrame, label: str) -> np.ndarray:
+    """Which entities carry ``label``; each distinct label tuple looked at once."""
+    labels = ents["labels"].to_numpy(dtype=object)
+    try:
+        codes, uniq = pd.factorize(labels)
+    except TypeError:  # labels as lists (unhashable): each row
+        return np.array([label in ls for ls in labels], dtype=bool)
+    return np.array([label in ls for ls in list(uniq)] + [False], dtype=bool)[codes]
+
+
+def _weight_periods(of: pd.DataFrame, lp: pd.DataFrame, is_fund) -> pd.DataFrame:
     """kg.derive.flows.step_weights for every date at once: ``x, fund, w, _from, _to``. A fund's
     weights change on the dates of its LP commitments and of the holdings in it."""
     cols = {"x": object, "fund": object, "w": float, "_from": np.int64, "_to": np.int64}
     empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
-    funds = pd.Index(pd.unique(pd.concat([lp["to_iri"], of["to_iri"]], ignore_index=True).to_numpy(dtype=object)))
+    funds = _objects(pd.unique(pd.concat([lp["to_iri"], of["to_iri"]], ignore_index=True).to_numpy(dtype=object)))
     if not len(funds):
         return empty
-    lp_f = funds.get_indexer(lp["to_iri"]).astype(np.int64)
+    lp_f = funds.get_indexer(_objects(lp["to_iri"])).astype(np.int64)
     lp_day = _days(lp["date"], len(lp), False)
-    of_f = funds.get_indexer(of["to_iri"]).astype(np.int64)
+    of_f = funds.get_indexer(_objects(of["to_iri"])).astype(np.int64)
     of_a, of_b = _days(of.get("start"), len(of), False), _days(of.get("end"), len(of), True)
     ch_e = np.concatenate([lp_f, of_f, of_f])
     ch_d = np.concatenate([lp_day, of_a, np.where(of_b < OPEN_TO, of_b + 1, OPEN_FROM)])
@@ -521,11 +544,11 @@ def _weight_periods(of: pd.DataFrame, lp: pd.DataFrame, is_fund: pd.Series) -> p
     fund = funds.to_numpy(dtype=object)[keys[w["ver"].to_numpy()] // _K]
     w = pd.DataFrame({"x": w["x"].to_numpy(dtype=object), "fund": fund, "w": w["w"].to_numpy(dtype=float),
                       "_from": start[w["ver"].to_numpy()], "_to": end[w["ver"].to_numpy()]})
-    w = w[w["fund"].map(is_fund).fillna(False).astype(bool).to_numpy() & (w["w"] > 0)]
+    w = w[is_fund(w["fund"]) & (w["w"] > 0).to_numpy()]
     return merge_periods(w, ["x", "fund"])
 
 
-def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd.DataFrame:
+def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame, index: pd.Index | None = None) -> pd.DataFrame:
     """The flows table (kg.derive.flows.FLOW_COLUMNS) with ``_from`` / ``_to``: the chains of
     kg.derive.flows.chains built by joining periods (a chain holds while its source is
     state-controlled and each step's weight holds), then the fundings made by their last member."""
@@ -535,21 +558,21 @@ def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd
     if funded is None or not len(funded):
         return empty
     owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
-    iri, labels = ents["iri"], ents["labels"]
-    is_fund = pd.Series(labels.map(lambda ls: "Fund" in ls).to_numpy(dtype=bool), index=iri.to_numpy())
-    is_firm = pd.Series(labels.map(lambda ls: "Firm" in ls).to_numpy(dtype=bool), index=iri.to_numpy())
+    iri = ents["iri"]
+    index = _objects(iri) if index is None else index
+    is_fund, is_firm = _flag(index, _labelled(ents, "Fund")), _flag(index, _labelled(ents, "Firm"))
     names = flows_mod.fund_names(res)
     if names is None:
         names = pd.Series(ents["name"].to_numpy(), index=iri.to_numpy())
 
     fl = funded[funded["instrument"].notna() & (funded["instrument"] != flows_mod.LP)]
-    fl = fl[fl["to_iri"].map(is_firm).fillna(False).astype(bool).to_numpy()]
+    fl = fl[is_firm(fl["to_iri"])]
     fl = pd.DataFrame({"funder": fl["from_iri"].to_numpy(), "recipient": fl["to_iri"].to_numpy(),
                        "funding": fl["iri"].to_numpy(), "instrument": fl["instrument"].to_numpy(),
                        "amount": fl["amount"].to_numpy(), "date": fl["date"].to_numpy(),
                        "_day": _days(fl["date"], len(fl), False)})
     lp = funded[(funded["instrument"] == flows_mod.LP) & funded["amount"].notna()]
-    of = owns[owns["to_iri"].map(is_fund).fillna(False).astype(bool).to_numpy()] if len(owns) else owns
+    of = owns[is_fund(owns["to_iri"])] if len(owns) else owns
     w = flows_mod.weights_named(_weight_periods(of, lp, is_fund), names)
 
     # the sources: periods of state control, merged over that one fact
@@ -621,7 +644,7 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
     index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object)  # one hash table of the IRIs
     integrated, control, entity = _ownership_periods(res, ents, floor, index)
     integrated, control = _finish(integrated), _finish(control)
-    flows = _finish(_flow_periods(res, ents, entity))
+    flows = _finish(_flow_periods(res, ents, entity, index))
     entity = _finish(entity)
     size = reported = performance = None
     if len(res.financials):
