@@ -311,32 +311,43 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: p
     V = vkey.size
     D = sp.csr_matrix((np.ones(len(dpairs), dtype=bool), (dpairs["i"].to_numpy(), dpairs["j"].to_numpy())), shape=(V, V))
     state = facts_mod._state_mask(ents)[vent]
-    node = np.arange(V, dtype=object)
-    integrated, control, entity = facts_mod.ownership_facts(pairs, D, state, node, names[vent], floor=floor)
+    ints, ctl, ent = facts_mod.ownership_arrays(pairs, D, state, names[vent], floor=floor)
+    del pairs, dpairs, D, state
 
     # periods are merged on each entity's rank in IRI order (sorting integers, not text, gives the
-    # same order), the IRIs put in after
+    # same order), the IRIs put in after; texts are merged as codes of their distinct values
     rank, by_rank = pd.factorize(iri, sort=True)
     by_rank = np.asarray(by_rank, dtype=object)
 
-    def link_table(df, a, b):
-        i, j = df[a].to_numpy(dtype=np.int64), df[b].to_numpy(dtype=np.int64)
-        out = df.assign(**{a: rank[vent[i]], b: rank[vent[j]]})
-        out["_from"], out["_to"] = vfrom[j], vto[j]
-        out = merge_periods(out, [a, b])
-        return out.assign(**{a: by_rank[out[a].to_numpy(dtype=np.int64)], b: by_rank[out[b].to_numpy(dtype=np.int64)]})
+    def link_table(cols, a, b):
+        i, j = cols[a], cols[b]
+        out = merge_periods(pd.DataFrame({a: rank[vent[i]], b: rank[vent[j]], "share": cols["share"],
+                                          "hops": cols["hops"], "_from": vfrom[j], "_to": vto[j]}), [a, b])
+        return pd.DataFrame({a: text_column(by_rank, out[a].to_numpy()), b: text_column(by_rank, out[b].to_numpy()),
+                             "share": out["share"].to_numpy(), "hops": out["hops"].to_numpy(),
+                             "_from": out["_from"].to_numpy(), "_to": out["_to"].to_numpy()})
 
-    integrated = link_table(integrated, "owner", "owned")
-    control = link_table(control, "controller", "controlled")
-    k = entity["iri"].to_numpy(dtype=np.int64)
-    uc = entity["ultimate_controller"].to_numpy(dtype=object)
-    has = pd.notna(uc)
-    ucn = np.full(len(uc), None, dtype=object)
-    ucn[has] = iri[vent[uc[has].astype(np.int64)]]
-    entity = entity.assign(iri=rank[vent[k]], ultimate_controller=ucn)
-    entity["_from"], entity["_to"] = vfrom[k], vto[k]
+    integrated = link_table(ints, "owner", "owned")
+    del ints
+    control = link_table(ctl, "controller", "controlled")
+    del ctl
+    uc = ent["ultimate_controller"]
+    influence, levels = pd.factorize(np.asarray(ent["state_influence"], dtype=object), use_na_sentinel=False)
+    path, paths = pd.factorize(np.asarray(ent["path"], dtype=object), use_na_sentinel=False)
+    entity = pd.DataFrame({"iri": rank[vent], "ultimate_controller": np.where(uc >= 0, rank[vent[np.maximum(uc, 0)]], -1),
+                           "state_share": ent["state_share"], "state_controlled": ent["state_controlled"],
+                           "state_influence": influence, "path": path, "_from": vfrom, "_to": vto})
+    del ent, uc, influence, path
     entity = merge_periods(entity, ["iri"])
-    entity["iri"] = by_rank[entity["iri"].to_numpy(dtype=np.int64)]
+    uc = entity["ultimate_controller"].to_numpy()
+    ucn = np.full(len(uc), None, dtype=object)
+    ucn[uc >= 0] = by_rank[uc[uc >= 0]]
+    entity = pd.DataFrame({"iri": text_column(by_rank, entity["iri"].to_numpy()), "ultimate_controller": ucn,
+                           "state_share": entity["state_share"].to_numpy(),
+                           "state_controlled": entity["state_controlled"].to_numpy(),
+                           "state_influence": np.asarray(levels, dtype=object)[entity["state_influence"].to_numpy()],
+                           "path": np.asarray(paths, dtype=object)[entity["path"].to_numpy()],
+                           "_from": entity["_from"].to_numpy(), "_to": entity["_to"].to_numpy()})
     return integrated, control, entity
 
 
