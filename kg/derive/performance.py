@@ -85,7 +85,7 @@ def _years(key: np.ndarray, rev: np.ndarray, loss: np.ndarray, firms: np.ndarray
     same_next = np.append(code[1:] == code[:-1], False)
     next_year = np.where(same_next, np.append(year[1:], 0), np.nan).astype(float)
     return {"firm": firms[code], "year": year, "min_revenue": min_rev, "loss": any_loss, "next_year": next_year,
-            "_key": keys, "_code": code}
+            "_key": keys, "_code": code, "_inv": inv.reshape(-1)}
 
 
 def firm_years(fin: pd.DataFrame) -> pd.DataFrame:
@@ -112,7 +112,7 @@ def firm_years(fin: pd.DataFrame) -> pd.DataFrame:
     rev = _numbers(_column(fin, "revenue", rows))
     loss = (_numbers(_column(fin, "net_profit", rows)) < 0)
     out = _years(key[rows], rev, loss, firms)
-    del out["_code"]
+    del out["_code"], out["_inv"]
     return pd.DataFrame(out)
 
 
@@ -160,8 +160,7 @@ def weak_years(fin: pd.DataFrame, firms=None, *, codes=None, year=None) -> pd.Da
     key, keep, all_firms = _keyed(fin, codes, year)
     if firms is not None:
         # the firms asked for, looked up once per firm rather than once per row
-        wanted = np.asarray(pd.Index(all_firms, dtype=object).isin(pd.unique(pd.Series(list(firms), dtype=object))),
-                            dtype=bool)
+        wanted = np.asarray(pd.Index(all_firms, dtype=object).isin(np.asarray(firms, dtype=object)), dtype=bool)
         keep &= wanted[np.maximum(key // YEAR_SPAN, 0)]
     sel = np.flatnonzero(keep)
     if not sel.size:
@@ -182,12 +181,13 @@ def weak_years(fin: pd.DataFrame, firms=None, *, codes=None, year=None) -> pd.Da
     losses = loss_years >= MIN_LOSS_YEARS
     weak = decline | losses
     # back to the FinancialYear nodes of each weak firm-year, sorted by firm, year and node
-    rpos = np.searchsorted(keys, key[sel])  # every selected row's key is among the keys
-    rows = sel[weak[rpos]]
+    at_key = np.full(len(fin), -1, dtype=np.int64)  # each selected row's firm-year
+    at_key[sel] = fy["_inv"]
+    rows = sel[weak[fy["_inv"]]]
     iri_obj = fin["iri"].to_numpy(dtype=object) if not isinstance(fin["iri"].dtype, pd.StringDtype) else None
     rows = _sorted_rows(rows, key[rows], iri_obj[rows] if iri_obj is not None else
                         fin["iri"].array.take(rows).to_numpy(dtype=object))
-    at = np.searchsorted(keys, key[rows])
+    at = at_key[rows]
     year = fy["year"][at]
     nxt = fy["next_year"][at]
     last = np.isnan(nxt)
