@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
+
+from kg.derive.periods import distinct_objects
+from kg.derive.text import take_text
 
 __all__ = ["display_names", "certification_years", "superseded_from"]
 
@@ -56,15 +60,28 @@ def certification_years(certs: pd.DataFrame) -> pd.DataFrame:
     """
     if not len(certs):
         return pd.DataFrame({"iri": [], "cert_year": [], "counts_from": []})
-    start = certs["valid_from"].map(lambda d: None if d is None or d != d else d.first_day())
-    year = pd.to_numeric(certs["year"], errors="coerce")
-    year = year.where(year.notna(), start.map(lambda d: None if d is None else d.year).astype(float))
-    keep = year.notna().to_numpy()
+    # each distinct date object looked at once (kg.derive.periods.distinct_objects)
+    vf = certs["valid_from"].to_numpy(dtype=object)
+    codes, uniq = distinct_objects(np.where(pd.isna(vf), None, vf))
+    firsts = [d.first_day() for d in uniq]
+    start = np.array([d.toordinal() for d in firsts] + [-1], dtype=np.int64)[codes]  # -1: no valid_from
+    start_year = np.array([d.year for d in firsts] + [np.nan], dtype=float)[codes]
+    year = pd.to_numeric(certs["year"], errors="coerce").to_numpy(dtype=float)
+    year = np.where(np.isnan(year), start_year, year)
+    keep = np.flatnonzero(~np.isnan(year))
     years = year[keep].astype(int)
-    counts = [max(s, dt.date(y, 1, 1)) if s is not None else dt.date(y, 1, 1)
-              for s, y in zip(start[keep], years, strict=True)]
-    return pd.DataFrame({"iri": certs.loc[keep, "iri"].to_numpy(dtype=object), "cert_year": years.to_numpy(),
-                         "counts_from": counts})
+    jan1 = _ordinals(years, lambda y: dt.date(y, 1, 1))
+    counts = np.maximum(start[keep], jan1)
+    days, at = np.unique(counts, return_inverse=True)
+    dates = np.array([dt.date.fromordinal(int(d)) for d in days.tolist()] + [None], dtype=object)[:-1]
+    return pd.DataFrame({"iri": take_text(certs["iri"], keep), "cert_year": years,
+                         "counts_from": dates[at.reshape(-1)] if len(keep) else np.array([], dtype=object)})
+
+
+def _ordinals(years: np.ndarray, day) -> np.ndarray:
+    """``day(y).toordinal()`` of each year, each distinct year once."""
+    uy, at = np.unique(years, return_inverse=True)
+    return np.array([day(int(y)).toordinal() for y in uy.tolist()], dtype=np.int64)[at.reshape(-1)]
 
 
 def _key_text(vt, vf, batch) -> str:
