@@ -115,12 +115,13 @@ def superseded_from(certs: pd.DataFrame) -> pd.DataFrame:
     vf = [None if d is None or d != d else d for d in c["valid_from"]]
     batch = [None if b is None or b != b else b for b in c["batch"]]
     c = c.assign(key=[_key_text(a, b, n) for a, b, n in zip(c["valid_to"], vf, batch, strict=True)],
-                 start=[dt.date.min if d is None else d.first_day() for d in vf])
+                 start=np.array([dt.date.min.toordinal() if d is None else d.first_day().toordinal() for d in vf],
+                                dtype=np.int64))  # ordinals: a grouped min of dates runs in Python
     # per firm and programme, keys from the greatest down; a key's certifications are superseded
     # from the earliest start among the strictly greater keys
     blocks = (c.groupby(["from_iri", "to_iri", "key"], sort=False)["start"].min().reset_index()
               .sort_values(["from_iri", "to_iri", "key"], ascending=[True, True, False]))
-    ordinal = blocks["start"].map(dt.date.toordinal)
+    ordinal = blocks["start"]
     earliest = ordinal.groupby([blocks["from_iri"], blocks["to_iri"]]).cummin()
     blocks["before"] = earliest.groupby([blocks["from_iri"], blocks["to_iri"]]).shift(1)
     blocks = blocks[blocks["before"].notna()]
