@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kg.derive.text import take_text, text_column
 
@@ -53,7 +55,7 @@ def _keyed(fin: pd.DataFrame, codes=None, year=None):
     keep = ~np.isnan(year) & (codes >= 0)
     key = np.full(len(fin), -1, dtype=np.int64)
     key[keep] = codes[keep].astype(np.int64) * YEAR_SPAN + year[keep].astype(np.int64)
-    return key, keep, np.asarray(firms, dtype=object)
+    return key, keep, firms if isinstance(firms, pa.Array) else np.asarray(firms, dtype=object)
 
 
 #: Keys are firm code * YEAR_SPAN + year (years 0 .. 9999).
@@ -84,7 +86,7 @@ def _years(key: np.ndarray, rev: np.ndarray, loss: np.ndarray, firms: np.ndarray
     code, year = keys // YEAR_SPAN, keys % YEAR_SPAN
     same_next = np.append(code[1:] == code[:-1], False)
     next_year = np.where(same_next, np.append(year[1:], 0), np.nan).astype(float)
-    return {"firm": firms[code], "year": year, "min_revenue": min_rev, "loss": any_loss, "next_year": next_year,
+    return {"firm": firms[code] if firms is not None else None, "year": year, "min_revenue": min_rev, "loss": any_loss, "next_year": next_year,
             "_key": keys, "_code": code, "_inv": inv.reshape(-1)}
 
 
@@ -160,14 +162,19 @@ def weak_years(fin: pd.DataFrame, firms=None, *, codes=None, year=None) -> pd.Da
     key, keep, all_firms = _keyed(fin, codes, year)
     if firms is not None:
         # the firms asked for, looked up once per firm rather than once per row
-        wanted = np.asarray(pd.Index(all_firms, dtype=object).isin(np.asarray(firms, dtype=object)), dtype=bool)
+        if isinstance(all_firms, pa.Array):
+            wanted = pc.is_in(all_firms, value_set=pa.array(np.asarray(firms, dtype=object), type=pa.large_string(),
+                                                           from_pandas=True)).to_numpy(zero_copy_only=False)
+            wanted &= pc.is_valid(all_firms).to_numpy(zero_copy_only=False)
+        else:
+            wanted = np.asarray(pd.Index(all_firms, dtype=object).isin(np.asarray(firms, dtype=object)), dtype=bool)
         keep &= wanted[np.maximum(key // YEAR_SPAN, 0)]
     sel = np.flatnonzero(keep)
     if not sel.size:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in WEAK_COLUMNS})
     rev_rows = _numbers(_column(fin, "revenue", sel))
     loss_rows = (_numbers(_column(fin, "net_profit", sel)) < 0) if "net_profit" in fin else np.zeros(sel.size, bool)
-    fy = _years(key[sel], rev_rows, loss_rows, all_firms)
+    fy = _years(key[sel], rev_rows, loss_rows, None)
     keys = fy["_key"]
     rev = fy["min_revenue"].astype(float)
     loss = fy["loss"].astype(bool)

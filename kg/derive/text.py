@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["text_column", "take_text"]
+__all__ = ["text_column", "take_text", "arrow_text"]
 
 
 def _infers_text() -> bool:
@@ -25,24 +25,49 @@ def _infers_text() -> bool:
 def text_column(values: np.ndarray, codes: np.ndarray):
     """``values[codes]`` as a frame column of it would be: pandas text when ``values`` (an
     object array of ``str`` and ``None``) give any text, else the object array itself.
-    ``codes`` are positions in ``values`` (none negative).
+    ``codes`` are positions in ``values``; a negative code gives a missing value (``None``). ``values`` may be given as Arrow text
+    (:func:`arrow_text`) when several columns are taken from them.
 
     >>> col = text_column(np.array(["a", None, "b"], dtype=object), np.array([2, 0, 1, 2]))
     >>> pd.DataFrame({"c": col})["c"].equals(pd.DataFrame({"c": np.array(["b", "a", None, "b"], dtype=object)})["c"])
     True
     """
     codes = np.asarray(codes, dtype=np.int64)
-    values = np.asarray(values, dtype=object)
-    if not len(codes) or not _infers_text():
-        return values[codes]
-    try:
-        arr = pa.array(values, type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: as pandas infers it
-        return values[codes]
-    taken = arr.take(pa.array(codes))
-    if taken.null_count == len(taken):  # no text at all: pandas keeps objects
-        return values[codes]
+    missing = codes < 0
+
+    def objects():
+        out = values[np.maximum(codes, 0)] if len(values) else np.full(len(codes), None, dtype=object)
+        out[missing] = None
+        return out
+
+    if isinstance(values, pa.Array):
+        arr = values
+    else:
+        values = np.asarray(values, dtype=object)
+        if not len(codes) or not _infers_text():
+            return objects()
+        try:
+            arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: as pandas infers it
+            return objects()
+    taken = arr.take(pa.array(codes, mask=missing if missing.any() else None))
+    if not len(codes) or taken.null_count == len(taken) or not _infers_text():  # no text: pandas keeps objects
+        return np.array(taken.to_pylist(), dtype=object) if len(codes) else np.zeros(0, dtype=object)
     return pd.array(taken, dtype="str")
+
+
+def arrow_text(values: np.ndarray) -> pa.Array | np.ndarray:
+    """``values`` (``str`` objects) as Arrow text for :func:`text_column`, converted once; as they
+    are when they are not all text.
+
+    >>> pd.Series(text_column(arrow_text(np.array(["a", "b"], dtype=object)), [1, 1])).tolist()
+    ['b', 'b']
+    """
+    values = np.asarray(values, dtype=object)
+    try:
+        return pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return values
 
 
 def take_text(col: pd.Series, rows: np.ndarray):

@@ -56,7 +56,7 @@ from kg.derive import lookups
 from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
 from kg.derive.periods import distinct_objects
-from kg.derive.text import text_column
+from kg.derive.text import arrow_text, text_column
 from kg.reference import names as reference_names
 from kg.resolve import Resolved
 
@@ -290,7 +290,7 @@ def _expand(links: pd.DataFrame, vkey: np.ndarray, vfrom: np.ndarray) -> pd.Data
     return out
 
 
-def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: pd.Index):
+def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: pd.Index, ranks: tuple | None = None):
     n = len(ents)
     iri = ents["iri"].to_numpy(dtype=object)
     names = ents["name"].fillna(ents["iri"]).to_numpy(dtype=object)
@@ -316,8 +316,7 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: p
 
     # periods are merged on each entity's rank in IRI order (sorting integers, not text, gives the
     # same order), the IRIs put in after; texts are merged as codes of their distinct values
-    rank, by_rank = pd.factorize(iri, sort=True)
-    by_rank = np.asarray(by_rank, dtype=object)
+    rank, by_rank = ranks if ranks is not None else _ranks(iri)
 
     def link_table(cols, a, b):
         i, j = cols[a], cols[b]
@@ -340,8 +339,7 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: p
     del ent, uc, influence, path
     entity = merge_periods(entity, ["iri"])
     uc = entity["ultimate_controller"].to_numpy()
-    ucn = np.full(len(uc), None, dtype=object)
-    ucn[uc >= 0] = by_rank[uc[uc >= 0]]
+    ucn = text_column(by_rank, uc)  # -1: none
     entity = pd.DataFrame({"iri": text_column(by_rank, entity["iri"].to_numpy()), "ultimate_controller": ucn,
                            "state_share": entity["state_share"].to_numpy(),
                            "state_controlled": entity["state_controlled"].to_numpy(),
@@ -355,8 +353,21 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: p
 # size classes
 
 
-def _firm_codes(fin: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Each financial-year row's firm as a code (-1 when missing) in IRI order, and the firms."""
+def _ranks(iri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each entity's rank in IRI order, and the IRIs in that order (as Arrow text when they are
+    all text: several columns are taken from them)."""
+    rank, by_rank = pd.factorize(np.asarray(iri, dtype=object), sort=True)
+    return rank, arrow_text(by_rank)
+
+
+def _firm_codes(fin: pd.DataFrame, index: pd.Index | None = None, ranks: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each financial-year row's firm as a code (-1 when missing) in IRI order, and the firms.
+    With the entities' ``index`` and ``ranks`` (:func:`_ranks`), a firm's code is its entity's
+    rank (the firms are then every entity): a lookup, not a sort."""
+    if index is not None and ranks is not None:
+        pos = index.get_indexer(_objects(fin["from_iri"]))
+        if not ((pos < 0) & fin["from_iri"].notna().to_numpy(dtype=bool)).any():  # every firm is an entity
+            return np.where(pos >= 0, ranks[0][np.maximum(pos, 0)], -1).astype(np.int64), ranks[1]
     codes, firms = pd.factorize(fin["from_iri"].to_numpy(dtype=object), sort=True)
     return codes.astype(np.int64), np.asarray(firms, dtype=object)
 
@@ -409,7 +420,7 @@ def _numbers(fin: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, index: pd.Index | None = None, codes: tuple | None = None,
-                  year: np.ndarray | None = None, reported: tuple | None = None) -> pd.DataFrame:
+                  year: np.ndarray | None = None, reported: tuple | None = None, ranks: tuple | None = None) -> pd.DataFrame:
     """``iri, size_class, size_year, size_employees, size_revenue, _from, _to``: FY y from
     y+1-01-01 until the firm's next reported year counts. ``index`` (the entity IRIs), ``codes``
     (:func:`_firm_codes`), ``year`` (the years as floats) and ``reported`` (:func:`_reported_rows`)
@@ -423,7 +434,11 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, index: pd.Index | None 
         year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
     rows, code, y, at_year = reported if reported is not None else _reported_rows(fcode, year)
     index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object) if index is None else index
-    at_ent = index.get_indexer(pd.Index(firms, dtype=object))  # the firms' rows in ents (-1: no entity, no sector)
+    if ranks is not None and firms is ranks[1]:  # the firms are the entities in IRI order
+        at_ent = np.empty(len(ranks[0]), dtype=np.int64)
+        at_ent[ranks[0]] = np.arange(len(ranks[0]))
+    else:
+        at_ent = index.get_indexer(pd.Index(firms, dtype=object))  # the firms' rows in ents (-1: no entity, no sector)
     sector = np.append(ents["sector"].to_numpy(dtype=object), np.nan)[at_ent]
     emp, rev = _numbers(fin, "employees"), _numbers(fin, "revenue")
     sc, classes = pd.factorize(size_mod.size_classes(emp[rows], rev[rows], sector, code), use_na_sentinel=False)
@@ -653,7 +668,8 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
     # intermediates of one step are as large as a result)
     ents = res.entities.reset_index(drop=True)
     index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object)  # one hash table of the IRIs
-    integrated, control, entity = _ownership_periods(res, ents, floor, index)
+    ranks = _ranks(ents["iri"].to_numpy(dtype=object))  # the entities in IRI order, once
+    integrated, control, entity = _ownership_periods(res, ents, floor, index, ranks)
     integrated, control = _finish(integrated), _finish(control)
     flows = _finish(_flow_periods(res, ents, entity, index))
     entity = _finish(entity)
@@ -661,12 +677,12 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
     if len(res.financials):
         # the firms of the financial years as codes (in IRI order) and the years as numbers, once
         fin = res.financials
-        fcode, firms = _firm_codes(fin)
+        fcode, firms = _firm_codes(fin, index, ranks)
         fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
         performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
         rep = _reported_rows(fcode, fyear)
         reported = pd.DataFrame({"iri": text_column(firms, rep[1]), "year": rep[2]})
-        size = _finish(_size_periods(fin, ents, index, (fcode, firms), fyear, rep))
+        size = _finish(_size_periods(fin, ents, index, (fcode, firms), fyear, rep, ranks))
         del fcode, firms, fyear, fin, rep
     else:
         size = _finish(_size_periods(res.financials, ents))
