@@ -155,23 +155,37 @@ def merge_periods(df: pd.DataFrame, keys: list[str], lo: str = "_from", hi: str 
     """
     if not len(df):
         return df.reset_index(drop=True)
-    df = df.sort_values([*keys, lo], kind="stable").reset_index(drop=True)
+    if all(_numeric(df[k]) for k in (*keys, lo)):  # integer keys: one lexsort (stable, as sort_values)
+        order = np.lexsort([df[k].to_numpy() for k in (lo, *keys[::-1])])
+        df = df.take(order).reset_index(drop=True)
+    else:
+        df = df.sort_values([*keys, lo], kind="stable").reset_index(drop=True)
     same = np.ones(len(df), dtype=bool)
     same[0] = False
     for c in df.columns:
         if c in (lo, hi):
             continue
-        code = _codes(df[c])
-        same[1:] &= code[1:] == code[:-1]
+        col = df[c]
+        if _numeric(col):  # the values themselves (as factorize: NaN equals NaN)
+            v = col.to_numpy()
+            eq = v[1:] == v[:-1]
+            if v.dtype.kind == "f":
+                eq |= np.isnan(v[1:]) & np.isnan(v[:-1])
+            same[1:] &= eq
+        else:
+            code = _codes(col)
+            same[1:] &= code[1:] == code[:-1]
     start, end = df[lo].to_numpy(), df[hi].to_numpy()
     same[1:] &= start[1:] == end[:-1] + 1
-    group = np.cumsum(~same) - 1
     first = np.flatnonzero(~same)
     out = df.iloc[first].reset_index(drop=True)
-    last_end = np.zeros(len(first), dtype=np.int64)
-    np.maximum.at(last_end, group, end)
-    out[hi] = last_end
+    out[hi] = np.maximum.reduceat(end.astype(np.int64), first)
     return out
+
+
+def _numeric(col: pd.Series) -> bool:
+    """A NumPy column of integers, floats or booleans."""
+    return isinstance(col.dtype, np.dtype) and col.dtype.kind in "iufb"
 
 
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
