@@ -90,6 +90,43 @@ def _path_text(path: list[int], names: np.ndarray, shares: dict) -> str:
     return " -> ".join(parts)
 
 
+def _path_texts(paths: np.ndarray, pairs: pd.DataFrame, names: np.ndarray) -> list[str]:
+    """:func:`_path_text` of each row of ``paths`` (entity indices, -1 padded at the end), the
+    shares of all hops looked up at once and each distinct share formatted once.
+
+    >>> pairs = pd.DataFrame({"i": [0, 1], "j": [1, 2], "share": [1.0, 0.006]})
+    >>> _path_texts(np.array([[0, 1, 2], [0, 1, -1]]), pairs, np.array(["G", "H", "F"], dtype=object))
+    ['G -> 100% H -> 0.006 F', 'G -> 100% H']
+    """
+    n = len(names)
+    key = pairs["i"].to_numpy(dtype=np.int64) * n + pairs["j"].to_numpy(dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    key, share = key[order], pairs["share"].to_numpy(dtype=float)[order]
+    a, b = paths[:, :-1], paths[:, 1:]
+    hop = (a >= 0) & (b >= 0)
+    want = a[hop] * n + b[hop]
+    pos = np.minimum(np.searchsorted(key, want, "right") - 1, len(key) - 1)  # the last of equal keys, as a dict keeps
+    if not len(key) or (pos < 0).any() or (key[np.maximum(pos, 0)] != want).any():
+        shares = dict(zip(zip(pairs["i"].astype(int), pairs["j"].astype(int), strict=True),
+                          pairs["share"].astype(float), strict=True))
+        return [_path_text([int(k) for k in row if k >= 0], names, shares) for row in paths]
+    hop_share = np.full(a.shape, np.nan)
+    hop_share[hop] = share[pos]
+    fmt = {}
+    out = []
+    for row, sh in zip(paths.tolist(), hop_share.tolist(), strict=True):
+        parts = [str(names[row[0]])]
+        for b_, s in zip(row[1:], sh, strict=True):
+            if b_ < 0:
+                break
+            text = fmt.get(s)
+            if text is None:
+                text = fmt[s] = f"{s:.4g}" if s < 0.01 else f"{s:.0%}"
+            parts.append(f"{text} {names[b_]}")
+        out.append(" -> ".join(parts))
+    return out
+
+
 def ownership_pairs(owns: pd.DataFrame, index: pd.Series, as_of: dt.date) -> pd.DataFrame:
     """Direct ownership the algebra uses (columns i, j, share): valid at ``as_of``, direct,
     the largest share per (owner, owned), each owned entity's shares scaled to at most 100%.
@@ -207,9 +244,7 @@ def ownership_arrays(pairs: pd.DataFrame, declared: sp.csr_matrix, state: np.nda
     targets = np.flatnonzero((st.path_share > 0) & ~st.root)
     texts = np.full(n, None, dtype=object)
     if targets.size:
-        shares = dict(zip(zip(pairs["i"].astype(int), pairs["j"].astype(int), strict=True), pairs["share"].astype(float), strict=True))
-        for t, row in zip(targets, st.paths(targets), strict=True):
-            texts[t] = _path_text([int(k) for k in row if k >= 0], names, shares)
+        texts[targets] = _path_texts(st.paths(targets), pairs, names)
     entity = {"ultimate_controller": uc, "state_share": _fraction(st.share), "state_controlled": st.controlled,
               "state_influence": st.level, "path": texts}
     return integrated, control, entity
