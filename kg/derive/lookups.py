@@ -44,7 +44,8 @@ def display_names(rows: pd.DataFrame) -> pd.DataFrame:
     several = named["iri"].duplicated(keep=False)
     smallest = named[several].sort_values(["iri", "name"]).drop_duplicates("iri")
     out = pd.concat([named[~several], smallest]).sort_values("iri")
-    return pd.DataFrame({"iri": out["iri"].to_numpy(dtype=object), "display_name": out["name"].to_numpy(dtype=object)})
+    rows = np.arange(len(out))
+    return pd.DataFrame({"iri": take_text(out["iri"], rows), "display_name": take_text(out["name"], rows)})
 
 
 def certification_years(certs: pd.DataFrame) -> pd.DataFrame:

@@ -117,9 +117,9 @@ def _days(col, n: int, end: bool) -> np.ndarray:
 
 def _dates(days: np.ndarray, open_value: int) -> np.ndarray:
     """Ordinals back to ``datetime.date`` (``None`` where open), each distinct day once."""
-    uniq, inv = np.unique(days, return_inverse=True)
+    inv, uniq = pd.factorize(np.asarray(days, dtype=np.int64))  # hashed, not sorted
     dates = np.array([None if d == open_value else dt.date.fromordinal(d) for d in uniq.tolist()] + [None], dtype=object)
-    return dates[:-1][inv.reshape(-1)] if len(days) else np.array([], dtype=object)
+    return dates[:-1][inv] if len(days) else np.array([], dtype=object)
 
 
 def _ordinals_of(dates: pd.Series, open_value: int) -> np.ndarray:
