@@ -109,12 +109,15 @@ def superseded_from(certs: pd.DataFrame) -> pd.DataFrame:
 
     if not len(certs):
         return nothing()
-    c = certs.loc[certs["valid_to"].map(lambda d: d is not None and d == d), ["iri", "from_iri", "to_iri", "valid_from", "valid_to", "batch"]]
+    dated = pd.notna(certs["valid_to"].to_numpy(dtype=object))  # not None, NaN or NaT (no comparison of dates)
+    c = certs.loc[dated, ["iri", "from_iri", "to_iri", "valid_from", "valid_to", "batch"]]
     c = c[c.duplicated(["from_iri", "to_iri"], keep=False)]  # only a firm's renewals can supersede
     if not len(c):
         return nothing()
-    vf = [None if d is None or d != d else d for d in c["valid_from"]]
-    batch = [None if b is None or b != b else b for b in c["batch"]]
+    vf = c["valid_from"].to_numpy(dtype=object)
+    vf = np.where(pd.isna(vf), None, vf).tolist()
+    batch = c["batch"].to_numpy(dtype=object)
+    batch = np.where(pd.isna(batch), None, batch).tolist()
     c = c.assign(key=[_key_text(a, b, n) for a, b, n in zip(c["valid_to"], vf, batch, strict=True)],
                  start=np.array([dt.date.min.toordinal() if d is None else d.first_day().toordinal() for d in vf],
                                 dtype=np.int64))  # ordinals: a grouped min of dates runs in Python
