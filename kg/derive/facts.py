@@ -35,7 +35,7 @@ from kg.derive.periods import valid_on
 from kg.reference import names as reference_names
 from kg.resolve import Resolved
 
-__all__ = ["Derived", "derive", "ownership_facts", "ownership_pairs", "declared_control", "size_facts", "reported_years",
+__all__ = ["Derived", "derive", "ownership_facts", "ownership_arrays", "ownership_pairs", "declared_control", "size_facts", "reported_years",
            "DEFAULT_FLOOR", "CONTROL_THRESHOLD"]
 
 DEFAULT_FLOOR = 0.01
@@ -88,6 +88,43 @@ def _path_text(path: list[int], names: np.ndarray, shares: dict) -> str:
     for a, b in zip(path, path[1:], strict=False):
         parts.append(f"{shares[(a, b)]:.4g} {names[b]}" if shares[(a, b)] < 0.01 else f"{shares[(a, b)]:.0%} {names[b]}")
     return " -> ".join(parts)
+
+
+def _path_texts(paths: np.ndarray, pairs: pd.DataFrame, names: np.ndarray) -> list[str]:
+    """:func:`_path_text` of each row of ``paths`` (entity indices, -1 padded at the end), the
+    shares of all hops looked up at once and each distinct share formatted once.
+
+    >>> pairs = pd.DataFrame({"i": [0, 1], "j": [1, 2], "share": [1.0, 0.006]})
+    >>> _path_texts(np.array([[0, 1, 2], [0, 1, -1]]), pairs, np.array(["G", "H", "F"], dtype=object))
+    ['G -> 100% H -> 0.006 F', 'G -> 100% H']
+    """
+    n = len(names)
+    key = pairs["i"].to_numpy(dtype=np.int64) * n + pairs["j"].to_numpy(dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    key, share = key[order], pairs["share"].to_numpy(dtype=float)[order]
+    a, b = paths[:, :-1], paths[:, 1:]
+    hop = (a >= 0) & (b >= 0)
+    want = a[hop] * n + b[hop]
+    pos = np.minimum(np.searchsorted(key, want, "right") - 1, len(key) - 1)  # the last of equal keys, as a dict keeps
+    if not len(key) or (pos < 0).any() or (key[np.maximum(pos, 0)] != want).any():
+        shares = dict(zip(zip(pairs["i"].astype(int), pairs["j"].astype(int), strict=True),
+                          pairs["share"].astype(float), strict=True))
+        return [_path_text([int(k) for k in row if k >= 0], names, shares) for row in paths]
+    hop_share = np.full(a.shape, np.nan)
+    hop_share[hop] = share[pos]
+    fmt = {}
+    out = []
+    for row, sh in zip(paths.tolist(), hop_share.tolist(), strict=True):
+        parts = [str(names[row[0]])]
+        for b_, s in zip(row[1:], sh, strict=True):
+            if b_ < 0:
+                break
+            text = fmt.get(s)
+            if text is None:
+                text = fmt[s] = f"{s:.4g}" if s < 0.01 else f"{s:.0%}"
+            parts.append(f"{text} {names[b_]}")
+        out.append(" -> ".join(parts))
+    return out
 
 
 def ownership_pairs(owns: pd.DataFrame, index: pd.Series, as_of: dt.date) -> pd.DataFrame:
@@ -163,37 +200,53 @@ def ownership_facts(pairs: pd.DataFrame, declared: sp.csr_matrix, state: np.ndar
     >>> ctl[["controller", "controlled"]].values.tolist(), ent["path"].tolist()[1:]
     ([['g', 'h'], ['g', 'f'], ['h', 'f']], ['G -> 100% H', 'G -> 100% H -> 60% F'])
     """
-    n = len(iri)
+    ints, ctl, ent = ownership_arrays(pairs, declared, state, names, floor=floor)
+    integrated = pd.DataFrame({
+        "owner": iri[ints["owner"]], "owned": iri[ints["owned"]], "share": ints["share"], "hops": ints["hops"],
+    })
+    control = pd.DataFrame({"controller": iri[ctl["controller"]], "controlled": iri[ctl["controlled"]],
+                            "share": ctl["share"], "hops": ctl["hops"]})
+    entity = pd.DataFrame({"iri": iri})
+    entity["ultimate_controller"] = [iri[k] if k >= 0 else None for k in ent["ultimate_controller"]]
+    for col in ("state_share", "state_controlled", "state_influence", "path"):
+        entity[col] = ent[col]
+    return integrated, control, entity
+
+
+def ownership_arrays(pairs: pd.DataFrame, declared: sp.csr_matrix, state: np.ndarray, names: np.ndarray,
+                     *, floor: float = DEFAULT_FLOOR) -> tuple[dict, dict, dict]:
+    """:func:`ownership_facts` as columns of arrays with the nodes as positions (the ultimate
+    controller -1 where there is none), for a caller that turns them into IRIs later.
+
+    >>> pairs = pd.DataFrame({"i": [0, 1], "j": [1, 2], "share": [1.0, 0.6]})
+    >>> _, ctl, ent = ownership_arrays(pairs, sp.csr_matrix((3, 3), dtype=bool), np.array([True, False, False]),
+    ...                                np.array(["G", "H", "F"], dtype=object))
+    >>> ctl["controller"].tolist(), ent["ultimate_controller"].tolist()
+    ([0, 0, 1], [-1, 0, 0])
+    """
+    n = len(names)
     W = own.ownership_matrix(pairs["i"].astype(np.int64).to_numpy(), pairs["j"].astype(np.int64).to_numpy(),
                              pairs["share"].astype(float).to_numpy(), n)
     X, H = own.integrated_ownership_with_hops(W, floor=floor)
     Xc, Hc = X.tocoo(), H.tocoo()
-    integrated = pd.DataFrame({
-        "owner": iri[Xc.row], "owned": iri[Xc.col], "share": _fraction(Xc.data), "hops": Hc.data.astype(int),
-    })
+    integrated = {"owner": Xc.row, "owned": Xc.col, "share": _fraction(Xc.data), "hops": Hc.data.astype(int)}
+    del Xc, Hc
 
     controls = own.control(W, CONTROL_THRESHOLD, declared=declared)
     C = controls.tocoo()
     xs = np.asarray(X[C.row, C.col]).ravel() if C.nnz else np.array([])
     hs = np.asarray(H[C.row, C.col]).ravel() if C.nnz else np.array([])
-    control = pd.DataFrame({"controller": iri[C.row], "controlled": iri[C.col], "share": _fraction(xs),
-                            "hops": hs.astype(int)})
+    control = {"controller": C.row, "controlled": C.col, "share": _fraction(xs), "hops": hs.astype(int)}
+    del X, H
 
-    uc = own.ultimate_controller(W, CONTROL_THRESHOLD, controls=controls)
-    entity = pd.DataFrame({"iri": iri})
-    entity["ultimate_controller"] = [iri[k] if k >= 0 else None for k in uc]
-
+    uc = np.asarray(own.ultimate_controller(W, CONTROL_THRESHOLD, controls=controls), dtype=np.int64)
     st = state_mod.state_shares(W, state, threshold=CONTROL_THRESHOLD, declared=declared)
-    entity["state_share"] = _fraction(st.share)
-    entity["state_controlled"] = st.controlled
-    entity["state_influence"] = st.level
     targets = np.flatnonzero((st.path_share > 0) & ~st.root)
     texts = np.full(n, None, dtype=object)
     if targets.size:
-        shares = dict(zip(zip(pairs["i"].astype(int), pairs["j"].astype(int), strict=True), pairs["share"].astype(float), strict=True))
-        for t, row in zip(targets, st.paths(targets), strict=True):
-            texts[t] = _path_text([int(k) for k in row if k >= 0], names, shares)
-    entity["path"] = texts
+        texts[targets] = _path_texts(st.paths(targets), pairs, names)
+    entity = {"ultimate_controller": uc, "state_share": _fraction(st.share), "state_controlled": st.controlled,
+              "state_influence": st.level, "path": texts}
     return integrated, control, entity
 
 

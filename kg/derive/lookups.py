@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
+
+from kg.derive.periods import distinct_objects
+from kg.derive.text import take_text
 
 __all__ = ["display_names", "certification_years", "superseded_from"]
 
@@ -40,7 +44,8 @@ def display_names(rows: pd.DataFrame) -> pd.DataFrame:
     several = named["iri"].duplicated(keep=False)
     smallest = named[several].sort_values(["iri", "name"]).drop_duplicates("iri")
     out = pd.concat([named[~several], smallest]).sort_values("iri")
-    return pd.DataFrame({"iri": out["iri"].to_numpy(dtype=object), "display_name": out["name"].to_numpy(dtype=object)})
+    rows = np.arange(len(out))
+    return pd.DataFrame({"iri": take_text(out["iri"], rows), "display_name": take_text(out["name"], rows)})
 
 
 def certification_years(certs: pd.DataFrame) -> pd.DataFrame:
@@ -56,15 +61,28 @@ def certification_years(certs: pd.DataFrame) -> pd.DataFrame:
     """
     if not len(certs):
         return pd.DataFrame({"iri": [], "cert_year": [], "counts_from": []})
-    start = certs["valid_from"].map(lambda d: None if d is None or d != d else d.first_day())
-    year = pd.to_numeric(certs["year"], errors="coerce")
-    year = year.where(year.notna(), start.map(lambda d: None if d is None else d.year).astype(float))
-    keep = year.notna().to_numpy()
+    # each distinct date object looked at once (kg.derive.periods.distinct_objects)
+    vf = certs["valid_from"].to_numpy(dtype=object)
+    codes, uniq = distinct_objects(np.where(pd.isna(vf), None, vf))
+    firsts = [d.first_day() for d in uniq]
+    start = np.array([d.toordinal() for d in firsts] + [-1], dtype=np.int64)[codes]  # -1: no valid_from
+    start_year = np.array([d.year for d in firsts] + [np.nan], dtype=float)[codes]
+    year = pd.to_numeric(certs["year"], errors="coerce").to_numpy(dtype=float)
+    year = np.where(np.isnan(year), start_year, year)
+    keep = np.flatnonzero(~np.isnan(year))
     years = year[keep].astype(int)
-    counts = [max(s, dt.date(y, 1, 1)) if s is not None else dt.date(y, 1, 1)
-              for s, y in zip(start[keep], years, strict=True)]
-    return pd.DataFrame({"iri": certs.loc[keep, "iri"].to_numpy(dtype=object), "cert_year": years.to_numpy(),
-                         "counts_from": counts})
+    jan1 = _ordinals(years, lambda y: dt.date(y, 1, 1))
+    counts = np.maximum(start[keep], jan1)
+    days, at = np.unique(counts, return_inverse=True)
+    dates = np.array([dt.date.fromordinal(int(d)) for d in days.tolist()] + [None], dtype=object)[:-1]
+    return pd.DataFrame({"iri": take_text(certs["iri"], keep), "cert_year": years,
+                         "counts_from": dates[at.reshape(-1)] if len(keep) else np.array([], dtype=object)})
+
+
+def _ordinals(years: np.ndarray, day) -> np.ndarray:
+    """``day(y).toordinal()`` of each year, each distinct year once."""
+    uy, at = np.unique(years, return_inverse=True)
+    return np.array([day(int(y)).toordinal() for y in uy.tolist()], dtype=np.int64)[at.reshape(-1)]
 
 
 def _key_text(vt, vf, batch) -> str:
@@ -91,19 +109,23 @@ def superseded_from(certs: pd.DataFrame) -> pd.DataFrame:
 
     if not len(certs):
         return nothing()
-    c = certs.loc[certs["valid_to"].map(lambda d: d is not None and d == d), ["iri", "from_iri", "to_iri", "valid_from", "valid_to", "batch"]]
+    dated = pd.notna(certs["valid_to"].to_numpy(dtype=object))  # not None, NaN or NaT (no comparison of dates)
+    c = certs.loc[dated, ["iri", "from_iri", "to_iri", "valid_from", "valid_to", "batch"]]
     c = c[c.duplicated(["from_iri", "to_iri"], keep=False)]  # only a firm's renewals can supersede
     if not len(c):
         return nothing()
-    vf = [None if d is None or d != d else d for d in c["valid_from"]]
-    batch = [None if b is None or b != b else b for b in c["batch"]]
+    vf = c["valid_from"].to_numpy(dtype=object)
+    vf = np.where(pd.isna(vf), None, vf).tolist()
+    batch = c["batch"].to_numpy(dtype=object)
+    batch = np.where(pd.isna(batch), None, batch).tolist()
     c = c.assign(key=[_key_text(a, b, n) for a, b, n in zip(c["valid_to"], vf, batch, strict=True)],
-                 start=[dt.date.min if d is None else d.first_day() for d in vf])
+                 start=np.array([dt.date.min.toordinal() if d is None else d.first_day().toordinal() for d in vf],
+                                dtype=np.int64))  # ordinals: a grouped min of dates runs in Python
     # per firm and programme, keys from the greatest down; a key's certifications are superseded
     # from the earliest start among the strictly greater keys
     blocks = (c.groupby(["from_iri", "to_iri", "key"], sort=False)["start"].min().reset_index()
               .sort_values(["from_iri", "to_iri", "key"], ascending=[True, True, False]))
-    ordinal = blocks["start"].map(dt.date.toordinal)
+    ordinal = blocks["start"]
     earliest = ordinal.groupby([blocks["from_iri"], blocks["to_iri"]]).cummin()
     blocks["before"] = earliest.groupby([blocks["from_iri"], blocks["to_iri"]]).shift(1)
     blocks = blocks[blocks["before"].notna()]

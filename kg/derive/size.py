@@ -39,6 +39,7 @@ __all__ = [
     "thresholds",
     "normalise_sector",
     "size_class",
+    "size_classes",
     "is_sme",
 ]
 
@@ -166,11 +167,19 @@ def _classify(employees, revenue, sector, assets, default_sector):
         sec = normalise_sector(sector if np.ndim(sector) else [sector] * n, default_sector)
         if sec.size != n:
             raise ValueError(f"expected {n} sectors, got {sec.size}")
+    codes, keys = pd.factorize(sec)
+    out, sme = _by_sector(figures, codes, keys, n)
+    return out, sme, scalar
+
+
+def _by_sector(figures: dict[str, np.ndarray], codes: np.ndarray, keys, n: int):
+    """Size class and SME flag of ``n`` firms from their ``figures`` and sector (``keys[codes]``,
+    normalised sector keys)."""
     t = thresholds()
     out = np.full(n, None, dtype=object)
     sme = np.full(n, None, dtype=object)
-    for key in sorted({str(k) for k in pd.unique(sec)}):  # what np.unique(sec.astype(str)) gives, without a copy
-        sel = sec == key
+    for k, key in sorted(enumerate(str(k) for k in keys), key=lambda kv: kv[1]):
+        sel = codes == k
         rows = t[t.sector == key].set_index("size")
         if "none" in rows.index:
             continue  # outside the rule: no size class
@@ -187,7 +196,24 @@ def _classify(employees, revenue, sector, assets, default_sector):
             open_ &= ~true & ~unknown  # undecided (unknown) stays None
         res[open_] = "micro"
         out[sel] = res
-    return out, sme, scalar
+    return out, sme
+
+
+def size_classes(employees: np.ndarray, revenue: np.ndarray, sectors, firm: np.ndarray,
+                 default_sector: str = DEFAULT_SECTOR) -> np.ndarray:
+    """:func:`size_class` of many firm-years at once: ``employees`` and ``revenue`` as floats
+    (NaN when missing), ``sectors`` the sector name of each firm (normalised once per firm) and
+    ``firm`` each row's position in ``sectors``.
+
+    >>> size_classes(np.array([4000.0, 150.0, 150.0]), np.array([4.5e9, 2e7, 2e7]),
+    ...              np.array(["software", "industry"], dtype=object), np.array([1, 0, 1])).tolist()
+    ['large', 'medium', 'small']
+    """
+    n = len(employees)
+    figures = {"employees": np.asarray(employees, dtype=float), "revenue": np.asarray(revenue, dtype=float),
+               "assets": np.full(n, np.nan)}
+    per_firm, keys = pd.factorize(normalise_sector(np.asarray(sectors, dtype=object), default_sector))
+    return _by_sector(figures, per_firm[np.asarray(firm, dtype=np.int64)], keys, n)[0]
 
 
 def _wrap(values: np.ndarray, scalar: bool, like):

@@ -42,6 +42,7 @@ control, and a flow starts no earlier than its funding's date.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +56,7 @@ from kg.derive import lookups
 from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
 from kg.derive.periods import distinct_objects
+from kg.derive.text import arrow_text, text_column
 from kg.reference import names as reference_names
 from kg.resolve import Resolved
 
@@ -115,9 +117,9 @@ def _days(col, n: int, end: bool) -> np.ndarray:
 
 def _dates(days: np.ndarray, open_value: int) -> np.ndarray:
     """Ordinals back to ``datetime.date`` (``None`` where open), each distinct day once."""
-    uniq, inv = np.unique(days, return_inverse=True)
+    inv, uniq = pd.factorize(np.asarray(days, dtype=np.int64))  # hashed, not sorted
     dates = np.array([None if d == open_value else dt.date.fromordinal(d) for d in uniq.tolist()] + [None], dtype=object)
-    return dates[:-1][inv.reshape(-1)] if len(days) else np.array([], dtype=object)
+    return dates[:-1][inv] if len(days) else np.array([], dtype=object)
 
 
 def _ordinals_of(dates: pd.Series, open_value: int) -> np.ndarray:
@@ -153,23 +155,37 @@ def merge_periods(df: pd.DataFrame, keys: list[str], lo: str = "_from", hi: str 
     """
     if not len(df):
         return df.reset_index(drop=True)
-    df = df.sort_values([*keys, lo], kind="stable").reset_index(drop=True)
+    if all(_numeric(df[k]) for k in (*keys, lo)):  # integer keys: one lexsort (stable, as sort_values)
+        order = np.lexsort([df[k].to_numpy() for k in (lo, *keys[::-1])])
+        df = df.take(order).reset_index(drop=True)
+    else:
+        df = df.sort_values([*keys, lo], kind="stable").reset_index(drop=True)
     same = np.ones(len(df), dtype=bool)
     same[0] = False
     for c in df.columns:
         if c in (lo, hi):
             continue
-        code = _codes(df[c])
-        same[1:] &= code[1:] == code[:-1]
+        col = df[c]
+        if _numeric(col):  # the values themselves (as factorize: NaN equals NaN)
+            v = col.to_numpy()
+            eq = v[1:] == v[:-1]
+            if v.dtype.kind == "f":
+                eq |= np.isnan(v[1:]) & np.isnan(v[:-1])
+            same[1:] &= eq
+        else:
+            code = _codes(col)
+            same[1:] &= code[1:] == code[:-1]
     start, end = df[lo].to_numpy(), df[hi].to_numpy()
     same[1:] &= start[1:] == end[:-1] + 1
-    group = np.cumsum(~same) - 1
     first = np.flatnonzero(~same)
     out = df.iloc[first].reset_index(drop=True)
-    last_end = np.zeros(len(first), dtype=np.int64)
-    np.maximum.at(last_end, group, end)
-    out[hi] = last_end
+    out[hi] = np.maximum.reduceat(end.astype(np.int64), first)
     return out
+
+
+def _numeric(col: pd.Series) -> bool:
+    """A NumPy column of integers, floats or booleans."""
+    return isinstance(col.dtype, np.dtype) and col.dtype.kind in "iufb"
 
 
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
@@ -184,15 +200,24 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
 # ownership: the time-expanded graph
 
 
-def _links(res: Resolved, index: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Each value's position in the entity ``index`` (unique IRIs), NaN where it has none."""
+    # the values as an object Index: an object array would first be converted to pandas text
+    pos = index.get_indexer(pd.Index(values.to_numpy(dtype=object), dtype=object)).astype(float)
+    pos[pos < 0] = np.nan
+    return pos
+
+
+def _links(res: Resolved, index: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The holdings (i, j, share, a, b) and declared control (i, j, a, b) that enter the algebra
-    at some date, with their periods as day ordinals (a = first day, b = last day)."""
+    at some date, with their periods as day ordinals (a = first day, b = last day); ``index``:
+    the entity IRIs."""
     owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
     cols = {"i": np.int64, "j": np.int64, "share": float, "a": np.int64, "b": np.int64}
     h = pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
     if len(owns):
         n = len(owns)
-        h = pd.DataFrame({"i": owns["from_iri"].map(index).to_numpy(), "j": owns["to_iri"].map(index).to_numpy(),
+        h = pd.DataFrame({"i": _positions(index, owns["from_iri"]), "j": _positions(index, owns["to_iri"]),
                           "share": algebra_shares(owns).to_numpy(), "a": _days(owns.get("start"), n, False),
                           "b": _days(owns.get("end"), n, True)}).dropna()
         h = h[(h["share"] > 0) & (h["i"] != h["j"]) & (h["a"] <= h["b"])].astype(cols)
@@ -204,7 +229,7 @@ def _links(res: Resolved, index: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]
             dc = dc[dc["status"].astype(object).map(lambda v: str(v).upper() != "INACTIVE" if v is not None else True)
                     .to_numpy(dtype=bool)]
         n = len(dc)
-        d = pd.DataFrame({"i": dc["from_iri"].map(index).to_numpy(), "j": dc["to_iri"].map(index).to_numpy(),
+        d = pd.DataFrame({"i": _positions(index, dc["from_iri"]), "j": _positions(index, dc["to_iri"]),
                           "a": _days(dc.get("start"), n, False), "b": _days(dc.get("end"), n, True)}).dropna()
         d = d[(d["i"] != d["j"]) & (d["a"] <= d["b"])].astype(np.int64)
     return h, d
@@ -242,6 +267,25 @@ def _propagate(keys: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray
     return known
 
 
+def _union_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.union1d of two sorted arrays of distinct values, merged rather than sorted again.
+
+    >>> _union_sorted(np.array([0, 4, 8]), np.array([1, 4, 9])).tolist()
+    [0, 1, 4, 8, 9]
+    """
+    pos = np.searchsorted(a, b)
+    if len(a) and len(b):
+        new = a[np.minimum(pos, len(a) - 1)] != b
+        b, pos = b[new], pos[new]
+    out = np.empty(len(a) + len(b), dtype=np.result_type(a, b))
+    at = pos + np.arange(len(b))  # where each of b lands among a's
+    mask = np.zeros(len(out), dtype=bool)
+    mask[at] = True
+    out[at] = b
+    out[~mask] = a
+    return out
+
+
 def _expand(links: pd.DataFrame, vkey: np.ndarray, vfrom: np.ndarray) -> pd.DataFrame:
     """The links between versions: each link into j once for every version of j it is valid
     in, from the owner's version current at that version's first day."""
@@ -260,16 +304,15 @@ def _expand(links: pd.DataFrame, vkey: np.ndarray, vfrom: np.ndarray) -> pd.Data
     return out
 
 
-def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
+def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: pd.Index, ranks: tuple | None = None):
     n = len(ents)
-    index = pd.Series(np.arange(n), index=ents["iri"])
     iri = ents["iri"].to_numpy(dtype=object)
     names = ents["name"].fillna(ents["iri"]).to_numpy(dtype=object)
     holdings, declared = _links(res, index)
     links = pd.concat([holdings[["i", "j", "a", "b"]], declared], ignore_index=True)
     edges = np.unique(links["i"].to_numpy() * _K + links["j"].to_numpy()) if len(links) else np.zeros(0, np.int64)
     keys = _propagate(_change_keys(links), edges // _K, edges % _K) if len(links) else np.zeros(0, np.int64)
-    vkey = np.union1d(np.arange(n, dtype=np.int64) * _K, keys)  # every entity has a version from the start
+    vkey = _union_sorted(np.arange(n, dtype=np.int64) * _K, keys)  # every entity has a version from the start
     vent, vfrom = vkey // _K, vkey % _K
     vto = np.full(vkey.size, OPEN_TO, dtype=np.int64)
     cont = vent[1:] == vent[:-1]
@@ -282,32 +325,41 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
     V = vkey.size
     D = sp.csr_matrix((np.ones(len(dpairs), dtype=bool), (dpairs["i"].to_numpy(), dpairs["j"].to_numpy())), shape=(V, V))
     state = facts_mod._state_mask(ents)[vent]
-    node = np.arange(V, dtype=object)
-    integrated, control, entity = facts_mod.ownership_facts(pairs, D, state, node, names[vent], floor=floor)
+    ints, ctl, ent = facts_mod.ownership_arrays(pairs, D, state, names[vent], floor=floor)
+    del pairs, dpairs, D, state
 
     # periods are merged on each entity's rank in IRI order (sorting integers, not text, gives the
-    # same order), the IRIs put in after
-    rank, by_rank = pd.factorize(iri, sort=True)
-    by_rank = np.asarray(by_rank, dtype=object)
+    # same order), the IRIs put in after; texts are merged as codes of their distinct values
+    rank, by_rank = ranks if ranks is not None else _ranks(iri)
 
-    def link_table(df, a, b):
-        i, j = df[a].to_numpy(dtype=np.int64), df[b].to_numpy(dtype=np.int64)
-        out = df.assign(**{a: rank[vent[i]], b: rank[vent[j]]})
-        out["_from"], out["_to"] = vfrom[j], vto[j]
-        out = merge_periods(out, [a, b])
-        return out.assign(**{a: by_rank[out[a].to_numpy(dtype=np.int64)], b: by_rank[out[b].to_numpy(dtype=np.int64)]})
+    def link_table(cols, a, b):
+        i, j = cols[a], cols[b]
+        out = merge_periods(pd.DataFrame({a: rank[vent[i]], b: rank[vent[j]], "share": cols["share"],
+                                          "hops": cols["hops"], "_from": vfrom[j], "_to": vto[j]}), [a, b])
+        return pd.DataFrame({a: text_column(by_rank, out[a].to_numpy()), b: text_column(by_rank, out[b].to_numpy()),
+                             "share": out["share"].to_numpy(), "hops": out["hops"].to_numpy(),
+                             "_from": out["_from"].to_numpy(), "_to": out["_to"].to_numpy()})
 
-    integrated = link_table(integrated, "owner", "owned")
-    control = link_table(control, "controller", "controlled")
-    k = entity["iri"].to_numpy(dtype=np.int64)
-    uc = entity["ultimate_controller"].to_numpy(dtype=object)
-    has = pd.notna(uc)
-    ucn = np.full(len(uc), None, dtype=object)
-    ucn[has] = iri[vent[uc[has].astype(np.int64)]]
-    entity = entity.assign(iri=rank[vent[k]], ultimate_controller=ucn)
-    entity["_from"], entity["_to"] = vfrom[k], vto[k]
+    integrated = link_table(ints, "owner", "owned")
+    del ints
+    control = link_table(ctl, "controller", "controlled")
+    del ctl
+    uc = ent["ultimate_controller"]
+    influence, levels = pd.factorize(np.asarray(ent["state_influence"], dtype=object), use_na_sentinel=False)
+    path, paths = pd.factorize(np.asarray(ent["path"], dtype=object), use_na_sentinel=False)
+    entity = pd.DataFrame({"iri": rank[vent], "ultimate_controller": np.where(uc >= 0, rank[vent[np.maximum(uc, 0)]], -1),
+                           "state_share": ent["state_share"], "state_controlled": ent["state_controlled"],
+                           "state_influence": influence, "path": path, "_from": vfrom, "_to": vto})
+    del ent, uc, influence, path
     entity = merge_periods(entity, ["iri"])
-    entity["iri"] = by_rank[entity["iri"].to_numpy(dtype=np.int64)]
+    uc = entity["ultimate_controller"].to_numpy()
+    ucn = text_column(by_rank, uc)  # -1: none
+    entity = pd.DataFrame({"iri": text_column(by_rank, entity["iri"].to_numpy()), "ultimate_controller": ucn,
+                           "state_share": entity["state_share"].to_numpy(),
+                           "state_controlled": entity["state_controlled"].to_numpy(),
+                           "state_influence": np.asarray(levels, dtype=object)[entity["state_influence"].to_numpy()],
+                           "path": np.asarray(paths, dtype=object)[entity["path"].to_numpy()],
+                           "_from": entity["_from"].to_numpy(), "_to": entity["_to"].to_numpy()})
     return integrated, control, entity
 
 
@@ -315,53 +367,95 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float):
 # size classes
 
 
-def _firm_codes(fin: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Each financial-year row's firm as a code (-1 when missing) in IRI order, and the firms."""
+def _ranks(iri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each entity's rank in IRI order, and the IRIs in that order (as Arrow text when they are
+    all text: several columns are taken from them)."""
+    rank, by_rank = pd.factorize(np.asarray(iri, dtype=object), sort=True)
+    return rank, arrow_text(by_rank)
+
+
+def _firm_codes(fin: pd.DataFrame, index: pd.Index | None = None, ranks: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each financial-year row's firm as a code (-1 when missing) in IRI order, and the firms.
+    With the entities' ``index`` and ``ranks`` (:func:`_ranks`), a firm's code is its entity's
+    rank (the firms are then every entity): a lookup, not a sort."""
+    if index is not None and ranks is not None:
+        pos = index.get_indexer(_objects(fin["from_iri"]))
+        if not ((pos < 0) & fin["from_iri"].notna().to_numpy(dtype=bool)).any():  # every firm is an entity
+            return np.where(pos >= 0, ranks[0][np.maximum(pos, 0)], -1).astype(np.int64), ranks[1]
     codes, firms = pd.factorize(fin["from_iri"].to_numpy(dtype=object), sort=True)
     return codes.astype(np.int64), np.asarray(firms, dtype=object)
 
 
-def _reported_years(fin: pd.DataFrame, fcode: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """kg.derive.facts.reported_years of ``fin`` (same rows, values and types), sorted on the
-    firm codes of :func:`_firm_codes` rather than on text; and the firm code of each row.
-
-    >>> fin = pd.DataFrame({"from_iri": ["g", "f", "f", "f"], "year": [2020, 2021, 2020, 2021], "employees": [9, 1, 2, 3],
-    ...                     "revenue": [1.0, 1.0, 2.0, 3.0]})
-    >>> years, code = _reported_years(fin, _firm_codes(fin)[0])
-    >>> years.equals(facts_mod.reported_years(fin)), code.tolist()
-    (True, [0, 0, 1])
-    """
-    year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+def _reported_rows(fcode: np.ndarray, year: np.ndarray):
+    """The financial-year rows of each firm's reported years (the last loaded of each firm and
+    year) sorted by firm code and year, their firm codes and years, and each row's position
+    among them (-1 for a row without firm or year)."""
     rows = np.flatnonzero(~np.isnan(year) & (fcode >= 0))
-    rows = rows[np.lexsort((year[rows], fcode[rows]))]  # stable, as sort_values(kind="stable")
+    # stable, as sort_values(kind="stable"): one integer key (firm code, year) sorted stably
+    y = year[rows].astype(np.int64)
+    if len(y) and 0 <= y.min() and y.max() < perf_mod.YEAR_SPAN:
+        rows = rows[np.argsort(fcode[rows] * perf_mod.YEAR_SPAN + y, kind="stable")]
+    else:
+        rows = rows[np.lexsort((year[rows], fcode[rows]))]
     c, y = fcode[rows], year[rows].astype(np.int64)
     last = np.ones(len(rows), dtype=bool)  # the last row loaded of each firm and year
     last[:-1] = (c[1:] != c[:-1]) | (y[1:] != y[:-1])
-    rows = rows[last]
-    years = pd.DataFrame({"from_iri": fin["from_iri"].to_numpy(dtype=object)[rows], "year": y[last],
+    at = np.full(len(fcode), -1, dtype=np.int64)
+    at[rows] = np.cumsum(np.append(True, last[:-1])) - 1
+    return rows[last], c[last], y[last], at
+
+
+def _reported_years(fin: pd.DataFrame, fcode: np.ndarray, firms: np.ndarray | None = None,
+                    year: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """kg.derive.facts.reported_years of ``fin`` (same rows, values and types), sorted on the
+    firm codes of :func:`_firm_codes` rather than on text; and the firm code of each row.
+    ``firms`` (of the codes) and ``year`` (``fin``'s years as floats) when known.
+
+    >>> fin = pd.DataFrame({"from_iri": ["g", "f", "f", "f"], "year": [2020, 2021, 2020, 2021], "employees": [9, 1, 2, 3],
+    ...                     "revenue": [1.0, 1.0, 2.0, 3.0]})
+    >>> years, code = _reported_years(fin, *_firm_codes(fin))
+    >>> years.equals(facts_mod.reported_years(fin)), code.tolist()
+    (True, [0, 0, 1])
+    """
+    if year is None:
+        year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+    rows, c, y, _ = _reported_rows(fcode, year)
+    iri = text_column(firms, c) if firms is not None else fin["from_iri"].to_numpy(dtype=object)[rows]
+    years = pd.DataFrame({"from_iri": iri, "year": y,
                           "employees": fin["employees"].to_numpy()[rows] if "employees" in fin else None,
                           "revenue": fin["revenue"].to_numpy()[rows] if "revenue" in fin else None})
-    return years, c[last]
+    return years, c
 
 
-def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | None = None,
-                  codes: tuple | None = None) -> pd.DataFrame:
+def _numbers(fin: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in fin:
+        return np.full(len(fin), np.nan)
+    return pd.to_numeric(fin[col], errors="coerce").to_numpy(dtype=float)
+
+
+def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, index: pd.Index | None = None, codes: tuple | None = None,
+                  year: np.ndarray | None = None, reported: tuple | None = None, ranks: tuple | None = None) -> pd.DataFrame:
     """``iri, size_class, size_year, size_employees, size_revenue, _from, _to``: FY y from
-    y+1-01-01 until the firm's next reported year counts. ``years``: kg.derive.facts
-    .reported_years of ``fin`` when known. Firms are integer codes until the periods are merged
-    (codes in IRI order, so rows sort as the IRIs would)."""
+    y+1-01-01 until the firm's next reported year counts. ``index`` (the entity IRIs), ``codes``
+    (:func:`_firm_codes`), ``year`` (the years as floats) and ``reported`` (:func:`_reported_rows`)
+    when known. Firms and classes are integer codes until the periods are merged (firm codes
+    in IRI order, so rows sort as the IRIs would)."""
     cols = ["iri", "size_class", "size_year", "size_employees", "size_revenue", "_from", "_to"]
     if not len(fin):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    if years is None or codes is None:
-        fcode, firms = _firm_codes(fin)
-        years, code = _reported_years(fin, fcode)
-    else:  # (firm code of each row of fin, of each row of years, the firms)
-        fcode, code, firms = codes
-    sector = ents.set_index("iri")["sector"].reindex(firms).to_numpy(dtype=object)[code]
-    sc = size_mod.size_class(years["employees"].reset_index(drop=True), years["revenue"].reset_index(drop=True),
-                             pd.Series(sector, dtype=object))
-    y = years["year"].to_numpy(dtype=np.int64)
+    fcode, firms = codes if codes is not None else _firm_codes(fin)
+    if year is None:
+        year = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+    rows, code, y, at_year = reported if reported is not None else _reported_rows(fcode, year)
+    index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object) if index is None else index
+    if ranks is not None and firms is ranks[1]:  # the firms are the entities in IRI order
+        at_ent = np.empty(len(ranks[0]), dtype=np.int64)
+        at_ent[ranks[0]] = np.arange(len(ranks[0]))
+    else:
+        at_ent = index.get_indexer(pd.Index(firms, dtype=object))  # the firms' rows in ents (-1: no entity, no sector)
+    sector = np.append(ents["sector"].to_numpy(dtype=object), np.nan)[at_ent]
+    emp, rev = _numbers(fin, "employees"), _numbers(fin, "revenue")
+    sc, classes = pd.factorize(size_mod.size_classes(emp[rows], rev[rows], sector, code), use_na_sentinel=False)
     nxt = np.full(len(y), -1, dtype=np.int64)
     same = code[1:] == code[:-1]
     nxt[:-1][same] = y[1:][same]
@@ -369,35 +463,37 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, years: pd.DataFrame | N
     first = np.array([dt.date(int(v) + 1, 1, 1).toordinal() for v in uy], dtype=np.int64)
     un, at_n = np.unique(nxt, return_inverse=True)
     last = np.array([dt.date(int(v), 12, 31).toordinal() if v >= 0 else OPEN_TO for v in un], dtype=np.int64)
-    out = pd.DataFrame({"iri": code, "size_class": list(sc), "size_year": y.astype(object),
-                        "_from": first[at.reshape(-1)], "_to": last[at_n.reshape(-1)]})
     # the figures of the year (kg.derive.performance.size_figures) where the class is large:
     # the largest employees and revenue over the financial-year rows of that firm and year that give both
-    large = (out["size_class"] == "large").to_numpy(dtype=bool)
-    key = code.astype(np.int64) * 10_000 + y  # sorted: years are sorted by firm and year
-    emp = pd.to_numeric(fin["employees"], errors="coerce").to_numpy(dtype=float) if "employees" in fin else np.full(len(fin), np.nan)
-    rev = pd.to_numeric(fin["revenue"], errors="coerce").to_numpy(dtype=float) if "revenue" in fin else np.full(len(fin), np.nan)
-    fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
-    ok = (fcode >= 0) & ~np.isnan(fyear) & ~np.isnan(emp) & ~np.isnan(rev)
-    fkey = fcode[ok].astype(np.int64) * 10_000 + fyear[ok].astype(np.int64)
-    pos = np.minimum(np.searchsorted(key, fkey), max(len(key) - 1, 0))
-    hit = (key[pos] == fkey) & large[pos]
-    pos, e, r = pos[hit], emp[ok][hit], rev[ok][hit]
-    max_e, max_r = np.full(len(key), -np.inf), np.full(len(key), -np.inf)
+    large = np.asarray(classes == "large", dtype=bool)[sc] if len(classes) else np.zeros(len(sc), dtype=bool)
+    ok = np.flatnonzero((at_year >= 0) & ~np.isnan(emp) & ~np.isnan(rev))
+    pos = at_year[ok]
+    hit = large[pos]
+    pos, e, r = pos[hit], emp[ok[hit]], rev[ok[hit]]
+    max_e, max_r = np.full(len(y), -np.inf), np.full(len(y), -np.inf)
     np.maximum.at(max_e, pos, e)
     np.maximum.at(max_r, pos, r)
-    has = np.zeros(len(key), dtype=bool)
+    has = np.zeros(len(y), dtype=bool)
     has[pos] = True
-    size_emp = np.full(len(key), np.nan, dtype=object)
-    size_emp[has] = [int(x) for x in max_e[has]]
-    out["size_employees"] = pd.Series(size_emp, dtype=object)
-    out["size_revenue"] = np.where(has, max_r, np.nan)
     # only a large class needs its year (the figures of the breach); the others merge across years,
-    # their year being the latest reported (DerivedPeriods.reported)
-    out.loc[~large, "size_year"] = None
-    out = merge_periods(out[cols], ["iri"])
-    out["iri"] = firms[out["iri"].to_numpy()]
-    return out
+    # their year being the latest reported (DerivedPeriods.reported). Merged as numbers (-1: no
+    # year, NaN: no figure), which compare as the objects they become would.
+    out = pd.DataFrame({"iri": code, "size_class": sc, "size_year": np.where(large, y, -1),
+                        "size_employees": np.where(has, max_e, np.nan), "size_revenue": np.where(has, max_r, np.nan),
+                        "_from": first[at.reshape(-1)], "_to": last[at_n.reshape(-1)]})
+    out = merge_periods(out, ["iri"])
+    n = len(out)
+    size_year = np.full(n, None, dtype=object)
+    yy = out["size_year"].to_numpy()
+    size_year[yy >= 0] = yy[yy >= 0].tolist()
+    size_emp = np.full(n, np.nan, dtype=object)
+    ee = out["size_employees"].to_numpy()
+    size_emp[~np.isnan(ee)] = [int(x) for x in ee[~np.isnan(ee)].tolist()]
+    return pd.DataFrame({"iri": text_column(firms, out["iri"].to_numpy()),
+                         "size_class": text_column(np.asarray(classes, dtype=object), out["size_class"].to_numpy()),
+                         "size_year": pd.Series(size_year, dtype=object), "size_employees": pd.Series(size_emp, dtype=object),
+                         "size_revenue": out["size_revenue"].to_numpy(dtype=float),
+                         "_from": out["_from"].to_numpy(), "_to": out["_to"].to_numpy()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,17 +520,39 @@ def _rows_by_version(row_ent: np.ndarray, keys: np.ndarray, start: np.ndarray):
     return row, ver
 
 
-def _weight_periods(of: pd.DataFrame, lp: pd.DataFrame, is_fund: pd.Series) -> pd.DataFrame:
+def _objects(values) -> pd.Index:
+    """Values as an object Index, to look up in one (an object array would first be converted to
+    pandas text)."""
+    return pd.Index(np.asarray(values, dtype=object), dtype=object)
+
+
+def _flag(index: pd.Index, flags: np.ndarray):
+    """``values -> mask``: the flag of each value's entity in ``index``, False for no entity."""
+    ext = np.append(np.asarray(flags, dtype=bool), False)
+    return lambda values: ext[index.get_indexer(_objects(values))]
+
+
+def _labelled(ents: pd.DataFrame, label: str) -> np.ndarray:
+    """Which entities carry ``label``; each distinct label tuple looked at once."""
+    labels = ents["labels"].to_numpy(dtype=object)
+    try:
+        codes, uniq = pd.factorize(labels)
+    except TypeError:  # labels as lists (unhashable): each row
+        return np.array([label in ls for ls in labels], dtype=bool)
+    return np.array([label in ls for ls in list(uniq)] + [False], dtype=bool)[codes]
+
+
+def _weight_periods(of: pd.DataFrame, lp: pd.DataFrame, is_fund) -> pd.DataFrame:
     """kg.derive.flows.step_weights for every date at once: ``x, fund, w, _from, _to``. A fund's
     weights change on the dates of its LP commitments and of the holdings in it."""
     cols = {"x": object, "fund": object, "w": float, "_from": np.int64, "_to": np.int64}
     empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
-    funds = pd.Index(pd.unique(pd.concat([lp["to_iri"], of["to_iri"]], ignore_index=True).to_numpy(dtype=object)))
+    funds = _objects(pd.unique(pd.concat([lp["to_iri"], of["to_iri"]], ignore_index=True).to_numpy(dtype=object)))
     if not len(funds):
         return empty
-    lp_f = funds.get_indexer(lp["to_iri"]).astype(np.int64)
+    lp_f = funds.get_indexer(_objects(lp["to_iri"])).astype(np.int64)
     lp_day = _days(lp["date"], len(lp), False)
-    of_f = funds.get_indexer(of["to_iri"]).astype(np.int64)
+    of_f = funds.get_indexer(_objects(of["to_iri"])).astype(np.int64)
     of_a, of_b = _days(of.get("start"), len(of), False), _days(of.get("end"), len(of), True)
     ch_e = np.concatenate([lp_f, of_f, of_f])
     ch_d = np.concatenate([lp_day, of_a, np.where(of_b < OPEN_TO, of_b + 1, OPEN_FROM)])
@@ -466,11 +584,11 @@ def _weight_periods(of: pd.DataFrame, lp: pd.DataFrame, is_fund: pd.Series) -> p
     fund = funds.to_numpy(dtype=object)[keys[w["ver"].to_numpy()] // _K]
     w = pd.DataFrame({"x": w["x"].to_numpy(dtype=object), "fund": fund, "w": w["w"].to_numpy(dtype=float),
                       "_from": start[w["ver"].to_numpy()], "_to": end[w["ver"].to_numpy()]})
-    w = w[w["fund"].map(is_fund).fillna(False).astype(bool).to_numpy() & (w["w"] > 0)]
+    w = w[is_fund(w["fund"]) & (w["w"] > 0).to_numpy()]
     return merge_periods(w, ["x", "fund"])
 
 
-def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd.DataFrame:
+def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame, index: pd.Index | None = None) -> pd.DataFrame:
     """The flows table (kg.derive.flows.FLOW_COLUMNS) with ``_from`` / ``_to``: the chains of
     kg.derive.flows.chains built by joining periods (a chain holds while its source is
     state-controlled and each step's weight holds), then the fundings made by their last member."""
@@ -480,21 +598,21 @@ def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame) -> pd
     if funded is None or not len(funded):
         return empty
     owns = res.links.get("OWNS", pd.DataFrame(columns=["from_iri", "to_iri", "share", "start", "end"]))
-    iri, labels = ents["iri"], ents["labels"]
-    is_fund = pd.Series(labels.map(lambda ls: "Fund" in ls).to_numpy(dtype=bool), index=iri.to_numpy())
-    is_firm = pd.Series(labels.map(lambda ls: "Firm" in ls).to_numpy(dtype=bool), index=iri.to_numpy())
+    iri = ents["iri"]
+    index = _objects(iri) if index is None else index
+    is_fund, is_firm = _flag(index, _labelled(ents, "Fund")), _flag(index, _labelled(ents, "Firm"))
     names = flows_mod.fund_names(res)
     if names is None:
         names = pd.Series(ents["name"].to_numpy(), index=iri.to_numpy())
 
     fl = funded[funded["instrument"].notna() & (funded["instrument"] != flows_mod.LP)]
-    fl = fl[fl["to_iri"].map(is_firm).fillna(False).astype(bool).to_numpy()]
+    fl = fl[is_firm(fl["to_iri"])]
     fl = pd.DataFrame({"funder": fl["from_iri"].to_numpy(), "recipient": fl["to_iri"].to_numpy(),
                        "funding": fl["iri"].to_numpy(), "instrument": fl["instrument"].to_numpy(),
                        "amount": fl["amount"].to_numpy(), "date": fl["date"].to_numpy(),
                        "_day": _days(fl["date"], len(fl), False)})
     lp = funded[(funded["instrument"] == flows_mod.LP) & funded["amount"].notna()]
-    of = owns[owns["to_iri"].map(is_fund).fillna(False).astype(bool).to_numpy()] if len(owns) else owns
+    of = owns[is_fund(owns["to_iri"])] if len(owns) else owns
     w = flows_mod.weights_named(_weight_periods(of, lp, is_fund), names)
 
     # the sources: periods of state control, merged over that one fact
@@ -546,24 +664,45 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
     >>> p.entity.loc[p.entity.iri == "f", ["state_share", "valid_from", "valid_to"]].values.tolist()
     [[0.0, None, datetime.date(2020, 6, 30)], [0.7, datetime.date(2020, 7, 1), None]]
     """
+    # the cyclic garbage collector paused: the stage makes millions of small objects (dates,
+    # lists, texts) and each full collection would walk every object of the resolved frames too;
+    # what the stage leaves in cycles is collected as usual afterwards
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _derive_periods(res, floor=floor)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> DerivedPeriods:
+    """:func:`derive_periods` with the collector as it is."""
     # each result is finished as soon as it is made and what made it let go (at 10^6 firms the
     # intermediates of one step are as large as a result)
     ents = res.entities.reset_index(drop=True)
-    integrated, control, entity = _ownership_periods(res, ents, floor)
+    index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object)  # one hash table of the IRIs
+    ranks = _ranks(ents["iri"].to_numpy(dtype=object))  # the entities in IRI order, once
+    integrated, control, entity = _ownership_periods(res, ents, floor, index, ranks)
     integrated, control = _finish(integrated), _finish(control)
-    flows = _finish(_flow_periods(res, ents, entity))
+    flows = _finish(_flow_periods(res, ents, entity, index))
     entity = _finish(entity)
-    years = codes = None
+    size = reported = performance = None
     if len(res.financials):
-        fcode, firms = _firm_codes(res.financials)
-        years, ycode = _reported_years(res.financials, fcode)
-        codes = (fcode, ycode, firms)
-        del fcode, firms, ycode
-    size = _finish(_size_periods(res.financials, ents, years, codes))
-    reported = (years[["from_iri", "year"]].rename(columns={"from_iri": "iri"})
-                if years is not None else pd.DataFrame({"iri": [], "year": []}))
-    del years, codes
-    performance = perf_mod.performance_facts(res)
+        # the firms of the financial years as codes (in IRI order) and the years as numbers, once
+        fin = res.financials
+        fcode, firms = _firm_codes(fin, index, ranks)
+        fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
+        performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
+        rep = _reported_rows(fcode, fyear)
+        reported = pd.DataFrame({"iri": text_column(firms, rep[1]), "year": rep[2]})
+        size = _finish(_size_periods(fin, ents, index, (fcode, firms), fyear, rep, ranks))
+        del fcode, firms, fyear, fin, rep
+    else:
+        size = _finish(_size_periods(res.financials, ents))
+        reported = pd.DataFrame({"iri": [], "year": []})
+    if performance is None:
+        performance = perf_mod.performance_facts(res)
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
     display_names = lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True))
     certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
