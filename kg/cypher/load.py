@@ -171,9 +171,12 @@ def _not_null(t: pa.Table, c: str) -> bool:
 
 
 class _Ends:
-    """Which node table each link end is in, and its row in that table: one hash lookup per end
-    over the IRIs of the node tables the ontology allows there (any node table for the few that
-    miss). Node tables' IRIs are added in the order they are loaded."""
+    """Which node table each link end is in, and its row in that table. A column that is a
+    node table's IRI column itself (REPORTED's financial years, HAS_OWNERSHIP's assessments, as
+    the view makes them) is that table's rows in order; otherwise one hash lookup per run of
+    equal values (a column grouped by its value, like REPORTED's firms, is looked up once per
+    run) over the IRIs of the node tables the ontology allows there (any node table for the few
+    that miss). Node tables' IRIs are added in the order they are loaded."""
 
     def __init__(self, offsets: dict[str, int] | None = None):
         self.names: list[str] = []
@@ -185,24 +188,56 @@ class _Ends:
         if nt not in self.iris:
             self.names.append(nt)
         self.iris.setdefault(nt, []).extend(iris.chunks)
-        self._sets.clear()
+        self._sets = {k: v for k, v in self._sets.items() if nt not in k}
 
     def _value_set(self, among: tuple[str, ...]) -> tuple[pa.Array, np.ndarray]:
         if among not in self._sets:
-            self._sets.clear()  # one set at a time: each is a copy of its tables' IRIs
+            # few sets at a time: each is a copy of its tables' IRIs (the entity tables' one stays
+            # while the links are loaded; the large row-keyed tables are matched whole, _whole)
+            while len(self._sets) > 1:
+                self._sets.pop(next(iter(self._sets)))
             chunks = [c for nt in among for c in self.iris[nt]]
             sizes = np.cumsum([0] + [sum(len(c) for c in self.iris[nt]) for nt in among])
             self._sets[among] = (pa.concat_arrays(chunks) if chunks else pa.array([], pa.string()), sizes)
         return self._sets[among]
 
+    def _whole(self, col: pa.ChunkedArray, among: tuple[str, ...]) -> str | None:
+        """The table among ``among`` whose IRI column ``col`` is, value for value (None if none)."""
+        for nt in among:
+            chunks = self.iris[nt]
+            if sum(len(c) for c in chunks) == len(col) and len(col) and \
+                    pa.chunked_array(chunks, pa.string()).equals(col.cast(pa.string())):
+                return nt
+        return None
+
     def types(self, col: pa.ChunkedArray, among: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The index in ``self.names`` of each value's node table among ``among`` (-1 where none)
         and the value's row in that table."""
         among = tuple(nt for nt in among if nt in self.iris)
+        n = len(col)
+        if not among:
+            return np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+        whole = self._whole(col, among)
+        if whole is not None:
+            return (np.full(n, self.names.index(whole), dtype=np.int64),
+                    np.arange(n, dtype=np.int64) + self.offsets.get(whole, 0))
+        flat = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        starts = None
+        if n > 1:  # runs of equal values: look each run up once
+            change = pc.not_equal(flat.slice(1), flat.slice(0, n - 1))
+            change = pc.fill_null(change, True).to_numpy(zero_copy_only=False)
+            if change.sum() < 0.7 * n:
+                starts = np.concatenate([[0], np.flatnonzero(change) + 1])
+                flat = flat.take(pa.array(starts))
+        out, rows = self._lookup(flat, among)
+        if starts is not None:
+            reps = np.diff(np.append(starts, n))
+            out, rows = np.repeat(out, reps), np.repeat(rows, reps)
+        return out, rows
+
+    def _lookup(self, col: pa.Array, among: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         out = np.full(len(col), -1, dtype=np.int64)
         rows = np.full(len(col), -1, dtype=np.int64)
-        if not among:
-            return out, rows
         values, sizes = self._value_set(among)
         pos = pc.index_in(col, value_set=values).to_numpy(zero_copy_only=False)
         hit = ~np.isnan(pos) if pos.dtype.kind == "f" else pos >= 0
