@@ -66,6 +66,11 @@ COPY_ROWS = 1_000_000
 """At most this many rows per COPY (a larger table is appended in parts), so that one COPY's
 pages fit in the pool."""
 
+ROW_GROUP = 1 << 16
+"""Rows per row group of a staging file: LadybugDB reads a Parquet file's row groups in
+parallel, one per thread (a file of one row group, pyarrow's default up to 1 Mi rows, is
+COPYed on one core; in row groups of 64 Ki rows both cores of a 2-core machine share it)."""
+
 READ_BUFFER_POOL = 4 << 30
 """Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
 the variable-length paths of ultimate-owners at 10^5 firms)."""
@@ -116,7 +121,7 @@ class _Writer:
             part = t.slice(start, COPY_ROWS)
             path = self.staging / f"{self.files}.parquet"
             self.files += 1
-            pq.write_table(part, path, compression="none")
+            pq.write_table(part, path, compression="none", row_group_size=ROW_GROUP)
             # a relationship is stored in both directions: about twice its file's bytes
             size = path.stat().st_size * (2 if options or table in rel_pairs() else 1)
             if self.pending and self.pending + size > self.pool * CHECKPOINT_SHARE:
