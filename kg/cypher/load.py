@@ -19,7 +19,9 @@ files are staging and are removed once loaded. The database is a folder of the b
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +67,10 @@ CHECKPOINT_SHARE = 0.5
 COPY_ROWS = 1_000_000
 """At most this many rows per COPY (a larger table is appended in parts), so that one COPY's
 pages fit in the pool."""
+
+READ_AHEAD = True
+"""Whether the next table of the graph is made while one is COPYed, by a thread of its own
+(:func:`_ahead`; at most one table more is held)."""
 
 ROW_GROUP = 1 << 16
 """Rows per row group of a staging file: LadybugDB reads a Parquet file's row groups in
@@ -279,6 +285,58 @@ def _items(graph: GraphTables | GraphFrames | Iterable[Item]) -> Iterator[Item]:
             yield kind, key, tables.pop(key)
 
 
+def _ahead(items: Iterable[Item]) -> Iterator[Item]:
+    """``items`` made by a thread of their own one ahead of the reader: the next table is made
+    while one is COPYed and checkpointed (LadybugDB works without Python's lock), and no more
+    than those two are held. An error of the maker is raised here.
+
+    >>> [key for _, key, _ in _ahead(iter([("warning", "a", None), ("warning", "b", None)]))]
+    ['a', 'b']
+    """
+    made: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def put(x) -> None:
+        made.put(x)
+        while made.unfinished_tasks and not stop.is_set():  # until the reader has it
+            with made.all_tasks_done:
+                made.all_tasks_done.wait(0.1)
+
+    def run() -> None:
+        try:
+            for item in items:
+                put(item)
+                del item
+                if stop.is_set():
+                    return
+        except BaseException as e:  # noqa: BLE001 - handed over to the reading side
+            put(e)
+            return
+        put(end)
+
+    maker = threading.Thread(target=run, name="kg-cypher-view", daemon=True)
+    maker.start()
+    try:
+        while True:
+            item = made.get()
+            made.task_done()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            del item
+    finally:
+        stop.set()
+        while maker.is_alive():  # a maker blocked on a full queue: take its item
+            try:
+                made.get(timeout=0.1)
+                made.task_done()
+            except queue.Empty:
+                pass
+
+
 def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Path,
                    pool: int | None = None) -> LoadReport:
     """Create the database in ``folder`` (new) from ``graph``: schema, then COPYs, each table let
@@ -309,7 +367,7 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
         for stmt in schema_statements():
             conn.execute(stmt)
         report.seconds["schema"] = time.perf_counter() - t0
-        _load_items(writer, _items(graph), _Ends(), report)
+        _load_items(writer, _ahead(_items(graph)) if READ_AHEAD else _items(graph), _Ends(), report)
     finally:
         t3 = time.perf_counter()
         conn.close()
