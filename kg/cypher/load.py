@@ -19,7 +19,9 @@ files are staging and are removed once loaded. The database is a folder of the b
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -66,6 +68,16 @@ COPY_ROWS = 1_000_000
 """At most this many rows per COPY (a larger table is appended in parts), so that one COPY's
 pages fit in the pool."""
 
+READ_AHEAD = True
+"""Whether the next table of the graph is made while one is COPYed, by a thread of its own
+(:func:`_ahead`; at most one table more is held)."""
+
+ROW_GROUP = 1 << 16
+"""Rows per row group of a staging file: LadybugDB reads a Parquet file's row groups in
+parallel, one per thread (a file of one row group, pyarrow's default up to 1 Mi rows, is
+COPYed on one core; in row groups of 64 Ki rows both cores of a 2-core machine share it).
+Not for row-keyed node tables: their SERIAL row numbers would follow the threads' order."""
+
 READ_BUFFER_POOL = 4 << 30
 """Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
 the variable-length paths of ultimate-owners at 10^5 firms)."""
@@ -109,6 +121,7 @@ class _Writer:
         self.conn, self.staging, self.report, self.pool = conn, staging, report, pool
         self.pending = 0
         self.files = 0
+        self.keyed = row_keyed()
 
     def copy(self, table: str, t: pa.Table, options: str = "") -> None:
         """COPY ``t`` into ``table`` in parts of at most :data:`COPY_ROWS` rows."""
@@ -116,7 +129,10 @@ class _Writer:
             part = t.slice(start, COPY_ROWS)
             path = self.staging / f"{self.files}.parquet"
             self.files += 1
-            pq.write_table(part, path, compression="none")
+            # a row-keyed table's SERIAL numbers follow the order its rows are read in: one row
+            # group, read in file order, so that row k of the file is row k of the table
+            pq.write_table(part, path, compression="none",
+                           row_group_size=COPY_ROWS if table in self.keyed else ROW_GROUP)
             # a relationship is stored in both directions: about twice its file's bytes
             size = path.stat().st_size * (2 if options or table in rel_pairs() else 1)
             if self.pending and self.pending + size > self.pool * CHECKPOINT_SHARE:
@@ -171,9 +187,12 @@ def _not_null(t: pa.Table, c: str) -> bool:
 
 
 class _Ends:
-    """Which node table each link end is in, and its row in that table: one hash lookup per end
-    over the IRIs of the node tables the ontology allows there (any node table for the few that
-    miss). Node tables' IRIs are added in the order they are loaded."""
+    """Which node table each link end is in, and its row in that table. A column that is a
+    node table's IRI column itself (REPORTED's financial years, HAS_OWNERSHIP's assessments, as
+    the view makes them) is that table's rows in order; otherwise one hash lookup per run of
+    equal values (a column grouped by its value, like REPORTED's firms, is looked up once per
+    run) over the IRIs of the node tables the ontology allows there (any node table for the few
+    that miss). Node tables' IRIs are added in the order they are loaded."""
 
     def __init__(self, offsets: dict[str, int] | None = None):
         self.names: list[str] = []
@@ -185,24 +204,56 @@ class _Ends:
         if nt not in self.iris:
             self.names.append(nt)
         self.iris.setdefault(nt, []).extend(iris.chunks)
-        self._sets.clear()
+        self._sets = {k: v for k, v in self._sets.items() if nt not in k}
 
     def _value_set(self, among: tuple[str, ...]) -> tuple[pa.Array, np.ndarray]:
         if among not in self._sets:
-            self._sets.clear()  # one set at a time: each is a copy of its tables' IRIs
+            # few sets at a time: each is a copy of its tables' IRIs (the entity tables' one stays
+            # while the links are loaded; the large row-keyed tables are matched whole, _whole)
+            while len(self._sets) > 1:
+                self._sets.pop(next(iter(self._sets)))
             chunks = [c for nt in among for c in self.iris[nt]]
             sizes = np.cumsum([0] + [sum(len(c) for c in self.iris[nt]) for nt in among])
             self._sets[among] = (pa.concat_arrays(chunks) if chunks else pa.array([], pa.string()), sizes)
         return self._sets[among]
 
+    def _whole(self, col: pa.ChunkedArray, among: tuple[str, ...]) -> str | None:
+        """The table among ``among`` whose IRI column ``col`` is, value for value (None if none)."""
+        for nt in among:
+            chunks = self.iris[nt]
+            if sum(len(c) for c in chunks) == len(col) and len(col) and \
+                    pa.chunked_array(chunks, pa.string()).equals(col.cast(pa.string())):
+                return nt
+        return None
+
     def types(self, col: pa.ChunkedArray, among: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The index in ``self.names`` of each value's node table among ``among`` (-1 where none)
         and the value's row in that table."""
         among = tuple(nt for nt in among if nt in self.iris)
+        n = len(col)
+        if not among:
+            return np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+        whole = self._whole(col, among)
+        if whole is not None:
+            return (np.full(n, self.names.index(whole), dtype=np.int64),
+                    np.arange(n, dtype=np.int64) + self.offsets.get(whole, 0))
+        flat = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        starts = None
+        if n > 1:  # runs of equal values: look each run up once
+            change = pc.not_equal(flat.slice(1), flat.slice(0, n - 1))
+            change = pc.fill_null(change, True).to_numpy(zero_copy_only=False)
+            if change.sum() < 0.7 * n:
+                starts = np.concatenate([[0], np.flatnonzero(change) + 1])
+                flat = flat.take(pa.array(starts))
+        out, rows = self._lookup(flat, among)
+        if starts is not None:
+            reps = np.diff(np.append(starts, n))
+            out, rows = np.repeat(out, reps), np.repeat(rows, reps)
+        return out, rows
+
+    def _lookup(self, col: pa.Array, among: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         out = np.full(len(col), -1, dtype=np.int64)
         rows = np.full(len(col), -1, dtype=np.int64)
-        if not among:
-            return out, rows
         values, sizes = self._value_set(among)
         pos = pc.index_in(col, value_set=values).to_numpy(zero_copy_only=False)
         hit = ~np.isnan(pos) if pos.dtype.kind == "f" else pos >= 0
@@ -232,6 +283,58 @@ def _items(graph: GraphTables | GraphFrames | Iterable[Item]) -> Iterator[Item]:
         while tables:
             key = next(iter(tables))
             yield kind, key, tables.pop(key)
+
+
+def _ahead(items: Iterable[Item]) -> Iterator[Item]:
+    """``items`` made by a thread of their own one ahead of the reader: the next table is made
+    while one is COPYed and checkpointed (LadybugDB works without Python's lock), and no more
+    than those two are held. An error of the maker is raised here.
+
+    >>> [key for _, key, _ in _ahead(iter([("warning", "a", None), ("warning", "b", None)]))]
+    ['a', 'b']
+    """
+    made: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def put(x) -> None:
+        made.put(x)
+        while made.unfinished_tasks and not stop.is_set():  # until the reader has it
+            with made.all_tasks_done:
+                made.all_tasks_done.wait(0.1)
+
+    def run() -> None:
+        try:
+            for item in items:
+                put(item)
+                del item
+                if stop.is_set():
+                    return
+        except BaseException as e:  # noqa: BLE001 - handed over to the reading side
+            put(e)
+            return
+        put(end)
+
+    maker = threading.Thread(target=run, name="kg-cypher-view", daemon=True)
+    maker.start()
+    try:
+        while True:
+            item = made.get()
+            made.task_done()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            del item
+    finally:
+        stop.set()
+        while maker.is_alive():  # a maker blocked on a full queue: take its item
+            try:
+                made.get(timeout=0.1)
+                made.task_done()
+            except queue.Empty:
+                pass
 
 
 def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Path,
@@ -264,7 +367,7 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
         for stmt in schema_statements():
             conn.execute(stmt)
         report.seconds["schema"] = time.perf_counter() - t0
-        _load_items(writer, _items(graph), _Ends(), report)
+        _load_items(writer, _ahead(_items(graph)) if READ_AHEAD else _items(graph), _Ends(), report)
     finally:
         t3 = time.perf_counter()
         conn.close()

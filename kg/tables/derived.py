@@ -25,6 +25,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from kg.ontology import ID
 
 
@@ -73,6 +76,56 @@ def assessment_iri(node_type: str, entity: str, valid_from) -> str:
     """
     h = hashlib.sha1(f"{entity}\x1f{valid_from}".encode()).hexdigest()[:20]
     return f"{ID}assessment/{node_type.lower()}/{h}"
+
+
+def texts(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``str()`` of each value as Arrow text (``"None"`` for null), vectorised for text, integers
+    and dates (whose Arrow text is Python's), value by value otherwise.
+
+    >>> import datetime as dt
+    >>> texts(pa.array([dt.date(2020, 1, 2), None])).to_pylist(), texts(pa.array([True])).to_pylist()
+    (['2020-01-02', 'None'], ['True'])
+    """
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    t = col.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_date32(t):
+        return pc.fill_null(col.cast(pa.string()), "None")
+    return pa.array([str(v) for v in col.to_pylist()], pa.string())
+
+
+def hashed_iris(prefix: str, columns: list, chunk: int = 1 << 16) -> pa.Array:
+    """``prefix`` + the first 20 hex digits of the SHA-1 of each row's values' ``str()`` joined
+    by U+001F: :func:`kg.resolve.link_iri` (prefix ``ID + "link/" + kind + "/"``) and
+    :func:`assessment_iri` of whole columns, the text made in Arrow (a chunk at a time).
+
+    >>> from kg.resolve import link_iri
+    >>> a, b = pa.array(["x", None]), pa.array([2, 3])
+    >>> hashed_iris(f"{ID}link/owns/", [a, b]).to_pylist() == [link_iri("OWNS", "x", 2), link_iri("OWNS", None, 3)]
+    True
+    """
+    n = len(columns[0])
+    sha1 = hashlib.sha1
+    out: list[pa.Array] = []
+    for k in range(0, n, chunk):
+        joined = pc.binary_join_element_wise(*(texts(c.slice(k, chunk)) for c in columns), "\x1f")
+        out.append(pa.array([prefix + sha1(b).hexdigest()[:20] for b in joined.cast(pa.binary()).to_pylist()],
+                            pa.string()))
+    return pa.concat_arrays(out) if out else pa.array([], pa.string())
+
+
+def assessment_iris(node_type: str, entities, valid_from) -> pa.Array:
+    """:func:`assessment_iri` of each row of the columns ``entities`` and ``valid_from``.
+
+    >>> import datetime as dt
+    >>> e, v = pa.array(["a", "b"]), pa.array([dt.date(2020, 1, 1), None])
+    >>> assessment_iris("SizeAssessment", e, v).to_pylist() == [assessment_iri("SizeAssessment", "a", dt.date(2020, 1, 1)),
+    ...                                                         assessment_iri("SizeAssessment", "b", None)]
+    True
+    """
+    return hashed_iris(f"{ID}assessment/{node_type.lower()}/", [entities, valid_from])
 
 
 def methods(floor: float) -> dict[str, str]:

@@ -52,18 +52,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kg.ontology import Property, model
-from kg.resolve import link_iri
+from kg.ontology import ID, Property, model
 from kg.tables.derived import (
     DERIVED_LINKS,
     DERIVED_NODES,
     LINK_CLASSES,
     PERFORMANCE_FRAME,
-    assessment_iri,
+    assessment_iris,
+    hashed_iris,
 )
 from kg.tables.names import NODE_LABEL, all_labels, column_kinds, ident, label_order, object_links
 from kg.tables.schema import arrow_type
@@ -199,12 +200,26 @@ def _first(t: pa.Table, key: str) -> pa.Table:
 
 
 def _lookup(t: pa.Table, key: str, other: pa.Table, columns: list[str]) -> pa.Table:
-    """``t`` with ``columns`` of ``other`` (one row per key) on the rows sharing its ``key``."""
-    at = pd.Index(other.column(key).to_pandas()).get_indexer(t.column(key).to_pandas())
-    idx = pa.array(at, mask=at < 0)
+    """``t`` with ``columns`` of ``other`` on the rows sharing its ``key`` (the first such row
+    of ``other`` where several share it).
+
+    >>> a, b = pa.table({"k": ["x", "y", "z"]}), pa.table({"k": ["z", "x", "z"], "v": [1, 2, 3]})
+    >>> _lookup(a, "k", b, ["v"]).column("v").to_pylist()
+    [2, None, 1]
+    """
+    idx = pc.index_in(t.column(key), value_set=other.column(key).combine_chunks())
     for c in columns:
         t = t.append_column(c, other.column(c).take(idx))
     return t
+
+
+def _mask(labels, bit: dict[str, int]) -> int:
+    """The bits of ``labels`` (those in ``bit``), each once.
+
+    >>> _mask(["A", "B", "A", "C"], {"A": 1, "B": 2})
+    3
+    """
+    return sum(bit[x] for x in set(labels) if x in bit)
 
 
 def _entity_nodes(tables: Tables, g: GraphTables, methods: dict[str, str]) -> None:
@@ -222,20 +237,32 @@ def _entity_nodes(tables: Tables, g: GraphTables, methods: dict[str, str]) -> No
     parts = [_select(rows, own)] + ([_select(ref, own)] if ref is not None else [])
     nodes = _smallest(pa.concat_tables(parts), "iri")
 
-    # label sets: each label one bit, summed over the distinct (node, label) pairs
+    # label sets: each label one bit, or-ed over a node's rows (its types' labels) and reference labels
     bit = {label: 1 << k for k, label in enumerate(all_labels())}
-    types = pd.DataFrame({"iri": rows.column("iri").to_pylist(), "type": rows.column("type").to_pylist()})
-    types = types[types["type"].isin(list(m.node_types))].drop_duplicates()
-    pairs = [pd.DataFrame({"iri": types["iri"], "label": types["type"].map(lambda t: m.node_type(t).labels)})]
+    type_mask = {t: _mask(m.node_type(t).labels, bit) for t in m.node_types}
+    row_types = rows.column("type").combine_chunks()
+    if pa.types.is_dictionary(row_types.type):
+        row_types = row_types.cast(pa.string())
+    kinds = list(type_mask)
+    code = pc.index_in(row_types, value_set=pa.array(kinds, pa.string())).to_numpy(zero_copy_only=False)
+    code = np.where(np.isnan(code), -1, code).astype(np.int64) if code.dtype.kind == "f" else code.astype(np.int64)
+    row_mask = np.append(np.array([type_mask[k] for k in kinds], dtype=np.int64), 0)[code]  # -1: not a node type
+    mask_iris, mask_bits = [rows.column("iri")], [row_mask]
     if ref is not None:
-        pairs.append(pd.DataFrame({"iri": ref.column("iri").to_pylist(), "label": ref.column("labels").to_pylist()}))
-    pairs = pd.concat(pairs, ignore_index=True).explode("label").drop_duplicates()
-    pairs = pairs[pairs["label"].isin(list(bit))]
-    masks = pairs.assign(bit=pairs["label"].map(bit)).groupby("iri")["bit"].sum()
-    sets = {mask: label_order(lb for lb, b in bit.items() if mask & b) for mask in masks.unique()}
-    nodes = nodes.filter(pc.is_in(nodes.column("iri"), pa.array(masks.index.tolist(), pa.string()))).sort_by("iri")
+        mask_iris.append(ref.column("iri"))
+        mask_bits.append(np.array([_mask(lbs or (), bit) for lbs in ref.column("labels").to_pylist()], dtype=np.int64))
+    mask_iris = pa.chunked_array([c for col in mask_iris for c in col.chunks], pa.string())
+    at = pc.index_in(mask_iris, value_set=nodes.column("iri").combine_chunks()).to_numpy(zero_copy_only=False)
+    bits = np.concatenate(mask_bits)
+    known = ~np.isnan(at) if at.dtype.kind == "f" else at >= 0
+    node_mask = np.zeros(nodes.num_rows, dtype=np.int64)
+    np.bitwise_or.at(node_mask, at[known].astype(np.int64), bits[known])
+    keep = node_mask != 0
+    nodes = nodes.filter(pa.array(keep))
+    order = pc.sort_indices(nodes, [("iri", "ascending")])
+    nodes, node_mask = nodes.take(order), node_mask[keep][order.to_numpy()]
+    sets = {int(mk): label_order(lb for lb, b in bit.items() if mk & b) for mk in np.unique(node_mask)}
 
-    node_mask = masks.reindex(nodes.column("iri").to_pylist()).to_numpy()
     columns = [c for c in schema if c in nodes.column_names]
     for mask in sorted(sets, key=lambda k: sets[k]):
         labels = sets[mask]
@@ -264,7 +291,7 @@ def _financial_years(tables: Tables, g: GraphTables, methods: dict[str, str]) ->
         perf = tables.read(name, ["iri", *derived_cols])
         if "method" in derived_cols and _FY in methods:
             perf = perf.append_column("method", pa.array([methods[_FY]] * perf.num_rows, pa.string()))
-        perf = _first(_select(perf, {c: schema[c] for c in ["iri", *derived_cols] if c in perf.column_names}), "iri")
+        perf = _select(perf, {c: schema[c] for c in ["iri", *derived_cols] if c in perf.column_names})
         base = _lookup(base, "iri", perf, [c for c in perf.column_names if c != "iri"])
     base = _select(base, schema)
     g.nodes[(NODE_LABEL, ident(_FY))] = base.select([c for c in schema if c != "firm"])
@@ -281,9 +308,7 @@ def _assessment_nodes(tables: Tables, g: GraphTables, methods: dict[str, str]) -
         if nt not in m.node_types or name not in tables or not tables.rows(name):
             continue
         t = tables.read(name)
-        iris = pa.array([assessment_iri(nt, e, v) for e, v in
-                         zip(t.column(spec.entity).to_pylist(), t.column("valid_from").to_pylist(), strict=True)],
-                        pa.string())
+        iris = assessment_iris(nt, t.column(spec.entity), t.column("valid_from"))
         props = [p for p in m.props_on(nt)]
         schema = {"iri": pa.string(), **{p.column: arrow_type(p.datatype) for p in props}}
         cols = {"iri": iris}
@@ -319,8 +344,7 @@ def _derived_links(tables: Tables, rel: str, props: list[Property], methods: dic
     t = tables.read(f"derived.{spec.frame}")
     if not t.num_rows:
         return None
-    keys = [t.column(c).to_pylist() for c in spec.key]
-    iris = pa.array([link_iri(rel, *parts) for parts in zip(*keys, strict=True)], pa.string())
+    iris = hashed_iris(f"{ID}link/{rel.lower()}/", [t.column(c) for c in spec.key])
     cols = {"iri": iris, FROM: t.column(spec.source), TO: t.column(spec.target)}
     for p in props:
         if p.column == "method":
@@ -375,14 +399,15 @@ def iter_graph(tables: Tables) -> Iterator[tuple[str, object, pa.Table | None]]:
             yield "link", rel, _pairs(t.column("_entity") if t is not None else empty,
                                       t.column("_node") if t is not None else empty, link.derived)
     for rel, ol in object_links().items():  # node-to-node object properties: ultimate controller
-        f = pd.DataFrame({FROM: pd.Series(dtype=object), TO: pd.Series(dtype=object)})
+        pairs = _pairs(empty, empty, ol.derived)
         for t in assessed.values():  # from the derived node of the period that states it
             if ol.column and ol.column in t.column_names:
                 t = t.filter(pc.is_valid(t.column(ol.column)))
-                f = pd.DataFrame({FROM: t.column("_node").to_pylist(), TO: t.column(ol.column).to_pylist()},
-                                 dtype=object).drop_duplicates()
-        yield "link", rel, _pairs(pa.array(f[FROM].tolist(), pa.string()), pa.array(f[TO].tolist(), pa.string()),
-                                  ol.derived)
+                t = pa.table({FROM: t.column("_node").cast(pa.string()), TO: t.column(ol.column).cast(pa.string())})
+                if not _distinct(t, FROM):  # one pair per node and controller, the first of each
+                    t = t.filter(pa.array(~t.to_pandas().duplicated().to_numpy()))
+                pairs = _pairs(t.column(FROM), t.column(TO), ol.derived)
+        yield "link", rel, pairs
     del assessed
     for rel, link in m.links.items():
         ident(rel)
