@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from kg.conflicts import algebra_shares
@@ -370,6 +372,14 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: p
 def _ranks(iri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each entity's rank in IRI order, and the IRIs in that order (as Arrow text when they are
     all text: several columns are taken from them)."""
+    text = arrow_text(iri)
+    if isinstance(text, pa.Array) and not text.null_count:
+        # the IRIs are distinct (they index the entities): sorted by Arrow, in code point order as
+        # Python sorts text, rather than by comparing Python strings
+        order = pc.sort_indices(text).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank, text.take(pa.array(order))
     rank, by_rank = pd.factorize(np.asarray(iri, dtype=object), sort=True)
     return rank, arrow_text(by_rank)
 
