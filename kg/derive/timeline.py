@@ -661,8 +661,11 @@ def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame, index
 # the whole build
 
 
-def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> DerivedPeriods:
+def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, consume: bool = False) -> DerivedPeriods:
     """The derived facts of a resolved build with the periods they hold for (module docstring).
+    With ``consume`` each input frame of ``res`` is replaced by an empty one once no fact needs
+    it any more (the financial years first), so that a build lets them go before the ownership
+    facts, the largest step, are made.
 
     >>> from kg.resolve import Resolved
     >>> from kg.values.dates import parse as parse_date
@@ -680,25 +683,24 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _derive_periods(res, floor=floor)
+        return _derive_periods(res, floor=floor, consume=consume)
     finally:
         if paused:
             gc.enable()
 
 
-def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> DerivedPeriods:
+def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, consume: bool = False) -> DerivedPeriods:
     """:func:`derive_periods` with the collector as it is."""
     # each result is finished as soon as it is made and what made it let go (at 10^6 firms the
-    # intermediates of one step are as large as a result)
+    # intermediates of one step are as large as a result); the facts of the financial years and
+    # the lookups come first, so that with ``consume`` their inputs are gone before the ownership
+    # facts are made
     ents = res.entities.reset_index(drop=True)
     index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object)  # one hash table of the IRIs
     ranks = _ranks(ents["iri"].to_numpy(dtype=object))  # the entities in IRI order, once
-    integrated, control, entity = _ownership_periods(res, ents, floor, index, ranks)
-    integrated, control = _finish(integrated), _finish(control)
-    flows = _finish(_flow_periods(res, ents, entity, index))
-    entity = _finish(entity)
+    has_financials = bool(len(res.financials))
     size = reported = performance = None
-    if len(res.financials):
+    if has_financials:
         # the firms of the financial years as codes (in IRI order) and the years as numbers, once
         fin = res.financials
         fcode, firms = _firm_codes(fin, index, ranks)
@@ -713,18 +715,52 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
         reported = pd.DataFrame({"iri": [], "year": []})
     if performance is None:
         performance = perf_mod.performance_facts(res)
+    if consume:
+        res.financials = _emptied(res.financials)
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
     display_names = lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True))
+    if consume:
+        res.entity_rows = _emptied(res.entity_rows)
     certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
                                                                  "valid_to", "batch"]))
+    cert_years, superseded = lookups.certification_years(certs), lookups.superseded_from(certs)
+    del certs
+    if consume:
+        for rel in ("CERTIFIED_AS", "LISTED_ON"):  # no fact below reads them
+            if rel in res.links:
+                res.links[rel] = _emptied(res.links[rel])
+        _trim()
+    integrated, control, entity = _ownership_periods(res, ents, floor, index, ranks)
+    integrated, control = _finish(integrated), _finish(control)
+    flows = _finish(_flow_periods(res, ents, entity, index))
+    entity = _finish(entity)
     return DerivedPeriods(
         floor=floor, entities=ents["iri"].to_numpy(dtype=object),
         integrated=integrated, control=control, entity=entity, size=size,
-        flows=flows, has_financials=bool(len(res.financials)),
+        flows=flows, has_financials=has_financials,
         reported=reported,
         params={"floor": floor, "control_threshold": facts_mod.CONTROL_THRESHOLD},
         performance=performance, display_names=display_names,
-        cert_years=lookups.certification_years(certs), superseded=lookups.superseded_from(certs))
+        cert_years=cert_years, superseded=superseded)
+
+
+def _emptied(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame of no rows with the columns, dtypes and ``attrs`` of ``frame``, sharing none of
+    its memory (a slice would keep the whole columns alive)."""
+    out = pd.DataFrame({i: pd.Series([], dtype=t) for i, t in enumerate(frame.dtypes)})
+    out.columns = frame.columns
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def _trim() -> None:
+    """Hand the pages of freed objects back to the system (glibc keeps them for reuse otherwise)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def at(p: DerivedPeriods, as_of: dt.date) -> facts_mod.Derived:
