@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -661,11 +662,14 @@ def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame, index
 # the whole build
 
 
-def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, consume: bool = False) -> DerivedPeriods:
+def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, consume: bool = False,
+                   on_frame: Callable[[str, pd.DataFrame], None] | None = None) -> DerivedPeriods:
     """The derived facts of a resolved build with the periods they hold for (module docstring).
     With ``consume`` each input frame of ``res`` is replaced by an empty one once no fact needs
     it any more (the financial years first), so that a build lets them go before the ownership
-    facts, the largest step, are made.
+    facts, the largest step, are made. ``on_frame(name, frame)`` hears of each frame made before
+    that step as soon as it is finished (a build writes it), and the result then holds an empty
+    frame (its columns kept) in its place.
 
     >>> from kg.resolve import Resolved
     >>> from kg.values.dates import parse as parse_date
@@ -683,13 +687,14 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, con
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _derive_periods(res, floor=floor, consume=consume)
+        return _derive_periods(res, floor=floor, consume=consume, on_frame=on_frame)
     finally:
         if paused:
             gc.enable()
 
 
-def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, consume: bool = False) -> DerivedPeriods:
+def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, consume: bool = False,
+                    on_frame: Callable[[str, pd.DataFrame], None] | None = None) -> DerivedPeriods:
     """:func:`derive_periods` with the collector as it is."""
     # each result is finished as soon as it is made and what made it let go (at 10^6 firms the
     # intermediates of one step are as large as a result); the facts of the financial years and
@@ -725,6 +730,14 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, co
                                                                  "valid_to", "batch"]))
     cert_years, superseded = lookups.certification_years(certs), lookups.superseded_from(certs)
     del certs
+    if on_frame is not None:  # handed on now, so that they are not alive beside the ownership facts' work
+        done = {"size": size, "reported": reported, "performance": performance, "display_names": display_names,
+                "cert_years": cert_years, "superseded": superseded}
+        for name in list(done):
+            on_frame(name, done[name])
+            done[name] = _emptied(done[name])
+        size, reported, performance, display_names, cert_years, superseded = done.values()
+        del done
     if consume:
         for rel in ("CERTIFIED_AS", "LISTED_ON"):  # no fact below reads them
             if rel in res.links:
