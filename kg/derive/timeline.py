@@ -43,10 +43,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from kg.conflicts import algebra_shares
@@ -370,6 +373,14 @@ def _ownership_periods(res: Resolved, ents: pd.DataFrame, floor: float, index: p
 def _ranks(iri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each entity's rank in IRI order, and the IRIs in that order (as Arrow text when they are
     all text: several columns are taken from them)."""
+    text = arrow_text(iri)
+    if isinstance(text, pa.Array) and not text.null_count:
+        # the IRIs are distinct (they index the entities): sorted by Arrow, in code point order as
+        # Python sorts text, rather than by comparing Python strings
+        order = pc.sort_indices(text).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank, text.take(pa.array(order))
     rank, by_rank = pd.factorize(np.asarray(iri, dtype=object), sort=True)
     return rank, arrow_text(by_rank)
 
@@ -651,8 +662,14 @@ def _flow_periods(res: Resolved, ents: pd.DataFrame, entity: pd.DataFrame, index
 # the whole build
 
 
-def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> DerivedPeriods:
+def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, consume: bool = False,
+                   on_frame: Callable[[str, pd.DataFrame], None] | None = None) -> DerivedPeriods:
     """The derived facts of a resolved build with the periods they hold for (module docstring).
+    With ``consume`` each input frame of ``res`` is replaced by an empty one once no fact needs
+    it any more (the financial years first), so that a build lets them go before the ownership
+    facts, the largest step, are made. ``on_frame(name, frame)`` hears of each frame made before
+    that step as soon as it is finished (a build writes it), and the result then holds an empty
+    frame (its columns kept) in its place.
 
     >>> from kg.resolve import Resolved
     >>> from kg.values.dates import parse as parse_date
@@ -670,25 +687,25 @@ def derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> 
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _derive_periods(res, floor=floor)
+        return _derive_periods(res, floor=floor, consume=consume, on_frame=on_frame)
     finally:
         if paused:
             gc.enable()
 
 
-def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) -> DerivedPeriods:
+def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, consume: bool = False,
+                    on_frame: Callable[[str, pd.DataFrame], None] | None = None) -> DerivedPeriods:
     """:func:`derive_periods` with the collector as it is."""
     # each result is finished as soon as it is made and what made it let go (at 10^6 firms the
-    # intermediates of one step are as large as a result)
+    # intermediates of one step are as large as a result); the facts of the financial years and
+    # the lookups come first, so that with ``consume`` their inputs are gone before the ownership
+    # facts are made
     ents = res.entities.reset_index(drop=True)
     index = pd.Index(ents["iri"].to_numpy(dtype=object), dtype=object)  # one hash table of the IRIs
     ranks = _ranks(ents["iri"].to_numpy(dtype=object))  # the entities in IRI order, once
-    integrated, control, entity = _ownership_periods(res, ents, floor, index, ranks)
-    integrated, control = _finish(integrated), _finish(control)
-    flows = _finish(_flow_periods(res, ents, entity, index))
-    entity = _finish(entity)
+    has_financials = bool(len(res.financials))
     size = reported = performance = None
-    if len(res.financials):
+    if has_financials:
         # the firms of the financial years as codes (in IRI order) and the years as numbers, once
         fin = res.financials
         fcode, firms = _firm_codes(fin, index, ranks)
@@ -703,18 +720,60 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
         reported = pd.DataFrame({"iri": [], "year": []})
     if performance is None:
         performance = perf_mod.performance_facts(res)
+    if consume:
+        res.financials = _emptied(res.financials)
     ref = pd.DataFrame(reference_names(), columns=["iri", "name"])
     display_names = lookups.display_names(pd.concat([res.entity_rows[["iri", "name"]], ref], ignore_index=True))
+    if consume:
+        res.entity_rows = _emptied(res.entity_rows)
     certs = res.links.get("CERTIFIED_AS", pd.DataFrame(columns=["iri", "from_iri", "to_iri", "year", "valid_from",
                                                                  "valid_to", "batch"]))
+    cert_years, superseded = lookups.certification_years(certs), lookups.superseded_from(certs)
+    del certs
+    if on_frame is not None:  # handed on now, so that they are not alive beside the ownership facts' work
+        done = {"size": size, "reported": reported, "performance": performance, "display_names": display_names,
+                "cert_years": cert_years, "superseded": superseded}
+        for name in list(done):
+            on_frame(name, done[name])
+            done[name] = _emptied(done[name])
+        size, reported, performance, display_names, cert_years, superseded = done.values()
+        del done
+    if consume:
+        for rel in ("CERTIFIED_AS", "LISTED_ON"):  # no fact below reads them
+            if rel in res.links:
+                res.links[rel] = _emptied(res.links[rel])
+        _trim()
+    integrated, control, entity = _ownership_periods(res, ents, floor, index, ranks)
+    integrated, control = _finish(integrated), _finish(control)
+    flows = _finish(_flow_periods(res, ents, entity, index))
+    entity = _finish(entity)
     return DerivedPeriods(
         floor=floor, entities=ents["iri"].to_numpy(dtype=object),
         integrated=integrated, control=control, entity=entity, size=size,
-        flows=flows, has_financials=bool(len(res.financials)),
+        flows=flows, has_financials=has_financials,
         reported=reported,
         params={"floor": floor, "control_threshold": facts_mod.CONTROL_THRESHOLD},
         performance=performance, display_names=display_names,
-        cert_years=lookups.certification_years(certs), superseded=lookups.superseded_from(certs))
+        cert_years=cert_years, superseded=superseded)
+
+
+def _emptied(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame of no rows with the columns, dtypes and ``attrs`` of ``frame``, sharing none of
+    its memory (a slice would keep the whole columns alive)."""
+    out = pd.DataFrame({i: pd.Series([], dtype=t) for i, t in enumerate(frame.dtypes)})
+    out.columns = frame.columns
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def _trim() -> None:
+    """Hand the pages of freed objects back to the system (glibc keeps them for reuse otherwise)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def at(p: DerivedPeriods, as_of: dt.date) -> facts_mod.Derived:
