@@ -240,10 +240,20 @@ def _build_generation(
         writer.resolved(resolved, consume=UNREAD)
         release_memory()
         written = time.perf_counter() - w0
-        derived = derive_periods(resolved, **({} if floor is None else {"floor": floor}))
+
+        def write_early(name: str, frame) -> None:  # a derived frame as soon as derive has it
+            nonlocal written
+            w1 = time.perf_counter()
+            writer.derived_frame(name, frame)
+            written += time.perf_counter() - w1
+
+        # derive lets its inputs go as it no longer needs them (the resolved tables are written)
+        derived = derive_periods(resolved, consume=True, on_frame=write_early,
+                                 **({} if floor is None else {"floor": floor}))
         del resolved
         derived_info = {"periods": True, "floor": derived.floor,
-                        "rows": {k: len(getattr(derived, k)) for k in ("integrated", "control", "entity", "size", "flows")}}
+                        "rows": {k: writer.rows(f"derived.{k}") if k in writer.early else len(getattr(derived, k))
+                                 for k in ("integrated", "control", "entity", "size", "flows")}}
     t3 = time.perf_counter()
     report.seconds["derive"] = t3 - t2 - written
 

@@ -237,6 +237,7 @@ class TablesWriter:
         self.tables: dict[str, dict] = {}
         self.links: list[str] | None = None
         self.derived_info: dict | None = None
+        self.early: set[str] = set()  # frames of the derived facts written by derived_frame
 
     def _write(self, frames: Iterator[tuple[str, pd.DataFrame]]) -> None:
         write = _Writer(self.folder, self.tables, self.compression)
@@ -253,11 +254,31 @@ class TablesWriter:
         self.links = list(resolved.links)
         self._write(resolved_frames(resolved, consume=consume))
 
+    def derived_frame(self, name: str, frame: pd.DataFrame) -> None:
+        """Write one frame of the derived facts now, as ``derived.<name>`` (a build hands each on
+        as derive finishes it: kg.derive.timeline.derive_periods(on_frame=...)); :meth:`derived`
+        leaves it out then.
+
+        >>> import tempfile, pathlib
+        >>> w = TablesWriter(pathlib.Path(tempfile.mkdtemp()))
+        >>> w.derived_frame("size", pd.DataFrame({"iri": ["f"]}))
+        >>> w.tables["derived.size"]["rows"], w.early
+        (1, {'size'})
+        """
+        self._write(iter([(f"derived.{name}", frame)]))
+        self.early.add(name)
+
+    def rows(self, name: str) -> int:
+        """The rows of a table written so far."""
+        return self.tables[name]["rows"]
+
     def derived(self, derived: DerivedPeriods | None, *, consume: bool = False) -> None:
-        """Write the frames of ``derived`` (None: a build without derived facts)."""
+        """Write the frames of ``derived`` (None: a build without derived facts) that
+        :meth:`derived_frame` has not written."""
         if derived is None:
             return
-        self._write(derived_frames(derived, consume=consume))
+        self._write((n, f) for n, f in derived_frames(derived, consume=consume)
+                    if n.removeprefix("derived.") not in self.early)
         fields = {f.name: _encode(getattr(derived, f.name)) for f in dataclasses.fields(derived)
                   if not isinstance(getattr(derived, f.name), pd.DataFrame)
                   and f.name != "entities"}  # the entities' order: that of the entities table
