@@ -65,3 +65,17 @@ def test_the_unread_columns_are_columns_of_resolved_frames(sample_dir):
     columns = set(res.entities.columns) | set(res.entity_rows.columns) | set(res.financials.columns)
     columns |= {c for f in res.links.values() for c in f.columns}
     assert UNREAD <= columns | {"board", "listed", "delisted", "issuer_name"}, UNREAD - columns
+
+
+def test_consume_and_on_frame_give_the_same_facts_and_let_the_inputs_go(sample_dir):
+    whole = derive_periods(_resolved([sample_dir]))
+    res = _resolved([sample_dir])
+    handed = {}
+    out = derive_periods(res, consume=True, on_frame=lambda name, frame: handed.setdefault(name, frame))
+    assert set(handed) == {"size", "reported", "performance", "display_names", "cert_years", "superseded"}
+    for name, frame in handed.items():
+        assert len(getattr(out, name)) == 0 and list(getattr(out, name).columns) == list(frame.columns)
+        setattr(out, name, frame)
+    _assert_same(whole, out)
+    assert len(res.financials) == len(res.entity_rows) == len(res.links["CERTIFIED_AS"]) == 0
+    assert len(res.entities) and len(res.links["OWNS"])  # what the build still reads afterwards
