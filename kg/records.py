@@ -97,7 +97,7 @@ def with_nones(df: pd.DataFrame, keep: tuple[str, ...] = ("row",)) -> pd.DataFra
             continue
         arr = col.to_numpy(dtype=object)
         missing = pd.isna(arr)
-        if col.dtype == object and (not missing.any() or _all_none(arr[missing])):
+        if col.dtype == object and not missing.any():
             cols[c] = col  # already so
             continue
         arr = arr.copy()
@@ -105,19 +105,6 @@ def with_nones(df: pd.DataFrame, keep: tuple[str, ...] = ("row",)) -> pd.DataFra
         cols[c] = pd.Series(arr, index=df.index, dtype=object)
     # built at once and not consolidated: stacking the object columns into one block would copy them all
     return pd.DataFrame(cols, index=df.index, columns=df.columns, copy=False)
-
-
-def _all_none(values) -> bool:
-    """Whether every value of an object array is None (not NaN, NaT or pandas.NA).
-
-    >>> import numpy as np
-    >>> _all_none(np.array([None, None], dtype=object)), _all_none(np.array([None, float("nan")], dtype=object))
-    (True, False)
-    """
-    try:
-        return bool((values == None).all())  # noqa: E711 (elementwise, in numpy)
-    except (TypeError, ValueError):  # pandas.NA has no truth value
-        return False
 
 
 def write_rejects(rejects: list[Reject], path: Path) -> None:

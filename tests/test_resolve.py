@@ -53,3 +53,25 @@ def test_ambiguous_and_unknown_names_are_rejected_with_candidates(tmp_path):
     msgs = {r.row: r.reason for r in res.rejects}
     assert "not a unique name (it matches entity/a, entity/b)" in msgs[2]
     assert "not a known entity" in msgs[3]
+
+
+def test_link_iris_are_link_iri_of_each_row():
+    """The bulk IRIs (hashed per row, hex made in numpy) are link_iri's, with and without part,
+    for text, numbers and missing values, across chunks."""
+    import numpy as np
+    import pandas as pd
+
+    from kg.resolve import _CHUNK, link_iri, link_iris
+
+    n = _CHUNK + 3
+    a = pd.Series([f"https://x/é/{i}" if i % 7 else None for i in range(n)], dtype=object)
+    b = pd.Series(np.arange(n, dtype=np.int64))
+    c = pd.Series([i if i % 5 else "t" for i in range(n)], dtype=object)
+    part = pd.Series([None if i % 3 else f"p{i}" for i in range(n)], dtype=object)
+    got = link_iris("OWNS", a, b, c, part=part)
+    assert str(got.dtype) == "str" and len(got) == n
+    want = [link_iri("OWNS", x, y, z) if p is None else link_iri("OWNS", x, y, z, p)
+            for x, y, z, p in zip(a, b, c, part, strict=True)]
+    assert got.tolist() == want
+    assert link_iris("fy", a, b, prefix="https://x/fy/")[1] == "https://x/fy/" + link_iri("x", a[1], b[1]).rsplit("/", 1)[1]
+    assert link_iris("OWNS", a.iloc[:0], b.iloc[:0]) == []
