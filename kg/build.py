@@ -41,7 +41,7 @@ from kg.resolve import resolve
 from kg.tables.append import CannotAppend
 from kg.tables.read import TABLES_DIR, open_tables, tables_dir
 from kg.tables.view import iter_graph
-from kg.tables.write import write_tables
+from kg.tables.write import TablesWriter
 
 
 class BuildRefused(InputError):
@@ -225,23 +225,38 @@ def _build_generation(
     derived_info = None
     if as_of is not None:
         report.warnings.append(_AS_OF.format(as_of.isoformat()))
+    # the graph tables are the build's product; every sink reads them (the store first)
+    writer = TablesWriter(tables_dir(gen))
+    written = 0.0  # seconds writing tables
     if derive:
         stage("derive")
+        from kg.derive.inputs import UNREAD
         from kg.derive.timeline import derive_periods
 
+        # the resolved tables are written first and each frame left without the columns derive
+        # never reads, so that at 10^6 firms the whole frames and derive's own work are not in
+        # memory together
+        w0 = time.perf_counter()
+        writer.resolved(resolved, consume=UNREAD)
+        release_memory()
+        written = time.perf_counter() - w0
         derived = derive_periods(resolved, **({} if floor is None else {"floor": floor}))
+        del resolved
         derived_info = {"periods": True, "floor": derived.floor,
                         "rows": {k: len(getattr(derived, k)) for k in ("integrated", "control", "entity", "size", "flows")}}
     t3 = time.perf_counter()
-    report.seconds["derive"] = t3 - t2
+    report.seconds["derive"] = t3 - t2 - written
 
-    # the graph tables are the build's product; every sink reads them (the store first)
     stage("tables")
-    tables = write_tables(resolved, derived, tables_dir(gen), consume=True)  # each frame let go once written
-    del resolved, derived
+    if not derive:
+        writer.resolved(resolved, consume=True)  # each frame let go once written
+        del resolved
+    writer.derived(derived, consume=True)
+    tables = writer.finish()
+    del derived
     release_memory()
     t4 = time.perf_counter()
-    report.seconds["tables"] = t4 - t3
+    report.seconds["tables"] = t4 - t3 + written
 
     meta = _meta(sources, mapping.name, loader, loader_params, load_cache, report, derived_info, by_source, tables)
     meta["cypher"] = _build_cypher(gen, report, stage)

@@ -35,7 +35,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -163,32 +163,51 @@ def table_frames(resolved: Resolved, derived: DerivedPeriods | None, *, referenc
     ``resolved`` and ``derived`` is replaced by an empty one (its columns kept) as it is given,
     so that a build that needs them no more lets each go once written.
     """
-    def take(obj, name: str) -> pd.DataFrame:
-        frame = getattr(obj, name)
-        if consume:
-            setattr(obj, name, _emptied(frame))
-        return frame
+    yield from resolved_frames(resolved, reference=reference, consume=consume)
+    if derived is not None:
+        yield from derived_frames(derived, consume=consume)
 
-    def take_link(rel: str) -> pd.DataFrame:
+
+def _take(obj, name: str, consume: bool | Collection[str]) -> pd.DataFrame:
+    frame = getattr(obj, name)
+    if consume:
+        setattr(obj, name, _rest(frame, consume))
+    return frame
+
+
+def _rest(frame: pd.DataFrame, consume: bool | Collection[str]) -> pd.DataFrame:
+    """What a frame given with ``consume`` leaves behind: an empty one, or the frame without the
+    columns ``consume`` names."""
+    if consume is True:
+        return _emptied(frame)
+    return frame.drop(columns=[c for c in consume if c in frame.columns])
+
+
+def resolved_frames(resolved: Resolved, *, reference: bool = True,
+                    consume: bool | Collection[str] = False) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The tables of :func:`table_frames` that ``resolved`` gives (and the reference entities).
+    ``consume`` may also name columns: each frame is then left without them (the rest kept)."""
+    yield "entity_rows", _take(resolved, "entity_rows", consume)
+    yield "entities", _take(resolved, "entities", consume)
+    for rel in list(resolved.links):
         frame = resolved.links[rel]
         if consume:
-            resolved.links[rel] = _emptied(frame)
-        return frame
-
-    yield "entity_rows", take(resolved, "entity_rows")
-    yield "entities", take(resolved, "entities")
-    for rel in list(resolved.links):
-        yield f"links.{ident(rel)}", take_link(rel)
-    yield "financials", take(resolved, "financials")
-    yield "type_conflicts", take(resolved, "type_conflicts")
+            resolved.links[rel] = _rest(frame, consume)
+        yield f"links.{ident(rel)}", frame
+        del frame
+    yield "financials", _take(resolved, "financials", consume)
+    yield "type_conflicts", _take(resolved, "type_conflicts", consume)
     rejects = pd.DataFrame([dataclasses.astuple(r) for r in resolved.rejects], columns=list(REJECT_FIELDS))
     yield "rejects", rejects.astype({"row": "int64"})
     if reference:
         yield "reference", reference_frame()
-    if derived is not None:
-        for f in dataclasses.fields(derived):
-            if isinstance(getattr(derived, f.name), pd.DataFrame):
-                yield f"derived.{f.name}", take(derived, f.name)
+
+
+def derived_frames(derived: DerivedPeriods, *, consume: bool = False) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The tables of :func:`table_frames` that ``derived`` gives: ``derived.<frame>``."""
+    for f in dataclasses.fields(derived):
+        if isinstance(getattr(derived, f.name), pd.DataFrame):
+            yield f"derived.{f.name}", _take(derived, f.name, consume)
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:
@@ -198,41 +217,83 @@ def write_manifest(folder: Path, manifest: dict) -> None:
     os.replace(tmp, folder / MANIFEST)
 
 
-def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Path, *,
-                 compression: str = COMPRESSION, consume: bool = False) -> dict:
-    """Write the graph tables of a build into ``folder`` (made here) and return the manifest.
+class TablesWriter:
+    """Writes a build's tables in two steps, so that a build can write its resolved tables and let
+    their frames go before it derives (:func:`write_tables` does both at once)::
 
-    ``derived`` may be None (a build without derived facts). Frames are converted and written
-    one at a time, so memory holds two tables' Arrow copies at most (one converted while the one
-    before is written). ``consume`` as for :func:`table_frames`.
+        w = TablesWriter(folder)
+        w.resolved(resolved, consume=True)   # entity rows, entities, links, financials, ...
+        w.derived(derived, consume=True)     # derived.<frame>, or w.derived(None)
+        manifest = w.finish()                # the manifest, last: now the folder is whole
+
+    Frames are converted and written one at a time, so memory holds two tables' Arrow copies at
+    most (one converted while the one before is written).
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    column_properties()  # the ontology's columns agree on their types, or this raises
-    tables: dict[str, dict] = {}
-    write = _Writer(folder, tables, compression)
-    try:
-        for name, frame in table_frames(resolved, derived, consume=consume):
-            write(name, frame)
-            del frame
-    finally:
-        write.close()
-    derived_info = None
-    if derived is not None:
+
+    def __init__(self, folder: Path, *, compression: str = COMPRESSION):
+        self.folder, self.compression = Path(folder), compression
+        self.folder.mkdir(parents=True, exist_ok=True)
+        column_properties()  # the ontology's columns agree on their types, or this raises
+        self.tables: dict[str, dict] = {}
+        self.links: list[str] | None = None
+        self.derived_info: dict | None = None
+
+    def _write(self, frames: Iterator[tuple[str, pd.DataFrame]]) -> None:
+        write = _Writer(self.folder, self.tables, self.compression)
+        try:
+            for name, frame in frames:
+                write(name, frame)
+                del frame
+        finally:
+            write.close()
+
+    def resolved(self, resolved: Resolved, *, consume: bool | Collection[str] = False) -> None:
+        """Write the tables of ``resolved`` and the reference entities (``consume``: as for
+        :func:`resolved_frames`)."""
+        self.links = list(resolved.links)
+        self._write(resolved_frames(resolved, consume=consume))
+
+    def derived(self, derived: DerivedPeriods | None, *, consume: bool = False) -> None:
+        """Write the frames of ``derived`` (None: a build without derived facts)."""
+        if derived is None:
+            return
+        self._write(derived_frames(derived, consume=consume))
         fields = {f.name: _encode(getattr(derived, f.name)) for f in dataclasses.fields(derived)
                   if not isinstance(getattr(derived, f.name), pd.DataFrame)
                   and f.name != "entities"}  # the entities' order: that of the entities table
         frames = [f.name for f in dataclasses.fields(derived) if isinstance(getattr(derived, f.name), pd.DataFrame)]
-        derived_info = {"fields": fields, "frames": frames, "periods": isinstance(derived, DerivedPeriods),
-                        "methods": methods(derived.floor)}
-    manifest = {
-        "schema_version": SCHEMA_VERSION,
-        "kg_version": __version__,
-        "written": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "compression": compression,
-        "tables": tables,
-        "resolved": {"links": list(resolved.links)},
-        "derived": derived_info,
-    }
-    write_manifest(folder, manifest)
-    return manifest
+        self.derived_info = {"fields": fields, "frames": frames, "periods": isinstance(derived, DerivedPeriods),
+                             "methods": methods(derived.floor)}
+
+    def manifest(self) -> dict:
+        """The manifest of the tables written so far (:meth:`finish` writes it)."""
+        if self.links is None:
+            raise ValueError("TablesWriter: no resolved tables written yet")
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kg_version": __version__,
+            "written": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "compression": self.compression,
+            "tables": self.tables,
+            "resolved": {"links": self.links},
+            "derived": self.derived_info,
+        }
+
+    def finish(self) -> dict:
+        """Write the manifest (last and atomically) and return it."""
+        manifest = self.manifest()
+        write_manifest(self.folder, manifest)
+        return manifest
+
+
+def write_tables(resolved: Resolved, derived: DerivedPeriods | None, folder: Path, *,
+                 compression: str = COMPRESSION, consume: bool = False) -> dict:
+    """Write the graph tables of a build into ``folder`` (made here) and return the manifest.
+
+    ``derived`` may be None (a build without derived facts). ``consume`` as for
+    :func:`table_frames`; :class:`TablesWriter` writes the same in two steps.
+    """
+    w = TablesWriter(folder, compression=compression)
+    w.resolved(resolved, consume=consume)
+    w.derived(derived, consume=consume)
+    return w.finish()

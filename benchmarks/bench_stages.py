@@ -1,0 +1,63 @@
+"""Each stage of one whole build (``kg.build.build``, ``--store later``, no load cache): wall and
+CPU seconds, the peak resident memory within the stage (sampled every 50 ms from
+/proc/self/statm) and the resident memory when it starts and ends. The issue-12 memory target
+is about the peak of the whole build; this says which stage makes it.
+
+    python benchmarks/bench_stages.py /work/s1m /tmp/db1m
+    PYTHONPATH=/other/checkout python benchmarks/bench_stages.py /work/s100k /tmp/db   # another tree
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+if "PYTHONPATH" not in os.environ:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_gb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE / 1e9
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sources", type=Path)
+    ap.add_argument("db", type=Path)
+    args = ap.parse_args()
+    from kg.build import build
+
+    current, peak, marks = ["start"], {}, []
+
+    def sample() -> None:
+        while True:
+            r, s = rss_gb(), current[0]
+            peak[s] = max(peak.get(s, 0.0), r)
+            time.sleep(0.05)
+
+    def stage(name: str) -> None:
+        current[0] = name
+        marks.append((name, time.perf_counter(), time.process_time(), rss_gb()))
+
+    threading.Thread(target=sample, daemon=True).start()
+    build([args.sources], args.db, stage=stage, store="later", cache=False, replace=True)
+    stage("end")
+    print(f"{args.sources} ({os.getloadavg()[0]:.1f} load average at the end)\n")
+    print("| stage | wall s | CPU s | peak GB | start GB | end GB |\n|---|---:|---:|---:|---:|---:|")
+    for (n, w, c, r), (_, w2, c2, r2) in zip(marks, marks[1:], strict=False):
+        print(f"| {n} | {w2 - w:.1f} | {c2 - c:.1f} | {peak.get(n, 0):.2f} | {r:.2f} | {r2:.2f} |")
+    w = marks[-1][1] - marks[0][1]
+    c = marks[-1][2] - marks[0][2]
+    print(f"| whole | {w:.1f} | {c:.1f} | {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} (maxrss) | | |")
+
+
+if __name__ == "__main__":
+    main()
