@@ -158,8 +158,11 @@ def merge_periods(df: pd.DataFrame, keys: list[str], lo: str = "_from", hi: str 
     if not len(df):
         return df.reset_index(drop=True)
     if all(_numeric(df[k]) for k in (*keys, lo)):  # integer keys: one lexsort (stable, as sort_values)
-        order = np.lexsort([df[k].to_numpy() for k in (lo, *keys[::-1])])
-        df = df.take(order).reset_index(drop=True)
+        cols = [df[k].to_numpy() for k in (*keys, lo)]
+        if not _is_sorted(cols):  # rows already in order stay as they are (no copy)
+            df = df.take(np.lexsort(cols[::-1])).reset_index(drop=True)
+        else:
+            df = df.reset_index(drop=True)
     else:
         df = df.sort_values([*keys, lo], kind="stable").reset_index(drop=True)
     same = np.ones(len(df), dtype=bool)
@@ -183,6 +186,20 @@ def merge_periods(df: pd.DataFrame, keys: list[str], lo: str = "_from", hi: str 
     out = df.iloc[first].reset_index(drop=True)
     out[hi] = np.maximum.reduceat(end.astype(np.int64), first)
     return out
+
+
+def _is_sorted(cols: list[np.ndarray]) -> bool:
+    """Whether the rows are in ascending order of ``cols`` (the first column first).
+
+    >>> _is_sorted([np.array([0, 0, 1]), np.array([5, 6, 0])]), _is_sorted([np.array([0, 0]), np.array([6, 5])])
+    (True, False)
+    """
+    undecided = np.ones(max(len(cols[0]) - 1, 0), dtype=bool)
+    for v in cols:
+        if (undecided & (v[:-1] > v[1:])).any():
+            return False
+        undecided &= v[:-1] == v[1:]
+    return True
 
 
 def _numeric(col: pd.Series) -> bool:
