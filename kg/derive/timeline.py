@@ -41,6 +41,7 @@ control, and a flow starts no earlier than its funding's date.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gc
 from dataclasses import dataclass, field
@@ -714,6 +715,7 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
     integrated, control = _finish(integrated), _finish(control)
     flows = _finish(_flow_periods(res, ents, entity, index))
     entity = _finish(entity)
+    _give_back()
     size = reported = performance = None
     if len(res.financials):
         # the firms of the financial years as codes (in IRI order) and the years as numbers, once
@@ -721,10 +723,12 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
         fcode, firms = _firm_codes(fin, index, ranks)
         fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
         performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
+        _give_back()
         rep = _reported_rows(fcode, fyear)
         reported = pd.DataFrame({"iri": text_column(firms, rep[1]), "year": rep[2]})
         size = _finish(_size_periods(fin, ents, index, (fcode, firms), fyear, rep, ranks))
         del fcode, firms, fyear, fin, rep
+        _give_back()
     else:
         size = _finish(_size_periods(res.financials, ents))
         reported = pd.DataFrame({"iri": [], "year": []})
@@ -742,6 +746,18 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
         params={"floor": floor, "control_threshold": facts_mod.CONTROL_THRESHOLD},
         performance=performance, display_names=display_names,
         cert_years=lookups.certification_years(certs), superseded=lookups.superseded_from(certs))
+
+
+def _give_back() -> None:
+    """Return the pages of freed intermediates to the system between steps: glibc keeps them
+    in its heap, where the next step's arrays often do not fit, so the stage would grow on top
+    of each step's peak (what kg.build.release_memory does between stages, without a
+    collection of every object)."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def at(p: DerivedPeriods, as_of: dt.date) -> facts_mod.Derived:
