@@ -484,6 +484,7 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, index: pd.Index | None 
     sector = np.append(ents["sector"].to_numpy(dtype=object), np.nan)[at_ent]
     emp, rev = _numbers(fin, "employees"), _numbers(fin, "revenue")
     sc, classes = pd.factorize(size_mod.size_classes(emp[rows], rev[rows], sector, code), use_na_sentinel=False)
+    del sector
     nxt = np.full(len(y), -1, dtype=np.int64)
     same = code[1:] == code[:-1]
     nxt[:-1][same] = y[1:][same]
@@ -498,6 +499,7 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, index: pd.Index | None 
     pos = at_year[ok]
     hit = large[pos]
     pos, e, r = pos[hit], emp[ok[hit]], rev[ok[hit]]
+    del emp, rev, ok, hit
     max_e, max_r = np.full(len(y), -np.inf), np.full(len(y), -np.inf)
     np.maximum.at(max_e, pos, e)
     np.maximum.at(max_r, pos, r)
@@ -722,12 +724,14 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR) ->
         fin = res.financials
         fcode, firms = _firm_codes(fin, index, ranks)
         fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
-        performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
-        _give_back()
+        # the largest result (the reported years) made once the size classes' intermediates are gone
         rep = _reported_rows(fcode, fyear)
-        reported = pd.DataFrame({"iri": text_column(firms, rep[1]), "year": rep[2]})
         size = _finish(_size_periods(fin, ents, index, (fcode, firms), fyear, rep, ranks))
-        del fcode, firms, fyear, fin, rep
+        _give_back()
+        reported = pd.DataFrame({"iri": text_column(firms, rep[1]), "year": rep[2]})
+        del rep
+        performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
+        del fcode, firms, fyear, fin
         _give_back()
     else:
         size = _finish(_size_periods(res.financials, ents))
