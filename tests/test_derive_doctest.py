@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["kg.derive.ownership", "kg.derive.state", "kg.derive.size", "kg.derive.periods", "kg.derive.flows",
-           "kg.derive.performance", "kg.derive.lookups", "kg.derive.facts", "kg.derive.timeline"]
+           "kg.derive.performance", "kg.derive.lookups", "kg.derive.facts", "kg.derive.timeline", "kg.derive.text"]
 
 
 @pytest.mark.parametrize("name", MODULES)

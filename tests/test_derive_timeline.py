@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -152,3 +153,32 @@ def test_holds_at_and_merge_periods():
     assert holds_at(t, dt.date(2020, 1, 1)).tolist() == [False, True]
     df = pd.DataFrame({"k": ["a", "a", "a"], "v": [None, None, 1.0], "_from": [0, 5, 10], "_to": [4, 9, 20]})
     assert merge_periods(df, ["k"])[["_from", "_to"]].values.tolist() == [[0, 9], [10, 20]]
+
+
+def test_helpers_agree_with_the_general_forms():
+    """The vectorised helpers of the stage give what the general forms they replace give."""
+    from kg.derive import facts as facts_mod
+    from kg.derive import timeline as tl
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a = np.unique(rng.integers(0, 50, rng.integers(0, 20)))
+        b = np.unique(rng.integers(0, 50, rng.integers(0, 20)))
+        assert tl._union_sorted(a, b).tolist() == np.union1d(a, b).tolist()
+    # merge_periods: integer keys (one lexsort, rows in order or not) as the sort of the frame gives
+    df = pd.DataFrame({"k": rng.integers(0, 4, 60), "v": rng.integers(0, 2, 60).astype(float),
+                       "_from": rng.integers(0, 30, 60), "_to": 0})
+    df["_to"] = df["_from"]
+    df.loc[df.index[:5], "v"] = np.nan
+    by_text = tl.merge_periods(df.assign(k=df["k"].map(lambda x: f"k{x}").astype(object)), ["k"])
+    by_code = tl.merge_periods(df, ["k"])
+    assert by_code.assign(k=by_code["k"].map(lambda x: f"k{x}")).equals(by_text.assign(k=by_text["k"].astype(str)))
+    ordered = df.sort_values(["k", "_from"], kind="stable")
+    assert tl.merge_periods(ordered, ["k"]).equals(by_code)
+    # explaining paths: the batched texts are the one-by-one texts
+    pairs = pd.DataFrame({"i": [0, 1, 1, 2], "j": [1, 2, 3, 3], "share": [0.5, 0.004, 1.0, 0.25]})
+    names = np.array(["A", "B", "C", "D"], dtype=object)
+    paths = np.array([[0, 1, 2, 3], [0, 1, 3, -1], [1, -1, -1, -1]])
+    shares = {(int(i), int(j)): float(s) for i, j, s in pairs.itertuples(index=False)}
+    want = [facts_mod._path_text([int(k) for k in row if k >= 0], names, shares) for row in paths]
+    assert facts_mod._path_texts(paths, pairs, names) == want

@@ -41,6 +41,7 @@ control, and a flow starts no earlier than its funding's date.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gc
 from collections.abc import Callable
@@ -159,8 +160,11 @@ def merge_periods(df: pd.DataFrame, keys: list[str], lo: str = "_from", hi: str 
     if not len(df):
         return df.reset_index(drop=True)
     if all(_numeric(df[k]) for k in (*keys, lo)):  # integer keys: one lexsort (stable, as sort_values)
-        order = np.lexsort([df[k].to_numpy() for k in (lo, *keys[::-1])])
-        df = df.take(order).reset_index(drop=True)
+        cols = [df[k].to_numpy() for k in (*keys, lo)]
+        if not _is_sorted(cols):  # rows already in order stay as they are (no copy)
+            df = df.take(np.lexsort(cols[::-1])).reset_index(drop=True)
+        else:
+            df = df.reset_index(drop=True)
     else:
         df = df.sort_values([*keys, lo], kind="stable").reset_index(drop=True)
     same = np.ones(len(df), dtype=bool)
@@ -184,6 +188,20 @@ def merge_periods(df: pd.DataFrame, keys: list[str], lo: str = "_from", hi: str 
     out = df.iloc[first].reset_index(drop=True)
     out[hi] = np.maximum.reduceat(end.astype(np.int64), first)
     return out
+
+
+def _is_sorted(cols: list[np.ndarray]) -> bool:
+    """Whether the rows are in ascending order of ``cols`` (the first column first).
+
+    >>> _is_sorted([np.array([0, 0, 1]), np.array([5, 6, 0])]), _is_sorted([np.array([0, 0]), np.array([6, 5])])
+    (True, False)
+    """
+    undecided = np.ones(max(len(cols[0]) - 1, 0), dtype=bool)
+    for v in cols:
+        if (undecided & (v[:-1] > v[1:])).any():
+            return False
+        undecided &= v[:-1] == v[1:]
+    return True
 
 
 def _numeric(col: pd.Series) -> bool:
@@ -467,6 +485,7 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, index: pd.Index | None 
     sector = np.append(ents["sector"].to_numpy(dtype=object), np.nan)[at_ent]
     emp, rev = _numbers(fin, "employees"), _numbers(fin, "revenue")
     sc, classes = pd.factorize(size_mod.size_classes(emp[rows], rev[rows], sector, code), use_na_sentinel=False)
+    del sector
     nxt = np.full(len(y), -1, dtype=np.int64)
     same = code[1:] == code[:-1]
     nxt[:-1][same] = y[1:][same]
@@ -481,6 +500,7 @@ def _size_periods(fin: pd.DataFrame, ents: pd.DataFrame, index: pd.Index | None 
     pos = at_year[ok]
     hit = large[pos]
     pos, e, r = pos[hit], emp[ok[hit]], rev[ok[hit]]
+    del emp, rev, ok, hit
     max_e, max_r = np.full(len(y), -np.inf), np.full(len(y), -np.inf)
     np.maximum.at(max_e, pos, e)
     np.maximum.at(max_r, pos, r)
@@ -710,11 +730,15 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, co
         fin = res.financials
         fcode, firms = _firm_codes(fin, index, ranks)
         fyear = pd.to_numeric(fin["year"], errors="coerce").to_numpy(dtype=float)
-        performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
+        # the largest result (the reported years) made once the size classes' intermediates are gone
         rep = _reported_rows(fcode, fyear)
-        reported = pd.DataFrame({"iri": text_column(firms, rep[1]), "year": rep[2]})
         size = _finish(_size_periods(fin, ents, index, (fcode, firms), fyear, rep, ranks))
-        del fcode, firms, fyear, fin, rep
+        _give_back()
+        reported = pd.DataFrame({"iri": text_column(firms, rep[1]), "year": rep[2]})
+        del rep
+        performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
+        del fcode, firms, fyear, fin
+        _give_back()
     else:
         size = _finish(_size_periods(res.financials, ents))
         reported = pd.DataFrame({"iri": [], "year": []})
@@ -742,11 +766,12 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, co
         for rel in ("CERTIFIED_AS", "LISTED_ON"):  # no fact below reads them
             if rel in res.links:
                 res.links[rel] = _emptied(res.links[rel])
-        _trim()
+        _give_back()
     integrated, control, entity = _ownership_periods(res, ents, floor, index, ranks)
     integrated, control = _finish(integrated), _finish(control)
     flows = _finish(_flow_periods(res, ents, entity, index))
     entity = _finish(entity)
+    _give_back()
     return DerivedPeriods(
         floor=floor, entities=ents["iri"].to_numpy(dtype=object),
         integrated=integrated, control=control, entity=entity, size=size,
@@ -766,13 +791,15 @@ def _emptied(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _trim() -> None:
-    """Hand the pages of freed objects back to the system (glibc keeps them for reuse otherwise)."""
-    import ctypes
-
+def _give_back() -> None:
+    """Return the pages of freed intermediates to the system between steps: glibc keeps them
+    in its heap, where the next step's arrays often do not fit, so the stage would grow on top
+    of each step's peak (what kg.build.release_memory does between stages, without a
+    collection of every object)."""
+    pa.default_memory_pool().release_unused()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
+    except (OSError, AttributeError):  # not glibc
         pass
 
 
