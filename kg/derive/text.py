@@ -8,6 +8,8 @@ from the distinct values a fraction of that.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -16,10 +18,12 @@ __all__ = ["text_column", "take_text", "arrow_text"]
 
 
 def _infers_text() -> bool:
-    try:
-        return bool(pd.get_option("future.infer_string"))
-    except (KeyError, pd.errors.OptionError):  # pragma: no cover - pandas without the option
-        return False
+    with warnings.catch_warnings():  # pandas 3 warns that the option goes in pandas 4 (always on then)
+        warnings.simplefilter("ignore")
+        try:
+            return bool(pd.get_option("future.infer_string"))
+        except (KeyError, pd.errors.OptionError):  # pragma: no cover - pandas without the option
+            return True
 
 
 def text_column(values: np.ndarray, codes: np.ndarray):
