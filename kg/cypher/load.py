@@ -76,8 +76,7 @@ more held) and no gain showed on a busy 2-core machine, where the COPYs use both
 ROW_GROUP = 1 << 16
 """Rows per row group of a staging file: LadybugDB reads a Parquet file's row groups in
 parallel, one per thread (a file of one row group, pyarrow's default up to 1 Mi rows, is
-COPYed on one core; in row groups of 64 Ki rows both cores of a 2-core machine share it).
-Not for row-keyed node tables: their SERIAL row numbers would follow the threads' order."""
+COPYed on one core; in row groups of 64 Ki rows both cores of a 2-core machine share it)."""
 
 READ_BUFFER_POOL = 4 << 30
 """Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
@@ -122,7 +121,6 @@ class _Writer:
         self.conn, self.staging, self.report, self.pool = conn, staging, report, pool
         self.pending = 0
         self.files = 0
-        self.keyed = row_keyed()
 
     def copy(self, table: str, t: pa.Table, options: str = "") -> None:
         """COPY ``t`` into ``table`` in parts of at most :data:`COPY_ROWS` rows."""
@@ -130,10 +128,7 @@ class _Writer:
             part = t.slice(start, COPY_ROWS)
             path = self.staging / f"{self.files}.parquet"
             self.files += 1
-            # a row-keyed table's SERIAL numbers follow the order its rows are read in: one row
-            # group, read in file order, so that row k of the file is row k of the table
-            pq.write_table(part, path, compression="none",
-                           row_group_size=COPY_ROWS if table in self.keyed else ROW_GROUP)
+            pq.write_table(part, path, compression="none", row_group_size=ROW_GROUP)
             # a relationship is stored in both directions: about twice its file's bytes
             size = path.stat().st_size * (2 if options or table in rel_pairs() else 1)
             if self.pending and self.pending + size > self.pool * CHECKPOINT_SHARE:
