@@ -71,12 +71,7 @@ pages fit in the pool."""
 READ_AHEAD = False
 """Whether the next table of the graph is made while one is COPYed, by a thread of its own
 (:func:`_ahead`). Off: at 3x10^5 firms it added 0.18 GB (7%) to the stage's peak (one table
-more held) and no gain showed on a busy 2-core machine, where the COPYs use both cores."""
-
-ROW_GROUP = 1 << 16
-"""Rows per row group of a staging file: LadybugDB reads a Parquet file's row groups in
-parallel, one per thread (a file of one row group, pyarrow's default up to 1 Mi rows, is
-COPYed on one core; in row groups of 64 Ki rows both cores of a 2-core machine share it)."""
+more held) and no gain showed on a busy 2-core machine."""
 
 READ_BUFFER_POOL = 4 << 30
 """Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
@@ -128,7 +123,7 @@ class _Writer:
             part = t.slice(start, COPY_ROWS)
             path = self.staging / f"{self.files}.parquet"
             self.files += 1
-            pq.write_table(part, path, compression="none", row_group_size=ROW_GROUP)
+            pq.write_table(part, path, compression="none")
             # a relationship is stored in both directions: about twice its file's bytes
             size = path.stat().st_size * (2 if options or table in rel_pairs() else 1)
             if self.pending and self.pending + size > self.pool * CHECKPOINT_SHARE:
