@@ -64,25 +64,9 @@ def test_a_graph_loaded_in_parts_with_checkpoints_is_the_same_graph(sample_db, t
     report = load.build_embedded(open_live_tables(sample_db).graph_tables(), tmp_path / "parts")
     assert report.seconds.get("checkpoint", 0) > 0 and not report.warnings
     assert report.links["REPORTED"] > 7 and "FinancialYear" in row_keyed()
-    _same_rows_through_row_keyed_links(sample_db, report.path)
-
-
-def test_staging_files_in_small_row_groups_give_the_same_graph(sample_db, tmp_path, monkeypatch):
-    """LadybugDB reads a staging file's row groups in parallel; row-keyed tables keep one row
-    group so their row numbers follow the file (links find them by row number)."""
-    import kg.cypher.load as load
-    from kg.tables.read import open_live_tables
-
-    monkeypatch.setattr(load, "ROW_GROUP", 2)
-    report = load.build_embedded(open_live_tables(sample_db).graph_tables(), tmp_path / "groups")
-    assert not report.warnings
-    _same_rows_through_row_keyed_links(sample_db, report.path)
-
-
-def _same_rows_through_row_keyed_links(sample_db, path):
     from kg.cypher.engine import EmbeddedGraph
 
-    whole, parts = open_graph(sample_db), EmbeddedGraph(path)
+    whole, parts = open_graph(sample_db), EmbeddedGraph(report.path)
     for q in ("MATCH (f:Firm)-[:REPORTED]->(y:FinancialYear) RETURN f.iri AS f, y.iri AS y, y.year AS year, "
               "y.revenue AS revenue ORDER BY f, y",
               "MATCH (e)-[:HAS_OWNERSHIP]->(a:OwnershipAssessment)-[:ULTIMATE_CONTROLLER]->(c) "

@@ -68,15 +68,10 @@ COPY_ROWS = 1_000_000
 """At most this many rows per COPY (a larger table is appended in parts), so that one COPY's
 pages fit in the pool."""
 
-READ_AHEAD = True
+READ_AHEAD = False
 """Whether the next table of the graph is made while one is COPYed, by a thread of its own
-(:func:`_ahead`; at most one table more is held)."""
-
-ROW_GROUP = 1 << 16
-"""Rows per row group of a staging file: LadybugDB reads a Parquet file's row groups in
-parallel, one per thread (a file of one row group, pyarrow's default up to 1 Mi rows, is
-COPYed on one core; in row groups of 64 Ki rows both cores of a 2-core machine share it).
-Not for row-keyed node tables: their SERIAL row numbers would follow the threads' order."""
+(:func:`_ahead`). Off: at 3x10^5 firms it added 0.18 GB (7%) to the stage's peak (one table
+more held) and no gain showed on a busy 2-core machine."""
 
 READ_BUFFER_POOL = 4 << 30
 """Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
@@ -121,7 +116,6 @@ class _Writer:
         self.conn, self.staging, self.report, self.pool = conn, staging, report, pool
         self.pending = 0
         self.files = 0
-        self.keyed = row_keyed()
 
     def copy(self, table: str, t: pa.Table, options: str = "") -> None:
         """COPY ``t`` into ``table`` in parts of at most :data:`COPY_ROWS` rows."""
@@ -129,10 +123,7 @@ class _Writer:
             part = t.slice(start, COPY_ROWS)
             path = self.staging / f"{self.files}.parquet"
             self.files += 1
-            # a row-keyed table's SERIAL numbers follow the order its rows are read in: one row
-            # group, read in file order, so that row k of the file is row k of the table
-            pq.write_table(part, path, compression="none",
-                           row_group_size=COPY_ROWS if table in self.keyed else ROW_GROUP)
+            pq.write_table(part, path, compression="none")
             # a relationship is stored in both directions: about twice its file's bytes
             size = path.stat().st_size * (2 if options or table in rel_pairs() else 1)
             if self.pending and self.pending + size > self.pool * CHECKPOINT_SHARE:
@@ -229,27 +220,39 @@ class _Ends:
     def types(self, col: pa.ChunkedArray, among: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The index in ``self.names`` of each value's node table among ``among`` (-1 where none)
         and the value's row in that table."""
-        among = tuple(nt for nt in among if nt in self.iris)
-        n = len(col)
-        if not among:
-            return np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
-        whole = self._whole(col, among)
-        if whole is not None:
-            return (np.full(n, self.names.index(whole), dtype=np.int64),
-                    np.arange(n, dtype=np.int64) + self.offsets.get(whole, 0))
-        flat = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-        starts = None
-        if n > 1:  # runs of equal values: look each run up once
-            change = pc.not_equal(flat.slice(1), flat.slice(0, n - 1))
-            change = pc.fill_null(change, True).to_numpy(zero_copy_only=False)
-            if change.sum() < 0.7 * n:
-                starts = np.concatenate([[0], np.flatnonzero(change) + 1])
-                flat = flat.take(pa.array(starts))
-        out, rows = self._lookup(flat, among)
-        if starts is not None:
-            reps = np.diff(np.append(starts, n))
-            out, rows = np.repeat(out, reps), np.repeat(rows, reps)
-        return out, rows
+        return self.both(col, among, None, among)[:2]
+
+    def both(self, a: pa.ChunkedArray, among_a: list[str], b: pa.ChunkedArray | None,
+             among_b: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`types` of the two ends of links, in one lookup where they are among the same
+        tables (each lookup hashes the tables' IRIs anew)."""
+        found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        heads: dict[tuple[str, ...], list[tuple[int, pa.Array, np.ndarray | None]]] = {}
+        for side, (col, among) in enumerate(((a, among_a), (b, among_b))):
+            if col is None:
+                continue
+            among = tuple(nt for nt in among if nt in self.iris)
+            n = len(col)
+            whole = self._whole(col, among) if among else None
+            if not among:
+                found[side] = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+            elif whole is not None:
+                found[side] = (np.full(n, self.names.index(whole), dtype=np.int64),
+                               np.arange(n, dtype=np.int64) + self.offsets.get(whole, 0))
+            else:
+                heads.setdefault(among, []).append((side, *_runs(col)))
+        for among, cols in heads.items():
+            out, rows = self._lookup(pa.concat_arrays([c for _, c, _ in cols]), among)
+            at = 0
+            for side, c, starts in cols:
+                o, r = out[at:at + len(c)], rows[at:at + len(c)]
+                at += len(c)
+                if starts is not None:
+                    reps = np.diff(np.append(starts, len(a if side == 0 else b)))
+                    o, r = np.repeat(o, reps), np.repeat(r, reps)
+                found[side] = o, r
+        empty = np.empty(0, dtype=np.int64)
+        return (*found[0], *found.get(1, (empty, empty)))
 
     def _lookup(self, col: pa.Array, among: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         out = np.full(len(col), -1, dtype=np.int64)
@@ -264,6 +267,29 @@ class _Ends:
         out[hit] = code[which]
         rows[hit] = at - sizes[which] + off[which]
         return out, rows
+
+
+def _runs(col: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray | None]:
+    """The first value of each run of equal values of ``col`` and where the runs start (None,
+    with ``col`` whole, where runs are short: most values differ from the one before).
+
+    >>> v, at = _runs(pa.chunked_array([["a", "a", "a", "b", "b", None, None]]))
+    >>> v.to_pylist(), at.tolist()
+    (['a', 'b', None, None], [0, 3, 5, 6])
+    """
+    flat = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    n = len(flat)
+    if pa.types.is_dictionary(flat.type):
+        flat = flat.cast(flat.type.value_type)
+    if flat.type != pa.string():
+        flat = flat.cast(pa.string())
+    if n > 1:
+        change = pc.fill_null(pc.not_equal(flat.slice(1), flat.slice(0, n - 1)), True)
+        change = change.to_numpy(zero_copy_only=False)
+        if change.sum() < 0.7 * n:
+            starts = np.concatenate([[0], np.flatnonzero(change) + 1])
+            return flat.take(pa.array(starts)), starts
+    return flat, None
 
 
 Item = tuple[str, object, "pa.Table | None"]
@@ -458,16 +484,15 @@ def _load_links(writer: _Writer, rel: str, t: pa.Table, pairs: dict, keyed: froz
     if not t.num_rows:
         return
     cols = rel_columns(rel)
-    a, a_row = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
-    b, b_row = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
+    from_among, to_among = sorted({x for x, _ in pairs[rel]}), sorted({y for _, y in pairs[rel]})
+    a, a_row, b, b_row = ends.both(t.column(FROM), from_among, t.column(TO), to_among)
     miss = (a < 0) | (b < 0)
     if miss.any() and old_nodes is not None:  # ends among the nodes the database had before
         gone = pa.concat_arrays([t.column(FROM).filter(pa.array(a < 0)).combine_chunks(),
                                  t.column(TO).filter(pa.array(b < 0)).combine_chunks()])
         for nt, iris in old_nodes(pc.unique(gone).to_pylist()).items():
             ends.add(nt, pa.chunked_array([pa.array(iris, pa.string())]))
-        a, a_row = ends.types(t.column(FROM), sorted({x for x, _ in pairs[rel]}))
-        b, b_row = ends.types(t.column(TO), sorted({y for _, y in pairs[rel]}))
+        a, a_row, b, b_row = ends.both(t.column(FROM), from_among, t.column(TO), to_among)
         miss = (a < 0) | (b < 0)
     if miss.any():  # an end of a type the ontology does not allow there, or not a node at all
         for side, row, col in ((a, a_row, FROM), (b, b_row, TO)):
