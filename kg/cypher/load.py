@@ -19,9 +19,7 @@ files are staging and are removed once loaded. The database is a folder of the b
 from __future__ import annotations
 
 import os
-import queue
 import shutil
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kg.ahead import prefetched
 from kg.cypher.schema import (
     node_columns,
     node_tables,
@@ -70,7 +69,7 @@ pages fit in the pool."""
 
 READ_AHEAD = True
 """Whether the next table of the graph is made while one is COPYed, by a thread of its own
-(:func:`_ahead`). On a quiet 2-core machine at 10^6 firms the stage took 111 s instead of 119 s
+(:func:`kg.ahead.prefetched`). On a quiet 2-core machine at 10^6 firms the stage took 111 s instead of 119 s
 (the COPY runs in LadybugDB while Python makes the next table) for 0.2 GB more peak (one table
 more held); the stage's peak stays below the resolve stage's once the row-keyed tables' IRIs go
 after their links (:meth:`_Ends.forget`)."""
@@ -318,58 +317,6 @@ def _items(graph: GraphTables | GraphFrames | Iterable[Item]) -> Iterator[Item]:
             yield kind, key, tables.pop(key)
 
 
-def _ahead(items: Iterable[Item]) -> Iterator[Item]:
-    """``items`` made by a thread of their own one ahead of the reader: the next table is made
-    while one is COPYed and checkpointed (LadybugDB works without Python's lock), and no more
-    than those two are held. An error of the maker is raised here.
-
-    >>> [key for _, key, _ in _ahead(iter([("warning", "a", None), ("warning", "b", None)]))]
-    ['a', 'b']
-    """
-    made: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
-    end = object()
-
-    def put(x) -> None:
-        made.put(x)
-        while made.unfinished_tasks and not stop.is_set():  # until the reader has it
-            with made.all_tasks_done:
-                made.all_tasks_done.wait(0.1)
-
-    def run() -> None:
-        try:
-            for item in items:
-                put(item)
-                del item
-                if stop.is_set():
-                    return
-        except BaseException as e:  # noqa: BLE001 - handed over to the reading side
-            put(e)
-            return
-        put(end)
-
-    maker = threading.Thread(target=run, name="kg-cypher-view", daemon=True)
-    maker.start()
-    try:
-        while True:
-            item = made.get()
-            made.task_done()
-            if item is end:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            del item
-    finally:
-        stop.set()
-        while maker.is_alive():  # a maker blocked on a full queue: take its item
-            try:
-                made.get(timeout=0.1)
-                made.task_done()
-            except queue.Empty:
-                pass
-
-
 def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Path,
                    pool: int | None = None) -> LoadReport:
     """Create the database in ``folder`` (new) from ``graph``: schema, then COPYs, each table let
@@ -400,7 +347,8 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
         for stmt in schema_statements():
             conn.execute(stmt)
         report.seconds["schema"] = time.perf_counter() - t0
-        _load_items(writer, _ahead(_items(graph)) if READ_AHEAD else _items(graph), _Ends(), report)
+        _load_items(writer, prefetched(_items(graph), depth=1, name="kg-cypher-view") if READ_AHEAD else _items(graph),
+                    _Ends(), report)
     finally:
         t3 = time.perf_counter()
         conn.close()

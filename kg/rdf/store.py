@@ -22,14 +22,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import queue
 import sys
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.ahead import prefetched
 from kg.dbfolder import hold_graph, keep_held
 
 DEFAULT_DB = "kg-data"
@@ -80,52 +79,6 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
-def prefetched(chunks: Iterable[str | bytes], depth: int = 2) -> Iterator[str | bytes]:
-    """The chunks, made by a thread of their own up to ``depth`` ahead of the reader, so that
-    writing the next chunk's text overlaps Oxigraph parsing the last one (its loader runs
-    without Python's lock between reads). An error of the writer is raised to the reader; a
-    reader that stops early stops the writer.
-
-    >>> list(prefetched(iter(["a", "b", "c"])))
-    ['a', 'b', 'c']
-    """
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for c in chunks:
-                if not put(c):
-                    return
-            put(done)
-        except BaseException as e:  # handed to the reader, which raises it
-            put(e)
-
-    t = threading.Thread(target=produce, name="kg-nquads-writer", daemon=True)
-    t.start()
-    try:
-        while True:
-            c = q.get()
-            if c is done:
-                return
-            if isinstance(c, BaseException):
-                raise c
-            yield c
-    finally:
-        stop.set()
-        t.join()
-
-
 STORE = "store"  # the Oxigraph store's folder in a generation
 
 
@@ -150,7 +103,7 @@ def bulk_load(path: Path, chunks: Iterable[str | bytes], progress=None, *, optim
     store = ox.Store(str(path))
     try:
         # lenient: the quads come from our own writer, which escapes literals and quotes IRIs
-        reader = io.BufferedReader(_ChunkReader(prefetched(chunks)), 1 << 20)
+        reader = io.BufferedReader(_ChunkReader(prefetched(chunks, name="kg-nquads-writer")), 1 << 20)
         store.bulk_load(reader, format=ox.RdfFormat.N_QUADS, lenient=True)
         if optimize:
             if progress is not None:

@@ -1,0 +1,82 @@
+"""Items made by a thread of their own while the reader works on the ones before: the RDF store's
+N-Quads text while Oxigraph parses (kg.rdf.store), the Cypher graph's next table while LadybugDB
+COPYs one (kg.cypher.load). Both native loaders run without Python's lock, so the two overlap.
+
+>>> list(prefetched(iter(["a", "b", "c"])))
+['a', 'b', 'c']
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def prefetched(items: Iterable[T], depth: int = 2, name: str = "kg-prefetch") -> Iterator[T]:
+    """``items`` made by a thread of their own, which starts on the next one only while fewer
+    than ``depth`` made ones wait unread: at most ``depth + 1`` are held at once (those and the
+    reader's). An error of the maker is raised to the reader after the items made before it; a
+    reader that stops early stops the maker.
+
+    >>> def boom():
+    ...     yield 1
+    ...     raise ValueError("bad row")
+    >>> it = prefetched(boom(), depth=1)
+    >>> next(it)
+    1
+    >>> next(it)
+    Traceback (most recent call last):
+    ...
+    ValueError: bad row
+    """
+    made: deque = deque()
+    changed = threading.Condition()
+    stop = threading.Event()
+    end = object()
+
+    def give(item) -> None:
+        with changed:
+            made.append(item)
+            changed.notify_all()
+
+    def run() -> None:
+        try:
+            it = iter(items)
+            while True:
+                with changed:
+                    changed.wait_for(lambda: len(made) < depth or stop.is_set())
+                if stop.is_set():
+                    return
+                try:
+                    item = next(it)
+                except StopIteration:
+                    give(end)
+                    return
+                give(item)
+                del item
+        except BaseException as e:  # noqa: BLE001 - handed over to the reader, which raises it
+            give(e)
+
+    maker = threading.Thread(target=run, name=name, daemon=True)
+    maker.start()
+    try:
+        while True:
+            with changed:
+                changed.wait_for(lambda: made)
+                item = made.popleft()
+                changed.notify_all()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            del item
+    finally:
+        stop.set()
+        with changed:
+            changed.notify_all()
+        maker.join()
