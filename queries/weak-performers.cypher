@@ -22,6 +22,16 @@
 // as_of, then its weak FinancialYear nodes of that year, then whether the firm is of the cohort
 // (last: a few rows to test; a cohort bound first makes LadybugDB hash-join every FinancialYear).
 // Grouped by id(firm): LadybugDB groups by an id in half the time it takes by the node.
+// At 10^6 firms this takes 2.5-3.5 CPU s (issue 12), most of it finding every firm's latest year
+// (7 M FinancialYear rows grouped by firm). Starting from the weak last years instead (weak_since
+// <= the year of as_of: 0.7 CPU s) is exact only when no firm reports after as_of: a weak year
+// that is not the firm's last needs the firm's next reported year, which the property graph does
+// not hold (kg:weakAt is on no class). The two cases cannot be put together cheaply here: ORDER BY
+// does not apply to a whole UNION (in Neo4j either), and LadybugDB materialises the rows before a
+// test against a value computed over the graph and evaluates every operand of an OR (EXISTS
+// included). Measured variants, all 2.3-6 s: the maximum weak year per firm then a later-year
+// check, the latest and the latest weak year in one grouping, the cohort first, OPTIONAL MATCH or
+// EXISTS for later years, collected lists of rows merged by UNWIND.
 MATCH (firm:Firm)-[:REPORTED]->(fy:FinancialYear)
 WHERE fy.year <= $as_of.year
 WITH id(firm) AS firm_id, max(fy.year) AS latest
