@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.ahead import prefetched
+from kg.cypher.copier import CopyProcess
 from kg.cypher.schema import (
     node_columns,
     node_tables,
@@ -71,7 +72,8 @@ READ_AHEAD = 2
 """How many staging files a thread of its own (:func:`kg.ahead.prefetched`) may have ready
 while LadybugDB COPYs one (0: one thread does both, in turn). That thread makes each table of the
 graph's view, finds its links' ends and writes its staging files, so the Python work of the stage
-runs on one core while the COPYs (native, without Python's lock) run on another. One table is held
+runs on one core while the COPYs run on another (in a process of their own, kg.cypher.copier:
+LadybugDB keeps Python's lock through a COPY). One table is held
 at a time either way (the files wait on disk); the row-keyed tables' IRIs go after their links
 (:meth:`_Ends.forget`)."""
 
@@ -343,22 +345,16 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
     Links whose ends are not nodes of the graph, or whose pair of node types the ontology does
     not allow, are left out with a warning (none are expected: the tables are one graph).
     """
-    import ladybug
-
     t0 = time.perf_counter()
     folder.mkdir(parents=True)
     staging = folder / "staging"
     staging.mkdir()
     report = LoadReport(path=folder / DB_FILE)
-    # no automatic checkpoints: _run_copies checkpoints only when the pool needs it, and closing does
-    # the last one (one per COPY would cost ~0.1 s each)
     pool = pool or BUFFER_POOL
-    # compression off: LadybugDB 0.22 reads some compressed DOUBLE values back as 0.0 when it
-    # fetches single nodes (a firm's financial years through REPORTED; 13 of 131,645 values of a
-    # 3,000-firm sample at 10^5), while a scan reads them right (docs/benchmarks.md, session 7).
-    # Uncompressed the file is 2.6x as large and the stage ~30% slower, and every value is right.
-    db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False, compression=False)
-    conn = ladybug.Connection(db)
+    # the database is written by a process of its own (kg.cypher.copier: no automatic
+    # checkpoints, compression off), so that the COPYs, which keep Python's lock in this process,
+    # run on one core while this one makes the staging files on the other
+    conn = CopyProcess(report.path, pool)
     try:
         for stmt in schema_statements():
             conn.execute(stmt)
@@ -366,11 +362,15 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
         jobs = _copies(_Stager(staging), _items(graph), _Ends(), report)
         _run_copies(conn, prefetched(jobs, depth=READ_AHEAD, name="kg-cypher-stage") if READ_AHEAD else jobs,
                     report, pool)
-    finally:
         t3 = time.perf_counter()
-        conn.close()
-        db.close()  # the checkpoint
+        try:
+            conn.close()  # the last checkpoint
+        except RuntimeError as e:
+            raise KgError(f"the embedded Cypher database could not be closed: {str(e).splitlines()[0]}; the graph "
+                          f"in the database folder was left as it was") from None
         report.seconds["close"] = time.perf_counter() - t3
+    finally:
+        conn.kill()  # where the load stopped early; nothing where it closed
         shutil.rmtree(staging, ignore_errors=True)
     report.seconds["total"] = time.perf_counter() - t0
     return report
@@ -426,6 +426,10 @@ def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path
     report = LoadReport(path=folder / DB_FILE)
     report.seconds["copy"] = time.perf_counter() - t0
     pool = pool or BUFFER_POOL
+    # compression off: LadybugDB 0.22 reads some compressed DOUBLE values back as 0.0 when it
+    # fetches single nodes (a firm's financial years through REPORTED; 13 of 131,645 values of a
+    # 3,000-firm sample at 10^5), while a scan reads them right (docs/benchmarks.md, session 7).
+    # Uncompressed the file is 2.6x as large and the stage ~30% slower, and every value is right.
     db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False, compression=False)
     conn = ladybug.Connection(db)
     keyed = row_keyed()
