@@ -1,8 +1,8 @@
 """Work beside work: items made by a thread of their own while the reader works on the ones before
-(the RDF store's N-Quads text while Oxigraph parses, kg.rdf.store; the Cypher graph's staging
-files while LadybugDB COPYs one, kg.cypher.load), and steps a writer hands to a reader that runs
-beside it (:class:`Handoff`: the build's tables to the Cypher load while the build still
-derives, kg.build). The native loaders run without Python's lock, so the two overlap.
+(the RDF store's N-Quads text while Oxigraph parses without Python's lock, kg.rdf.store; the
+Cypher graph's staging files while a process of its own COPYs one, kg.cypher.load), and steps a
+writer hands to a reader that runs beside it (:class:`Handoff`: the build's tables to the Cypher
+load while the build still derives, kg.build).
 
 >>> list(prefetched(iter(["a", "b", "c"])))
 ['a', 'b', 'c']

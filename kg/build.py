@@ -241,8 +241,9 @@ def _build_generation(
         writer.resolved(resolved, consume=UNREAD)
         release_memory()
         written = time.perf_counter() - w0
-        # the embedded Cypher database is loaded from here on, beside derive (on the other core:
-        # LadybugDB COPYs without Python's lock)
+        # the embedded Cypher database is loaded beside derive from here on, each step once its
+        # tables are written (CYPHER_FROM), its COPYs by a process of its own on the other core
+        # (kg.cypher.copier)
         beside = _CypherBeside(gen, writer, floor) if CYPHER_FROM != "after" else None
 
         def write_early(name: str, frame) -> None:  # a derived frame as soon as derive has it
