@@ -1,6 +1,8 @@
-"""Items made by a thread of their own while the reader works on the ones before: the RDF store's
-N-Quads text while Oxigraph parses (kg.rdf.store), the Cypher graph's next table while LadybugDB
-COPYs one (kg.cypher.load). Both native loaders run without Python's lock, so the two overlap.
+"""Work beside work: items made by a thread of their own while the reader works on the ones before
+(the RDF store's N-Quads text while Oxigraph parses without Python's lock, kg.rdf.store; the
+Cypher graph's staging files while a process of its own COPYs one, kg.cypher.load), and steps a
+writer hands to a reader that runs beside it (:class:`Handoff`: the build's tables to the Cypher
+load while the build still derives, kg.build).
 
 >>> list(prefetched(iter(["a", "b", "c"])))
 ['a', 'b', 'c']
@@ -80,3 +82,50 @@ def prefetched(items: Iterable[T], depth: int = 2, name: str = "kg-prefetch") ->
         with changed:
             changed.notify_all()
         maker.join()
+
+
+class Handoff:
+    """Values a writer hands to a reader that works beside it, one per named step: the reader's
+    :meth:`wait` blocks until the writer has given that step (or failed).
+
+    >>> h = Handoff()
+    >>> h.give("resolved", 1)
+    >>> h.wait("resolved")
+    1
+    >>> h.fail(ValueError("the build stopped"))
+    >>> h.wait("all")
+    Traceback (most recent call last):
+    ...
+    kg.ahead.Abandoned: the build stopped
+    """
+
+    def __init__(self):
+        self._given: dict[str, object] = {}
+        self._failed: BaseException | None = None
+        self._changed = threading.Condition()
+
+    def give(self, step: str, value: object) -> None:
+        with self._changed:
+            self._given.setdefault(step, value)
+            self._changed.notify_all()
+
+    def given(self, step: str) -> bool:
+        with self._changed:
+            return step in self._given
+
+    def fail(self, error: BaseException) -> None:
+        """No step not given yet will be: a reader waiting for one raises :class:`Abandoned`."""
+        with self._changed:
+            self._failed = error
+            self._changed.notify_all()
+
+    def wait(self, step: str) -> object:
+        with self._changed:
+            self._changed.wait_for(lambda: step in self._given or self._failed is not None)
+            if step in self._given:
+                return self._given[step]
+            raise Abandoned(str(self._failed))
+
+
+class Abandoned(Exception):
+    """The writer of a :class:`Handoff` stopped before it gave the step waited for."""

@@ -228,6 +228,7 @@ def _build_generation(
     # the graph tables are the build's product; every sink reads them (the store first)
     writer = TablesWriter(tables_dir(gen))
     written = 0.0  # seconds writing tables
+    beside = None  # the Cypher load beside derive
     if derive:
         stage("derive")
         from kg.derive.inputs import UNREAD
@@ -240,16 +241,27 @@ def _build_generation(
         writer.resolved(resolved, consume=UNREAD)
         release_memory()
         written = time.perf_counter() - w0
+        # the embedded Cypher database is loaded beside derive from here on, each step once its
+        # tables are written (CYPHER_FROM), its COPYs by a process of its own on the other core
+        # (kg.cypher.copier)
+        beside = _CypherBeside(gen, writer, floor) if CYPHER_FROM != "after" else None
 
         def write_early(name: str, frame) -> None:  # a derived frame as soon as derive has it
             nonlocal written
             w1 = time.perf_counter()
             writer.derived_frame(name, frame)
+            if beside is not None:
+                beside.written()
             written += time.perf_counter() - w1
 
         # derive lets its inputs go as it no longer needs them (the resolved tables are written)
-        derived = derive_periods(resolved, consume=True, on_frame=write_early,
-                                 **({} if floor is None else {"floor": floor}))
+        try:
+            derived = derive_periods(resolved, consume=True, on_frame=write_early,
+                                     **({} if floor is None else {"floor": floor}))
+        except BaseException as e:
+            if beside is not None:
+                beside.abandon(e)
+            raise
         del resolved
         derived_info = {"periods": True, "floor": derived.floor,
                         "rows": {k: writer.rows(f"derived.{k}") if k in writer.early else len(getattr(derived, k))
@@ -258,18 +270,23 @@ def _build_generation(
     report.seconds["derive"] = t3 - t2 - written
 
     stage("tables")
-    if not derive:
-        writer.resolved(resolved, consume=True)  # each frame let go once written
-        del resolved
-    writer.derived(derived, consume=True)
-    tables = writer.finish()
+    try:
+        if not derive:
+            writer.resolved(resolved, consume=True)  # each frame let go once written
+            del resolved
+        writer.derived(derived, consume=True)
+        tables = writer.finish()
+    except BaseException as e:
+        if beside is not None:
+            beside.abandon(e)
+        raise
     del derived
     release_memory()
     t4 = time.perf_counter()
     report.seconds["tables"] = t4 - t3 + written
 
     meta = _meta(sources, mapping.name, loader, loader_params, load_cache, report, derived_info, by_source, tables)
-    meta["cypher"] = _build_cypher(gen, report, stage)
+    meta["cypher"] = _build_cypher(gen, report, stage) if beside is None else beside.finish(report, stage)
     meta[incremental.INFO] = {**incremental.inputs(keys, derive, floor), "used": False, "why": since}
     _finish(gen, meta, report, store, progress, stage)
     return report
@@ -453,6 +470,80 @@ def _build_cypher(gen: Path, report: BuildReport, stage: Callable[[str], None]) 
     report.warnings.extend(loaded.warnings)
     report.seconds["cypher"] = time.perf_counter() - t
     return {"nodes": loaded.nodes, "links": sum(loaded.links.values()), "seconds": loaded.seconds}
+
+
+CYPHER_FROM = "early"
+"""When the embedded Cypher database starts loading: beside derive, once the resolved tables are
+written ("resolved") or once derive has handed on the financial years' tables ("early": the
+ownership facts' work is then all of derive's memory beside it), or after the tables ("after")."""
+
+
+class _CypherBeside:
+    """The embedded Cypher database of a generation loaded by a thread of its own while the build
+    derives and writes its tables: the tables' property-graph view
+    (:func:`kg.tables.view.iter_graph`) waits for each of its steps -- the resolved tables (the
+    entity nodes and the sources' links), the financial years' derived tables (handed on by derive
+    before the ownership facts), every table -- as the build writes them."""
+
+    def __init__(self, gen: Path, writer: TablesWriter, floor: float | None):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from kg.ahead import Handoff
+        from kg.cypher.engine import cypher_dir
+        from kg.cypher.load import build_embedded
+        from kg.derive.facts import DEFAULT_FLOOR
+        from kg.tables.derived import methods
+
+        self.gen, self.writer = gen, writer
+        self.methods = methods(DEFAULT_FLOOR if floor is None else floor)
+        self.handoff = Handoff()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-cypher")
+        self.future = self.pool.submit(build_embedded, iter_graph(None, ready=self.handoff.wait), cypher_dir(gen))
+        if CYPHER_FROM == "resolved":
+            self.handoff.give("resolved", self._so_far())
+
+    def _so_far(self):
+        from kg.tables.read import Tables
+
+        manifest = {**self.writer.manifest(), "tables": dict(self.writer.tables),
+                    "derived": {"methods": self.methods}}  # the methods are known before the facts
+        return Tables.of_manifest(tables_dir(self.gen), manifest)
+
+    def written(self) -> None:
+        """A derived table is written: the financial years' step is given once they all are."""
+        from kg.tables.view import EARLY_TABLES
+
+        if not self.handoff.given("early") and all(t in self.writer.tables for t in EARLY_TABLES):
+            tables = self._so_far()
+            self.handoff.give("resolved", tables)  # no-op where given already
+            self.handoff.give("early", tables)
+
+    def finish(self, report: BuildReport, stage: Callable[[str], None]) -> dict:
+        """Every table is written: the rest of the load, waited for."""
+        stage("cypher")
+        t = time.perf_counter()
+        tables = self._so_far()
+        self.handoff.give("resolved", tables)  # no-op where given already
+        self.handoff.give("early", tables)
+        self.handoff.give("all", open_tables(tables_dir(self.gen)))
+        try:
+            loaded = self.future.result()
+        finally:
+            self.pool.shutdown(wait=True)
+        report.warnings.extend(loaded.warnings)
+        report.seconds["cypher"] = time.perf_counter() - t  # what the build waited for after its tables
+        return {"nodes": loaded.nodes, "links": sum(loaded.links.values()), "seconds": loaded.seconds,
+                "beside": True}
+
+    def abandon(self, error: BaseException) -> None:
+        """The build stopped: the load stops at its next step and its thread ends."""
+        self.handoff.fail(error)
+        try:
+            self.future.result()
+        except BaseException:  # noqa: BLE001 - the build's own error is the one raised
+            pass
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 def _check_shrinkage(db: Path, gen: Path, by_source: dict, report: BuildReport,

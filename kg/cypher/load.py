@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.ahead import prefetched
+from kg.cypher.copier import CopyProcess
 from kg.cypher.schema import (
     node_columns,
     node_tables,
@@ -58,7 +59,7 @@ def _physical_memory() -> int:
 BUFFER_POOL = max(512 << 20, min(2 << 30, int(_physical_memory() * 0.25)))
 """Buffer pool while the database is built: a bound, taken as the COPYs need it (LadybugDB's
 default is ~80% of RAM), a quarter of RAM between 512 MiB and 2 GiB. Pages written since the
-last checkpoint cannot be evicted, so :class:`_Writer` checkpoints before they would fill it."""
+last checkpoint cannot be evicted, so :func:`_run_copies` checkpoints before they would fill it."""
 
 CHECKPOINT_SHARE = 0.5
 """Checkpoint before the pages written since the last one would pass this share of the pool."""
@@ -67,12 +68,14 @@ COPY_ROWS = 1_000_000
 """At most this many rows per COPY (a larger table is appended in parts), so that one COPY's
 pages fit in the pool."""
 
-READ_AHEAD = True
-"""Whether the next table of the graph is made while one is COPYed, by a thread of its own
-(:func:`kg.ahead.prefetched`). On a quiet 2-core machine at 10^6 firms the stage took 111 s instead of 119 s
-(the COPY runs in LadybugDB while Python makes the next table) for 0.2 GB more peak (one table
-more held); the stage's peak stays below the resolve stage's once the row-keyed tables' IRIs go
-after their links (:meth:`_Ends.forget`)."""
+READ_AHEAD = 2
+"""How many staging files a thread of its own (:func:`kg.ahead.prefetched`) may have ready
+while LadybugDB COPYs one (0: one thread does both, in turn). That thread makes each table of the
+graph's view, finds its links' ends and writes its staging files, so the Python work of the stage
+runs on one core while the COPYs run on another (in a process of their own, kg.cypher.copier:
+LadybugDB keeps Python's lock through a COPY). One table is held
+at a time either way (the files wait on disk); the row-keyed tables' IRIs go after their links
+(:meth:`_Ends.forget`)."""
 
 READ_BUFFER_POOL = 4 << 30
 """Buffer pool of a reader: an upper bound, used as queries need it (1 GiB is too little for
@@ -109,40 +112,56 @@ def _array(values: pd.Series, t: pa.DataType) -> pa.Array:
         return pa.array([None if v is None or v != v else v for v in values.tolist()], type=t)
 
 
-class _Writer:
-    """Writes staging files and COPYs them, checkpointing when the pages written since the last
-    checkpoint (estimated from the files' bytes) would take half of the buffer pool."""
+@dataclass
+class _Copy:
+    """One staging file to COPY into ``table`` (``options``: a relationship's FROM and TO), and
+    about how many bytes of pages it writes."""
 
-    def __init__(self, conn, staging: Path, report: LoadReport, pool: int):
-        self.conn, self.staging, self.report, self.pool = conn, staging, report, pool
-        self.pending = 0
+    table: str
+    path: Path
+    options: str
+    size: int
+
+
+class _Stager:
+    """Writes staging files of at most :data:`COPY_ROWS` rows each, as :class:`_Copy` jobs."""
+
+    def __init__(self, staging: Path):
+        self.staging = staging
         self.files = 0
 
-    def copy(self, table: str, t: pa.Table, options: str = "") -> None:
-        """COPY ``t`` into ``table`` in parts of at most :data:`COPY_ROWS` rows."""
+    def files_of(self, table: str, t: pa.Table, options: str = "") -> Iterator[_Copy]:
         for start in range(0, t.num_rows, COPY_ROWS):
-            part = t.slice(start, COPY_ROWS)
             path = self.staging / f"{self.files}.parquet"
             self.files += 1
-            pq.write_table(part, path, compression="none")
+            pq.write_table(t.slice(start, COPY_ROWS), path, compression="none")
             # a relationship is stored in both directions: about twice its file's bytes
             size = path.stat().st_size * (2 if options or table in rel_pairs() else 1)
-            if self.pending and self.pending + size > self.pool * CHECKPOINT_SHARE:
-                self._run("CHECKPOINT", "checkpoint", table)
-                self.pending = 0
-            self._run(f"COPY {table} FROM '{path}'{options}", "copy", table)
-            self.pending += size
-            path.unlink()
+            yield _Copy(table, path, options, size)
 
-    def _run(self, statement: str, what: str, table: str) -> None:
-        t = time.perf_counter()
-        try:
-            self.conn.execute(statement)
-        except RuntimeError as e:
-            first = next((x.strip() for x in str(e).splitlines() if x.strip()), type(e).__name__)
-            raise KgError(f"the embedded Cypher database could not load {table}: {first} (buffer pool "
-                          f"{self.pool >> 20} MiB); the graph in the database folder was left as it was") from None
-        self.report.seconds[what] = self.report.seconds.get(what, 0.0) + time.perf_counter() - t
+
+def _run_copies(conn, jobs: Iterable[_Copy], report: LoadReport, pool: int) -> None:
+    """COPY each staging file and remove it, checkpointing when the pages written since the last
+    checkpoint (estimated from the files' bytes) would take :data:`CHECKPOINT_SHARE` of the pool."""
+    pending = 0
+    for job in jobs:
+        if pending and pending + job.size > pool * CHECKPOINT_SHARE:
+            _run(conn, "CHECKPOINT", "checkpoint", job.table, report, pool)
+            pending = 0
+        _run(conn, f"COPY {job.table} FROM '{job.path}'{job.options}", "copy", job.table, report, pool)
+        pending += job.size
+        job.path.unlink()
+
+
+def _run(conn, statement: str, what: str, table: str, report: LoadReport, pool: int) -> None:
+    t = time.perf_counter()
+    try:
+        conn.execute(statement)
+    except RuntimeError as e:
+        first = next((x.strip() for x in str(e).splitlines() if x.strip()), type(e).__name__)
+        raise KgError(f"the embedded Cypher database could not load {table}: {first} (buffer pool "
+                      f"{pool >> 20} MiB); the graph in the database folder was left as it was") from None
+    report.seconds[what] = report.seconds.get(what, 0.0) + time.perf_counter() - t
 
 
 def _typed(t: pa.Table, columns: dict[str, str], first: tuple[str, ...] = ()) -> pa.Table:
@@ -326,58 +345,68 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
     Links whose ends are not nodes of the graph, or whose pair of node types the ontology does
     not allow, are left out with a warning (none are expected: the tables are one graph).
     """
-    import ladybug
-
     t0 = time.perf_counter()
     folder.mkdir(parents=True)
     staging = folder / "staging"
     staging.mkdir()
     report = LoadReport(path=folder / DB_FILE)
-    # no automatic checkpoints: _Writer checkpoints only when the pool needs it, and closing does
-    # the last one (one per COPY would cost ~0.1 s each)
     pool = pool or BUFFER_POOL
-    # compression off: LadybugDB 0.22 reads some compressed DOUBLE values back as 0.0 when it
-    # fetches single nodes (a firm's financial years through REPORTED; 13 of 131,645 values of a
-    # 3,000-firm sample at 10^5), while a scan reads them right (docs/benchmarks.md, session 7).
-    # Uncompressed the file is 2.6x as large and the stage ~30% slower, and every value is right.
-    db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False, compression=False)
-    conn = ladybug.Connection(db)
-    writer = _Writer(conn, staging, report, pool)
+    # the database is written by a process of its own (kg.cypher.copier: no automatic
+    # checkpoints, compression off), so that the COPYs, which keep Python's lock in this process,
+    # run on one core while this one makes the staging files on the other
+    conn = CopyProcess(report.path, pool)
     try:
         for stmt in schema_statements():
             conn.execute(stmt)
         report.seconds["schema"] = time.perf_counter() - t0
-        _load_items(writer, prefetched(_items(graph), depth=1, name="kg-cypher-view") if READ_AHEAD else _items(graph),
-                    _Ends(), report)
-    finally:
+        jobs = _copies(_Stager(staging), _items(graph), _Ends(), report)
+        _run_copies(conn, prefetched(jobs, depth=READ_AHEAD, name="kg-cypher-stage") if READ_AHEAD else jobs,
+                    report, pool)
         t3 = time.perf_counter()
-        conn.close()
-        db.close()  # the checkpoint
+        try:
+            conn.close()  # the last checkpoint
+        except RuntimeError as e:
+            raise KgError(f"the embedded Cypher database could not be closed: {str(e).splitlines()[0]}; the graph "
+                          f"in the database folder was left as it was") from None
         report.seconds["close"] = time.perf_counter() - t3
+    finally:
+        conn.kill()  # where the load stopped early; nothing where it closed
         shutil.rmtree(staging, ignore_errors=True)
     report.seconds["total"] = time.perf_counter() - t0
     return report
 
 
-def _load_items(writer: _Writer, items: Iterable[Item], ends: _Ends, report: LoadReport, old_nodes=None) -> None:
+def _copies(stager: _Stager, items: Iterable[Item], ends: _Ends, report: LoadReport,
+            old_nodes=None) -> Iterator[_Copy]:
+    """The staging files of ``items``, in order; each table is let go once its files are written.
+    ``old_nodes(iris)``: the node tables of IRIs the database had before (an appending load)."""
     tables, pairs, keyed = set(node_tables()), rel_pairs(), row_keyed()
     to_come = set(pairs)  # the link types not loaded yet
     for kind, key, t in items:
-        t1 = time.perf_counter()
         if kind == "warning":
             report.warnings.append(str(key))
         elif kind == "node":
-            _load_nodes(writer, key, t, tables, ends, report)
+            yield from _timed(_node_files(stager, key, t, tables, ends, report), report, "nodes")
         else:
-            _load_links(writer, key, t, pairs, keyed, ends, report, old_nodes)
+            yield from _timed(_link_files(stager, key, t, pairs, keyed, ends, report, old_nodes), report, "links")
             to_come.discard(key)
             # the IRIs of a row-keyed table (7 M financial years at 10^6 firms) go once no link
             # type still to come may end there: no source names those nodes
             for nt in [nt for nt in ends.iris if nt in keyed]:
                 if not any(nt in pair for rel in to_come for pair in pairs[rel]):
                     ends.forget(nt)
-        report.seconds[f"{kind}s"] = report.seconds.get(f"{kind}s", 0.0) + time.perf_counter() - t1
         del t
+
+
+def _timed(jobs: Iterator[_Copy], report: LoadReport, what: str) -> Iterator[_Copy]:
+    """``jobs``, the seconds spent making them (not those waiting for the COPYs) added to
+    ``report.seconds[what]``."""
+    t = time.perf_counter()
+    for job in jobs:
+        report.seconds[what] = report.seconds.get(what, 0.0) + time.perf_counter() - t
+        yield job
+        t = time.perf_counter()
+    report.seconds[what] = report.seconds.get(what, 0.0) + time.perf_counter() - t
 
 
 def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path, pool: int | None = None) -> LoadReport:
@@ -397,6 +426,10 @@ def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path
     report = LoadReport(path=folder / DB_FILE)
     report.seconds["copy"] = time.perf_counter() - t0
     pool = pool or BUFFER_POOL
+    # compression off: LadybugDB 0.22 reads some compressed DOUBLE values back as 0.0 when it
+    # fetches single nodes (a firm's financial years through REPORTED; 13 of 131,645 values of a
+    # 3,000-firm sample at 10^5), while a scan reads them right (docs/benchmarks.md, session 7).
+    # Uncompressed the file is 2.6x as large and the stage ~30% slower, and every value is right.
     db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False, compression=False)
     conn = ladybug.Connection(db)
     keyed = row_keyed()
@@ -412,7 +445,8 @@ def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path
 
     try:
         offsets = {nt: conn.execute(f"MATCH (n:{nt}) RETURN count(n)").get_all()[0][0] for nt in sorted(keyed)}
-        _load_items(_Writer(conn, staging, report, pool), _items(graph), _Ends(offsets), report, old_nodes)
+        # in turn, not read ahead: old_nodes asks the database, which must not be COPYing then
+        _run_copies(conn, _copies(_Stager(staging), _items(graph), _Ends(offsets), report, old_nodes), report, pool)
     finally:
         t3 = time.perf_counter()
         conn.close()
@@ -423,8 +457,8 @@ def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path
     return report
 
 
-def _load_nodes(writer: _Writer, labels: tuple[str, ...], t: pa.Table, tables: set[str], ends: _Ends,
-                report: LoadReport) -> None:
+def _node_files(stager: _Stager, labels: tuple[str, ...], t: pa.Table, tables: set[str], ends: _Ends,
+                report: LoadReport) -> Iterator[_Copy]:
     nt = next(x for x in labels if x != NODE_LABEL)
     if nt not in tables:
         report.warnings.append(f"nodes labelled {':'.join(labels)} have no node table; not loaded")
@@ -433,13 +467,13 @@ def _load_nodes(writer: _Writer, labels: tuple[str, ...], t: pa.Table, tables: s
     extra = sorted(c for c in t.column_names if c not in cols and _not_null(t, c))
     if extra:
         report.warnings.append(f"{nt}: columns {', '.join(extra)} are not in the ontology; not loaded")
-    writer.copy(nt, _typed(t, cols))
+    yield from stager.files_of(nt, _typed(t, cols))
     report.tables[nt] = report.tables.get(nt, 0) + t.num_rows
     ends.add(nt, t.column("iri"))
 
 
-def _load_links(writer: _Writer, rel: str, t: pa.Table, pairs: dict, keyed: frozenset[str], ends: _Ends,
-                report: LoadReport, old_nodes=None) -> None:
+def _link_files(stager: _Stager, rel: str, t: pa.Table, pairs: dict, keyed: frozenset[str], ends: _Ends,
+                report: LoadReport, old_nodes=None) -> Iterator[_Copy]:
     if rel not in pairs:
         report.warnings.append(f"links {rel} have no relationship table; not loaded")
         return
@@ -481,7 +515,7 @@ def _load_links(writer: _Writer, rel: str, t: pa.Table, pairs: dict, keyed: froz
             if nt in keyed:
                 part = part.set_column(end, part.column_names[end], pa.array(at[rows]))
         opts = f" (from='{x}', to='{y}')" if len(pairs[rel]) > 1 else ""
-        writer.copy(rel, part, opts)
+        yield from stager.files_of(rel, part, opts)
         n += k
     report.links[rel] = report.links.get(rel, 0) + n
 

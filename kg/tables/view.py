@@ -48,7 +48,7 @@ from the RDF store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -222,7 +222,7 @@ def _mask(labels, bit: dict[str, int]) -> int:
     return sum(bit[x] for x in set(labels) if x in bit)
 
 
-def _entity_nodes(tables: Tables, g: GraphTables, methods: dict[str, str]) -> None:
+def _entity_nodes(tables: Tables, g: GraphTables) -> None:
     m = model()
     props = _node_props()
     schema = {"iri": pa.string(), **{p.column: arrow_type(p.datatype) for p in props}}
@@ -370,19 +370,43 @@ def _drain(part: GraphTables) -> Iterator[tuple[str, tuple[str, ...], pa.Table]]
         yield "node", labels, part.nodes.pop(labels)
 
 
-def iter_graph(tables: Tables) -> Iterator[tuple[str, object, pa.Table | None]]:
+STEPS = ("resolved", "early", "all")
+"""What a reader of a build still writing its tables waits for, in turn (:func:`iter_graph`'s
+``ready``): the resolved tables, then :data:`EARLY_TABLES` as well, then every table."""
+
+EARLY_TABLES = (f"derived.{PERFORMANCE_FRAME}",)
+"""The derived tables the financial years read (kg.derive.timeline hands them on early)."""
+
+
+def iter_graph(tables: Tables | None, ready: Callable[[str], Tables] | None = None
+               ) -> Iterator[tuple[str, object, pa.Table | None]]:
     """The graph of :func:`graph_tables` one table at a time: ``("node", labels, table)``,
     ``("link", rel, table)`` and ``("warning", text, None)``, every link after the node tables of
     its ends. A table is made when asked for, so a reader that lets each go (the embedded Cypher
-    load) holds one at a time rather than the whole graph."""
+    load) holds one at a time rather than the whole graph.
+
+    The entity nodes and the links of the sources alone come first, then the financial years,
+    then the derived nodes and links, so that a build can load the graph while it still derives
+    (kg.build): ``ready(step)`` waits until the tables of each of :data:`STEPS` are written and
+    returns them as they are then (``tables`` is not read then)."""
+    if ready is None:
+        def ready(step: str) -> Tables:
+            return tables
     m = model()
-    methods = tables.methods()
     part = GraphTables()
     by_rel = {spec.rel: nt for nt, spec in DERIVED_NODES.items()}
     empty = pa.array([], pa.string())
     plain = set()  # the links without a qualified node that have a reader here
-    _entity_nodes(tables, part, methods)
+
+    tables = ready("resolved")
+    _entity_nodes(tables, part)
     yield from _drain(part)
+    for rel, link in m.links.items():
+        if link.qualified_class and rel not in DERIVED_LINKS:
+            yield "link", rel, _qualified_links(tables, rel, link, {})
+
+    tables = ready("early")
+    methods = tables.methods()
     fys = _financial_years(tables, part, methods)
     yield from _drain(part)
     if "REPORTED" in m.links and not m.links["REPORTED"].qualified_class:
@@ -390,6 +414,9 @@ def iter_graph(tables: Tables) -> Iterator[tuple[str, object, pa.Table | None]]:
         if fys is not None:
             yield "link", "REPORTED", _pairs(fys.column("firm"), fys.column("iri"), False)
     del fys
+
+    tables = ready("all")
+    methods = tables.methods()
     assessed = _assessment_nodes(tables, part, methods)
     yield from _drain(part)
     for rel, link in m.links.items():
@@ -412,21 +439,28 @@ def iter_graph(tables: Tables) -> Iterator[tuple[str, object, pa.Table | None]]:
     for rel, link in m.links.items():
         ident(rel)
         if link.qualified_class:
-            props = list(link.properties)
-            parts = [p for p in (_source_links(tables, rel, props), _derived_links(tables, rel, props, methods))
-                     if p is not None]
-            cols = ["iri", FROM, TO, *[p.column for p in props], *PROVENANCE]
-            if parts:
-                t = _first(pa.concat_tables(parts, promote_options="permissive"), "iri")
-                t = t.select([c for c in cols if c in t.column_names])
-            else:
-                t = pa.table({c: empty for c in ("iri", FROM, TO)})
-            del parts
-            if link.derived and t.num_rows:
-                t = t.append_column("derived", pa.repeat(True, t.num_rows))
-            yield "link", rel, t
+            if rel in DERIVED_LINKS:
+                yield "link", rel, _qualified_links(tables, rel, link, methods)
         elif rel not in plain:
             yield "warning", f"links {rel} have no qualified node and no reader; not written", None
+
+
+def _qualified_links(tables: Tables, rel: str, link, methods: dict[str, str]) -> pa.Table:
+    """The links of a type with a qualified node: the sources' and the derived ones."""
+    props = list(link.properties)
+    parts = [p for p in (_source_links(tables, rel, props), _derived_links(tables, rel, props, methods))
+             if p is not None]
+    cols = ["iri", FROM, TO, *[p.column for p in props], *PROVENANCE]
+    if parts:
+        t = _first(pa.concat_tables(parts, promote_options="permissive"), "iri")
+        t = t.select([c for c in cols if c in t.column_names])
+    else:
+        empty = pa.array([], pa.string())
+        t = pa.table({c: empty for c in ("iri", FROM, TO)})
+    del parts
+    if link.derived and t.num_rows:
+        t = t.append_column("derived", pa.repeat(True, t.num_rows))
+    return t
 
 
 def graph_tables(tables: Tables) -> GraphTables:
