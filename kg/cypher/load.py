@@ -396,6 +396,7 @@ def _copies(stager: _Stager, items: Iterable[Item], ends: _Ends, report: LoadRep
                 if not any(nt in pair for rel in to_come for pair in pairs[rel]):
                     ends.forget(nt)
         del t
+        pa.default_memory_pool().release_unused()  # the table's pages (mimalloc keeps them otherwise)
 
 
 def _timed(jobs: Iterator[_Copy], report: LoadReport, what: str) -> Iterator[_Copy]:

@@ -171,9 +171,57 @@ def _select(t: pa.Table, columns: dict[str, pa.DataType], rename: dict[str, str]
 
 def _distinct(t: pa.Table, key: str) -> bool:
     """Whether no two rows share a ``key`` value (counted in Arrow: the usual case, without a
-    Python string per row)."""
+    Python string per row; a large column of equal-length text, such as hashed IRIs, by a hash of
+    each value first: Arrow's count keeps every distinct value in a table, 1.45 GB for the 7 M
+    financial years of 10^6 firms).
+
+    >>> _distinct(pa.table({"k": ["a", "b"]}), "k"), _distinct(pa.table({"k": ["a", "a"]}), "k")
+    (True, False)
+    """
     col = t.column(key)
-    return col.null_count == 0 and len(pc.unique(col)) == t.num_rows
+    if col.null_count:
+        return False
+    if t.num_rows >= _HASHED_FROM and _differ_by_hash(col):
+        return True
+    return len(pc.unique(col)) == t.num_rows
+
+
+_HASHED_FROM = 100_000
+"""Columns of at least this many rows are first checked by :func:`_differ_by_hash`."""
+
+
+def _differ_by_hash(col: pa.ChunkedArray) -> bool:
+    """True where the values of a text column all have one length and all differ by a 64-bit
+    hash of their bytes (then they all differ); False where that does not show it (the caller
+    counts them exactly).
+
+    >>> _differ_by_hash(pa.chunked_array([["ab", "cd"], ["ef"]])), _differ_by_hash(pa.chunked_array([["ab", "ab"]]))
+    (True, False)
+    >>> _differ_by_hash(pa.chunked_array([["ab", "c"]]))
+    False
+    """
+    hashes, width = [], None
+    for chunk in col.chunks:
+        if chunk.type != pa.string() or chunk.null_count:
+            return False
+        if not len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        lengths = np.diff(offsets)
+        w = int(lengths[0])
+        if (lengths != w).any() or (width is not None and w != width):
+            return False
+        width = w
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(len(chunk), w)
+        h = np.full(len(chunk), 0xCBF29CE484222325, dtype=np.uint64)  # FNV-1a over each value's bytes
+        for j in range(w):
+            h ^= data[:, j]
+            h *= np.uint64(0x100000001B3)
+        hashes.append(h)
+    if not hashes:
+        return True
+    h = np.sort(np.concatenate(hashes))
+    return not (h[1:] == h[:-1]).any()
 
 
 def _smallest(t: pa.Table, key: str) -> pa.Table:
