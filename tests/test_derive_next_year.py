@@ -1,0 +1,71 @@
+"""The next reported year on weak financial years (kg:nextYear, column ``next_year``): the
+firm's next year in the financials table, on the weak firm-years only, the same in the tables'
+property-graph view, the embedded Cypher graph and the RDF store read back."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kg.cypher.engine import open_graph, run_cypher
+from kg.neo4j.frames import read_graph
+from kg.rdf.store import open_store
+from kg.tables.read import graph_frames, open_live_tables
+
+
+def _next_years(db) -> dict[str, int | None]:
+    """Financial-year IRI -> the firm's smallest reported year after it (None for its last),
+    computed from the financials table alone."""
+    fin = open_live_tables(db).read("financials").select(["iri", "from_iri", "year"]).to_pandas()
+    years = fin.groupby("from_iri")["year"].agg(lambda s: sorted(set(int(y) for y in s)))
+    out = {}
+    for r in fin.itertuples():
+        later = [y for y in years[r.from_iri] if y > int(r.year)]
+        out[r.iri] = later[0] if later else None
+    return out
+
+
+def _cypher_values(db) -> pd.DataFrame:
+    cols, rows = run_cypher(open_graph(db), "MATCH (:Firm)-[:REPORTED]->(w:FinancialYear) "
+                                            "RETURN w.iri AS iri, w.year AS year, w.weak_reason AS weak_reason, "
+                                            "w.next_year AS next_year")
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _fy_values(frames) -> pd.DataFrame:
+    key = next(k for k in frames.nodes if "FinancialYear" in k)
+    return frames.nodes[key][["iri", "year", "weak_reason", "next_year"]]
+
+
+def _check(rows: pd.DataFrame, want: dict[str, int | None]) -> tuple[int, int]:
+    weak = rows["weak_reason"].notna()
+    assert rows.loc[~weak, "next_year"].isna().all(), "next_year on a year that is not weak"
+    got = {r.iri: (None if pd.isna(r.next_year) else int(r.next_year)) for r in rows[weak].itertuples()}
+    wrong = [(k, v, want[k]) for k, v in got.items() if v != want[k]]
+    assert not wrong, wrong[:5]
+    return sum(v is not None for v in got.values()), sum(v is None for v in got.values())
+
+
+def test_next_year_is_the_firms_next_reported_year_on_weak_years_only(sample_db):
+    want = _next_years(sample_db)
+    view = _fy_values(graph_frames(sample_db))
+    assert len(view) == len(want)
+    with_next, last = _check(view, want)
+    assert with_next >= 2 and last >= 2  # both kinds of weak year are in the sample
+    # the RDF store states the same (kg.rdf.read reads it back)
+    stored = _fy_values(read_graph(open_store(sample_db)))
+    assert _check(stored, want) == (with_next, last)
+    # and the embedded Cypher graph
+    assert _check(_cypher_values(sample_db), want) == (with_next, last)
+
+
+def test_next_year_on_a_synthetic_graph(tmp_path):
+    from kg.build import build
+    from kg.synth import generate
+
+    generate(tmp_path / "synth", firms=2_000, seed=7)
+    db = tmp_path / "db"
+    build([tmp_path / "synth"], db, store="later")
+    want = _next_years(db)
+    with_next, last = _check(_fy_values(graph_frames(db)), want)
+    assert with_next > 100 and last > 20, (with_next, last)
+    assert _check(_cypher_values(db), want) == (with_next, last)
