@@ -9,6 +9,7 @@ import pandas as pd
 from kg.cypher.engine import open_graph, run_cypher
 from kg.neo4j.frames import read_graph
 from kg.rdf.store import open_store
+from kg.subgraph import select
 from kg.tables.read import graph_frames, open_live_tables
 
 
@@ -22,6 +23,11 @@ def _next_years(db) -> dict[str, int | None]:
         later = [y for y in years[r.from_iri] if y > int(r.year)]
         out[r.iri] = later[0] if later else None
     return out
+
+
+def _firms(db) -> pd.DataFrame:
+    fin = open_live_tables(db).read("financials").select(["iri", "from_iri"]).to_pandas()
+    return fin.rename(columns={"from_iri": "firm"}).drop_duplicates("iri")
 
 
 def _cypher_values(db) -> pd.DataFrame:
@@ -56,6 +62,12 @@ def test_next_year_is_the_firms_next_reported_year_on_weak_years_only(sample_db)
     assert _check(stored, want) == (with_next, last)
     # and the embedded Cypher graph
     assert _check(_cypher_values(sample_db), want) == (with_next, last)
+    # and a subgraph's financial years (read from the store's quads of those years)
+    weak = view.merge(_firms(sample_db), on="iri")
+    firms = sorted(set(weak.loc[weak["weak_reason"].notna(), "firm"]))
+    store = open_store(sample_db)
+    sub = pd.concat([select(store, f).financials for f in firms])
+    assert _check(sub, want) == (with_next, last)
 
 
 def test_next_year_on_a_synthetic_graph(tmp_path):
