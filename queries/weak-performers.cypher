@@ -18,25 +18,16 @@
 //+ columns: firm, firm_name, reason, latest_year, revenue, revenue_3y_before, loss_years
 //+ iri_columns: firm
 // The weak firm-years are stored on the FinancialYear nodes (weak_reason and the figures, with
-// that year as the firm's latest: kg/derive/performance.py): find each firm's latest year by
-// as_of, then its weak FinancialYear nodes of that year, then whether the firm is of the cohort
-// (last: a few rows to test; a cohort bound first makes LadybugDB hash-join every FinancialYear).
-// Grouped by id(firm): LadybugDB groups by an id in half the time it takes by the node.
-// At 10^6 firms this takes 2.5-3.5 CPU s (issue 12), most of it finding every firm's latest year
-// (7 M FinancialYear rows grouped by firm). Starting from the weak last years instead (weak_since
-// <= the year of as_of: 0.7 CPU s) is exact only when no firm reports after as_of: a weak year
-// that is not the firm's last needs the firm's next reported year, which the property graph does
-// not hold (kg:weakAt is on no class). The two cases cannot be put together cheaply here: ORDER BY
-// does not apply to a whole UNION (in Neo4j either), and LadybugDB materialises the rows before a
-// test against a value computed over the graph and evaluates every operand of an OR (EXISTS
-// included). Measured variants, all 2.3-6 s: the maximum weak year per firm then a later-year
-// check, the latest and the latest weak year in one grouping, the cohort first, OPTIONAL MATCH or
-// EXISTS for later years, collected lists of rows merged by UNWIND.
-MATCH (firm:Firm)-[:REPORTED]->(fy:FinancialYear)
-WHERE fy.year <= $as_of.year
-WITH id(firm) AS firm_id, max(fy.year) AS latest
+// that year as the firm's latest: kg/derive/performance.py), with the firm's next reported year
+// (next_year; absent on its last year): a weak year is the firm's latest at as_of when its year
+// is <= the year of as_of < next_year. One filtered scan of the financial years, then whether the
+// firm is of the cohort (last: a few rows to test; a cohort bound first makes LadybugDB hash-join
+// every FinancialYear). Grouping every firm's years for its latest instead takes 2.5-3.5 CPU s at
+// 10^6 firms (issue 12). (In LadybugDB, an OPTIONAL MATCH whose WHERE names only earlier
+// variables matches nothing: avoid that form.)
 MATCH (firm:Firm)-[:REPORTED]->(w:FinancialYear)
-WHERE id(firm) = firm_id AND w.year = latest AND w.weak_reason IS NOT NULL AND @in_cohort(firm)
+WHERE w.weak_reason IS NOT NULL AND w.year <= $as_of.year AND (w.next_year IS NULL OR w.next_year > $as_of.year)
+  AND @in_cohort(firm)
 RETURN DISTINCT firm.iri AS firm, firm.name AS firm_name, w.weak_reason AS reason, w.year AS latest_year,
        w.min_revenue AS revenue, w.revenue_3y_before AS revenue_3y_before, w.loss_years AS loss_years
 ORDER BY firm_name, firm

@@ -56,7 +56,7 @@ def test_what_the_ontology_says_is_left_out_is_not_written(quads):
     for cls in ("Ownership", "Funding", "Certification", "FinancialYear", "OwnershipAssessment", "SizeAssessment"):
         assert not type_stated(KG + cls) and types[f"<{KG}{cls}>"] == 0
     assert types[f"<{KG}IntegratedOwnership>"] > 0  # the README's first query asks for it
-    for local in ("certYear", "countsFrom", "weakReason"):
+    for local in ("certYear", "countsFrom", "weakReason", "nextYear"):
         assert store_rules()[KG + local] == ("unstated", None) and preds[f"<{KG}{local}>"] == 0
     # kg:sourceRow only on entity rows: financial years and link nodes are named by their row
     reported = [q.split(" ", 3)[2] for q in quads if q.split(" ", 2)[1] == f"<{KG}reported>"]

@@ -102,7 +102,26 @@ def _weak_reason(f: pd.DataFrame) -> pd.Series:
                      index=f.index, dtype=object)
 
 
-COMPUTED = {"weak_reason": _weak_reason}
+WEAK_AT_LAST = "_weak_at_last"
+"""A reader's helper column on financial years: the largest kg:weakAt of the node (a year-end;
+kg:weakAt is on no class, so it is not a column of the table)."""
+
+
+def _next_year(f: pd.DataFrame) -> pd.Series:
+    """A weak firm-year's next reported year (kg:nextYear, which the store leaves out): none on
+    the firm's last year (kg:weakSince), else the year after its last kg:weakAt (the year itself
+    where kg:weakAt is left out, kg.derive.performance)."""
+    last = f[WEAK_AT_LAST] if WEAK_AT_LAST in f else pd.Series(None, index=f.index, dtype=object)
+
+    def nxt(since, year, at):
+        if not _absent(since) or _absent(year):
+            return None
+        return (int(year) if _absent(at) else int(at)) + 1
+
+    return pd.Series([nxt(*r) for r in zip(f["weak_since"], f["year"], last, strict=True)], index=f.index, dtype=object)
+
+
+COMPUTED = {"weak_reason": _weak_reason, "next_year": _next_year}
 
 
 def _absent(v) -> bool:
@@ -313,17 +332,19 @@ def read_financial_years(store: ox.Store, firms: Iterable[str] | None = None) ->
                              "graph": pd.Series(dtype=object)})
     columns = {p.iri: p.column for p in props if p.local != "method"} | {KG + "sourceRow": "source_row"}
     f = _with_props(base, store, "iri", columns)
+    at = select_frame(store, f"SELECT ?iri (MAX(?v) AS ?{WEAK_AT_LAST}) WHERE {{ ?iri <{KG}weakAt> ?v }} GROUP BY ?iri")
+    f = f.merge(at, on="iri", how="left") if len(at) else f.assign(**{WEAK_AT_LAST: None})
     f = _row_from_iri(f)
     f = _with_provenance(f, source_files(store)).drop(columns="graph")
     f = _fill_method(f, methods(store).get("FinancialYear"),
                      [p.column for p in props if p.derived and p.local != "method"])
-    f = f[["firm", "iri", *[p.column for p in props], *PROVENANCE_COLUMNS.values()]]
+    f = f[["firm", "iri", *[p.column for p in props], *PROVENANCE_COLUMNS.values(), WEAK_AT_LAST]]
     f = f.sort_values(["iri", "firm"], kind="stable").reset_index(drop=True)
     f = f.astype(object).where(f.notna(), None)
     for p in props:
         f[p.column] = typed(f[p.column], p.datatype)
     f["source_row"] = typed(f["source_row"], XSD + "integer")
-    f = fill_unstated(f, "FinancialYear", having=_stated_derived("FinancialYear"))
+    f = fill_unstated(f, "FinancialYear", having=_stated_derived("FinancialYear")).drop(columns=WEAK_AT_LAST)
     return _nones(f)
 
 
@@ -742,11 +763,14 @@ def financial_years_from_quads(quads: Iterable[ox.Quad], firm_of: dict[str, str]
     piv = _pivot(mine, [*values, m.prop("sourceRow")], index)
     for c in [p.column for p in values] + ["source_row"]:
         out[c] = piv[c].values if c in piv else None
+    at = mine[mine["p"] == KG + "weakAt"]
+    out[WEAK_AT_LAST] = (at.assign(o=at["o"].map(int)).groupby("s")["o"].max().reindex(index).values
+                         if len(at) else None)
     # the graph of each year's source file: that of a value it always states (its row is in its name)
     rows = mine[mine["p"] == KG + "year"].drop_duplicates("s").set_index("s")["g"].reindex(index)
     for c, v in _provenance_of(long, rows).items():
         out[c] = v.values
     out = _fill_method(out, _methods_of(long).get("FinancialYear"), [p.column for p in values if p.derived])
-    out = fill_unstated(out, "FinancialYear", having=_stated_derived("FinancialYear"))
+    out = fill_unstated(out, "FinancialYear", having=_stated_derived("FinancialYear")).drop(columns=WEAK_AT_LAST)
     out = _row_from_iri(out)
     return _nones(out[cols])
