@@ -43,15 +43,23 @@ KG = [sys.executable, "-m", "kg"]
 def timed(cmd: list[str], env: dict | None = None, check: bool = True) -> dict:
     """Run a command under /usr/bin/time: wall seconds, CPU seconds (user + system), peak RSS
     (MiB), stdout."""
+    from treerss import PeakTreeRss
+
     t = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], capture_output=True, text=True,
-                       env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **(env or {})})
+    with PeakTreeRss(proc.pid) as tree:  # the command and the processes it starts, summed
+        out, err = proc.communicate()
     wall = time.perf_counter() - t
+    p = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     if check and p.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-3000:]}")
     rss, user, system = (p.stderr.strip().splitlines()[-1].split() + ["0", "0", "0"])[:3]
-    return {"s": wall, "cpu": float(user) + float(system), "rss": int(rss) / 1024, "out": p.stdout, "err": p.stderr,
-            "rc": p.returncode}
+    # /usr/bin/time's peak is the largest single process (children's CPU is counted, their
+    # memory not summed): the peak of the whole tree, sampled, is the larger where a command
+    # starts processes (kg build's Cypher COPY process)
+    return {"s": wall, "cpu": float(user) + float(system), "rss": max(int(rss) / 1024, tree.peak / 2**20),
+            "out": p.stdout, "err": p.stderr, "rc": p.returncode}
 
 
 def floors(src: Path) -> dict:
