@@ -124,3 +124,15 @@ def test_a_cypher_load_that_fails_fails_the_build(tmp_path, monkeypatch):
         build([MINI], db, cache=False)
     assert live_generation(db) == live
     assert not _cypher_threads()
+
+
+def test_a_copy_process_that_ends_is_an_error_not_a_hang(tmp_path):
+    from kg.cypher.copier import CopyProcess
+
+    p = CopyProcess(tmp_path / "g.lbdb", 512 << 20)
+    p.execute("CREATE NODE TABLE T(id INT64, PRIMARY KEY(id))")
+    p.proc.kill()  # as the system would at the end of its memory
+    p.proc.wait()
+    with pytest.raises(RuntimeError, match="ended"):
+        p.execute("CREATE NODE TABLE U(id INT64, PRIMARY KEY(id))")
+    p.kill()
