@@ -23,10 +23,11 @@ if "PYTHONPATH" not in os.environ:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from treerss import tree_rss  # noqa: E402 - benchmarks/ on the path first
+
+
 def rss_gb() -> float:
     """This process and the ones it started (the Cypher COPY process), summed."""
-    from treerss import tree_rss
-
     return tree_rss(os.getpid()) / 1e9
 
 

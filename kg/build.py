@@ -500,31 +500,30 @@ class _CypherBeside:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-cypher")
         self.future = self.pool.submit(build_embedded, iter_graph(None, ready=self.handoff.wait), cypher_dir(gen))
         if CYPHER_FROM == "resolved":
-            self.handoff.give("resolved", self._so_far())
+            self._give("resolved")
 
-    def _so_far(self):
+    def _give(self, *steps: str) -> None:
+        """Give ``steps`` (those given already stay as they were) the tables written so far."""
         from kg.tables.read import Tables
 
         manifest = {**self.writer.manifest(), "tables": dict(self.writer.tables),
                     "derived": {"methods": self.methods}}  # the methods are known before the facts
-        return Tables.of_manifest(tables_dir(self.gen), manifest)
+        tables = Tables.of_manifest(tables_dir(self.gen), manifest)
+        for step in steps:
+            self.handoff.give(step, tables)
 
     def written(self) -> None:
         """A derived table is written: the financial years' step is given once they all are."""
         from kg.tables.view import EARLY_TABLES
 
         if not self.handoff.given("early") and all(t in self.writer.tables for t in EARLY_TABLES):
-            tables = self._so_far()
-            self.handoff.give("resolved", tables)  # no-op where given already
-            self.handoff.give("early", tables)
+            self._give("resolved", "early")
 
     def finish(self, report: BuildReport, stage: Callable[[str], None]) -> dict:
         """Every table is written: the rest of the load, waited for."""
         stage("cypher")
         t = time.perf_counter()
-        tables = self._so_far()
-        self.handoff.give("resolved", tables)  # no-op where given already
-        self.handoff.give("early", tables)
+        self._give("resolved", "early")
         self.handoff.give("all", open_tables(tables_dir(self.gen)))
         try:
             loaded = self.future.result()

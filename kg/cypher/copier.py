@@ -72,14 +72,22 @@ class CopyProcess:
                 pass
 
 
-def main(path: str, pool: int) -> int:
+def open_for_writing(path: str | Path, pool: int):
+    """A database to load in bulk, and its connection: a buffer pool of ``pool`` bytes, no
+    automatic checkpoints (the loader checkpoints only when the pool needs it, and closing does the
+    last one; one per COPY would cost ~0.1 s each), compression off: LadybugDB 0.22 reads some
+    compressed DOUBLE values back as 0.0 when it fetches single nodes (a firm's financial years
+    through REPORTED; 13 of 131,645 values of a 3,000-firm sample at 10^5), while a scan reads
+    them right (docs/benchmarks.md, session 7). Uncompressed the file is 2.6x as large and the
+    load ~30% slower, and every value is right."""
     import ladybug
 
-    # no automatic checkpoints: the build checkpoints only when the pool needs it, and closing
-    # does the last one. Compression off: LadybugDB 0.22 reads some compressed DOUBLE values back
-    # as 0.0 when it fetches single nodes (kg.cypher.load)
-    db = ladybug.Database(path, buffer_pool_size=pool, auto_checkpoint=False, compression=False)
-    conn = ladybug.Connection(db)
+    db = ladybug.Database(str(path), buffer_pool_size=pool, auto_checkpoint=False, compression=False)
+    return db, ladybug.Connection(db)
+
+
+def main(path: str, pool: int) -> int:
+    db, conn = open_for_writing(path, pool)
     out = sys.stdout
     for line in sys.stdin:
         try:

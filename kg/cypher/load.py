@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.ahead import prefetched
-from kg.cypher.copier import CopyProcess
+from kg.cypher.copier import CopyProcess, open_for_writing
 from kg.cypher.schema import (
     node_columns,
     node_tables,
@@ -351,8 +351,7 @@ def build_embedded(graph: GraphTables | GraphFrames | Iterable[Item], folder: Pa
     staging.mkdir()
     report = LoadReport(path=folder / DB_FILE)
     pool = pool or BUFFER_POOL
-    # the database is written by a process of its own (kg.cypher.copier: no automatic
-    # checkpoints, compression off), so that the COPYs, which keep Python's lock in this process,
+    # the database is written by a process of its own (kg.cypher.copier, open_for_writing), so that the COPYs, which keep Python's lock in this process,
     # run on one core while this one makes the staging files on the other
     conn = CopyProcess(report.path, pool)
     try:
@@ -417,8 +416,6 @@ def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path
     nodes the database had; row-keyed nodes are numbered on from the rows their table had.
     ``report`` counts what was added.
     """
-    import ladybug
-
     t0 = time.perf_counter()
     folder.mkdir(parents=True)
     shutil.copyfile(old / DB_FILE, folder / DB_FILE)  # a closed database is one file (checkpointed)
@@ -427,12 +424,7 @@ def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path
     report = LoadReport(path=folder / DB_FILE)
     report.seconds["copy"] = time.perf_counter() - t0
     pool = pool or BUFFER_POOL
-    # compression off: LadybugDB 0.22 reads some compressed DOUBLE values back as 0.0 when it
-    # fetches single nodes (a firm's financial years through REPORTED; 13 of 131,645 values of a
-    # 3,000-firm sample at 10^5), while a scan reads them right (docs/benchmarks.md, session 7).
-    # Uncompressed the file is 2.6x as large and the stage ~30% slower, and every value is right.
-    db = ladybug.Database(str(report.path), buffer_pool_size=pool, auto_checkpoint=False, compression=False)
-    conn = ladybug.Connection(db)
+    db, conn = open_for_writing(report.path, pool)  # here: old_nodes asks it between COPYs
     keyed = row_keyed()
     plain = [nt for nt in node_tables() if nt not in keyed]
 
