@@ -154,9 +154,27 @@ def _const(term: str, n: int) -> list[str]:
     return [term] * n
 
 
-def _slices(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
+def _slices(frame) -> Iterator[pd.DataFrame]:
+    """A frame's rows, :data:`CHUNK` at a time; a table streamed in slices
+    (kg.tables.read.FrameSlices) as it comes."""
+    if not isinstance(frame, pd.DataFrame | pd.Series):
+        yield from frame
+        return
     for k in range(0, len(frame), CHUNK):
         yield frame.iloc[k:k + CHUNK]
+
+
+def _whole(frame):
+    """A frame, or a table streamed in slices read into one (where all its rows are compared)."""
+    return frame if frame is None or isinstance(frame, pd.DataFrame) else frame.whole()
+
+
+def _columns(frame, columns: list[str], among=None) -> pd.DataFrame:
+    """The ``columns`` a frame (or a streamed table) has; of a streamed table only the rows whose
+    ``iri`` is one of ``among`` when given (an Arrow array: all others are not asked about)."""
+    if isinstance(frame, pd.DataFrame):
+        return frame[[c for c in dict.fromkeys(columns) if c in frame]]
+    return frame.read(columns, where=None if among is None else ("iri", among))
 
 
 def _precision_terms(s: pd.Series) -> list[str | None]:
@@ -220,20 +238,27 @@ def _missing(v) -> bool:
     return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
 
 
-def own_values(res: Resolved) -> dict[str, pd.Series]:
+def own_values(res: Resolved, among=None) -> dict[str, pd.Series]:
     """For each property some ``kg:defaultFrom`` names: its value on each node that states it
     exactly once (an entity with one name, a financial year's revenue), by IRI. What the derived
     graph compares against (see :func:`store_rules`); and ``row``, the row of each financial year
-    and link node that the store names by its row (:func:`row_iri`)."""
+    and link node that the store names by its row (:func:`row_iri`). ``res`` may hold streamed
+    tables (kg.tables.read.ResolvedSlices); ``among`` then names the only nodes asked about
+    (those the derived frames' :data:`REFERRING` columns name), so only theirs are read."""
     m = model()
-    wanted = {q for kind, q in store_rules().values() if kind == "from"}
-    fin = res.financials
-    if row_in_iri(KG + "FinancialYear") and len(fin):  # by the store's names of the years
-        fin = fin.assign(iri=_fy_iris(fin["iri"].tolist(), fin["row"].tolist()))
-    frames = [res.entity_rows, fin]
+    wanted = {q: next((p.column for p in m.properties.values() if p.iri == q), None)
+              for kind, q in store_rules().values() if kind == "from"}
+    wanted = {q: c for q, c in wanted.items() if c}
+    cols = list(wanted.values())
+    fy_named = row_in_iri(KG + "FinancialYear")
+    ent = _columns(res.entity_rows, ["iri", *cols], among) if len(res.entity_rows) else None
+    fin = _columns(res.financials, ["iri", "row", *cols], among) if len(res.financials) else None
+    own_fin = fin
+    if fy_named and fin is not None and len(fin):  # by the store's names of the years
+        own_fin = fin.assign(iri=_fy_iris(fin["iri"].tolist(), fin["row"].tolist()))
+    frames = [f for f in (ent, own_fin) if f is not None]
     out = {}
-    for q in wanted:
-        col = next((p.column for p in m.properties.values() if p.iri == q), None)
+    for q, col in wanted.items():
         parts = [f[["iri", col]] for f in frames if col in f and len(f)]
         if not parts:
             continue
@@ -241,12 +266,19 @@ def own_values(res: Resolved) -> dict[str, pd.Series]:
         v = v[v[col].notna()]
         v = v[~v["iri"].duplicated(keep=False)]
         out[q] = v.set_index("iri")[col]
-    named = [f for f in [res.financials if row_in_iri(KG + "FinancialYear") else None,
-                         *(f for rel, f in res.links.items() if model().link(rel).qualified_class
-                           and row_in_iri(KG + model().link(rel).qualified_class))] if f is not None and len(f)]
+    named = [fin if fy_named else None]
+    named += [_columns(f, ["iri", "row"], among) for rel, f in res.links.items()
+              if model().link(rel).qualified_class and row_in_iri(KG + model().link(rel).qualified_class) and len(f)]
+    named = [f for f in named if f is not None and len(f)]
     if named:  # the rows that name financial years and link nodes in the store (row_iri)
         out["row"] = pd.concat([f[["iri", "row"]] for f in named]).drop_duplicates("iri").set_index("iri")["row"]
     return out
+
+
+REFERRING = (("performance", "iri"), ("flows", "funding"), ("display_names", "iri"), ("cert_years", "iri"),
+             ("superseded", "iri"))
+"""The derived frames' columns that name loaded nodes (by their tables' IRIs): the only nodes
+:func:`own_values` is asked about (:func:`store_iris` and the ``kg:defaultFrom`` comparisons)."""
 
 
 def store_iris(iris: list[str], own: dict[str, pd.Series] | None) -> list[str]:
@@ -371,7 +403,7 @@ def shared_nodes(rel: str, frame: pd.DataFrame, d) -> list[str | None]:
     if host_rel is None or not len(frame):
         return none
     spec, hspec = DERIVED_LINKS[rel], DERIVED_LINKS[host_rel]
-    host = getattr(d, hspec.frame, None)
+    host = _whole(getattr(d, hspec.frame, None))
     if host is None or not len(host):
         return none
     mine = {p.column for p in link.properties if p.local != "method"}
@@ -379,17 +411,21 @@ def shared_nodes(rel: str, frame: pd.DataFrame, d) -> list[str | None]:
     if any(c in frame for c in mine - theirs):  # a value of its own the host node cannot state
         return none
     cols = sorted(c for c in mine & theirs if c in frame or c in host)
-
-    def keys(f, source, target):
-        parts = [_key_text(f[source]), _key_text(f[target])]
-        parts += [_key_text(f[c]) if c in f else ["\x00"] * len(f) for c in cols]
-        return list(zip(*parts, strict=True))
-
+    pairs = [(hspec.source, spec.source), (hspec.target, spec.target), *((c, c) for c in cols)]
+    # each row's key (ends and values, compared as text) as one integer, a column at a time:
+    # no tuple of texts per row is held (2.6 M of them at 10^6 firms took ~2 GB)
+    key = np.zeros(len(host) + len(frame), dtype=np.int64)
+    for hc, fc in pairs:
+        text = [*(_key_text(host[hc]) if hc in host else ["\x00"] * len(host)),
+                *(_key_text(frame[fc]) if fc in frame else ["\x00"] * len(frame))]
+        codes, uniq = pd.factorize(np.asarray(text, dtype=object))
+        del text
+        key, _ = pd.factorize(key * len(uniq) + codes)  # distinct keys stay distinct, and small
+    first, at = np.unique(key[:len(host)], return_index=True)  # the first host fact of each key
+    pos = np.searchsorted(first, key[len(host):])
+    found = (pos < len(first)) & (first[np.minimum(pos, len(first) - 1)] == key[len(host):])
     host_iris = link_iris(host_rel, *(host[k] for k in hspec.key))
-    at = {}
-    for k, iri in zip(keys(host, hspec.source, hspec.target), host_iris, strict=True):
-        at.setdefault(k, iri)
-    return [at.get(k) for k in keys(frame, spec.source, spec.target)]
+    return [host_iris[at[p]] if f else None for p, f in zip(pos.tolist(), found.tolist(), strict=True)]
 
 
 ROW_MARK = "/row/"
@@ -434,7 +470,7 @@ def source_file_quads(res: Resolved) -> Iterator[str]:
     (``kg:source``) and file name (``kg:sourceFile``)."""
     m = model()
     frames = [res.entity_rows, res.financials, *res.links.values()]
-    pairs = sorted({(s, f) for df in frames if len(df)
+    pairs = sorted({(s, f) for frame in frames for df in _slices(frame)
                     for s, f in df[["source", "file"]].drop_duplicates().itertuples(index=False, name=None)})
     out = []
     for s, f in pairs:
@@ -546,6 +582,8 @@ def derived_quads(d, own: dict[str, pd.Series] | None = None) -> Iterator[str]:
         spec = DERIVED_LINKS[rel]
         frame = getattr(d, spec.frame)
         link = m.link(rel)
+        if shares_node_of(KG + link.qualified_class):  # compared with its host's facts: read whole
+            frame = _whole(frame)
         if len(frame):
             said.append(LINK_CLASSES[rel])
         hosts = shared_nodes(rel, frame, d)
@@ -615,6 +653,7 @@ def _flow_quads(flows: pd.DataFrame, g: str, own=None) -> Iterator[str]:
 def _performance_quads(perf: pd.DataFrame, g: str, own=None) -> Iterator[str]:
     """Weak firm-years (kg.derive.performance) as derived properties of their FinancialYear nodes."""
     m = model()
+    perf = _whole(perf)
     props = [p for p in m.props_on("FinancialYear") if p.derived and p.column in perf and p.local != "method"]
 
     def subjects(df):  # the store's names of the years (row_iri), from the loaded rows

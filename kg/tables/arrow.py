@@ -255,15 +255,15 @@ def _restore(col: pa.ChunkedArray, prec: pa.ChunkedArray | None, meta: dict, n: 
 
 
 def to_frame_of_rows(t: pa.Table) -> pd.DataFrame:
-    """:func:`to_frame` of a table some of whose rows were left out after it was written (its
-    metadata still counts them): the rows it has, numbered from 0.
+    """:func:`to_frame` of a table some of whose rows or columns were left out after it was
+    written (its metadata still counts them): the rows and columns it has, rows numbered from 0.
 
     >>> t = to_arrow(pd.DataFrame({"a": ["x", "y", "z"]}), "example")
     >>> to_frame_of_rows(t.filter(pa.array([False, True, True])))["a"].tolist()
     ['y', 'z']
     """
     meta = frame_meta(t)
-    meta.update(rows=t.num_rows, index="range")
+    meta.update(rows=t.num_rows, index="range", columns=[c for c in meta["columns"] if c["name"] in t.column_names])
     if INDEX_COLUMN in t.column_names:
         t = t.drop_columns([INDEX_COLUMN])
     return to_frame(t.replace_schema_metadata({META_KEY: json.dumps(meta, ensure_ascii=False, default=str)}))

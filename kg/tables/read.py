@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -39,13 +40,17 @@ from kg.derive.timeline import DerivedPeriods, at
 from kg.errors import KgError
 from kg.records import Reject
 from kg.resolve import Resolved
-from kg.tables.arrow import to_frame, to_frame_of_rows
+from kg.tables.arrow import META_KEY, to_frame, to_frame_of_rows
 from kg.tables.schema import SCHEMA_VERSION
 from kg.tables.view import GraphFrames, GraphTables
 from kg.tables.write import MANIFEST, REJECT_FIELDS
 
 TABLES_DIR = "tables"
 """The folder of a generation (kg.dbfolder) holding its graph tables."""
+
+
+SLICE_ROWS = 100_000
+"""Rows per frame of :class:`FrameSlices` (what one slice of a sink's output covers)."""
 
 
 class TablesError(KgError):
@@ -149,6 +154,15 @@ class Tables:
             type_conflicts=self.frame("type_conflicts"),
         )
 
+    def resolved_slices(self, rows: int | None = None) -> ResolvedSlices:
+        """The resolved entity rows, links and financial years as :class:`FrameSlices`: what a
+        sink that writes every row reads, ``rows`` at a time, without any whole table in memory."""
+        return ResolvedSlices(
+            entity_rows=FrameSlices(self, "entity_rows", rows),
+            links={rel: FrameSlices(self, f"links.{rel}", rows) for rel in self.manifest["resolved"]["links"]},
+            financials=FrameSlices(self, "financials", rows),
+        )
+
     @property
     def has_derived(self) -> bool:
         return self.manifest.get("derived") is not None
@@ -163,14 +177,18 @@ class Tables:
             raise TablesError(f"{self.folder}: derived facts of a single date (an earlier kg); build the graph again")
         kwargs = {k: _decode(v) for k, v in info["fields"].items()}
         kwargs.update({name: self.frame(f"derived.{name}") for name in info["frames"]})
-        # the build's order of entities (by IRI; an incremental build appends its new ones)
-        kwargs["entities"] = np.sort(self.read("entities", ["iri"]).column("iri").to_numpy(zero_copy_only=False)).astype(object)
+        kwargs["entities"] = _build_order(self)
         return DerivedPeriods(**kwargs)
 
     def derived_at(self, day: dt.date) -> Derived | None:
         """The derived facts that hold on ``day`` (kg.derive.timeline.at), or None without any."""
         p = self.derived()
         return None if p is None else at(p, day)
+
+    def derived_lazily(self, rows: int | None = None) -> LazyDerived | None:
+        """:meth:`derived` whose frames are streamed (:class:`FrameSlices`): what a sink that
+        writes one derived table after another holds at once is a slice of one of them."""
+        return LazyDerived(self, rows) if self.has_derived else None
 
     def methods(self) -> dict[str, str]:
         """The method text of each kind of derived fact (kg.tables.derived.methods); {} without."""
@@ -188,6 +206,129 @@ class Tables:
         from kg.tables.view import graph_tables
 
         return graph_tables(self)
+
+
+class FrameSlices:
+    """A table read as frames of at most ``rows`` rows (:meth:`Tables.frame`'s columns and
+    types), one at a time: ``len``, ``column in``, iteration, and :meth:`read` of a few columns.
+
+    >>> import tempfile, pathlib
+    >>> from kg.tables.arrow import to_arrow
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pq.write_table(to_arrow(pd.DataFrame({"iri": list("abcde"), "n": range(5)}), "t"), folder / "t.parquet")
+    >>> t = Tables.of_manifest(folder, {"tables": {"t": {"file": "t.parquet", "rows": 5}}})
+    >>> s = FrameSlices(t, "t", rows=2)
+    >>> len(s), "n" in s, [f["iri"].tolist() for f in s]
+    (5, True, [['a', 'b'], ['c', 'd'], ['e']])
+    >>> s.read(["n"], where=("iri", ["b", "e"]))["n"].tolist()
+    [1, 4]
+    """
+
+    def __init__(self, tables: Tables, name: str, rows: int | None = None):
+        self.tables, self.name, self.rows = tables, name, rows or SLICE_ROWS
+        self._empty = bool(tables.manifest["tables"][name].get("empty"))
+        self._paths = tables.parts(name)
+
+    def __len__(self) -> int:
+        return 0 if self._empty else sum(pq.ParquetFile(p).metadata.num_rows for p in self._paths)
+
+    def columns(self) -> list[str]:
+        """The frame's columns (the table's, without those that restore others)."""
+        return [c["name"] for c in json.loads(pq.read_schema(self._paths[0]).metadata[META_KEY])["columns"]]
+
+    def __contains__(self, column: str) -> bool:
+        return column in self.columns()
+
+    def __iter__(self):
+        return self._batches(None, None)
+
+    def _batches(self, columns: list[str] | None, where: tuple[str, pa.Array] | None = None):
+        if self._empty:
+            return
+        for path in self._paths:
+            f = pq.ParquetFile(path)
+            cols = None if columns is None else _with_precision(f.schema_arrow, columns)
+            schema = f.schema_arrow if cols is None else pa.schema([f.schema_arrow.field(c) for c in cols],
+                                                                    metadata=f.schema_arrow.metadata)
+            # one look-up of the whole part's key column: Arrow builds its set of values per call
+            mask = None if where is None else pc.is_in(pq.read_table(path, columns=[where[0]]).column(0),
+                                                       value_set=where[1])
+            at = 0
+            for batch in f.iter_batches(batch_size=self.rows, columns=cols):
+                t = pa.Table.from_batches([batch], schema=schema)
+                if mask is not None:
+                    t = t.filter(mask.slice(at, batch.num_rows))
+                    at += batch.num_rows
+                yield to_frame_of_rows(t)
+
+    def read(self, columns: list[str], where: tuple[str, object] | None = None) -> pd.DataFrame:
+        """The ``columns`` the table has of every row, or of the rows whose ``where[0]`` is one
+        of the values ``where[1]`` (a list or Arrow array of text), as one frame."""
+        have = self.columns()
+        cols = [c for c in dict.fromkeys(columns) if c in have]
+        if where is not None:
+            keep = where[1] if isinstance(where[1], pa.Array | pa.ChunkedArray) else pa.array(list(where[1]), pa.string())
+            where = (where[0], keep)
+        frames = [f for f in self._batches(cols, where) if len(f)]
+        if not frames:
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def whole(self) -> pd.DataFrame:
+        """The table as one frame (:meth:`Tables.frame`)."""
+        return self.tables.frame(self.name)
+
+
+def _build_order(tables: Tables) -> np.ndarray:
+    """The build's order of entities (by IRI; an incremental build appends its new ones)."""
+    return np.sort(tables.read("entities", ["iri"]).column("iri").to_numpy(zero_copy_only=False)).astype(object)
+
+
+def _with_precision(schema: pa.Schema, columns: list[str]) -> list[str]:
+    """``columns`` and the columns that restore them (a partial date's precision)."""
+    meta = {c["name"]: c for c in json.loads(schema.metadata[META_KEY])["columns"]}
+    out = []
+    for c in columns:
+        out.append(c)
+        prec = meta.get(c, {}).get("precision")
+        if prec:
+            out.append(prec)
+    return list(dict.fromkeys(c for c in out if c in schema.names))
+
+
+@dataclass(frozen=True)
+class ResolvedSlices:
+    """The resolved frames a sink writes from, as :class:`FrameSlices` (the entity rows, the
+    links by relationship type, the financial years)."""
+
+    entity_rows: FrameSlices
+    links: dict[str, FrameSlices]
+    financials: FrameSlices
+
+
+class LazyDerived:
+    """:class:`kg.derive.timeline.DerivedPeriods` of a tables folder whose frames are
+    :class:`FrameSlices` (``d.flows``), read when iterated, not kept (:meth:`Tables.derived_lazily`)."""
+
+    def __init__(self, tables: Tables, rows: int | None = None):
+        info = tables.manifest["derived"]
+        if not info.get("periods"):
+            raise TablesError(f"{tables.folder}: derived facts of a single date (an earlier kg); build the graph again")
+        self._tables, self._frames, self._rows = tables, set(info["frames"]), rows
+        for k, v in info["fields"].items():
+            setattr(self, k, _decode(v))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._frames:
+            return FrameSlices(self._tables, f"derived.{name}", self._rows)
+        if name == "entities":
+            return _build_order(self._tables)
+        default = {f.name: f for f in fields(DerivedPeriods)}.get(name)
+        if default is None:
+            raise AttributeError(name)
+        return default.default_factory() if default.default_factory is not MISSING else default.default
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
