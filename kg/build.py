@@ -361,6 +361,28 @@ def _build_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen:
     generation's tables and Cypher database, in ``gen``. Raises NotIncremental or CannotAppend
     (before anything is published) where it cannot be one."""
     from kg.cypher.engine import cypher_dir
+    from kg.cypher.load import CopiedDatabase
+
+    copied = CopiedDatabase(cypher_dir(plan.live), cypher_dir(gen))  # beside the stages before the Cypher one
+    try:
+        return _add_increment(plan, sources, db, gen, copied, mapping=mapping, encoding=encoding, strict=strict,
+                              derive=derive, stage=stage, floor=floor, loader=loader, loader_params=loader_params,
+                              progress=progress, store=store, load_cache=load_cache, keys=keys, skipped=skipped,
+                              as_of=as_of)
+    except BaseException:
+        try:
+            copied.wait()  # the copy is done with the generation before it is emptied or discarded
+        except OSError:
+            pass  # the error that stopped the build is the one to tell
+        raise
+
+
+def _add_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen: Path, copied, *, mapping: Mapping,
+                   encoding: str | None, strict: bool, derive: bool, stage: Callable[[str], None],
+                   floor: float | None, loader: str | None, loader_params: dict[str, str] | None,
+                   progress: Progress | None, store: str, load_cache: LoadCache | None,
+                   keys: list, skipped: list[str], as_of: dt.date | None) -> BuildReport:
+    from kg.cypher.engine import cypher_dir
     from kg.cypher.load import append_embedded
     from kg.tables.append import append_tables, delta_tables
 
@@ -416,7 +438,7 @@ def _build_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen:
     sink.keep_base(live, gen)  # the RDF store starts from a copy of the live one, if loaded
     stage("cypher")
     added = append_embedded(iter_graph(delta_tables(tables_dir(gen), tables)) if len(res.entities) else iter([]),
-                            cypher_dir(live), cypher_dir(gen))
+                            cypher_dir(live), cypher_dir(gen), copied=copied)
     report.warnings.extend(added.warnings)
     report.seconds["cypher"] = time.perf_counter() - t4
     cyp = dict(info.get("cypher") or {})

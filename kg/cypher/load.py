@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -409,20 +410,59 @@ def _timed(jobs: Iterator[_Copy], report: LoadReport, what: str) -> Iterator[_Co
     report.seconds[what] = report.seconds.get(what, 0.0) + time.perf_counter() - t
 
 
-def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path, pool: int | None = None) -> LoadReport:
+class CopiedDatabase:
+    """The database file of the folder ``old`` being copied into the new folder ``folder`` by a
+    thread: an incremental build starts it first, so that the copy (the whole database, 0.2-2 s
+    at 10^5 firms) runs beside its load, resolve and derive instead of after them.
+
+    >>> import tempfile
+    >>> old, new = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp()) / "cypher"
+    >>> _ = (old / DB_FILE).write_bytes(b"graph")
+    >>> c = CopiedDatabase(old, new)
+    >>> c.wait() >= 0, (new / DB_FILE).read_bytes()
+    (True, b'graph')
+    """
+
+    def __init__(self, old: Path, folder: Path):
+        folder.mkdir(parents=True)
+        self.path = folder / DB_FILE
+        self.seconds = 0.0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._copy, args=(old / DB_FILE,), name="kg-cypher-copy", daemon=True)
+        self._thread.start()
+
+    def _copy(self, source: Path) -> None:
+        t = time.perf_counter()
+        try:
+            shutil.copyfile(source, self.path)  # a closed database is one file (checkpointed)
+        except BaseException as e:  # raised to whoever waits
+            self._error = e
+        self.seconds = time.perf_counter() - t
+
+    def wait(self) -> float:
+        """Wait for the copy; its seconds (an error of the copy is raised here)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.seconds
+
+
+def append_embedded(graph: GraphTables | Iterable[Item], old: Path, folder: Path, pool: int | None = None,
+                    copied: CopiedDatabase | None = None) -> LoadReport:
     """A copy of the database in the folder ``old`` (a live generation's, never written) in the
     new folder ``folder``, with the nodes and links of ``graph`` added: what an incremental build
     adds (kg.incremental). A link end that is not a node of ``graph`` is looked up among the
     nodes the database had; row-keyed nodes are numbered on from the rows their table had.
+    ``copied``: that copy, started before (:class:`CopiedDatabase`); else it is made here.
     ``report`` counts what was added.
     """
     t0 = time.perf_counter()
-    folder.mkdir(parents=True)
-    shutil.copyfile(old / DB_FILE, folder / DB_FILE)  # a closed database is one file (checkpointed)
+    copied = copied or CopiedDatabase(old, folder)
+    report = LoadReport(path=copied.path)
+    report.seconds["file copy"] = copied.wait()
+    report.seconds["file copy waited"] = time.perf_counter() - t0
     staging = folder / "staging"
     staging.mkdir()
-    report = LoadReport(path=folder / DB_FILE)
-    report.seconds["copy"] = time.perf_counter() - t0
     pool = pool or BUFFER_POOL
     db, conn = open_for_writing(report.path, pool)  # here: old_nodes asks it between COPYs
     keyed = row_keyed()
@@ -513,4 +553,5 @@ def _link_files(stager: _Stager, rel: str, t: pa.Table, pairs: dict, keyed: froz
     report.links[rel] = report.links.get(rel, 0) + n
 
 
-__all__ = ["DB_FILE", "BUFFER_POOL", "COPY_ROWS", "READ_BUFFER_POOL", "LoadReport", "append_embedded", "build_embedded"]
+__all__ = ["DB_FILE", "BUFFER_POOL", "COPY_ROWS", "READ_BUFFER_POOL", "CopiedDatabase", "LoadReport", "append_embedded",
+           "build_embedded"]
