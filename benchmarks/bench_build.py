@@ -77,7 +77,19 @@ def floor_load(nq: Path, work: Path) -> float:
     return secs
 
 
-def rdflib_load(nq: Path, cap: float, max_quads: int) -> tuple[float, int, int, bool]:
+def _quads_of(nq: Path):
+    """The quads of an N-Quads file (``.zst``: read through ``zstd -dc``), parsed by Oxigraph."""
+    if nq.suffix != ".zst":
+        yield from ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)
+        return
+    with subprocess.Popen(["zstd", "-dc", str(nq)], stdout=subprocess.PIPE) as z:
+        try:
+            yield from ox.parse(z.stdout, format=ox.RdfFormat.N_QUADS)
+        finally:
+            z.kill()
+
+
+def rdflib_load(nq: Path, cap: float, max_quads: int, total: int | None = None) -> tuple[float, int, int, bool]:
     """Time making rdflib terms for each quad and adding it to an in-memory rdflib Dataset, one
     by one (the N-Quads text is split by Oxigraph's parser beforehand, untimed); returns
     (seconds, added, total, finished).
@@ -86,9 +98,10 @@ def rdflib_load(nq: Path, cap: float, max_quads: int) -> tuple[float, int, int, 
     fit in memory), and the run stops after ``cap`` seconds; the total is then projected linearly
     from the measured rate, which favours rdflib (its rate falls as the graph grows).
     """
-    total = sum(1 for _ in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS))
+    if total is None:
+        total = sum(1 for _ in _quads_of(nq))
     quads = []
-    for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS):
+    for q in _quads_of(nq):
         if len(quads) >= max_quads:
             break
         quads.append(q)

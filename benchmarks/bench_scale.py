@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,26 +41,33 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 KG = [sys.executable, "-m", "kg"]
 
 
-def timed(cmd: list[str], env: dict | None = None, check: bool = True) -> dict:
+def timed(cmd: list[str], env: dict | None = None, check: bool = True, timeout: float | None = None) -> dict:
     """Run a command under /usr/bin/time: wall seconds, CPU seconds (user + system), peak RSS
-    (MiB), stdout."""
+    (MiB), stdout; stopped after ``timeout`` seconds (``timed_out``)."""
     from treerss import PeakTreeRss
 
     t = time.perf_counter()
     proc = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, **(env or {})})
+                            text=True, env={**os.environ, **(env or {})}, start_new_session=True)
+    timed_out = False
     with PeakTreeRss(proc.pid) as tree:  # the command and the processes it starts, summed
-        out, err = proc.communicate()
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # /usr/bin/time and the command under it
+            out, err = proc.communicate()
+            timed_out = True
     wall = time.perf_counter() - t
     p = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     if check and p.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-3000:]}")
-    rss, user, system = (p.stderr.strip().splitlines()[-1].split() + ["0", "0", "0"])[:3]
+    last = (p.stderr.strip().splitlines() or [""])[-1].split()
+    rss, user, system = (last if len(last) == 3 and all(x.replace(".", "").isdigit() for x in last) else ["0"] * 3)
     # /usr/bin/time's peak is the largest single process (children's CPU is counted, their
     # memory not summed): the peak of the whole tree, sampled, is the larger where a command
     # starts processes (kg build's Cypher COPY process)
     return {"s": wall, "cpu": float(user) + float(system), "rss": max(int(rss) / 1024, tree.peak / 2**20),
-            "out": p.stdout, "err": p.stderr, "rc": p.returncode}
+            "out": p.stdout, "err": p.stderr, "rc": p.returncode, "timed_out": timed_out}
 
 
 def floors(src: Path) -> dict:
@@ -107,18 +115,29 @@ def sparql_ready(db: Path) -> dict:
 
 
 def raw_oxigraph(db: Path, work: Path) -> dict:
+    """The peer: Oxigraph's bulk load of the quads of the build's store, alone. The quads are
+    dumped compressed (zstd; 25 GB of N-Quads at 10^6 firms), the build's stores are removed
+    (the last figure that needs them is taken before), and the load reads them through ``zstd
+    -dc`` (about 4% of one core beside the load), so that two stores and the text never need the
+    disk at once."""
     import pyoxigraph as ox
 
     from kg.rdf.store import open_store
 
-    nq = work / "dump.nq"
+    nq = work / "dump.nq.zst"
     store = open_store(db)
-    store.dump(str(nq), format=ox.RdfFormat.N_QUADS)
+    with subprocess.Popen(["zstd", "-1", "-q", "-f", "-o", str(nq)], stdin=subprocess.PIPE) as z:
+        store.dump(z.stdin, format=ox.RdfFormat.N_QUADS)
+        z.stdin.close()
     del store
+    for gen in (db / "builds").iterdir():
+        for name in ("store", "store.base", "store.partial"):
+            shutil.rmtree(gen / name, ignore_errors=True)
     path = work / "raw-store"
     t = time.perf_counter()
     s = ox.Store(str(path))
-    s.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS, lenient=True)
+    with subprocess.Popen(["zstd", "-dc", str(nq)], stdout=subprocess.PIPE) as z:
+        s.bulk_load(z.stdout, format=ox.RdfFormat.N_QUADS, lenient=True)
     s.flush()
     load = time.perf_counter() - t
     t = time.perf_counter()
@@ -130,9 +149,10 @@ def raw_oxigraph(db: Path, work: Path) -> dict:
     return {"s": load, "optimize_s": opt, "quads": n, "nq": nq}
 
 
-def queries(db: Path) -> list[dict]:
+def queries(db: Path, sparql_cap: float | None = None) -> list[dict]:
     """Every shipped canned query with its defaults (ultimate-owners of the firm with the most
-    owners), on embedded Cypher and embedded SPARQL, each a whole command in a fresh process."""
+    owners), on embedded Cypher and embedded SPARQL, each a whole command in a fresh process (a
+    SPARQL one stopped after ``sparql_cap`` seconds: it is there for comparison)."""
     from bench_cypher import cases
 
     from kg.cypher.backend import CypherBackend
@@ -146,9 +166,10 @@ def queries(db: Path) -> list[dict]:
         args = [a for k, v in params.items() for a in ("-p", f"{k}={v}")]
         for backend in ("cypher", "sparql"):
             r = timed([*KG, "query", "run", name, *args, "--backend", backend, "--db", str(db), "--format", "csv"],
-                      check=False)
+                      check=False, timeout=None if backend == "cypher" else sparql_cap)
             row[backend] = r["s"] if r["rc"] == 0 else None
-            row[backend + "_rows"] = max(len(r["out"].splitlines()) - 1, 0) if r["rc"] == 0 else r["err"].strip()[-200:]
+            row[backend + "_rows"] = (max(len(r["out"].splitlines()) - 1, 0) if r["rc"] == 0
+                                      else f"stopped after {sparql_cap:.0f} s" if r.get("timed_out") else r["err"].strip()[-200:])
         out.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     base = timed([*KG, "--version"])["s"]
@@ -214,14 +235,7 @@ def one(n: int, seed: int, args) -> dict:
     print(f"# {n}: kg build (warm) ...", file=sys.stderr, flush=True)
     r["build_warm"] = timed([*KG, "build", str(src), "--db", str(db), "--quiet", "--store", "background"])
     r["store_warm"] = sparql_ready(db)
-    r["queries"] = queries(db)
-    r["raw"] = raw_oxigraph(db, work)
-    if not args.no_rdflib:
-        from bench_build import rdflib_load
-
-        secs, added, total, finished = rdflib_load(r["raw"]["nq"], args.rdflib_cap, 2_000_000)
-        r["rdflib"] = {"s": secs if finished else secs * total / added, "measured": finished, "added": added}
-    r["raw"].pop("nq").unlink()
+    r["queries"] = queries(db, args.sparql_cap)
     r["ladybug"] = ladybug_copy(db, work)
     if args.neo4j:
         r["neo4j"] = neo4j(db, work)
@@ -234,6 +248,13 @@ def one(n: int, seed: int, args) -> dict:
     r["rebuild_how"] = {"incremental": (info.get("incremental") or {}).get("used"),
                         "why": (info.get("incremental") or {}).get("why"), "stages": info.get("seconds", {}),
                         "store": json.loads((db / "current" / "store.json").read_text(encoding="utf-8"))}
+    r["raw"] = raw_oxigraph(db, work)  # last: it removes the build's stores
+    if not args.no_rdflib:
+        from bench_build import rdflib_load
+
+        secs, added, total, finished = rdflib_load(r["raw"]["nq"], args.rdflib_cap, 2_000_000, total=r["raw"]["quads"])
+        r["rdflib"] = {"s": secs if finished else secs * total / added, "measured": finished, "added": added}
+    r["raw"].pop("nq").unlink()
     r["load_avg"].append(os.getloadavg()[0])
     shutil.rmtree(work, ignore_errors=True)
     return r
@@ -302,7 +323,8 @@ def markdown(rows: list[dict]) -> str:
         for r in rows:
             q = r["queries"][i]
             for b in ("cypher", "sparql"):
-                cells.append("error" if q[b] is None else f"{q[b]:.2f} ({q[b + '_rows']})")
+                stopped = str(q[b + "_rows"]).startswith("stopped")
+                cells.append((q[b + "_rows"] if stopped else "error") if q[b] is None else f"{q[b]:.2f} ({q[b + '_rows']})")
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
@@ -314,6 +336,8 @@ def main(argv=None) -> None:
     ap.add_argument("--neo4j", action="store_true", help="push to NEO4J_URI (or a server the test fixture starts)")
     ap.add_argument("--no-rdflib", action="store_true")
     ap.add_argument("--rdflib-cap", type=float, default=60.0)
+    ap.add_argument("--sparql-cap", type=float, default=600.0,
+                    help="seconds before a canned query on embedded SPARQL (for comparison) is stopped")
     ap.add_argument("--append", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
     args = ap.parse_args(argv)
