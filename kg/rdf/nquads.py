@@ -164,6 +164,13 @@ def _slices(frame) -> Iterator[pd.DataFrame]:
         yield frame.iloc[k:k + CHUNK]
 
 
+def _distinct(frame, columns: list[str]) -> list[tuple]:
+    """The distinct rows of a few columns of a frame or of a streamed table (read in Arrow)."""
+    if isinstance(frame, pd.DataFrame):
+        return list(frame[columns].drop_duplicates().itertuples(index=False, name=None))
+    return frame.distinct(columns)
+
+
 def _whole(frame):
     """A frame, or a table streamed in slices read into one (where all its rows are compared)."""
     return frame if frame is None or isinstance(frame, pd.DataFrame) else frame.whole()
@@ -470,8 +477,7 @@ def source_file_quads(res: Resolved) -> Iterator[str]:
     (``kg:source``) and file name (``kg:sourceFile``)."""
     m = model()
     frames = [res.entity_rows, res.financials, *res.links.values()]
-    pairs = sorted({(s, f) for frame in frames for df in _slices(frame)
-                    for s, f in df[["source", "file"]].drop_duplicates().itertuples(index=False, name=None)})
+    pairs = sorted({pair for frame in frames if len(frame) for pair in _distinct(frame, ["source", "file"])})
     out = []
     for s, f in pairs:
         g = source_graph(s, f)
