@@ -218,12 +218,27 @@ def neo4j(db: Path, work: Path) -> dict:
             "push_again_cpu": again["cpu"], "csv_s": csvs["s"], "import_s": imp["s"]}
 
 
+class _Saved(dict):
+    """The figures of one size, written to ``path`` as each comes: a step that fails late (an
+    hour into a 10^6 run) leaves the figures before it."""
+
+    def __init__(self, path: Path | None, **items):
+        super().__init__(**items)
+        self.path = path
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        if self.path is not None:
+            self.path.write_text(json.dumps(self, default=str, indent=1), encoding="utf-8")
+
+
 def one(n: int, seed: int, args) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"kg-scale-{n}-"))
     src, db = work / "src", work / "db"
     subprocess.run([*KG, "synth", "--firms", str(n), "--seed", str(seed), "--out", str(src)], check=True,
                    stdout=subprocess.DEVNULL)
-    r: dict = {"firms": n, "load_avg": [os.getloadavg()[0]]}
+    r = _Saved(args.json.with_suffix(f".{n}.partial.json") if args.json else None,
+               firms=n, load_avg=[os.getloadavg()[0]])
     r["floors"] = floors(src)
     print(f"# {n}: kg build (fresh) ...", file=sys.stderr, flush=True)
     r["build"] = timed([*KG, "build", str(src), "--db", str(db), "--quiet", "--store", "background"])

@@ -399,6 +399,24 @@ def test_wipe_removes_what_disappeared_and_nothing_else(clean, kg, mini_db, samp
     assert_same_graph(clean, open_store(mini_db))
 
 
+def test_wipe_deletes_in_batches_and_counts_what_it_deleted(clean, kg, sample_db):
+    """The wipe's batches (10,000 links per transaction at most since a 10^6-firm graph's wipe hit
+    the server's transaction memory), here 7 at a time: every node and link of the graph goes,
+    counted exactly, and someone else's node stays."""
+    from kg.neo4j.push import wipe
+
+    pushed(kg, sample_db)
+    clean.execute_query("MATCH (f:Firm) WITH f LIMIT 1 CREATE (:Analyst {name: 'mine'})-[:NOTE]->(f)")
+    count = "MATCH (n:KgNode) RETURN count(n) AS n"
+    nodes = clean.execute_query(count)[0][0]["n"]
+    links = clean.execute_query("MATCH (:KgNode)-[r]-() RETURN count(DISTINCT r) AS n")[0][0]["n"]
+    with clean.session() as session:
+        assert wipe(session, batch=7) == (nodes, links)
+    assert clean.execute_query(count)[0][0]["n"] == 0
+    assert clean.execute_query("MATCH (n:Analyst) RETURN count(n) AS n")[0][0]["n"] == 1
+    clean.execute_query("MATCH (n:Analyst) DETACH DELETE n")
+
+
 def test_schema_constraints_and_fulltext(clean, kg, mini_db):
     pushed(kg, mini_db)
     recs, _, _ = clean.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names")

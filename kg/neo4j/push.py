@@ -284,19 +284,40 @@ def drop_schema(session) -> None:
 def wipe(session, batch: int = WIPE_BATCH) -> tuple[int, int]:
     """Delete every ``KgNode`` and its relationships in batches; (nodes, relationships) deleted.
 
-    Nodes without the marker label are left alone.
+    Nodes without the marker label are left alone. A batch whose transaction needs more memory
+    than the server allows (``db.memory.transaction.max``; deleting links of nodes with a million
+    of them takes a lock per node group) is tried again in batches a quarter the size: what the
+    batches before it deleted stays deleted and is counted.
 
     >>> with driver.session() as session:  # doctest: +SKIP
     ...     wipe(session)
     (468, 709)
     """
-    rels = session.run(
-        f"MATCH (:{NODE_LABEL})-[r]->() CALL {{ WITH r DELETE r }} IN TRANSACTIONS OF {int(batch) * 5} ROWS"
-    ).consume().counters.relationships_deleted
-    c = session.run(
-        f"MATCH (n:{NODE_LABEL}) CALL {{ WITH n DETACH DELETE n }} IN TRANSACTIONS OF {int(batch)} ROWS"
-    ).consume().counters
-    return c.nodes_deleted, rels + c.relationships_deleted
+    rels = _in_batches(session, lambda rows: f"MATCH (:{NODE_LABEL})-[r]->() CALL {{ WITH r DELETE r }} "
+                                             f"IN TRANSACTIONS OF {int(rows)} ROWS",
+                       f"MATCH (:{NODE_LABEL})-[r]->() RETURN count(r) AS n", batch)
+    links = session.run(f"MATCH (n:{NODE_LABEL})-[r]-() RETURN count(r) AS n").single()["n"]  # from other nodes
+    nodes = _in_batches(session, lambda rows: f"MATCH (n:{NODE_LABEL}) CALL {{ WITH n DETACH DELETE n }} "
+                                              f"IN TRANSACTIONS OF {int(rows)} ROWS",
+                        f"MATCH (n:{NODE_LABEL}) RETURN count(n) AS n", batch)
+    return nodes, rels + links
+
+
+def _in_batches(session, statement: Callable[[int], str], count: str, batch: int) -> int:
+    """Run a ``CALL {...} IN TRANSACTIONS OF n ROWS`` delete (``statement(n)``) until it succeeds,
+    a quarter of the batch each time the server refuses a batch's memory; how many ``count``
+    went down by."""
+    from neo4j.exceptions import TransientError
+
+    before = session.run(count).single()["n"]
+    while True:
+        try:
+            session.run(statement(batch)).consume()
+            return before
+        except TransientError as e:
+            if "MemoryPoolOutOfMemoryError" not in (e.code or "") or batch <= 100:
+                raise
+            batch = max(100, batch // 4)
 
 
 def run_batches(driver, settings: Settings, jobs: Iterable[tuple[str, list, object]],
