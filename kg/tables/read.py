@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 from dataclasses import MISSING, dataclass, fields
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -232,12 +233,16 @@ class FrameSlices:
     def __len__(self) -> int:
         return 0 if self._empty else sum(pq.ParquetFile(p).metadata.num_rows for p in self._paths)
 
-    def columns(self) -> list[str]:
-        """The frame's columns (the table's, without those that restore others)."""
+    @cached_property
+    def _columns(self) -> list[str]:
         return [c["name"] for c in json.loads(pq.read_schema(self._paths[0]).metadata[META_KEY])["columns"]]
 
+    def columns(self) -> list[str]:
+        """The frame's columns (the table's, without those that restore others)."""
+        return list(self._columns)
+
     def __contains__(self, column: str) -> bool:
-        return column in self.columns()
+        return column in self._columns
 
     def __iter__(self):
         return self._batches(None, None)
