@@ -30,9 +30,9 @@ from kg.rdf.store import open_store
 from kg.tables.derived import DERIVED_NODES
 
 try:  # tests/ as a package or as a plain directory on sys.path
-    from .neo4j_fixture import neo4j_connection
+    from .neo4j_fixture import TIGHT_TRANSACTION_MEMORY, neo4j_connection, tight_neo4j_connection
 except ImportError:
-    from neo4j_fixture import neo4j_connection
+    from neo4j_fixture import TIGHT_TRANSACTION_MEMORY, neo4j_connection, tight_neo4j_connection
 
 pytestmark = pytest.mark.neo4j
 
@@ -415,6 +415,52 @@ def test_wipe_deletes_in_batches_and_counts_what_it_deleted(clean, kg, sample_db
     assert clean.execute_query(count)[0][0]["n"] == 0
     assert clean.execute_query("MATCH (n:Analyst) RETURN count(n) AS n")[0][0]["n"] == 1
     clean.execute_query("MATCH (n:Analyst) DETACH DELETE n")
+
+
+def test_wipe_goes_on_in_smaller_batches_where_the_server_refuses_a_batch():
+    """On a server whose transactions may hold only a few MiB, a batch of 10,000 link
+    deletions is refused (MemoryPoolOutOfMemoryError): the wipe goes on in smaller batches and
+    still deletes every node and link, counted exactly, and leaves someone else's node."""
+    from kg.neo4j.push import WIPE_BATCH, wipe
+
+    uri, user, password = tight_neo4j_connection()
+    with neo4j.GraphDatabase.driver(uri, auth=(user, password), notifications_min_severity="OFF") as d:
+        with d.session() as session:  # CALL ... IN TRANSACTIONS runs in auto-commit transactions only
+            for q in ("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 500 ROWS",
+                      "UNWIND range(1, 5000) AS i CALL { WITH i CREATE (:KgNode:Firm {i: i}) } IN TRANSACTIONS OF 500 ROWS",
+                      "MATCH (a:KgNode) CALL { WITH a MATCH (b:KgNode) WHERE b.i <= 4 CREATE (a)-[:OWNS]->(b) } "
+                      "IN TRANSACTIONS OF 200 ROWS",
+                      "MATCH (f:KgNode {i: 9}) CREATE (:Analyst {name: 'mine'})-[:NOTE]->(f)"):
+                session.run(q).consume()
+            with pytest.raises(neo4j.exceptions.TransientError, match="MemoryPoolOutOfMemoryError"):
+                session.run(f"MATCH (:KgNode)-[r]->() CALL {{ WITH r DELETE r }} IN TRANSACTIONS OF {WIPE_BATCH} ROWS"
+                            ).consume()  # the server refuses the wipe's first batch, as said
+            assert wipe(session) == (5000, 20001)
+        recs, _, _ = d.execute_query("MATCH (n) RETURN labels(n) AS l, count(*) AS c")
+        assert [(r["l"], r["c"]) for r in recs] == [(["Analyst"], 1)], TIGHT_TRANSACTION_MEMORY
+
+
+@pytest.mark.parametrize("values", [1, 3, 10**9])
+def test_link_ends_found_a_few_tables_at_a_time_as_in_one_lookup(values):
+    """The push finds links' ends among the nodes read before them a few link tables at a time
+    (bounded memory at 10^6 firms); any grouping gives the positions of one lookup of all ends,
+    -1 where an end is no node, and the link tables keep their other columns."""
+    import pyarrow as pa
+
+    from kg.neo4j.push import EndLookup
+    from kg.tables.view import FROM, TO
+
+    e = EndLookup(values=values)
+    e.add_nodes(pa.chunked_array([["f1", "f2"], ["f3"]]))
+    e.add_links("OWNS", pa.table({"iri": ["o1", "o2"], FROM: ["f1", "f3"], TO: ["f2", "nobody"], "share": [0.5, 0.1]}))
+    e.add_nodes(pa.chunked_array([pa.array(["y1", "y2"]).dictionary_encode()]))
+    e.add_links("REPORTED", pa.table({FROM: ["f2", "f3", "f1"], TO: ["y2", "y1", "y1"]}))
+    e.add_links("EMPTY", pa.table({FROM: pa.array([], pa.string()), TO: pa.array([], pa.string())}))
+    found = {rel: (t.column_names, t.num_rows, a.tolist(), b.tolist()) for rel, (t, a, b) in e.finished().items()}
+    assert found == {"OWNS": (["iri", "share"], 2, [0, 2], [1, -1]),
+                     "REPORTED": ([], 3, [1, 2, 0], [4, 3, 3]),
+                     "EMPTY": ([], 0, [], [])}
+    assert e.iris == []  # let go
 
 
 def test_schema_constraints_and_fulltext(clean, kg, mini_db):

@@ -428,16 +428,17 @@ def graph_items(g: GraphTables | GraphFrames | Iterable[Item]) -> Iterator[Item]
         yield from g
 
 
-def read_ahead(items: Iterable[Item]) -> Iterator[Item]:
-    """``items`` made by a thread of their own, starting at once, while the caller does other
-    things and uses the first ones (the push wipes, then sends the first node tables while the
-    rest of the graph is read); an error of the reader is raised here, after the items made
-    before it.
+def read_ahead(items: Iterable[Item], ahead: int = 2) -> Iterator[Item]:
+    """``items`` made by a thread of their own, starting at once and staying at most ``ahead``
+    items ahead of the caller, while the caller does other things and uses the first ones (the
+    push wipes, then sends the first node tables while the next are read; a graph read whole
+    before its nodes are sent would be held whole); an error of the reader is raised here, after
+    the items made before it.
 
     >>> [key for _, key, _ in read_ahead(iter([("warning", "a", None), ("warning", "b", None)]))]
     ['a', 'b']
     """
-    made: queue.SimpleQueue = queue.SimpleQueue()
+    made: queue.Queue = queue.Queue(maxsize=max(1, ahead))
     end = object()
 
     def run() -> None:
@@ -456,6 +457,58 @@ def read_ahead(items: Iterable[Item]) -> Iterator[Item]:
 
     threading.Thread(target=run, name="kg-push-read", daemon=True).start()  # now, not at the first item
     return take()
+
+
+LOOKUP_VALUES = 8_000_000
+"""Link ends looked up among the node IRIs at a time: each lookup hashes every node IRI read so
+far (some 4 s for the 11.8 M nodes of 10^6 firms) and holds the ends' text while it runs, so a
+few lookups of this many rather than one of all ends (4.5 GB at 10^6) or one per link table."""
+
+
+class EndLookup:
+    """Link tables with their ends (IRIs) replaced by positions among the nodes read so far, in
+    reading order; found a few link tables at a time (:data:`LOOKUP_VALUES`), each link table
+    after the node tables of its ends (as :func:`kg.tables.view.iter_graph` reads them).
+
+    >>> e = EndLookup()
+    >>> e.add_nodes(pa.chunked_array([["a", "b"]]))
+    >>> e.add_links("OWNS", pa.table({FROM: ["b", "x"], TO: ["a", "a"], "share": [0.5, 1.0]}))
+    >>> t, a, b = e.finished()["OWNS"]
+    >>> t.column_names, a.tolist(), b.tolist()
+    (['share'], [1, -1], [0, 0])
+    """
+
+    def __init__(self, values: int = LOOKUP_VALUES):
+        self.values = values
+        self.iris: list[pa.Array] = []
+        self.pending: list[tuple[str, pa.Table]] = []
+        self.found: dict[str, tuple[pa.Table, np.ndarray, np.ndarray]] = {}
+
+    def add_nodes(self, iris: pa.ChunkedArray) -> None:
+        self.iris.extend(c.cast(pa.string()) for c in iris.chunks)
+
+    def add_links(self, rel: str, t: pa.Table) -> None:
+        self.pending.append((rel, t))
+        if sum(2 * t.num_rows for _, t in self.pending) >= self.values:
+            self._look_up()
+
+    def finished(self) -> dict[str, tuple[pa.Table, np.ndarray, np.ndarray]]:
+        """Every link table: (its other columns, from positions, to positions; -1 where an end
+        is not a node read before it). The node IRIs are let go."""
+        self._look_up()
+        self.iris = []
+        return self.found
+
+    def _look_up(self) -> None:
+        if not self.pending:
+            return
+        iris = pa.concat_arrays(self.iris or [pa.array([], pa.string())])
+        ends = end_positions([t.column(c) for _, t in self.pending for c in (FROM, TO)], iris)
+        for j, (rel, t) in enumerate(self.pending):
+            self.found[rel] = (t.drop_columns([FROM, TO]), ends[2 * j].astype(np.int32), ends[2 * j + 1].astype(np.int32))
+        self.pending = []
+        del iris, ends
+        pa.default_memory_pool().release_unused()  # mimalloc keeps the freed text's pages otherwise
 
 
 def _progress_after_read(progress, on_read, seen: GraphTables):
@@ -539,57 +592,61 @@ def push_frames(
                 ensure_schema(session)
             report.seconds["schema"] = time.perf_counter() - t
 
-        nodes: list[tuple[tuple[str, ...], pa.Table]] = []
+        labels_of: list[tuple[str, ...]] = []  # per node table, in reading order
         node_ids: list[np.ndarray] = []  # internal ids, in row order
-        links: list[tuple[str, pa.Table]] = []
-        ends: list[np.ndarray] = []  # per link table: from and to as positions among all nodes
+        lookup = EndLookup()
+        links: list[tuple[str, pa.Table, np.ndarray, np.ndarray]] = []  # other columns, from and to positions
 
         def node_jobs():
-            for kind, key, table in items:  # node tables are sent as they are read, links kept
+            # node tables are sent as they are read and then let go but for their IRIs; link tables
+            # are kept with their ends as positions among the nodes
+            for kind, key, table in items:
                 if kind == "warning":
                     seen.warnings.append(key)
                     report.warnings.append(key)
                     continue
                 if kind == "link":
-                    seen.links[key] = table
+                    seen.links[key] = table.select([])  # counted
+                    lookup.add_links(key, kept_columns(table, ("iri", FROM, TO)))
                     continue
-                labels, t, k = key, kept_columns(table, ("iri",)), len(nodes)
-                seen.nodes[labels] = table
-                nodes.append((labels, t))
+                labels, t, k = key, kept_columns(table, ("iri",)), len(labels_of)
+                del table
+                seen.nodes[labels] = t.select([])
+                labels_of.append(labels)
+                lookup.add_nodes(t.column("iri"))
                 node_ids.append(np.zeros(t.num_rows, dtype=np.int64))
                 body, consts, flags = split_constants(t, ("iri",))
                 q = node_statement(labels, t.column_names, fresh=fresh, dates=date_columns(t),
                                    consts=consts.keys() - flags, flags=flags)
                 for start, stop in _spans(t.num_rows, batch_size):
                     yield (q, consts), batch_rows(body, start, stop), (k, start)
+                del t, body
+                pa.default_memory_pool().release_unused()
             read_done()
+            # the last batches are still being written: find the last links' ends meanwhile
+            found = lookup.finished()
             order = {rel: i for i, rel in enumerate([*model().links, *object_links()])}
-            links.extend((rel, kept_columns(seen.links[rel], ("iri", FROM, TO)))
-                         for rel in sorted(seen.links, key=lambda r: order.get(r, len(order))))
-            # the last batches are still being written: find the links' ends meanwhile
-            iris = pa.concat_arrays([c.cast(pa.string()) for _, t in nodes for c in t.column("iri").chunks]
-                                    or [pa.array([], pa.string())])
-            ends.extend(end_positions([t.column(c) for _, t in links for c in (FROM, TO)], iris))
+            links.extend((rel, *found.pop(rel)) for rel in sorted(found, key=lambda r: order.get(r, len(order))))
 
         def node_done(key, rows, written):
             k, start = key
             if len(written) != len(rows):  # cannot happen: one node per row
-                raise KgError(f"a batch of {len(rows)} {_label_key(nodes[k][0])} nodes returned {len(written)} ids")
+                raise KgError(f"a batch of {len(rows)} {_label_key(labels_of[k])} nodes returned {len(written)} ids")
             node_ids[k][start:start + len(rows)] = written
-            label = _label_key(nodes[k][0])
+            label = _label_key(labels_of[k])
             report.nodes += len(rows)
             report.nodes_by_labels[label] = report.nodes_by_labels.get(label, 0) + len(rows)
             progress(len(rows))
 
         def link_jobs():
             ids = np.concatenate(node_ids) if node_ids else np.empty(0, dtype=np.int64)
-            for j, (rel, t) in enumerate(links):
+            while links:
+                rel, props, pa_, pb_ = links.pop(0)  # let go once sent
                 report.links_by_type.setdefault(rel, 0)
-                if not t.num_rows:
+                if not props.num_rows:
                     continue
-                pa_, pb_ = ends[2 * j], ends[2 * j + 1]
                 ok = (pa_ >= 0) & (pb_ >= 0)
-                missing = int(t.num_rows - ok.sum())
+                missing = int(props.num_rows - ok.sum())
                 if missing:  # an end is not a pushed node
                     report.skipped_links += missing
                     progress(missing)
@@ -597,7 +654,6 @@ def push_frames(
                 # each node's relationships together: batches of two sessions seldom lock one node
                 order = np.lexsort((b, a))
                 a, b = a[order], b[order]
-                props = t.drop_columns([FROM, TO])
                 body, consts, flags = split_constants(props, ("iri",))
                 body = (body.filter(pa.array(ok)) if missing else body).take(pa.array(order))
                 q = link_statement(rel, props.column_names, fresh=fresh, dates=date_columns(props),
