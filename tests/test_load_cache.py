@@ -9,6 +9,8 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -314,3 +316,23 @@ def test_followthemoney_files_come_from_the_cache_and_give_the_same_graph(sample
     fresh = tmp_path / "fresh"
     run_build(src, fresh, cache=False)
     assert_same_graph(db, fresh)
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    (["a", None], ["a", None], True),
+    (["a", None], ["a", float("nan")], False),  # None is not NaN
+    ([1.0, float("nan")], [1.0, float("nan")], True),  # NaN is NaN
+    ([1, 2], [1, 2.0], False),  # 2 is not 2.0
+    (["a", "b"], ["a", "c"], False),
+    ([None, "a"], ["a", None], False),  # the same kinds, not in the same places
+    ([True, 1], [1, True], False),
+    ([(1, "a")], [(1, "a")], True),
+    ([(1, "a")], [(1.0, "a")], False),  # inside tuples too
+    ([np.str_("a")], ["a"], False),  # a subclass is not the class
+])
+def test_round_trip_check_tells_values_and_their_types_apart(a, b, same):
+    """The load cache stores a file's frames only if they read back exactly: the check compares
+    values in bulk but still tells 1 from 1.0, None from NaN and a str subclass from str."""
+    from kg.loaders.cache import _same_values
+
+    assert _same_values(pd.Series(a, dtype=object), pd.Series(b, dtype=object)) is same
