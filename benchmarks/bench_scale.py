@@ -191,31 +191,39 @@ def ladybug_copy(db: Path, work: Path) -> dict:
     return {"s": s}
 
 
-def neo4j(db: Path, work: Path) -> dict:
+def neo4j(db: Path, work: Path, keep, again: bool = True) -> None:
+    """The push figures, each handed to ``keep`` (the run's saved figures) as it comes."""
     from bench_push import connection
 
     uri, user, password = connection()
     env = {"NEO4J_URI": uri, "NEO4J_USER": user, "NEO4J_PASSWORD": password}
+    out: dict = {}
     push = timed([*KG, "push", "neo4j", "--db", str(db), "--wipe"], env=env)
-    # the same push again into an emptied database on the warm server (its JIT compiled the
-    # write path during the first push, ~23 CPU s of a fresh JVM): what a long-running server
-    # sees. Emptied first, untimed, by pushing the small bundled sample with --wipe (wiping a
-    # whole graph is a different job from pushing one)
-    sample = work / "sample-db"
-    subprocess.run([*KG, "build", "--sample", "--db", str(sample), "--quiet", "--store", "later"], check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run([*KG, "push", "neo4j", "--db", str(sample), "--wipe", "--quiet"], check=True,
-                   env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-    again = timed([*KG, "push", "neo4j", "--db", str(db), "--wipe"], env=env)
-    out = work / "import"
-    csvs = timed([*KG, "neo4j-import", "--db", str(db), "-o", str(out)])
+    keep({**out, "push_s": push["s"], "push_rss": push["rss"], "push_cpu": push["cpu"]})
+    out.update(push_s=push["s"], push_rss=push["rss"], push_cpu=push["cpu"])
+    if again:
+        # the same push again into an emptied database on the warm server (its JIT compiled the
+        # write path during the first push, ~23 CPU s of a fresh JVM): what a long-running server
+        # sees. Emptied first, untimed, by pushing the small bundled sample with --wipe (wiping a
+        # whole graph is a different job from pushing one; at 10^6 firms its transaction logs
+        # filled the disk: --no-push-again)
+        sample = work / "sample-db"
+        subprocess.run([*KG, "build", "--sample", "--db", str(sample), "--quiet", "--store", "later"], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run([*KG, "push", "neo4j", "--db", str(sample), "--wipe", "--quiet"], check=True,
+                       env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+        a = timed([*KG, "push", "neo4j", "--db", str(db), "--wipe"], env=env)
+        out.update(push_again_s=a["s"], push_again_cpu=a["cpu"])
+        keep(dict(out))
+    csv_dir = work / "import"
+    csvs = timed([*KG, "neo4j-import", "--db", str(db), "-o", str(csv_dir)])
     data = work / "import-data"
     env2 = {"NEO4J_ADMIN": f"bash {ROOT / 'scripts' / 'neo4j'} admin --data {data}"}
-    imp = timed(["sh", str(out / "import.sh")], env=env2)
+    imp = timed(["sh", str(csv_dir / "import.sh")], env=env2)
     shutil.rmtree(data, ignore_errors=True)
-    shutil.rmtree(out, ignore_errors=True)
-    return {"push_s": push["s"], "push_rss": push["rss"], "push_cpu": push["cpu"], "push_again_s": again["s"],
-            "push_again_cpu": again["cpu"], "csv_s": csvs["s"], "import_s": imp["s"]}
+    shutil.rmtree(csv_dir, ignore_errors=True)
+    out.update(csv_s=csvs["s"], import_s=imp["s"])
+    keep(dict(out))
 
 
 class _Saved(dict):
@@ -253,7 +261,7 @@ def one(n: int, seed: int, args) -> dict:
     r["queries"] = queries(db, args.sparql_cap)
     r["ladybug"] = ladybug_copy(db, work)
     if args.neo4j:
-        r["neo4j"] = neo4j(db, work)
+        neo4j(db, work, lambda figures: r.__setitem__("neo4j", figures), again=not args.no_push_again)
     added = work / "added"
     add_source(src, added)
     print(f"# {n}: rebuild with a 1,000-row source ...", file=sys.stderr, flush=True)
@@ -312,8 +320,8 @@ def markdown(rows: list[dict]) -> str:
          + f" ({max((q['cypher'], q['query']) for q in r['queries'] if q['cypher'] is not None)[1]})")
     line("process start (`kg --version`, s)", lambda r: f"{r['queries'][0]['start_s']:.2f}")
     line("peer: LadybugDB COPY of the tables alone (s)", lambda r: f"{r['ladybug']['s']:.1f}")
-    line("`kg push neo4j --wipe`, end to end, server just started (s; kg CPU s)",
-         lambda r: f"{r['neo4j']['push_s']:.1f}; {r['neo4j']['push_cpu']:.1f}")
+    line("`kg push neo4j --wipe`, end to end, server just started (s; kg CPU s; kg peak MiB)",
+         lambda r: f"{r['neo4j']['push_s']:.1f}; {r['neo4j']['push_cpu']:.1f}; {r['neo4j']['push_rss']:,.0f}")
     line("  ... again, server warm, database emptied before (s; kg CPU s)",
          lambda r: f"{r['neo4j']['push_again_s']:.1f}; {r['neo4j']['push_again_cpu']:.1f}")
     line("peer: `kg neo4j-import` + neo4j-admin import (s)", lambda r: f"{r['neo4j']['csv_s']:.1f} + {r['neo4j']['import_s']:.1f}")
@@ -349,6 +357,9 @@ def main(argv=None) -> None:
     ap.add_argument("--firms", type=int, nargs="+", default=[100_000])
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--neo4j", action="store_true", help="push to NEO4J_URI (or a server the test fixture starts)")
+    ap.add_argument("--no-push-again", action="store_true",
+                    help="push once (a server just started), not again into an emptied database: emptying a 10^6 "
+                         "graph writes tens of GB of Neo4j transaction logs")
     ap.add_argument("--no-rdflib", action="store_true")
     ap.add_argument("--rdflib-cap", type=float, default=60.0)
     ap.add_argument("--sparql-cap", type=float, default=600.0,
