@@ -440,6 +440,34 @@ def test_wipe_goes_on_in_smaller_batches_where_the_server_refuses_a_batch():
         assert [(r["l"], r["c"]) for r in recs] == [(["Analyst"], 1)], TIGHT_TRANSACTION_MEMORY
 
 
+def test_the_reader_stays_two_tables_ahead_and_stops_when_the_push_does():
+    """The push's reader thread reads at most ``ahead`` items before they are taken (a graph read
+    whole while the wipe runs would be held whole), and stops reading once the push lets the items
+    go part-way (a failed push), rather than waiting forever with its tables."""
+    import threading
+    import time
+
+    from kg.neo4j.push import read_ahead
+
+    read: list[int] = []
+
+    def items():
+        for i in range(100):
+            read.append(i)
+            yield "warning", str(i), None
+
+    taken = read_ahead(items(), ahead=2)
+    first = next(taken)
+    time.sleep(0.3)
+    assert first[1] == "0" and len(read) <= 4  # the one taken, two queued, one waiting to be
+    taken.close()  # the push stops part-way
+    deadline = time.time() + 5
+    while any(t.name == "kg-push-read" for t in threading.enumerate()) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "kg-push-read" for t in threading.enumerate())
+    assert len(read) < 100
+
+
 @pytest.mark.parametrize("values", [1, 3, 10**9])
 def test_link_ends_found_a_few_tables_at_a_time_as_in_one_lookup(values):
     """The push finds links' ends among the nodes read before them a few link tables at a time

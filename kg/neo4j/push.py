@@ -440,20 +440,34 @@ def read_ahead(items: Iterable[Item], ahead: int = 2) -> Iterator[Item]:
     """
     made: queue.Queue = queue.Queue(maxsize=max(1, ahead))
     end = object()
+    stopped = threading.Event()  # the caller let the items go (done, or failed part-way)
+
+    def give(item) -> bool:
+        while not stopped.is_set():
+            try:
+                made.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def run() -> None:
         try:
             for item in items:
-                made.put(item)
+                if not give(item):
+                    return  # nobody will take the rest: stop reading, let the tables go
         except BaseException as e:  # noqa: BLE001 - handed over to the reading side
-            made.put(e)
-        made.put(end)
+            give(e)
+        give(end)
 
     def take() -> Iterator[Item]:
-        while (item := made.get()) is not end:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        try:
+            while (item := made.get()) is not end:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stopped.set()
 
     threading.Thread(target=run, name="kg-push-read", daemon=True).start()  # now, not at the first item
     return take()
