@@ -199,8 +199,8 @@ def neo4j(db: Path, work: Path, keep, again: bool = True) -> None:
     env = {"NEO4J_URI": uri, "NEO4J_USER": user, "NEO4J_PASSWORD": password}
     out: dict = {}
     push = timed([*KG, "push", "neo4j", "--db", str(db), "--wipe"], env=env)
-    keep({**out, "push_s": push["s"], "push_rss": push["rss"], "push_cpu": push["cpu"]})
     out.update(push_s=push["s"], push_rss=push["rss"], push_cpu=push["cpu"])
+    keep(dict(out))
     if again:
         # the same push again into an emptied database on the warm server (its JIT compiled the
         # write path during the first push, ~23 CPU s of a fresh JVM): what a long-running server

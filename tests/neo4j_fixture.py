@@ -31,11 +31,11 @@ _connection: tuple[str, str, str] | None = None
 _tight: tuple[str, str, str] | None = None
 
 TIGHT = "tight"
-TIGHT_TRANSACTION_MEMORY = "16m"
+TIGHT_ENV = dict(line.split("=", 1) for line in (REPO / "tests" / "neo4j-tight.env").read_text().split())
+"""How the tight server is started (tests/neo4j-tight.env, which scripts/test reads too)."""
+TIGHT_TRANSACTION_MEMORY = TIGHT_ENV["KG_NEO4J_SETTINGS"].split("=", 1)[1]
 """``db.memory.transaction.max`` of the tight server: deleting 10,000 links in one transaction
-is refused there, 2,500 are not (measured on Neo4j 5.26)."""
-TIGHT_ENV = {"KG_NEO4J_SETTINGS": f"db.memory.transaction.max={TIGHT_TRANSACTION_MEMORY}",
-             "KG_NEO4J_HEAP": "512m", "KG_NEO4J_PAGECACHE": "64m"}
+is refused there, 2,500 are not (measured on Neo4j 5.26 at 16m)."""
 
 
 def _run(*args: str, timeout: float, env: dict | None = None) -> subprocess.CompletedProcess[str]:

@@ -244,11 +244,10 @@ def _python_values(col: pa.ChunkedArray) -> list:
     """
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)) or len(col) < 2:
         return col.to_pylist()
-    arr = col.combine_chunks()
-    head = arr.slice(0, SHARE_SAMPLE)
+    head = col.slice(0, SHARE_SAMPLE)
     if pc.count_distinct(head).as_py() > len(head) // 2:  # mostly distinct (IRIs, names): nothing to share
         return col.to_pylist()
-    enc = arr.dictionary_encode()
+    enc = col.combine_chunks().dictionary_encode()  # one dictionary, not one per chunk
     texts = np.array([*enc.dictionary.to_pylist(), None], dtype=object)
     return texts[enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)].tolist()
 
