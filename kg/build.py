@@ -34,6 +34,7 @@ from kg.errors import InputError
 from kg.loaders.cache import LoadCache
 from kg.loaders.mapping import Mapping, load_mapping
 from kg.loaders.sources import Progress, file_keys, load_sources
+from kg.memory import release_memory
 from kg.rdf import sink
 from kg.rdf.store import build_info
 from kg.records import Reject, write_rejects
@@ -121,18 +122,22 @@ def build(
     with writer_lock(db, wait=wait, on_wait=on_wait) as lock:
         remove_stale(db)  # what builds killed before left behind: nothing else writes now
         gen = new_generation(db)
+        load_cache = LoadCache.of_db(db) if cache else None
         try:
             report = _build_generation(sources, db, gen, mapping=mapping, encoding=encoding, strict=strict,
                                        derive=derive, stage=stage, as_of=as_of, floor=floor,
                                        replace=replace, confirm=confirm, loader=loader,
                                        loader_params=loader_params, progress=progress, store=store,
-                                       cache=cache)
+                                       load_cache=load_cache)
         except BuildRefused:
             discard(gen, keep=("rejects.csv",))  # the report the error names stays until the next build
             raise
         except BaseException:
             discard(gen)
             raise
+        finally:
+            if load_cache is not None:
+                load_cache.stop()  # the files still being stored beside a build that stopped
         publish(db, gen)
         remove_stale(db)
         if store == "background":
@@ -160,19 +165,19 @@ def _build_generation(
     loader_params: dict[str, str] | None = None,
     progress: Progress | None = None,
     store: str = "now",
-    cache: bool = True,
+    load_cache: LoadCache | None = None,
 ) -> BuildReport:
-    """The build's stages, writing into the generation folder ``gen`` of ``db``."""
+    """The build's stages, writing into the generation folder ``gen`` of ``db`` (``load_cache``:
+    the load cache, None for none)."""
     stage = stage or (lambda name: None)
     mapping = mapping or load_mapping()
     report = BuildReport(db=db)
     t0 = time.perf_counter()
 
     stage("load")
-    load_cache = LoadCache.of_db(db) if cache else None
     keys, skipped = file_keys(list(sources), mapping, encoding, loader=loader, params=loader_params)
     since = None
-    if cache:  # the live build's sources, unchanged, and new files: read and add only those
+    if load_cache is not None:  # the live build's sources, unchanged, and new files: read and add only those
         try:
             return _build_increment(incremental.plan(live_generation(db), build_info(db), keys, derive, floor),
                                     sources, db, gen, mapping=mapping, encoding=encoding, strict=strict,
@@ -185,8 +190,6 @@ def _build_generation(
             t0 = time.perf_counter()
     records = load_sources(list(sources), mapping, encoding, loader=loader, params=loader_params, progress=progress,
                            cache=load_cache)
-    if load_cache is not None:
-        load_cache.finish()  # keeps the entries of this build and the one before
     if (nothing := nothing_read(records, list(sources), mapping)) is not None:
         raise InputError(f"{nothing}; the graph in {db} was left as it was")
     release_memory()  # the files' text and the load cache's round trips
@@ -285,6 +288,8 @@ def _build_generation(
     t4 = time.perf_counter()
     report.seconds["tables"] = t4 - t3 + written
 
+    if load_cache is not None:  # after the stages: the files still being stored (kg.loaders.beside) are by now
+        load_cache.finish()  # keeps the entries of this build and the one before
     meta = _meta(sources, mapping.name, loader, loader_params, load_cache, report, derived_info, by_source, tables)
     meta["cypher"] = _build_cypher(gen, report, stage) if beside is None else beside.finish(report, stage)
     meta[incremental.INFO] = {**incremental.inputs(keys, derive, floor), "used": False, "why": since}
@@ -449,6 +454,8 @@ def _add_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen: P
     if derived_info is not None and derived is not None:
         derived_info = {**derived_info, "rows": {k: derived_info["rows"].get(k, 0) + len(getattr(derived, k))
                                                  for k in derived_info["rows"]}}
+    if load_cache is not None:  # after the stages: the files still being stored (kg.loaders.beside) are by now
+        load_cache.finish()  # keeps the entries of this build and the one before
     meta = _meta(sources, mapping.name, loader, loader_params, load_cache, report, derived_info, by_source, tables)
     meta["cypher"] = cyp
     meta[incremental.INFO] = {**incremental.inputs(keys, derive, floor), "used": True, "from": live.name,
@@ -462,22 +469,6 @@ def _add_increment(plan: incremental.Plan, sources: list[Path], db: Path, gen: P
 
 _AS_OF = ("kg build --as-of {} is deprecated and ignored: derived facts are stored for every date; give --as-of "
           "to the query instead")
-
-
-def release_memory() -> None:
-    """Give the memory of freed objects back to the system (glibc keeps freed heap pages for
-    reuse, so the stages after a large one would run on top of its peak); a no-op elsewhere."""
-    import ctypes
-    import gc
-
-    import pyarrow as pa
-
-    gc.collect()
-    pa.default_memory_pool().release_unused()  # mimalloc keeps freed Arrow buffers' pages otherwise
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _build_cypher(gen: Path, report: BuildReport, stage: Callable[[str], None]) -> dict:

@@ -58,3 +58,20 @@ def test_an_error_of_the_view_is_raised_by_the_load(tmp_path):
 
     with pytest.raises(ValueError, match="the view failed"):
         build_embedded(items(), tmp_path / "g")
+
+
+def test_staging_files_come_in_row_groups_that_copy_reads_on_several_threads(tmp_path, monkeypatch):
+    """A staging file holds at most COPY_ROWS rows in row groups of ROW_GROUP rows (LadybugDB
+    reads a file's row groups on threads of their own; one group is one core)."""
+    import pyarrow.parquet as pq
+
+    from kg.cypher import load as load_mod
+
+    monkeypatch.setattr(load_mod, "COPY_ROWS", 25)
+    monkeypatch.setattr(load_mod, "ROW_GROUP", 10)
+    t = pa.table({"iri": [f"x{i}" for i in range(60)]})
+    jobs = list(load_mod._Stager(tmp_path).files_of("Firm", t))
+    files = [pq.ParquetFile(j.path) for j in jobs]
+    assert [f.metadata.num_rows for f in files] == [25, 25, 10]
+    assert [[f.metadata.row_group(i).num_rows for i in range(f.num_row_groups)] for f in files] == [[10, 10, 5], [10, 10, 5], [10]]
+    assert pa.concat_tables(f.read() for f in files).column("iri").to_pylist() == t.column("iri").to_pylist()

@@ -336,3 +336,120 @@ def test_round_trip_check_tells_values_and_their_types_apart(a, b, same):
     from kg.loaders.cache import _same_values
 
     assert _same_values(pd.Series(a, dtype=object), pd.Series(b, dtype=object)) is same
+
+
+def frames_of(recs) -> list[pd.DataFrame]:
+    return [*recs.entities, *recs.financials, *(f for v in recs.links.values() for f in v)]
+
+
+def test_large_files_are_stored_by_a_process_beside_the_build_and_give_the_same_graph(src, tmp_path, monkeypatch):
+    """Above BESIDE_BYTES the build reads its files itself, as without a cache, while a process
+    of its own (python -m kg.loaders.beside) stores them in the cache: the next build takes every
+    file from there and makes the same graph."""
+    import kg.loaders.beside as beside_mod
+
+    started = []
+    real = beside_mod.CacheFill.__init__
+
+    def init(self, jobs):
+        started.append([Path(j["path"]).name for j in jobs])
+        real(self, jobs)
+
+    monkeypatch.setattr(beside_mod, "BESIDE_BYTES", 0)
+    monkeypatch.setattr(beside_mod, "_cores", lambda: 2)
+    monkeypatch.setattr(beside_mod.CacheFill, "__init__", init)
+    monkeypatch.setattr(cache_mod.LoadCache, "put", lambda *a: pytest.fail("the build stored a file itself"))
+    first = tmp_path / "first"
+    run_build(src, first)
+    assert len(started) == 1 and sorted(started[0]) == sorted(p.name for p in src.glob("*.csv"))
+    sizes = [(src / n).stat().st_size for n in started[0]]
+    assert sizes == sorted(sizes, reverse=True)  # largest first
+    info = cache_info(first)
+    assert (info["read"], info["stored"], info["not_stored"]) == (6, 6, 0)
+    monkeypatch.undo()
+    plain = tmp_path / "plain"
+    run_build(src, plain, cache=False)
+    assert_same_graph(first, plain)
+    run_build(src, first)  # every file from the entries the process stored
+    assert cache_info(first)["from_cache"] == 6
+    assert_same_graph(first, plain)
+
+
+def test_a_file_the_process_beside_cannot_store_is_read_again_next_time(src, tmp_path, monkeypatch):
+    """The process's failure (here: a key that is not the file's) costs the cache an entry, never
+    the build its records."""
+    import kg.loaders.beside as beside_mod
+
+    real = beside_mod.CacheFill.__init__
+
+    def init(self, jobs):
+        jobs = [dict(j, key="0" * 64) if j["path"].endswith("funding.csv") else j for j in jobs]
+        real(self, jobs)
+        self.keys = {*self.keys, next(entry_key_of(j) for j in jobs if j["key"] == "0" * 64)}
+
+    def entry_key_of(job):
+        from kg.loaders.mapping import load_mapping
+        from kg.loaders.registry import LoadOptions
+
+        return cache_mod.entry_key(Path(job["path"]), job["loader"], LoadOptions(mapping=load_mapping(job["mapping"])))
+
+    monkeypatch.setattr(beside_mod, "BESIDE_BYTES", 0)
+    monkeypatch.setattr(beside_mod, "_cores", lambda: 2)
+    monkeypatch.setattr(beside_mod.CacheFill, "__init__", init)
+    db = tmp_path / "db"
+    run_build(src, db)
+    info = cache_info(db)
+    assert (info["stored"], info["not_stored"]) == (5, 2)  # funding's entry, and the key no file has
+    plain = tmp_path / "plain"
+    run_build(src, plain, cache=False)
+    assert_same_graph(db, plain)
+
+
+def test_a_fill_stopped_part_way_leaves_no_entry_and_no_process(tmp_path, sample_dir):
+    from kg.loaders.beside import CacheFill
+    from kg.loaders.mapping import load_mapping
+    from kg.loaders.registry import LoadOptions
+
+    options = LoadOptions(mapping=load_mapping())
+    jobs = [{"loader": "tabular", "path": str(p), "key": cache_mod.entry_key(p, "tabular", options),
+             "folder": str(tmp_path / "cache"), "mapping": str(options.mapping.path), "encoding": None, "params": {}}
+            for p in sorted(sample_dir.glob("*.csv"))]
+    fill = CacheFill(jobs)
+    fill.stop()
+    assert fill.proc.poll() is not None
+    stored = set(fill.stored)
+    present = {p.name for p in (tmp_path / "cache").iterdir()} if (tmp_path / "cache").exists() else set()
+    assert {k for k in present if not k.startswith(".")} == stored  # only whole entries it reported
+    assert len(stored) < len(jobs)
+
+
+def test_numbers_read_back_share_one_object_per_value_as_parsed_frames_do(tmp_path):
+    """A financial year's amounts repeat; read back from the cache they share one Python object
+    per distinct value (a float per row took ~1 GB more at 10^6 firms), types kept."""
+    from kg.records import Records
+
+    cache = LoadCache(tmp_path / "cache")
+    recs = Records()
+    n = 3000
+    recs.add("financial", pd.DataFrame({
+        "year": pd.Series([2020 + i % 3 for i in range(n)], dtype=object),
+        "revenue": pd.Series([float(i % 7) if i % 5 else None for i in range(n)], dtype=object),
+        "zero": pd.Series([-0.0 if i % 2 else 0.0 for i in range(n)], dtype=object),
+        "row": list(range(2, n + 2))}))
+    assert cache.put("k", recs)
+    back = cache.get("k").financials[0]
+    assert back["year"].tolist() == recs.financials[0]["year"].tolist()
+    assert {type(v) for v in back["year"]} == {int} and len({id(v) for v in back["year"]}) == 3
+    assert len({id(v) for v in back["revenue"] if v is not None}) == 7 and back["revenue"].isna().sum() == n // 5
+    assert [str(v) for v in back["zero"][:2]] == ["0.0", "-0.0"]
+
+
+def test_the_file_column_of_a_loaded_table_is_one_string(sample_dir):
+    """Every row's ``file`` is the same Python str (an Arrow column would make one per row once
+    read as Python objects: 0.5 GB for the 7 M financial years of 10^6 firms)."""
+    from kg.loaders.sources import load_sources
+
+    recs = load_sources([sample_dir])
+    for frame in frames_of(recs):
+        assert frame["file"].dtype == object
+        assert len({id(v) for v in frame["file"]}) == 1

@@ -43,6 +43,7 @@ from kg.cypher.schema import (
     schema_statements,
 )
 from kg.errors import KgError
+from kg.memory import give_back
 from kg.neo4j.frames import FROM, TO, GraphFrames
 from kg.neo4j.schema import BOOL, DATE, FLOAT, INT, NODE_LABEL, STRING
 from kg.tables.view import GraphTables
@@ -68,6 +69,11 @@ CHECKPOINT_SHARE = 0.5
 COPY_ROWS = 1_000_000
 """At most this many rows per COPY (a larger table is appended in parts), so that one COPY's
 pages fit in the pool."""
+
+ROW_GROUP = 32_768
+"""Rows per row group of a staging file: LadybugDB reads a Parquet file's row groups on threads of
+their own, so a file of one row group is COPYed on one core (at 10^6 firms the COPYs alone took
+75.8 s that way, 53.3 s with row groups of this size; docs/benchmarks.md, session 13)."""
 
 READ_AHEAD = 2
 """How many staging files a thread of its own (:func:`kg.ahead.prefetched`) may have ready
@@ -135,7 +141,7 @@ class _Stager:
         for start in range(0, t.num_rows, COPY_ROWS):
             path = self.staging / f"{self.files}.parquet"
             self.files += 1
-            pq.write_table(t.slice(start, COPY_ROWS), path, compression="none")
+            pq.write_table(t.slice(start, COPY_ROWS), path, compression="none", row_group_size=ROW_GROUP)
             # a relationship is stored in both directions: about twice its file's bytes
             size = path.stat().st_size * (2 if options or table in rel_pairs() else 1)
             yield _Copy(table, path, options, size)
@@ -396,7 +402,7 @@ def _copies(stager: _Stager, items: Iterable[Item], ends: _Ends, report: LoadRep
                 if not any(nt in pair for rel in to_come for pair in pairs[rel]):
                     ends.forget(nt)
         del t
-        pa.default_memory_pool().release_unused()  # the table's pages (mimalloc keeps them otherwise)
+        give_back()  # the table's pages (Arrow's pool and glibc keep them otherwise)
 
 
 def _timed(jobs: Iterator[_Copy], report: LoadReport, what: str) -> Iterator[_Copy]:

@@ -41,7 +41,6 @@ control, and a flow starts no earlier than its funding's date.
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import gc
 from collections.abc import Callable
@@ -61,6 +60,7 @@ from kg.derive import performance as perf_mod
 from kg.derive import size as size_mod
 from kg.derive.periods import distinct_objects
 from kg.derive.text import arrow_text, text_column
+from kg.memory import give_back
 from kg.reference import names as reference_names
 from kg.resolve import Resolved
 
@@ -733,12 +733,12 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, co
         # the largest result (the reported years) made once the size classes' intermediates are gone
         rep = _reported_rows(fcode, fyear)
         size = _finish(_size_periods(fin, ents, index, (fcode, firms), fyear, rep, ranks))
-        _give_back()
+        give_back()
         reported = pd.DataFrame({"iri": text_column(firms, rep[1]), "year": rep[2]})
         del rep
         performance = perf_mod.performance_facts(res, codes=(fcode, firms), year=fyear)
         del fcode, firms, fyear, fin
-        _give_back()
+        give_back()
     else:
         size = _finish(_size_periods(res.financials, ents))
         reported = pd.DataFrame({"iri": [], "year": []})
@@ -766,12 +766,12 @@ def _derive_periods(res: Resolved, *, floor: float = facts_mod.DEFAULT_FLOOR, co
         for rel in ("CERTIFIED_AS", "LISTED_ON"):  # no fact below reads them
             if rel in res.links:
                 res.links[rel] = _emptied(res.links[rel])
-        _give_back()
+        give_back()
     integrated, control, entity = _ownership_periods(res, ents, floor, index, ranks)
     integrated, control = _finish(integrated), _finish(control)
     flows = _finish(_flow_periods(res, ents, entity, index))
     entity = _finish(entity)
-    _give_back()
+    give_back()
     return DerivedPeriods(
         floor=floor, entities=ents["iri"].to_numpy(dtype=object),
         integrated=integrated, control=control, entity=entity, size=size,
@@ -789,18 +789,6 @@ def _emptied(frame: pd.DataFrame) -> pd.DataFrame:
     out.columns = frame.columns
     out.attrs = dict(frame.attrs)
     return out
-
-
-def _give_back() -> None:
-    """Return the pages of freed intermediates to the system between steps: glibc keeps them
-    in its heap, where the next step's arrays often do not fit, so the stage would grow on top
-    of each step's peak (what kg.build.release_memory does between stages, without a
-    collection of every object)."""
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def at(p: DerivedPeriods, as_of: dt.date) -> facts_mod.Derived:

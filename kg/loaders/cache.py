@@ -347,6 +347,7 @@ class LoadCache:
     uncached: int = 0  # files of loaders with a cross-file finish step (never cached)
     rebuilt: int = 0  # entries that could not be read and were deleted
     used: set[str] = field(default_factory=set)
+    fill: object | None = None  # the files being stored beside the build (kg.loaders.beside.CacheFill)
 
     @classmethod
     def of_db(cls, db: Path) -> LoadCache:
@@ -432,9 +433,27 @@ class LoadCache:
         """Count ``keys`` as used by this build (the files an incremental build did not read)."""
         self.used.update(keys)
 
+    def wait_fill(self) -> None:
+        """Wait for the files being stored beside the build, and count them."""
+        if self.fill is None:
+            return
+        fill, self.fill = self.fill, None
+        stored = fill.wait()
+        self.stored += len(stored)
+        self.not_stored += len(fill.keys) - len(stored)
+        self.used.update(stored)
+
+    def stop(self) -> None:
+        """Stop storing files beside the build (it stopped); nothing if it finished."""
+        if self.fill is not None:
+            fill, self.fill = self.fill, None
+            fill.stop()
+
     def finish(self) -> list[str]:
-        """Record this build's keys; delete entries no build of the last :data:`KEEP_BUILDS`
-        used, and temporary folders of killed builds. Returns the names deleted."""
+        """Record this build's keys (once the files stored beside it are); delete entries no
+        build of the last :data:`KEEP_BUILDS` used, and temporary folders of killed builds.
+        Returns the names deleted."""
+        self.wait_fill()
         if not self.folder.is_dir():
             return []
         try:
@@ -460,6 +479,7 @@ class LoadCache:
 
     def summary(self) -> dict:
         """What build.json says of the cache: files read in all, from the cache, by their loader."""
+        self.wait_fill()
         return {"files": self.hits + self.misses + self.uncached, "from_cache": self.hits, "read": self.misses + self.uncached, "stored": self.stored,
                 "not_stored": self.not_stored, "not_cacheable": self.uncached, "rebuilt": self.rebuilt}
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from kg.loaders.beside import fill_beside
 from kg.loaders.cache import LoadCache, entry_key, merge
 from kg.loaders.checks import check_link_frames
 from kg.loaders.mapping import Mapping, TableSpec, load_mapping, shipped_mappings
@@ -35,13 +36,16 @@ Progress = Callable[[str, int, "int | None", str], None]
 
 def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: str | None = None,
                  *, loader: str | None = None, params: dict[str, str] | None = None,
-                 progress: Progress | None = None, cache: LoadCache | None = None) -> Records:
+                 progress: Progress | None = None, cache: LoadCache | None = None,
+                 beside_bytes: int | None = None) -> Records:
     """Read every file in ``sources`` (files or folders) with the loader its format needs
     (``loader`` forces one by name); tables use ``mapping`` (default canonical). Files of a
     folder that no loader reads are named in a warning. ``progress("load", bytes read, bytes
     in all, "k/n files, r rows")`` hears of each file done. With a ``cache``
     (kg.loaders.cache) a file read before with the same bytes, loader, mapping and options
-    gives back what it produced then instead of being read again."""
+    gives back what it produced then instead of being read again; when the files it does not hold
+    are large, a process beside this one stores them in it (kg.loaders.beside; ``beside_bytes``:
+    from how many bytes, default its BESIDE_BYTES) and ``cache.finish()`` waits for it."""
     options = LoadOptions(mapping=mapping or load_mapping(), encoding=encoding, params=dict(params or {}))
     forced = by_name(loader) if loader else None
     suffixes = set(forced.suffixes) if forced and forced.suffixes else known_suffixes()
@@ -52,11 +56,14 @@ def load_sources(sources: list[Path], mapping: Mapping | None = None, encoding: 
     used: list[Loader] = []
     total = sum(p.stat().st_size for p in found.files) if progress else 0
     done = 0
+    chosen_of = {path: forced or _detect(path, named=path in paths) for path in found.files}
+    if cache is not None and cache.fill is None:
+        cache.fill = fill_beside(chosen_of, options, cache, beside_bytes)
     for k, path in enumerate(found.files):
         if progress:
             progress("load", done, total, f"{k}/{len(found.files)} files, {sum(f.rows for f in records.files):,} rows")
             done += path.stat().st_size
-        chosen = forced or _detect(path, named=path in paths)
+        chosen = chosen_of[path]
         if chosen is None:
             skipped.append(path)
         else:
@@ -122,20 +129,24 @@ def _release_arrow_memory() -> None:
 def _load_file(chosen: Loader, path: Path, records: Records, options: LoadOptions,
                cache: LoadCache | None) -> None:
     """One file into ``records``: from the cache when it holds the file, else by its loader
-    (into a Records of its own, stored in the cache). A loader with a cross-file finish step
-    (BODS) always reads, into the build's records."""
+    (into a Records of its own, stored in the cache unless the process beside the build stores
+    it: kg.loaders.beside). A loader with a cross-file finish step (BODS) always reads, into the
+    build's records."""
     if cache is None or chosen.finish is not None:
         if cache is not None:
             cache.uncached += 1
         chosen.load(path, records, options)
         return
     key = entry_key(path, chosen.name, options)
-    part = cache.get(key)
+    filled = cache.fill is not None and cache.fill.covers(key)
+    part = None if filled else cache.get(key)
     if part is None:
         part = Records()
         chosen.load(path, part, options)
         cache.misses += 1
-        if entry_key(path, chosen.name, options) == key:  # not stored if the file changed while read
+        if filled:
+            pass  # stored by the process beside
+        elif entry_key(path, chosen.name, options) == key:  # not stored if the file changed while read
             cache.put(key, part)
         else:
             cache.not_stored += 1

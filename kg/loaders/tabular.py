@@ -339,7 +339,9 @@ def load_table(raw: RawTable, spec: TableSpec, mapping: Mapping, records: Record
     typed["row"] = rows.to_numpy()
     typed["_part"] = part
     typed["_orig"] = range(n)
-    typed["file"] = _same(raw.label, n)  # one string for all rows (pandas would make an Arrow column of it)
+    # one string for all rows: an object Series (an array assigned as it is becomes an Arrow
+    # string column, a str per row once made Python objects again: 0.5 GB for 7 M rows)
+    typed["file"] = pd.Series(_same(raw.label, n), index=typed.index, dtype=object)
     src = typed["source"] if "source" in typed else pd.Series([None] * n, dtype=object)
     typed["source"] = src.where(src.notna(), raw.label)
     typed = _keep_rows(typed, bad)

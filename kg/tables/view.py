@@ -338,7 +338,7 @@ def _financial_years(tables: Tables, g: GraphTables, methods: dict[str, str]) ->
     if name in tables and tables.rows(name):
         perf = tables.read(name, ["iri", *derived_cols])
         if "method" in derived_cols and _FY in methods:
-            perf = perf.append_column("method", pa.array([methods[_FY]] * perf.num_rows, pa.string()))
+            perf = perf.append_column("method", pa.repeat(pa.scalar(methods[_FY], pa.string()), perf.num_rows))
         perf = _select(perf, {c: schema[c] for c in ["iri", *derived_cols] if c in perf.column_names})
         base = _lookup(base, "iri", perf, [c for c in perf.column_names if c != "iri"])
     base = _select(base, schema)
@@ -348,7 +348,8 @@ def _financial_years(tables: Tables, g: GraphTables, methods: dict[str, str]) ->
 
 def _assessment_nodes(tables: Tables, g: GraphTables, methods: dict[str, str]) -> dict[str, pa.Table]:
     """The derived nodes of each period (OwnershipAssessment, SizeAssessment); returns, by node
-    type, the frame's ``entity``, ``iri`` and other columns (for their links)."""
+    type, what their links need: ``_node`` (the node's IRI), ``_entity`` and the columns of object
+    links (kg.tables.names.object_links)."""
     m = model()
     out = {}
     for nt, spec in DERIVED_NODES.items():
@@ -363,12 +364,16 @@ def _assessment_nodes(tables: Tables, g: GraphTables, methods: dict[str, str]) -
         for p in props:
             if p.column == "method":
                 if nt in methods:
-                    cols["method"] = pa.array([methods[nt]] * t.num_rows, pa.string())
+                    cols["method"] = pa.repeat(pa.scalar(methods[nt], pa.string()), t.num_rows)
             elif p.column in t.column_names:
                 cols[p.column] = t.column(p.column)
         nodes = _select(pa.table(cols), schema)
         g.nodes[(NODE_LABEL, ident(nt))] = nodes
-        out[nt] = t.append_column("_node", iris).append_column("_entity", t.column(spec.entity))
+        # what the links of these nodes need (their ends; an object link's column), not the rest
+        # of the frame, which would stay through every derived link (1 GB at 10^6 firms)
+        keep = [c for c in {ol.column for ol in object_links().values()} if c and c in t.column_names]
+        out[nt] = pa.table({"_node": iris, "_entity": t.column(spec.entity), **{c: t.column(c) for c in keep}})
+        del t
     return out
 
 
