@@ -18,10 +18,11 @@ RuntimeError: Binder exception: T already exists in catalog.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from kg.resources import child_env
 
 
 class CopyProcess:
@@ -30,12 +31,9 @@ class CopyProcess:
     fails), :meth:`close` closes the database, :meth:`kill` stops the process."""
 
     def __init__(self, path: Path, pool: int):
-        # the process imports this kg, wherever it was imported from (an install, a checkout on sys.path)
-        root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
         self.proc = subprocess.Popen([sys.executable, "-m", "kg.cypher.copier", str(path), str(pool)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
-                                     env=env)
+                                     env=child_env())
 
     def _reply(self) -> dict:
         line = self.proc.stdout.readline()

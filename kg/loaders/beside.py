@@ -14,12 +14,9 @@ on it.
 
 >>> import tempfile
 >>> from kg.resources import resource_path
->>> from kg.loaders.cache import LoadCache
 >>> from kg.loaders.sources import load_sources
 >>> folder = resource_path("tests", "fixtures", "mini")
 >>> cache = LoadCache(Path(tempfile.mkdtemp()))
->>> from kg.loaders.mapping import load_mapping
->>> from kg.loaders.registry import LoadOptions
 >>> recs = load_sources([folder], cache=cache, beside_bytes=0)
 >>> cache.finish() == []
 True
@@ -31,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
 import threading
@@ -41,6 +37,7 @@ from kg.loaders.cache import LoadCache, entry_key
 from kg.loaders.mapping import load_mapping
 from kg.loaders.registry import LoadOptions, by_name
 from kg.records import Records
+from kg.resources import child_env
 
 BESIDE_BYTES = 64 << 20
 """The cache is filled beside the build when the files it does not hold come to this many bytes
@@ -61,16 +58,12 @@ class CacheFill:
     the keys stored, :meth:`stop` stops the process (a file it was reading is not stored)."""
 
     def __init__(self, jobs: list[dict]):
+        self.jobs = jobs
         self.keys = {job["key"] for job in jobs}
         self.stored: list[str] = []
-        self._jobs: queue.Queue = queue.Queue()
-        for job in jobs:
-            self._jobs.put(job)
-        root = str(Path(__file__).resolve().parents[2])  # the process imports this kg, wherever it came from
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
         self.proc = subprocess.Popen([sys.executable, "-m", "kg.loaders.beside"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                     encoding="utf-8", env=env)
+                                     encoding="utf-8", env=child_env())
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._feed, name="kg-cache-fill", daemon=True)
         self._thread.start()
@@ -80,10 +73,8 @@ class CacheFill:
 
     def _feed(self) -> None:
         try:
-            while not self._stopped.is_set():
-                try:
-                    job = self._jobs.get_nowait()
-                except queue.Empty:
+            for job in self.jobs:
+                if self._stopped.is_set():
                     break
                 self.proc.stdin.write(json.dumps(job) + "\n")
                 self.proc.stdin.flush()
@@ -145,8 +136,6 @@ def read_into_cache(job: dict) -> bool:
     file), ``encoding``, ``params``."""
     path = Path(job["path"])
     options = LoadOptions(mapping=load_mapping(job["mapping"]), encoding=job["encoding"], params=job["params"])
-    if entry_key(path, job["loader"], options) != job["key"]:
-        return False
     part = Records()
     by_name(job["loader"]).load(path, part, options)
     if entry_key(path, job["loader"], options) != job["key"]:

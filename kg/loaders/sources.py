@@ -144,12 +144,11 @@ def _load_file(chosen: Loader, path: Path, records: Records, options: LoadOption
         part = Records()
         chosen.load(path, part, options)
         cache.misses += 1
-        if filled:
-            pass  # stored by the process beside
-        elif entry_key(path, chosen.name, options) == key:  # not stored if the file changed while read
-            cache.put(key, part)
-        else:
-            cache.not_stored += 1
+        if not filled:  # else the process beside stores it
+            if entry_key(path, chosen.name, options) == key:  # not stored if the file changed while read
+                cache.put(key, part)
+            else:
+                cache.not_stored += 1
     merge(records, part)
 
 
